@@ -1,0 +1,51 @@
+//! The admin listener (default 127.0.0.1:9090). For now it answers health
+//! and readiness and lists what is deployed; the AWS-compatible management
+//! API is built on this listener.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use http::header::{HeaderValue, CONTENT_TYPE};
+use http::{Method, Request, Response, StatusCode};
+use hyper::body::Incoming;
+
+use crate::dataplane::body::{full, Body};
+use crate::dataplane::respond::plain;
+use crate::dataplane::Handler;
+use crate::snapshot::Deployed;
+
+/// The admin request handler.
+pub struct Admin {
+    deployed: Arc<Deployed>,
+}
+
+impl Admin {
+    pub fn new(deployed: Arc<Deployed>) -> Admin {
+        Admin { deployed }
+    }
+
+    fn answer(&self, method: &Method, path: &str) -> Response<Body> {
+        match (method, path) {
+            (&Method::GET, "/health") => json(StatusCode::OK, serde_json::json!({"status": "ok"})),
+            (&Method::GET, "/ready") => {
+                let stages = self.deployed.load().stage_count();
+                json(StatusCode::OK, serde_json::json!({"status": "ready", "stages": stages}))
+            }
+            (_, "/health" | "/ready") => plain(StatusCode::METHOD_NOT_ALLOWED, "Method Not Allowed"),
+            _ => plain(StatusCode::NOT_FOUND, "Not Found"),
+        }
+    }
+}
+
+fn json(status: StatusCode, value: serde_json::Value) -> Response<Body> {
+    let mut response = Response::new(full(value.to_string()));
+    *response.status_mut() = status;
+    response.headers_mut().insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    response
+}
+
+impl Handler for Admin {
+    async fn call(&self, request: Request<Incoming>, _remote: SocketAddr) -> Response<Body> {
+        self.answer(request.method(), request.uri().path())
+    }
+}

@@ -1,0 +1,245 @@
+//! The per-request context: ids, client, matched API/stage/resource, and
+//! the values `$context.*`, `method.request.*` and `stageVariables.*` read.
+
+use std::borrow::Cow;
+use std::net::IpAddr;
+use std::sync::{Arc, OnceLock};
+use std::time::{Instant, SystemTime, UNIX_EPOCH};
+
+use http::{HeaderMap, Method};
+
+use crate::ids;
+use crate::model::GatewayResponseType;
+use crate::params::{Location, Source};
+use crate::snapshot::StageView;
+use crate::template::{Reference, Scope};
+
+/// Everything known about one request as it walks the pipeline.
+pub struct RequestContext {
+    pub request_id: String,
+    pub extended_request_id: String,
+    pub source_ip: IpAddr,
+    pub method: Method,
+    /// The path as the client sent it (`/prod/pets/1`).
+    pub raw_path: String,
+    /// The part of the path inside the stage (`/pets/1`).
+    pub stage_path: String,
+    pub raw_query: Option<String>,
+    pub headers: HeaderMap,
+    pub protocol: &'static str,
+    pub domain_name: String,
+    pub started: Instant,
+    pub started_at: SystemTime,
+    pub stage: Option<Arc<StageView>>,
+    pub resource_path: Option<String>,
+    pub path_params: Vec<(String, String)>,
+    /// Set when the gateway answers with a gateway response.
+    pub error: Option<(GatewayResponseType, String)>,
+    pub integration_status: Option<u16>,
+    pub integration_latency_ms: Option<u128>,
+    query: OnceLock<Vec<(String, String)>>,
+}
+
+impl RequestContext {
+    pub fn new(source_ip: IpAddr, method: Method, uri: &http::Uri, headers: HeaderMap, version: http::Version) -> Self {
+        let domain_name = headers
+            .get(http::header::HOST)
+            .and_then(|h| h.to_str().ok())
+            .or_else(|| uri.authority().map(|a| a.as_str()))
+            .unwrap_or_default()
+            .to_string();
+        RequestContext {
+            request_id: ids::new_request_id(),
+            extended_request_id: ids::new_extended_request_id(),
+            source_ip,
+            method,
+            raw_path: uri.path().to_string(),
+            stage_path: String::new(),
+            raw_query: uri.query().map(str::to_string),
+            headers,
+            protocol: match version {
+                http::Version::HTTP_2 => "HTTP/2.0",
+                http::Version::HTTP_10 => "HTTP/1.0",
+                _ => "HTTP/1.1",
+            },
+            domain_name,
+            started: Instant::now(),
+            started_at: SystemTime::now(),
+            stage: None,
+            resource_path: None,
+            path_params: Vec::new(),
+            error: None,
+            integration_status: None,
+            integration_latency_ms: None,
+            query: OnceLock::new(),
+        }
+    }
+
+    /// Query string parameters, decoded, in order.
+    pub fn query(&self) -> &[(String, String)] {
+        self.query.get_or_init(|| parse_query(self.raw_query.as_deref().unwrap_or("")))
+    }
+
+    /// The last value of a query parameter (AWS's single-value view).
+    pub fn query_param(&self, name: &str) -> Option<&str> {
+        self.query().iter().rev().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
+    }
+
+    pub fn path_param(&self, name: &str) -> Option<&str> {
+        self.path_params.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
+    }
+
+    /// The first value of a header.
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+
+    pub fn stage_variable(&self, name: &str) -> Option<&str> {
+        self.stage.as_ref()?.variables.get(name).map(String::as_str)
+    }
+
+    /// A request-side mapping source (`method.request.*`, `stageVariables.*`,
+    /// `context.*`, a literal); response-side sources yield `None` here.
+    pub fn source_value<'s>(&'s self, source: &'s Source) -> Option<Cow<'s, str>> {
+        match source {
+            Source::Literal(text) => Some(Cow::Borrowed(text)),
+            Source::StageVariable(name) => self.stage_variable(name).map(Cow::Borrowed),
+            Source::Context(path) => self.context_value(path),
+            Source::MethodRequest(location, name) => match location {
+                Location::Path => self.path_param(name).map(Cow::Borrowed),
+                Location::QueryString => self.query_param(name).map(Cow::Borrowed),
+                Location::Header => self.header(name).map(Cow::Borrowed),
+                Location::MultiValueQueryString => {
+                    let values: Vec<&str> = self.query().iter().filter(|(k, _)| k == name).map(|(_, v)| v.as_str()).collect();
+                    (!values.is_empty()).then(|| Cow::Owned(values.join(",")))
+                }
+                Location::MultiValueHeader => {
+                    let values: Vec<&str> = self.headers.get_all(name.as_str()).iter().filter_map(|v| v.to_str().ok()).collect();
+                    (!values.is_empty()).then(|| Cow::Owned(values.join(",")))
+                }
+            },
+            Source::MethodRequestBody
+            | Source::IntegrationResponseHeader(_)
+            | Source::IntegrationResponseBody
+            | Source::IntegrationResponseBodyPath(_) => None,
+        }
+    }
+
+    /// `$context.{path}`.
+    pub fn context_value(&self, path: &str) -> Option<Cow<'_, str>> {
+        let stage = self.stage.as_ref();
+        let value: Cow<'_, str> = match path {
+            "requestId" | "awsEndpointRequestId" => Cow::Borrowed(&self.request_id),
+            "extendedRequestId" => Cow::Borrowed(&self.extended_request_id),
+            "httpMethod" => Cow::Borrowed(self.method.as_str()),
+            "stage" => Cow::Borrowed(stage?.stage_name.as_str()),
+            "apiId" => Cow::Borrowed(stage?.api.api_id.as_str()),
+            "deploymentId" => Cow::Borrowed(stage?.api.deployment_id.as_str()),
+            "resourcePath" => Cow::Borrowed(self.resource_path.as_deref()?),
+            "path" => Cow::Borrowed(&self.raw_path),
+            "protocol" => Cow::Borrowed(self.protocol),
+            "domainName" => Cow::Borrowed(&self.domain_name),
+            "domainPrefix" => Cow::Borrowed(self.domain_name.split('.').next().unwrap_or_default()),
+            "requestTime" => Cow::Owned(clf_time(self.started_at)),
+            "requestTimeEpoch" => Cow::Owned(epoch_millis(self.started_at).to_string()),
+            "identity.sourceIp" => Cow::Owned(self.source_ip.to_string()),
+            "identity.userAgent" => Cow::Borrowed(self.header("user-agent")?),
+            "error.message" => Cow::Borrowed(self.error.as_ref()?.1.as_str()),
+            "error.messageString" => Cow::Owned(serde_json::Value::from(self.error.as_ref()?.1.as_str()).to_string()),
+            "error.responseType" => Cow::Borrowed(self.error.as_ref()?.0.as_str()),
+            _ => return None,
+        };
+        Some(value)
+    }
+
+    /// Milliseconds since the request arrived.
+    pub fn elapsed_ms(&self) -> f64 {
+        self.started.elapsed().as_secs_f64() * 1000.0
+    }
+}
+
+/// What mapping templates read: the context plus the request body.
+pub struct TemplateScope<'a> {
+    pub ctx: &'a RequestContext,
+    pub body: &'a [u8],
+}
+
+impl Scope for TemplateScope<'_> {
+    fn lookup(&self, reference: &Reference) -> Option<Cow<'_, str>> {
+        match reference {
+            Reference::Context(path) => self.ctx.context_value(path),
+            Reference::StageVariable(name) => self.ctx.stage_variable(name).map(Cow::Borrowed),
+            Reference::InputParam(name) => self
+                .ctx
+                .path_param(name)
+                .or_else(|| self.ctx.query_param(name))
+                .or_else(|| self.ctx.header(name))
+                .map(Cow::Borrowed),
+            Reference::InputBody => Some(String::from_utf8_lossy(self.body)),
+        }
+    }
+}
+
+/// Splits and decodes a query string (`+` is a space, as browsers send it).
+pub fn parse_query(raw: &str) -> Vec<(String, String)> {
+    raw.split('&')
+        .filter(|p| !p.is_empty())
+        .map(|pair| {
+            let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
+            (decode_component(k), decode_component(v))
+        })
+        .collect()
+}
+
+fn decode_component(s: &str) -> String {
+    let spaced = s.replace('+', " ");
+    percent_encoding::percent_decode_str(&spaced).decode_utf8_lossy().into_owned()
+}
+
+fn epoch_millis(t: SystemTime) -> u128 {
+    t.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_millis())
+}
+
+/// `24/Nov/2026:10:00:00 +0000`, as `$context.requestTime` is written.
+pub fn clf_time(t: SystemTime) -> String {
+    let format = time::macros::format_description!(
+        "[day]/[month repr:short]/[year]:[hour]:[minute]:[second] +0000"
+    );
+    time::OffsetDateTime::from(t).format(&format).unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn query_parsing() {
+        assert_eq!(
+            parse_query("a=1&b=x+y&c=%2F&d&a=2"),
+            vec![
+                ("a".into(), "1".into()),
+                ("b".into(), "x y".into()),
+                ("c".into(), "/".into()),
+                ("d".into(), "".into()),
+                ("a".into(), "2".into())
+            ]
+        );
+    }
+
+    #[test]
+    fn context_values() {
+        let uri: http::Uri = "/prod/pets?a=1&a=2".parse().expect("uri");
+        let mut headers = HeaderMap::new();
+        headers.insert("user-agent", "curl/8".parse().expect("header"));
+        let ctx = RequestContext::new([127, 0, 0, 1].into(), Method::GET, &uri, headers, http::Version::HTTP_11);
+        assert_eq!(ctx.query_param("a"), Some("2"));
+        assert_eq!(ctx.context_value("identity.sourceIp").as_deref(), Some("127.0.0.1"));
+        assert_eq!(ctx.context_value("identity.userAgent").as_deref(), Some("curl/8"));
+        assert_eq!(
+            ctx.source_value(&Source::MethodRequest(Location::MultiValueQueryString, "a".into())).as_deref(),
+            Some("1,2")
+        );
+        assert_eq!(ctx.context_value("stage"), None);
+        assert_eq!(clf_time(UNIX_EPOCH), "01/Jan/1970:00:00:00 +0000");
+    }
+}

@@ -1,0 +1,115 @@
+//! Why a request ended before (or instead of) its integration's answer, and
+//! the one mapping from that to a gateway response type, status and message.
+
+use http::StatusCode;
+
+use crate::model::GatewayResponseType;
+
+/// A request that the gateway itself answers.
+#[derive(Debug, thiserror::Error)]
+pub enum RequestError {
+    /// The host/path names no deployed API or stage.
+    #[error("no API or stage matches the request")]
+    NoSuchStage,
+    /// No resource or method matches (AWS's answer to unknown routes).
+    #[error("no route matches")]
+    MissingAuthenticationToken,
+    #[error("request body over {limit} bytes")]
+    RequestTooLarge { limit: usize },
+    #[error("the method requires an API key")]
+    ApiKeyRequired,
+    #[error("authorization type {0} is not enforced by this version; refusing the call")]
+    AuthorizationUnsupported(String),
+    #[error("integration unavailable: {0}")]
+    IntegrationUnavailable(String),
+    #[error("the integration did not answer within {0} ms")]
+    IntegrationTimeout(u128),
+    #[error("the integration failed: {0}")]
+    IntegrationFailure(String),
+    #[error("no integration response matches status {0} and there is no default")]
+    NoIntegrationResponse(String),
+    #[error("no request template for content type {0} and passthrough is off")]
+    UnsupportedMediaType(String),
+    #[error("the client's request could not be read: {0}")]
+    BadRequest(String),
+}
+
+impl RequestError {
+    /// The gateway response type that answers this error.
+    pub fn response_type(&self) -> GatewayResponseType {
+        use GatewayResponseType as T;
+        match self {
+            RequestError::NoSuchStage => T::Default4xx,
+            RequestError::MissingAuthenticationToken => T::MissingAuthenticationToken,
+            RequestError::RequestTooLarge { .. } => T::RequestTooLarge,
+            RequestError::ApiKeyRequired => T::InvalidApiKey,
+            RequestError::AuthorizationUnsupported(_) => T::AuthorizerConfigurationError,
+            RequestError::IntegrationUnavailable(_) | RequestError::NoIntegrationResponse(_) => {
+                T::ApiConfigurationError
+            }
+            RequestError::IntegrationTimeout(_) => T::IntegrationTimeout,
+            RequestError::IntegrationFailure(_) => T::IntegrationFailure,
+            RequestError::UnsupportedMediaType(_) => T::UnsupportedMediaType,
+            RequestError::BadRequest(_) => T::Default4xx,
+        }
+    }
+
+    /// The status when the API has not customized the response type.
+    pub fn default_status(&self) -> StatusCode {
+        let status = match self {
+            RequestError::NoSuchStage => 403,
+            RequestError::BadRequest(_) => 400,
+            other => other.response_type().default_status().unwrap_or(500),
+        };
+        StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
+    }
+
+    /// The message AWS puts in `{"message": ...}`.
+    pub fn client_message(&self) -> String {
+        match self {
+            RequestError::NoSuchStage | RequestError::ApiKeyRequired => "Forbidden".into(),
+            RequestError::MissingAuthenticationToken => "Missing Authentication Token".into(),
+            RequestError::RequestTooLarge { limit } => format!("HTTP content length exceeded {limit} bytes."),
+            RequestError::IntegrationTimeout(_) => "Endpoint request timed out".into(),
+            RequestError::UnsupportedMediaType(_) => "Unsupported Media Type".into(),
+            RequestError::BadRequest(_) => "Bad Request".into(),
+            RequestError::AuthorizationUnsupported(_)
+            | RequestError::IntegrationUnavailable(_)
+            | RequestError::IntegrationFailure(_)
+            | RequestError::NoIntegrationResponse(_) => "Internal server error".into(),
+        }
+    }
+
+    /// The `x-amzn-ErrorType` header value.
+    pub fn error_type(&self) -> &'static str {
+        match self {
+            RequestError::NoSuchStage => "ForbiddenException",
+            other => other.response_type().error_type(),
+        }
+    }
+
+    /// Whether the operator should hear about it (the API or backend is at
+    /// fault, not the client).
+    pub fn is_operator_fault(&self) -> bool {
+        self.default_status().is_server_error()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn aws_defaults() {
+        let e = RequestError::MissingAuthenticationToken;
+        assert_eq!(e.default_status(), StatusCode::FORBIDDEN);
+        assert_eq!(e.error_type(), "MissingAuthenticationTokenException");
+        assert_eq!(e.client_message(), "Missing Authentication Token");
+        let t = RequestError::IntegrationTimeout(29000);
+        assert_eq!(t.default_status(), StatusCode::GATEWAY_TIMEOUT);
+        assert_eq!(t.client_message(), "Endpoint request timed out");
+        assert_eq!(RequestError::RequestTooLarge { limit: 10 }.default_status(), StatusCode::PAYLOAD_TOO_LARGE);
+        assert!(RequestError::IntegrationFailure("x".into()).is_operator_fault());
+        assert!(!RequestError::NoSuchStage.is_operator_fault());
+    }
+}

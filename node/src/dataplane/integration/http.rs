@@ -1,0 +1,274 @@
+//! HTTP and HTTP_PROXY integrations over a pooled keep-alive client.
+//!
+//! HTTP_PROXY passes the request through (method, headers, query, body) and
+//! streams the backend's response back unchanged. HTTP (non-proxy) sends only
+//! what `requestParameters` map, then selects an integration response by the
+//! backend's status code.
+
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use http::header::{HeaderName, HeaderValue, CONTENT_LENGTH, CONTENT_TYPE, HOST};
+use http::{HeaderMap, Request, Response, Uri};
+use http_body_util::{BodyExt, Full};
+use hyper_util::client::legacy::connect::HttpConnector;
+use hyper_util::client::legacy::Client;
+use hyper_util::rt::TokioExecutor;
+use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
+
+use super::{method_response, request_content_type};
+use crate::dataplane::body::{full, Body, BoxError};
+use crate::dataplane::context::{RequestContext, TemplateScope};
+use crate::dataplane::error::RequestError;
+use crate::params::Location;
+use crate::snapshot::{HttpIntegration, Passthrough, UriPiece};
+
+type Connector = hyper_rustls::HttpsConnector<HttpConnector>;
+
+/// The shared backend client: keep-alive pools per host, HTTP/1.1 and, over
+/// TLS, HTTP/2 by ALPN.
+#[derive(Clone)]
+pub struct HttpClient {
+    client: Client<Connector, Full<Bytes>>,
+    /// Largest backend response body read into memory (non-proxy).
+    max_response_bytes: usize,
+}
+
+impl HttpClient {
+    /// Builds the client; `idle_timeout` is how long pooled connections live.
+    pub fn new(idle_timeout: Duration, max_response_bytes: usize) -> Result<HttpClient, rustls::Error> {
+        let mut http = HttpConnector::new();
+        http.enforce_http(false);
+        http.set_nodelay(true);
+        http.set_keepalive(Some(Duration::from_secs(60)));
+        let https = hyper_rustls::HttpsConnectorBuilder::new()
+            .with_provider_and_webpki_roots(rustls::crypto::ring::default_provider())?
+            .https_or_http()
+            .enable_http1()
+            .enable_http2()
+            .wrap_connector(http);
+        let client = Client::builder(TokioExecutor::new())
+            .pool_idle_timeout(idle_timeout)
+            .build(https);
+        Ok(HttpClient {
+            client,
+            max_response_bytes,
+        })
+    }
+}
+
+/// Headers that belong to one connection and are never forwarded.
+const HOP_BY_HOP: &[&str] = &[
+    "connection",
+    "keep-alive",
+    "proxy-authenticate",
+    "proxy-authorization",
+    "te",
+    "trailer",
+    "transfer-encoding",
+    "upgrade",
+    "proxy-connection",
+];
+
+/// Calls the backend and returns the method response.
+pub(crate) async fn call(
+    integration: &HttpIntegration,
+    client: &HttpClient,
+    ctx: &mut RequestContext,
+    body: Bytes,
+) -> Result<Response<Body>, RequestError> {
+    let request = build_request(integration, ctx, body)?;
+    let started = Instant::now();
+    let exchange = async {
+        let response = client
+            .client
+            .request(request)
+            .await
+            .map_err(|e| RequestError::IntegrationFailure(error_chain(&e)))?;
+        if integration.proxy {
+            return Ok((response.map(|b| b.map_err(BoxError::from).boxed()), None));
+        }
+        let (parts, incoming) = response.into_parts();
+        let collected = http_body_util::Limited::new(incoming, client.max_response_bytes)
+            .collect()
+            .await
+            .map_err(|e| RequestError::IntegrationFailure(format!("reading the backend's response: {e}")))?;
+        Ok((Response::from_parts(parts, full(Bytes::new())), Some(collected.to_bytes())))
+    };
+    let outcome = tokio::time::timeout(integration.timeout, exchange).await;
+    ctx.integration_latency_ms = Some(started.elapsed().as_millis());
+    let (response, collected) = match outcome {
+        Ok(result) => result?,
+        Err(_) => return Err(RequestError::IntegrationTimeout(integration.timeout.as_millis())),
+    };
+    ctx.integration_status = Some(response.status().as_u16());
+    match collected {
+        None => Ok(strip_hop_by_hop(response)),
+        Some(bytes) => {
+            let selector = response.status().as_u16().to_string();
+            let selected = integration
+                .responses
+                .select(&selector)
+                .ok_or(RequestError::NoIntegrationResponse(selector))?;
+            Ok(method_response(selected, ctx, Some(response.headers()), bytes))
+        }
+    }
+}
+
+fn build_request(integration: &HttpIntegration, ctx: &RequestContext, body: Bytes) -> Result<Request<Full<Bytes>>, RequestError> {
+    let target = target_uri(integration, ctx)?;
+    let uri: Uri = target
+        .parse()
+        .map_err(|e| RequestError::IntegrationUnavailable(format!("integration URI `{target}` is not valid: {e}")))?;
+    let method = integration.method.clone().unwrap_or_else(|| ctx.method.clone());
+    let mut headers = HeaderMap::new();
+    if integration.proxy {
+        for (name, value) in &ctx.headers {
+            if !HOP_BY_HOP.contains(&name.as_str()) && name != HOST && name != CONTENT_LENGTH {
+                headers.append(name.clone(), value.clone());
+            }
+        }
+    }
+    for p in integration.request_parameters.iter().filter(|p| matches!(p.location, Location::Header | Location::MultiValueHeader)) {
+        let value = ctx.source_value(&p.source);
+        match (HeaderName::from_bytes(p.name.as_bytes()), value.and_then(|v| HeaderValue::from_str(&v).ok())) {
+            (Ok(name), Some(value)) => {
+                headers.insert(name, value);
+            }
+            _ => continue,
+        }
+    }
+    let body = request_body(integration, ctx, body, &mut headers)?;
+    forwarded_headers(ctx, &mut headers);
+    if let Some(authority) = uri.authority() {
+        if let Ok(v) = HeaderValue::from_str(authority.as_str()) {
+            headers.insert(HOST, v);
+        }
+    }
+    let mut request = Request::builder()
+        .method(method)
+        .uri(uri)
+        .body(Full::new(body))
+        .map_err(|e| RequestError::IntegrationUnavailable(e.to_string()))?;
+    *request.headers_mut() = headers;
+    Ok(request)
+}
+
+/// The body to send: as received (proxy, passthrough) or from a template.
+fn request_body(integration: &HttpIntegration, ctx: &RequestContext, body: Bytes, headers: &mut HeaderMap) -> Result<Bytes, RequestError> {
+    match &integration.passthrough {
+        Passthrough::Body => {
+            if !integration.proxy {
+                if let Some(ct) = ctx.headers.get(CONTENT_TYPE) {
+                    headers.insert(CONTENT_TYPE, ct.clone());
+                }
+            }
+            Ok(body)
+        }
+        Passthrough::Templates { templates, others_pass } => {
+            let content_type = request_content_type(ctx);
+            if let Some(template) = templates.get(&content_type) {
+                headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+                return Ok(Bytes::from(template.render(&TemplateScope { ctx, body: &body })));
+            }
+            if *others_pass {
+                if let Some(ct) = ctx.headers.get(CONTENT_TYPE) {
+                    headers.insert(CONTENT_TYPE, ct.clone());
+                }
+                return Ok(body);
+            }
+            Err(RequestError::UnsupportedMediaType(content_type))
+        }
+    }
+}
+
+/// `X-Forwarded-For/Proto/Port`, as API Gateway adds them.
+fn forwarded_headers(ctx: &RequestContext, headers: &mut HeaderMap) {
+    let ip = ctx.source_ip.to_string();
+    let forwarded_for = match ctx.header("x-forwarded-for") {
+        Some(prior) => format!("{prior}, {ip}"),
+        None => ip,
+    };
+    if let Ok(v) = HeaderValue::from_str(&forwarded_for) {
+        headers.insert("x-forwarded-for", v);
+    }
+    headers.insert("x-forwarded-proto", HeaderValue::from_static("http"));
+    let port = ctx.domain_name.rsplit_once(':').map_or("80", |(_, p)| p);
+    if let Ok(v) = HeaderValue::from_str(port) {
+        headers.insert("x-forwarded-port", v);
+    }
+}
+
+/// Characters escaped in a path segment.
+const SEGMENT: &AsciiSet = &NON_ALPHANUMERIC.remove(b'-').remove(b'.').remove(b'_').remove(b'~');
+/// Characters escaped in a query component.
+const COMPONENT: &AsciiSet = &SEGMENT.add(b'/');
+
+/// The backend URL: URI template filled in, plus mapped and passed query.
+fn target_uri(integration: &HttpIntegration, ctx: &RequestContext) -> Result<String, RequestError> {
+    let mut out = String::new();
+    for piece in &integration.uri.pieces {
+        match piece {
+            UriPiece::Text(t) => out.push_str(t),
+            UriPiece::StageVariable(name) => out.push_str(ctx.stage_variable(name).ok_or_else(|| {
+                RequestError::IntegrationUnavailable(format!("stage variable `{name}` used in the integration URI is not set"))
+            })?),
+            UriPiece::Path { name, greedy } => {
+                let mapped = integration
+                    .request_parameters
+                    .iter()
+                    .find(|p| p.location == Location::Path && &p.name == name)
+                    .and_then(|p| ctx.source_value(&p.source));
+                let value = mapped.or_else(|| ctx.path_param(name).map(Into::into)).ok_or_else(|| {
+                    RequestError::IntegrationUnavailable(format!("integration URI parameter `{{{name}}}` has no value"))
+                })?;
+                if *greedy || name == "proxy" {
+                    let segments: Vec<String> = value.split('/').map(|s| utf8_percent_encode(s, SEGMENT).to_string()).collect();
+                    out.push_str(&segments.join("/"));
+                } else {
+                    out.extend(utf8_percent_encode(&value, SEGMENT));
+                }
+            }
+        }
+    }
+    let mut query: Vec<String> = Vec::new();
+    if integration.proxy {
+        if let Some(raw) = &ctx.raw_query {
+            query.push(raw.clone());
+        }
+    }
+    for p in integration.request_parameters.iter().filter(|p| matches!(p.location, Location::QueryString | Location::MultiValueQueryString)) {
+        if let Some(value) = ctx.source_value(&p.source) {
+            let name = utf8_percent_encode(&p.name, COMPONENT);
+            for v in value.split(',').filter(|_| p.location == Location::MultiValueQueryString).chain(
+                std::iter::once(value.as_ref()).filter(|_| p.location == Location::QueryString),
+            ) {
+                query.push(format!("{name}={}", utf8_percent_encode(v, COMPONENT)));
+            }
+        }
+    }
+    if !query.is_empty() {
+        out.push(if out.contains('?') { '&' } else { '?' });
+        out.push_str(&query.join("&"));
+    }
+    Ok(out)
+}
+
+fn strip_hop_by_hop(mut response: Response<Body>) -> Response<Body> {
+    for name in HOP_BY_HOP {
+        response.headers_mut().remove(*name);
+    }
+    response
+}
+
+/// An error with its sources, for logs (`connection refused` hides two levels down).
+fn error_chain(e: &dyn std::error::Error) -> String {
+    let mut out = e.to_string();
+    let mut source = e.source();
+    while let Some(s) = source {
+        out.push_str(": ");
+        out.push_str(&s.to_string());
+        source = s.source();
+    }
+    out
+}

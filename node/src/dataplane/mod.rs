@@ -1,0 +1,21 @@
+//! The data plane: listeners and the REST API request pipeline.
+//!
+//! - [`server`]: accept loop, HTTP/1.1 + h2c, connection limit, graceful shutdown;
+//! - [`pipeline`]: the phases a request walks (locate, route, authorize,
+//!   read body, integrate) and the gateway response when one fails;
+//! - [`integration`]: the backends (HTTP, HTTP_PROXY, MOCK);
+//! - [`respond`]: gateway responses; [`error`]: the one error-to-response map;
+//! - [`context`], [`locate`], [`body`], [`access_log`]: what the phases share.
+
+pub mod access_log;
+pub mod body;
+pub mod context;
+pub mod error;
+pub mod integration;
+pub mod locate;
+pub mod pipeline;
+pub mod respond;
+pub mod server;
+
+pub use pipeline::{Gateway, Limits};
+pub use server::{serve, Handler, ServerOptions};

@@ -1,0 +1,130 @@
+//! The REST API request pipeline. Phases, in order (each may end the request
+//! with a gateway response):
+//!
+//! 1. locate the API and stage (host or `/restapis/...` path);
+//! 2. refuse bodies declared over the payload limit;
+//! 3. route: resource, then method (exact verb, then `ANY`);
+//! 4. authorization and API key (methods that need what this version does
+//!    not enforce fail closed);
+//! 5. read the body (payload limit);
+//! 6. integration request and response;
+//! 7. ids on every response, access log.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use bytes::Bytes;
+use http::header::{HeaderValue, CONTENT_LENGTH};
+use http::{Request, Response};
+use hyper::body::Incoming;
+
+use super::body::{read_limited, Body, ReadError};
+use super::context::RequestContext;
+use super::error::RequestError;
+use super::integration::{self, http::HttpClient};
+use super::locate::locate;
+use super::respond::gateway_response;
+use super::server::Handler;
+use super::access_log;
+use crate::snapshot::{Authorization, CompiledIntegration, Deployed};
+
+/// Limits on what clients may send.
+#[derive(Debug, Clone)]
+pub struct Limits {
+    /// Largest request body (AWS: 10 MiB).
+    pub max_body_bytes: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            max_body_bytes: 10 * 1024 * 1024,
+        }
+    }
+}
+
+/// The data-plane request handler.
+pub struct Gateway {
+    deployed: Arc<Deployed>,
+    client: HttpClient,
+    limits: Limits,
+}
+
+impl Gateway {
+    pub fn new(deployed: Arc<Deployed>, client: HttpClient, limits: Limits) -> Gateway {
+        Gateway { deployed, client, limits }
+    }
+
+    /// Runs the pipeline for one request.
+    pub async fn handle(&self, request: Request<Incoming>, remote: SocketAddr) -> Response<Body> {
+        let (parts, body) = request.into_parts();
+        let mut ctx = RequestContext::new(remote.ip(), parts.method, &parts.uri, parts.headers, parts.version);
+        let mut response = match self.run(&mut ctx, body).await {
+            Ok(response) => response,
+            Err(error) => {
+                if error.is_operator_fault() {
+                    tracing::warn!(requestId = %ctx.request_id, error = %error, "request failed");
+                } else {
+                    tracing::debug!(requestId = %ctx.request_id, error = %error, "request refused");
+                }
+                gateway_response(&error, &mut ctx)
+            }
+        };
+        let headers = response.headers_mut();
+        if let Ok(v) = HeaderValue::from_str(&ctx.request_id) {
+            headers.insert("x-amzn-requestid", v);
+        }
+        if let Ok(v) = HeaderValue::from_str(&ctx.extended_request_id) {
+            headers.insert("x-amz-apigw-id", v);
+        }
+        access_log::record(&ctx, response.status().as_u16());
+        response
+    }
+
+    async fn run(&self, ctx: &mut RequestContext, body: Incoming) -> Result<Response<Body>, RequestError> {
+        let snapshot = self.deployed.load();
+        let raw_path = ctx.raw_path.clone();
+        let host = ctx.header("host").map(str::to_string);
+        let located = locate(host.as_deref(), &raw_path).ok_or(RequestError::NoSuchStage)?;
+        let stage = snapshot.stage(located.api_id, located.stage).map_err(|_| RequestError::NoSuchStage)?;
+        ctx.stage = Some(stage.clone());
+        ctx.stage_path = located.path.to_string();
+        let limit = self.limits.max_body_bytes;
+        let declared = ctx.header(CONTENT_LENGTH.as_str()).and_then(|v| v.parse::<usize>().ok());
+        if declared.is_some_and(|len| len > limit) {
+            return Err(RequestError::RequestTooLarge { limit });
+        }
+        let matched = stage.api.router.find(located.path).ok_or(RequestError::MissingAuthenticationToken)?;
+        let method = matched.value.method(&ctx.method).ok_or(RequestError::MissingAuthenticationToken)?.clone();
+        ctx.resource_path = Some(matched.value.path.clone());
+        ctx.path_params = matched.params.into_iter().map(|(k, v)| (k.to_string(), v)).collect();
+        drop(snapshot);
+        if let Authorization::Unsupported(kind) = &method.authorization {
+            return Err(RequestError::AuthorizationUnsupported(kind.clone()));
+        }
+        if method.api_key_required {
+            // No API keys exist until usage plans land, so no key can be valid.
+            return Err(RequestError::ApiKeyRequired);
+        }
+        let body = self.read_body(body).await?;
+        match &method.integration {
+            CompiledIntegration::Http(http) => integration::http::call(http, &self.client, ctx, body).await,
+            CompiledIntegration::Mock(mock) => integration::mock::answer(mock, ctx, &body),
+            CompiledIntegration::Unavailable(reason) => Err(RequestError::IntegrationUnavailable(reason.clone())),
+        }
+    }
+
+    async fn read_body(&self, body: Incoming) -> Result<Bytes, RequestError> {
+        let limit = self.limits.max_body_bytes;
+        read_limited(body, limit).await.map_err(|e| match e {
+            ReadError::TooLarge => RequestError::RequestTooLarge { limit },
+            ReadError::Broken(reason) => RequestError::BadRequest(reason),
+        })
+    }
+}
+
+impl Handler for Gateway {
+    async fn call(&self, request: Request<Incoming>, remote: SocketAddr) -> Response<Body> {
+        self.handle(request, remote).await
+    }
+}

@@ -1,0 +1,75 @@
+//! Gateway responses: turning a [`RequestError`] into the response AWS would
+//! give, honouring the API's customized gateway responses.
+//!
+//! Resolution order, as on AWS: the type's own customization; else the
+//! customized DEFAULT_4XX/DEFAULT_5XX (keeping the type's own status); else
+//! AWS's default `{"message": ...}` body.
+
+use bytes::Bytes;
+use http::header::{HeaderValue, CONTENT_TYPE};
+use http::{Response, StatusCode};
+
+use super::body::{full, Body};
+use super::context::{RequestContext, TemplateScope};
+use super::error::RequestError;
+use crate::model::GatewayResponseType;
+use crate::snapshot::CompiledGatewayResponse;
+
+const JSON: &str = "application/json";
+
+/// Builds the gateway response for `error` and records it in `ctx`.
+pub fn gateway_response(error: &RequestError, ctx: &mut RequestContext) -> Response<Body> {
+    let kind = error.response_type();
+    let message = error.client_message();
+    ctx.error = Some((kind, message.clone()));
+    let mut status = error.default_status();
+    let api = ctx.stage.as_ref().map(|s| s.api.clone());
+    let custom = api.as_ref().and_then(|api| {
+        let own = api.gateway_responses.get(&kind);
+        if let Some(s) = own.and_then(|c| c.status) {
+            status = s;
+        }
+        own.or_else(|| api.gateway_responses.get(&GatewayResponseType::family_of(status.as_u16())))
+    });
+    let (content_type, body) = match custom.and_then(|c| pick_template(c, ctx)) {
+        Some((content_type, text)) => (content_type, Bytes::from(text)),
+        None => (JSON.to_string(), default_body(&message)),
+    };
+    let mut response = Response::new(full(body));
+    *response.status_mut() = status;
+    let headers = response.headers_mut();
+    if let Ok(v) = HeaderValue::from_str(&content_type) {
+        headers.insert(CONTENT_TYPE, v);
+    }
+    headers.insert("x-amzn-errortype", HeaderValue::from_static(error.error_type()));
+    if let Some(custom) = custom {
+        for (name, source) in &custom.headers {
+            if let Some(value) = ctx.source_value(source).and_then(|v| HeaderValue::from_str(&v).ok()) {
+                headers.insert(name.clone(), value);
+            }
+        }
+    }
+    response
+}
+
+fn pick_template(custom: &CompiledGatewayResponse, ctx: &RequestContext) -> Option<(String, String)> {
+    let (content_type, template) = custom
+        .templates
+        .get_key_value(JSON)
+        .or_else(|| custom.templates.iter().next())?;
+    let scope = TemplateScope { ctx, body: &[] };
+    Some((content_type.clone(), template.render(&scope)))
+}
+
+/// `{"message":"..."}` exactly as AWS writes it.
+pub fn default_body(message: &str) -> Bytes {
+    Bytes::from(serde_json::json!({ "message": message }).to_string())
+}
+
+/// A plain error response with no API context (used before an API is found).
+pub fn plain(status: StatusCode, message: &str) -> Response<Body> {
+    let mut response = Response::new(full(default_body(message)));
+    *response.status_mut() = status;
+    response.headers_mut().insert(CONTENT_TYPE, HeaderValue::from_static(JSON));
+    response
+}

@@ -1,0 +1,140 @@
+//! Import of OpenAPI 3.0 and Swagger 2.0 documents, with the
+//! `x-amazon-apigateway-*` extensions, into a [`RestApi`].
+//!
+//! The document is taken unchanged (JSON or YAML). Everything the import
+//! cannot honour is reported by name: problems make the import fail (as AWS's
+//! `ImportRestApi` does), warnings are returned beside the API, so nothing is
+//! dropped silently. Each report carries the field path it is about
+//! (`paths./pets.get.x-amazon-apigateway-integration.type`).
+
+mod extensions;
+mod integration;
+mod paths;
+mod security;
+mod walker;
+
+use serde_json::Value;
+
+use crate::model::RestApi;
+pub use walker::Finding;
+use walker::Walker;
+
+/// What the importer needs to know that the document does not say.
+#[derive(Debug, Clone)]
+pub struct ImportOptions {
+    /// The id the imported API gets.
+    pub api_id: String,
+    /// Ceiling on `timeoutInMillis` (AWS: 29,000; raised by configuration).
+    pub max_integration_timeout_ms: u64,
+}
+
+/// A successful import: the API and what was not honoured.
+#[derive(Debug, Clone)]
+pub struct Imported {
+    pub api: RestApi,
+    pub warnings: Vec<Finding>,
+}
+
+/// Why a document could not be imported.
+#[derive(Debug, thiserror::Error)]
+pub enum ImportError {
+    #[error("line {line}, column {column}: {message}")]
+    Syntax {
+        line: usize,
+        column: usize,
+        message: String,
+    },
+    #[error("not an OpenAPI 3 or Swagger 2 document: {0}")]
+    NotOpenApi(String),
+    #[error("{} problem(s) in the document:\n{}", .0.len(), Finding::list(.0))]
+    Invalid(Vec<Finding>),
+}
+
+/// Parses the text of a document, JSON or YAML, into a JSON value.
+pub fn parse_document(text: &str) -> Result<Value, ImportError> {
+    if text.trim_start().starts_with('{') {
+        return serde_json::from_str(text).map_err(|e| ImportError::Syntax {
+            line: e.line(),
+            column: e.column(),
+            message: e.to_string(),
+        });
+    }
+    serde_yaml::from_str::<Value>(text).map_err(|e| {
+        let (line, column) = e.location().map_or((0, 0), |l| (l.line(), l.column()));
+        ImportError::Syntax {
+            line,
+            column,
+            message: e.to_string(),
+        }
+    })
+}
+
+/// Which OpenAPI dialect a document is written in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Dialect {
+    Swagger2,
+    OpenApi3,
+}
+
+/// Imports a parsed document.
+pub fn import(doc: &Value, options: &ImportOptions) -> Result<Imported, ImportError> {
+    let dialect = detect_dialect(doc)?;
+    let mut walker = Walker::new(doc, dialect, options.max_integration_timeout_ms);
+    let info = doc.get("info");
+    let name = info
+        .and_then(|i| i.get("title"))
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+        .to_string();
+    if name.is_empty() {
+        walker.problem("info.title", "the API needs a title (it becomes the API's name)");
+    }
+    let mut api = RestApi {
+        id: options.api_id.clone(),
+        name,
+        description: text_at(info, "description"),
+        version: text_at(info, "version"),
+        endpoint_type: Default::default(),
+        binary_media_types: Vec::new(),
+        api_key_source: None,
+        minimum_compression_size: None,
+        policy: None,
+        resources: Default::default(),
+        gateway_responses: Default::default(),
+        request_validators: Default::default(),
+        default_request_validator: None,
+        models: Default::default(),
+        authorizers: Default::default(),
+    };
+    extensions::read_top_level(&mut walker, doc, &mut api);
+    let schemes = security::read_schemes(&mut walker, doc, &mut api);
+    paths::read_paths(&mut walker, doc, &schemes, &mut api);
+    let (problems, warnings) = walker.finish();
+    if problems.is_empty() {
+        Ok(Imported { api, warnings })
+    } else {
+        Err(ImportError::Invalid(problems))
+    }
+}
+
+fn detect_dialect(doc: &Value) -> Result<Dialect, ImportError> {
+    if !doc.is_object() {
+        return Err(ImportError::NotOpenApi("the document is not a mapping".into()));
+    }
+    match (doc.get("swagger"), doc.get("openapi")) {
+        (Some(v), _) if v.as_str() == Some("2.0") => Ok(Dialect::Swagger2),
+        (_, Some(Value::String(v))) if v.starts_with("3.") => Ok(Dialect::OpenApi3),
+        (Some(v), _) => Err(ImportError::NotOpenApi(format!("swagger version {v} (need \"2.0\")"))),
+        (_, Some(v)) => Err(ImportError::NotOpenApi(format!("openapi version {v} (need 3.x)"))),
+        (None, None) => Err(ImportError::NotOpenApi(
+            "no `openapi: 3.x` or `swagger: \"2.0\"` field".into(),
+        )),
+    }
+}
+
+fn text_at(parent: Option<&Value>, key: &str) -> Option<String> {
+    parent?.get(key)?.as_str().map(str::to_string)
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,19 @@
+//! apigw: a self-hosted gateway for the REST APIs people build for AWS API
+//! Gateway.
+//!
+//! - [`model`]: REST APIs, deployments, stages;
+//! - [`import`]: OpenAPI 3 / Swagger 2 with `x-amazon-apigateway-*` -> model;
+//! - [`store`]: the embedded on-disk store of all of it;
+//! - [`snapshot`]: what is deployed, compiled for the data plane;
+//! - [`dataplane`]: listeners and the request pipeline;
+//! - [`admin`]: the management listener.
+
+pub mod admin;
+pub mod dataplane;
+pub mod ids;
+pub mod import;
+pub mod model;
+pub mod params;
+pub mod snapshot;
+pub mod store;
+pub mod template;

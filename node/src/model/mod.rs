@@ -1,0 +1,29 @@
+//! The gateway's model of REST APIs, as AWS API Gateway defines them.
+//!
+//! Three kinds of things live here:
+//! - [`RestApi`]: the working definition of an API (resources, methods,
+//!   integrations, gateway responses), as imported or edited;
+//! - [`Deployment`]: an immutable copy of a `RestApi` taken at one moment;
+//! - [`Stage`]: a name that points at one deployment and carries stage
+//!   variables and settings.
+//!
+//! The types serialize to JSON with AWS's field names (camelCase), which is
+//! what the store keeps on disk and what the management API will speak.
+
+mod api;
+mod deployment;
+mod gateway_response;
+mod stage;
+
+pub use api::{
+    EndpointType, Integration, IntegrationResponse, IntegrationType, Method, MethodResponse, RequestValidator,
+    PassthroughBehavior, Resource, RestApi,
+};
+pub use deployment::Deployment;
+pub use gateway_response::{GatewayResponse, GatewayResponseType};
+pub use stage::{MethodSetting, Stage};
+
+/// The default and the ceiling AWS puts on an integration's timeout.
+pub const DEFAULT_INTEGRATION_TIMEOUT_MS: u64 = 29_000;
+/// The smallest integration timeout AWS accepts.
+pub const MIN_INTEGRATION_TIMEOUT_MS: u64 = 50;

@@ -1,0 +1,39 @@
+//! Stages: named pointers at a deployment, with variables and settings.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+/// A stage of one API (`prod`, `dev`...).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Stage {
+    pub rest_api_id: String,
+    pub stage_name: String,
+    pub deployment_id: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    /// `${stageVariables.NAME}` values.
+    #[serde(default)]
+    pub variables: BTreeMap<String, String>,
+    /// Per-method settings keyed `{resourcePath}/{httpMethod}` or `*/*`.
+    #[serde(default)]
+    pub method_settings: BTreeMap<String, MethodSetting>,
+    /// Seconds since the Unix epoch.
+    pub created_date: u64,
+    pub last_updated_date: u64,
+}
+
+/// Throttling, caching and logging settings for methods of a stage.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "camelCase")]
+pub struct MethodSetting {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub throttling_rate_limit: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub throttling_burst_limit: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub caching_enabled: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cache_ttl_in_seconds: Option<u32>,
+}

@@ -1,0 +1,281 @@
+//! Compiling a deployment: route tree, parameter mappings, selection
+//! patterns, templates. Done once per deployment; what cannot be compiled
+//! makes only its own method unavailable, and is reported.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
+use std::time::Duration;
+
+use http::{HeaderName, Method, StatusCode};
+use regex::Regex;
+
+use super::compiled::*;
+use crate::import::Finding;
+use crate::model::{
+    Deployment, GatewayResponse, Integration, IntegrationResponse, IntegrationType, Method as ModelMethod,
+    PassthroughBehavior,
+};
+use crate::params;
+use crate::template::Template;
+
+/// Compiles a deployment; the findings name what could not be compiled.
+pub fn compile(deployment: &Deployment) -> (CompiledApi, Vec<Finding>) {
+    let api = &deployment.api;
+    let mut findings = Vec::new();
+    let mut router = Router::default();
+    for resource in api.resources.values() {
+        if resource.methods.is_empty() {
+            continue;
+        }
+        let mut compiled = CompiledResource {
+            path: resource.path.clone(),
+            methods: HashMap::new(),
+            any: None,
+        };
+        for (verb, method) in &resource.methods {
+            let at = format!("{} {}", verb, resource.path);
+            let m = Arc::new(compile_method(&resource.path, method, &at, &mut findings));
+            if verb == "ANY" {
+                compiled.any = Some(m);
+            } else if let Ok(v) = Method::from_bytes(verb.as_bytes()) {
+                compiled.methods.insert(v, m);
+            }
+        }
+        router.insert(&resource.path, compiled);
+    }
+    let mut gateway_responses = HashMap::new();
+    for (kind, response) in &api.gateway_responses {
+        let at = format!("gateway response {kind}");
+        gateway_responses.insert(*kind, compile_gateway_response(response, &at, &mut findings));
+    }
+    let compiled = CompiledApi {
+        api_id: api.id.clone(),
+        deployment_id: deployment.id.clone(),
+        endpoint_type: api.endpoint_type,
+        binary_media_types: api.binary_media_types.clone(),
+        router,
+        gateway_responses,
+    };
+    (compiled, findings)
+}
+
+use super::router::Router;
+
+fn compile_method(path: &str, method: &ModelMethod, at: &str, findings: &mut Vec<Finding>) -> CompiledMethod {
+    let authorization = match method.authorization_type.as_str() {
+        "NONE" => Authorization::None,
+        other => Authorization::Unsupported(other.to_string()),
+    };
+    let integration = match &method.integration {
+        None => CompiledIntegration::Unavailable("the method has no integration".into()),
+        Some(i) => compile_integration(i, at).unwrap_or_else(|reason| {
+            findings.push(Finding {
+                at: at.to_string(),
+                message: reason.clone(),
+            });
+            CompiledIntegration::Unavailable(reason)
+        }),
+    };
+    CompiledMethod {
+        http_method: method.http_method.clone(),
+        resource_path: path.to_string(),
+        authorization,
+        api_key_required: method.api_key_required,
+        integration,
+    }
+}
+
+fn compile_integration(i: &Integration, at: &str) -> Result<CompiledIntegration, String> {
+    if i.connection_type.as_deref() == Some("VPC_LINK") {
+        return Err("VPC link integrations are not supported by this version".into());
+    }
+    match i.kind {
+        IntegrationType::Http | IntegrationType::HttpProxy => Ok(CompiledIntegration::Http(compile_http(i, at)?)),
+        IntegrationType::Mock => Ok(CompiledIntegration::Mock(MockIntegration {
+            request_templates: templates(&i.request_templates, &format!("{at} request template"))?,
+            responses: compile_responses(&i.integration_responses, at)?,
+        })),
+        IntegrationType::Aws | IntegrationType::AwsProxy => {
+            Err("AWS and AWS_PROXY (Lambda) integrations are not supported by this version".into())
+        }
+    }
+}
+
+fn compile_http(i: &Integration, at: &str) -> Result<HttpIntegration, String> {
+    let uri = i.uri.as_deref().ok_or("the integration has no uri")?;
+    let method = match i.http_method.as_deref() {
+        None | Some("ANY") => None,
+        Some(m) => Some(Method::from_bytes(m.as_bytes()).map_err(|_| format!("`{m}` is not an HTTP method"))?),
+    };
+    let mut request_parameters = Vec::new();
+    for (key, value) in &i.request_parameters {
+        let (location, name) = params::parse_integration_request_target(key).map_err(|e| e.to_string())?;
+        let source = params::parse_request_source(value).map_err(|e| e.to_string())?;
+        request_parameters.push(RequestParameter { location, name, source });
+    }
+    let proxy = i.kind == IntegrationType::HttpProxy;
+    let passthrough = if proxy || i.request_templates.is_empty() {
+        if !proxy && i.passthrough_behavior == PassthroughBehavior::Never {
+            Passthrough::Templates {
+                templates: HashMap::new(),
+                others_pass: false,
+            }
+        } else {
+            Passthrough::Body
+        }
+    } else {
+        Passthrough::Templates {
+            templates: templates(&i.request_templates, &format!("{at} request template"))?,
+            others_pass: i.passthrough_behavior == PassthroughBehavior::WhenNoMatch,
+        }
+    };
+    Ok(HttpIntegration {
+        proxy,
+        method,
+        uri: parse_uri(uri)?,
+        request_parameters,
+        passthrough,
+        timeout: Duration::from_millis(i.timeout_in_millis),
+        responses: if proxy {
+            IntegrationResponses::default()
+        } else {
+            compile_responses(&i.integration_responses, at)?
+        },
+    })
+}
+
+/// Splits an integration URI into text, `{param}` and `${stageVariables.x}`.
+pub fn parse_uri(uri: &str) -> Result<UriTemplate, String> {
+    let mut pieces = Vec::new();
+    let mut text = String::new();
+    let mut rest = uri;
+    while let Some(pos) = rest.find(['{', '$']) {
+        text.push_str(&rest[..pos]);
+        let at = &rest[pos..];
+        if let Some(after) = at.strip_prefix("${stageVariables.") {
+            let end = after.find('}').ok_or_else(|| format!("unclosed stage variable in `{uri}`"))?;
+            flush(&mut text, &mut pieces);
+            pieces.push(UriPiece::StageVariable(after[..end].to_string()));
+            rest = &after[end + 1..];
+        } else if let Some(after) = at.strip_prefix('{') {
+            let end = after.find('}').ok_or_else(|| format!("unclosed `{{` in `{uri}`"))?;
+            let inner = &after[..end];
+            flush(&mut text, &mut pieces);
+            let (name, greedy) = match inner.strip_suffix('+') {
+                Some(n) => (n, true),
+                None => (inner, false),
+            };
+            pieces.push(UriPiece::Path {
+                name: name.to_string(),
+                greedy,
+            });
+            rest = &after[end + 1..];
+        } else {
+            text.push('$');
+            rest = &at[1..];
+        }
+    }
+    text.push_str(rest);
+    flush(&mut text, &mut pieces);
+    Ok(UriTemplate { pieces })
+}
+
+fn flush(text: &mut String, pieces: &mut Vec<UriPiece>) {
+    if !text.is_empty() {
+        pieces.push(UriPiece::Text(std::mem::take(text)));
+    }
+}
+
+fn compile_responses(responses: &BTreeMap<String, IntegrationResponse>, at: &str) -> Result<IntegrationResponses, String> {
+    let mut out = IntegrationResponses::default();
+    for response in responses.values() {
+        let compiled = Arc::new(CompiledIntegrationResponse {
+            status: status(&response.status_code)?,
+            headers: response
+                .response_parameters
+                .iter()
+                .map(|(k, v)| {
+                    let name = params::parse_method_response_target(k).map_err(|e| e.to_string())?;
+                    Ok((header(&name)?, params::parse_response_source(v).map_err(|e| e.to_string())?))
+                })
+                .collect::<Result<_, String>>()?,
+            templates: templates(&response.response_templates, &format!("{at} response {}", response.status_code))?,
+        });
+        match &response.selection_pattern {
+            None => out.default = Some(compiled),
+            Some(p) => {
+                let re = Regex::new(&format!("^(?:{p})$")).map_err(|e| format!("selection pattern `{p}`: {e}"))?;
+                out.patterns.push((re, compiled));
+            }
+        }
+    }
+    Ok(out)
+}
+
+fn compile_gateway_response(r: &GatewayResponse, at: &str, findings: &mut Vec<Finding>) -> CompiledGatewayResponse {
+    let mut headers = Vec::new();
+    for (k, v) in &r.response_parameters {
+        let parsed = params::parse_gateway_response_target(k)
+            .map_err(|e| e.to_string())
+            .and_then(|name| header(&name))
+            .and_then(|name| Ok((name, params::parse_gateway_response_source(v).map_err(|e| e.to_string())?)));
+        match parsed {
+            Ok(h) => headers.push(h),
+            Err(message) => findings.push(Finding { at: at.to_string(), message }),
+        }
+    }
+    let templates = templates(&r.response_templates, at).unwrap_or_else(|message| {
+        findings.push(Finding { at: at.to_string(), message });
+        HashMap::new()
+    });
+    CompiledGatewayResponse {
+        status: r.status_code.and_then(|s| StatusCode::from_u16(s).ok()),
+        headers,
+        templates,
+    }
+}
+
+fn templates(source: &BTreeMap<String, String>, at: &str) -> Result<HashMap<String, Template>, String> {
+    source
+        .iter()
+        .map(|(content_type, text)| {
+            Template::compile(text)
+                .map(|t| (content_type.to_ascii_lowercase(), t))
+                .map_err(|e| format!("{at} for {content_type}: {e}"))
+        })
+        .collect()
+}
+
+fn status(code: &str) -> Result<StatusCode, String> {
+    code.parse::<u16>()
+        .ok()
+        .and_then(|c| StatusCode::from_u16(c).ok())
+        .ok_or_else(|| format!("`{code}` is not a status code"))
+}
+
+fn header(name: &str) -> Result<HeaderName, String> {
+    HeaderName::from_bytes(name.as_bytes()).map_err(|_| format!("`{name}` is not a header name"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn uri_templates() {
+        let t = parse_uri("http://${stageVariables.host}:8080/pets/{petId}/{proxy+}?a=$x").expect("parses");
+        assert_eq!(
+            t.pieces,
+            vec![
+                UriPiece::Text("http://".into()),
+                UriPiece::StageVariable("host".into()),
+                UriPiece::Text(":8080/pets/".into()),
+                UriPiece::Path { name: "petId".into(), greedy: false },
+                UriPiece::Text("/".into()),
+                UriPiece::Path { name: "proxy".into(), greedy: true },
+                UriPiece::Text("?a=$x".into()),
+            ]
+        );
+        assert!(parse_uri("http://x/{oops").is_err());
+    }
+}

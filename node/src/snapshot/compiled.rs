@@ -1,0 +1,156 @@
+//! The compiled form of a deployment: everything the data plane needs,
+//! parsed and checked once when the deployment is loaded.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use http::{HeaderName, Method, StatusCode};
+use regex::Regex;
+
+use super::router::Router;
+use crate::model::{EndpointType, GatewayResponseType};
+use crate::params::{Location, Source};
+use crate::template::Template;
+
+/// One deployment of one API, ready to serve.
+#[derive(Debug)]
+pub struct CompiledApi {
+    pub api_id: String,
+    pub deployment_id: String,
+    pub endpoint_type: EndpointType,
+    pub binary_media_types: Vec<String>,
+    pub router: Router<CompiledResource>,
+    pub gateway_responses: HashMap<GatewayResponseType, CompiledGatewayResponse>,
+}
+
+/// A resource with its methods.
+#[derive(Debug)]
+pub struct CompiledResource {
+    pub path: String,
+    pub methods: HashMap<Method, Arc<CompiledMethod>>,
+    pub any: Option<Arc<CompiledMethod>>,
+}
+
+impl CompiledResource {
+    /// The method for a verb: exact first, then `ANY`.
+    pub fn method(&self, verb: &Method) -> Option<&Arc<CompiledMethod>> {
+        self.methods.get(verb).or(self.any.as_ref())
+    }
+}
+
+/// How callers of a method are authorized.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Authorization {
+    None,
+    /// Not enforced by this version: the method fails closed.
+    Unsupported(String),
+}
+
+/// A method, ready to run.
+#[derive(Debug)]
+pub struct CompiledMethod {
+    pub http_method: String,
+    pub resource_path: String,
+    pub authorization: Authorization,
+    pub api_key_required: bool,
+    pub integration: CompiledIntegration,
+}
+
+/// The backend of a method.
+#[derive(Debug)]
+pub enum CompiledIntegration {
+    Http(HttpIntegration),
+    Mock(MockIntegration),
+    /// A kind whose support arrives with a later part of the gateway; calls
+    /// get 500 and the reason is logged.
+    Unavailable(String),
+}
+
+/// HTTP and HTTP_PROXY.
+#[derive(Debug)]
+pub struct HttpIntegration {
+    pub proxy: bool,
+    /// `None` for `ANY`: the client's method is used.
+    pub method: Option<Method>,
+    pub uri: UriTemplate,
+    pub request_parameters: Vec<RequestParameter>,
+    /// The request body is sent unless templates exist (non-proxy only).
+    pub passthrough: Passthrough,
+    pub timeout: std::time::Duration,
+    pub responses: IntegrationResponses,
+}
+
+/// What a non-proxy integration does with the request body.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Passthrough {
+    /// Send the body as it came.
+    Body,
+    /// Content types with a template (static text) and whether others pass.
+    Templates {
+        templates: HashMap<String, Template>,
+        others_pass: bool,
+    },
+}
+
+/// MOCK: the request template names the status; responses are selected by it.
+#[derive(Debug)]
+pub struct MockIntegration {
+    pub request_templates: HashMap<String, Template>,
+    pub responses: IntegrationResponses,
+}
+
+/// `integration.request.{location}.{name}` <- source.
+#[derive(Debug, Clone)]
+pub struct RequestParameter {
+    pub location: Location,
+    pub name: String,
+    pub source: Source,
+}
+
+/// An integration URI with `{param}` and `${stageVariables.x}` holes.
+#[derive(Debug, Clone, PartialEq)]
+pub struct UriTemplate {
+    pub pieces: Vec<UriPiece>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum UriPiece {
+    Text(String),
+    /// `{name}` or `{name+}` (greedy keeps its slashes).
+    Path { name: String, greedy: bool },
+    StageVariable(String),
+}
+
+/// The integration responses of a method, in selection order.
+#[derive(Debug, Default)]
+pub struct IntegrationResponses {
+    pub patterns: Vec<(Regex, Arc<CompiledIntegrationResponse>)>,
+    pub default: Option<Arc<CompiledIntegrationResponse>>,
+}
+
+impl IntegrationResponses {
+    /// The response whose pattern matches `selector` whole, else the default.
+    pub fn select(&self, selector: &str) -> Option<&Arc<CompiledIntegrationResponse>> {
+        self.patterns
+            .iter()
+            .find(|(re, _)| re.is_match(selector))
+            .map(|(_, r)| r)
+            .or(self.default.as_ref())
+    }
+}
+
+/// One integration response.
+#[derive(Debug)]
+pub struct CompiledIntegrationResponse {
+    pub status: StatusCode,
+    pub headers: Vec<(HeaderName, Source)>,
+    pub templates: HashMap<String, Template>,
+}
+
+/// A customized gateway response.
+#[derive(Debug)]
+pub struct CompiledGatewayResponse {
+    pub status: Option<StatusCode>,
+    pub headers: Vec<(HeaderName, Source)>,
+    pub templates: HashMap<String, Template>,
+}

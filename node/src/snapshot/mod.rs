@@ -1,0 +1,110 @@
+//! What the data plane serves: every stage of every API with its compiled
+//! deployment, behind one atomically swapped pointer.
+//!
+//! The hot path loads the current [`Snapshot`] (`ArcSwap::load`, no lock) and
+//! never waits for the store; a new snapshot is built beside the old one
+//! (reusing compiled deployments that did not change) and swapped in.
+
+mod compile;
+mod compiled;
+mod router;
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
+
+use arc_swap::ArcSwap;
+
+pub use compile::{compile, parse_uri};
+pub use compiled::*;
+pub use router::{Matched, Router};
+
+use crate::import::Finding;
+use crate::store::{Store, StoreError};
+
+/// A stage as the data plane sees it.
+#[derive(Debug)]
+pub struct StageView {
+    pub stage_name: String,
+    pub variables: BTreeMap<String, String>,
+    pub api: Arc<CompiledApi>,
+}
+
+/// Every served stage, by API id then stage name.
+#[derive(Debug, Default)]
+pub struct Snapshot {
+    apis: HashMap<String, HashMap<String, Arc<StageView>>>,
+}
+
+impl Snapshot {
+    /// The stage `stage` of API `api_id`; `Err(true)` if the API exists without that stage.
+    pub fn stage(&self, api_id: &str, stage: &str) -> Result<&Arc<StageView>, bool> {
+        let stages = self.apis.get(api_id).ok_or(false)?;
+        stages.get(stage).ok_or(true)
+    }
+
+    /// Number of stages served.
+    pub fn stage_count(&self) -> usize {
+        self.apis.values().map(HashMap::len).sum()
+    }
+}
+
+/// The deployed configuration, shared by all data-plane tasks.
+#[derive(Default)]
+pub struct Deployed {
+    current: ArcSwap<Snapshot>,
+}
+
+impl Deployed {
+    /// The snapshot to serve a request with.
+    pub fn load(&self) -> arc_swap::Guard<Arc<Snapshot>> {
+        self.current.load()
+    }
+
+    /// Rebuilds the snapshot from the store and swaps it in; returns what
+    /// could not be compiled (those methods answer 500 until fixed).
+    pub fn reload(&self, store: &Store) -> Result<Vec<Finding>, StoreError> {
+        let old = self.current.load_full();
+        let mut compiled: HashMap<(String, String), Arc<CompiledApi>> = HashMap::new();
+        for stages in old.apis.values() {
+            for view in stages.values() {
+                let key = (view.api.api_id.clone(), view.api.deployment_id.clone());
+                compiled.insert(key, view.api.clone());
+            }
+        }
+        let mut findings = Vec::new();
+        let mut next = Snapshot::default();
+        for stage in store.all_stages()? {
+            let key = (stage.rest_api_id.clone(), stage.deployment_id.clone());
+            let api = match compiled.get(&key) {
+                Some(api) => api.clone(),
+                None => {
+                    let Some(deployment) = store.get_deployment(&stage.rest_api_id, &stage.deployment_id)? else {
+                        findings.push(Finding {
+                            at: format!("stage {}/{}", stage.rest_api_id, stage.stage_name),
+                            message: format!("deployment {} is missing", stage.deployment_id),
+                        });
+                        continue;
+                    };
+                    let (api, found) = compile(&deployment);
+                    findings.extend(found.into_iter().map(|f| Finding {
+                        at: format!("API {} deployment {}: {}", deployment.rest_api_id, deployment.id, f.at),
+                        message: f.message,
+                    }));
+                    let api = Arc::new(api);
+                    compiled.insert(key, api.clone());
+                    api
+                }
+            };
+            next.apis.entry(stage.rest_api_id.clone()).or_default().insert(
+                stage.stage_name.clone(),
+                Arc::new(StageView {
+                    stage_name: stage.stage_name,
+                    variables: stage.variables,
+                    api,
+                }),
+            );
+        }
+        self.current.store(Arc::new(next));
+        Ok(findings)
+    }
+}

@@ -1,0 +1,145 @@
+//! The route table of one deployment: resource path templates compiled into
+//! a tree, matched per request without allocation beyond the parameters.
+//!
+//! Precedence at each segment, as API Gateway does it: a literal segment,
+//! then a `{param}`, then a greedy `{proxy+}` (which takes one or more
+//! segments). A branch that ends without a resource is backtracked.
+
+use std::collections::HashMap;
+
+/// A compiled route tree holding one `T` per resource.
+#[derive(Debug)]
+pub struct Router<T> {
+    root: Node,
+    entries: Vec<T>,
+}
+
+#[derive(Debug, Default)]
+struct Node {
+    literal: HashMap<Box<str>, Node>,
+    param: Option<(Box<str>, Box<Node>)>,
+    greedy: Option<(Box<str>, usize)>,
+    entry: Option<usize>,
+}
+
+/// A match: the resource's value and its path parameters (percent-decoded).
+#[derive(Debug)]
+pub struct Matched<'r, T> {
+    pub value: &'r T,
+    pub params: Vec<(&'r str, String)>,
+}
+
+impl<T> Default for Router<T> {
+    fn default() -> Self {
+        Router {
+            root: Node::default(),
+            entries: Vec::new(),
+        }
+    }
+}
+
+impl<T> Router<T> {
+    /// Adds a resource path (`/pets/{petId}`, `/{proxy+}`, `/`).
+    pub fn insert(&mut self, path: &str, value: T) {
+        let index = self.entries.len();
+        self.entries.push(value);
+        let mut node = &mut self.root;
+        for segment in path.split('/').filter(|s| !s.is_empty()) {
+            if let Some(inner) = segment.strip_prefix('{').and_then(|s| s.strip_suffix('}')) {
+                if let Some(name) = inner.strip_suffix('+') {
+                    node.greedy = Some((name.into(), index));
+                    return;
+                }
+                let (_, child) = node.param.get_or_insert_with(|| (inner.into(), Box::default()));
+                node = child;
+            } else {
+                node = node.literal.entry(segment.into()).or_default();
+            }
+        }
+        node.entry = Some(index);
+    }
+
+    /// Finds the resource for a request path (raw, still percent-encoded).
+    pub fn find(&self, path: &str) -> Option<Matched<'_, T>> {
+        let segments: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();
+        let mut params = Vec::new();
+        let index = find_in(&self.root, &segments, &mut params)?;
+        Some(Matched {
+            value: &self.entries[index],
+            params,
+        })
+    }
+}
+
+fn find_in<'r>(node: &'r Node, segments: &[&str], params: &mut Vec<(&'r str, String)>) -> Option<usize> {
+    let Some((first, rest)) = segments.split_first() else {
+        return node.entry;
+    };
+    if let Some(child) = node.literal.get(*first) {
+        if let Some(found) = find_in(child, rest, params) {
+            return Some(found);
+        }
+    }
+    if let Some((name, child)) = &node.param {
+        params.push((name, decode(first)));
+        if let Some(found) = find_in(child, rest, params) {
+            return Some(found);
+        }
+        params.pop();
+    }
+    if let Some((name, index)) = &node.greedy {
+        params.push((name, decode(&segments.join("/"))));
+        return Some(*index);
+    }
+    None
+}
+
+fn decode(raw: &str) -> String {
+    percent_encoding::percent_decode_str(raw).decode_utf8_lossy().into_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn router() -> Router<&'static str> {
+        let mut r = Router::default();
+        for p in ["/", "/pets", "/pets/{petId}", "/pets/mine", "/files/{proxy+}", "/a/{x}/c", "/a/b/d"] {
+            r.insert(p, p);
+        }
+        r
+    }
+
+    fn hit(r: &Router<&'static str>, path: &str) -> Option<(&'static str, Vec<(String, String)>)> {
+        r.find(path)
+            .map(|m| (*m.value, m.params.into_iter().map(|(k, v)| (k.to_string(), v)).collect()))
+    }
+
+    #[test]
+    fn precedence_and_params() {
+        let r = router();
+        assert_eq!(hit(&r, "/").map(|h| h.0), Some("/"));
+        assert_eq!(hit(&r, "/pets/").map(|h| h.0), Some("/pets"));
+        assert_eq!(hit(&r, "/pets/mine").map(|h| h.0), Some("/pets/mine"));
+        assert_eq!(
+            hit(&r, "/pets/a%20b"),
+            Some(("/pets/{petId}", vec![("petId".into(), "a b".into())]))
+        );
+        assert_eq!(
+            hit(&r, "/files/x/y/z.txt"),
+            Some(("/files/{proxy+}", vec![("proxy".into(), "x/y/z.txt".into())]))
+        );
+        assert_eq!(hit(&r, "/files"), None, "greedy needs at least one segment");
+        assert_eq!(hit(&r, "/nope"), None);
+    }
+
+    #[test]
+    fn backtracks_from_a_dead_literal_branch() {
+        let r = router();
+        assert_eq!(
+            hit(&r, "/a/b/c"),
+            Some(("/a/{x}/c", vec![("x".into(), "b".into())]))
+        );
+        assert_eq!(hit(&r, "/a/b/d").map(|h| h.0), Some("/a/b/d"));
+    }
+}

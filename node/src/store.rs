@@ -1,0 +1,324 @@
+//! The embedded store: APIs, deployments and stages on disk (redb), as JSON.
+//!
+//! One file, `apigw.redb`, in the data directory. Every change is one ACID
+//! transaction, so a crash never leaves half a deployment. The file is locked
+//! by the process that opens it; a second process gets [`StoreError::InUse`].
+
+use std::path::{Path, PathBuf};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use redb::{Database, ReadableDatabase, ReadableTable, TableDefinition};
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+
+use crate::ids;
+use crate::model::{Deployment, RestApi, Stage};
+
+const APIS: TableDefinition<&str, &[u8]> = TableDefinition::new("apis");
+const DEPLOYMENTS: TableDefinition<&str, &[u8]> = TableDefinition::new("deployments");
+const STAGES: TableDefinition<&str, &[u8]> = TableDefinition::new("stages");
+const META: TableDefinition<&str, u64> = TableDefinition::new("meta");
+
+/// Version of the on-disk encoding; bumped with a migration when it changes.
+const SCHEMA_VERSION: u64 = 1;
+
+/// What can go wrong with the store.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("the data directory {0} is in use by another apigw process")]
+    InUse(PathBuf),
+    #[error("cannot create the data directory {path}: {source}")]
+    Directory { path: PathBuf, source: std::io::Error },
+    #[error("the store at {path} was written by a newer apigw (schema {found}, this one reads {SCHEMA_VERSION})")]
+    TooNew { path: PathBuf, found: u64 },
+    #[error("storage: {0}")]
+    Storage(#[from] redb::Error),
+    #[error("stored record `{key}` cannot be read: {source}")]
+    Corrupt { key: String, source: serde_json::Error },
+    #[error("{0} not found")]
+    NotFound(String),
+}
+
+macro_rules! from_redb {
+    ($($t:ty),*) => {$(
+        impl From<$t> for StoreError {
+            fn from(e: $t) -> Self { StoreError::Storage(e.into()) }
+        }
+    )*};
+}
+from_redb!(redb::TransactionError, redb::TableError, redb::StorageError, redb::CommitError);
+
+/// The store of one node.
+pub struct Store {
+    db: Database,
+}
+
+impl Store {
+    /// Opens (creating if needed) the store in `dir`.
+    pub fn open(dir: &Path) -> Result<Store, StoreError> {
+        std::fs::create_dir_all(dir).map_err(|source| StoreError::Directory {
+            path: dir.to_path_buf(),
+            source,
+        })?;
+        let file = dir.join("apigw.redb");
+        let db = Database::create(&file).map_err(|e| match e {
+            redb::DatabaseError::DatabaseAlreadyOpen => StoreError::InUse(dir.to_path_buf()),
+            other => StoreError::Storage(other.into()),
+        })?;
+        let store = Store { db };
+        store.init_schema(&file)?;
+        Ok(store)
+    }
+
+    fn init_schema(&self, file: &Path) -> Result<(), StoreError> {
+        let txn = self.db.begin_write()?;
+        {
+            let mut meta = txn.open_table(META)?;
+            let found = meta.get("schema_version")?.map(|v| v.value());
+            match found {
+                Some(v) if v > SCHEMA_VERSION => {
+                    return Err(StoreError::TooNew {
+                        path: file.to_path_buf(),
+                        found: v,
+                    })
+                }
+                Some(_) => {}
+                None => {
+                    meta.insert("schema_version", SCHEMA_VERSION)?;
+                }
+            }
+            txn.open_table(APIS)?;
+            txn.open_table(DEPLOYMENTS)?;
+            txn.open_table(STAGES)?;
+        }
+        txn.commit()?;
+        Ok(())
+    }
+
+    /// Creates or replaces an API's working definition.
+    pub fn put_api(&self, api: &RestApi) -> Result<(), StoreError> {
+        self.put(APIS, &api.id, api)
+    }
+
+    pub fn get_api(&self, id: &str) -> Result<Option<RestApi>, StoreError> {
+        self.get(APIS, id)
+    }
+
+    pub fn list_apis(&self) -> Result<Vec<RestApi>, StoreError> {
+        self.scan(APIS, "")
+    }
+
+    /// Deletes an API with its deployments and stages.
+    pub fn delete_api(&self, id: &str) -> Result<(), StoreError> {
+        let txn = self.db.begin_write()?;
+        {
+            if txn.open_table(APIS)?.remove(id)?.is_none() {
+                return Err(StoreError::NotFound(format!("API {id}")));
+            }
+            let prefix = format!("{id}/");
+            for table in [DEPLOYMENTS, STAGES] {
+                let mut t = txn.open_table(table)?;
+                let keys: Vec<String> = t
+                    .range(prefix.as_str()..)?
+                    .map_while(|r| r.ok().map(|(k, _)| k.value().to_string()))
+                    .take_while(|k| k.starts_with(&prefix))
+                    .collect();
+                for key in keys {
+                    t.remove(key.as_str())?;
+                }
+            }
+        }
+        txn.commit()?;
+        Ok(())
+    }
+
+    pub fn get_deployment(&self, api_id: &str, id: &str) -> Result<Option<Deployment>, StoreError> {
+        self.get(DEPLOYMENTS, &format!("{api_id}/{id}"))
+    }
+
+    pub fn list_deployments(&self, api_id: &str) -> Result<Vec<Deployment>, StoreError> {
+        self.scan(DEPLOYMENTS, &format!("{api_id}/"))
+    }
+
+    pub fn get_stage(&self, api_id: &str, name: &str) -> Result<Option<Stage>, StoreError> {
+        self.get(STAGES, &format!("{api_id}/{name}"))
+    }
+
+    pub fn list_stages(&self, api_id: &str) -> Result<Vec<Stage>, StoreError> {
+        self.scan(STAGES, &format!("{api_id}/"))
+    }
+
+    /// Every stage of every API: what the data plane serves.
+    pub fn all_stages(&self) -> Result<Vec<Stage>, StoreError> {
+        self.scan(STAGES, "")
+    }
+
+    /// Creates or replaces a stage (the deployment it names must exist).
+    pub fn put_stage(&self, stage: &Stage) -> Result<(), StoreError> {
+        if self.get_deployment(&stage.rest_api_id, &stage.deployment_id)?.is_none() {
+            return Err(StoreError::NotFound(format!(
+                "deployment {} of API {}",
+                stage.rest_api_id, stage.deployment_id
+            )));
+        }
+        self.put(STAGES, &format!("{}/{}", stage.rest_api_id, stage.stage_name), stage)
+    }
+
+    /// Freezes the API's working definition into a new deployment and points
+    /// `stage` at it (creating the stage if needed), in one transaction.
+    pub fn deploy(&self, api_id: &str, stage_name: &str, description: Option<String>) -> Result<Deployment, StoreError> {
+        let now = unix_now();
+        let txn = self.db.begin_write()?;
+        let deployment;
+        {
+            let apis = txn.open_table(APIS)?;
+            let api: RestApi = match apis.get(api_id)? {
+                Some(bytes) => decode(api_id, bytes.value())?,
+                None => return Err(StoreError::NotFound(format!("API {api_id}"))),
+            };
+            deployment = Deployment {
+                id: ids::new_deployment_id(),
+                rest_api_id: api_id.to_string(),
+                description,
+                created_date: now,
+                api,
+            };
+            let mut deployments = txn.open_table(DEPLOYMENTS)?;
+            deployments.insert(format!("{api_id}/{}", deployment.id).as_str(), encode(&deployment).as_slice())?;
+            let mut stages = txn.open_table(STAGES)?;
+            let key = format!("{api_id}/{stage_name}");
+            let stage = match stages.get(key.as_str())? {
+                Some(bytes) => {
+                    let mut stage: Stage = decode(&key, bytes.value())?;
+                    stage.deployment_id = deployment.id.clone();
+                    stage.last_updated_date = now;
+                    stage
+                }
+                None => Stage {
+                    rest_api_id: api_id.to_string(),
+                    stage_name: stage_name.to_string(),
+                    deployment_id: deployment.id.clone(),
+                    description: None,
+                    variables: Default::default(),
+                    method_settings: Default::default(),
+                    created_date: now,
+                    last_updated_date: now,
+                },
+            };
+            stages.insert(key.as_str(), encode(&stage).as_slice())?;
+        }
+        txn.commit()?;
+        Ok(deployment)
+    }
+
+    fn put<T: Serialize>(&self, table: TableDefinition<&str, &[u8]>, key: &str, value: &T) -> Result<(), StoreError> {
+        let txn = self.db.begin_write()?;
+        txn.open_table(table)?.insert(key, encode(value).as_slice())?;
+        txn.commit()?;
+        Ok(())
+    }
+
+    fn get<T: DeserializeOwned>(&self, table: TableDefinition<&str, &[u8]>, key: &str) -> Result<Option<T>, StoreError> {
+        let txn = self.db.begin_read()?;
+        let table = txn.open_table(table)?;
+        let found = table.get(key)?;
+        found.map(|bytes| decode(key, bytes.value())).transpose()
+    }
+
+    /// Every record whose key starts with `prefix`, in key order.
+    fn scan<T: DeserializeOwned>(&self, table: TableDefinition<&str, &[u8]>, prefix: &str) -> Result<Vec<T>, StoreError> {
+        let txn = self.db.begin_read()?;
+        let table = txn.open_table(table)?;
+        let mut out = Vec::new();
+        for entry in table.range(prefix..)? {
+            let (key, value) = entry?;
+            if !key.value().starts_with(prefix) {
+                break;
+            }
+            out.push(decode(key.value(), value.value())?);
+        }
+        Ok(out)
+    }
+}
+
+fn encode<T: Serialize>(value: &T) -> Vec<u8> {
+    // Serializing our own model types to JSON cannot fail: every map key is a string.
+    serde_json::to_vec(value).unwrap_or_default()
+}
+
+fn decode<T: DeserializeOwned>(key: &str, bytes: &[u8]) -> Result<T, StoreError> {
+    serde_json::from_slice(bytes).map_err(|source| StoreError::Corrupt {
+        key: key.to_string(),
+        source,
+    })
+}
+
+/// Seconds since the Unix epoch.
+pub fn unix_now() -> u64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::BTreeMap;
+
+    fn api(id: &str) -> RestApi {
+        RestApi {
+            id: id.into(),
+            name: "t".into(),
+            description: None,
+            version: None,
+            endpoint_type: Default::default(),
+            binary_media_types: vec![],
+            api_key_source: None,
+            minimum_compression_size: None,
+            policy: None,
+            resources: BTreeMap::new(),
+            gateway_responses: BTreeMap::new(),
+            request_validators: BTreeMap::new(),
+            default_request_validator: None,
+            models: BTreeMap::new(),
+            authorizers: BTreeMap::new(),
+        }
+    }
+
+    fn temp_dir(name: &str) -> PathBuf {
+        let dir = std::env::temp_dir().join(format!("apigw-store-{name}-{}", ids::new_api_id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        dir
+    }
+
+    #[test]
+    fn deploy_survives_reopen() {
+        let dir = temp_dir("reopen");
+        let deployment = {
+            let store = Store::open(&dir).expect("open");
+            store.put_api(&api("aaa")).expect("put");
+            store.deploy("aaa", "prod", Some("first".into())).expect("deploy")
+        };
+        let store = Store::open(&dir).expect("reopen");
+        let stage = store.get_stage("aaa", "prod").expect("get").expect("stage");
+        assert_eq!(stage.deployment_id, deployment.id);
+        assert_eq!(store.list_deployments("aaa").expect("list").len(), 1);
+        assert_eq!(store.all_stages().expect("all").len(), 1);
+        std::fs::remove_dir_all(&dir).ok();
+    }
+
+    #[test]
+    fn second_process_is_refused_and_delete_cascades() {
+        let dir = temp_dir("lock");
+        let store = Store::open(&dir).expect("open");
+        assert!(matches!(Store::open(&dir), Err(StoreError::InUse(_))));
+        store.put_api(&api("a")).expect("put");
+        store.put_api(&api("ab")).expect("put");
+        store.deploy("a", "prod", None).expect("deploy");
+        store.deploy("ab", "prod", None).expect("deploy");
+        store.delete_api("a").expect("delete");
+        assert!(store.get_stage("a", "prod").expect("get").is_none());
+        assert!(store.get_stage("ab", "prod").expect("get").is_some(), "a prefix of another id is not deleted");
+        assert!(matches!(store.deploy("a", "prod", None), Err(StoreError::NotFound(_))));
+        drop(store);
+        std::fs::remove_dir_all(&dir).ok();
+    }
+}
