@@ -29,9 +29,14 @@ impl Admin {
             (&Method::GET, "/health") => json(StatusCode::OK, serde_json::json!({"status": "ok"})),
             (&Method::GET, "/ready") => {
                 let stages = self.deployed.load().stage_count();
-                json(StatusCode::OK, serde_json::json!({"status": "ready", "stages": stages}))
+                json(
+                    StatusCode::OK,
+                    serde_json::json!({"status": "ready", "stages": stages}),
+                )
             }
-            (_, "/health" | "/ready") => plain(StatusCode::METHOD_NOT_ALLOWED, "Method Not Allowed"),
+            (_, "/health" | "/ready") => {
+                plain(StatusCode::METHOD_NOT_ALLOWED, "Method Not Allowed")
+            }
             _ => plain(StatusCode::NOT_FOUND, "Not Found"),
         }
     }
@@ -40,7 +45,9 @@ impl Admin {
 fn json(status: StatusCode, value: serde_json::Value) -> Response<Body> {
     let mut response = Response::new(full(value.to_string()));
     *response.status_mut() = status;
-    response.headers_mut().insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    response
+        .headers_mut()
+        .insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
     response
 }
 

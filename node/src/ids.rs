@@ -33,7 +33,11 @@ pub fn api_id_for_name(name: &str) -> String {
 
 /// Whether `id` has the shape of an API id we accept in URLs and config.
 pub fn is_valid_api_id(id: &str) -> bool {
-    !id.is_empty() && id.len() <= 64 && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+    !id.is_empty()
+        && id.len() <= 64
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
 }
 
 /// A request id in UUID v4 form, as `x-amzn-RequestId` carries it.
@@ -42,13 +46,22 @@ pub fn new_request_id() -> String {
     bytes[6] = (bytes[6] & 0x0f) | 0x40;
     bytes[8] = (bytes[8] & 0x3f) | 0x80;
     let hex: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
-    format!("{}-{}-{}-{}-{}", &hex[0..8], &hex[8..12], &hex[12..16], &hex[16..20], &hex[20..32])
+    format!(
+        "{}-{}-{}-{}-{}",
+        &hex[0..8],
+        &hex[8..12],
+        &hex[12..16],
+        &hex[16..20],
+        &hex[20..32]
+    )
 }
 
 /// An extended request id as `x-amz-apigw-id` carries it (`Fsb3vHOmIAMEVhw=`).
 pub fn new_extended_request_id() -> String {
     const B64: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    let mut out: String = (0..15).map(|_| B64[rand::random_range(0..64)] as char).collect();
+    let mut out: String = (0..15)
+        .map(|_| B64[rand::random_range(0..64)] as char)
+        .collect();
     out.push('=');
     out
 }

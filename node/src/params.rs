@@ -102,8 +102,12 @@ fn located_name(whole: &str, rest: &str) -> Result<(Location, String), ParamErro
     let (location, name) = rest
         .split_once('.')
         .ok_or_else(|| err(whole, "needs a location and a name"))?;
-    let location = Location::parse(location)
-        .ok_or_else(|| err(whole, "location must be path, querystring, header or their multivalue forms"))?;
+    let location = Location::parse(location).ok_or_else(|| {
+        err(
+            whole,
+            "location must be path, querystring, header or their multivalue forms",
+        )
+    })?;
     if name.is_empty() {
         return Err(err(whole, "has an empty name"));
     }
@@ -120,13 +124,19 @@ pub fn parse_request_source(value: &str) -> Result<Source, ParamError> {
         return Ok(Source::MethodRequestBody);
     }
     if value.starts_with("method.request.body.") {
-        return Err(err(value, "JSONPath into the request body is not supported in parameter mappings yet"));
+        return Err(err(
+            value,
+            "JSONPath into the request body is not supported in parameter mappings yet",
+        ));
     }
     if let Some(rest) = value.strip_prefix("method.request.") {
         let (location, name) = located_name(value, rest)?;
         return Ok(Source::MethodRequest(location, name));
     }
-    Err(err(value, "must be method.request.*, stageVariables.*, context.* or a 'quoted literal'"))
+    Err(err(
+        value,
+        "must be method.request.*, stageVariables.*, context.* or a 'quoted literal'",
+    ))
 }
 
 /// Parses the source of a method-response mapping.
@@ -141,12 +151,18 @@ pub fn parse_response_source(value: &str) -> Result<Source, ParamError> {
     if let Some(path) = value.strip_prefix("integration.response.body.") {
         return Ok(Source::IntegrationResponseBodyPath(path.to_string()));
     }
-    for prefix in ["integration.response.header.", "integration.response.multivalueheader."] {
+    for prefix in [
+        "integration.response.header.",
+        "integration.response.multivalueheader.",
+    ] {
         if let Some(name) = value.strip_prefix(prefix) {
             return Ok(Source::IntegrationResponseHeader(name.to_string()));
         }
     }
-    Err(err(value, "must be integration.response.*, stageVariables.*, context.* or a 'quoted literal'"))
+    Err(err(
+        value,
+        "must be integration.response.*, stageVariables.*, context.* or a 'quoted literal'",
+    ))
 }
 
 /// Parses the source of a gateway-response mapping (request values allowed).
@@ -199,8 +215,14 @@ mod tests {
             parse_request_source("method.request.path.petId"),
             Ok(Source::MethodRequest(Location::Path, "petId".into()))
         );
-        assert_eq!(parse_request_source("'abc'"), Ok(Source::Literal("abc".into())));
-        assert_eq!(parse_request_source("stageVariables.x"), Ok(Source::StageVariable("x".into())));
+        assert_eq!(
+            parse_request_source("'abc'"),
+            Ok(Source::Literal("abc".into()))
+        );
+        assert_eq!(
+            parse_request_source("stageVariables.x"),
+            Ok(Source::StageVariable("x".into()))
+        );
         assert_eq!(
             parse_request_source("context.identity.sourceIp"),
             Ok(Source::Context("identity.sourceIp".into()))
@@ -221,6 +243,9 @@ mod tests {
             parse_response_source("integration.response.header.ETag"),
             Ok(Source::IntegrationResponseHeader("ETag".into()))
         );
-        assert_eq!(parse_response_source("integration.response.body"), Ok(Source::IntegrationResponseBody));
+        assert_eq!(
+            parse_response_source("integration.response.body"),
+            Ok(Source::IntegrationResponseBody)
+        );
     }
 }

@@ -28,13 +28,19 @@ pub enum StoreError {
     #[error("the data directory {0} is in use by another apigw process")]
     InUse(PathBuf),
     #[error("cannot create the data directory {path}: {source}")]
-    Directory { path: PathBuf, source: std::io::Error },
+    Directory {
+        path: PathBuf,
+        source: std::io::Error,
+    },
     #[error("the store at {path} was written by a newer apigw (schema {found}, this one reads {SCHEMA_VERSION})")]
     TooNew { path: PathBuf, found: u64 },
     #[error("storage: {0}")]
     Storage(#[from] redb::Error),
     #[error("stored record `{key}` cannot be read: {source}")]
-    Corrupt { key: String, source: serde_json::Error },
+    Corrupt {
+        key: String,
+        source: serde_json::Error,
+    },
     #[error("{0} not found")]
     NotFound(String),
 }
@@ -46,7 +52,12 @@ macro_rules! from_redb {
         }
     )*};
 }
-from_redb!(redb::TransactionError, redb::TableError, redb::StorageError, redb::CommitError);
+from_redb!(
+    redb::TransactionError,
+    redb::TableError,
+    redb::StorageError,
+    redb::CommitError
+);
 
 /// The store of one node.
 pub struct Store {
@@ -155,18 +166,30 @@ impl Store {
 
     /// Creates or replaces a stage (the deployment it names must exist).
     pub fn put_stage(&self, stage: &Stage) -> Result<(), StoreError> {
-        if self.get_deployment(&stage.rest_api_id, &stage.deployment_id)?.is_none() {
+        if self
+            .get_deployment(&stage.rest_api_id, &stage.deployment_id)?
+            .is_none()
+        {
             return Err(StoreError::NotFound(format!(
                 "deployment {} of API {}",
                 stage.rest_api_id, stage.deployment_id
             )));
         }
-        self.put(STAGES, &format!("{}/{}", stage.rest_api_id, stage.stage_name), stage)
+        self.put(
+            STAGES,
+            &format!("{}/{}", stage.rest_api_id, stage.stage_name),
+            stage,
+        )
     }
 
     /// Freezes the API's working definition into a new deployment and points
     /// `stage` at it (creating the stage if needed), in one transaction.
-    pub fn deploy(&self, api_id: &str, stage_name: &str, description: Option<String>) -> Result<Deployment, StoreError> {
+    pub fn deploy(
+        &self,
+        api_id: &str,
+        stage_name: &str,
+        description: Option<String>,
+    ) -> Result<Deployment, StoreError> {
         let now = unix_now();
         let txn = self.db.begin_write()?;
         let deployment;
@@ -184,7 +207,10 @@ impl Store {
                 api,
             };
             let mut deployments = txn.open_table(DEPLOYMENTS)?;
-            deployments.insert(format!("{api_id}/{}", deployment.id).as_str(), encode(&deployment).as_slice())?;
+            deployments.insert(
+                format!("{api_id}/{}", deployment.id).as_str(),
+                encode(&deployment).as_slice(),
+            )?;
             let mut stages = txn.open_table(STAGES)?;
             let key = format!("{api_id}/{stage_name}");
             let stage = match stages.get(key.as_str())? {
@@ -211,14 +237,24 @@ impl Store {
         Ok(deployment)
     }
 
-    fn put<T: Serialize>(&self, table: TableDefinition<&str, &[u8]>, key: &str, value: &T) -> Result<(), StoreError> {
+    fn put<T: Serialize>(
+        &self,
+        table: TableDefinition<&str, &[u8]>,
+        key: &str,
+        value: &T,
+    ) -> Result<(), StoreError> {
         let txn = self.db.begin_write()?;
-        txn.open_table(table)?.insert(key, encode(value).as_slice())?;
+        txn.open_table(table)?
+            .insert(key, encode(value).as_slice())?;
         txn.commit()?;
         Ok(())
     }
 
-    fn get<T: DeserializeOwned>(&self, table: TableDefinition<&str, &[u8]>, key: &str) -> Result<Option<T>, StoreError> {
+    fn get<T: DeserializeOwned>(
+        &self,
+        table: TableDefinition<&str, &[u8]>,
+        key: &str,
+    ) -> Result<Option<T>, StoreError> {
         let txn = self.db.begin_read()?;
         let table = txn.open_table(table)?;
         let found = table.get(key)?;
@@ -226,7 +262,11 @@ impl Store {
     }
 
     /// Every record whose key starts with `prefix`, in key order.
-    fn scan<T: DeserializeOwned>(&self, table: TableDefinition<&str, &[u8]>, prefix: &str) -> Result<Vec<T>, StoreError> {
+    fn scan<T: DeserializeOwned>(
+        &self,
+        table: TableDefinition<&str, &[u8]>,
+        prefix: &str,
+    ) -> Result<Vec<T>, StoreError> {
         let txn = self.db.begin_read()?;
         let table = txn.open_table(table)?;
         let mut out = Vec::new();
@@ -255,7 +295,9 @@ fn decode<T: DeserializeOwned>(key: &str, bytes: &[u8]) -> Result<T, StoreError>
 
 /// Seconds since the Unix epoch.
 pub fn unix_now() -> u64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs())
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
 }
 
 #[cfg(test)]
@@ -295,7 +337,9 @@ mod tests {
         let deployment = {
             let store = Store::open(&dir).expect("open");
             store.put_api(&api("aaa")).expect("put");
-            store.deploy("aaa", "prod", Some("first".into())).expect("deploy")
+            store
+                .deploy("aaa", "prod", Some("first".into()))
+                .expect("deploy")
         };
         let store = Store::open(&dir).expect("reopen");
         let stage = store.get_stage("aaa", "prod").expect("get").expect("stage");
@@ -316,8 +360,14 @@ mod tests {
         store.deploy("ab", "prod", None).expect("deploy");
         store.delete_api("a").expect("delete");
         assert!(store.get_stage("a", "prod").expect("get").is_none());
-        assert!(store.get_stage("ab", "prod").expect("get").is_some(), "a prefix of another id is not deleted");
-        assert!(matches!(store.deploy("a", "prod", None), Err(StoreError::NotFound(_))));
+        assert!(
+            store.get_stage("ab", "prod").expect("get").is_some(),
+            "a prefix of another id is not deleted"
+        );
+        assert!(matches!(
+            store.deploy("a", "prod", None),
+            Err(StoreError::NotFound(_))
+        ));
         drop(store);
         std::fs::remove_dir_all(&dir).ok();
     }

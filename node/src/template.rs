@@ -18,7 +18,11 @@ pub struct Template {
 #[derive(Debug, Clone, PartialEq)]
 enum Piece {
     Text(String),
-    Ref { reference: Reference, quiet: bool, source: String },
+    Ref {
+        reference: Reference,
+        quiet: bool,
+        source: String,
+    },
 }
 
 /// A variable a template reads.
@@ -50,8 +54,8 @@ pub trait Scope {
 }
 
 const DIRECTIVES: &[&str] = &[
-    "set", "if", "elseif", "else", "end", "foreach", "break", "stop", "macro", "define", "include", "parse",
-    "evaluate",
+    "set", "if", "elseif", "else", "end", "foreach", "break", "stop", "macro", "define", "include",
+    "parse", "evaluate",
 ];
 
 impl Template {
@@ -81,7 +85,11 @@ impl Template {
                 }
                 None => {
                     if looks_like_reference(&at[1..]) {
-                        return Err(position_error(text, at, "this reference is not supported by this version's template engine"));
+                        return Err(position_error(
+                            text,
+                            at,
+                            "this reference is not supported by this version's template engine",
+                        ));
                     }
                     literal.push('$');
                     rest = &at[1..];
@@ -102,7 +110,11 @@ impl Template {
         for piece in &self.pieces {
             match piece {
                 Piece::Text(t) => out.push_str(t),
-                Piece::Ref { reference, quiet, source } => match scope.lookup(reference) {
+                Piece::Ref {
+                    reference,
+                    quiet,
+                    source,
+                } => match scope.lookup(reference) {
                     Some(v) => out.push_str(&v),
                     None if *quiet => {}
                     None => out.push_str(source),
@@ -123,7 +135,10 @@ fn starts_directive(after_hash: &str) -> bool {
         return true;
     }
     let body = after_hash.strip_prefix('{').unwrap_or(after_hash);
-    let word: String = body.chars().take_while(|c| c.is_ascii_alphabetic()).collect();
+    let word: String = body
+        .chars()
+        .take_while(|c| c.is_ascii_alphabetic())
+        .collect();
     DIRECTIVES.contains(&word.as_str())
 }
 
@@ -146,7 +161,12 @@ fn parse_reference(at: &str) -> Option<(Piece, usize)> {
     }
     let start = i;
     let bytes = at.as_bytes();
-    while i < bytes.len() && (bytes[i].is_ascii_alphanumeric() || bytes[i] == b'_' || bytes[i] == b'.' || bytes[i] == b'-') {
+    while i < bytes.len()
+        && (bytes[i].is_ascii_alphanumeric()
+            || bytes[i] == b'_'
+            || bytes[i] == b'.'
+            || bytes[i] == b'-')
+    {
         i += 1;
     }
     // A trailing dot belongs to the text (`$context.stage.`).
@@ -185,7 +205,14 @@ fn parse_reference(at: &str) -> Option<(Piece, usize)> {
         i += 1;
     }
     let source = at[..i].to_string();
-    Some((Piece::Ref { reference, quiet, source }, i))
+    Some((
+        Piece::Ref {
+            reference,
+            quiet,
+            source,
+        },
+        i,
+    ))
 }
 
 fn position_error(whole: &str, at: &str, message: &str) -> TemplateError {
@@ -220,14 +247,20 @@ mod tests {
     #[test]
     fn renders_references() {
         let t = Template::compile(r#"{"message":$context.error.messageString,"s":"${context.stage}","e":"$stageVariables.env","id":"$input.params('id')"}"#).expect("compiles");
-        assert_eq!(t.render(&Vars), r#"{"message":"Nope","s":"prod","e":"blue","id":"42"}"#);
+        assert_eq!(
+            t.render(&Vars),
+            r#"{"message":"Nope","s":"prod","e":"blue","id":"42"}"#
+        );
     }
 
     #[test]
     fn undefined_references_follow_velocity() {
-        let t = Template::compile("a=$context.nothing b=$!context.nothing c=$5 d=# e=$").expect("compiles");
+        let t = Template::compile("a=$context.nothing b=$!context.nothing c=$5 d=# e=$")
+            .expect("compiles");
         assert_eq!(t.render(&Vars), "a=$context.nothing b= c=$5 d=# e=$");
-        assert!(Template::compile("plain {\"statusCode\": 200}").expect("static").is_static());
+        assert!(Template::compile("plain {\"statusCode\": 200}")
+            .expect("static")
+            .is_static());
     }
 
     #[test]

@@ -41,7 +41,13 @@ pub struct RequestContext {
 }
 
 impl RequestContext {
-    pub fn new(source_ip: IpAddr, method: Method, uri: &http::Uri, headers: HeaderMap, version: http::Version) -> Self {
+    pub fn new(
+        source_ip: IpAddr,
+        method: Method,
+        uri: &http::Uri,
+        headers: HeaderMap,
+        version: http::Version,
+    ) -> Self {
         let domain_name = headers
             .get(http::header::HOST)
             .and_then(|h| h.to_str().ok())
@@ -77,16 +83,24 @@ impl RequestContext {
 
     /// Query string parameters, decoded, in order.
     pub fn query(&self) -> &[(String, String)] {
-        self.query.get_or_init(|| parse_query(self.raw_query.as_deref().unwrap_or("")))
+        self.query
+            .get_or_init(|| parse_query(self.raw_query.as_deref().unwrap_or("")))
     }
 
     /// The last value of a query parameter (AWS's single-value view).
     pub fn query_param(&self, name: &str) -> Option<&str> {
-        self.query().iter().rev().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
+        self.query()
+            .iter()
+            .rev()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
     }
 
     pub fn path_param(&self, name: &str) -> Option<&str> {
-        self.path_params.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
+        self.path_params
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
     }
 
     /// The first value of a header.
@@ -110,11 +124,21 @@ impl RequestContext {
                 Location::QueryString => self.query_param(name).map(Cow::Borrowed),
                 Location::Header => self.header(name).map(Cow::Borrowed),
                 Location::MultiValueQueryString => {
-                    let values: Vec<&str> = self.query().iter().filter(|(k, _)| k == name).map(|(_, v)| v.as_str()).collect();
+                    let values: Vec<&str> = self
+                        .query()
+                        .iter()
+                        .filter(|(k, _)| k == name)
+                        .map(|(_, v)| v.as_str())
+                        .collect();
                     (!values.is_empty()).then(|| Cow::Owned(values.join(",")))
                 }
                 Location::MultiValueHeader => {
-                    let values: Vec<&str> = self.headers.get_all(name.as_str()).iter().filter_map(|v| v.to_str().ok()).collect();
+                    let values: Vec<&str> = self
+                        .headers
+                        .get_all(name.as_str())
+                        .iter()
+                        .filter_map(|v| v.to_str().ok())
+                        .collect();
                     (!values.is_empty()).then(|| Cow::Owned(values.join(",")))
                 }
             },
@@ -145,7 +169,9 @@ impl RequestContext {
             "identity.sourceIp" => Cow::Owned(self.source_ip.to_string()),
             "identity.userAgent" => Cow::Borrowed(self.header("user-agent")?),
             "error.message" => Cow::Borrowed(self.error.as_ref()?.1.as_str()),
-            "error.messageString" => Cow::Owned(serde_json::Value::from(self.error.as_ref()?.1.as_str()).to_string()),
+            "error.messageString" => {
+                Cow::Owned(serde_json::Value::from(self.error.as_ref()?.1.as_str()).to_string())
+            }
             "error.responseType" => Cow::Borrowed(self.error.as_ref()?.0.as_str()),
             _ => return None,
         };
@@ -174,7 +200,9 @@ impl Scope for TemplateScope<'_> {
                 .path_param(name)
                 .or_else(|| self.ctx.query_param(name))
                 .or_else(|| self.ctx.header(name))
-                .map(Cow::Borrowed),
+                .map(Cow::Borrowed)
+                // AWS renders a missing parameter as an empty string.
+                .or(Some(Cow::Borrowed(""))),
             Reference::InputBody => Some(String::from_utf8_lossy(self.body)),
         }
     }
@@ -193,7 +221,9 @@ pub fn parse_query(raw: &str) -> Vec<(String, String)> {
 
 fn decode_component(s: &str) -> String {
     let spaced = s.replace('+', " ");
-    percent_encoding::percent_decode_str(&spaced).decode_utf8_lossy().into_owned()
+    percent_encoding::percent_decode_str(&spaced)
+        .decode_utf8_lossy()
+        .into_owned()
 }
 
 fn epoch_millis(t: SystemTime) -> u128 {
@@ -205,7 +235,9 @@ pub fn clf_time(t: SystemTime) -> String {
     let format = time::macros::format_description!(
         "[day]/[month repr:short]/[year]:[hour]:[minute]:[second] +0000"
     );
-    time::OffsetDateTime::from(t).format(&format).unwrap_or_default()
+    time::OffsetDateTime::from(t)
+        .format(&format)
+        .unwrap_or_default()
 }
 
 #[cfg(test)]
@@ -231,12 +263,28 @@ mod tests {
         let uri: http::Uri = "/prod/pets?a=1&a=2".parse().expect("uri");
         let mut headers = HeaderMap::new();
         headers.insert("user-agent", "curl/8".parse().expect("header"));
-        let ctx = RequestContext::new([127, 0, 0, 1].into(), Method::GET, &uri, headers, http::Version::HTTP_11);
+        let ctx = RequestContext::new(
+            [127, 0, 0, 1].into(),
+            Method::GET,
+            &uri,
+            headers,
+            http::Version::HTTP_11,
+        );
         assert_eq!(ctx.query_param("a"), Some("2"));
-        assert_eq!(ctx.context_value("identity.sourceIp").as_deref(), Some("127.0.0.1"));
-        assert_eq!(ctx.context_value("identity.userAgent").as_deref(), Some("curl/8"));
         assert_eq!(
-            ctx.source_value(&Source::MethodRequest(Location::MultiValueQueryString, "a".into())).as_deref(),
+            ctx.context_value("identity.sourceIp").as_deref(),
+            Some("127.0.0.1")
+        );
+        assert_eq!(
+            ctx.context_value("identity.userAgent").as_deref(),
+            Some("curl/8")
+        );
+        assert_eq!(
+            ctx.source_value(&Source::MethodRequest(
+                Location::MultiValueQueryString,
+                "a".into()
+            ))
+            .as_deref(),
             Some("1,2")
         );
         assert_eq!(ctx.context_value("stage"), None);

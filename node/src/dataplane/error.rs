@@ -69,7 +69,9 @@ impl RequestError {
         match self {
             RequestError::NoSuchStage | RequestError::ApiKeyRequired => "Forbidden".into(),
             RequestError::MissingAuthenticationToken => "Missing Authentication Token".into(),
-            RequestError::RequestTooLarge { limit } => format!("HTTP content length exceeded {limit} bytes."),
+            RequestError::RequestTooLarge { limit } => {
+                format!("HTTP content length exceeded {limit} bytes.")
+            }
             RequestError::IntegrationTimeout(_) => "Endpoint request timed out".into(),
             RequestError::UnsupportedMediaType(_) => "Unsupported Media Type".into(),
             RequestError::BadRequest(_) => "Bad Request".into(),
@@ -108,7 +110,10 @@ mod tests {
         let t = RequestError::IntegrationTimeout(29000);
         assert_eq!(t.default_status(), StatusCode::GATEWAY_TIMEOUT);
         assert_eq!(t.client_message(), "Endpoint request timed out");
-        assert_eq!(RequestError::RequestTooLarge { limit: 10 }.default_status(), StatusCode::PAYLOAD_TOO_LARGE);
+        assert_eq!(
+            RequestError::RequestTooLarge { limit: 10 }.default_status(),
+            StatusCode::PAYLOAD_TOO_LARGE
+        );
         assert!(RequestError::IntegrationFailure("x".into()).is_operator_fault());
         assert!(!RequestError::NoSuchStage.is_operator_fault());
     }

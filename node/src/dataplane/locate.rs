@@ -23,7 +23,13 @@ pub fn locate<'a>(host: Option<&'a str>, path: &'a str) -> Option<Located<'a>> {
         return nonempty(api_id, stage, inner);
     }
     let host = host?;
-    let host = host.rsplit_once(':').map_or(host, |(h, port)| if port.bytes().all(|b| b.is_ascii_digit()) { h } else { host });
+    let host = host.rsplit_once(':').map_or(host, |(h, port)| {
+        if port.bytes().all(|b| b.is_ascii_digit()) {
+            h
+        } else {
+            host
+        }
+    });
     let (api_id, domain) = host.split_once('.')?;
     if !domain.starts_with("execute-api.") && domain != "execute-api" {
         return None;
@@ -52,14 +58,27 @@ mod tests {
     use super::*;
 
     fn l<'a>(api_id: &'a str, stage: &'a str, path: &'a str) -> Option<Located<'a>> {
-        Some(Located { api_id, stage, path })
+        Some(Located {
+            api_id,
+            stage,
+            path,
+        })
     }
 
     #[test]
     fn host_form() {
-        assert_eq!(locate(Some("abc.execute-api.localhost:8080"), "/prod/pets/1"), l("abc", "prod", "/pets/1"));
-        assert_eq!(locate(Some("abc.execute-api.us-east-1.amazonaws.com"), "/prod"), l("abc", "prod", "/"));
-        assert_eq!(locate(Some("abc.execute-api.x"), "/prod/"), l("abc", "prod", "/"));
+        assert_eq!(
+            locate(Some("abc.execute-api.localhost:8080"), "/prod/pets/1"),
+            l("abc", "prod", "/pets/1")
+        );
+        assert_eq!(
+            locate(Some("abc.execute-api.us-east-1.amazonaws.com"), "/prod"),
+            l("abc", "prod", "/")
+        );
+        assert_eq!(
+            locate(Some("abc.execute-api.x"), "/prod/"),
+            l("abc", "prod", "/")
+        );
         assert_eq!(locate(Some("example.com"), "/prod/pets"), None);
         assert_eq!(locate(Some("abc.execute-api.x"), "/"), None);
     }
@@ -67,10 +86,16 @@ mod tests {
     #[test]
     fn path_form() {
         assert_eq!(
-            locate(Some("localhost:8080"), "/restapis/abc/prod/_user_request_/pets"),
+            locate(
+                Some("localhost:8080"),
+                "/restapis/abc/prod/_user_request_/pets"
+            ),
             l("abc", "prod", "/pets")
         );
-        assert_eq!(locate(None, "/restapis/abc/prod/_user_request_"), l("abc", "prod", "/"));
+        assert_eq!(
+            locate(None, "/restapis/abc/prod/_user_request_"),
+            l("abc", "prod", "/")
+        );
         assert_eq!(locate(None, "/restapis/abc/prod/_user_request_x"), None);
         assert_eq!(locate(None, "/restapis/abc/prod/pets"), None);
         assert_eq!(locate(None, "/restapis//prod/_user_request_/"), None);

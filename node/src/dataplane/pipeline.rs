@@ -18,6 +18,7 @@ use http::header::{HeaderValue, CONTENT_LENGTH};
 use http::{Request, Response};
 use hyper::body::Incoming;
 
+use super::access_log;
 use super::body::{read_limited, Body, ReadError};
 use super::context::RequestContext;
 use super::error::RequestError;
@@ -25,7 +26,6 @@ use super::integration::{self, http::HttpClient};
 use super::locate::locate;
 use super::respond::gateway_response;
 use super::server::Handler;
-use super::access_log;
 use crate::snapshot::{Authorization, CompiledIntegration, Deployed};
 
 /// Limits on what clients may send.
@@ -52,13 +52,23 @@ pub struct Gateway {
 
 impl Gateway {
     pub fn new(deployed: Arc<Deployed>, client: HttpClient, limits: Limits) -> Gateway {
-        Gateway { deployed, client, limits }
+        Gateway {
+            deployed,
+            client,
+            limits,
+        }
     }
 
     /// Runs the pipeline for one request.
     pub async fn handle(&self, request: Request<Incoming>, remote: SocketAddr) -> Response<Body> {
         let (parts, body) = request.into_parts();
-        let mut ctx = RequestContext::new(remote.ip(), parts.method, &parts.uri, parts.headers, parts.version);
+        let mut ctx = RequestContext::new(
+            remote.ip(),
+            parts.method,
+            &parts.uri,
+            parts.headers,
+            parts.version,
+        );
         let mut response = match self.run(&mut ctx, body).await {
             Ok(response) => response,
             Err(error) => {
@@ -81,23 +91,44 @@ impl Gateway {
         response
     }
 
-    async fn run(&self, ctx: &mut RequestContext, body: Incoming) -> Result<Response<Body>, RequestError> {
+    async fn run(
+        &self,
+        ctx: &mut RequestContext,
+        body: Incoming,
+    ) -> Result<Response<Body>, RequestError> {
         let snapshot = self.deployed.load();
         let raw_path = ctx.raw_path.clone();
         let host = ctx.header("host").map(str::to_string);
         let located = locate(host.as_deref(), &raw_path).ok_or(RequestError::NoSuchStage)?;
-        let stage = snapshot.stage(located.api_id, located.stage).map_err(|_| RequestError::NoSuchStage)?;
+        let stage = snapshot
+            .stage(located.api_id, located.stage)
+            .map_err(|_| RequestError::NoSuchStage)?;
         ctx.stage = Some(stage.clone());
         ctx.stage_path = located.path.to_string();
         let limit = self.limits.max_body_bytes;
-        let declared = ctx.header(CONTENT_LENGTH.as_str()).and_then(|v| v.parse::<usize>().ok());
+        let declared = ctx
+            .header(CONTENT_LENGTH.as_str())
+            .and_then(|v| v.parse::<usize>().ok());
         if declared.is_some_and(|len| len > limit) {
+            super::body::drain(body).await;
             return Err(RequestError::RequestTooLarge { limit });
         }
-        let matched = stage.api.router.find(located.path).ok_or(RequestError::MissingAuthenticationToken)?;
-        let method = matched.value.method(&ctx.method).ok_or(RequestError::MissingAuthenticationToken)?.clone();
+        let matched = stage
+            .api
+            .router
+            .find(located.path)
+            .ok_or(RequestError::MissingAuthenticationToken)?;
+        let method = matched
+            .value
+            .method(&ctx.method)
+            .ok_or(RequestError::MissingAuthenticationToken)?
+            .clone();
         ctx.resource_path = Some(matched.value.path.clone());
-        ctx.path_params = matched.params.into_iter().map(|(k, v)| (k.to_string(), v)).collect();
+        ctx.path_params = matched
+            .params
+            .into_iter()
+            .map(|(k, v)| (k.to_string(), v))
+            .collect();
         drop(snapshot);
         if let Authorization::Unsupported(kind) = &method.authorization {
             return Err(RequestError::AuthorizationUnsupported(kind.clone()));
@@ -108,9 +139,13 @@ impl Gateway {
         }
         let body = self.read_body(body).await?;
         match &method.integration {
-            CompiledIntegration::Http(http) => integration::http::call(http, &self.client, ctx, body).await,
+            CompiledIntegration::Http(http) => {
+                integration::http::call(http, &self.client, ctx, body).await
+            }
             CompiledIntegration::Mock(mock) => integration::mock::answer(mock, ctx, &body),
-            CompiledIntegration::Unavailable(reason) => Err(RequestError::IntegrationUnavailable(reason.clone())),
+            CompiledIntegration::Unavailable(reason) => {
+                Err(RequestError::IntegrationUnavailable(reason.clone()))
+            }
         }
     }
 

@@ -29,7 +29,10 @@ pub fn gateway_response(error: &RequestError, ctx: &mut RequestContext) -> Respo
         if let Some(s) = own.and_then(|c| c.status) {
             status = s;
         }
-        own.or_else(|| api.gateway_responses.get(&GatewayResponseType::family_of(status.as_u16())))
+        own.or_else(|| {
+            api.gateway_responses
+                .get(&GatewayResponseType::family_of(status.as_u16()))
+        })
     });
     let (content_type, body) = match custom.and_then(|c| pick_template(c, ctx)) {
         Some((content_type, text)) => (content_type, Bytes::from(text)),
@@ -41,10 +44,16 @@ pub fn gateway_response(error: &RequestError, ctx: &mut RequestContext) -> Respo
     if let Ok(v) = HeaderValue::from_str(&content_type) {
         headers.insert(CONTENT_TYPE, v);
     }
-    headers.insert("x-amzn-errortype", HeaderValue::from_static(error.error_type()));
+    headers.insert(
+        "x-amzn-errortype",
+        HeaderValue::from_static(error.error_type()),
+    );
     if let Some(custom) = custom {
         for (name, source) in &custom.headers {
-            if let Some(value) = ctx.source_value(source).and_then(|v| HeaderValue::from_str(&v).ok()) {
+            if let Some(value) = ctx
+                .source_value(source)
+                .and_then(|v| HeaderValue::from_str(&v).ok())
+            {
                 headers.insert(name.clone(), value);
             }
         }
@@ -52,7 +61,10 @@ pub fn gateway_response(error: &RequestError, ctx: &mut RequestContext) -> Respo
     response
 }
 
-fn pick_template(custom: &CompiledGatewayResponse, ctx: &RequestContext) -> Option<(String, String)> {
+fn pick_template(
+    custom: &CompiledGatewayResponse,
+    ctx: &RequestContext,
+) -> Option<(String, String)> {
     let (content_type, template) = custom
         .templates
         .get_key_value(JSON)
@@ -70,6 +82,8 @@ pub fn default_body(message: &str) -> Bytes {
 pub fn plain(status: StatusCode, message: &str) -> Response<Body> {
     let mut response = Response::new(full(default_body(message)));
     *response.status_mut() = status;
-    response.headers_mut().insert(CONTENT_TYPE, HeaderValue::from_static(JSON));
+    response
+        .headers_mut()
+        .insert(CONTENT_TYPE, HeaderValue::from_static(JSON));
     response
 }

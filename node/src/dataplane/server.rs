@@ -25,7 +25,11 @@ use super::body::Body;
 /// Something that answers requests.
 pub trait Handler: Send + Sync + 'static {
     /// Called once per request with the client's address.
-    fn call(&self, request: Request<Incoming>, remote: SocketAddr) -> impl Future<Output = Response<Body>> + Send;
+    fn call(
+        &self,
+        request: Request<Incoming>,
+        remote: SocketAddr,
+    ) -> impl Future<Output = Response<Body>> + Send;
 }
 
 /// Listener settings.
@@ -49,7 +53,12 @@ impl Default for ServerOptions {
 }
 
 /// Serves `handler` on `listener` until `shutdown` completes, then drains.
-pub async fn serve<H: Handler>(listener: TcpListener, handler: Arc<H>, options: ServerOptions, shutdown: impl Future<Output = ()>) {
+pub async fn serve<H: Handler>(
+    listener: TcpListener,
+    handler: Arc<H>,
+    options: ServerOptions,
+    shutdown: impl Future<Output = ()>,
+) {
     let mut builder = Builder::new(TokioExecutor::new());
     builder
         .http1()

@@ -9,7 +9,6 @@ use super::walker::{join, Walker};
 use super::Dialect;
 use crate::model::{EndpointType, GatewayResponse, GatewayResponseType, RequestValidator, RestApi};
 
-
 /// Extensions understood at the top of a document.
 const TOP_LEVEL: &[&str] = &[
     "x-amazon-apigateway-gateway-responses",
@@ -30,7 +29,10 @@ pub(super) fn read_top_level(w: &mut Walker, doc: &Value, api: &mut RestApi) {
     if let Some(v) = doc.get("x-amazon-apigateway-api-key-source") {
         match v.as_str().map(str::to_ascii_uppercase).as_deref() {
             Some(s @ ("HEADER" | "AUTHORIZER")) => api.api_key_source = Some(s.to_string()),
-            _ => w.problem("x-amazon-apigateway-api-key-source", "must be HEADER or AUTHORIZER"),
+            _ => w.problem(
+                "x-amazon-apigateway-api-key-source",
+                "must be HEADER or AUTHORIZER",
+            ),
         }
     }
     if let Some(v) = doc.get("x-amazon-apigateway-minimum-compression-size") {
@@ -52,7 +54,8 @@ pub(super) fn read_top_level(w: &mut Walker, doc: &Value, api: &mut RestApi) {
         read_validators(w, v, api);
     }
     if let Some(v) = doc.get("x-amazon-apigateway-request-validator") {
-        api.default_request_validator = validator_name(w, "x-amazon-apigateway-request-validator", v, api);
+        api.default_request_validator =
+            validator_name(w, "x-amazon-apigateway-request-validator", v, api);
     }
     if let Some(v) = doc.get("x-amazon-apigateway-gateway-responses") {
         read_gateway_responses(w, v, api);
@@ -64,7 +67,10 @@ pub(super) fn read_top_level(w: &mut Walker, doc: &Value, api: &mut RestApi) {
 fn policy(w: &mut Walker, v: &Value) -> Value {
     match v {
         Value::String(s) => serde_json::from_str(s).unwrap_or_else(|e| {
-            w.problem("x-amazon-apigateway-policy", format!("not a JSON policy document: {e}"));
+            w.problem(
+                "x-amazon-apigateway-policy",
+                format!("not a JSON policy document: {e}"),
+            );
             Value::Null
         }),
         other => other.clone(),
@@ -85,7 +91,10 @@ fn read_endpoint_configuration(w: &mut Walker, v: &Value, api: &mut RestApi) {
                     Some("EDGE") | None => api.endpoint_type = EndpointType::Edge,
                     Some("REGIONAL") => api.endpoint_type = EndpointType::Regional,
                     Some("PRIVATE") => api.endpoint_type = EndpointType::Private,
-                    Some(other) => w.problem(join(AT, "types"), format!("unknown endpoint type `{other}`")),
+                    Some(other) => w.problem(
+                        join(AT, "types"),
+                        format!("unknown endpoint type `{other}`"),
+                    ),
                 }
             }
             "vpcEndpointIds" | "disableExecuteApiEndpoint" => w.warn(
@@ -107,7 +116,10 @@ fn read_validators(w: &mut Walker, v: &Value, api: &mut RestApi) {
         let at = join(AT, name);
         let flag = |key: &str| settings.get(key).and_then(Value::as_bool).unwrap_or(false);
         if !settings.is_object() {
-            w.problem(at, "must be a mapping with validateRequestBody/validateRequestParameters");
+            w.problem(
+                at,
+                "must be a mapping with validateRequestBody/validateRequestParameters",
+            );
             continue;
         }
         api.request_validators.insert(
@@ -159,8 +171,16 @@ fn read_gateway_responses(w: &mut Walker, v: &Value, api: &mut RestApi) {
             kind,
             GatewayResponse {
                 status_code,
-                response_parameters: string_map(w, &join(&at, "responseParameters"), response.get("responseParameters")),
-                response_templates: string_map(w, &join(&at, "responseTemplates"), response.get("responseTemplates")),
+                response_parameters: string_map(
+                    w,
+                    &join(&at, "responseParameters"),
+                    response.get("responseParameters"),
+                ),
+                response_templates: string_map(
+                    w,
+                    &join(&at, "responseTemplates"),
+                    response.get("responseTemplates"),
+                ),
             },
         );
     }
@@ -194,9 +214,10 @@ pub(super) fn status(v: &Value) -> Option<u16> {
 /// A list of strings.
 pub(super) fn strings(w: &mut Walker, at: &str, v: &Value) -> Vec<String> {
     match v.as_array() {
-        Some(items) if items.iter().all(Value::is_string) => {
-            items.iter().filter_map(|i| i.as_str().map(str::to_string)).collect()
-        }
+        Some(items) if items.iter().all(Value::is_string) => items
+            .iter()
+            .filter_map(|i| i.as_str().map(str::to_string))
+            .collect(),
         _ => {
             w.problem(at, "must be a list of strings");
             Vec::new()

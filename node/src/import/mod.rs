@@ -87,7 +87,10 @@ pub fn import(doc: &Value, options: &ImportOptions) -> Result<Imported, ImportEr
         .unwrap_or_default()
         .to_string();
     if name.is_empty() {
-        walker.problem("info.title", "the API needs a title (it becomes the API's name)");
+        walker.problem(
+            "info.title",
+            "the API needs a title (it becomes the API's name)",
+        );
     }
     let mut api = RestApi {
         id: options.api_id.clone(),
@@ -119,13 +122,19 @@ pub fn import(doc: &Value, options: &ImportOptions) -> Result<Imported, ImportEr
 
 fn detect_dialect(doc: &Value) -> Result<Dialect, ImportError> {
     if !doc.is_object() {
-        return Err(ImportError::NotOpenApi("the document is not a mapping".into()));
+        return Err(ImportError::NotOpenApi(
+            "the document is not a mapping".into(),
+        ));
     }
     match (doc.get("swagger"), doc.get("openapi")) {
         (Some(v), _) if v.as_str() == Some("2.0") => Ok(Dialect::Swagger2),
         (_, Some(Value::String(v))) if v.starts_with("3.") => Ok(Dialect::OpenApi3),
-        (Some(v), _) => Err(ImportError::NotOpenApi(format!("swagger version {v} (need \"2.0\")"))),
-        (_, Some(v)) => Err(ImportError::NotOpenApi(format!("openapi version {v} (need 3.x)"))),
+        (Some(v), _) => Err(ImportError::NotOpenApi(format!(
+            "swagger version {v} (need \"2.0\")"
+        ))),
+        (_, Some(v)) => Err(ImportError::NotOpenApi(format!(
+            "openapi version {v} (need 3.x)"
+        ))),
         (None, None) => Err(ImportError::NotOpenApi(
             "no `openapi: 3.x` or `swagger: \"2.0\"` field".into(),
         )),

@@ -29,8 +29,19 @@ const METHOD_EXTENSIONS: &[&str] = &[
     "x-amazon-apigateway-auth",
 ];
 
-pub(super) fn read_paths(w: &mut Walker, doc: &Value, schemes: &BTreeMap<String, Scheme>, api: &mut RestApi) {
-    api.resources.insert("/".into(), Resource { path: "/".into(), ..Default::default() });
+pub(super) fn read_paths(
+    w: &mut Walker,
+    doc: &Value,
+    schemes: &BTreeMap<String, Scheme>,
+    api: &mut RestApi,
+) {
+    api.resources.insert(
+        "/".into(),
+        Resource {
+            path: "/".into(),
+            ..Default::default()
+        },
+    );
     let Some(paths) = doc.get("paths") else {
         w.warn("paths", "the document defines no paths");
         return;
@@ -45,12 +56,20 @@ pub(super) fn read_paths(w: &mut Walker, doc: &Value, schemes: &BTreeMap<String,
             continue;
         }
         add_resource_chain(api, path);
-        let Some(item) = w.resolve(&at, item) else { continue };
-        let known: Vec<&str> = OPERATIONS.iter().map(|(k, _)| *k).filter(|k| k.starts_with("x-")).collect();
+        let Some(item) = w.resolve(&at, item) else {
+            continue;
+        };
+        let known: Vec<&str> = OPERATIONS
+            .iter()
+            .map(|(k, _)| *k)
+            .filter(|k| k.starts_with("x-"))
+            .collect();
         w.check_extensions(&at, item, &known);
         let shared_parameters = item.get("parameters");
         for (key, verb) in OPERATIONS {
-            let Some(operation) = item.get(*key) else { continue };
+            let Some(operation) = item.get(*key) else {
+                continue;
+            };
             let op_at = join(&at, key);
             let method = read_method(w, &op_at, verb, operation, shared_parameters, schemes, api);
             if let Some(resource) = api.resources.get_mut(normalize(path).as_str()) {
@@ -58,7 +77,10 @@ pub(super) fn read_paths(w: &mut Walker, doc: &Value, schemes: &BTreeMap<String,
             }
         }
         if item.get("trace").is_some() {
-            w.warn(join(&at, "trace"), "API Gateway has no TRACE method; ignored");
+            w.warn(
+                join(&at, "trace"),
+                "API Gateway has no TRACE method; ignored",
+            );
         }
     }
     check_siblings(w, api);
@@ -81,17 +103,29 @@ fn check_path(w: &mut Walker, at: &str, path: &str) -> bool {
         return false;
     }
     let normalized = normalize(path);
-    let segments: Vec<&str> = normalized.split('/').skip(1).filter(|s| !s.is_empty()).collect();
+    let segments: Vec<&str> = normalized
+        .split('/')
+        .skip(1)
+        .filter(|s| !s.is_empty())
+        .collect();
     for (i, segment) in segments.iter().enumerate() {
         let ok = if let Some(inner) = segment.strip_prefix('{').and_then(|s| s.strip_suffix('}')) {
             let name = inner.strip_suffix('+').unwrap_or(inner);
             if inner.ends_with('+') && i + 1 != segments.len() {
-                w.problem(at, format!("greedy segment `{segment}` must be the last one"));
+                w.problem(
+                    at,
+                    format!("greedy segment `{segment}` must be the last one"),
+                );
                 return false;
             }
-            !name.is_empty() && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-' || c == '.')
+            !name.is_empty()
+                && name
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-' || c == '.')
         } else {
-            segment.chars().all(|c| c.is_ascii_alphanumeric() || "-._:~@!$&'()*,;=".contains(c))
+            segment
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || "-._:~@!$&'()*,;=".contains(c))
         };
         if !ok {
             w.problem(at, format!("invalid path segment `{segment}`"));
@@ -110,7 +144,10 @@ fn add_resource_chain(api: &mut RestApi, path: &str) {
         prefix.push_str(segment);
         api.resources
             .entry(prefix.clone())
-            .or_insert_with(|| Resource { path: prefix.clone(), ..Default::default() });
+            .or_insert_with(|| Resource {
+                path: prefix.clone(),
+                ..Default::default()
+            });
     }
 }
 
@@ -118,7 +155,9 @@ fn add_resource_chain(api: &mut RestApi, path: &str) {
 fn check_siblings(w: &mut Walker, api: &RestApi) {
     let mut variable_child: BTreeMap<String, String> = BTreeMap::new();
     for path in api.resources.keys() {
-        let Some((parent, last)) = path.rsplit_once('/') else { continue };
+        let Some((parent, last)) = path.rsplit_once('/') else {
+            continue;
+        };
         if !last.starts_with('{') {
             continue;
         }
@@ -149,14 +188,20 @@ fn read_method(
         authorizer: None,
         authorization_scopes: Vec::new(),
         api_key_required: false,
-        operation_name: operation.get("operationId").and_then(Value::as_str).map(str::to_string),
+        operation_name: operation
+            .get("operationId")
+            .and_then(Value::as_str)
+            .map(str::to_string),
         request_parameters: BTreeMap::new(),
         request_models: BTreeMap::new(),
         request_validator: None,
         method_responses: BTreeMap::new(),
         integration: None,
     };
-    for list in [shared_parameters, operation.get("parameters")].into_iter().flatten() {
+    for list in [shared_parameters, operation.get("parameters")]
+        .into_iter()
+        .flatten()
+    {
         read_parameters(w, &join(at, "parameters"), list, &mut method);
     }
     if let Some(body) = operation.get("requestBody") {
@@ -169,13 +214,26 @@ fn read_method(
         apply_requirement(w, &join(at, "security"), security, schemes, &mut method);
     }
     if let Some(v) = operation.get("x-amazon-apigateway-request-validator") {
-        method.request_validator = validator_name(w, &join(at, "x-amazon-apigateway-request-validator"), v, api);
+        method.request_validator = validator_name(
+            w,
+            &join(at, "x-amazon-apigateway-request-validator"),
+            v,
+            api,
+        );
     }
     if let Some(auth) = operation.get("x-amazon-apigateway-auth") {
-        match auth.get("type").and_then(Value::as_str).map(str::to_ascii_uppercase).as_deref() {
+        match auth
+            .get("type")
+            .and_then(Value::as_str)
+            .map(str::to_ascii_uppercase)
+            .as_deref()
+        {
             Some("AWS_IAM") => method.authorization_type = "AWS_IAM".into(),
             Some("NONE") => method.authorization_type = "NONE".into(),
-            _ => w.problem(join(at, "x-amazon-apigateway-auth.type"), "must be AWS_IAM or NONE"),
+            _ => w.problem(
+                join(at, "x-amazon-apigateway-auth.type"),
+                "must be AWS_IAM or NONE",
+            ),
         }
     }
     if let Some(responses) = operation.get("responses") {
@@ -200,22 +258,39 @@ fn read_parameters(w: &mut Walker, at: &str, list: &Value, method: &mut Method) 
     };
     for (i, item) in items.iter().enumerate() {
         let item_at = format!("{at}[{i}]");
-        let Some(param) = w.resolve(&item_at, item) else { continue };
-        let name = param.get("name").and_then(Value::as_str).unwrap_or_default();
+        let Some(param) = w.resolve(&item_at, item) else {
+            continue;
+        };
+        let name = param
+            .get("name")
+            .and_then(Value::as_str)
+            .unwrap_or_default();
         let location = param.get("in").and_then(Value::as_str).unwrap_or_default();
-        let required = param.get("required").and_then(Value::as_bool).unwrap_or(false);
+        let required = param
+            .get("required")
+            .and_then(Value::as_bool)
+            .unwrap_or(false);
         let source = match location {
             "path" => "path",
             "query" => "querystring",
             "header" => "header",
             "body" if w.dialect == Dialect::Swagger2 => {
-                if let Some(model) = param.pointer("/schema/$ref").and_then(Value::as_str).and_then(model_name) {
-                    method.request_models.insert("application/json".into(), model);
+                if let Some(model) = param
+                    .pointer("/schema/$ref")
+                    .and_then(Value::as_str)
+                    .and_then(model_name)
+                {
+                    method
+                        .request_models
+                        .insert("application/json".into(), model);
                 }
                 continue;
             }
             "formData" | "cookie" => {
-                w.warn(&item_at, format!("`in: {location}` parameters are not mapped by API Gateway; ignored"));
+                w.warn(
+                    &item_at,
+                    format!("`in: {location}` parameters are not mapped by API Gateway; ignored"),
+                );
                 continue;
             }
             other => {
@@ -227,7 +302,10 @@ fn read_parameters(w: &mut Walker, at: &str, list: &Value, method: &mut Method) 
             w.problem(&item_at, "parameter has no name");
             continue;
         }
-        method.request_parameters.insert(format!("method.request.{source}.{name}"), required || source == "path");
+        method.request_parameters.insert(
+            format!("method.request.{source}.{name}"),
+            required || source == "path",
+        );
     }
 }
 
@@ -245,11 +323,15 @@ fn read_responses(w: &mut Walker, at: &str, responses: &Value, method: &mut Meth
             w.problem(&code_at, "response keys must be HTTP status codes");
             continue;
         }
-        let Some(response) = w.resolve(&code_at, response) else { continue };
+        let Some(response) = w.resolve(&code_at, response) else {
+            continue;
+        };
         let mut declared = MethodResponse::default();
         if let Some(headers) = response.get("headers").and_then(Value::as_object) {
             for name in headers.keys() {
-                declared.response_parameters.insert(format!("method.response.header.{name}"), false);
+                declared
+                    .response_parameters
+                    .insert(format!("method.response.header.{name}"), false);
             }
         }
         declared.response_models = match w.dialect {
@@ -269,7 +351,11 @@ fn read_responses(w: &mut Walker, at: &str, responses: &Value, method: &mut Meth
 fn content_models(content: Option<&Value>) -> BTreeMap<String, String> {
     let mut out = BTreeMap::new();
     for (content_type, media) in content.and_then(Value::as_object).into_iter().flatten() {
-        if let Some(model) = media.pointer("/schema/$ref").and_then(Value::as_str).and_then(model_name) {
+        if let Some(model) = media
+            .pointer("/schema/$ref")
+            .and_then(Value::as_str)
+            .and_then(model_name)
+        {
             out.insert(content_type.clone(), model);
         }
     }
@@ -278,5 +364,9 @@ fn content_models(content: Option<&Value>) -> BTreeMap<String, String> {
 
 /// The model a schema reference names (`#/definitions/Pet` -> `Pet`).
 fn model_name(reference: &str) -> Option<String> {
-    reference.rsplit('/').next().filter(|s| !s.is_empty()).map(str::to_string)
+    reference
+        .rsplit('/')
+        .next()
+        .filter(|s| !s.is_empty())
+        .map(str::to_string)
 }

@@ -22,13 +22,23 @@ pub(super) enum Scheme {
     Cognito,
 }
 
-const SCHEME_EXTENSIONS: &[&str] = &["x-amazon-apigateway-authorizer", "x-amazon-apigateway-authtype"];
+const SCHEME_EXTENSIONS: &[&str] = &[
+    "x-amazon-apigateway-authorizer",
+    "x-amazon-apigateway-authtype",
+];
 
 /// Reads the document's security schemes; authorizers are kept on the API.
-pub(super) fn read_schemes(w: &mut Walker, doc: &Value, api: &mut RestApi) -> BTreeMap<String, Scheme> {
+pub(super) fn read_schemes(
+    w: &mut Walker,
+    doc: &Value,
+    api: &mut RestApi,
+) -> BTreeMap<String, Scheme> {
     let (at, schemes) = match w.dialect {
         Dialect::Swagger2 => ("securityDefinitions", doc.get("securityDefinitions")),
-        Dialect::OpenApi3 => ("components.securitySchemes", doc.pointer("/components/securitySchemes")),
+        Dialect::OpenApi3 => (
+            "components.securitySchemes",
+            doc.pointer("/components/securitySchemes"),
+        ),
     };
     let mut out = BTreeMap::new();
     let Some(schemes) = schemes.and_then(Value::as_object) else {
@@ -38,7 +48,10 @@ pub(super) fn read_schemes(w: &mut Walker, doc: &Value, api: &mut RestApi) -> BT
         let at = join(at, name);
         w.check_extensions(&at, scheme, SCHEME_EXTENSIONS);
         if let Some(authorizer) = scheme.get("x-amazon-apigateway-authorizer") {
-            let kind = authorizer.get("type").and_then(Value::as_str).map(str::to_ascii_lowercase);
+            let kind = authorizer
+                .get("type")
+                .and_then(Value::as_str)
+                .map(str::to_ascii_lowercase);
             let scheme = match kind.as_deref() {
                 Some("token" | "request") => Scheme::Custom,
                 Some("cognito_user_pools") => Scheme::Cognito,
@@ -54,7 +67,9 @@ pub(super) fn read_schemes(w: &mut Walker, doc: &Value, api: &mut RestApi) -> BT
             out.insert(name.clone(), scheme);
             continue;
         }
-        let authtype = scheme.get("x-amazon-apigateway-authtype").and_then(Value::as_str);
+        let authtype = scheme
+            .get("x-amazon-apigateway-authtype")
+            .and_then(Value::as_str);
         if authtype.is_some_and(|t| t.eq_ignore_ascii_case("awsSigv4")) {
             out.insert(name.clone(), Scheme::Iam);
         } else if scheme.get("type").and_then(Value::as_str) == Some("apiKey") {
@@ -85,7 +100,10 @@ pub(super) fn apply_requirement(
         };
         for (name, scopes) in map {
             let Some(scheme) = schemes.get(name) else {
-                w.problem(join(at, name), format!("security scheme `{name}` is not defined"));
+                w.problem(
+                    join(at, name),
+                    format!("security scheme `{name}` is not defined"),
+                );
                 continue;
             };
             match scheme {
@@ -100,7 +118,11 @@ pub(super) fn apply_requirement(
                     method.authorizer = Some(name.clone());
                     method.authorization_scopes = scopes
                         .as_array()
-                        .map(|s| s.iter().filter_map(|v| v.as_str().map(str::to_string)).collect())
+                        .map(|s| {
+                            s.iter()
+                                .filter_map(|v| v.as_str().map(str::to_string))
+                                .collect()
+                        })
                         .unwrap_or_default();
                 }
             }

@@ -34,14 +34,25 @@ fn petstore_openapi3_imports() {
         integration.request_parameters["integration.request.querystring.page"],
         "method.request.querystring.page"
     );
-    assert_eq!(integration.integration_responses["200"].selection_pattern, None);
-    assert_eq!(get_pets.request_parameters.get("method.request.querystring.type"), Some(&false));
+    assert_eq!(
+        integration.integration_responses["200"].selection_pattern,
+        None
+    );
+    assert_eq!(
+        get_pets
+            .request_parameters
+            .get("method.request.querystring.type"),
+        Some(&false)
+    );
     assert_eq!(
         api.resources["/pets"].methods["POST"].request_models["application/json"],
         "NewPet"
     );
     let root = &api.resources["/"].methods["GET"];
-    assert_eq!(root.integration.as_ref().map(|i| i.kind), Some(IntegrationType::Mock));
+    assert_eq!(
+        root.integration.as_ref().map(|i| i.kind),
+        Some(IntegrationType::Mock)
+    );
     assert!(api.models.contains_key("PetType"));
     assert!(imported.warnings.is_empty(), "{:?}", imported.warnings);
 }
@@ -92,7 +103,10 @@ fn swagger2_imports_with_extensions() {
     let get = &api.resources["/pets/{petId}"].methods["GET"];
     assert!(get.api_key_required);
     assert_eq!(get.request_parameters["method.request.path.petId"], true);
-    assert_eq!(get.method_responses["200"].response_models["application/json"], "Pet");
+    assert_eq!(
+        get.method_responses["200"].response_models["application/json"],
+        "Pet"
+    );
     let integration = get.integration.as_ref().expect("integration");
     assert_eq!(integration.timeout_in_millis, 5000);
     assert_eq!(integration.passthrough_behavior, PassthroughBehavior::Never);
@@ -116,7 +130,10 @@ paths:
     let imported = import_text(doc).expect("imports");
     let named: Vec<&str> = imported.warnings.iter().map(|f| f.at.as_str()).collect();
     assert!(named.contains(&"x-amazon-apigateway-cors"), "{named:?}");
-    assert!(named.contains(&"x-amazon-apigateway-shiny-new-thing"), "{named:?}");
+    assert!(
+        named.contains(&"x-amazon-apigateway-shiny-new-thing"),
+        "{named:?}"
+    );
     assert!(
         named.contains(&"paths./a.get.x-amazon-apigateway-integration.payloadFormatVersion"),
         "{named:?}"
@@ -163,7 +180,8 @@ paths:
 
 #[test]
 fn syntax_errors_give_a_line() {
-    let Err(ImportError::Syntax { line, .. }) = parse_document("openapi: 3.0.1\ninfo: [unclosed\n") else {
+    let Err(ImportError::Syntax { line, .. }) = parse_document("openapi: 3.0.1\ninfo: [unclosed\n")
+    else {
         panic!("expected a syntax error");
     };
     assert!(line >= 2);
@@ -171,7 +189,16 @@ fn syntax_errors_give_a_line() {
 
 #[test]
 fn not_openapi_is_refused() {
-    assert!(matches!(import_text("swagger: '1.2'\n"), Err(ImportError::NotOpenApi(_))));
-    assert!(matches!(import_text("hello: world\n"), Err(ImportError::NotOpenApi(_))));
-    assert!(matches!(import_text("[1, 2]"), Err(ImportError::NotOpenApi(_))));
+    assert!(matches!(
+        import_text("swagger: '1.2'\n"),
+        Err(ImportError::NotOpenApi(_))
+    ));
+    assert!(matches!(
+        import_text("hello: world\n"),
+        Err(ImportError::NotOpenApi(_))
+    ));
+    assert!(matches!(
+        import_text("[1, 2]"),
+        Err(ImportError::NotOpenApi(_))
+    ));
 }

@@ -76,7 +76,10 @@ impl<'d> Walker<'d> {
             return Some(value);
         };
         let Some(pointer) = reference.strip_prefix('#') else {
-            self.problem(at, format!("only local references are supported, not `{reference}`"));
+            self.problem(
+                at,
+                format!("only local references are supported, not `{reference}`"),
+            );
             return None;
         };
         match self.doc.pointer(pointer) {
@@ -90,7 +93,9 @@ impl<'d> Walker<'d> {
 
     /// Warns about every `x-amazon-apigateway-*` key of `object` not in `known`.
     pub fn check_extensions(&mut self, at: &str, object: &Value, known: &[&str]) {
-        let Some(map) = object.as_object() else { return };
+        let Some(map) = object.as_object() else {
+            return;
+        };
         for key in map.keys() {
             if key.starts_with("x-amazon-apigateway-") && !known.contains(&key.as_str()) {
                 let why = if HTTP_API_ONLY.contains(&key.as_str()) {
@@ -98,7 +103,10 @@ impl<'d> Walker<'d> {
                 } else {
                     "is not supported here; ignored"
                 };
-                self.warn(format!("{at}{}{key}", dot(at)), format!("extension `{key}` {why}"));
+                self.warn(
+                    format!("{at}{}{key}", dot(at)),
+                    format!("extension `{key}` {why}"),
+                );
             }
         }
     }

@@ -131,7 +131,9 @@ mod tests {
                 assert_eq!(ty.default_status(), Some(403));
                 continue;
             }
-            let recorded = item["statusCode"].as_str().map(|s| s.parse::<u16>().expect("status"));
+            let recorded = item["statusCode"]
+                .as_str()
+                .map(|s| s.parse::<u16>().expect("status"));
             assert_eq!(ty.default_status(), recorded, "{name}");
         }
     }

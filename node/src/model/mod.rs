@@ -16,8 +16,8 @@ mod gateway_response;
 mod stage;
 
 pub use api::{
-    EndpointType, Integration, IntegrationResponse, IntegrationType, Method, MethodResponse, RequestValidator,
-    PassthroughBehavior, Resource, RestApi,
+    EndpointType, Integration, IntegrationResponse, IntegrationType, Method, MethodResponse,
+    PassthroughBehavior, RequestValidator, Resource, RestApi,
 };
 pub use deployment::Deployment;
 pub use gateway_response::{GatewayResponse, GatewayResponseType};

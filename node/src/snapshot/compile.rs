@@ -12,8 +12,8 @@ use regex::Regex;
 use super::compiled::*;
 use crate::import::Finding;
 use crate::model::{
-    Deployment, GatewayResponse, Integration, IntegrationResponse, IntegrationType, Method as ModelMethod,
-    PassthroughBehavior,
+    Deployment, GatewayResponse, Integration, IntegrationResponse, IntegrationType,
+    Method as ModelMethod, PassthroughBehavior,
 };
 use crate::params;
 use crate::template::Template;
@@ -46,7 +46,10 @@ pub fn compile(deployment: &Deployment) -> (CompiledApi, Vec<Finding>) {
     let mut gateway_responses = HashMap::new();
     for (kind, response) in &api.gateway_responses {
         let at = format!("gateway response {kind}");
-        gateway_responses.insert(*kind, compile_gateway_response(response, &at, &mut findings));
+        gateway_responses.insert(
+            *kind,
+            compile_gateway_response(response, &at, &mut findings),
+        );
     }
     let compiled = CompiledApi {
         api_id: api.id.clone(),
@@ -61,7 +64,12 @@ pub fn compile(deployment: &Deployment) -> (CompiledApi, Vec<Finding>) {
 
 use super::router::Router;
 
-fn compile_method(path: &str, method: &ModelMethod, at: &str, findings: &mut Vec<Finding>) -> CompiledMethod {
+fn compile_method(
+    path: &str,
+    method: &ModelMethod,
+    at: &str,
+    findings: &mut Vec<Finding>,
+) -> CompiledMethod {
     let authorization = match method.authorization_type.as_str() {
         "NONE" => Authorization::None,
         other => Authorization::Unsupported(other.to_string()),
@@ -90,7 +98,9 @@ fn compile_integration(i: &Integration, at: &str) -> Result<CompiledIntegration,
         return Err("VPC link integrations are not supported by this version".into());
     }
     match i.kind {
-        IntegrationType::Http | IntegrationType::HttpProxy => Ok(CompiledIntegration::Http(compile_http(i, at)?)),
+        IntegrationType::Http | IntegrationType::HttpProxy => {
+            Ok(CompiledIntegration::Http(compile_http(i, at)?))
+        }
         IntegrationType::Mock => Ok(CompiledIntegration::Mock(MockIntegration {
             request_templates: templates(&i.request_templates, &format!("{at} request template"))?,
             responses: compile_responses(&i.integration_responses, at)?,
@@ -105,13 +115,20 @@ fn compile_http(i: &Integration, at: &str) -> Result<HttpIntegration, String> {
     let uri = i.uri.as_deref().ok_or("the integration has no uri")?;
     let method = match i.http_method.as_deref() {
         None | Some("ANY") => None,
-        Some(m) => Some(Method::from_bytes(m.as_bytes()).map_err(|_| format!("`{m}` is not an HTTP method"))?),
+        Some(m) => Some(
+            Method::from_bytes(m.as_bytes()).map_err(|_| format!("`{m}` is not an HTTP method"))?,
+        ),
     };
     let mut request_parameters = Vec::new();
     for (key, value) in &i.request_parameters {
-        let (location, name) = params::parse_integration_request_target(key).map_err(|e| e.to_string())?;
+        let (location, name) =
+            params::parse_integration_request_target(key).map_err(|e| e.to_string())?;
         let source = params::parse_request_source(value).map_err(|e| e.to_string())?;
-        request_parameters.push(RequestParameter { location, name, source });
+        request_parameters.push(RequestParameter {
+            location,
+            name,
+            source,
+        });
     }
     let proxy = i.kind == IntegrationType::HttpProxy;
     let passthrough = if proxy || i.request_templates.is_empty() {
@@ -153,12 +170,16 @@ pub fn parse_uri(uri: &str) -> Result<UriTemplate, String> {
         text.push_str(&rest[..pos]);
         let at = &rest[pos..];
         if let Some(after) = at.strip_prefix("${stageVariables.") {
-            let end = after.find('}').ok_or_else(|| format!("unclosed stage variable in `{uri}`"))?;
+            let end = after
+                .find('}')
+                .ok_or_else(|| format!("unclosed stage variable in `{uri}`"))?;
             flush(&mut text, &mut pieces);
             pieces.push(UriPiece::StageVariable(after[..end].to_string()));
             rest = &after[end + 1..];
         } else if let Some(after) = at.strip_prefix('{') {
-            let end = after.find('}').ok_or_else(|| format!("unclosed `{{` in `{uri}`"))?;
+            let end = after
+                .find('}')
+                .ok_or_else(|| format!("unclosed `{{` in `{uri}`"))?;
             let inner = &after[..end];
             flush(&mut text, &mut pieces);
             let (name, greedy) = match inner.strip_suffix('+') {
@@ -186,7 +207,10 @@ fn flush(text: &mut String, pieces: &mut Vec<UriPiece>) {
     }
 }
 
-fn compile_responses(responses: &BTreeMap<String, IntegrationResponse>, at: &str) -> Result<IntegrationResponses, String> {
+fn compile_responses(
+    responses: &BTreeMap<String, IntegrationResponse>,
+    at: &str,
+) -> Result<IntegrationResponses, String> {
     let mut out = IntegrationResponses::default();
     for response in responses.values() {
         let compiled = Arc::new(CompiledIntegrationResponse {
@@ -195,16 +219,24 @@ fn compile_responses(responses: &BTreeMap<String, IntegrationResponse>, at: &str
                 .response_parameters
                 .iter()
                 .map(|(k, v)| {
-                    let name = params::parse_method_response_target(k).map_err(|e| e.to_string())?;
-                    Ok((header(&name)?, params::parse_response_source(v).map_err(|e| e.to_string())?))
+                    let name =
+                        params::parse_method_response_target(k).map_err(|e| e.to_string())?;
+                    Ok((
+                        header(&name)?,
+                        params::parse_response_source(v).map_err(|e| e.to_string())?,
+                    ))
                 })
                 .collect::<Result<_, String>>()?,
-            templates: templates(&response.response_templates, &format!("{at} response {}", response.status_code))?,
+            templates: templates(
+                &response.response_templates,
+                &format!("{at} response {}", response.status_code),
+            )?,
         });
         match &response.selection_pattern {
             None => out.default = Some(compiled),
             Some(p) => {
-                let re = Regex::new(&format!("^(?:{p})$")).map_err(|e| format!("selection pattern `{p}`: {e}"))?;
+                let re = Regex::new(&format!("^(?:{p})$"))
+                    .map_err(|e| format!("selection pattern `{p}`: {e}"))?;
                 out.patterns.push((re, compiled));
             }
         }
@@ -212,20 +244,35 @@ fn compile_responses(responses: &BTreeMap<String, IntegrationResponse>, at: &str
     Ok(out)
 }
 
-fn compile_gateway_response(r: &GatewayResponse, at: &str, findings: &mut Vec<Finding>) -> CompiledGatewayResponse {
+fn compile_gateway_response(
+    r: &GatewayResponse,
+    at: &str,
+    findings: &mut Vec<Finding>,
+) -> CompiledGatewayResponse {
     let mut headers = Vec::new();
     for (k, v) in &r.response_parameters {
         let parsed = params::parse_gateway_response_target(k)
             .map_err(|e| e.to_string())
             .and_then(|name| header(&name))
-            .and_then(|name| Ok((name, params::parse_gateway_response_source(v).map_err(|e| e.to_string())?)));
+            .and_then(|name| {
+                Ok((
+                    name,
+                    params::parse_gateway_response_source(v).map_err(|e| e.to_string())?,
+                ))
+            });
         match parsed {
             Ok(h) => headers.push(h),
-            Err(message) => findings.push(Finding { at: at.to_string(), message }),
+            Err(message) => findings.push(Finding {
+                at: at.to_string(),
+                message,
+            }),
         }
     }
     let templates = templates(&r.response_templates, at).unwrap_or_else(|message| {
-        findings.push(Finding { at: at.to_string(), message });
+        findings.push(Finding {
+            at: at.to_string(),
+            message,
+        });
         HashMap::new()
     });
     CompiledGatewayResponse {
@@ -235,7 +282,10 @@ fn compile_gateway_response(r: &GatewayResponse, at: &str, findings: &mut Vec<Fi
     }
 }
 
-fn templates(source: &BTreeMap<String, String>, at: &str) -> Result<HashMap<String, Template>, String> {
+fn templates(
+    source: &BTreeMap<String, String>,
+    at: &str,
+) -> Result<HashMap<String, Template>, String> {
     source
         .iter()
         .map(|(content_type, text)| {
@@ -263,16 +313,23 @@ mod tests {
 
     #[test]
     fn uri_templates() {
-        let t = parse_uri("http://${stageVariables.host}:8080/pets/{petId}/{proxy+}?a=$x").expect("parses");
+        let t = parse_uri("http://${stageVariables.host}:8080/pets/{petId}/{proxy+}?a=$x")
+            .expect("parses");
         assert_eq!(
             t.pieces,
             vec![
                 UriPiece::Text("http://".into()),
                 UriPiece::StageVariable("host".into()),
                 UriPiece::Text(":8080/pets/".into()),
-                UriPiece::Path { name: "petId".into(), greedy: false },
+                UriPiece::Path {
+                    name: "petId".into(),
+                    greedy: false
+                },
                 UriPiece::Text("/".into()),
-                UriPiece::Path { name: "proxy".into(), greedy: true },
+                UriPiece::Path {
+                    name: "proxy".into(),
+                    greedy: true
+                },
                 UriPiece::Text("?a=$x".into()),
             ]
         );

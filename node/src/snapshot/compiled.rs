@@ -117,7 +117,10 @@ pub struct UriTemplate {
 pub enum UriPiece {
     Text(String),
     /// `{name}` or `{name+}` (greedy keeps its slashes).
-    Path { name: String, greedy: bool },
+    Path {
+        name: String,
+        greedy: bool,
+    },
     StageVariable(String),
 }
 

@@ -78,7 +78,9 @@ impl Deployed {
             let api = match compiled.get(&key) {
                 Some(api) => api.clone(),
                 None => {
-                    let Some(deployment) = store.get_deployment(&stage.rest_api_id, &stage.deployment_id)? else {
+                    let Some(deployment) =
+                        store.get_deployment(&stage.rest_api_id, &stage.deployment_id)?
+                    else {
                         findings.push(Finding {
                             at: format!("stage {}/{}", stage.rest_api_id, stage.stage_name),
                             message: format!("deployment {} is missing", stage.deployment_id),
@@ -87,7 +89,10 @@ impl Deployed {
                     };
                     let (api, found) = compile(&deployment);
                     findings.extend(found.into_iter().map(|f| Finding {
-                        at: format!("API {} deployment {}: {}", deployment.rest_api_id, deployment.id, f.at),
+                        at: format!(
+                            "API {} deployment {}: {}",
+                            deployment.rest_api_id, deployment.id, f.at
+                        ),
                         message: f.message,
                     }));
                     let api = Arc::new(api);
@@ -95,14 +100,17 @@ impl Deployed {
                     api
                 }
             };
-            next.apis.entry(stage.rest_api_id.clone()).or_default().insert(
-                stage.stage_name.clone(),
-                Arc::new(StageView {
-                    stage_name: stage.stage_name,
-                    variables: stage.variables,
-                    api,
-                }),
-            );
+            next.apis
+                .entry(stage.rest_api_id.clone())
+                .or_default()
+                .insert(
+                    stage.stage_name.clone(),
+                    Arc::new(StageView {
+                        stage_name: stage.stage_name,
+                        variables: stage.variables,
+                        api,
+                    }),
+                );
         }
         self.current.store(Arc::new(next));
         Ok(findings)

@@ -50,7 +50,9 @@ impl<T> Router<T> {
                     node.greedy = Some((name.into(), index));
                     return;
                 }
-                let (_, child) = node.param.get_or_insert_with(|| (inner.into(), Box::default()));
+                let (_, child) = node
+                    .param
+                    .get_or_insert_with(|| (inner.into(), Box::default()));
                 node = child;
             } else {
                 node = node.literal.entry(segment.into()).or_default();
@@ -71,7 +73,11 @@ impl<T> Router<T> {
     }
 }
 
-fn find_in<'r>(node: &'r Node, segments: &[&str], params: &mut Vec<(&'r str, String)>) -> Option<usize> {
+fn find_in<'r>(
+    node: &'r Node,
+    segments: &[&str],
+    params: &mut Vec<(&'r str, String)>,
+) -> Option<usize> {
     let Some((first, rest)) = segments.split_first() else {
         return node.entry;
     };
@@ -95,7 +101,9 @@ fn find_in<'r>(node: &'r Node, segments: &[&str], params: &mut Vec<(&'r str, Str
 }
 
 fn decode(raw: &str) -> String {
-    percent_encoding::percent_decode_str(raw).decode_utf8_lossy().into_owned()
+    percent_encoding::percent_decode_str(raw)
+        .decode_utf8_lossy()
+        .into_owned()
 }
 
 #[cfg(test)]
@@ -104,15 +112,30 @@ mod tests {
 
     fn router() -> Router<&'static str> {
         let mut r = Router::default();
-        for p in ["/", "/pets", "/pets/{petId}", "/pets/mine", "/files/{proxy+}", "/a/{x}/c", "/a/b/d"] {
+        for p in [
+            "/",
+            "/pets",
+            "/pets/{petId}",
+            "/pets/mine",
+            "/files/{proxy+}",
+            "/a/{x}/c",
+            "/a/b/d",
+        ] {
             r.insert(p, p);
         }
         r
     }
 
     fn hit(r: &Router<&'static str>, path: &str) -> Option<(&'static str, Vec<(String, String)>)> {
-        r.find(path)
-            .map(|m| (*m.value, m.params.into_iter().map(|(k, v)| (k.to_string(), v)).collect()))
+        r.find(path).map(|m| {
+            (
+                *m.value,
+                m.params
+                    .into_iter()
+                    .map(|(k, v)| (k.to_string(), v))
+                    .collect(),
+            )
+        })
     }
 
     #[test]
@@ -127,7 +150,10 @@ mod tests {
         );
         assert_eq!(
             hit(&r, "/files/x/y/z.txt"),
-            Some(("/files/{proxy+}", vec![("proxy".into(), "x/y/z.txt".into())]))
+            Some((
+                "/files/{proxy+}",
+                vec![("proxy".into(), "x/y/z.txt".into())]
+            ))
         );
         assert_eq!(hit(&r, "/files"), None, "greedy needs at least one segment");
         assert_eq!(hit(&r, "/nope"), None);

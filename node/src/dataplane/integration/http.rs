@@ -36,7 +36,10 @@ pub struct HttpClient {
 
 impl HttpClient {
     /// Builds the client; `idle_timeout` is how long pooled connections live.
-    pub fn new(idle_timeout: Duration, max_response_bytes: usize) -> Result<HttpClient, rustls::Error> {
+    pub fn new(
+        idle_timeout: Duration,
+        max_response_bytes: usize,
+    ) -> Result<HttpClient, rustls::Error> {
         let mut http = HttpConnector::new();
         http.enforce_http(false);
         http.set_nodelay(true);
@@ -92,14 +95,23 @@ pub(crate) async fn call(
         let collected = http_body_util::Limited::new(incoming, client.max_response_bytes)
             .collect()
             .await
-            .map_err(|e| RequestError::IntegrationFailure(format!("reading the backend's response: {e}")))?;
-        Ok((Response::from_parts(parts, full(Bytes::new())), Some(collected.to_bytes())))
+            .map_err(|e| {
+                RequestError::IntegrationFailure(format!("reading the backend's response: {e}"))
+            })?;
+        Ok((
+            Response::from_parts(parts, full(Bytes::new())),
+            Some(collected.to_bytes()),
+        ))
     };
     let outcome = tokio::time::timeout(integration.timeout, exchange).await;
     ctx.integration_latency_ms = Some(started.elapsed().as_millis());
     let (response, collected) = match outcome {
         Ok(result) => result?,
-        Err(_) => return Err(RequestError::IntegrationTimeout(integration.timeout.as_millis())),
+        Err(_) => {
+            return Err(RequestError::IntegrationTimeout(
+                integration.timeout.as_millis(),
+            ))
+        }
     };
     ctx.integration_status = Some(response.status().as_u16());
     match collected {
@@ -110,17 +122,31 @@ pub(crate) async fn call(
                 .responses
                 .select(&selector)
                 .ok_or(RequestError::NoIntegrationResponse(selector))?;
-            Ok(method_response(selected, ctx, Some(response.headers()), bytes))
+            Ok(method_response(
+                selected,
+                ctx,
+                Some(response.headers()),
+                bytes,
+            ))
         }
     }
 }
 
-fn build_request(integration: &HttpIntegration, ctx: &RequestContext, body: Bytes) -> Result<Request<Full<Bytes>>, RequestError> {
+fn build_request(
+    integration: &HttpIntegration,
+    ctx: &RequestContext,
+    body: Bytes,
+) -> Result<Request<Full<Bytes>>, RequestError> {
     let target = target_uri(integration, ctx)?;
-    let uri: Uri = target
-        .parse()
-        .map_err(|e| RequestError::IntegrationUnavailable(format!("integration URI `{target}` is not valid: {e}")))?;
-    let method = integration.method.clone().unwrap_or_else(|| ctx.method.clone());
+    let uri: Uri = target.parse().map_err(|e| {
+        RequestError::IntegrationUnavailable(format!(
+            "integration URI `{target}` is not valid: {e}"
+        ))
+    })?;
+    let method = integration
+        .method
+        .clone()
+        .unwrap_or_else(|| ctx.method.clone());
     let mut headers = HeaderMap::new();
     if integration.proxy {
         for (name, value) in &ctx.headers {
@@ -129,9 +155,16 @@ fn build_request(integration: &HttpIntegration, ctx: &RequestContext, body: Byte
             }
         }
     }
-    for p in integration.request_parameters.iter().filter(|p| matches!(p.location, Location::Header | Location::MultiValueHeader)) {
+    for p in integration
+        .request_parameters
+        .iter()
+        .filter(|p| matches!(p.location, Location::Header | Location::MultiValueHeader))
+    {
         let value = ctx.source_value(&p.source);
-        match (HeaderName::from_bytes(p.name.as_bytes()), value.and_then(|v| HeaderValue::from_str(&v).ok())) {
+        match (
+            HeaderName::from_bytes(p.name.as_bytes()),
+            value.and_then(|v| HeaderValue::from_str(&v).ok()),
+        ) {
             (Ok(name), Some(value)) => {
                 headers.insert(name, value);
             }
@@ -155,7 +188,12 @@ fn build_request(integration: &HttpIntegration, ctx: &RequestContext, body: Byte
 }
 
 /// The body to send: as received (proxy, passthrough) or from a template.
-fn request_body(integration: &HttpIntegration, ctx: &RequestContext, body: Bytes, headers: &mut HeaderMap) -> Result<Bytes, RequestError> {
+fn request_body(
+    integration: &HttpIntegration,
+    ctx: &RequestContext,
+    body: Bytes,
+    headers: &mut HeaderMap,
+) -> Result<Bytes, RequestError> {
     match &integration.passthrough {
         Passthrough::Body => {
             if !integration.proxy {
@@ -165,11 +203,16 @@ fn request_body(integration: &HttpIntegration, ctx: &RequestContext, body: Bytes
             }
             Ok(body)
         }
-        Passthrough::Templates { templates, others_pass } => {
+        Passthrough::Templates {
+            templates,
+            others_pass,
+        } => {
             let content_type = request_content_type(ctx);
             if let Some(template) = templates.get(&content_type) {
                 headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
-                return Ok(Bytes::from(template.render(&TemplateScope { ctx, body: &body })));
+                return Ok(Bytes::from(
+                    template.render(&TemplateScope { ctx, body: &body }),
+                ));
             }
             if *others_pass {
                 if let Some(ct) = ctx.headers.get(CONTENT_TYPE) {
@@ -200,7 +243,11 @@ fn forwarded_headers(ctx: &RequestContext, headers: &mut HeaderMap) {
 }
 
 /// Characters escaped in a path segment.
-const SEGMENT: &AsciiSet = &NON_ALPHANUMERIC.remove(b'-').remove(b'.').remove(b'_').remove(b'~');
+const SEGMENT: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'.')
+    .remove(b'_')
+    .remove(b'~');
 /// Characters escaped in a query component.
 const COMPONENT: &AsciiSet = &SEGMENT.add(b'/');
 
@@ -210,20 +257,31 @@ fn target_uri(integration: &HttpIntegration, ctx: &RequestContext) -> Result<Str
     for piece in &integration.uri.pieces {
         match piece {
             UriPiece::Text(t) => out.push_str(t),
-            UriPiece::StageVariable(name) => out.push_str(ctx.stage_variable(name).ok_or_else(|| {
-                RequestError::IntegrationUnavailable(format!("stage variable `{name}` used in the integration URI is not set"))
-            })?),
+            UriPiece::StageVariable(name) => {
+                out.push_str(ctx.stage_variable(name).ok_or_else(|| {
+                    RequestError::IntegrationUnavailable(format!(
+                        "stage variable `{name}` used in the integration URI is not set"
+                    ))
+                })?)
+            }
             UriPiece::Path { name, greedy } => {
                 let mapped = integration
                     .request_parameters
                     .iter()
                     .find(|p| p.location == Location::Path && &p.name == name)
                     .and_then(|p| ctx.source_value(&p.source));
-                let value = mapped.or_else(|| ctx.path_param(name).map(Into::into)).ok_or_else(|| {
-                    RequestError::IntegrationUnavailable(format!("integration URI parameter `{{{name}}}` has no value"))
-                })?;
+                let value = mapped
+                    .or_else(|| ctx.path_param(name).map(Into::into))
+                    .ok_or_else(|| {
+                        RequestError::IntegrationUnavailable(format!(
+                            "integration URI parameter `{{{name}}}` has no value"
+                        ))
+                    })?;
                 if *greedy || name == "proxy" {
-                    let segments: Vec<String> = value.split('/').map(|s| utf8_percent_encode(s, SEGMENT).to_string()).collect();
+                    let segments: Vec<String> = value
+                        .split('/')
+                        .map(|s| utf8_percent_encode(s, SEGMENT).to_string())
+                        .collect();
                     out.push_str(&segments.join("/"));
                 } else {
                     out.extend(utf8_percent_encode(&value, SEGMENT));
@@ -237,12 +295,21 @@ fn target_uri(integration: &HttpIntegration, ctx: &RequestContext) -> Result<Str
             query.push(raw.clone());
         }
     }
-    for p in integration.request_parameters.iter().filter(|p| matches!(p.location, Location::QueryString | Location::MultiValueQueryString)) {
+    for p in integration.request_parameters.iter().filter(|p| {
+        matches!(
+            p.location,
+            Location::QueryString | Location::MultiValueQueryString
+        )
+    }) {
         if let Some(value) = ctx.source_value(&p.source) {
             let name = utf8_percent_encode(&p.name, COMPONENT);
-            for v in value.split(',').filter(|_| p.location == Location::MultiValueQueryString).chain(
-                std::iter::once(value.as_ref()).filter(|_| p.location == Location::QueryString),
-            ) {
+            for v in value
+                .split(',')
+                .filter(|_| p.location == Location::MultiValueQueryString)
+                .chain(
+                    std::iter::once(value.as_ref()).filter(|_| p.location == Location::QueryString),
+                )
+            {
                 query.push(format!("{name}={}", utf8_percent_encode(v, COMPONENT)));
             }
         }

@@ -12,7 +12,11 @@ use crate::dataplane::error::RequestError;
 use crate::snapshot::MockIntegration;
 
 /// Answers a request to a MOCK integration.
-pub(crate) fn answer(mock: &MockIntegration, ctx: &mut RequestContext, body: &Bytes) -> Result<Response<Body>, RequestError> {
+pub(crate) fn answer(
+    mock: &MockIntegration,
+    ctx: &mut RequestContext,
+    body: &Bytes,
+) -> Result<Response<Body>, RequestError> {
     let status = mock_status(mock, ctx, body)?;
     ctx.integration_status = Some(status);
     let selector = status.to_string();
@@ -24,7 +28,11 @@ pub(crate) fn answer(mock: &MockIntegration, ctx: &mut RequestContext, body: &By
 }
 
 /// The status the request template names; 200 when there is no template.
-fn mock_status(mock: &MockIntegration, ctx: &RequestContext, body: &Bytes) -> Result<u16, RequestError> {
+fn mock_status(
+    mock: &MockIntegration,
+    ctx: &RequestContext,
+    body: &Bytes,
+) -> Result<u16, RequestError> {
     let content_type = request_content_type(ctx);
     let template = mock
         .request_templates
@@ -35,7 +43,9 @@ fn mock_status(mock: &MockIntegration, ctx: &RequestContext, body: &Bytes) -> Re
     };
     let rendered = template.render(&TemplateScope { ctx, body });
     let parsed: Value = serde_json::from_str(&rendered).map_err(|e| {
-        RequestError::IntegrationUnavailable(format!("MOCK request template did not render JSON: {e}"))
+        RequestError::IntegrationUnavailable(format!(
+            "MOCK request template did not render JSON: {e}"
+        ))
     })?;
     let status = match parsed.get("statusCode") {
         Some(Value::Number(n)) => n.as_u64(),
@@ -46,5 +56,9 @@ fn mock_status(mock: &MockIntegration, ctx: &RequestContext, body: &Bytes) -> Re
     status
         .filter(|s| (100..=599).contains(s))
         .map(|s| s as u16)
-        .ok_or_else(|| RequestError::IntegrationUnavailable("MOCK request template has no valid statusCode".into()))
+        .ok_or_else(|| {
+            RequestError::IntegrationUnavailable(
+                "MOCK request template has no valid statusCode".into(),
+            )
+        })
 }

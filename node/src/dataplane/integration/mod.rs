@@ -31,7 +31,10 @@ pub(crate) fn method_response(
     let accept = ctx.header("accept");
     let (content_type, body) = match pick_template(&selected.templates, accept) {
         Some((content_type, template)) => {
-            let scope = TemplateScope { ctx, body: &backend_body };
+            let scope = TemplateScope {
+                ctx,
+                body: &backend_body,
+            };
             (content_type.as_str(), Bytes::from(template.render(&scope)))
         }
         None => ("application/json", backend_body.clone()),
@@ -39,14 +42,21 @@ pub(crate) fn method_response(
     let mut response = Response::new(full(body));
     *response.status_mut() = selected.status;
     let headers = response.headers_mut();
-    headers.insert(CONTENT_TYPE, HeaderValue::from_str(content_type).unwrap_or(HeaderValue::from_static("application/json")));
+    headers.insert(
+        CONTENT_TYPE,
+        HeaderValue::from_str(content_type).unwrap_or(HeaderValue::from_static("application/json")),
+    );
     for (name, source) in &selected.headers {
         let value = match source {
-            Source::IntegrationResponseHeader(h) => backend_headers
-                .and_then(|bh| bh.get(h.as_str()))
-                .cloned(),
-            Source::IntegrationResponseBody => HeaderValue::from_bytes(backend_body.trim_ascii()).ok(),
-            other => ctx.source_value(other).and_then(|v| HeaderValue::from_str(&v).ok()),
+            Source::IntegrationResponseHeader(h) => {
+                backend_headers.and_then(|bh| bh.get(h.as_str())).cloned()
+            }
+            Source::IntegrationResponseBody => {
+                HeaderValue::from_bytes(backend_body.trim_ascii()).ok()
+            }
+            other => ctx
+                .source_value(other)
+                .and_then(|v| HeaderValue::from_str(&v).ok()),
         };
         if let Some(value) = value {
             headers.insert(name.clone(), value);
@@ -56,9 +66,18 @@ pub(crate) fn method_response(
 }
 
 /// The template for a response: the Accept header's type, else JSON, else any.
-fn pick_template<'t>(templates: &'t HashMap<String, Template>, accept: Option<&str>) -> Option<(&'t String, &'t Template)> {
+fn pick_template<'t>(
+    templates: &'t HashMap<String, Template>,
+    accept: Option<&str>,
+) -> Option<(&'t String, &'t Template)> {
     if let Some(accept) = accept {
-        for wanted in accept.split(',').map(|a| a.split(';').next().unwrap_or("").trim().to_ascii_lowercase()) {
+        for wanted in accept.split(',').map(|a| {
+            a.split(';')
+                .next()
+                .unwrap_or("")
+                .trim()
+                .to_ascii_lowercase()
+        }) {
             if let Some(found) = templates.get_key_value(&wanted) {
                 return Some(found);
             }

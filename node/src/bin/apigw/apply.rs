@@ -1,0 +1,96 @@
+//! Bringing the store in line with the config file's `apis`: import each
+//! document, and deploy to its stages when the definition changed.
+
+use anyhow::{Context, Result};
+use apigw::import::{self, ImportOptions, Imported};
+use apigw::model::RestApi;
+use apigw::store::Store;
+
+use crate::config::{ApiSection, Loaded};
+
+/// What applying one API did, for the log.
+pub struct Applied {
+    pub api_id: String,
+    pub name: String,
+    pub changed: bool,
+    pub deployed: Vec<(String, String)>,
+    pub warnings: Vec<import::Finding>,
+}
+
+/// Imports an API section's document (without touching the store).
+pub fn import_section(loaded: &Loaded, api: &ApiSection, max_timeout_ms: u64) -> Result<Imported> {
+    let path = loaded.document_path(api);
+    let text = std::fs::read_to_string(&path)
+        .with_context(|| format!("cannot read {}", path.display()))?;
+    let doc = import::parse_document(&text).with_context(|| format!("{}", path.display()))?;
+    let title = doc
+        .pointer("/info/title")
+        .and_then(|t| t.as_str())
+        .unwrap_or_default()
+        .to_string();
+    let name = api.name.clone().unwrap_or(title);
+    let api_id = api
+        .id
+        .clone()
+        .unwrap_or_else(|| apigw::ids::api_id_for_name(&name));
+    let options = ImportOptions {
+        api_id,
+        max_integration_timeout_ms: max_timeout_ms,
+    };
+    let mut imported =
+        import::import(&doc, &options).with_context(|| format!("{}", path.display()))?;
+    imported.api.name = name;
+    Ok(imported)
+}
+
+/// Applies every API of the config to the store.
+pub fn apply(store: &Store, loaded: &Loaded) -> Result<Vec<Applied>> {
+    let max_timeout = loaded.file.limits.max_integration_timeout_ms;
+    let mut out = Vec::new();
+    for section in &loaded.file.apis {
+        let imported = import_section(loaded, section, max_timeout)?;
+        out.push(apply_one(store, section, imported.api, imported.warnings)?);
+    }
+    Ok(out)
+}
+
+fn apply_one(
+    store: &Store,
+    section: &ApiSection,
+    api: RestApi,
+    warnings: Vec<import::Finding>,
+) -> Result<Applied> {
+    let stored = store.get_api(&api.id)?;
+    let changed = stored.as_ref() != Some(&api);
+    if changed {
+        store.put_api(&api)?;
+    }
+    let mut deployed = Vec::new();
+    for stage in &section.stages {
+        let existing = store.get_stage(&api.id, &stage.name)?;
+        if changed || existing.is_none() {
+            let deployment = store.deploy(
+                &api.id,
+                &stage.name,
+                Some("deployed from the config file".into()),
+            )?;
+            deployed.push((stage.name.clone(), deployment.id));
+        }
+        let Some(mut current) = store.get_stage(&api.id, &stage.name)? else {
+            continue;
+        };
+        if current.variables != stage.variables || current.description != stage.description {
+            current.variables = stage.variables.clone();
+            current.description = stage.description.clone();
+            current.last_updated_date = apigw::store::unix_now();
+            store.put_stage(&current)?;
+        }
+    }
+    Ok(Applied {
+        api_id: api.id.clone(),
+        name: api.name.clone(),
+        changed,
+        deployed,
+        warnings,
+    })
+}

@@ -1,0 +1,345 @@
+//! A real `apigw serve` process for a test.
+
+use std::io::{BufRead, BufReader};
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::sync::{Arc, Condvar, Mutex, OnceLock};
+use std::time::{Duration, Instant};
+
+use anyhow::{bail, Context, Result};
+
+/// The `apigw` binary, built once per test process if it is not there yet.
+pub fn apigw_binary() -> Result<PathBuf> {
+    static BUILT: OnceLock<Result<PathBuf, String>> = OnceLock::new();
+    BUILT
+        .get_or_init(|| locate_or_build().map_err(|e| format!("{e:#}")))
+        .clone()
+        .map_err(anyhow::Error::msg)
+}
+
+fn locate_or_build() -> Result<PathBuf> {
+    if let Ok(path) = std::env::var("APIGW_BIN") {
+        return Ok(PathBuf::from(path));
+    }
+    // Test executables live in target/{profile}/deps; the binary one level up.
+    let exe = std::env::current_exe()?;
+    let profile_dir = exe
+        .parent()
+        .and_then(Path::parent)
+        .context("no target directory")?;
+    let binary = profile_dir.join("apigw");
+    if !binary.exists() {
+        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+        let mut cmd = Command::new(cargo);
+        cmd.args(["build", "-p", "apigw", "--bin", "apigw"]);
+        if profile_dir.file_name().is_some_and(|n| n == "release") {
+            cmd.arg("--release");
+        }
+        let status = cmd
+            .status()
+            .context("running cargo build for the apigw binary")?;
+        if !status.success() {
+            bail!("cargo build -p apigw failed");
+        }
+    }
+    Ok(binary)
+}
+
+/// A scratch directory removed when dropped.
+pub struct TempDir(pub PathBuf);
+
+impl TempDir {
+    pub fn new(tag: &str) -> Result<TempDir> {
+        static COUNTER: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos());
+        let n = COUNTER.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let unique = format!("apigw-test-{tag}-{}-{nanos}-{n}", std::process::id());
+        let dir = std::env::temp_dir().join(unique);
+        std::fs::create_dir_all(&dir)?;
+        Ok(TempDir(dir))
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// Builds a node: files to write into its directory, the config, extra args.
+pub struct NodeBuilder {
+    files: Vec<(String, String)>,
+    config: Option<String>,
+    args: Vec<String>,
+    env: Vec<(String, String)>,
+}
+
+impl NodeBuilder {
+    /// A file (an OpenAPI document) in the node's directory.
+    pub fn file(mut self, name: &str, text: &str) -> Self {
+        self.files.push((name.into(), text.into()));
+        self
+    }
+
+    /// The config file's text (written as `config.yaml`).
+    pub fn config(mut self, text: &str) -> Self {
+        self.config = Some(text.into());
+        self
+    }
+
+    pub fn arg(mut self, arg: &str) -> Self {
+        self.args.push(arg.into());
+        self
+    }
+
+    pub fn env(mut self, key: &str, value: &str) -> Self {
+        self.env.push((key.into(), value.into()));
+        self
+    }
+
+    /// Starts the node in a new directory and waits until it listens.
+    pub fn start(self) -> Result<Node> {
+        let dir = Arc::new(TempDir::new("node")?);
+        self.start_in(dir)
+    }
+
+    /// Starts the node in `dir` (reused across restarts).
+    pub fn start_in(self, dir: Arc<TempDir>) -> Result<Node> {
+        for (name, text) in &self.files {
+            std::fs::write(dir.0.join(name), text)?;
+        }
+        let mut cmd = Command::new(apigw_binary()?);
+        cmd.arg("serve")
+            .arg("--data-dir")
+            .arg(dir.0.join("data"))
+            .args(["--listen", "127.0.0.1:0", "--admin-listen", "127.0.0.1:0"]);
+        if let Some(config) = &self.config {
+            let path = dir.0.join("config.yaml");
+            std::fs::write(&path, config)?;
+            cmd.arg("--config").arg(path);
+        }
+        cmd.args(&self.args);
+        for (k, v) in &self.env {
+            cmd.env(k, v);
+        }
+        cmd.env_remove("APIGW_CONFIG")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        Node::spawn(cmd, dir)
+    }
+}
+
+/// What the node printed, and the addresses it announced.
+#[derive(Default)]
+struct Output {
+    lines: Vec<String>,
+    data: Option<SocketAddr>,
+    admin: Option<SocketAddr>,
+    closed: bool,
+}
+
+/// A running `apigw serve`.
+pub struct Node {
+    child: Child,
+    output: Arc<(Mutex<Output>, Condvar)>,
+    stderr: Arc<Mutex<String>>,
+    pub dir: Arc<TempDir>,
+    pub data: SocketAddr,
+    pub admin: SocketAddr,
+}
+
+impl Node {
+    pub fn builder() -> NodeBuilder {
+        NodeBuilder {
+            files: Vec::new(),
+            config: None,
+            args: Vec::new(),
+            env: Vec::new(),
+        }
+    }
+
+    fn spawn(mut cmd: Command, dir: Arc<TempDir>) -> Result<Node> {
+        let mut child = cmd.spawn().context("spawning apigw")?;
+        let output: Arc<(Mutex<Output>, Condvar)> = Arc::default();
+        let stdout = child.stdout.take().context("stdout")?;
+        let out = output.clone();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                let (lock, cv) = &*out;
+                let mut o = lock.lock().unwrap_or_else(|e| e.into_inner());
+                if line.contains("\"listening\"") {
+                    if let Ok(v) = serde_json::from_str::<serde_json::Value>(&line) {
+                        let addr = v["addr"].as_str().and_then(|a| a.parse().ok());
+                        match v["role"].as_str() {
+                            Some("dataplane") => o.data = addr,
+                            Some("admin") => o.admin = addr,
+                            _ => {}
+                        }
+                    }
+                }
+                o.lines.push(line);
+                cv.notify_all();
+            }
+            let (lock, cv) = &*out;
+            lock.lock().unwrap_or_else(|e| e.into_inner()).closed = true;
+            cv.notify_all();
+        });
+        let stderr_text: Arc<Mutex<String>> = Arc::default();
+        let stderr = child.stderr.take().context("stderr")?;
+        let err = stderr_text.clone();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+                let mut e = err.lock().unwrap_or_else(|e| e.into_inner());
+                e.push_str(&line);
+                e.push('\n');
+            }
+        });
+        let (lock, cv) = &*output;
+        let deadline = Instant::now() + Duration::from_secs(30);
+        let mut o = lock.lock().unwrap_or_else(|e| e.into_inner());
+        while o.data.is_none() || o.admin.is_none() {
+            let left = deadline.saturating_duration_since(Instant::now());
+            if o.closed || left.is_zero() {
+                drop(o);
+                let _ = child.kill();
+                let _ = child.wait();
+                std::thread::sleep(Duration::from_millis(50));
+                bail!(
+                    "apigw did not start.\nstderr:\n{}\nstdout:\n{}",
+                    stderr_text.lock().unwrap_or_else(|e| e.into_inner()),
+                    lock.lock()
+                        .unwrap_or_else(|e| e.into_inner())
+                        .lines
+                        .join("\n")
+                );
+            }
+            o = cv
+                .wait_timeout(o, left)
+                .unwrap_or_else(|e| e.into_inner())
+                .0;
+        }
+        let (data, admin) = (o.data.context("data")?, o.admin.context("admin")?);
+        drop(o);
+        Ok(Node {
+            child,
+            output: output.clone(),
+            stderr: stderr_text,
+            dir,
+            data,
+            admin,
+        })
+    }
+
+    /// `http://127.0.0.1:PORT/restapis/{api}/{stage}/_user_request_{path}`.
+    pub fn invoke_url(&self, api: &str, stage: &str, path: &str) -> String {
+        format!(
+            "http://{}/restapis/{api}/{stage}/_user_request_{path}",
+            self.data
+        )
+    }
+
+    /// `http://127.0.0.1:PORT{path}` on the data plane.
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{path}", self.data)
+    }
+
+    /// Everything printed on stdout so far (JSON log lines).
+    pub fn log_lines(&self) -> Vec<String> {
+        self.output
+            .0
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .lines
+            .clone()
+    }
+
+    /// Waits until a log line satisfies `pred` (logs are written after responses).
+    pub fn wait_for_log(
+        &self,
+        pred: impl Fn(&serde_json::Value) -> bool,
+    ) -> Result<serde_json::Value> {
+        let (lock, cv) = &*self.output;
+        let deadline = Instant::now() + Duration::from_secs(10);
+        let mut o = lock.lock().unwrap_or_else(|e| e.into_inner());
+        loop {
+            for line in &o.lines {
+                if let Ok(v) = serde_json::from_str::<serde_json::Value>(line) {
+                    if pred(&v) {
+                        return Ok(v);
+                    }
+                }
+            }
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() || o.closed {
+                bail!("no matching log line in:\n{}", o.lines.join("\n"));
+            }
+            o = cv
+                .wait_timeout(o, left)
+                .unwrap_or_else(|e| e.into_inner())
+                .0;
+        }
+    }
+
+    pub fn stderr(&self) -> String {
+        self.stderr
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
+
+    /// Sends SIGTERM and waits for the process to exit.
+    pub fn stop(mut self) -> Result<ExitStatus> {
+        self.terminate()?;
+        self.wait(Duration::from_secs(30))
+    }
+
+    /// Sends SIGTERM without waiting.
+    pub fn terminate(&self) -> Result<()> {
+        let status = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status()?;
+        if !status.success() {
+            bail!("kill -TERM failed");
+        }
+        Ok(())
+    }
+
+    /// Waits up to `limit` for the process to exit.
+    pub fn wait(&mut self, limit: Duration) -> Result<ExitStatus> {
+        let deadline = Instant::now() + limit;
+        loop {
+            if let Some(status) = self.child.try_wait()? {
+                return Ok(status);
+            }
+            if Instant::now() > deadline {
+                bail!("apigw did not exit within {limit:?}");
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+}
+
+impl Drop for Node {
+    fn drop(&mut self) {
+        if let Ok(None) = self.child.try_wait() {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
+    }
+}
+
+/// Runs `apigw` with arguments to completion (for `check`).
+pub fn run_apigw(args: &[&str]) -> Result<(ExitStatus, String, String)> {
+    let out = Command::new(apigw_binary()?)
+        .args(args)
+        .env_remove("APIGW_CONFIG")
+        .output()?;
+    Ok((
+        out.status,
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    ))
+}
