@@ -42,18 +42,19 @@ pub fn is_valid_api_id(id: &str) -> bool {
 
 /// A request id in UUID v4 form, as `x-amzn-RequestId` carries it.
 pub fn new_request_id() -> String {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
     let mut bytes: [u8; 16] = rand::random();
     bytes[6] = (bytes[6] & 0x0f) | 0x40;
     bytes[8] = (bytes[8] & 0x3f) | 0x80;
-    let hex: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
-    format!(
-        "{}-{}-{}-{}-{}",
-        &hex[0..8],
-        &hex[8..12],
-        &hex[12..16],
-        &hex[16..20],
-        &hex[20..32]
-    )
+    let mut out = String::with_capacity(36);
+    for (i, b) in bytes.iter().enumerate() {
+        if matches!(i, 4 | 6 | 8 | 10) {
+            out.push('-');
+        }
+        out.push(HEX[usize::from(b >> 4)] as char);
+        out.push(HEX[usize::from(b & 0x0f)] as char);
+    }
+    out
 }
 
 /// An extended request id as `x-amz-apigw-id` carries it (`Fsb3vHOmIAMEVhw=`).
@@ -78,6 +79,11 @@ mod tests {
         let rid = new_request_id();
         assert_eq!(rid.len(), 36);
         assert_eq!(&rid[14..15], "4");
+        assert_eq!(
+            [&rid[8..9], &rid[13..14], &rid[18..19], &rid[23..24]],
+            ["-"; 4]
+        );
+        assert!(rid.chars().all(|c| c == '-' || c.is_ascii_hexdigit()));
         assert_eq!(new_extended_request_id().len(), 16);
         assert_eq!(api_id_for_name("hello"), api_id_for_name("hello"));
         assert_ne!(api_id_for_name("hello"), api_id_for_name("world"));

@@ -67,12 +67,16 @@ impl Template {
         while let Some(pos) = rest.find(['$', '#']) {
             literal.push_str(&rest[..pos]);
             let at = &rest[pos..];
-            if at.starts_with('#') {
-                if starts_directive(&at[1..]) {
-                    return Err(position_error(text, at, "VTL directives (#set, #if, #foreach...) are not supported by this version's template engine"));
+            if let Some(after_hash) = at.strip_prefix('#') {
+                if starts_directive(after_hash) {
+                    return Err(position_error(
+                        text,
+                        at,
+                        "VTL directives (#set, #if, #foreach...) are not supported by this version's template engine",
+                    ));
                 }
                 literal.push('#');
-                rest = &at[1..];
+                rest = after_hash;
                 continue;
             }
             match parse_reference(at) {

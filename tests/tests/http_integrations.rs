@@ -51,6 +51,10 @@ paths:
 }
 
 async fn start(backend: &Backend) -> Node {
+    start_with(backend, &[]).await
+}
+
+async fn start_with(backend: &Backend, args: &[&str]) -> Node {
     let config = format!(
         "apis:\n  - id: proxy\n    openapi: api.yaml\n    stages:\n      - name: prod\n        variables: {{backend: '{}', color: blue}}\n",
         backend.addr
@@ -191,7 +195,8 @@ async fn http_integration_maps_parameters_and_selects_responses() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn backend_connections_are_kept_alive_and_reused() {
     let backend = Backend::echo().await;
-    let node = start(&backend).await;
+    // One worker: one backend pool (each worker thread keeps its own).
+    let node = start_with(&backend, &["--workers", "1"]).await;
     let client = Client::default();
     for i in 0..20 {
         let reply = client
@@ -201,9 +206,11 @@ async fn backend_connections_are_kept_alive_and_reused() {
         assert_eq!(reply.status, 200);
     }
     assert_eq!(backend.seen().len(), 20);
-    assert_eq!(
-        backend.connections(),
-        1,
-        "sequential requests reuse one pooled connection"
+    // A connection goes back to the pool as its response ends, a moment after
+    // the client has it, so a second one may open; without pooling there are 20.
+    assert!(
+        backend.connections() <= 2,
+        "sequential requests reuse pooled connections: {}",
+        backend.connections()
     );
 }

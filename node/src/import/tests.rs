@@ -102,7 +102,7 @@ fn swagger2_imports_with_extensions() {
     assert_eq!(custom.status_code, Some(404));
     let get = &api.resources["/pets/{petId}"].methods["GET"];
     assert!(get.api_key_required);
-    assert_eq!(get.request_parameters["method.request.path.petId"], true);
+    assert!(get.request_parameters["method.request.path.petId"]);
     assert_eq!(
         get.method_responses["200"].response_models["application/json"],
         "Pet"

@@ -25,6 +25,9 @@ pub struct NodeSection {
     pub data_dir: Option<PathBuf>,
     pub listen: Option<String>,
     pub admin_listen: Option<String>,
+    /// Data-plane worker threads, each with its own listener (SO_REUSEPORT),
+    /// runtime and backend connection pool [default: one per core].
+    pub workers: Option<usize>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -50,13 +53,25 @@ impl Default for LimitsSection {
     }
 }
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct LogSection {
     /// `json` (default) or `text`.
     pub format: Option<String>,
     /// A tracing filter (`info`, `apigw=debug`).
     pub level: Option<String>,
+    /// How long data-plane workers may hold log lines before writing them.
+    pub flush_ms: u64,
+}
+
+impl Default for LogSection {
+    fn default() -> Self {
+        LogSection {
+            format: None,
+            level: None,
+            flush_ms: 100,
+        }
+    }
 }
 
 /// An API declared in the file.

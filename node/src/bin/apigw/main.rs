@@ -3,6 +3,8 @@
 mod apply;
 mod check;
 mod config;
+mod json_log;
+mod logging;
 mod serve;
 
 use std::path::PathBuf;

@@ -1,6 +1,13 @@
 //! `apigw serve`: open the store, apply the config, start the listeners,
 //! stop gracefully on SIGTERM/SIGINT.
+//!
+//! The data plane runs thread-per-core: each worker thread has its own
+//! single-threaded runtime, its own listening socket on the shared port
+//! (SO_REUSEPORT, the kernel spreads connections), and its own backend
+//! connection pool, so a request never hops between threads. The admin
+//! listener lives on worker 0. The main thread waits for signals.
 
+use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -34,12 +41,26 @@ pub struct ServeArgs {
     /// Admin address [default: 127.0.0.1:9090].
     #[arg(long, env = "APIGW_ADMIN_LISTEN")]
     admin_listen: Option<String>,
+    /// Data-plane worker threads [default: one per core].
+    #[arg(long, env = "APIGW_WORKERS")]
+    workers: Option<usize>,
     /// Log format: json or text [default: json].
     #[arg(long, env = "APIGW_LOG_FORMAT")]
     log_format: Option<String>,
     /// Log filter, e.g. `info` or `apigw=debug` [default: info].
     #[arg(long, env = "APIGW_LOG")]
     log: Option<String>,
+}
+
+/// Everything a worker thread needs.
+struct Worker {
+    index: usize,
+    listener: std::net::TcpListener,
+    gateway: Arc<Gateway>,
+    admin: Option<(std::net::TcpListener, Arc<Admin>)>,
+    options: ServerOptions,
+    stopped: watch::Receiver<bool>,
+    log_flush: Duration,
 }
 
 pub fn run(args: ServeArgs) -> Result<ExitCode> {
@@ -58,7 +79,7 @@ pub fn run(args: ServeArgs) -> Result<ExitCode> {
         .clone()
         .or(loaded.file.log.level.clone())
         .unwrap_or_else(|| "info".into());
-    init_logging(&format, &filter)?;
+    crate::logging::init(&format, &filter)?;
     let data_dir = args
         .data_dir
         .clone()
@@ -78,6 +99,12 @@ pub fn run(args: ServeArgs) -> Result<ExitCode> {
             .or(node.admin_listen.as_deref())
             .unwrap_or("127.0.0.1:9090"),
     )?;
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let workers = args
+        .workers
+        .or(node.workers)
+        .unwrap_or(cores)
+        .clamp(1, 1024);
 
     let store = Store::open(&data_dir)
         .with_context(|| format!("cannot open the store in {}", data_dir.display()))?;
@@ -85,13 +112,7 @@ pub fn run(args: ServeArgs) -> Result<ExitCode> {
         for w in &applied.warnings {
             tracing::warn!(api = %applied.api_id, at = %w.at, "{}", w.message);
         }
-        tracing::info!(
-            api = %applied.api_id,
-            name = %applied.name,
-            changed = applied.changed,
-            deployed = ?applied.deployed,
-            "api from config"
-        );
+        tracing::info!(api = %applied.api_id, name = %applied.name, changed = applied.changed, deployed = ?applied.deployed, "api from config");
     }
     let deployed = Arc::new(Deployed::default());
     for finding in deployed.reload(&store)? {
@@ -99,47 +120,124 @@ pub fn run(args: ServeArgs) -> Result<ExitCode> {
     }
 
     let limits = &loaded.file.limits;
-    let client = HttpClient::new(Duration::from_secs(90), limits.max_body_bytes)
-        .context("cannot set up the backend client")?;
-    let gateway = Arc::new(Gateway::new(
-        deployed.clone(),
-        client,
-        Limits {
-            max_body_bytes: limits.max_body_bytes,
-        },
-    ));
-    let admin = Arc::new(Admin::new(deployed.clone()));
     let options = ServerOptions {
-        max_connections: limits.max_connections,
+        max_connections: limits.max_connections.div_ceil(workers),
         max_header_bytes: limits.max_header_bytes,
         drain: Duration::from_millis(limits.drain_timeout_ms),
     };
+    let listeners = bind_shared(listen, workers)?;
+    let admin_listener = bind_shared(admin_listen, 1)?.remove(0);
+    tracing::info!(role = "dataplane", addr = %listeners[0].local_addr()?, workers, "listening");
+    tracing::info!(role = "admin", addr = %admin_listener.local_addr()?, "listening");
 
-    let runtime = tokio::runtime::Builder::new_multi_thread()
+    let (stop, stopped) = watch::channel(false);
+    let mut admin = Some((admin_listener, Arc::new(Admin::new(deployed.clone()))));
+    let mut threads = Vec::new();
+    for (index, listener) in listeners.into_iter().enumerate() {
+        let client = HttpClient::new(Duration::from_secs(90), limits.max_body_bytes)
+            .context("cannot set up the backend client")?;
+        let gateway = Arc::new(Gateway::new(
+            deployed.clone(),
+            client,
+            Limits {
+                max_body_bytes: limits.max_body_bytes,
+            },
+        ));
+        let worker = Worker {
+            index,
+            listener,
+            gateway,
+            admin: admin.take(),
+            options: options.clone(),
+            stopped: stopped.clone(),
+            log_flush: Duration::from_millis(loaded.file.log.flush_ms.max(1)),
+        };
+        threads.push(
+            std::thread::Builder::new()
+                .name(format!("apigw-worker-{index}"))
+                .spawn(move || run_worker(worker))?,
+        );
+    }
+    tracing::info!(stages = deployed.load().stage_count(), data_dir = %data_dir.display(), "ready");
+
+    let signals = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?;
-    runtime.block_on(async move {
-        let data_listener = TcpListener::bind(listen).await.with_context(|| format!("cannot listen on {listen}"))?;
-        let admin_listener =
-            TcpListener::bind(admin_listen).await.with_context(|| format!("cannot listen on {admin_listen}"))?;
-        tracing::info!(role = "dataplane", addr = %data_listener.local_addr()?, "listening");
-        tracing::info!(role = "admin", addr = %admin_listener.local_addr()?, "listening");
-        tracing::info!(stages = deployed.load().stage_count(), data_dir = %data_dir.display(), "ready");
+    let signal = signals.block_on(wait_for_signal());
+    tracing::info!(signal, "shutting down");
+    let _ = stop.send(true);
+    for thread in threads {
+        if let Ok(Err(e)) = thread.join() {
+            tracing::error!(error = %e, "worker failed");
+        }
+    }
+    drop(store);
+    tracing::info!("stopped");
+    Ok(ExitCode::SUCCESS)
+}
 
-        let (stop, stopped) = watch::channel(false);
+/// Binds `count` listening sockets on one address with SO_REUSEPORT (port 0
+/// picks one free port for all of them).
+fn bind_shared(addr: SocketAddr, count: usize) -> Result<Vec<std::net::TcpListener>> {
+    use socket2::{Domain, Socket, Type};
+    let mut out: Vec<std::net::TcpListener> = Vec::with_capacity(count);
+    let mut target = addr;
+    for _ in 0..count {
+        let socket = Socket::new(Domain::for_address(target), Type::STREAM, None)?;
+        socket.set_reuse_address(true)?;
+        socket.set_reuse_port(true)?;
+        socket.set_nonblocking(true)?;
+        socket
+            .bind(&target.into())
+            .with_context(|| format!("cannot listen on {addr}"))?;
+        socket.listen(1024)?;
+        let listener: std::net::TcpListener = socket.into();
+        target = listener.local_addr()?;
+        out.push(listener);
+    }
+    Ok(out)
+}
+
+fn run_worker(worker: Worker) -> Result<()> {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    crate::logging::buffer_this_thread();
+    let result = runtime.block_on(async move {
+        let flusher = tokio::spawn(crate::logging::flush_every(worker.log_flush));
         let until_stop = |mut rx: watch::Receiver<bool>| async move {
             let _ = rx.wait_for(|s| *s).await;
         };
-        let data = tokio::spawn(dataplane::serve(data_listener, gateway, options.clone(), until_stop(stopped.clone())));
-        let admin = tokio::spawn(dataplane::serve(admin_listener, admin, options, until_stop(stopped)));
-        let signal = wait_for_signal().await;
-        tracing::info!(signal, "shutting down");
-        let _ = stop.send(true);
-        let _ = tokio::join!(data, admin);
-        drop(store);
-        tracing::info!("stopped");
-        Ok(ExitCode::SUCCESS)
-    })
+        let admin = match worker.admin {
+            Some((listener, admin)) => {
+                let listener = TcpListener::from_std(listener)?;
+                let stop = until_stop(worker.stopped.clone());
+                Some(tokio::spawn(dataplane::serve(
+                    listener,
+                    admin,
+                    ServerOptions::default(),
+                    stop,
+                )))
+            }
+            None => None,
+        };
+        let listener = TcpListener::from_std(worker.listener)?;
+        dataplane::serve(
+            listener,
+            worker.gateway,
+            worker.options,
+            until_stop(worker.stopped),
+        )
+        .await;
+        if let Some(admin) = admin {
+            let _ = admin.await;
+        }
+        tracing::debug!(worker = worker.index, "worker stopped");
+        flusher.abort();
+        Ok(())
+    });
+    crate::logging::flush();
+    result
 }
 
 async fn wait_for_signal() -> &'static str {
@@ -155,23 +253,4 @@ async fn wait_for_signal() -> &'static str {
         _ = term.recv() => "SIGTERM",
         _ = tokio::signal::ctrl_c() => "SIGINT",
     }
-}
-
-fn init_logging(format: &str, filter: &str) -> Result<()> {
-    let filter = tracing_subscriber::EnvFilter::try_new(filter)
-        .with_context(|| format!("bad log filter `{filter}`"))?;
-    let builder = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stdout);
-    match format {
-        "json" => builder
-            .json()
-            .flatten_event(true)
-            .with_current_span(false)
-            .with_span_list(false)
-            .init(),
-        "text" => builder.init(),
-        other => anyhow::bail!("log format `{other}` is not json or text"),
-    }
-    Ok(())
 }
