@@ -59,11 +59,13 @@ async fn start_with(backend: &Backend, args: &[&str]) -> Node {
         "apis:\n  - id: proxy\n    openapi: api.yaml\n    stages:\n      - name: prod\n        variables: {{backend: '{}', color: blue}}\n",
         backend.addr
     );
-    Node::builder()
+    let mut builder = Node::builder()
         .file("api.yaml", &api(&backend.url()))
-        .config(&config)
-        .start()
-        .expect("node starts")
+        .config(&config);
+    for arg in args {
+        builder = builder.arg(arg);
+    }
+    builder.start().expect("node starts")
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
