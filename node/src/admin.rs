@@ -1,6 +1,7 @@
 //! The admin listener (default 127.0.0.1:9090). For now it answers health
-//! and readiness and lists what is deployed; the AWS-compatible management
-//! API is built on this listener.
+//! and readiness, Prometheus metrics (`/metrics`) and function state
+//! (`/functions`); the AWS-compatible management API is built on this
+//! listener.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -12,16 +13,21 @@ use hyper::body::Incoming;
 use crate::dataplane::body::{full, Body};
 use crate::dataplane::respond::plain;
 use crate::dataplane::Handler;
+use crate::functions::{metrics, Functions};
 use crate::snapshot::Deployed;
 
 /// The admin request handler.
 pub struct Admin {
     deployed: Arc<Deployed>,
+    functions: Arc<Functions>,
 }
 
 impl Admin {
-    pub fn new(deployed: Arc<Deployed>) -> Admin {
-        Admin { deployed }
+    pub fn new(deployed: Arc<Deployed>, functions: Arc<Functions>) -> Admin {
+        Admin {
+            deployed,
+            functions,
+        }
     }
 
     fn answer(&self, method: &Method, path: &str) -> Response<Body> {
@@ -34,7 +40,28 @@ impl Admin {
                     serde_json::json!({"status": "ready", "stages": stages}),
                 )
             }
-            (_, "/health" | "/ready") => {
+            (&Method::GET, "/metrics") => {
+                let mut response =
+                    Response::new(full(metrics::prometheus(&self.functions.metrics())));
+                response.headers_mut().insert(
+                    CONTENT_TYPE,
+                    HeaderValue::from_static("text/plain; version=0.0.4"),
+                );
+                response
+            }
+            (&Method::GET, "/functions") => {
+                let functions: serde_json::Map<String, serde_json::Value> = self
+                    .functions
+                    .metrics()
+                    .into_iter()
+                    .map(|(name, m)| (name, serde_json::to_value(m).unwrap_or_default()))
+                    .collect();
+                json(
+                    StatusCode::OK,
+                    serde_json::json!({ "functions": functions }),
+                )
+            }
+            (_, "/health" | "/ready" | "/metrics" | "/functions") => {
                 plain(StatusCode::METHOD_NOT_ALLOWED, "Method Not Allowed")
             }
             _ => plain(StatusCode::NOT_FOUND, "Not Found"),

@@ -31,6 +31,14 @@ pub fn api_id_for_name(name: &str) -> String {
         .collect()
 }
 
+/// A stable resource id for a path of an API (AWS gives resources ids like
+/// `abc123`; ours are derived so they survive re-imports).
+pub fn resource_id(api_id: &str, path: &str) -> String {
+    let mut id = api_id_for_name(&format!("{api_id}{path}"));
+    id.truncate(6);
+    id
+}
+
 /// Whether `id` has the shape of an API id we accept in URLs and config.
 pub fn is_valid_api_id(id: &str) -> bool {
     !id.is_empty()

@@ -10,6 +10,7 @@
 
 pub mod admin;
 pub mod dataplane;
+pub mod functions;
 pub mod ids;
 pub mod import;
 pub mod model;

@@ -42,6 +42,28 @@ fn check_accepts_the_examples() {
     assert!(ok, "{out}");
     let (ok, out, _) = apigw(&["check", &format!("{examples}/petstore-openapi3.yaml")]);
     assert!(ok, "{out}");
+    let (ok, out, _) = apigw(&["check", &format!("{examples}/functions/config.yaml")]);
+    assert!(ok, "{out}");
+    assert!(
+        !out.contains("warning"),
+        "every function is declared: {out}"
+    );
+}
+
+#[test]
+fn check_names_undeclared_functions() {
+    let dir = std::env::temp_dir().join(format!("apigw-cli-fn-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("dir");
+    let api = "openapi: 3.0.1\ninfo: {title: t}\npaths:\n  /x:\n    get:\n      x-amazon-apigateway-integration: {type: aws_proxy, httpMethod: POST, uri: 'arn:aws:apigateway:us-east-1:lambda:path/2015-03-31/functions/arn:aws:lambda:us-east-1:1:function:ghost/invocations'}\n";
+    std::fs::write(dir.join("api.yaml"), api).expect("api");
+    std::fs::write(dir.join("config.yaml"), "apis:\n  - {openapi: api.yaml}\n").expect("config");
+    let (ok, out, _) = apigw(&["check", dir.join("config.yaml").to_str().expect("utf8")]);
+    let _ = std::fs::remove_dir_all(&dir);
+    assert!(ok, "a warning, not an error: {out}");
+    assert!(
+        out.contains("GET /x: function `ghost` is not declared"),
+        "{out}"
+    );
 }
 
 #[test]

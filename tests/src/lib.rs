@@ -5,6 +5,7 @@
 pub mod backend;
 pub mod client;
 pub mod node;
+pub mod python;
 
 pub use backend::{Backend, Seen};
 pub use client::{Client, Reply};

@@ -12,35 +12,36 @@ use anyhow::{bail, Context, Result};
 /// The `apigw` binary, built once per test process if it is not there yet.
 pub fn apigw_binary() -> Result<PathBuf> {
     static BUILT: OnceLock<Result<PathBuf, String>> = OnceLock::new();
+    if let Ok(path) = std::env::var("APIGW_BIN") {
+        return Ok(PathBuf::from(path));
+    }
     BUILT
-        .get_or_init(|| locate_or_build().map_err(|e| format!("{e:#}")))
+        .get_or_init(|| workspace_binary("apigw", "apigw").map_err(|e| format!("{e:#}")))
         .clone()
         .map_err(anyhow::Error::msg)
 }
 
-fn locate_or_build() -> Result<PathBuf> {
-    if let Ok(path) = std::env::var("APIGW_BIN") {
-        return Ok(PathBuf::from(path));
-    }
-    // Test executables live in target/{profile}/deps; the binary one level up.
+/// A binary of this workspace (`package`'s `bin`), built if it is not there.
+pub fn workspace_binary(package: &str, bin: &str) -> Result<PathBuf> {
+    // Test executables live in target/{profile}/deps; binaries one level up.
     let exe = std::env::current_exe()?;
     let profile_dir = exe
         .parent()
         .and_then(Path::parent)
         .context("no target directory")?;
-    let binary = profile_dir.join("apigw");
+    let binary = profile_dir.join(bin);
     if !binary.exists() {
         let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
         let mut cmd = Command::new(cargo);
-        cmd.args(["build", "-p", "apigw", "--bin", "apigw"]);
+        cmd.args(["build", "-p", package, "--bin", bin]);
         if profile_dir.file_name().is_some_and(|n| n == "release") {
             cmd.arg("--release");
         }
         let status = cmd
             .status()
-            .context("running cargo build for the apigw binary")?;
+            .with_context(|| format!("running cargo build for {bin}"))?;
         if !status.success() {
-            bail!("cargo build -p apigw failed");
+            bail!("cargo build -p {package} failed");
         }
     }
     Ok(binary)

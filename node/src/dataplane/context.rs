@@ -32,7 +32,10 @@ pub struct RequestContext {
     pub started_at: SystemTime,
     pub stage: Option<Arc<StageView>>,
     pub resource_path: Option<String>,
+    /// Path parameters, percent-decoded.
     pub path_params: Vec<(String, String)>,
+    /// Path parameters as sent (the Lambda proxy event carries these).
+    pub raw_path_params: Vec<(String, String)>,
     /// Set when the gateway answers with a gateway response.
     pub error: Option<(GatewayResponseType, String)>,
     pub integration_status: Option<u16>,
@@ -74,6 +77,7 @@ impl RequestContext {
             stage: None,
             resource_path: None,
             path_params: Vec::new(),
+            raw_path_params: Vec::new(),
             error: None,
             integration_status: None,
             integration_latency_ms: None,

@@ -32,6 +32,12 @@ pub enum RequestError {
     UnsupportedMediaType(String),
     #[error("the client's request could not be read: {0}")]
     BadRequest(String),
+    #[error("throttled: {0}")]
+    Throttled(String),
+    #[error("the function could not be invoked: {0}")]
+    FunctionFailed(String),
+    #[error("the function's answer is not a valid proxy response: {0}")]
+    BadFunctionResponse(String),
 }
 
 impl RequestError {
@@ -51,6 +57,8 @@ impl RequestError {
             RequestError::IntegrationFailure(_) => T::IntegrationFailure,
             RequestError::UnsupportedMediaType(_) => T::UnsupportedMediaType,
             RequestError::BadRequest(_) => T::Default4xx,
+            RequestError::Throttled(_) => T::Throttled,
+            RequestError::FunctionFailed(_) | RequestError::BadFunctionResponse(_) => T::Default5xx,
         }
     }
 
@@ -59,6 +67,8 @@ impl RequestError {
         let status = match self {
             RequestError::NoSuchStage => 403,
             RequestError::BadRequest(_) => 400,
+            RequestError::FunctionFailed(_) => 500,
+            RequestError::BadFunctionResponse(_) => 502,
             other => other.response_type().default_status().unwrap_or(500),
         };
         StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
@@ -75,10 +85,13 @@ impl RequestError {
             RequestError::IntegrationTimeout(_) => "Endpoint request timed out".into(),
             RequestError::UnsupportedMediaType(_) => "Unsupported Media Type".into(),
             RequestError::BadRequest(_) => "Bad Request".into(),
+            RequestError::Throttled(_) => "Too Many Requests".into(),
             RequestError::AuthorizationUnsupported(_)
             | RequestError::IntegrationUnavailable(_)
             | RequestError::IntegrationFailure(_)
-            | RequestError::NoIntegrationResponse(_) => "Internal server error".into(),
+            | RequestError::NoIntegrationResponse(_)
+            | RequestError::FunctionFailed(_)
+            | RequestError::BadFunctionResponse(_) => "Internal server error".into(),
         }
     }
 

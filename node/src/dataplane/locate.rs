@@ -34,7 +34,11 @@ pub fn locate<'a>(host: Option<&'a str>, path: &'a str) -> Option<Located<'a>> {
     if !domain.starts_with("execute-api.") && domain != "execute-api" {
         return None;
     }
-    let rest = path.strip_prefix('/')?;
+    if !path.starts_with('/') {
+        return None;
+    }
+    // AWS tolerates extra slashes before the stage (`//prod/pets`).
+    let rest = path.trim_start_matches('/');
     let (stage, inner) = match rest.find('/') {
         Some(i) => (&rest[..i], &rest[i..]),
         None => (rest, ""),
@@ -78,6 +82,10 @@ mod tests {
         assert_eq!(
             locate(Some("abc.execute-api.x"), "/prod/"),
             l("abc", "prod", "/")
+        );
+        assert_eq!(
+            locate(Some("abc.execute-api.x"), "//prod/pets"),
+            l("abc", "prod", "/pets")
         );
         assert_eq!(locate(Some("example.com"), "/prod/pets"), None);
         assert_eq!(locate(Some("abc.execute-api.x"), "/"), None);

@@ -26,7 +26,8 @@ use super::integration::{self, http::HttpClient};
 use super::locate::locate;
 use super::respond::gateway_response;
 use super::server::Handler;
-use crate::snapshot::{Authorization, CompiledIntegration, Deployed};
+use crate::functions::Functions;
+use crate::snapshot::{decode, Authorization, CompiledIntegration, Deployed};
 
 /// Limits on what clients may send.
 #[derive(Debug, Clone)]
@@ -47,14 +48,21 @@ impl Default for Limits {
 pub struct Gateway {
     deployed: Arc<Deployed>,
     client: HttpClient,
+    functions: Arc<Functions>,
     limits: Limits,
 }
 
 impl Gateway {
-    pub fn new(deployed: Arc<Deployed>, client: HttpClient, limits: Limits) -> Gateway {
+    pub fn new(
+        deployed: Arc<Deployed>,
+        client: HttpClient,
+        functions: Arc<Functions>,
+        limits: Limits,
+    ) -> Gateway {
         Gateway {
             deployed,
             client,
+            functions,
             limits,
         }
     }
@@ -124,10 +132,15 @@ impl Gateway {
             .ok_or(RequestError::MissingAuthenticationToken)?
             .clone();
         ctx.resource_path = Some(matched.value.path.clone());
+        ctx.raw_path_params = matched
+            .params
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
         ctx.path_params = matched
             .params
-            .into_iter()
-            .map(|(k, v)| (k.to_string(), v))
+            .iter()
+            .map(|(k, v)| (k.to_string(), decode(v)))
             .collect();
         drop(snapshot);
         if let Authorization::Unsupported(kind) = &method.authorization {
@@ -141,6 +154,9 @@ impl Gateway {
         match &method.integration {
             CompiledIntegration::Http(http) => {
                 integration::http::call(http, &self.client, ctx, body).await
+            }
+            CompiledIntegration::Lambda(lambda) => {
+                integration::lambda::call(lambda, &self.functions, ctx, body).await
             }
             CompiledIntegration::Mock(mock) => integration::mock::answer(mock, ctx, &body),
             CompiledIntegration::Unavailable(reason) => {

@@ -106,7 +106,7 @@ fn compile_integration(i: &Integration, at: &str) -> Result<CompiledIntegration,
             responses: compile_responses(&i.integration_responses, at)?,
         })),
         IntegrationType::Aws | IntegrationType::AwsProxy => {
-            Err("AWS and AWS_PROXY (Lambda) integrations are not supported by this version".into())
+            compile_lambda(i, at).map(CompiledIntegration::Lambda)
         }
     }
 }
@@ -131,21 +131,7 @@ fn compile_http(i: &Integration, at: &str) -> Result<HttpIntegration, String> {
         });
     }
     let proxy = i.kind == IntegrationType::HttpProxy;
-    let passthrough = if proxy || i.request_templates.is_empty() {
-        if !proxy && i.passthrough_behavior == PassthroughBehavior::Never {
-            Passthrough::Templates {
-                templates: HashMap::new(),
-                others_pass: false,
-            }
-        } else {
-            Passthrough::Body
-        }
-    } else {
-        Passthrough::Templates {
-            templates: templates(&i.request_templates, &format!("{at} request template"))?,
-            others_pass: i.passthrough_behavior == PassthroughBehavior::WhenNoMatch,
-        }
-    };
+    let passthrough = passthrough(i, proxy, at)?;
     Ok(HttpIntegration {
         proxy,
         method,
@@ -158,6 +144,59 @@ fn compile_http(i: &Integration, at: &str) -> Result<HttpIntegration, String> {
         } else {
             compile_responses(&i.integration_responses, at)?
         },
+    })
+}
+
+fn compile_lambda(i: &Integration, at: &str) -> Result<LambdaIntegration, String> {
+    let uri = i.uri.as_deref().ok_or("the integration has no uri")?;
+    let is_lambda = uri.contains(":lambda:path/") || uri.starts_with("arn:aws:lambda:");
+    if !is_lambda {
+        return Err(format!("AWS service integrations (`{uri}`) are not supported by this version; only Lambda functions"));
+    }
+    let template = parse_uri(uri)?;
+    let function = if template
+        .pieces
+        .iter()
+        .any(|p| matches!(p, UriPiece::StageVariable(_)))
+    {
+        FunctionRef::FromStageVariables(template)
+    } else {
+        let name = crate::functions::function_name_from_uri(uri)
+            .ok_or_else(|| format!("no function name in `{uri}`"))?;
+        FunctionRef::Named(name.to_string())
+    };
+    let proxy = i.kind == IntegrationType::AwsProxy;
+    Ok(LambdaIntegration {
+        proxy,
+        function,
+        timeout: Duration::from_millis(i.timeout_in_millis),
+        passthrough: passthrough(i, proxy, at)?,
+        responses: if proxy {
+            IntegrationResponses::default()
+        } else {
+            compile_responses(&i.integration_responses, at)?
+        },
+    })
+}
+
+/// How a non-proxy integration treats request bodies (proxies pass them).
+fn passthrough(i: &Integration, proxy: bool, at: &str) -> Result<Passthrough, String> {
+    if proxy {
+        return Ok(Passthrough::Body);
+    }
+    if i.request_templates.is_empty() {
+        return Ok(if i.passthrough_behavior == PassthroughBehavior::Never {
+            Passthrough::Templates {
+                templates: HashMap::new(),
+                others_pass: false,
+            }
+        } else {
+            Passthrough::Body
+        });
+    }
+    Ok(Passthrough::Templates {
+        templates: templates(&i.request_templates, &format!("{at} request template"))?,
+        others_pass: i.passthrough_behavior == PassthroughBehavior::WhenNoMatch,
     })
 }
 

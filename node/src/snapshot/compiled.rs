@@ -61,6 +61,7 @@ pub struct CompiledMethod {
 pub enum CompiledIntegration {
     Http(HttpIntegration),
     Mock(MockIntegration),
+    Lambda(LambdaIntegration),
     /// A kind whose support arrives with a later part of the gateway; calls
     /// get 500 and the reason is logged.
     Unavailable(String),
@@ -78,6 +79,26 @@ pub struct HttpIntegration {
     pub passthrough: Passthrough,
     pub timeout: std::time::Duration,
     pub responses: IntegrationResponses,
+}
+
+/// AWS_PROXY and AWS integrations with Lambda functions.
+#[derive(Debug)]
+pub struct LambdaIntegration {
+    pub proxy: bool,
+    pub function: FunctionRef,
+    pub timeout: std::time::Duration,
+    /// Non-proxy only.
+    pub passthrough: Passthrough,
+    /// Non-proxy only: selected by the function's `errorMessage`.
+    pub responses: IntegrationResponses,
+}
+
+/// Which function an integration calls.
+#[derive(Debug, Clone, PartialEq)]
+pub enum FunctionRef {
+    Named(String),
+    /// The URI names it through stage variables; resolved per request.
+    FromStageVariables(UriTemplate),
 }
 
 /// What a non-proxy integration does with the request body.

@@ -16,7 +16,7 @@ use arc_swap::ArcSwap;
 
 pub use compile::{compile, parse_uri};
 pub use compiled::*;
-pub use router::{Matched, Router};
+pub use router::{decode, Matched, Router};
 
 use crate::import::Finding;
 use crate::store::{Store, StoreError};

@@ -22,11 +22,11 @@ struct Node {
     entry: Option<usize>,
 }
 
-/// A match: the resource's value and its path parameters (percent-decoded).
+/// A match: the resource's value and its path parameters, raw.
 #[derive(Debug)]
-pub struct Matched<'r, T> {
+pub struct Matched<'r, 'p, T> {
     pub value: &'r T,
-    pub params: Vec<(&'r str, String)>,
+    pub params: Vec<(&'r str, &'p str)>,
 }
 
 impl<T> Default for Router<T> {
@@ -62,10 +62,12 @@ impl<T> Router<T> {
     }
 
     /// Finds the resource for a request path (raw, still percent-encoded).
-    pub fn find(&self, path: &str) -> Option<Matched<'_, T>> {
-        let segments: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();
+    /// Parameter values are returned raw; a greedy parameter takes the rest
+    /// of the path as sent (inner `//` kept, a trailing `/` dropped).
+    pub fn find<'p>(&self, path: &'p str) -> Option<Matched<'_, 'p, T>> {
+        let segments: Vec<(usize, &str)> = segments(path).collect();
         let mut params = Vec::new();
-        let index = find_in(&self.root, &segments, &mut params)?;
+        let index = find_in(&self.root, path, &segments, &mut params)?;
         Some(Matched {
             value: &self.entries[index],
             params,
@@ -73,34 +75,47 @@ impl<T> Router<T> {
     }
 }
 
-fn find_in<'r>(
+/// Non-empty segments of a path with their byte offsets.
+fn segments(path: &str) -> impl Iterator<Item = (usize, &str)> {
+    let mut offset = 0;
+    path.split('/').filter_map(move |s| {
+        let at = offset;
+        offset += s.len() + 1;
+        (!s.is_empty()).then_some((at, s))
+    })
+}
+
+fn find_in<'r, 'p>(
     node: &'r Node,
-    segments: &[&str],
-    params: &mut Vec<(&'r str, String)>,
+    path: &'p str,
+    segments: &[(usize, &'p str)],
+    params: &mut Vec<(&'r str, &'p str)>,
 ) -> Option<usize> {
-    let Some((first, rest)) = segments.split_first() else {
+    let Some(((_, first), rest)) = segments.split_first() else {
         return node.entry;
     };
     if let Some(child) = node.literal.get(*first) {
-        if let Some(found) = find_in(child, rest, params) {
+        if let Some(found) = find_in(child, path, rest, params) {
             return Some(found);
         }
     }
     if let Some((name, child)) = &node.param {
-        params.push((name, decode(first)));
-        if let Some(found) = find_in(child, rest, params) {
+        params.push((name, first));
+        if let Some(found) = find_in(child, path, rest, params) {
             return Some(found);
         }
         params.pop();
     }
     if let Some((name, index)) = &node.greedy {
-        params.push((name, decode(&segments.join("/"))));
+        let start = segments[0].0;
+        params.push((name, path[start..].trim_end_matches('/')));
         return Some(*index);
     }
     None
 }
 
-fn decode(raw: &str) -> String {
+/// Percent-decodes a raw parameter value.
+pub fn decode(raw: &str) -> String {
     percent_encoding::percent_decode_str(raw)
         .decode_utf8_lossy()
         .into_owned()
@@ -132,7 +147,7 @@ mod tests {
                 *m.value,
                 m.params
                     .into_iter()
-                    .map(|(k, v)| (k.to_string(), v))
+                    .map(|(k, v)| (k.to_string(), decode(v)))
                     .collect(),
             )
         })
@@ -156,6 +171,10 @@ mod tests {
             ))
         );
         assert_eq!(hit(&r, "/files"), None, "greedy needs at least one segment");
+        assert_eq!(
+            hit(&r, "//files/a//b/"),
+            Some(("/files/{proxy+}", vec![("proxy".into(), "a//b".into())]))
+        );
         assert_eq!(hit(&r, "/nope"), None);
     }
 

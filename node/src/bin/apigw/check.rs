@@ -36,7 +36,10 @@ pub fn run(path: &Path) -> Result<bool> {
             section,
             loaded.file.limits.max_integration_timeout_ms,
         ) {
-            Ok(imported) => report_ok(&doc_path, &imported.api, &imported.warnings),
+            Ok(imported) => {
+                report_ok(&doc_path, &imported.api, &imported.warnings);
+                report_undeclared_functions(&loaded, &imported.api);
+            }
             Err(e) => {
                 ok = false;
                 println!("{}: {e:#}", doc_path.display());
@@ -91,5 +94,42 @@ fn report_ok(path: &Path, api: &RestApi, warnings: &[Finding]) {
     let (_, findings) = apigw::snapshot::compile(&probe);
     for f in findings {
         println!("  warning: {f} (this method will answer 500 until supported)");
+    }
+}
+
+/// Lambda integrations naming a function the config does not declare (their
+/// calls would answer 500).
+fn report_undeclared_functions(loaded: &Loaded, api: &RestApi) {
+    use apigw::model::IntegrationType;
+    let declared: std::collections::BTreeSet<&str> = loaded
+        .file
+        .functions
+        .iter()
+        .map(|f| f.name.as_str())
+        .collect();
+    for (path, method) in api.methods() {
+        let Some(integration) = &method.integration else {
+            continue;
+        };
+        if !matches!(
+            integration.kind,
+            IntegrationType::Aws | IntegrationType::AwsProxy
+        ) {
+            continue;
+        }
+        let Some(uri) = integration.uri.as_deref() else {
+            continue;
+        };
+        if uri.contains("${stageVariables.") {
+            continue;
+        }
+        if let Some(name) = apigw::functions::function_name_from_uri(uri) {
+            if !declared.contains(name) {
+                println!(
+                    "  warning: {} {path}: function `{name}` is not declared under `functions:` (calls will answer 500)",
+                    method.http_method
+                );
+            }
+        }
     }
 }

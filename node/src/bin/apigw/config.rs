@@ -17,6 +17,7 @@ pub struct ConfigFile {
     pub limits: LimitsSection,
     pub log: LogSection,
     pub apis: Vec<ApiSection>,
+    pub functions: Vec<FunctionSection>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -28,6 +29,12 @@ pub struct NodeSection {
     /// Data-plane worker threads, each with its own listener (SO_REUSEPORT),
     /// runtime and backend connection pool [default: one per core].
     pub workers: Option<usize>,
+    /// The region this node serves, given to functions as `AWS_REGION`
+    /// [default: us-east-1].
+    pub region: Option<String>,
+    /// Threads of the runtime that hosts local functions' Runtime APIs and
+    /// remote invocations [default: 2].
+    pub function_threads: Option<usize>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -98,6 +105,78 @@ pub struct StageSection {
     pub variables: BTreeMap<String, String>,
 }
 
+/// A serverless function: local (`command`) or remote (`remote`).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FunctionSection {
+    /// The name integration URIs use (`...:function:{name}/invocations`).
+    pub name: String,
+    /// Program and arguments of a local function.
+    #[serde(default)]
+    pub command: Option<Vec<String>>,
+    /// `_HANDLER` for runtimes that read it.
+    #[serde(default)]
+    pub handler: Option<String>,
+    /// Working directory, relative to the config file.
+    #[serde(default)]
+    pub cwd: Option<PathBuf>,
+    #[serde(default)]
+    pub env: BTreeMap<String, String>,
+    #[serde(default = "default_memory_mb")]
+    pub memory_mb: u32,
+    /// Lambda's function timeout (default 3 s, as on AWS).
+    #[serde(default = "default_function_timeout_ms")]
+    pub timeout_ms: u64,
+    /// Instances running at once; more invocations are refused with 429.
+    #[serde(default = "default_max_concurrency")]
+    pub max_concurrency: usize,
+    /// Instances started ahead of traffic and kept up.
+    #[serde(default)]
+    pub min_warm: usize,
+    /// How long a new instance may take to ask for its first event.
+    #[serde(default = "default_init_timeout_ms")]
+    pub init_timeout_ms: u64,
+    #[serde(default)]
+    pub region: Option<String>,
+    /// A function behind the Lambda Invoke API instead of a local command.
+    #[serde(default)]
+    pub remote: Option<RemoteSection>,
+}
+
+fn default_memory_mb() -> u32 {
+    128
+}
+fn default_function_timeout_ms() -> u64 {
+    3_000
+}
+fn default_max_concurrency() -> usize {
+    10
+}
+fn default_init_timeout_ms() -> u64 {
+    10_000
+}
+
+/// Where a remote function is invoked.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RemoteSection {
+    /// `https://lambda.us-east-1.amazonaws.com`, `http://127.0.0.1:3001`.
+    pub endpoint: String,
+    /// The name at the endpoint [default: the function's name].
+    #[serde(default)]
+    pub function_name: Option<String>,
+    #[serde(default)]
+    pub region: Option<String>,
+    /// Credentials; absent ones come from `AWS_ACCESS_KEY_ID`,
+    /// `AWS_SECRET_ACCESS_KEY` and `AWS_SESSION_TOKEN`.
+    #[serde(default)]
+    pub access_key_id: Option<String>,
+    #[serde(default)]
+    pub secret_access_key: Option<String>,
+    #[serde(default)]
+    pub session_token: Option<String>,
+}
+
 /// A loaded config file and the folder its relative paths start from.
 #[derive(Debug, Default)]
 pub struct Loaded {
@@ -114,6 +193,15 @@ impl Loaded {
             .with_context(|| format!("{} is not a valid apigw config", path.display()))?;
         let base = path.parent().map(Path::to_path_buf).unwrap_or_default();
         Ok(Loaded { file, base })
+    }
+
+    /// A path from the config, relative to the config file's folder.
+    pub fn resolve(&self, path: &Path) -> PathBuf {
+        if path.is_absolute() {
+            path.to_path_buf()
+        } else {
+            self.base.join(path)
+        }
     }
 
     /// Where an API's document is.
@@ -138,6 +226,28 @@ pub fn parse(text: &str) -> Result<ConfigFile> {
             .unwrap_or_default();
         anyhow::anyhow!("{line}at `{path}`: {inner}")
     })?;
+    let mut names = std::collections::BTreeSet::new();
+    for (i, f) in file.functions.iter().enumerate() {
+        if apigw::functions::function_name_from_uri(&f.name) != Some(f.name.as_str()) {
+            bail!("at `functions[{i}].name`: `{}` is not a valid function name (letters, digits, - and _)", f.name);
+        }
+        if !names.insert(f.name.clone()) {
+            bail!("at `functions[{i}].name`: `{}` is declared twice", f.name);
+        }
+        match (&f.command, &f.remote) {
+            (Some(command), None) if command.is_empty() => {
+                bail!("at `functions[{i}].command`: the command is empty")
+            }
+            (Some(_), None) | (None, Some(_)) => {}
+            (None, None) => bail!("at `functions[{i}]`: give a `command` (local) or `remote`"),
+            (Some(_), Some(_)) => {
+                bail!("at `functions[{i}]`: `command` and `remote` exclude each other")
+            }
+        }
+        if f.timeout_ms == 0 || f.max_concurrency == 0 {
+            bail!("at `functions[{i}]`: timeout_ms and max_concurrency must be above 0");
+        }
+    }
     let mut seen = std::collections::BTreeSet::new();
     for (i, api) in file.apis.iter().enumerate() {
         for (j, stage) in api.stages.iter().enumerate() {
@@ -194,6 +304,11 @@ mod tests {
         assert!(text.contains("apis[0]"), "{text}");
         assert!(text.contains("stagez"), "{text}");
         assert!(text.contains("line 3"), "{text}");
+        let err = parse("functions:\n  - name: f\n").expect_err("no command");
+        assert!(err.to_string().contains("functions[0]"), "{err}");
+        let err = parse("functions:\n  - {name: f, command: [x]}\n  - {name: f, command: [y]}\n")
+            .expect_err("twice");
+        assert!(err.to_string().contains("declared twice"), "{err}");
         let err = parse("apis:\n  - openapi: a.yaml\n    stages: [{name: 'bad name'}]\n")
             .expect_err("bad stage");
         assert!(err.to_string().contains("apis[0].stages[0].name"));

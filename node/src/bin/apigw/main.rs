@@ -3,6 +3,7 @@
 mod apply;
 mod check;
 mod config;
+mod functions;
 mod json_log;
 mod logging;
 mod serve;

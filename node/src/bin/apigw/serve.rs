@@ -130,8 +130,23 @@ pub fn run(args: ServeArgs) -> Result<ExitCode> {
     tracing::info!(role = "dataplane", addr = %listeners[0].local_addr()?, workers, "listening");
     tracing::info!(role = "admin", addr = %admin_listener.local_addr()?, "listening");
 
+    let function_runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(node.function_threads.unwrap_or(2).clamp(1, 64))
+        .thread_name("apigw-functions")
+        .enable_all()
+        .build()
+        .context("cannot start the functions runtime")?;
+    let functions = Arc::new(crate::functions::build(
+        &loaded,
+        function_runtime.handle().clone(),
+    )?);
+    functions.warm_up();
+
     let (stop, stopped) = watch::channel(false);
-    let mut admin = Some((admin_listener, Arc::new(Admin::new(deployed.clone()))));
+    let mut admin = Some((
+        admin_listener,
+        Arc::new(Admin::new(deployed.clone(), functions.clone())),
+    ));
     let mut threads = Vec::new();
     for (index, listener) in listeners.into_iter().enumerate() {
         let client = HttpClient::new(Duration::from_secs(90), limits.max_body_bytes)
@@ -139,6 +154,7 @@ pub fn run(args: ServeArgs) -> Result<ExitCode> {
         let gateway = Arc::new(Gateway::new(
             deployed.clone(),
             client,
+            functions.clone(),
             Limits {
                 max_body_bytes: limits.max_body_bytes,
             },
@@ -171,6 +187,10 @@ pub fn run(args: ServeArgs) -> Result<ExitCode> {
             tracing::error!(error = %e, "worker failed");
         }
     }
+    functions.shutdown();
+    drop(functions);
+    // Killing a process is a signal; give supervisors a moment to reap them.
+    function_runtime.shutdown_timeout(Duration::from_secs(2));
     drop(store);
     tracing::info!("stopped");
     Ok(ExitCode::SUCCESS)

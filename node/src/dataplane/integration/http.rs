@@ -16,12 +16,12 @@ use hyper_util::client::legacy::Client;
 use hyper_util::rt::TokioExecutor;
 use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 
-use super::{method_response, request_content_type};
+use super::{map_request_body, method_response};
 use crate::dataplane::body::{full, Body, BoxError};
-use crate::dataplane::context::{RequestContext, TemplateScope};
+use crate::dataplane::context::RequestContext;
 use crate::dataplane::error::RequestError;
 use crate::params::Location;
-use crate::snapshot::{HttpIntegration, Passthrough, UriPiece};
+use crate::snapshot::{HttpIntegration, UriPiece};
 
 type Connector = hyper_rustls::HttpsConnector<HttpConnector>;
 
@@ -57,6 +57,19 @@ impl HttpClient {
             client,
             max_response_bytes,
         })
+    }
+}
+
+impl HttpClient {
+    /// Sends a request as it is (used by the Lambda Invoke API client).
+    pub async fn send(
+        &self,
+        request: Request<Full<Bytes>>,
+    ) -> Result<Response<hyper::body::Incoming>, String> {
+        self.client
+            .request(request)
+            .await
+            .map_err(|e| error_chain(&e))
     }
 }
 
@@ -187,42 +200,23 @@ fn build_request(
     Ok(request)
 }
 
-/// The body to send: as received (proxy, passthrough) or from a template.
+/// The body to send, with the content type that goes with it.
 fn request_body(
     integration: &HttpIntegration,
     ctx: &RequestContext,
     body: Bytes,
     headers: &mut HeaderMap,
 ) -> Result<Bytes, RequestError> {
-    match &integration.passthrough {
-        Passthrough::Body => {
-            if !integration.proxy {
-                if let Some(ct) = ctx.headers.get(CONTENT_TYPE) {
-                    headers.insert(CONTENT_TYPE, ct.clone());
-                }
-            }
-            Ok(body)
-        }
-        Passthrough::Templates {
-            templates,
-            others_pass,
-        } => {
-            let content_type = request_content_type(ctx);
-            if let Some(template) = templates.get(&content_type) {
-                headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
-                return Ok(Bytes::from(
-                    template.render(&TemplateScope { ctx, body: &body }),
-                ));
-            }
-            if *others_pass {
-                if let Some(ct) = ctx.headers.get(CONTENT_TYPE) {
-                    headers.insert(CONTENT_TYPE, ct.clone());
-                }
-                return Ok(body);
-            }
-            Err(RequestError::UnsupportedMediaType(content_type))
-        }
+    if integration.proxy {
+        return Ok(body);
     }
+    let (body, templated) = map_request_body(&integration.passthrough, ctx, body)?;
+    if templated {
+        headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    } else if let Some(ct) = ctx.headers.get(CONTENT_TYPE) {
+        headers.insert(CONTENT_TYPE, ct.clone());
+    }
+    Ok(body)
 }
 
 /// `X-Forwarded-For/Proto/Port`, as API Gateway adds them.

@@ -7,6 +7,8 @@
 //!   (selection, `responseParameters`, response templates).
 
 pub mod http;
+pub mod lambda;
+mod lambda_proxy;
 pub mod mock;
 
 use std::collections::HashMap;
@@ -17,8 +19,9 @@ use bytes::Bytes;
 
 use super::body::{full, Body};
 use super::context::{RequestContext, TemplateScope};
+use super::error::RequestError;
 use crate::params::Source;
-use crate::snapshot::CompiledIntegrationResponse;
+use crate::snapshot::{CompiledIntegrationResponse, Passthrough};
 use crate::template::Template;
 
 /// Builds the method response from the selected integration response.
@@ -95,4 +98,50 @@ pub(crate) fn request_content_type(ctx: &RequestContext) -> String {
         .map(|c| c.trim().to_ascii_lowercase())
         .filter(|c| !c.is_empty())
         .unwrap_or_else(|| "application/json".to_string())
+}
+
+/// The body a non-proxy integration sends: the request template for the
+/// request's content type, rendered, or the body as received when passthrough
+/// allows it (`true` when a template was used).
+pub(crate) fn map_request_body(
+    passthrough: &Passthrough,
+    ctx: &RequestContext,
+    body: Bytes,
+) -> Result<(Bytes, bool), RequestError> {
+    match passthrough {
+        Passthrough::Body => Ok((body, false)),
+        Passthrough::Templates {
+            templates,
+            others_pass,
+        } => {
+            let content_type = request_content_type(ctx);
+            if let Some(template) = templates.get(&content_type) {
+                let rendered = template.render(&TemplateScope { ctx, body: &body });
+                return Ok((Bytes::from(rendered), true));
+            }
+            if *others_pass {
+                return Ok((body, false));
+            }
+            Err(RequestError::UnsupportedMediaType(content_type))
+        }
+    }
+}
+
+/// Whether a content type is one of the API's binary media types
+/// (`image/png`, `image/*`, `*/*`).
+pub(crate) fn is_binary(binary_media_types: &[String], content_type: &str) -> bool {
+    let content_type = content_type
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase();
+    if content_type.is_empty() {
+        return false;
+    }
+    let (major, _) = content_type.split_once('/').unwrap_or((&content_type, ""));
+    binary_media_types.iter().any(|t| {
+        let t = t.trim().to_ascii_lowercase();
+        t == content_type || t == "*/*" || t.strip_suffix("/*").is_some_and(|m| m == major)
+    })
 }

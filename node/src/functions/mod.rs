@@ -1,0 +1,209 @@
+//! Serverless functions: what AWS_PROXY and AWS (Lambda) integrations call.
+//!
+//! - [`local`]: functions run here as child processes speaking the AWS Lambda
+//!   Runtime API ([`runtime_api`]), so handlers built with the official
+//!   runtime interface clients run unmodified; warm reuse, cold start on
+//!   demand, a concurrency limit, timeouts that kill, restarts after crashes;
+//! - [`remote`]: functions called through the Lambda Invoke API, signed with
+//!   SigV4 (AWS Lambda, `sam local start-lambda`, the Runtime Interface Emulator);
+//! - [`metrics`]: invocations, errors, duration, cold starts, concurrency.
+
+mod instance;
+pub mod local;
+pub mod metrics;
+pub mod remote;
+mod runtime_api;
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use bytes::Bytes;
+
+pub use local::{LocalFunction, LocalSpec};
+pub use metrics::MetricsSnapshot;
+pub use remote::{RemoteFunction, RemoteSpec};
+
+/// What a function returned.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Outcome {
+    /// The handler's result.
+    Success(Bytes),
+    /// The handler failed (an exception, a timeout, a crash): Lambda's error
+    /// payload (`{"errorMessage": ..., "errorType": ...}`).
+    FunctionError(Bytes),
+}
+
+/// Why a function could not be invoked at all.
+#[derive(Debug, thiserror::Error)]
+pub enum InvokeError {
+    #[error("function `{0}` is not declared")]
+    NotFound(String),
+    #[error("function `{0}` is at its concurrency limit")]
+    Throttled(String),
+    #[error("function `{name}` cannot run: {reason}")]
+    Unavailable { name: String, reason: String },
+    #[error("remote function `{name}`: {reason}")]
+    Remote { name: String, reason: String },
+}
+
+/// One invocation's input.
+#[derive(Debug, Clone)]
+pub struct Invocation {
+    /// The API request id; the function's own request id is derived from it.
+    pub request_id: String,
+    pub payload: Bytes,
+}
+
+/// A declared function.
+#[derive(Clone)]
+pub enum Function {
+    Local(Arc<LocalFunction>),
+    Remote(Arc<RemoteFunction>),
+}
+
+impl Function {
+    pub async fn invoke(&self, invocation: Invocation) -> Result<Outcome, InvokeError> {
+        match self {
+            Function::Local(f) => f.invoke(invocation).await,
+            Function::Remote(f) => f.invoke(invocation).await,
+        }
+    }
+
+    pub fn metrics(&self) -> MetricsSnapshot {
+        match self {
+            Function::Local(f) => f.metrics(),
+            Function::Remote(f) => f.metrics(),
+        }
+    }
+}
+
+/// Every declared function, by name, and the runtime they run on.
+///
+/// Invocations run on that runtime (a multi-threaded one the node sets aside
+/// for functions), not on the data-plane worker that asked: the Runtime API
+/// servers and process supervisors live there, and an invocation whose caller
+/// gave up (an integration timeout) still ends cleanly, returning its
+/// instance to the pool or killing it.
+#[derive(Clone)]
+pub struct Functions {
+    by_name: BTreeMap<String, Function>,
+    runtime: tokio::runtime::Handle,
+}
+
+impl Functions {
+    /// An empty registry whose functions run on `runtime`.
+    pub fn new(runtime: tokio::runtime::Handle) -> Functions {
+        Functions {
+            by_name: BTreeMap::new(),
+            runtime,
+        }
+    }
+
+    /// The runtime functions run on.
+    pub fn runtime(&self) -> &tokio::runtime::Handle {
+        &self.runtime
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.by_name.is_empty()
+    }
+
+    pub fn insert(&mut self, name: String, function: Function) {
+        self.by_name.insert(name, function);
+    }
+
+    pub fn get(&self, name: &str) -> Option<&Function> {
+        self.by_name.get(name)
+    }
+
+    /// Invokes `name`.
+    pub async fn invoke(&self, name: &str, invocation: Invocation) -> Result<Outcome, InvokeError> {
+        let function = self
+            .get(name)
+            .ok_or_else(|| InvokeError::NotFound(name.to_string()))?
+            .clone();
+        self.runtime
+            .spawn(async move { function.invoke(invocation).await })
+            .await
+            .unwrap_or_else(|e| {
+                Err(InvokeError::Unavailable {
+                    name: name.to_string(),
+                    reason: format!("the invocation task failed: {e}"),
+                })
+            })
+    }
+
+    /// Metrics of every function, by name.
+    pub fn metrics(&self) -> Vec<(String, MetricsSnapshot)> {
+        self.by_name
+            .iter()
+            .map(|(n, f)| (n.clone(), f.metrics()))
+            .collect()
+    }
+
+    /// Starts the warm instances local functions ask for.
+    pub fn warm_up(&self) {
+        for function in self.by_name.values() {
+            if let Function::Local(f) = function {
+                f.warm_up();
+            }
+        }
+    }
+
+    /// Stops every local function's processes.
+    pub fn shutdown(&self) {
+        for function in self.by_name.values() {
+            if let Function::Local(f) = function {
+                f.shutdown();
+            }
+        }
+    }
+}
+
+/// The function name in a Lambda integration URI:
+/// `arn:aws:apigateway:{region}:lambda:path/2015-03-31/functions/arn:aws:lambda:{region}:{account}:function:{name}[:{qualifier}]/invocations`,
+/// or a bare function ARN or name.
+pub fn function_name_from_uri(uri: &str) -> Option<&str> {
+    let arn = match uri.split_once("/functions/") {
+        Some((_, rest)) => rest.strip_suffix("/invocations").unwrap_or(rest),
+        None => uri,
+    };
+    let name = match arn.split_once(":function:") {
+        Some((_, rest)) => rest.split(':').next().unwrap_or(rest),
+        None if arn.starts_with("arn:") => return None,
+        None => arn,
+    };
+    (!name.is_empty()
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_'))
+    .then_some(name)
+}
+
+/// Lambda's error payload for failures the runtime reports itself.
+pub(crate) fn error_payload(error_type: &str, message: &str) -> Bytes {
+    Bytes::from(serde_json::json!({ "errorMessage": message, "errorType": error_type }).to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_from_integration_uris() {
+        let uri = "arn:aws:apigateway:us-east-1:lambda:path/2015-03-31/functions/arn:aws:lambda:us-east-1:123456789012:function:hello/invocations";
+        assert_eq!(function_name_from_uri(uri), Some("hello"));
+        let qualified = "arn:aws:apigateway:eu-west-1:lambda:path/2015-03-31/functions/arn:aws:lambda:eu-west-1:1:function:my-fn:live/invocations";
+        assert_eq!(function_name_from_uri(qualified), Some("my-fn"));
+        assert_eq!(
+            function_name_from_uri("arn:aws:lambda:us-east-1:1:function:x"),
+            Some("x")
+        );
+        assert_eq!(function_name_from_uri("plain_name"), Some("plain_name"));
+        assert_eq!(
+            function_name_from_uri("arn:aws:apigateway:us-east-1:s3:path/bucket/key"),
+            None
+        );
+        assert_eq!(function_name_from_uri("arn:aws:apigateway:r:lambda:path/2015-03-31/functions/arn:aws:lambda:r:1:function:/invocations"), None);
+    }
+}

@@ -1,0 +1,163 @@
+//! Remote functions: the Lambda Invoke API
+//! (`POST /2015-03-31/functions/{name}/invocations`), signed with SigV4, to
+//! AWS Lambda or anything that speaks it (`sam local start-lambda`, the
+//! Runtime Interface Emulator).
+
+use std::sync::Arc;
+use std::time::{Instant, SystemTime};
+
+use aws_credential_types::Credentials;
+use aws_sigv4::http_request::{sign, SignableBody, SignableRequest, SigningSettings};
+use aws_sigv4::sign::v4;
+use bytes::Bytes;
+use http::{Request, StatusCode};
+use http_body_util::{BodyExt, Full};
+
+use super::metrics::{FunctionMetrics, MetricsSnapshot};
+use super::{Invocation, InvokeError, Outcome};
+use crate::dataplane::integration::http::HttpClient;
+
+/// What is escaped in the function name path segment: all but RFC 3986's
+/// unreserved characters (an ARN's `:` goes as `%3A`, as the AWS SDKs send it).
+const PATH_SEGMENT: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'_')
+    .remove(b'.')
+    .remove(b'~');
+
+/// Where and how a remote function is called.
+#[derive(Debug, Clone)]
+pub struct RemoteSpec {
+    /// The name the gateway knows it by.
+    pub name: String,
+    /// The name (or ARN) at the endpoint.
+    pub function_name: String,
+    /// `https://lambda.us-east-1.amazonaws.com`, `http://127.0.0.1:3001`...
+    pub endpoint: String,
+    pub region: String,
+    pub access_key_id: String,
+    pub secret_access_key: String,
+    pub session_token: Option<String>,
+}
+
+/// A remote function.
+pub struct RemoteFunction {
+    spec: RemoteSpec,
+    client: HttpClient,
+    metrics: Arc<FunctionMetrics>,
+}
+
+impl RemoteFunction {
+    pub fn new(spec: RemoteSpec, client: HttpClient) -> RemoteFunction {
+        RemoteFunction {
+            spec,
+            client,
+            metrics: Arc::default(),
+        }
+    }
+
+    pub fn metrics(&self) -> MetricsSnapshot {
+        self.metrics.snapshot()
+    }
+
+    /// Invokes the function synchronously (`RequestResponse`).
+    pub async fn invoke(&self, invocation: Invocation) -> Result<Outcome, InvokeError> {
+        let running = self.metrics.begin();
+        let started = Instant::now();
+        let request = self
+            .signed_request(invocation.payload)
+            .map_err(|reason| self.error(reason))?;
+        let response = self.client.send(request).await.map_err(|e| self.error(e))?;
+        let status = response.status();
+        let function_error = response.headers().contains_key("x-amz-function-error");
+        let body = response
+            .into_body()
+            .collect()
+            .await
+            .map_err(|e| self.error(format!("reading the response: {e}")))?
+            .to_bytes();
+        drop(running);
+        let outcome = match status {
+            StatusCode::OK if function_error => Outcome::FunctionError(body),
+            StatusCode::OK => Outcome::Success(body),
+            StatusCode::TOO_MANY_REQUESTS => {
+                self.metrics.throttled();
+                return Err(InvokeError::Throttled(self.spec.name.clone()));
+            }
+            other => {
+                return Err(self.error(format!("HTTP {other}: {}", String::from_utf8_lossy(&body))));
+            }
+        };
+        self.metrics.finished(
+            started.elapsed(),
+            matches!(outcome, Outcome::FunctionError(_)),
+        );
+        Ok(outcome)
+    }
+
+    fn error(&self, reason: impl ToString) -> InvokeError {
+        InvokeError::Remote {
+            name: self.spec.name.clone(),
+            reason: reason.to_string(),
+        }
+    }
+
+    fn signed_request(&self, payload: Bytes) -> Result<Request<Full<Bytes>>, String> {
+        let name = percent_encoding::utf8_percent_encode(&self.spec.function_name, PATH_SEGMENT);
+        let url = format!(
+            "{}/2015-03-31/functions/{name}/invocations",
+            self.spec.endpoint.trim_end_matches('/')
+        );
+        let mut request = Request::builder()
+            .method("POST")
+            .uri(&url)
+            .header("content-type", "application/json")
+            .header("x-amz-invocation-type", "RequestResponse")
+            .body(Full::new(payload.clone()))
+            .map_err(|e| format!("invalid endpoint `{url}`: {e}"))?;
+        let host = request
+            .uri()
+            .authority()
+            .map(|a| a.to_string())
+            .unwrap_or_default();
+        request.headers_mut().insert(
+            "host",
+            host.parse()
+                .map_err(|_| format!("invalid host in `{url}`"))?,
+        );
+        let identity = Credentials::new(
+            &self.spec.access_key_id,
+            &self.spec.secret_access_key,
+            self.spec.session_token.clone(),
+            None,
+            "apigw",
+        )
+        .into();
+        let params = v4::SigningParams::builder()
+            .identity(&identity)
+            .region(&self.spec.region)
+            .name("lambda")
+            .time(SystemTime::now())
+            .settings(SigningSettings::default())
+            .build()
+            .map_err(|e| e.to_string())?
+            .into();
+        let headers: Vec<(String, String)> = request
+            .headers()
+            .iter()
+            .filter_map(|(k, v)| Some((k.as_str().to_string(), v.to_str().ok()?.to_string())))
+            .collect();
+        let signable = SignableRequest::new(
+            "POST",
+            &url,
+            headers.iter().map(|(k, v)| (k.as_str(), v.as_str())),
+            SignableBody::Bytes(&payload),
+        )
+        .map_err(|e| e.to_string())?;
+        let (instructions, _) = sign(signable, &params)
+            .map_err(|e| e.to_string())?
+            .into_parts();
+        instructions.apply_to_request_http1x(&mut request);
+        Ok(request)
+    }
+}

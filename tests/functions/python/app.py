@@ -1,0 +1,61 @@
+"""Lambda handlers the function tests run with the official Python runtime
+interface client (`python3 -m awslambdaric app.<handler>`), unmodified."""
+
+import json
+import os
+import time
+
+
+def echo(event, context):
+    """AWS_PROXY: answers with the event it was given."""
+    print(f"echo handling {event.get('path')}")
+    return {
+        "statusCode": 200,
+        "headers": {"x-function": context.function_name, "x-count": 1},
+        "multiValueHeaders": {"x-multi": ["a", "b"]},
+        "body": json.dumps(
+            {
+                "event": event,
+                "requestId": context.aws_request_id,
+                "pid": os.getpid(),
+                "remainingMs": context.get_remaining_time_in_millis(),
+                "env": {k: os.environ.get(k) for k in ("AWS_REGION", "AWS_LAMBDA_FUNCTION_NAME", "GREETING")},
+            }
+        ),
+    }
+
+
+def plain(event, context):
+    """AWS (non-proxy): wraps what it received."""
+    return {"got": event, "pid": os.getpid()}
+
+
+class NotFound(Exception):
+    pass
+
+
+def fail(event, context):
+    """AWS (non-proxy): fails with a message the integration responses select on."""
+    if isinstance(event, dict) and event.get("kind") == "missing":
+        raise NotFound(f"not found: item {event.get('id')}")
+    raise ValueError("something else broke")
+
+
+def slow(event, context):
+    """Sleeps for the seconds in the body, then answers."""
+    seconds = float(event.get("body") or "0")
+    time.sleep(seconds)
+    return {"statusCode": 200, "body": json.dumps({"slept": seconds, "pid": os.getpid()})}
+
+
+def crashy(event, context):
+    """Kills its own process when asked to."""
+    if event.get("body") == "die":
+        print("about to exit")
+        os._exit(3)
+    return {"statusCode": 200, "body": json.dumps({"pid": os.getpid()})}
+
+
+def malformed(event, context):
+    """Returns a proxy response with a key AWS refuses."""
+    return {"statusCode": 200, "wrongValue": "value"}

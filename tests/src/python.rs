@@ -1,0 +1,93 @@
+//! A Python interpreter that has the official Lambda runtime interface client
+//! (`awslambdaric` from PyPI), for tests that run unmodified Python handlers.
+//!
+//! Uses `APIGW_TEST_PYTHON` if set, else `python3` if it can import the
+//! client, else a virtualenv made once under the target directory (several
+//! test processes may ask at once: the first one to create the lock folder
+//! installs, the others wait for its marker file).
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::sync::OnceLock;
+use std::time::{Duration, Instant};
+
+use anyhow::{bail, Context, Result};
+
+/// The interpreter to run `python -m awslambdaric module.handler` with.
+pub fn python_with_lambda_ric() -> Result<PathBuf> {
+    static FOUND: OnceLock<Result<PathBuf, String>> = OnceLock::new();
+    FOUND
+        .get_or_init(|| find_or_install().map_err(|e| format!("{e:#}")))
+        .clone()
+        .map_err(anyhow::Error::msg)
+}
+
+fn find_or_install() -> Result<PathBuf> {
+    if let Ok(python) = std::env::var("APIGW_TEST_PYTHON") {
+        return Ok(PathBuf::from(python));
+    }
+    let system = PathBuf::from("python3");
+    if can_import(&system) {
+        return Ok(system);
+    }
+    let exe = std::env::current_exe()?;
+    let target = exe
+        .ancestors()
+        .nth(3)
+        .context("no target directory above the test executable")?;
+    let venv = target.join("test-python");
+    let python = venv.join("bin").join("python");
+    let marker = venv.join(".installed");
+    if marker.exists() {
+        return Ok(python);
+    }
+    let lock = target.join("test-python.lock");
+    if std::fs::create_dir(&lock).is_ok() {
+        let result = install(&venv);
+        if result.is_ok() {
+            std::fs::write(&marker, "awslambdaric\n")?;
+        }
+        let _ = std::fs::remove_dir(&lock);
+        result?;
+        return Ok(python);
+    }
+    let waited = Instant::now();
+    while !marker.exists() {
+        if waited.elapsed() > Duration::from_secs(600) || !lock.exists() && !marker.exists() {
+            bail!(
+                "another test process failed to install awslambdaric into {}",
+                venv.display()
+            );
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    Ok(python)
+}
+
+fn can_import(python: &Path) -> bool {
+    Command::new(python)
+        .args(["-c", "import awslambdaric"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success())
+}
+
+fn install(venv: &Path) -> Result<()> {
+    let made = Command::new("python3")
+        .args(["-m", "venv"])
+        .arg(venv)
+        .status()
+        .context("python3 is needed for the function tests")?;
+    if !made.success() {
+        bail!("python3 -m venv {} failed", venv.display());
+    }
+    let pip = Command::new(venv.join("bin").join("python"))
+        .args(["-m", "pip", "install", "--quiet", "awslambdaric"])
+        .status()
+        .context("running pip")?;
+    if !pip.success() {
+        bail!("pip install awslambdaric failed");
+    }
+    Ok(())
+}
