@@ -50,8 +50,8 @@ uri() { echo "arn:aws:apigateway:us-east-1:lambda:path/2015-03-31/functions/arn:
   echo "  - {id: bench, openapi: api.yaml, stages: [{name: b}]}"
 } > "$WORK/config.yaml"
 
-(cd "$WORK" && "$TARGET/apigw" serve --config config.yaml --data-dir data --listen "127.0.0.1:$DATA" --admin-listen "127.0.0.1:$ADMIN" >"$WORK/apigw.log" 2>&1) &
-(cd "$HERE" && python3 direct_server.py "$DIRECT") &
+(cd "$WORK" && exec "$TARGET/apigw" serve --config config.yaml --data-dir data --listen "127.0.0.1:$DATA" --admin-listen "127.0.0.1:$ADMIN" >"$WORK/apigw.log" 2>&1) &
+(cd "$HERE" && exec python3 direct_server.py "$DIRECT") &
 for _ in $(seq 100); do
   curl -sf "http://127.0.0.1:$ADMIN/ready" >/dev/null && curl -s "http://127.0.0.1:$DIRECT/" >/dev/null && break
   sleep 0.1

@@ -59,6 +59,17 @@ paths:
             responseTemplates:
               application/json: '{{"missing": true}}'
           default: {{statusCode: "200"}}
+  /broken:
+    post:
+      x-amazon-apigateway-integration:
+        type: aws
+        httpMethod: POST
+        uri: '{broken}'
+        responses:
+          default: {{statusCode: "200"}}
+  /no-such-program:
+    get:
+      {no_program}
   /slow:
     post:
       {slow}
@@ -83,6 +94,8 @@ paths:
         plain = lambda_uri("plain"),
         fail = lambda_uri("fail"),
         slow = proxy("slow"),
+        broken = lambda_uri("broken"),
+        no_program = proxy("no-program"),
         patient = lambda_uri("patient"),
         crashy = proxy("crashy"),
         malformed = proxy("malformed"),
@@ -106,6 +119,8 @@ fn config() -> String {
     text += &function("patient", "slow", ", timeout_ms: 5000");
     text += &function("crashy", "crashy", "");
     text += &function("malformed", "malformed", "");
+    text += &function("broken", "nothing_here", "");
+    text += "  - {name: no-program, command: [/nonexistent/apigw-test-program]}\n";
     text += "apis:\n  - id: fns\n    openapi: api.yaml\n    stages:\n      - {name: prod, variables: {fn: echo}}\n";
     text
 }
@@ -386,6 +401,37 @@ async fn non_proxy_passes_the_body_and_selects_by_error_message() {
     let error = other.json();
     assert_eq!(error["errorMessage"], "something else broke");
     assert_eq!(error["errorType"], "ValueError");
+
+    // A handler that does not exist: the runtime reports it on /init/error,
+    // and that is the invocation's error, at once (no wait for a timeout).
+    let started = std::time::Instant::now();
+    let broken = client
+        .send(
+            Method::POST,
+            &node.invoke_url("fns", "prod", "/broken"),
+            &[],
+            "{}",
+        )
+        .await
+        .expect("reply");
+    assert_eq!(broken.status, 200);
+    assert_eq!(broken.json()["errorType"], "Runtime.HandlerNotFound");
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "{:?}",
+        started.elapsed()
+    );
+
+    // A command that cannot start is the operator's fault: 500.
+    let no_program = client
+        .get(&node.invoke_url("fns", "prod", "/no-such-program"))
+        .await
+        .expect("reply");
+    assert_eq!(no_program.status, 500);
+    assert_eq!(
+        no_program.json(),
+        json!({"message": "Internal server error"})
+    );
     node.stop().expect("stops");
 }
 

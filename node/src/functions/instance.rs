@@ -34,8 +34,11 @@ pub(crate) struct InstanceState {
     /// Request id of the job being run, for log attribution.
     pub current_id: Mutex<Option<String>>,
     init_error: Mutex<Option<Bytes>>,
+    /// Wakes whoever waits for the start: first `/next`, init error or exit.
     ready: Notify,
     is_ready: AtomicBool,
+    /// Why the instance never became ready (its init error, or its exit).
+    start_failure: Mutex<Option<Bytes>>,
 }
 
 impl InstanceState {
@@ -72,6 +75,10 @@ impl InstanceState {
     /// The runtime could not start: fail what is running.
     pub fn init_failed(&self, payload: Bytes) {
         *lock(&self.init_error) = Some(payload.clone());
+        if !self.is_ready.load(Ordering::SeqCst) {
+            *lock(&self.start_failure) = Some(payload.clone());
+            self.ready.notify_waiters();
+        }
         if let Some((_, reply)) = lock(&self.current).take() {
             let _ = reply.send(Outcome::FunctionError(payload));
         }
@@ -79,6 +86,17 @@ impl InstanceState {
 
     /// The process is gone: fail what is running with Lambda's error.
     fn exited(&self, status: &str) {
+        if !self.is_ready.load(Ordering::SeqCst) {
+            let mut failure = lock(&self.start_failure);
+            if failure.is_none() {
+                *failure = Some(error_payload(
+                    "Runtime.ExitError",
+                    &format!("Runtime exited before it was ready: {status}"),
+                ));
+            }
+            drop(failure);
+            self.ready.notify_waiters();
+        }
         if let Some((id, reply)) = lock(&self.current).take() {
             let payload = lock(&self.init_error).clone().unwrap_or_else(|| {
                 error_payload(
@@ -125,6 +143,7 @@ impl Instance {
             init_error: Mutex::new(None),
             ready: Notify::new(),
             is_ready: AtomicBool::new(false),
+            start_failure: Mutex::new(None),
         });
         let Some((program, args)) = spec.command.split_first() else {
             return Err(std::io::Error::other("the function has an empty command"));
@@ -208,13 +227,22 @@ impl Instance {
         self.alive.load(Ordering::SeqCst)
     }
 
-    /// Waits until the runtime first asks for work (its cold start), up to `limit`.
-    pub async fn ready(&self, limit: Duration) -> bool {
+    /// Waits until the runtime first asks for work (its cold start), up to
+    /// `limit`: `Err(Some(payload))` if it failed to start (an init error, an
+    /// exit), `Err(None)` if it took too long.
+    pub async fn ready(&self, limit: Duration) -> Result<(), Option<Bytes>> {
         let notified = self.state.ready.notified();
-        if self.state.is_ready.load(Ordering::SeqCst) {
-            return true;
+        let settled = |state: &InstanceState| {
+            if state.is_ready.load(Ordering::SeqCst) {
+                return Some(Ok(()));
+            }
+            lock(&state.start_failure).clone().map(|p| Err(Some(p)))
+        };
+        if let Some(outcome) = settled(&self.state) {
+            return outcome;
         }
-        tokio::time::timeout(limit, notified).await.is_ok()
+        let _ = tokio::time::timeout(limit, notified).await;
+        settled(&self.state).unwrap_or(Err(None))
     }
 
     /// Hands a job to the instance; `Err` gives it back if the instance is gone.

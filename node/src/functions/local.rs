@@ -98,17 +98,20 @@ impl LocalFunction {
         let started = Instant::now();
         let (instance, cold) = self.checkout()?;
         if cold {
-            if !instance.ready(self.spec.init_timeout).await {
+            if let Err(failure) = instance.ready(self.spec.init_timeout).await {
                 instance.kill();
                 drop(running);
                 self.metrics.finished(started.elapsed(), true);
-                return Ok(Outcome::FunctionError(error_payload(
-                    "Runtime.InitTimeout",
-                    &format!(
-                        "the function did not start within {:?}",
-                        self.spec.init_timeout
-                    ),
-                )));
+                let payload = failure.unwrap_or_else(|| {
+                    error_payload(
+                        "Runtime.InitTimeout",
+                        &format!(
+                            "the function did not start within {:?}",
+                            self.spec.init_timeout
+                        ),
+                    )
+                });
+                return Ok(Outcome::FunctionError(payload));
             }
             self.metrics.cold_start(started.elapsed());
         }
