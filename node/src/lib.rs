@@ -17,4 +17,4 @@ pub mod model;
 pub mod params;
 pub mod snapshot;
 pub mod store;
-pub mod template;
+pub mod vtl;

@@ -12,7 +12,8 @@ use crate::ids;
 use crate::model::GatewayResponseType;
 use crate::params::{Location, Source};
 use crate::snapshot::StageView;
-use crate::template::{Reference, Scope};
+use crate::vtl::{self, Value};
+use indexmap::IndexMap;
 
 /// Everything known about one request as it walks the pipeline.
 pub struct RequestContext {
@@ -188,28 +189,110 @@ impl RequestContext {
     }
 }
 
-/// What mapping templates read: the context plus the request body.
-pub struct TemplateScope<'a> {
-    pub ctx: &'a RequestContext,
-    pub body: &'a [u8],
-}
-
-impl Scope for TemplateScope<'_> {
-    fn lookup(&self, reference: &Reference) -> Option<Cow<'_, str>> {
-        match reference {
-            Reference::Context(path) => self.ctx.context_value(path),
-            Reference::StageVariable(name) => self.ctx.stage_variable(name).map(Cow::Borrowed),
-            Reference::InputParam(name) => self
-                .ctx
-                .path_param(name)
-                .or_else(|| self.ctx.query_param(name))
-                .or_else(|| self.ctx.header(name))
-                .map(Cow::Borrowed)
-                // AWS renders a missing parameter as an empty string.
-                .or(Some(Cow::Borrowed(""))),
-            Reference::InputBody => Some(String::from_utf8_lossy(self.body)),
+impl RequestContext {
+    /// What a mapping template renders with: `$input` over `body` (the
+    /// client's when `from_client`, else the integration's answer),
+    /// `$context`, `$stageVariables`.
+    pub fn template_bindings<'a>(&self, body: &'a [u8], from_client: bool) -> vtl::Bindings<'a> {
+        let header = self
+            .headers
+            .iter()
+            .filter_map(|(k, v)| Some((title_case(k.as_str()), v.to_str().ok()?.to_string())))
+            .collect();
+        let stage_variables = self
+            .stage
+            .as_ref()
+            .map(|s| {
+                s.variables
+                    .iter()
+                    .map(|(k, v)| (k.clone(), Value::str(v.as_str())))
+                    .collect()
+            })
+            .unwrap_or_default();
+        vtl::Bindings {
+            body,
+            path: self.path_params.clone(),
+            querystring: self.query().to_vec(),
+            header,
+            context: self.context_map(),
+            stage_variables: Value::map(stage_variables),
+            body_from_client: from_client,
         }
     }
+
+    /// `$context` as a map.
+    fn context_map(&self) -> Value {
+        let mut c = IndexMap::new();
+        let text = |s: &str| Value::str(s);
+        for key in [
+            "requestId",
+            "extendedRequestId",
+            "httpMethod",
+            "stage",
+            "apiId",
+            "deploymentId",
+            "resourcePath",
+            "path",
+            "protocol",
+            "domainName",
+            "domainPrefix",
+            "requestTime",
+            "requestTimeEpoch",
+        ] {
+            if let Some(v) = self.context_value(key) {
+                c.insert(key.to_string(), text(&v));
+            }
+        }
+        if let (Some(stage), Some(path)) = (&self.stage, &self.resource_path) {
+            c.insert(
+                "resourceId".into(),
+                text(&ids::resource_id(&stage.api.api_id, path)),
+            );
+        }
+        c.insert("accountId".into(), text("000000000000"));
+        let mut identity = IndexMap::new();
+        identity.insert("sourceIp".to_string(), text(&self.source_ip.to_string()));
+        if let Some(agent) = self.header("user-agent") {
+            identity.insert("userAgent".to_string(), text(agent));
+        }
+        c.insert("identity".into(), Value::map(identity));
+        c.insert("authorizer".into(), Value::map(IndexMap::new()));
+        if let Some((kind, message)) = &self.error {
+            let mut error = IndexMap::new();
+            error.insert("message".to_string(), text(message));
+            error.insert(
+                "messageString".to_string(),
+                text(&serde_json::Value::from(message.as_str()).to_string()),
+            );
+            error.insert("responseType".to_string(), text(kind.as_str()));
+            error.insert("validationErrorString".to_string(), text(message));
+            c.insert("error".into(), Value::map(error));
+        }
+        let overrides = |keys: &[&str]| {
+            Value::map(
+                keys.iter()
+                    .map(|k| (k.to_string(), Value::map(IndexMap::new())))
+                    .collect(),
+            )
+        };
+        c.insert("responseOverride".into(), overrides(&["header"]));
+        c.insert(
+            "requestOverride".into(),
+            overrides(&["header", "querystring", "path"]),
+        );
+        Value::map(c)
+    }
+}
+
+/// `x-amzn-trace-id` -> `X-Amzn-Trace-Id`, as AWS spells header names.
+pub fn title_case(name: &str) -> String {
+    let mut out = String::with_capacity(name.len());
+    let mut upper = true;
+    for c in name.chars() {
+        out.push(if upper { c.to_ascii_uppercase() } else { c });
+        upper = c == '-';
+    }
+    out
 }
 
 /// Splits and decodes a query string (`+` is a space, as browsers send it).
@@ -218,12 +301,13 @@ pub fn parse_query(raw: &str) -> Vec<(String, String)> {
         .filter(|p| !p.is_empty())
         .map(|pair| {
             let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
-            (decode_component(k), decode_component(v))
+            (decode_form_component(k), decode_form_component(v))
         })
         .collect()
 }
 
-fn decode_component(s: &str) -> String {
+/// Decodes a form-encoded component (`+` is a space, then `%XX`).
+pub fn decode_form_component(s: &str) -> String {
     let spaced = s.replace('+', " ");
     percent_encoding::percent_decode_str(&spaced)
         .decode_utf8_lossy()

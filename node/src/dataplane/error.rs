@@ -38,6 +38,15 @@ pub enum RequestError {
     FunctionFailed(String),
     #[error("the function's answer is not a valid proxy response: {0}")]
     BadFunctionResponse(String),
+    #[error("mapping template failed: {0}")]
+    TemplateFailed(String),
+    /// A template read the client's body as JSON and it is not.
+    #[error("{0}")]
+    UnparsableBody(String),
+    #[error("missing required request parameters: {0:?}")]
+    MissingParameters(Vec<String>),
+    #[error("the request body does not match its model: {0}")]
+    InvalidBody(String),
 }
 
 impl RequestError {
@@ -58,7 +67,11 @@ impl RequestError {
             RequestError::UnsupportedMediaType(_) => T::UnsupportedMediaType,
             RequestError::BadRequest(_) => T::Default4xx,
             RequestError::Throttled(_) => T::Throttled,
-            RequestError::FunctionFailed(_) | RequestError::BadFunctionResponse(_) => T::Default5xx,
+            RequestError::FunctionFailed(_)
+            | RequestError::BadFunctionResponse(_)
+            | RequestError::TemplateFailed(_) => T::Default5xx,
+            RequestError::UnparsableBody(_) | RequestError::InvalidBody(_) => T::BadRequestBody,
+            RequestError::MissingParameters(_) => T::BadRequestParameters,
         }
     }
 
@@ -67,7 +80,7 @@ impl RequestError {
         let status = match self {
             RequestError::NoSuchStage => 403,
             RequestError::BadRequest(_) => 400,
-            RequestError::FunctionFailed(_) => 500,
+            RequestError::FunctionFailed(_) | RequestError::TemplateFailed(_) => 500,
             RequestError::BadFunctionResponse(_) => 502,
             other => other.response_type().default_status().unwrap_or(500),
         };
@@ -86,12 +99,21 @@ impl RequestError {
             RequestError::UnsupportedMediaType(_) => "Unsupported Media Type".into(),
             RequestError::BadRequest(_) => "Bad Request".into(),
             RequestError::Throttled(_) => "Too Many Requests".into(),
+            RequestError::UnparsableBody(message) => message.clone(),
+            RequestError::InvalidBody(_) => "Invalid request body".into(),
+            RequestError::MissingParameters(names) => {
+                format!(
+                    "Missing required request parameters: [{}]",
+                    names.join(", ")
+                )
+            }
             RequestError::AuthorizationUnsupported(_)
             | RequestError::IntegrationUnavailable(_)
             | RequestError::IntegrationFailure(_)
             | RequestError::NoIntegrationResponse(_)
             | RequestError::FunctionFailed(_)
-            | RequestError::BadFunctionResponse(_) => "Internal server error".into(),
+            | RequestError::BadFunctionResponse(_)
+            | RequestError::TemplateFailed(_) => "Internal server error".into(),
         }
     }
 

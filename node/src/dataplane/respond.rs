@@ -10,7 +10,7 @@ use http::header::{HeaderValue, CONTENT_TYPE};
 use http::{Response, StatusCode};
 
 use super::body::{full, Body};
-use super::context::{RequestContext, TemplateScope};
+use super::context::RequestContext;
 use super::error::RequestError;
 use crate::model::GatewayResponseType;
 use crate::snapshot::CompiledGatewayResponse;
@@ -69,8 +69,15 @@ fn pick_template(
         .templates
         .get_key_value(JSON)
         .or_else(|| custom.templates.iter().next())?;
-    let scope = TemplateScope { ctx, body: &[] };
-    Some((content_type.clone(), template.render(&scope)))
+    let bindings = ctx.template_bindings(&[], false);
+    match template.render(&bindings, &crate::vtl::Limits::default()) {
+        Ok(rendered) => Some((content_type.clone(), rendered.text)),
+        Err(e) => {
+            // The error is already being answered; fall back to the default body.
+            tracing::warn!(requestId = %ctx.request_id, error = %e, "gateway response template failed");
+            None
+        }
+    }
 }
 
 /// `{"message":"..."}` exactly as AWS writes it.

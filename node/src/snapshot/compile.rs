@@ -16,7 +16,7 @@ use crate::model::{
     Method as ModelMethod, PassthroughBehavior,
 };
 use crate::params;
-use crate::template::Template;
+use crate::vtl::Template;
 
 /// Compiles a deployment; the findings name what could not be compiled.
 pub fn compile(deployment: &Deployment) -> (CompiledApi, Vec<Finding>) {

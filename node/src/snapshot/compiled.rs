@@ -10,7 +10,7 @@ use regex::Regex;
 use super::router::Router;
 use crate::model::{EndpointType, GatewayResponseType};
 use crate::params::{Location, Source};
-use crate::template::Template;
+use crate::vtl::Template;
 
 /// One deployment of one API, ready to serve.
 #[derive(Debug)]

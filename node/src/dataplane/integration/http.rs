@@ -135,12 +135,7 @@ pub(crate) async fn call(
                 .responses
                 .select(&selector)
                 .ok_or(RequestError::NoIntegrationResponse(selector))?;
-            Ok(method_response(
-                selected,
-                ctx,
-                Some(response.headers()),
-                bytes,
-            ))
+            method_response(selected, ctx, Some(response.headers()), bytes)
         }
     }
 }
@@ -210,13 +205,21 @@ fn request_body(
     if integration.proxy {
         return Ok(body);
     }
-    let (body, templated) = map_request_body(&integration.passthrough, ctx, body)?;
-    if templated {
+    let mapped = map_request_body(&integration.passthrough, ctx, body)?;
+    if mapped.templated {
         headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
     } else if let Some(ct) = ctx.headers.get(CONTENT_TYPE) {
         headers.insert(CONTENT_TYPE, ct.clone());
     }
-    Ok(body)
+    for (name, value) in &mapped.header_overrides {
+        if let (Ok(name), Ok(value)) = (
+            HeaderName::from_bytes(name.as_bytes()),
+            HeaderValue::from_str(value),
+        ) {
+            headers.insert(name, value);
+        }
+    }
+    Ok(mapped.body)
 }
 
 /// `X-Forwarded-For/Proto/Port`, as API Gateway adds them.

@@ -30,7 +30,7 @@ pub(crate) async fn call(
     let payload = if integration.proxy {
         Bytes::from(lambda_proxy::event(ctx, &body, binary_types).to_string())
     } else {
-        map_request_body(&integration.passthrough, ctx, body)?.0
+        map_request_body(&integration.passthrough, ctx, body)?.body
     };
     let invocation = Invocation {
         request_id: ctx.request_id.clone(),
@@ -81,7 +81,7 @@ pub(crate) async fn call(
     ctx.integration_status = Some(200);
     let selected = selected
         .ok_or_else(|| RequestError::NoIntegrationResponse("the function's answer".into()))?;
-    Ok(method_response(selected, ctx, None, payload))
+    method_response(selected, ctx, None, payload)
 }
 
 /// The function to call, resolving stage variables in the URI if needed.

@@ -18,7 +18,7 @@ use serde_json::{json, Map, Value};
 
 use super::is_binary;
 use crate::dataplane::body::{full, Body};
-use crate::dataplane::context::{clf_time, RequestContext};
+use crate::dataplane::context::{clf_time, title_case, RequestContext};
 use crate::ids;
 
 /// The payload 1.0 event for a request.
@@ -170,17 +170,6 @@ fn query_maps(ctx: &RequestContext) -> (Value, Value) {
         }
     }
     (Value::Object(single), Value::Object(multi))
-}
-
-/// `x-amzn-trace-id` -> `X-Amzn-Trace-Id`.
-fn title_case(name: &str) -> String {
-    let mut out = String::with_capacity(name.len());
-    let mut upper = true;
-    for c in name.chars() {
-        out.push(if upper { c.to_ascii_uppercase() } else { c });
-        upper = c == '-';
-    }
-    out
 }
 
 /// The keys a proxy response may carry.

@@ -5,9 +5,9 @@ use bytes::Bytes;
 use http::Response;
 use serde_json::Value;
 
-use super::{method_response, request_content_type};
+use super::{method_response, render, request_content_type};
 use crate::dataplane::body::Body;
-use crate::dataplane::context::{RequestContext, TemplateScope};
+use crate::dataplane::context::RequestContext;
 use crate::dataplane::error::RequestError;
 use crate::snapshot::MockIntegration;
 
@@ -24,7 +24,7 @@ pub(crate) fn answer(
         .responses
         .select(&selector)
         .ok_or(RequestError::NoIntegrationResponse(selector))?;
-    Ok(method_response(selected, ctx, None, Bytes::new()))
+    method_response(selected, ctx, None, Bytes::new())
 }
 
 /// The status the request template names; 200 when there is no template.
@@ -41,7 +41,7 @@ fn mock_status(
     let Some(template) = template else {
         return Ok(200);
     };
-    let rendered = template.render(&TemplateScope { ctx, body });
+    let rendered = render(template, ctx, body, true, "MOCK request template")?.text;
     let parsed: Value = serde_json::from_str(&rendered).map_err(|e| {
         RequestError::IntegrationUnavailable(format!(
             "MOCK request template did not render JSON: {e}"

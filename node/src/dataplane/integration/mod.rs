@@ -13,34 +13,38 @@ pub mod mock;
 
 use std::collections::HashMap;
 
-use ::http::header::{HeaderValue, CONTENT_TYPE};
-use ::http::{HeaderMap, Response};
+use ::http::header::{HeaderName, HeaderValue, CONTENT_TYPE};
+use ::http::{HeaderMap, Response, StatusCode};
 use bytes::Bytes;
 
 use super::body::{full, Body};
-use super::context::{RequestContext, TemplateScope};
+use super::context::RequestContext;
 use super::error::RequestError;
 use crate::params::Source;
 use crate::snapshot::{CompiledIntegrationResponse, Passthrough};
-use crate::template::Template;
+use crate::vtl::{self, Template};
 
-/// Builds the method response from the selected integration response.
+/// Builds the method response from the selected integration response:
+/// its response template (chosen by Accept) over the backend's body, its
+/// `responseParameters`, and what the template overrode.
 pub(crate) fn method_response(
     selected: &CompiledIntegrationResponse,
     ctx: &RequestContext,
     backend_headers: Option<&HeaderMap>,
     backend_body: Bytes,
-) -> Response<Body> {
+) -> Result<Response<Body>, RequestError> {
     let accept = ctx.header("accept");
-    let (content_type, body) = match pick_template(&selected.templates, accept) {
+    let (content_type, body, overrides) = match pick_template(&selected.templates, accept) {
         Some((content_type, template)) => {
-            let scope = TemplateScope {
-                ctx,
-                body: &backend_body,
-            };
-            (content_type.as_str(), Bytes::from(template.render(&scope)))
+            let what = format!(
+                "response template {} for {content_type}",
+                selected.status.as_u16()
+            );
+            let rendered = render(template, ctx, &backend_body, false, &what)?;
+            let body = Bytes::from(rendered.text.clone());
+            (content_type.as_str(), body, Some(rendered))
         }
-        None => ("application/json", backend_body.clone()),
+        None => ("application/json", backend_body.clone(), None),
     };
     let mut response = Response::new(full(body));
     *response.status_mut() = selected.status;
@@ -65,7 +69,51 @@ pub(crate) fn method_response(
             headers.insert(name.clone(), value);
         }
     }
-    response
+    if let Some(rendered) = overrides {
+        apply_overrides(&mut response, &rendered);
+    }
+    Ok(response)
+}
+
+/// `$context.responseOverride.status` and `.header.*` from a template.
+fn apply_overrides(response: &mut Response<Body>, rendered: &vtl::Rendered) {
+    if let Some(status) = rendered
+        .status_override
+        .and_then(|s| StatusCode::from_u16(s).ok())
+    {
+        *response.status_mut() = status;
+    }
+    for (name, value) in &rendered.header_overrides {
+        if let (Ok(name), Ok(value)) = (
+            HeaderName::from_bytes(name.as_bytes()),
+            HeaderValue::from_str(value),
+        ) {
+            response.headers_mut().insert(name, value);
+        }
+    }
+}
+
+/// Bounds on every template render.
+static TEMPLATE_LIMITS: std::sync::LazyLock<vtl::Limits> =
+    std::sync::LazyLock::new(vtl::Limits::default);
+
+/// Renders a mapping template; a failure becomes AWS's answer (500, or 400
+/// when the client's body is not the JSON the template reads) and names the
+/// template and position.
+pub(crate) fn render(
+    template: &Template,
+    ctx: &RequestContext,
+    body: &[u8],
+    from_client: bool,
+    what: &str,
+) -> Result<vtl::Rendered, RequestError> {
+    let bindings = ctx.template_bindings(body, from_client);
+    template
+        .render(&bindings, &TEMPLATE_LIMITS)
+        .map_err(|e| match e {
+            vtl::RenderError::BadBody(message) => RequestError::UnparsableBody(message),
+            other => RequestError::TemplateFailed(format!("{what}: {other}")),
+        })
 }
 
 /// The template for a response: the Accept header's type, else JSON, else any.
@@ -100,27 +148,45 @@ pub(crate) fn request_content_type(ctx: &RequestContext) -> String {
         .unwrap_or_else(|| "application/json".to_string())
 }
 
-/// The body a non-proxy integration sends: the request template for the
-/// request's content type, rendered, or the body as received when passthrough
-/// allows it (`true` when a template was used).
+/// The body a non-proxy integration sends.
+pub(crate) struct MappedBody {
+    pub body: Bytes,
+    /// A template made it (it is JSON unless the template says otherwise).
+    pub templated: bool,
+    /// `$context.requestOverride.header.*` from the template.
+    pub header_overrides: Vec<(String, String)>,
+}
+
+/// The request template for the request's content type, rendered, or the
+/// body as received when passthrough allows it (else 415).
 pub(crate) fn map_request_body(
     passthrough: &Passthrough,
     ctx: &RequestContext,
     body: Bytes,
-) -> Result<(Bytes, bool), RequestError> {
+) -> Result<MappedBody, RequestError> {
+    let pass = |body| MappedBody {
+        body,
+        templated: false,
+        header_overrides: Vec::new(),
+    };
     match passthrough {
-        Passthrough::Body => Ok((body, false)),
+        Passthrough::Body => Ok(pass(body)),
         Passthrough::Templates {
             templates,
             others_pass,
         } => {
             let content_type = request_content_type(ctx);
             if let Some(template) = templates.get(&content_type) {
-                let rendered = template.render(&TemplateScope { ctx, body: &body });
-                return Ok((Bytes::from(rendered), true));
+                let what = format!("request template for {content_type}");
+                let rendered = render(template, ctx, &body, true, &what)?;
+                return Ok(MappedBody {
+                    body: Bytes::from(rendered.text),
+                    templated: true,
+                    header_overrides: rendered.header_overrides,
+                });
             }
             if *others_pass {
-                return Ok((body, false));
+                return Ok(pass(body));
             }
             Err(RequestError::UnsupportedMediaType(content_type))
         }
