@@ -3,7 +3,8 @@
 //! - [`server`]: accept loop, HTTP/1.1 + h2c, connection limit, graceful shutdown;
 //! - [`pipeline`]: the phases a request walks (locate, route, authorize,
 //!   read body, integrate) and the gateway response when one fails;
-//! - [`integration`]: the backends (HTTP, HTTP_PROXY, MOCK);
+//! - [`integration`]: the backends (HTTP, HTTP_PROXY, MOCK, Lambda) and
+//!   mapping templates; [`validate`]: request validators;
 //! - [`respond`]: gateway responses; [`error`]: the one error-to-response map;
 //! - [`context`], [`locate`], [`body`], [`access_log`]: what the phases share.
 
@@ -16,6 +17,7 @@ pub mod locate;
 pub mod pipeline;
 pub mod respond;
 pub mod server;
+pub mod validate;
 
 pub use pipeline::{Gateway, Limits};
 pub use server::{serve, Handler, ServerOptions};

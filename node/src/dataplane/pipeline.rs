@@ -6,7 +6,7 @@
 //! 3. route: resource, then method (exact verb, then `ANY`);
 //! 4. authorization and API key (methods that need what this version does
 //!    not enforce fail closed);
-//! 5. read the body (payload limit);
+//! 5. read the body (payload limit), validate parameters and body;
 //! 6. integration request and response;
 //! 7. ids on every response, access log.
 
@@ -26,6 +26,7 @@ use super::integration::{self, http::HttpClient};
 use super::locate::locate;
 use super::respond::gateway_response;
 use super::server::Handler;
+use super::validate::validate;
 use crate::functions::Functions;
 use crate::snapshot::{decode, Authorization, CompiledIntegration, Deployed};
 
@@ -151,6 +152,7 @@ impl Gateway {
             return Err(RequestError::ApiKeyRequired);
         }
         let body = self.read_body(body).await?;
+        validate(&method.validation, ctx, &body)?;
         match &method.integration {
             CompiledIntegration::Http(http) => {
                 integration::http::call(http, &self.client, ctx, body).await

@@ -13,7 +13,7 @@ use super::compiled::*;
 use crate::import::Finding;
 use crate::model::{
     Deployment, GatewayResponse, Integration, IntegrationResponse, IntegrationType,
-    Method as ModelMethod, PassthroughBehavior,
+    Method as ModelMethod, PassthroughBehavior, RestApi,
 };
 use crate::params;
 use crate::vtl::Template;
@@ -34,7 +34,13 @@ pub fn compile(deployment: &Deployment) -> (CompiledApi, Vec<Finding>) {
         };
         for (verb, method) in &resource.methods {
             let at = format!("{} {}", verb, resource.path);
-            let m = Arc::new(compile_method(&resource.path, method, &at, &mut findings));
+            let m = Arc::new(compile_method(
+                api,
+                &resource.path,
+                method,
+                &at,
+                &mut findings,
+            ));
             if verb == "ANY" {
                 compiled.any = Some(m);
             } else if let Ok(v) = Method::from_bytes(verb.as_bytes()) {
@@ -65,11 +71,19 @@ pub fn compile(deployment: &Deployment) -> (CompiledApi, Vec<Finding>) {
 use super::router::Router;
 
 fn compile_method(
+    api: &RestApi,
     path: &str,
     method: &ModelMethod,
     at: &str,
     findings: &mut Vec<Finding>,
 ) -> CompiledMethod {
+    let validation = compile_validation(api, method).unwrap_or_else(|message| {
+        findings.push(Finding {
+            at: at.to_string(),
+            message: format!("{message} (the method validates nothing)"),
+        });
+        Validation::default()
+    });
     let authorization = match method.authorization_type.as_str() {
         "NONE" => Authorization::None,
         other => Authorization::Unsupported(other.to_string()),
@@ -89,7 +103,99 @@ fn compile_method(
         resource_path: path.to_string(),
         authorization,
         api_key_required: method.api_key_required,
+        validation,
         integration,
+    }
+}
+
+/// The method's validator (its own, else the API's default), compiled.
+fn compile_validation(api: &RestApi, method: &ModelMethod) -> Result<Validation, String> {
+    let Some(name) = method
+        .request_validator
+        .as_ref()
+        .or(api.default_request_validator.as_ref())
+    else {
+        return Ok(Validation::default());
+    };
+    let validator = api
+        .request_validators
+        .get(name)
+        .ok_or_else(|| format!("request validator `{name}` is not defined"))?;
+    let mut validation = Validation::default();
+    if validator.validate_request_parameters {
+        for (key, required) in &method.request_parameters {
+            if !required {
+                continue;
+            }
+            match params::parse_request_source(key) {
+                Ok(params::Source::MethodRequest(location, param)) => {
+                    validation.required.push((location, param))
+                }
+                _ => return Err(format!("`{key}` is not a method request parameter")),
+            }
+        }
+    }
+    if validator.validate_request_body {
+        for (content_type, model) in &method.request_models {
+            let schema = model_schema(api, model)?;
+            let compiled = jsonschema::draft4::new(&schema)
+                .map_err(|e| format!("model `{model}` is not a valid JSON schema: {e}"))?;
+            validation.models.insert(
+                content_type.to_ascii_lowercase(),
+                BodyModel {
+                    name: model.clone(),
+                    validator: Arc::new(compiled),
+                },
+            );
+        }
+    }
+    Ok(validation)
+}
+
+/// A model as a standalone schema: references to other models
+/// (`#/definitions/X`, `#/components/schemas/X`, `.../models/X`) point into
+/// a `definitions` section holding every model of the API.
+fn model_schema(api: &RestApi, name: &str) -> Result<serde_json::Value, String> {
+    if name == "Empty" && !api.models.contains_key(name) {
+        return Ok(serde_json::json!({}));
+    }
+    let model = api
+        .models
+        .get(name)
+        .ok_or_else(|| format!("model `{name}` is not defined"))?;
+    let mut root = model.clone();
+    let definitions: serde_json::Map<String, serde_json::Value> = api
+        .models
+        .iter()
+        .map(|(n, m)| (n.clone(), m.clone()))
+        .collect();
+    if let serde_json::Value::Object(fields) = &mut root {
+        fields.insert("definitions".into(), serde_json::Value::Object(definitions));
+    }
+    rewrite_refs(&mut root);
+    Ok(root)
+}
+
+fn rewrite_refs(value: &mut serde_json::Value) {
+    match value {
+        serde_json::Value::Object(fields) => {
+            for (key, v) in fields.iter_mut() {
+                match v {
+                    serde_json::Value::String(target) if key == "$ref" => {
+                        if let Some(model) = target.rsplit('/').next().filter(|_| {
+                            target.starts_with("#/components/schemas/")
+                                || target.starts_with("#/definitions/")
+                                || target.contains("/models/")
+                        }) {
+                            *target = format!("#/definitions/{model}");
+                        }
+                    }
+                    other => rewrite_refs(other),
+                }
+            }
+        }
+        serde_json::Value::Array(items) => items.iter_mut().for_each(rewrite_refs),
+        _ => {}
     }
 }
 
@@ -138,6 +244,7 @@ fn compile_http(i: &Integration, at: &str) -> Result<HttpIntegration, String> {
         uri: parse_uri(uri)?,
         request_parameters,
         passthrough,
+        content_handling: ContentHandling::parse(i.content_handling.as_deref())?,
         timeout: Duration::from_millis(i.timeout_in_millis),
         responses: if proxy {
             IntegrationResponses::default()
@@ -171,6 +278,7 @@ fn compile_lambda(i: &Integration, at: &str) -> Result<LambdaIntegration, String
         function,
         timeout: Duration::from_millis(i.timeout_in_millis),
         passthrough: passthrough(i, proxy, at)?,
+        content_handling: ContentHandling::parse(i.content_handling.as_deref())?,
         responses: if proxy {
             IntegrationResponses::default()
         } else {
@@ -270,6 +378,7 @@ fn compile_responses(
                 &response.response_templates,
                 &format!("{at} response {}", response.status_code),
             )?,
+            content_handling: ContentHandling::parse(response.content_handling.as_deref())?,
         });
         match &response.selection_pattern {
             None => out.default = Some(compiled),

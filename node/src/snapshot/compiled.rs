@@ -53,7 +53,30 @@ pub struct CompiledMethod {
     pub resource_path: String,
     pub authorization: Authorization,
     pub api_key_required: bool,
+    /// What the method's request validator checks before the integration.
+    pub validation: Validation,
     pub integration: CompiledIntegration,
+}
+
+/// A method's request validation (`x-amazon-apigateway-request-validator`).
+#[derive(Debug, Default)]
+pub struct Validation {
+    /// Required parameters, checked when the validator validates parameters.
+    pub required: Vec<(Location, String)>,
+    /// Body models by content type, when the validator validates bodies.
+    pub models: HashMap<String, BodyModel>,
+}
+
+/// A model (JSON Schema draft 4) compiled for validation.
+pub struct BodyModel {
+    pub name: String,
+    pub validator: Arc<jsonschema::Validator>,
+}
+
+impl std::fmt::Debug for BodyModel {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "BodyModel({})", self.name)
+    }
 }
 
 /// The backend of a method.
@@ -77,8 +100,32 @@ pub struct HttpIntegration {
     pub request_parameters: Vec<RequestParameter>,
     /// The request body is sent unless templates exist (non-proxy only).
     pub passthrough: Passthrough,
+    pub content_handling: ContentHandling,
     pub timeout: std::time::Duration,
     pub responses: IntegrationResponses,
+}
+
+/// `contentHandling` of a non-proxy integration or integration response.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum ContentHandling {
+    /// Pass through (what AWS does depends on binary media types and Accept).
+    #[default]
+    None,
+    ToBinary,
+    ToText,
+}
+
+impl ContentHandling {
+    pub fn parse(value: Option<&str>) -> Result<ContentHandling, String> {
+        match value {
+            None => Ok(ContentHandling::None),
+            Some("CONVERT_TO_BINARY") => Ok(ContentHandling::ToBinary),
+            Some("CONVERT_TO_TEXT") => Ok(ContentHandling::ToText),
+            Some(other) => Err(format!(
+                "contentHandling `{other}` is not CONVERT_TO_BINARY or CONVERT_TO_TEXT"
+            )),
+        }
+    }
 }
 
 /// AWS_PROXY and AWS integrations with Lambda functions.
@@ -89,6 +136,7 @@ pub struct LambdaIntegration {
     pub timeout: std::time::Duration,
     /// Non-proxy only.
     pub passthrough: Passthrough,
+    pub content_handling: ContentHandling,
     /// Non-proxy only: selected by the function's `errorMessage`.
     pub responses: IntegrationResponses,
 }
@@ -169,6 +217,7 @@ pub struct CompiledIntegrationResponse {
     pub status: StatusCode,
     pub headers: Vec<(HeaderName, Source)>,
     pub templates: HashMap<String, Template>,
+    pub content_handling: ContentHandling,
 }
 
 /// A customized gateway response.

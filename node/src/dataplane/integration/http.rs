@@ -205,7 +205,12 @@ fn request_body(
     if integration.proxy {
         return Ok(body);
     }
-    let mapped = map_request_body(&integration.passthrough, ctx, body)?;
+    let mapped = map_request_body(
+        &integration.passthrough,
+        integration.content_handling,
+        ctx,
+        body,
+    )?;
     if mapped.templated {
         headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
     } else if let Some(ct) = ctx.headers.get(CONTENT_TYPE) {

@@ -30,7 +30,13 @@ pub(crate) async fn call(
     let payload = if integration.proxy {
         Bytes::from(lambda_proxy::event(ctx, &body, binary_types).to_string())
     } else {
-        map_request_body(&integration.passthrough, ctx, body)?.body
+        map_request_body(
+            &integration.passthrough,
+            integration.content_handling,
+            ctx,
+            body,
+        )?
+        .body
     };
     let invocation = Invocation {
         request_id: ctx.request_id.clone(),

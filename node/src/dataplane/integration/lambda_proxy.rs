@@ -16,7 +16,7 @@ use http::header::{HeaderName, HeaderValue, CONTENT_TYPE};
 use http::{Response, StatusCode};
 use serde_json::{json, Map, Value};
 
-use super::is_binary;
+use super::{accepts_binary, is_binary};
 use crate::dataplane::body::{full, Body};
 use crate::dataplane::context::{clf_time, title_case, RequestContext};
 use crate::ids;
@@ -289,15 +289,6 @@ fn append_header(headers: &mut http::HeaderMap, name: &str, value: &Value) -> Re
         .map_err(|_| format!("header `{name}` has an invalid value"))?;
     headers.append(name, value);
     Ok(())
-}
-
-/// Whether the client's Accept header names one of the binary media types.
-fn accepts_binary(accept: Option<&str>, binary_media_types: &[String]) -> bool {
-    let Some(accept) = accept else { return false };
-    accept.split(',').any(|wanted| {
-        let wanted = wanted.split(';').next().unwrap_or("").trim();
-        wanted != "*/*" && is_binary(binary_media_types, wanted)
-    })
 }
 
 #[cfg(test)]

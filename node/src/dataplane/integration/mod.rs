@@ -6,6 +6,7 @@
 //! - this module: integration response handling shared by non-proxy kinds
 //!   (selection, `responseParameters`, response templates).
 
+mod content;
 pub mod http;
 pub mod lambda;
 mod lambda_proxy;
@@ -21,7 +22,7 @@ use super::body::{full, Body};
 use super::context::RequestContext;
 use super::error::RequestError;
 use crate::params::Source;
-use crate::snapshot::{CompiledIntegrationResponse, Passthrough};
+use crate::snapshot::{CompiledIntegrationResponse, ContentHandling, Passthrough};
 use crate::vtl::{self, Template};
 
 /// Builds the method response from the selected integration response:
@@ -34,7 +35,31 @@ pub(crate) fn method_response(
     backend_body: Bytes,
 ) -> Result<Response<Body>, RequestError> {
     let accept = ctx.header("accept");
-    let (content_type, body, overrides) = match pick_template(&selected.templates, accept) {
+    let binary_types = ctx
+        .stage
+        .as_ref()
+        .map_or(&[][..], |s| &s.api.binary_media_types[..]);
+    let backend_type = backend_headers
+        .and_then(|h| h.get(CONTENT_TYPE))
+        .and_then(|v| v.to_str().ok());
+    let converted = content::response(
+        backend_body,
+        backend_type.is_some_and(|t| is_binary(binary_types, t)),
+        accepts_binary(accept, binary_types),
+        selected.content_handling,
+    )
+    .map_err(RequestError::TemplateFailed)?;
+    let backend_body = converted.body;
+    let templates = if converted.binary {
+        None
+    } else {
+        pick_template(&selected.templates, accept)
+    };
+    let binary_type = backend_type
+        .unwrap_or("application/octet-stream")
+        .to_string();
+    let (content_type, body, overrides) = match templates {
+        _ if converted.binary => (binary_type.as_str(), backend_body.clone(), None),
         Some((content_type, template)) => {
             let what = format!(
                 "response template {} for {content_type}",
@@ -61,6 +86,9 @@ pub(crate) fn method_response(
             Source::IntegrationResponseBody => {
                 HeaderValue::from_bytes(backend_body.trim_ascii()).ok()
             }
+            Source::IntegrationResponseBodyPath(path) => {
+                body_path(&backend_body, path).and_then(|v| HeaderValue::from_str(&v).ok())
+            }
             other => ctx
                 .source_value(other)
                 .and_then(|v| HeaderValue::from_str(&v).ok()),
@@ -73,6 +101,17 @@ pub(crate) fn method_response(
         apply_overrides(&mut response, &rendered);
     }
     Ok(response)
+}
+
+/// `integration.response.body.a.b`: the JSON value at `$.a.b`, strings
+/// unquoted.
+fn body_path(body: &[u8], path: &str) -> Option<String> {
+    let document: serde_json::Value = serde_json::from_slice(body).ok()?;
+    match vtl::aws::json_path(&document, &format!("$.{path}")).ok()? {
+        serde_json::Value::Null => None,
+        serde_json::Value::String(s) => Some(s),
+        other => Some(other.to_string()),
+    }
 }
 
 /// `$context.responseOverride.status` and `.header.*` from a template.
@@ -161,6 +200,7 @@ pub(crate) struct MappedBody {
 /// body as received when passthrough allows it (else 415).
 pub(crate) fn map_request_body(
     passthrough: &Passthrough,
+    handling: ContentHandling,
     ctx: &RequestContext,
     body: Bytes,
 ) -> Result<MappedBody, RequestError> {
@@ -169,6 +209,18 @@ pub(crate) fn map_request_body(
         templated: false,
         header_overrides: Vec::new(),
     };
+    let binary_types = ctx
+        .stage
+        .as_ref()
+        .map_or(&[][..], |s| &s.api.binary_media_types[..]);
+    let payload_is_binary = is_binary(binary_types, ctx.header("content-type").unwrap_or(""));
+    let converted =
+        content::request(body, payload_is_binary, handling).map_err(RequestError::BadRequest)?;
+    let body = converted.body;
+    if converted.binary {
+        // Templates map text; binary payloads go to the backend as they are.
+        return Ok(pass(body));
+    }
     match passthrough {
         Passthrough::Body => Ok(pass(body)),
         Passthrough::Templates {
@@ -209,5 +261,15 @@ pub(crate) fn is_binary(binary_media_types: &[String], content_type: &str) -> bo
     binary_media_types.iter().any(|t| {
         let t = t.trim().to_ascii_lowercase();
         t == content_type || t == "*/*" || t.strip_suffix("/*").is_some_and(|m| m == major)
+    })
+}
+
+/// Whether the client's Accept header names one of the binary media types
+/// (`*/*` does not count).
+pub(crate) fn accepts_binary(accept: Option<&str>, binary_media_types: &[String]) -> bool {
+    let Some(accept) = accept else { return false };
+    accept.split(',').any(|wanted| {
+        let wanted = wanted.split(';').next().unwrap_or("").trim();
+        wanted != "*/*" && is_binary(binary_media_types, wanted)
     })
 }

@@ -1,0 +1,28 @@
+//! Fuzzes the VTL parser and renderer: any text either fails to compile with
+//! a positioned error or compiles and renders within the limits, never
+//! panicking. Run with `cargo +nightly fuzz run vtl` from `node/`.
+#![no_main]
+
+use apigw::vtl::{Bindings, Limits, Template, Value};
+use libfuzzer_sys::fuzz_target;
+
+fuzz_target!(|data: &[u8]| {
+    let Ok(text) = std::str::from_utf8(data) else { return };
+    let Ok(template) = Template::compile(text) else { return };
+    let bindings = Bindings {
+        body: br#"{"a": [1, {"b": "c"}], "s": "x"}"#,
+        path: vec![("id".into(), "1".into())],
+        querystring: vec![],
+        header: vec![],
+        context: Value::map(Default::default()),
+        stage_variables: Value::map(Default::default()),
+        body_from_client: true,
+    };
+    let limits = Limits {
+        max_steps: 20_000,
+        max_loop_iterations: 100,
+        max_output_bytes: 64 * 1024,
+        max_depth: 8,
+    };
+    let _ = template.render(&bindings, &limits);
+});
