@@ -354,6 +354,83 @@ fn real_world_dynamodb_request() {
     assert_eq!(out, expected);
 }
 
+/// The shape of the console's "Method Request passthrough" template: nested
+/// loops over `$input.params()` and `$stageVariables` with `hasNext` commas.
+#[test]
+fn method_request_passthrough() {
+    let template = r##"#set($allParams = $input.params())
+{
+"body-json" : $input.json('$'),
+"params" : {
+#foreach($type in $allParams.keySet())
+    #set($params = $allParams.get($type))
+"$type" : {
+    #foreach($paramName in $params.keySet())
+    "$paramName" : "$util.escapeJavaScript($params.get($paramName))"
+        #if($foreach.hasNext),#end
+    #end
+}
+    #if($foreach.hasNext),#end
+#end
+},
+"stage-variables" : {
+#foreach($key in $stageVariables.keySet())
+"$key" : "$util.escapeJavaScript($stageVariables.get($key))"
+    #if($foreach.hasNext),#end
+#end
+},
+"context" : {
+    "http-method" : "$context.httpMethod",
+    "stage" : "$context.stage",
+    "source-ip" : "$context.identity.sourceIp",
+    "request-id" : "$context.requestId",
+    "resource-path" : "$context.resourcePath"
+    }
+}
+"##;
+    let out = render(template, r#"{"pet": {"name": "Rex"}}"#);
+    let parsed: serde_json::Value =
+        serde_json::from_str(&out).unwrap_or_else(|e| panic!("{out}: {e}"));
+    assert_eq!(
+        parsed,
+        json!({
+            "body-json": {"pet": {"name": "Rex"}},
+            "params": {
+                "path": {"id": "42"},
+                "querystring": {"q": "cats", "page": "2"},
+                "header": {"X-Trace": "t-1", "Content-Type": "application/json"}
+            },
+            "stage-variables": {"env": "blue", "table-name": "pets"},
+            "context": {
+                "http-method": "POST", "stage": "prod", "source-ip": "10.1.2.3",
+                "request-id": "req-1", "resource-path": "/pets/{id}"
+            }
+        })
+    );
+}
+
+/// A response template that reshapes a list and counts with a map.
+#[test]
+fn reshaping_a_response() {
+    let template = r##"#set($root = $input.path('$'))
+#set($byType = {})
+#foreach($pet in $root.pets)
+#set($n = $byType.get($pet.type))
+#if(!$n)#set($n = 0)#end
+#set($ignored = $byType.put($pet.type, $n + 1))
+#end
+{"count": $root.pets.size(), "types": {#foreach($e in $byType.entrySet())"$e.key": $e.value#if($foreach.hasNext), #end#end}, "first": "$root.pets[0].name", "cheap": [#foreach($p in $root.pets)#if($p.price < 10)"$p.name"#if($foreach.hasNext),#end#end#end]}
+"##;
+    let body = r#"{"pets": [{"name": "a", "type": "dog", "price": 5}, {"name": "b", "type": "cat", "price": 25.5}, {"name": "c", "type": "dog", "price": 9.99}]}"#;
+    let out = render(template, body);
+    let parsed: serde_json::Value =
+        serde_json::from_str(out.trim()).unwrap_or_else(|e| panic!("{out}: {e}"));
+    assert_eq!(
+        parsed,
+        json!({"count": 3, "types": {"dog": 2, "cat": 1}, "first": "a", "cheap": ["a", "c"]})
+    );
+}
+
 mod fuzz {
     //! Property tests in the spirit of the cargo-fuzz target (node/fuzz):
     //! template-like noise never panics the parser or the renderer, and a
