@@ -8,6 +8,7 @@
 //! - [`dataplane`]: listeners and the request pipeline;
 //! - [`admin`]: the management listener.
 
+pub mod access;
 pub mod admin;
 pub mod dataplane;
 pub mod functions;
@@ -17,4 +18,5 @@ pub mod model;
 pub mod params;
 pub mod snapshot;
 pub mod store;
+pub mod throttle;
 pub mod vtl;

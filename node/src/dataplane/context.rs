@@ -40,6 +40,9 @@ pub struct RequestContext {
     /// Set when the gateway answers with a gateway response.
     pub error: Option<(GatewayResponseType, String)>,
     pub integration_status: Option<u16>,
+    /// The API key the request was admitted with.
+    pub api_key: Option<String>,
+    pub api_key_id: Option<String>,
     pub integration_latency_ms: Option<u128>,
     query: OnceLock<Vec<(String, String)>>,
 }
@@ -81,6 +84,8 @@ impl RequestContext {
             raw_path_params: Vec::new(),
             error: None,
             integration_status: None,
+            api_key: None,
+            api_key_id: None,
             integration_latency_ms: None,
             query: OnceLock::new(),
         }
@@ -173,6 +178,8 @@ impl RequestContext {
             "requestTimeEpoch" => Cow::Owned(epoch_millis(self.started_at).to_string()),
             "identity.sourceIp" => Cow::Owned(self.source_ip.to_string()),
             "identity.userAgent" => Cow::Borrowed(self.header("user-agent")?),
+            "identity.apiKey" => Cow::Borrowed(self.api_key.as_deref()?),
+            "identity.apiKeyId" => Cow::Borrowed(self.api_key_id.as_deref()?),
             "error.message" => Cow::Borrowed(self.error.as_ref()?.1.as_str()),
             "error.messageString" => {
                 Cow::Owned(serde_json::Value::from(self.error.as_ref()?.1.as_str()).to_string())
@@ -254,6 +261,10 @@ impl RequestContext {
         identity.insert("sourceIp".to_string(), text(&self.source_ip.to_string()));
         if let Some(agent) = self.header("user-agent") {
             identity.insert("userAgent".to_string(), text(agent));
+        }
+        if let (Some(key), Some(id)) = (&self.api_key, &self.api_key_id) {
+            identity.insert("apiKey".to_string(), text(key));
+            identity.insert("apiKeyId".to_string(), text(id));
         }
         c.insert("identity".into(), Value::map(identity));
         c.insert("authorizer".into(), Value::map(IndexMap::new()));

@@ -34,6 +34,8 @@ pub enum RequestError {
     BadRequest(String),
     #[error("throttled: {0}")]
     Throttled(String),
+    #[error("quota exceeded: {0}")]
+    QuotaExceeded(String),
     #[error("the function could not be invoked: {0}")]
     FunctionFailed(String),
     #[error("the function's answer is not a valid proxy response: {0}")]
@@ -67,6 +69,7 @@ impl RequestError {
             RequestError::UnsupportedMediaType(_) => T::UnsupportedMediaType,
             RequestError::BadRequest(_) => T::Default4xx,
             RequestError::Throttled(_) => T::Throttled,
+            RequestError::QuotaExceeded(_) => T::QuotaExceeded,
             RequestError::FunctionFailed(_)
             | RequestError::BadFunctionResponse(_)
             | RequestError::TemplateFailed(_) => T::Default5xx,
@@ -99,6 +102,7 @@ impl RequestError {
             RequestError::UnsupportedMediaType(_) => "Unsupported Media Type".into(),
             RequestError::BadRequest(_) => "Bad Request".into(),
             RequestError::Throttled(_) => "Too Many Requests".into(),
+            RequestError::QuotaExceeded(_) => "Limit Exceeded".into(),
             RequestError::UnparsableBody(message) => message.clone(),
             RequestError::InvalidBody(_) => "Invalid request body".into(),
             RequestError::MissingParameters(names) => {

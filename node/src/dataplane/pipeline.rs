@@ -4,8 +4,8 @@
 //! 1. locate the API and stage (host or `/restapis/...` path);
 //! 2. refuse bodies declared over the payload limit;
 //! 3. route: resource, then method (exact verb, then `ANY`);
-//! 4. authorization and API key (methods that need what this version does
-//!    not enforce fail closed);
+//! 4. authorization (kinds this version does not enforce fail closed), then
+//!    admission: account and stage throttles, API key and usage plan;
 //! 5. read the body (payload limit), validate parameters and body;
 //! 6. integration request and response;
 //! 7. ids on every response, access log.
@@ -27,6 +27,7 @@ use super::locate::locate;
 use super::respond::gateway_response;
 use super::server::Handler;
 use super::validate::validate;
+use crate::access::{self, Access, Refusal};
 use crate::functions::Functions;
 use crate::snapshot::{decode, Authorization, CompiledIntegration, Deployed};
 
@@ -50,6 +51,7 @@ pub struct Gateway {
     deployed: Arc<Deployed>,
     client: HttpClient,
     functions: Arc<Functions>,
+    access: Arc<Access>,
     limits: Limits,
 }
 
@@ -58,12 +60,14 @@ impl Gateway {
         deployed: Arc<Deployed>,
         client: HttpClient,
         functions: Arc<Functions>,
+        access: Arc<Access>,
         limits: Limits,
     ) -> Gateway {
         Gateway {
             deployed,
             client,
             functions,
+            access,
             limits,
         }
     }
@@ -111,7 +115,8 @@ impl Gateway {
         let located = locate(host.as_deref(), &raw_path).ok_or(RequestError::NoSuchStage)?;
         let stage = snapshot
             .stage(located.api_id, located.stage)
-            .map_err(|_| RequestError::NoSuchStage)?;
+            .map_err(|_| RequestError::NoSuchStage)?
+            .clone();
         ctx.stage = Some(stage.clone());
         ctx.stage_path = located.path.to_string();
         let limit = self.limits.max_body_bytes;
@@ -147,10 +152,26 @@ impl Gateway {
         if let Authorization::Unsupported(kind) = &method.authorization {
             return Err(RequestError::AuthorizationUnsupported(kind.clone()));
         }
-        if method.api_key_required {
-            // No API keys exist until usage plans land, so no key can be valid.
-            return Err(RequestError::ApiKeyRequired);
-        }
+        let method_key = format!("{}/{}", method.resource_path, method.http_method);
+        let admitted = self
+            .access
+            .admit(&access::Request {
+                api_id: &stage.api.api_id,
+                stage: &stage.stage_name,
+                method_key: &method_key,
+                stage_throttle: stage.throttle_for(&method_key),
+                api_key_required: method.api_key_required,
+                api_key: ctx.header("x-api-key"),
+            })
+            .map_err(|refusal| match refusal {
+                Refusal::Throttled(by) => RequestError::Throttled(by),
+                Refusal::Forbidden => RequestError::ApiKeyRequired,
+                Refusal::QuotaExceeded { plan, key } => {
+                    RequestError::QuotaExceeded(format!("usage plan {plan}, key {key}"))
+                }
+            })?;
+        ctx.api_key = admitted.api_key;
+        ctx.api_key_id = admitted.api_key_id;
         let body = self.read_body(body).await?;
         validate(&method.validation, ctx, &body)?;
         match &method.integration {

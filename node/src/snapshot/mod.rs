@@ -26,7 +26,19 @@ use crate::store::{Store, StoreError};
 pub struct StageView {
     pub stage_name: String,
     pub variables: BTreeMap<String, String>,
+    /// Throttles from the stage's method settings, keyed `/pets/GET` or `*/*`.
+    pub throttles: HashMap<String, crate::throttle::Rate>,
     pub api: Arc<CompiledApi>,
+}
+
+impl StageView {
+    /// The stage throttle for a method key (`/pets/GET`), else the stage's `*/*`.
+    pub fn throttle_for(&self, method_key: &str) -> Option<crate::throttle::Rate> {
+        self.throttles
+            .get(method_key)
+            .or_else(|| self.throttles.get("*/*"))
+            .copied()
+    }
 }
 
 /// Every served stage, by API id then stage name.
@@ -106,6 +118,19 @@ impl Deployed {
                 .insert(
                     stage.stage_name.clone(),
                     Arc::new(StageView {
+                        throttles: stage
+                            .method_settings
+                            .iter()
+                            .filter_map(|(key, setting)| {
+                                Some((
+                                    key.clone(),
+                                    crate::throttle::Rate {
+                                        per_second: setting.throttling_rate_limit?,
+                                        burst: setting.throttling_burst_limit?,
+                                    },
+                                ))
+                            })
+                            .collect(),
                         stage_name: stage.stage_name,
                         variables: stage.variables,
                         api,

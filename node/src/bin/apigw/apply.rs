@@ -3,7 +3,7 @@
 
 use anyhow::{Context, Result};
 use apigw::import::{self, ImportOptions, Imported};
-use apigw::model::RestApi;
+use apigw::model::{MethodSetting, RestApi};
 use apigw::store::Store;
 
 use crate::config::{ApiSection, Loaded};
@@ -79,9 +79,14 @@ fn apply_one(
         let Some(mut current) = store.get_stage(&api.id, &stage.name)? else {
             continue;
         };
-        if current.variables != stage.variables || current.description != stage.description {
+        let method_settings = method_settings(stage);
+        if current.variables != stage.variables
+            || current.description != stage.description
+            || current.method_settings != method_settings
+        {
             current.variables = stage.variables.clone();
             current.description = stage.description.clone();
+            current.method_settings = method_settings;
             current.last_updated_date = apigw::store::unix_now();
             store.put_stage(&current)?;
         }
@@ -93,4 +98,25 @@ fn apply_one(
         deployed,
         warnings,
     })
+}
+
+/// The stage's method settings from its `throttle` and `methods`.
+fn method_settings(
+    stage: &crate::config::StageSection,
+) -> std::collections::BTreeMap<String, MethodSetting> {
+    let setting = |t: &crate::config::ThrottleSection| MethodSetting {
+        throttling_rate_limit: Some(t.rate),
+        throttling_burst_limit: Some(t.burst),
+        ..MethodSetting::default()
+    };
+    let mut out = std::collections::BTreeMap::new();
+    if let Some(t) = &stage.throttle {
+        out.insert("*/*".to_string(), setting(t));
+    }
+    for (key, method) in &stage.methods {
+        if let Some(t) = &method.throttle {
+            out.insert(key.clone(), setting(t));
+        }
+    }
+    out
 }

@@ -18,6 +18,67 @@ pub struct ConfigFile {
     pub log: LogSection,
     pub apis: Vec<ApiSection>,
     pub functions: Vec<FunctionSection>,
+    pub api_keys: Vec<ApiKeySection>,
+    pub usage_plans: Vec<UsagePlanSection>,
+}
+
+/// A throttle: steady rate (requests per second) and burst.
+#[derive(Debug, Clone, Copy, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ThrottleSection {
+    pub rate: f64,
+    pub burst: u32,
+}
+
+/// An API key (AWS requires at least 20 characters).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ApiKeySection {
+    pub name: String,
+    pub value: String,
+    #[serde(default = "yes")]
+    pub enabled: bool,
+}
+
+fn yes() -> bool {
+    true
+}
+
+/// A usage plan.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UsagePlanSection {
+    pub name: String,
+    #[serde(default)]
+    pub throttle: Option<ThrottleSection>,
+    #[serde(default)]
+    pub quota: Option<QuotaSection>,
+    #[serde(default)]
+    pub stages: Vec<PlanStageSection>,
+    /// Names of API keys.
+    #[serde(default)]
+    pub keys: Vec<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct QuotaSection {
+    pub limit: u64,
+    /// DAY, WEEK or MONTH.
+    pub period: String,
+    #[serde(default)]
+    pub offset: u32,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PlanStageSection {
+    /// The API's id.
+    pub api: String,
+    pub stage: String,
+    /// Per-method throttles keyed `/pets/GET`.
+    #[serde(default)]
+    pub methods: BTreeMap<String, ThrottleSection>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -46,6 +107,9 @@ pub struct LimitsSection {
     pub max_integration_timeout_ms: u64,
     pub max_connections: usize,
     pub drain_timeout_ms: u64,
+    /// The account-level throttle every request passes (AWS: 10,000 rps).
+    pub account_rate_limit: f64,
+    pub account_burst_limit: u32,
 }
 
 impl Default for LimitsSection {
@@ -56,6 +120,8 @@ impl Default for LimitsSection {
             max_integration_timeout_ms: 29_000,
             max_connections: 10_000,
             drain_timeout_ms: 30_000,
+            account_rate_limit: 10_000.0,
+            account_burst_limit: 5_000,
         }
     }
 }
@@ -103,6 +169,19 @@ pub struct StageSection {
     pub description: Option<String>,
     #[serde(default)]
     pub variables: BTreeMap<String, String>,
+    /// The stage's default method throttle (method settings `*/*`).
+    #[serde(default)]
+    pub throttle: Option<ThrottleSection>,
+    /// Per-method settings keyed `/pets/GET`.
+    #[serde(default)]
+    pub methods: BTreeMap<String, MethodSection>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MethodSection {
+    #[serde(default)]
+    pub throttle: Option<ThrottleSection>,
 }
 
 /// A serverless function: local (`command`) or remote (`remote`).
@@ -246,6 +325,30 @@ pub fn parse(text: &str) -> Result<ConfigFile> {
         }
         if f.timeout_ms == 0 || f.max_concurrency == 0 {
             bail!("at `functions[{i}]`: timeout_ms and max_concurrency must be above 0");
+        }
+    }
+    let mut key_names = std::collections::BTreeSet::new();
+    for (i, key) in file.api_keys.iter().enumerate() {
+        if key.value.len() < 20 {
+            bail!("at `api_keys[{i}].value`: an API key value needs at least 20 characters");
+        }
+        if !key_names.insert(key.name.as_str()) {
+            bail!("at `api_keys[{i}].name`: `{}` is declared twice", key.name);
+        }
+    }
+    for (i, plan) in file.usage_plans.iter().enumerate() {
+        for (j, key) in plan.keys.iter().enumerate() {
+            if !key_names.contains(key.as_str()) {
+                bail!("at `usage_plans[{i}].keys[{j}]`: no API key is named `{key}`");
+            }
+        }
+        if let Some(q) = &plan.quota {
+            if !matches!(q.period.as_str(), "DAY" | "WEEK" | "MONTH") {
+                bail!(
+                    "at `usage_plans[{i}].quota.period`: `{}` is not DAY, WEEK or MONTH",
+                    q.period
+                );
+            }
         }
     }
     let mut seen = std::collections::BTreeSet::new();

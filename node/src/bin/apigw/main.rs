@@ -1,5 +1,6 @@
 //! The `apigw` command: `serve` runs a node, `check` validates a config.
 
+mod access;
 mod apply;
 mod check;
 mod config;

@@ -141,6 +141,7 @@ pub fn run(args: ServeArgs) -> Result<ExitCode> {
         function_runtime.handle().clone(),
     )?);
     functions.warm_up();
+    let access = Arc::new(crate::access::build(&loaded)?);
 
     let (stop, stopped) = watch::channel(false);
     let mut admin = Some((
@@ -155,6 +156,7 @@ pub fn run(args: ServeArgs) -> Result<ExitCode> {
             deployed.clone(),
             client,
             functions.clone(),
+            access.clone(),
             Limits {
                 max_body_bytes: limits.max_body_bytes,
             },
