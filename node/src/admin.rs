@@ -13,21 +13,19 @@ use hyper::body::Incoming;
 use crate::dataplane::body::{full, Body};
 use crate::dataplane::respond::plain;
 use crate::dataplane::Handler;
-use crate::functions::{metrics, Functions};
+use crate::dataplane::Services;
+use crate::functions::metrics;
 use crate::snapshot::Deployed;
 
 /// The admin request handler.
 pub struct Admin {
     deployed: Arc<Deployed>,
-    functions: Arc<Functions>,
+    services: Arc<Services>,
 }
 
 impl Admin {
-    pub fn new(deployed: Arc<Deployed>, functions: Arc<Functions>) -> Admin {
-        Admin {
-            deployed,
-            functions,
-        }
+    pub fn new(deployed: Arc<Deployed>, services: Arc<Services>) -> Admin {
+        Admin { deployed, services }
     }
 
     fn answer(&self, method: &Method, path: &str) -> Response<Body> {
@@ -41,8 +39,9 @@ impl Admin {
                 )
             }
             (&Method::GET, "/metrics") => {
-                let mut response =
-                    Response::new(full(metrics::prometheus(&self.functions.metrics())));
+                let mut text = metrics::prometheus(&self.services.functions.metrics());
+                text.push_str(&self.services.authorizers.prometheus());
+                let mut response = Response::new(full(text));
                 response.headers_mut().insert(
                     CONTENT_TYPE,
                     HeaderValue::from_static("text/plain; version=0.0.4"),
@@ -51,6 +50,7 @@ impl Admin {
             }
             (&Method::GET, "/functions") => {
                 let functions: serde_json::Map<String, serde_json::Value> = self
+                    .services
                     .functions
                     .metrics()
                     .into_iter()

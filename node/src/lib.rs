@@ -16,6 +16,7 @@ pub mod ids;
 pub mod import;
 pub mod model;
 pub mod params;
+pub mod policy;
 pub mod snapshot;
 pub mod store;
 pub mod throttle;

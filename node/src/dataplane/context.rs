@@ -15,6 +15,14 @@ use crate::snapshot::StageView;
 use crate::vtl::{self, Value};
 use indexmap::IndexMap;
 
+/// What a Lambda authorizer said about the caller.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AuthorizerResult {
+    pub principal_id: String,
+    /// The authorizer's `context`, values as strings.
+    pub context: Vec<(String, String)>,
+}
+
 /// Everything known about one request as it walks the pipeline.
 pub struct RequestContext {
     pub request_id: String,
@@ -40,6 +48,8 @@ pub struct RequestContext {
     /// Set when the gateway answers with a gateway response.
     pub error: Option<(GatewayResponseType, String)>,
     pub integration_status: Option<u16>,
+    /// The Lambda authorizer's result, when one authorized the request.
+    pub authorizer: Option<AuthorizerResult>,
     /// The API key the request was admitted with.
     pub api_key: Option<String>,
     pub api_key_id: Option<String>,
@@ -84,6 +94,7 @@ impl RequestContext {
             raw_path_params: Vec::new(),
             error: None,
             integration_status: None,
+            authorizer: None,
             api_key: None,
             api_key_id: None,
             integration_latency_ms: None,
@@ -180,6 +191,19 @@ impl RequestContext {
             "identity.userAgent" => Cow::Borrowed(self.header("user-agent")?),
             "identity.apiKey" => Cow::Borrowed(self.api_key.as_deref()?),
             "identity.apiKeyId" => Cow::Borrowed(self.api_key_id.as_deref()?),
+            "authorizer.principalId" => {
+                Cow::Borrowed(self.authorizer.as_ref()?.principal_id.as_str())
+            }
+            other if other.starts_with("authorizer.") => {
+                let key = &other["authorizer.".len()..];
+                let found = self
+                    .authorizer
+                    .as_ref()?
+                    .context
+                    .iter()
+                    .find(|(k, _)| k == key)?;
+                Cow::Borrowed(found.1.as_str())
+            }
             "error.message" => Cow::Borrowed(self.error.as_ref()?.1.as_str()),
             "error.messageString" => {
                 Cow::Owned(serde_json::Value::from(self.error.as_ref()?.1.as_str()).to_string())
@@ -267,7 +291,14 @@ impl RequestContext {
             identity.insert("apiKeyId".to_string(), text(id));
         }
         c.insert("identity".into(), Value::map(identity));
-        c.insert("authorizer".into(), Value::map(IndexMap::new()));
+        let mut authorizer = IndexMap::new();
+        if let Some(result) = &self.authorizer {
+            authorizer.insert("principalId".to_string(), text(&result.principal_id));
+            for (k, v) in &result.context {
+                authorizer.insert(k.clone(), text(v));
+            }
+        }
+        c.insert("authorizer".into(), Value::map(authorizer));
         if let Some((kind, message)) = &self.error {
             let mut error = IndexMap::new();
             error.insert("message".to_string(), text(message));

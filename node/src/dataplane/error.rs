@@ -36,6 +36,18 @@ pub enum RequestError {
     Throttled(String),
     #[error("quota exceeded: {0}")]
     QuotaExceeded(String),
+    /// No identity, or the authorizer said `Unauthorized` (401).
+    #[error("unauthorized: {0}")]
+    Unauthorized(String),
+    /// The authorizer's policy does not allow the method (403).
+    #[error("{0}")]
+    AccessDenied(String),
+    /// The resource policy does not allow the caller (403).
+    #[error("{0}")]
+    PolicyDenied(String),
+    /// The authorizer failed or answered something unusable (500).
+    #[error("{0}")]
+    AuthorizerFailed(String),
     #[error("the function could not be invoked: {0}")]
     FunctionFailed(String),
     #[error("the function's answer is not a valid proxy response: {0}")]
@@ -70,6 +82,9 @@ impl RequestError {
             RequestError::BadRequest(_) => T::Default4xx,
             RequestError::Throttled(_) => T::Throttled,
             RequestError::QuotaExceeded(_) => T::QuotaExceeded,
+            RequestError::Unauthorized(_) => T::Unauthorized,
+            RequestError::AccessDenied(_) | RequestError::PolicyDenied(_) => T::AccessDenied,
+            RequestError::AuthorizerFailed(_) => T::AuthorizerConfigurationError,
             RequestError::FunctionFailed(_)
             | RequestError::BadFunctionResponse(_)
             | RequestError::TemplateFailed(_) => T::Default5xx,
@@ -103,6 +118,11 @@ impl RequestError {
             RequestError::BadRequest(_) => "Bad Request".into(),
             RequestError::Throttled(_) => "Too Many Requests".into(),
             RequestError::QuotaExceeded(_) => "Limit Exceeded".into(),
+            RequestError::Unauthorized(_) => "Unauthorized".into(),
+            RequestError::AccessDenied(message) | RequestError::PolicyDenied(message) => {
+                message.clone()
+            }
+            RequestError::AuthorizerFailed(_) => String::new(),
             RequestError::UnparsableBody(message) => message.clone(),
             RequestError::InvalidBody(_) => "Invalid request body".into(),
             RequestError::MissingParameters(names) => {
@@ -119,6 +139,11 @@ impl RequestError {
             | RequestError::BadFunctionResponse(_)
             | RequestError::TemplateFailed(_) => "Internal server error".into(),
         }
+    }
+
+    /// Whether AWS's body says `{"message": null}` (authorizer failures).
+    pub fn message_is_null(&self) -> bool {
+        matches!(self, RequestError::AuthorizerFailed(_))
     }
 
     /// The `x-amzn-ErrorType` header value.

@@ -3,12 +3,14 @@
 //! - [`server`]: accept loop, HTTP/1.1 + h2c, connection limit, graceful shutdown;
 //! - [`pipeline`]: the phases a request walks (locate, route, authorize,
 //!   read body, integrate) and the gateway response when one fails;
+//! - [`authorize`]: Lambda authorizers and resource policies;
 //! - [`integration`]: the backends (HTTP, HTTP_PROXY, MOCK, Lambda) and
 //!   mapping templates; [`validate`]: request validators;
 //! - [`respond`]: gateway responses; [`error`]: the one error-to-response map;
 //! - [`context`], [`locate`], [`body`], [`access_log`]: what the phases share.
 
 pub mod access_log;
+pub mod authorize;
 pub mod body;
 pub mod context;
 pub mod error;
@@ -19,5 +21,5 @@ pub mod respond;
 pub mod server;
 pub mod validate;
 
-pub use pipeline::{Gateway, Limits};
+pub use pipeline::{Gateway, Limits, Services};
 pub use server::{serve, Handler, ServerOptions};

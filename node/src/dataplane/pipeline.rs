@@ -4,7 +4,8 @@
 //! 1. locate the API and stage (host or `/restapis/...` path);
 //! 2. refuse bodies declared over the payload limit;
 //! 3. route: resource, then method (exact verb, then `ANY`);
-//! 4. authorization (kinds this version does not enforce fail closed), then
+//! 4. resource policy, authorization (Lambda authorizers; kinds this version
+//!    does not enforce fail closed), then
 //!    admission: account and stage throttles, API key and usage plan;
 //! 5. read the body (payload limit), validate parameters and body;
 //! 6. integration request and response;
@@ -19,6 +20,7 @@ use http::{Request, Response};
 use hyper::body::Incoming;
 
 use super::access_log;
+use super::authorize::{authorize, check_resource_policy, AuthorizerCache};
 use super::body::{read_limited, Body, ReadError};
 use super::context::RequestContext;
 use super::error::RequestError;
@@ -46,12 +48,20 @@ impl Default for Limits {
     }
 }
 
+/// What every worker's gateway shares: functions, admission counters,
+/// authorizer results, and the node's region (for ARNs).
+pub struct Services {
+    pub functions: Arc<Functions>,
+    pub access: Arc<Access>,
+    pub authorizers: AuthorizerCache,
+    pub region: String,
+}
+
 /// The data-plane request handler.
 pub struct Gateway {
     deployed: Arc<Deployed>,
     client: HttpClient,
-    functions: Arc<Functions>,
-    access: Arc<Access>,
+    services: Arc<Services>,
     limits: Limits,
 }
 
@@ -59,15 +69,13 @@ impl Gateway {
     pub fn new(
         deployed: Arc<Deployed>,
         client: HttpClient,
-        functions: Arc<Functions>,
-        access: Arc<Access>,
+        services: Arc<Services>,
         limits: Limits,
     ) -> Gateway {
         Gateway {
             deployed,
             client,
-            functions,
-            access,
+            services,
             limits,
         }
     }
@@ -149,11 +157,33 @@ impl Gateway {
             .map(|(k, v)| (k.to_string(), decode(v)))
             .collect();
         drop(snapshot);
-        if let Authorization::Unsupported(kind) = &method.authorization {
-            return Err(RequestError::AuthorizationUnsupported(kind.clone()));
-        }
+        check_resource_policy(ctx, &stage, &self.services.region)?;
+        let usage_key = match &method.authorization {
+            Authorization::None => None,
+            Authorization::Lambda(authorizer) => {
+                let services = &self.services;
+                authorize(
+                    authorizer,
+                    &services.functions,
+                    &services.authorizers,
+                    &services.region,
+                    ctx,
+                    &stage,
+                )
+                .await?
+            }
+            Authorization::Unsupported(kind) => {
+                return Err(RequestError::AuthorizationUnsupported(kind.clone()));
+            }
+        };
+        let api_key = if stage.api.api_key_from_authorizer {
+            usage_key
+        } else {
+            ctx.header("x-api-key").map(str::to_string)
+        };
         let method_key = format!("{}/{}", method.resource_path, method.http_method);
         let admitted = self
+            .services
             .access
             .admit(&access::Request {
                 api_id: &stage.api.api_id,
@@ -161,7 +191,7 @@ impl Gateway {
                 method_key: &method_key,
                 stage_throttle: stage.throttle_for(&method_key),
                 api_key_required: method.api_key_required,
-                api_key: ctx.header("x-api-key"),
+                api_key: api_key.as_deref(),
             })
             .map_err(|refusal| match refusal {
                 Refusal::Throttled(by) => RequestError::Throttled(by),
@@ -179,7 +209,7 @@ impl Gateway {
                 integration::http::call(http, &self.client, ctx, body).await
             }
             CompiledIntegration::Lambda(lambda) => {
-                integration::lambda::call(lambda, &self.functions, ctx, body).await
+                integration::lambda::call(lambda, &self.services.functions, ctx, body).await
             }
             CompiledIntegration::Mock(mock) => integration::mock::answer(mock, ctx, &body),
             CompiledIntegration::Unavailable(reason) => {

@@ -36,6 +36,9 @@ pub fn gateway_response(error: &RequestError, ctx: &mut RequestContext) -> Respo
     });
     let (content_type, body) = match custom.and_then(|c| pick_template(c, ctx)) {
         Some((content_type, text)) => (content_type, Bytes::from(text)),
+        None if error.message_is_null() => {
+            (JSON.to_string(), Bytes::from_static(br#"{"message":null}"#))
+        }
         None => (JSON.to_string(), default_body(&message)),
     };
     let mut response = Response::new(full(body));

@@ -52,6 +52,7 @@ pub(super) fn read_schemes(
                 .get("type")
                 .and_then(Value::as_str)
                 .map(str::to_ascii_lowercase);
+            let definition = scheme;
             let scheme = match kind.as_deref() {
                 Some("token" | "request") => Scheme::Custom,
                 Some("cognito_user_pools") => Scheme::Cognito,
@@ -63,7 +64,20 @@ pub(super) fn read_schemes(
                     continue;
                 }
             };
-            api.authorizers.insert(name.clone(), authorizer.clone());
+            let mut authorizer = authorizer.clone();
+            if kind.as_deref() == Some("token") && authorizer.get("identitySource").is_none() {
+                // A TOKEN authorizer reads the header its scheme names.
+                if let (Some(header), Some(fields)) = (
+                    definition.get("name").and_then(Value::as_str),
+                    authorizer.as_object_mut(),
+                ) {
+                    fields.insert(
+                        "identitySource".into(),
+                        Value::String(format!("method.request.header.{header}")),
+                    );
+                }
+            }
+            api.authorizers.insert(name.clone(), authorizer);
             out.insert(name.clone(), scheme);
             continue;
         }

@@ -57,11 +57,25 @@ pub fn compile(deployment: &Deployment) -> (CompiledApi, Vec<Finding>) {
             compile_gateway_response(response, &at, &mut findings),
         );
     }
+    let policy = api.policy.as_ref().map(|doc| {
+        crate::policy::Policy::parse(doc).map_err(|message| {
+            findings.push(Finding {
+                at: "x-amazon-apigateway-policy".into(),
+                message: format!("{message} (every call answers 500)"),
+            });
+            message
+        })
+    });
     let compiled = CompiledApi {
         api_id: api.id.clone(),
         deployment_id: deployment.id.clone(),
         endpoint_type: api.endpoint_type,
         binary_media_types: api.binary_media_types.clone(),
+        api_key_from_authorizer: api
+            .api_key_source
+            .as_deref()
+            .is_some_and(|s| s.eq_ignore_ascii_case("AUTHORIZER")),
+        policy,
         router,
         gateway_responses,
     };
@@ -86,6 +100,16 @@ fn compile_method(
     });
     let authorization = match method.authorization_type.as_str() {
         "NONE" => Authorization::None,
+        "CUSTOM" => match compile_authorizer(api, method.authorizer.as_deref()) {
+            Ok(a) => Authorization::Lambda(Arc::new(a)),
+            Err(message) => {
+                findings.push(Finding {
+                    at: at.to_string(),
+                    message: format!("{message} (calls answer 500)"),
+                });
+                Authorization::Unsupported(format!("CUSTOM: {message}"))
+            }
+        },
         other => Authorization::Unsupported(other.to_string()),
     };
     let integration = match &method.integration {
@@ -106,6 +130,85 @@ fn compile_method(
         validation,
         integration,
     }
+}
+
+/// A Lambda authorizer from its OpenAPI definition.
+fn compile_authorizer(api: &RestApi, name: Option<&str>) -> Result<LambdaAuthorizer, String> {
+    let name = name.ok_or("the method names no authorizer")?;
+    let def = api
+        .authorizers
+        .get(name)
+        .ok_or_else(|| format!("authorizer `{name}` is not defined"))?;
+    let field = |key: &str| def.get(key).and_then(serde_json::Value::as_str);
+    let token = match field("type").map(str::to_ascii_lowercase).as_deref() {
+        Some("token") => true,
+        Some("request") => false,
+        other => {
+            return Err(format!(
+                "authorizer `{name}`: type {other:?} is not token or request"
+            ))
+        }
+    };
+    let uri = field("authorizerUri")
+        .ok_or_else(|| format!("authorizer `{name}` has no authorizerUri"))?;
+    let template = parse_uri(uri)?;
+    let function = if template
+        .pieces
+        .iter()
+        .any(|p| matches!(p, UriPiece::StageVariable(_)))
+    {
+        FunctionRef::FromStageVariables(template)
+    } else {
+        FunctionRef::Named(
+            crate::functions::function_name_from_uri(uri)
+                .ok_or_else(|| format!("authorizer `{name}`: no function name in `{uri}`"))?
+                .to_string(),
+        )
+    };
+    let identity_sources = field("identitySource")
+        .unwrap_or(if token {
+            "method.request.header.Authorization"
+        } else {
+            ""
+        })
+        .split(',')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(|s| {
+            params::parse_request_source(s)
+                .map_err(|e| format!("authorizer `{name}` identitySource: {e}"))
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    let ttl = def
+        .get("authorizerResultTtlInSeconds")
+        .and_then(serde_json::Value::as_u64)
+        .unwrap_or(300);
+    if ttl > 3600 {
+        return Err(format!(
+            "authorizer `{name}`: authorizerResultTtlInSeconds {ttl} is above 3600"
+        ));
+    }
+    if !token && identity_sources.is_empty() && ttl > 0 {
+        return Err(format!(
+            "authorizer `{name}`: a cached REQUEST authorizer needs an identitySource"
+        ));
+    }
+    let validation = match field("identityValidationExpression") {
+        Some(p) if token => Some(RegexHolder(
+            Regex::new(&format!("^(?:{p})$"))
+                .map_err(|e| format!("authorizer `{name}` identityValidationExpression: {e}"))?,
+        )),
+        _ => None,
+    };
+    Ok(LambdaAuthorizer {
+        name: name.to_string(),
+        id: crate::ids::resource_id(&api.id, &format!("authorizer:{name}")),
+        token,
+        function,
+        identity_sources,
+        validation,
+        ttl: Duration::from_secs(ttl),
+    })
 }
 
 /// The method's validator (its own, else the API's default), compiled.

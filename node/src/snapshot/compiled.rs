@@ -19,6 +19,11 @@ pub struct CompiledApi {
     pub deployment_id: String,
     pub endpoint_type: EndpointType,
     pub binary_media_types: Vec<String>,
+    /// API keys come from the Lambda authorizer's `usageIdentifierKey`
+    /// (`x-amazon-apigateway-api-key-source: AUTHORIZER`), not `x-api-key`.
+    pub api_key_from_authorizer: bool,
+    /// The resource policy; `Err` if it could not be read (calls get 500).
+    pub policy: Option<Result<crate::policy::Policy, String>>,
     pub router: Router<CompiledResource>,
     pub gateway_responses: HashMap<GatewayResponseType, CompiledGatewayResponse>,
 }
@@ -39,11 +44,40 @@ impl CompiledResource {
 }
 
 /// How callers of a method are authorized.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub enum Authorization {
     None,
+    /// A Lambda authorizer (TOKEN or REQUEST).
+    Lambda(Arc<LambdaAuthorizer>),
     /// Not enforced by this version: the method fails closed.
     Unsupported(String),
+}
+
+/// A Lambda authorizer (`x-amazon-apigateway-authorizer` of type token or
+/// request).
+#[derive(Debug, PartialEq)]
+pub struct LambdaAuthorizer {
+    pub name: String,
+    /// Distinguishes cached results of different authorizers.
+    pub id: String,
+    pub token: bool,
+    pub function: FunctionRef,
+    /// Where the identity comes from (`method.request.header.Authorization`...).
+    pub identity_sources: Vec<Source>,
+    /// TOKEN: a token that does not match is refused without a call.
+    pub validation: Option<RegexHolder>,
+    /// How long a result is reused for the same identity (0: not cached).
+    pub ttl: std::time::Duration,
+}
+
+/// A regex compared by its pattern.
+#[derive(Debug)]
+pub struct RegexHolder(pub Regex);
+
+impl PartialEq for RegexHolder {
+    fn eq(&self, other: &Self) -> bool {
+        self.0.as_str() == other.0.as_str()
+    }
 }
 
 /// A method, ready to run.

@@ -59,3 +59,40 @@ def crashy(event, context):
 def malformed(event, context):
     """Returns a proxy response with a key AWS refuses."""
     return {"statusCode": 200, "wrongValue": "value"}
+
+
+def _policy(principal, effect, resource, context=None):
+    answer = {
+        "principalId": principal,
+        "policyDocument": {
+            "Version": "2012-10-17",
+            "Statement": [{"Action": "execute-api:Invoke", "Effect": effect, "Resource": resource}],
+        },
+    }
+    if context is not None:
+        answer["context"] = context
+    return answer
+
+
+def token_authorizer(event, context):
+    """TOKEN authorizer: the token says what to answer."""
+    token = event["authorizationToken"]
+    print(f"token authorizer saw {token} for {event['methodArn']}")
+    if token == "deny":
+        return _policy("denied-user", "Deny", event["methodArn"])
+    if token == "unauthorized":
+        raise Exception("Unauthorized")
+    if token == "broken":
+        raise ValueError("the authorizer crashed")
+    # Allow GET on every path of every stage; other verbs are not allowed.
+    return _policy("user-" + token, "Allow", "arn:aws:execute-api:*:*:*/*/GET/*", {"user": token, "n": 3, "admin": False})
+
+
+def request_authorizer(event, context):
+    """REQUEST authorizer: allows a user for a tenant."""
+    user = event["headers"]["X-User"]
+    tenant = event["queryStringParameters"]["tenant"]
+    arn = event["methodArn"]
+    if tenant != "acme":
+        return _policy(user, "Deny", arn)
+    return _policy(user, "Allow", arn, {"tenant": tenant, "type": event["type"]})

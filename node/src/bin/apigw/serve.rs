@@ -16,7 +16,7 @@ use std::time::Duration;
 use anyhow::{Context, Result};
 use apigw::admin::Admin;
 use apigw::dataplane::integration::http::HttpClient;
-use apigw::dataplane::{self, Gateway, Limits, ServerOptions};
+use apigw::dataplane::{self, Gateway, Limits, ServerOptions, Services};
 use apigw::snapshot::Deployed;
 use apigw::store::Store;
 use clap::Args;
@@ -141,12 +141,17 @@ pub fn run(args: ServeArgs) -> Result<ExitCode> {
         function_runtime.handle().clone(),
     )?);
     functions.warm_up();
-    let access = Arc::new(crate::access::build(&loaded)?);
+    let services = Arc::new(Services {
+        functions: functions.clone(),
+        access: Arc::new(crate::access::build(&loaded)?),
+        authorizers: Default::default(),
+        region: node.region.clone().unwrap_or_else(|| "us-east-1".into()),
+    });
 
     let (stop, stopped) = watch::channel(false);
     let mut admin = Some((
         admin_listener,
-        Arc::new(Admin::new(deployed.clone(), functions.clone())),
+        Arc::new(Admin::new(deployed.clone(), services.clone())),
     ));
     let mut threads = Vec::new();
     for (index, listener) in listeners.into_iter().enumerate() {
@@ -155,8 +160,7 @@ pub fn run(args: ServeArgs) -> Result<ExitCode> {
         let gateway = Arc::new(Gateway::new(
             deployed.clone(),
             client,
-            functions.clone(),
-            access.clone(),
+            services.clone(),
             Limits {
                 max_body_bytes: limits.max_body_bytes,
             },

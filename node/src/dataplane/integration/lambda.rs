@@ -24,7 +24,7 @@ pub(crate) async fn call(
     ctx: &mut RequestContext,
     body: Bytes,
 ) -> Result<Response<Body>, RequestError> {
-    let name = function_name(integration, ctx)?;
+    let name = resolve_function(&integration.function, ctx)?;
     let stage = ctx.stage.clone();
     let binary_types: &[String] = stage.as_ref().map_or(&[], |s| &s.api.binary_media_types);
     let payload = if integration.proxy {
@@ -91,11 +91,11 @@ pub(crate) async fn call(
 }
 
 /// The function to call, resolving stage variables in the URI if needed.
-fn function_name(
-    integration: &LambdaIntegration,
+pub(crate) fn resolve_function(
+    function: &FunctionRef,
     ctx: &RequestContext,
 ) -> Result<String, RequestError> {
-    match &integration.function {
+    match function {
         FunctionRef::Named(name) => Ok(name.clone()),
         FunctionRef::FromStageVariables(template) => {
             let mut uri = String::new();

@@ -104,10 +104,30 @@ pub(crate) fn event(ctx: &RequestContext, body: &[u8], binary_media_types: &[Str
             "domainName": ctx.domain_name,
             "deploymentId": stage.map_or("", |s| s.api.deployment_id.as_str()),
             "apiId": api_id,
+            "authorizer": authorizer(ctx),
         },
         "body": body,
         "isBase64Encoded": is_base64,
     })
+}
+
+/// `requestContext.authorizer`: the principal and context a Lambda
+/// authorizer returned (absent without one).
+fn authorizer(ctx: &RequestContext) -> Value {
+    match &ctx.authorizer {
+        None => Value::Null,
+        Some(result) => {
+            let mut fields = Map::new();
+            fields.insert(
+                "principalId".into(),
+                Value::from(result.principal_id.as_str()),
+            );
+            for (k, v) in &result.context {
+                fields.insert(k.clone(), Value::from(v.as_str()));
+            }
+            Value::Object(fields)
+        }
+    }
 }
 
 /// The event's `path`: the path inside the stage with leading slashes

@@ -9,7 +9,7 @@
 mod content;
 pub mod http;
 pub mod lambda;
-mod lambda_proxy;
+pub(crate) mod lambda_proxy;
 pub mod mock;
 
 use std::collections::HashMap;

@@ -1,0 +1,342 @@
+//! Lambda authorizers and resource policies.
+//!
+//! A Lambda authorizer (TOKEN or REQUEST) reads its identity sources (any
+//! missing: 401 without a call), checks a TOKEN against its validation
+//! expression (401), then reuses a cached result for the same identity or
+//! invokes the function. The function answers with a principal, an IAM
+//! policy, a context map and optionally the usage plan key; the policy is
+//! evaluated against the method ARN: an explicit Deny or no Allow gives 403.
+//! `Unauthorized` as the function's error gives 401; any other failure 500.
+//!
+//! Cached results are shared by all workers and keep the whole policy, so a
+//! cached identity is judged anew for every method it calls (as on AWS).
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use quick_cache::sync::Cache;
+use serde_json::{json, Value};
+
+use super::context::{AuthorizerResult, RequestContext};
+use super::error::RequestError;
+use super::integration::lambda_proxy;
+use crate::functions::{Functions, Invocation, Outcome};
+use crate::params::{Location, Source};
+use crate::policy::{Decision, Policy, Subject};
+use crate::snapshot::{LambdaAuthorizer, StageView};
+
+/// The longest an authorizer function may take (API Gateway's own bound).
+const AUTHORIZER_TIMEOUT: Duration = Duration::from_secs(29);
+
+/// One authorizer decision, as cached.
+struct Cached {
+    policy: Policy,
+    result: AuthorizerResult,
+    usage_key: Option<String>,
+    expires: Instant,
+}
+
+/// Authorizer results by authorizer and identity, with counters.
+pub struct AuthorizerCache {
+    entries: Cache<String, Arc<Cached>>,
+    pub calls: AtomicU64,
+    pub cache_hits: AtomicU64,
+    pub failures: AtomicU64,
+    pub denials: AtomicU64,
+    pub latency_us_total: AtomicU64,
+}
+
+impl Default for AuthorizerCache {
+    fn default() -> Self {
+        AuthorizerCache {
+            entries: Cache::new(10_000),
+            calls: AtomicU64::new(0),
+            cache_hits: AtomicU64::new(0),
+            failures: AtomicU64::new(0),
+            denials: AtomicU64::new(0),
+            latency_us_total: AtomicU64::new(0),
+        }
+    }
+}
+
+impl AuthorizerCache {
+    /// Prometheus text for the authorizer counters.
+    pub fn prometheus(&self) -> String {
+        let mut out = String::new();
+        for (name, help, value) in [
+            (
+                "apigw_authorizer_calls_total",
+                "Authorizer function invocations.",
+                self.calls.load(Ordering::Relaxed),
+            ),
+            (
+                "apigw_authorizer_cache_hits_total",
+                "Authorizations answered from the cache.",
+                self.cache_hits.load(Ordering::Relaxed),
+            ),
+            (
+                "apigw_authorizer_failures_total",
+                "Authorizer invocations that failed (500).",
+                self.failures.load(Ordering::Relaxed),
+            ),
+            (
+                "apigw_authorizer_denials_total",
+                "Requests refused by an authorizer (401/403).",
+                self.denials.load(Ordering::Relaxed),
+            ),
+        ] {
+            out.push_str(&format!(
+                "# HELP {name} {help}\n# TYPE {name} counter\n{name} {value}\n"
+            ));
+        }
+        let seconds = self.latency_us_total.load(Ordering::Relaxed) as f64 / 1e6;
+        out.push_str(&format!(
+            "# HELP apigw_authorizer_latency_seconds_total Authorizer invocation time, summed.\n# TYPE apigw_authorizer_latency_seconds_total counter\napigw_authorizer_latency_seconds_total {seconds:.6}\n"
+        ));
+        out
+    }
+}
+
+/// `arn:aws:execute-api:{region}:{account}:{api-id}`.
+pub fn arn_prefix(region: &str, api_id: &str) -> String {
+    format!("arn:aws:execute-api:{region}:000000000000:{api_id}")
+}
+
+/// The method ARN of a request: `{prefix}/{stage}/{METHOD}/{path}`.
+pub fn method_arn(prefix: &str, ctx: &RequestContext, stage: &StageView) -> String {
+    format!(
+        "{prefix}/{}/{}/{}",
+        stage.stage_name,
+        ctx.method.as_str(),
+        ctx.stage_path.trim_start_matches('/')
+    )
+}
+
+/// The API's resource policy, for an anonymous caller.
+pub fn check_resource_policy(
+    ctx: &RequestContext,
+    stage: &StageView,
+    region: &str,
+) -> Result<(), RequestError> {
+    let Some(policy) = &stage.api.policy else {
+        return Ok(());
+    };
+    let policy = policy.as_ref().map_err(|e| {
+        RequestError::IntegrationUnavailable(format!("the resource policy cannot be read: {e}"))
+    })?;
+    let prefix = arn_prefix(region, &stage.api.api_id);
+    let arn = method_arn(&prefix, ctx, stage);
+    let decision = policy.evaluate(&Subject {
+        action: "execute-api:Invoke",
+        resource: &arn,
+        source_ip: ctx.source_ip,
+        anonymous: true,
+        arn_prefix: &prefix,
+    });
+    match decision {
+        Decision::Allow => Ok(()),
+        Decision::ExplicitDeny => Err(RequestError::PolicyDenied(format!(
+            "User: anonymous is not authorized to perform: execute-api:Invoke on resource: {arn} with an explicit deny"
+        ))),
+        Decision::ImplicitDeny => Err(RequestError::PolicyDenied(format!(
+            "User: anonymous is not authorized to perform: execute-api:Invoke on resource: {arn}"
+        ))),
+    }
+}
+
+/// Runs a Lambda authorizer for the request; on success fills
+/// `ctx.authorizer` and returns the usage plan key it named, if any.
+pub async fn authorize(
+    authorizer: &LambdaAuthorizer,
+    functions: &Functions,
+    cache: &AuthorizerCache,
+    region: &str,
+    ctx: &mut RequestContext,
+    stage: &StageView,
+) -> Result<Option<String>, RequestError> {
+    let identity = identity(authorizer, ctx).ok_or_else(|| {
+        cache.denials.fetch_add(1, Ordering::Relaxed);
+        RequestError::Unauthorized("an identity source is missing".into())
+    })?;
+    if let Some(validation) = &authorizer.validation {
+        if !validation
+            .0
+            .is_match(identity.first().map_or("", String::as_str))
+        {
+            cache.denials.fetch_add(1, Ordering::Relaxed);
+            return Err(RequestError::Unauthorized(
+                "the token does not match identityValidationExpression".into(),
+            ));
+        }
+    }
+    let prefix = arn_prefix(region, &stage.api.api_id);
+    let arn = method_arn(&prefix, ctx, stage);
+    let key = format!("{}\u{0}{}", authorizer.id, identity.join("\u{0}"));
+    let cached = if authorizer.ttl.is_zero() {
+        None
+    } else {
+        cache
+            .entries
+            .get(&key)
+            .filter(|c| c.expires > Instant::now())
+    };
+    let decision = match cached {
+        Some(hit) => {
+            cache.cache_hits.fetch_add(1, Ordering::Relaxed);
+            hit
+        }
+        None => {
+            let fresh =
+                Arc::new(invoke(authorizer, functions, cache, ctx, stage, &arn, &identity).await?);
+            if !authorizer.ttl.is_zero() {
+                cache.entries.insert(key, fresh.clone());
+            }
+            fresh
+        }
+    };
+    let verdict = decision.policy.evaluate(&Subject {
+        action: "execute-api:Invoke",
+        resource: &arn,
+        source_ip: ctx.source_ip,
+        anonymous: false,
+        arn_prefix: &prefix,
+    });
+    match verdict {
+        Decision::Allow => {
+            ctx.authorizer = Some(decision.result.clone());
+            Ok(decision.usage_key.clone())
+        }
+        Decision::ExplicitDeny => {
+            cache.denials.fetch_add(1, Ordering::Relaxed);
+            Err(RequestError::AccessDenied(
+                "User is not authorized to access this resource with an explicit deny".into(),
+            ))
+        }
+        Decision::ImplicitDeny => {
+            cache.denials.fetch_add(1, Ordering::Relaxed);
+            Err(RequestError::AccessDenied(
+                "User is not authorized to access this resource".into(),
+            ))
+        }
+    }
+}
+
+/// The identity source values, or `None` if one is missing or empty.
+fn identity(authorizer: &LambdaAuthorizer, ctx: &RequestContext) -> Option<Vec<String>> {
+    authorizer
+        .identity_sources
+        .iter()
+        .map(|source| {
+            let value = match source {
+                Source::MethodRequest(Location::Header | Location::MultiValueHeader, name) => {
+                    ctx.header(name).map(str::to_string)
+                }
+                other => ctx.source_value(other).map(|v| v.into_owned()),
+            };
+            value.filter(|v| !v.is_empty())
+        })
+        .collect()
+}
+
+async fn invoke(
+    authorizer: &LambdaAuthorizer,
+    functions: &Functions,
+    cache: &AuthorizerCache,
+    ctx: &RequestContext,
+    stage: &StageView,
+    arn: &str,
+    identity: &[String],
+) -> Result<Cached, RequestError> {
+    let event = if authorizer.token {
+        json!({"type": "TOKEN", "authorizationToken": identity.first(), "methodArn": arn})
+    } else {
+        let mut event = lambda_proxy::event(ctx, &[], &stage.api.binary_media_types);
+        if let Value::Object(fields) = &mut event {
+            fields.insert("type".into(), Value::from("REQUEST"));
+            fields.insert("methodArn".into(), Value::from(arn));
+            fields.remove("body");
+            fields.remove("isBase64Encoded");
+        }
+        event
+    };
+    let name = super::integration::lambda::resolve_function(&authorizer.function, ctx)?;
+    cache.calls.fetch_add(1, Ordering::Relaxed);
+    let started = Instant::now();
+    let invocation = Invocation {
+        request_id: ctx.request_id.clone(),
+        payload: Bytes::from(event.to_string()),
+    };
+    let outcome =
+        tokio::time::timeout(AUTHORIZER_TIMEOUT, functions.invoke(&name, invocation)).await;
+    cache.latency_us_total.fetch_add(
+        u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX),
+        Ordering::Relaxed,
+    );
+    let fail = |reason: String| {
+        cache.failures.fetch_add(1, Ordering::Relaxed);
+        RequestError::AuthorizerFailed(format!("authorizer `{}`: {reason}", authorizer.name))
+    };
+    let payload = match outcome {
+        Err(_) => return Err(fail("the function timed out".into())),
+        Ok(Err(e)) => return Err(fail(e.to_string())),
+        Ok(Ok(Outcome::FunctionError(payload))) => {
+            let message = serde_json::from_slice::<Value>(&payload)
+                .ok()
+                .and_then(|v| {
+                    v.get("errorMessage")
+                        .and_then(Value::as_str)
+                        .map(str::to_string)
+                });
+            if message.as_deref() == Some("Unauthorized") {
+                cache.denials.fetch_add(1, Ordering::Relaxed);
+                return Err(RequestError::Unauthorized(
+                    "the authorizer answered Unauthorized".into(),
+                ));
+            }
+            return Err(fail(format!(
+                "the function failed: {}",
+                String::from_utf8_lossy(&payload)
+            )));
+        }
+        Ok(Ok(Outcome::Success(payload))) => payload,
+    };
+    let answer: Value = serde_json::from_slice(&payload)
+        .map_err(|e| fail(format!("the answer is not JSON: {e}")))?;
+    let principal_id = match answer.get("principalId") {
+        Some(Value::String(s)) => s.clone(),
+        Some(Value::Number(n)) => n.to_string(),
+        _ => return Err(fail("the answer has no principalId".into())),
+    };
+    let policy = Policy::parse(answer.get("policyDocument").unwrap_or(&Value::Null))
+        .map_err(|e| fail(format!("policyDocument: {e}")))?;
+    let mut context = Vec::new();
+    if let Some(Value::Object(fields)) = answer.get("context") {
+        for (key, value) in fields {
+            let text = match value {
+                Value::String(s) => s.clone(),
+                Value::Number(_) | Value::Bool(_) => value.to_string(),
+                // AWS refuses objects and arrays in the context.
+                _ => {
+                    return Err(fail(format!(
+                        "context value `{key}` is not a string, number or boolean"
+                    )))
+                }
+            };
+            context.push((key.clone(), text));
+        }
+    }
+    Ok(Cached {
+        policy,
+        result: AuthorizerResult {
+            principal_id,
+            context,
+        },
+        usage_key: answer
+            .get("usageIdentifierKey")
+            .and_then(Value::as_str)
+            .map(str::to_string),
+        expires: Instant::now() + authorizer.ttl,
+    })
+}
