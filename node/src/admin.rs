@@ -1,7 +1,8 @@
 //! The admin listener (default 127.0.0.1:9090). For now it answers health
-//! and readiness, Prometheus metrics (`/metrics`) and function state
-//! (`/functions`); the AWS-compatible management API is built on this
-//! listener.
+//! and readiness, Prometheus metrics (`/metrics`), function state
+//! (`/functions`) and stage cache flushes (`DELETE
+//! /restapis/{api}/stages/{stage}/cache/data`, as AWS's FlushStageCache);
+//! the AWS-compatible management API is built on this listener.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -41,6 +42,7 @@ impl Admin {
             (&Method::GET, "/metrics") => {
                 let mut text = metrics::prometheus(&self.services.functions.metrics());
                 text.push_str(&self.services.authorizers.prometheus());
+                text.push_str(&self.services.cache.prometheus());
                 let mut response = Response::new(full(text));
                 response.headers_mut().insert(
                     CONTENT_TYPE,
@@ -61,12 +63,26 @@ impl Admin {
                     serde_json::json!({ "functions": functions }),
                 )
             }
+            (&Method::DELETE, path) if flush_target(path).is_some() => {
+                let (api, stage) = flush_target(path).unwrap_or_default();
+                self.services.cache.flush_stage(api, stage);
+                tracing::info!(api, stage, "stage cache flushed");
+                json(StatusCode::ACCEPTED, serde_json::json!({}))
+            }
             (_, "/health" | "/ready" | "/metrics" | "/functions") => {
                 plain(StatusCode::METHOD_NOT_ALLOWED, "Method Not Allowed")
             }
             _ => plain(StatusCode::NOT_FOUND, "Not Found"),
         }
     }
+}
+
+/// `/restapis/{api}/stages/{stage}/cache/data` (AWS's FlushStageCache).
+fn flush_target(path: &str) -> Option<(&str, &str)> {
+    let rest = path.strip_prefix("/restapis/")?;
+    let (api, rest) = rest.split_once("/stages/")?;
+    let stage = rest.strip_suffix("/cache/data")?;
+    (!api.is_empty() && !stage.is_empty() && !stage.contains('/')).then_some((api, stage))
 }
 
 fn json(status: StatusCode, value: serde_json::Value) -> Response<Body> {

@@ -10,6 +10,7 @@
 
 pub mod access;
 pub mod admin;
+pub mod cache;
 pub mod dataplane;
 pub mod functions;
 pub mod ids;

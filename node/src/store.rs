@@ -226,6 +226,7 @@ impl Store {
                     deployment_id: deployment.id.clone(),
                     description: None,
                     variables: Default::default(),
+                    cache_cluster_enabled: false,
                     method_settings: Default::default(),
                     created_date: now,
                     last_updated_date: now,

@@ -45,6 +45,9 @@ pub enum RequestError {
     /// The resource policy does not allow the caller (403).
     #[error("{0}")]
     PolicyDenied(String),
+    /// `Cache-Control: max-age=0` without authorization, under FAIL_WITH_403.
+    #[error("cache invalidation is not authorized")]
+    CacheInvalidationDenied,
     /// The authorizer failed or answered something unusable (500).
     #[error("{0}")]
     AuthorizerFailed(String),
@@ -85,6 +88,7 @@ impl RequestError {
             RequestError::Unauthorized(_) => T::Unauthorized,
             RequestError::AccessDenied(_) | RequestError::PolicyDenied(_) => T::AccessDenied,
             RequestError::AuthorizerFailed(_) => T::AuthorizerConfigurationError,
+            RequestError::CacheInvalidationDenied => T::AccessDenied,
             RequestError::FunctionFailed(_)
             | RequestError::BadFunctionResponse(_)
             | RequestError::TemplateFailed(_) => T::Default5xx,
@@ -123,6 +127,9 @@ impl RequestError {
                 message.clone()
             }
             RequestError::AuthorizerFailed(_) => String::new(),
+            RequestError::CacheInvalidationDenied => {
+                "User is not authorized to invalidate the cache".into()
+            }
             RequestError::UnparsableBody(message) => message.clone(),
             RequestError::InvalidBody(_) => "Invalid request body".into(),
             RequestError::MissingParameters(names) => {

@@ -3,7 +3,8 @@
 //! - [`server`]: accept loop, HTTP/1.1 + h2c, connection limit, graceful shutdown;
 //! - [`pipeline`]: the phases a request walks (locate, route, authorize,
 //!   read body, integrate) and the gateway response when one fails;
-//! - [`authorize`]: Lambda authorizers and resource policies;
+//! - [`authorize`]: Lambda authorizers and resource policies; [`caching`]:
+//!   the stage cache;
 //! - [`integration`]: the backends (HTTP, HTTP_PROXY, MOCK, Lambda) and
 //!   mapping templates; [`validate`]: request validators;
 //! - [`respond`]: gateway responses; [`error`]: the one error-to-response map;
@@ -12,6 +13,7 @@
 pub mod access_log;
 pub mod authorize;
 pub mod body;
+pub mod caching;
 pub mod context;
 pub mod error;
 pub mod integration;

@@ -7,9 +7,10 @@
 //! 4. resource policy, authorization (Lambda authorizers; kinds this version
 //!    does not enforce fail closed), then
 //!    admission: account and stage throttles, API key and usage plan;
-//! 5. read the body (payload limit), validate parameters and body;
-//! 6. integration request and response;
-//! 7. ids on every response, access log.
+//! 5. the stage cache (a hit ends here);
+//! 6. read the body (payload limit), validate parameters and body;
+//! 7. integration request and response (kept by the stage cache);
+//! 8. ids on every response, access log.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -22,6 +23,7 @@ use hyper::body::Incoming;
 use super::access_log;
 use super::authorize::{authorize, check_resource_policy, AuthorizerCache};
 use super::body::{read_limited, Body, ReadError};
+use super::caching;
 use super::context::RequestContext;
 use super::error::RequestError;
 use super::integration::{self, http::HttpClient};
@@ -30,8 +32,9 @@ use super::respond::gateway_response;
 use super::server::Handler;
 use super::validate::validate;
 use crate::access::{self, Access, Refusal};
+use crate::cache::ResponseCache;
 use crate::functions::Functions;
-use crate::snapshot::{decode, Authorization, CompiledIntegration, Deployed};
+use crate::snapshot::{decode, Authorization, CompiledIntegration, CompiledMethod, Deployed};
 
 /// Limits on what clients may send.
 #[derive(Debug, Clone)]
@@ -52,6 +55,7 @@ impl Default for Limits {
 /// authorizer results, and the node's region (for ARNs).
 pub struct Services {
     pub functions: Arc<Functions>,
+    pub cache: Arc<dyn ResponseCache>,
     pub access: Arc<Access>,
     pub authorizers: AuthorizerCache,
     pub region: String,
@@ -202,6 +206,38 @@ impl Gateway {
             })?;
         ctx.api_key = admitted.api_key;
         ctx.api_key_id = admitted.api_key_id;
+        let cache = stage.cache_policy(&method_key, &ctx.method).map(|policy| {
+            let key = caching::key(ctx, &method, &stage.api.api_id, &stage.stage_name);
+            (policy, key)
+        });
+        let miss = match cache {
+            None => None,
+            Some((policy, key)) => {
+                match caching::lookup(self.services.cache.as_ref(), &policy, ctx, key)? {
+                    caching::Lookup::Hit(response) => {
+                        super::body::drain(body).await;
+                        return Ok(response);
+                    }
+                    caching::Lookup::Miss { key, warn } => Some((policy, key, warn)),
+                }
+            }
+        };
+        let response = self.integrate(ctx, &method, body).await?;
+        match miss {
+            None => Ok(response),
+            Some((policy, key, warn)) => {
+                caching::store(self.services.cache.as_ref(), &policy, key, warn, response).await
+            }
+        }
+    }
+
+    /// Reads and validates the body, then calls the method's integration.
+    async fn integrate(
+        &self,
+        ctx: &mut RequestContext,
+        method: &CompiledMethod,
+        body: Incoming,
+    ) -> Result<Response<Body>, RequestError> {
         let body = self.read_body(body).await?;
         validate(&method.validation, ctx, &body)?;
         match &method.integration {

@@ -16,6 +16,9 @@ pub struct Stage {
     /// `${stageVariables.NAME}` values.
     #[serde(default)]
     pub variables: BTreeMap<String, String>,
+    /// Whether the stage cache is on (`cacheClusterEnabled`).
+    #[serde(default)]
+    pub cache_cluster_enabled: bool,
     /// Per-method settings keyed `{resourcePath}/{httpMethod}` or `*/*`.
     #[serde(default)]
     pub method_settings: BTreeMap<String, MethodSetting>,
@@ -36,4 +39,9 @@ pub struct MethodSetting {
     pub caching_enabled: Option<bool>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cache_ttl_in_seconds: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub require_authorization_for_cache_control: Option<bool>,
+    /// `FAIL_WITH_403`, `SUCCEED_WITH_RESPONSE_HEADER`, `SUCCEED_WITHOUT_RESPONSE_HEADER`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unauthorized_cache_control_header_strategy: Option<String>,
 }

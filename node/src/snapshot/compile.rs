@@ -122,7 +122,22 @@ fn compile_method(
             CompiledIntegration::Unavailable(reason)
         }),
     };
+    let mut cache_key = Vec::new();
+    for key in method
+        .integration
+        .iter()
+        .flat_map(|i| &i.cache_key_parameters)
+    {
+        match params::parse_request_source(key) {
+            Ok(source) => cache_key.push(source),
+            Err(e) => findings.push(Finding {
+                at: at.to_string(),
+                message: format!("cache key parameter: {e} (ignored)"),
+            }),
+        }
+    }
     CompiledMethod {
+        cache_key,
         http_method: method.http_method.clone(),
         resource_path: path.to_string(),
         authorization,

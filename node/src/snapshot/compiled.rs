@@ -89,6 +89,8 @@ pub struct CompiledMethod {
     pub api_key_required: bool,
     /// What the method's request validator checks before the integration.
     pub validation: Validation,
+    /// Request values that make up the stage cache key (besides the path).
+    pub cache_key: Vec<Source>,
     pub integration: CompiledIntegration,
 }
 

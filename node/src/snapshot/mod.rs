@@ -18,7 +18,9 @@ pub use compile::{compile, parse_uri};
 pub use compiled::*;
 pub use router::{decode, Matched, Router};
 
+use crate::cache::{CachePolicy, UnauthorizedStrategy};
 use crate::import::Finding;
+use crate::model::MethodSetting;
 use crate::store::{Store, StoreError};
 
 /// A stage as the data plane sees it.
@@ -28,6 +30,9 @@ pub struct StageView {
     pub variables: BTreeMap<String, String>,
     /// Throttles from the stage's method settings, keyed `/pets/GET` or `*/*`.
     pub throttles: HashMap<String, crate::throttle::Rate>,
+    /// Whether the stage cache is on.
+    pub cache_enabled: bool,
+    pub method_settings: BTreeMap<String, MethodSetting>,
     pub api: Arc<CompiledApi>,
 }
 
@@ -38,6 +43,43 @@ impl StageView {
             .get(method_key)
             .or_else(|| self.throttles.get("*/*"))
             .copied()
+    }
+
+    /// How this stage caches a method (`None`: not cached): GET methods by
+    /// default, others only when their own setting enables caching; TTL 300 s
+    /// unless set (at most 3600; 0 turns caching off).
+    pub fn cache_policy(&self, method_key: &str, verb: &http::Method) -> Option<CachePolicy> {
+        if !self.cache_enabled {
+            return None;
+        }
+        let own = self.method_settings.get(method_key);
+        let all = self.method_settings.get("*/*");
+        let pick =
+            |f: fn(&MethodSetting) -> Option<u32>| own.and_then(f).or_else(|| all.and_then(f));
+        let enabled = match own.and_then(|s| s.caching_enabled) {
+            Some(explicit) => explicit,
+            None => {
+                *verb == http::Method::GET && all.and_then(|s| s.caching_enabled).unwrap_or(true)
+            }
+        };
+        let ttl = pick(|s| s.cache_ttl_in_seconds).unwrap_or(300).min(3600);
+        if !enabled || ttl == 0 {
+            return None;
+        }
+        let require_authorization = own
+            .and_then(|s| s.require_authorization_for_cache_control)
+            .or_else(|| all.and_then(|s| s.require_authorization_for_cache_control))
+            .unwrap_or(true);
+        let unauthorized = own
+            .and_then(|s| s.unauthorized_cache_control_header_strategy.as_deref())
+            .or_else(|| all.and_then(|s| s.unauthorized_cache_control_header_strategy.as_deref()))
+            .and_then(UnauthorizedStrategy::parse)
+            .unwrap_or_default();
+        Some(CachePolicy {
+            ttl: std::time::Duration::from_secs(u64::from(ttl)),
+            require_authorization,
+            unauthorized,
+        })
     }
 }
 
@@ -131,6 +173,8 @@ impl Deployed {
                                 ))
                             })
                             .collect(),
+                        cache_enabled: stage.cache_cluster_enabled,
+                        method_settings: stage.method_settings,
                         stage_name: stage.stage_name,
                         variables: stage.variables,
                         api,

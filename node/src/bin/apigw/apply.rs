@@ -80,10 +80,13 @@ fn apply_one(
             continue;
         };
         let method_settings = method_settings(stage);
+        let cache_enabled = stage.cache.as_ref().is_some_and(|c| c.enabled);
         if current.variables != stage.variables
             || current.description != stage.description
             || current.method_settings != method_settings
+            || current.cache_cluster_enabled != cache_enabled
         {
+            current.cache_cluster_enabled = cache_enabled;
             current.variables = stage.variables.clone();
             current.description = stage.description.clone();
             current.method_settings = method_settings;
@@ -113,9 +116,22 @@ fn method_settings(
     if let Some(t) = &stage.throttle {
         out.insert("*/*".to_string(), setting(t));
     }
+    if let Some(cache) = &stage.cache {
+        let all = out.entry("*/*".to_string()).or_default();
+        all.caching_enabled = Some(cache.enabled);
+        all.cache_ttl_in_seconds = cache.ttl_seconds;
+        all.require_authorization_for_cache_control = cache.require_authorization;
+        all.unauthorized_cache_control_header_strategy = cache.unauthorized.clone();
+    }
     for (key, method) in &stage.methods {
+        let entry = out.entry(key.clone()).or_default();
         if let Some(t) = &method.throttle {
-            out.insert(key.clone(), setting(t));
+            entry.throttling_rate_limit = Some(t.rate);
+            entry.throttling_burst_limit = Some(t.burst);
+        }
+        if let Some(c) = &method.cache {
+            entry.caching_enabled = c.enabled;
+            entry.cache_ttl_in_seconds = c.ttl_seconds;
         }
     }
     out

@@ -96,6 +96,8 @@ pub struct NodeSection {
     /// Threads of the runtime that hosts local functions' Runtime APIs and
     /// remote invocations [default: 2].
     pub function_threads: Option<usize>,
+    /// Memory for the stage cache, shared by all stages [default: 64 MiB].
+    pub cache_mb: Option<u64>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -172,6 +174,9 @@ pub struct StageSection {
     /// The stage's default method throttle (method settings `*/*`).
     #[serde(default)]
     pub throttle: Option<ThrottleSection>,
+    /// The stage cache.
+    #[serde(default)]
+    pub cache: Option<StageCacheSection>,
     /// Per-method settings keyed `/pets/GET`.
     #[serde(default)]
     pub methods: BTreeMap<String, MethodSection>,
@@ -182,6 +187,35 @@ pub struct StageSection {
 pub struct MethodSection {
     #[serde(default)]
     pub throttle: Option<ThrottleSection>,
+    #[serde(default)]
+    pub cache: Option<MethodCacheSection>,
+}
+
+/// The stage cache: on or off, and its defaults for every method.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StageCacheSection {
+    #[serde(default = "yes")]
+    pub enabled: bool,
+    #[serde(default)]
+    pub ttl_seconds: Option<u32>,
+    /// `Cache-Control: max-age=0` needs authorization [default: true].
+    #[serde(default)]
+    pub require_authorization: Option<bool>,
+    /// FAIL_WITH_403, SUCCEED_WITH_RESPONSE_HEADER (default) or
+    /// SUCCEED_WITHOUT_RESPONSE_HEADER.
+    #[serde(default)]
+    pub unauthorized: Option<String>,
+}
+
+/// One method's cache settings.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MethodCacheSection {
+    #[serde(default)]
+    pub enabled: Option<bool>,
+    #[serde(default)]
+    pub ttl_seconds: Option<u32>,
 }
 
 /// A serverless function: local (`command`) or remote (`remote`).
@@ -354,6 +388,16 @@ pub fn parse(text: &str) -> Result<ConfigFile> {
     let mut seen = std::collections::BTreeSet::new();
     for (i, api) in file.apis.iter().enumerate() {
         for (j, stage) in api.stages.iter().enumerate() {
+            if let Some(cache) = &stage.cache {
+                if cache.ttl_seconds.is_some_and(|t| t > 3600) {
+                    bail!("at `apis[{i}].stages[{j}].cache.ttl_seconds`: at most 3600");
+                }
+                if let Some(u) = &cache.unauthorized {
+                    if apigw::cache::UnauthorizedStrategy::parse(u).is_none() {
+                        bail!("at `apis[{i}].stages[{j}].cache.unauthorized`: `{u}` is not FAIL_WITH_403, SUCCEED_WITH_RESPONSE_HEADER or SUCCEED_WITHOUT_RESPONSE_HEADER");
+                    }
+                }
+            }
             if !valid_stage_name(&stage.name) {
                 bail!("at `apis[{i}].stages[{j}].name`: `{}` is not a valid stage name (letters, digits, - and _)", stage.name);
             }

@@ -143,6 +143,9 @@ pub fn run(args: ServeArgs) -> Result<ExitCode> {
     functions.warm_up();
     let services = Arc::new(Services {
         functions: functions.clone(),
+        cache: Arc::new(apigw::cache::LocalCache::new(
+            node.cache_mb.unwrap_or(64).saturating_mul(1024 * 1024),
+        )),
         access: Arc::new(crate::access::build(&loaded)?),
         authorizers: Default::default(),
         region: node.region.clone().unwrap_or_else(|| "us-east-1".into()),
