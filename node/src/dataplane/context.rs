@@ -50,6 +50,8 @@ pub struct RequestContext {
     pub integration_status: Option<u16>,
     /// The Lambda authorizer's result, when one authorized the request.
     pub authorizer: Option<AuthorizerResult>,
+    /// The IAM user who signed the request (AWS_IAM): access key and ARN.
+    pub iam_caller: Option<(String, String)>,
     /// The API key the request was admitted with.
     pub api_key: Option<String>,
     pub api_key_id: Option<String>,
@@ -95,6 +97,7 @@ impl RequestContext {
             error: None,
             integration_status: None,
             authorizer: None,
+            iam_caller: None,
             api_key: None,
             api_key_id: None,
             integration_latency_ms: None,
@@ -189,6 +192,11 @@ impl RequestContext {
             "requestTimeEpoch" => Cow::Owned(epoch_millis(self.started_at).to_string()),
             "identity.sourceIp" => Cow::Owned(self.source_ip.to_string()),
             "identity.userAgent" => Cow::Borrowed(self.header("user-agent")?),
+            "identity.accessKey" => Cow::Borrowed(self.iam_caller.as_ref()?.0.as_str()),
+            "identity.userArn" | "identity.caller" | "identity.user" => {
+                Cow::Borrowed(self.iam_caller.as_ref()?.1.as_str())
+            }
+            "identity.accountId" if self.iam_caller.is_some() => Cow::Borrowed("000000000000"),
             "identity.apiKey" => Cow::Borrowed(self.api_key.as_deref()?),
             "identity.apiKeyId" => Cow::Borrowed(self.api_key_id.as_deref()?),
             "authorizer.principalId" => {
@@ -285,6 +293,13 @@ impl RequestContext {
         identity.insert("sourceIp".to_string(), text(&self.source_ip.to_string()));
         if let Some(agent) = self.header("user-agent") {
             identity.insert("userAgent".to_string(), text(agent));
+        }
+        if let Some((key, arn)) = &self.iam_caller {
+            identity.insert("accessKey".to_string(), text(key));
+            identity.insert("userArn".to_string(), text(arn));
+            identity.insert("caller".to_string(), text(arn));
+            identity.insert("user".to_string(), text(arn));
+            identity.insert("accountId".to_string(), text("000000000000"));
         }
         if let (Some(key), Some(id)) = (&self.api_key, &self.api_key_id) {
             identity.insert("apiKey".to_string(), text(key));

@@ -45,6 +45,10 @@ pub enum RequestError {
     /// The resource policy does not allow the caller (403).
     #[error("{0}")]
     PolicyDenied(String),
+    /// An AWS_IAM method's SigV4 signature is missing its parts, stale, from
+    /// an unknown key or wrong (403).
+    #[error("{0}")]
+    InvalidSignature(String),
     /// `Cache-Control: max-age=0` without authorization, under FAIL_WITH_403.
     #[error("cache invalidation is not authorized")]
     CacheInvalidationDenied,
@@ -89,6 +93,7 @@ impl RequestError {
             RequestError::AccessDenied(_) | RequestError::PolicyDenied(_) => T::AccessDenied,
             RequestError::AuthorizerFailed(_) => T::AuthorizerConfigurationError,
             RequestError::CacheInvalidationDenied => T::AccessDenied,
+            RequestError::InvalidSignature(_) => T::InvalidSignature,
             RequestError::FunctionFailed(_)
             | RequestError::BadFunctionResponse(_)
             | RequestError::TemplateFailed(_) => T::Default5xx,
@@ -127,6 +132,7 @@ impl RequestError {
                 message.clone()
             }
             RequestError::AuthorizerFailed(_) => String::new(),
+            RequestError::InvalidSignature(message) => message.clone(),
             RequestError::CacheInvalidationDenied => {
                 "User is not authorized to invalidate the cache".into()
             }

@@ -3,7 +3,8 @@
 //! - [`server`]: accept loop, HTTP/1.1 + h2c, connection limit, graceful shutdown;
 //! - [`pipeline`]: the phases a request walks (locate, route, authorize,
 //!   read body, integrate) and the gateway response when one fails;
-//! - [`authorize`]: Lambda authorizers and resource policies; [`caching`]:
+//! - [`authorize`]: Lambda authorizers and resource policies; [`iam`]:
+//!   SigV4 verification for AWS_IAM methods; [`caching`]:
 //!   the stage cache;
 //! - [`integration`]: the backends (HTTP, HTTP_PROXY, MOCK, Lambda) and
 //!   mapping templates; [`validate`]: request validators;
@@ -16,6 +17,7 @@ pub mod body;
 pub mod caching;
 pub mod context;
 pub mod error;
+pub mod iam;
 pub mod integration;
 pub mod locate;
 pub mod pipeline;

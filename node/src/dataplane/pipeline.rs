@@ -26,6 +26,7 @@ use super::body::{read_limited, Body, ReadError};
 use super::caching;
 use super::context::RequestContext;
 use super::error::RequestError;
+use super::iam::{self, IamUsers};
 use super::integration::{self, http::HttpClient};
 use super::locate::locate;
 use super::respond::gateway_response;
@@ -58,7 +59,16 @@ pub struct Services {
     pub cache: Arc<dyn ResponseCache>,
     pub access: Arc<Access>,
     pub authorizers: AuthorizerCache,
+    /// IAM users AWS_IAM methods accept signatures from.
+    pub iam: IamUsers,
     pub region: String,
+}
+
+/// The request body: still on the wire, or already read (AWS_IAM reads it
+/// to check the signature).
+enum Pending {
+    Unread(Incoming),
+    Read(Bytes),
 }
 
 /// The data-plane request handler.
@@ -162,6 +172,7 @@ impl Gateway {
             .collect();
         drop(snapshot);
         check_resource_policy(ctx, &stage, &self.services.region)?;
+        let mut body = Pending::Unread(body);
         let usage_key = match &method.authorization {
             Authorization::None => None,
             Authorization::Lambda(authorizer) => {
@@ -175,6 +186,19 @@ impl Gateway {
                     &stage,
                 )
                 .await?
+            }
+            Authorization::Iam => {
+                // The signature covers the body: read it first.
+                let Pending::Unread(incoming) = body else {
+                    return Err(RequestError::IntegrationUnavailable(
+                        "body already read".into(),
+                    ));
+                };
+                let bytes = self.read_body(incoming).await?;
+                let user = iam::verify(&self.services.iam, ctx, &bytes)?;
+                ctx.iam_caller = Some((user.access_key_id.clone(), user.arn()));
+                body = Pending::Read(bytes);
+                None
             }
             Authorization::Unsupported(kind) => {
                 return Err(RequestError::AuthorizationUnsupported(kind.clone()));
@@ -215,7 +239,9 @@ impl Gateway {
             Some((policy, key)) => {
                 match caching::lookup(self.services.cache.as_ref(), &policy, ctx, key)? {
                     caching::Lookup::Hit(response) => {
-                        super::body::drain(body).await;
+                        if let Pending::Unread(incoming) = body {
+                            super::body::drain(incoming).await;
+                        }
                         return Ok(response);
                     }
                     caching::Lookup::Miss { key, warn } => Some((policy, key, warn)),
@@ -236,9 +262,12 @@ impl Gateway {
         &self,
         ctx: &mut RequestContext,
         method: &CompiledMethod,
-        body: Incoming,
+        body: Pending,
     ) -> Result<Response<Body>, RequestError> {
-        let body = self.read_body(body).await?;
+        let body = match body {
+            Pending::Unread(incoming) => self.read_body(incoming).await?,
+            Pending::Read(bytes) => bytes,
+        };
         validate(&method.validation, ctx, &body)?;
         match &method.integration {
             CompiledIntegration::Http(http) => {

@@ -100,6 +100,7 @@ fn compile_method(
     });
     let authorization = match method.authorization_type.as_str() {
         "NONE" => Authorization::None,
+        "AWS_IAM" => Authorization::Iam,
         "CUSTOM" => match compile_authorizer(api, method.authorizer.as_deref()) {
             Ok(a) => Authorization::Lambda(Arc::new(a)),
             Err(message) => {

@@ -49,6 +49,8 @@ pub enum Authorization {
     None,
     /// A Lambda authorizer (TOKEN or REQUEST).
     Lambda(Arc<LambdaAuthorizer>),
+    /// AWS_IAM: SigV4-signed by a known IAM user.
+    Iam,
     /// Not enforced by this version: the method fails closed.
     Unsupported(String),
 }

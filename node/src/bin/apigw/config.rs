@@ -20,6 +20,17 @@ pub struct ConfigFile {
     pub functions: Vec<FunctionSection>,
     pub api_keys: Vec<ApiKeySection>,
     pub usage_plans: Vec<UsagePlanSection>,
+    /// IAM users whose SigV4 signatures AWS_IAM methods accept.
+    pub iam_users: Vec<IamUserSection>,
+}
+
+/// An IAM user (`arn:aws:iam::000000000000:user/{name}`) and its key.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct IamUserSection {
+    pub name: String,
+    pub access_key_id: String,
+    pub secret_access_key: String,
 }
 
 /// A throttle: steady rate (requests per second) and burst.

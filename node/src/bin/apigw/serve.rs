@@ -148,6 +148,18 @@ pub fn run(args: ServeArgs) -> Result<ExitCode> {
         )),
         access: Arc::new(crate::access::build(&loaded)?),
         authorizers: Default::default(),
+        iam: apigw::dataplane::iam::IamUsers::new(
+            loaded
+                .file
+                .iam_users
+                .iter()
+                .map(|u| apigw::dataplane::iam::IamUser {
+                    name: u.name.clone(),
+                    access_key_id: u.access_key_id.clone(),
+                    secret_access_key: u.secret_access_key.clone(),
+                })
+                .collect(),
+        ),
         region: node.region.clone().unwrap_or_else(|| "us-east-1".into()),
     });
 
