@@ -309,8 +309,19 @@ impl RequestContext {
         let mut authorizer = IndexMap::new();
         if let Some(result) = &self.authorizer {
             authorizer.insert("principalId".to_string(), text(&result.principal_id));
+            let mut claims = IndexMap::new();
             for (k, v) in &result.context {
-                authorizer.insert(k.clone(), text(v));
+                match k.strip_prefix("claims.") {
+                    Some(claim) => {
+                        claims.insert(claim.to_string(), text(v));
+                    }
+                    None => {
+                        authorizer.insert(k.clone(), text(v));
+                    }
+                }
+            }
+            if !claims.is_empty() {
+                authorizer.insert("claims".to_string(), Value::map(claims));
             }
         }
         c.insert("authorizer".into(), Value::map(authorizer));

@@ -4,7 +4,8 @@
 //! - [`pipeline`]: the phases a request walks (locate, route, authorize,
 //!   read body, integrate) and the gateway response when one fails;
 //! - [`authorize`]: Lambda authorizers and resource policies; [`iam`]:
-//!   SigV4 verification for AWS_IAM methods; [`caching`]:
+//!   SigV4 verification for AWS_IAM methods; [`jwt`]: Cognito user pool
+//!   authorizers; [`caching`]:
 //!   the stage cache;
 //! - [`integration`]: the backends (HTTP, HTTP_PROXY, MOCK, Lambda) and
 //!   mapping templates; [`validate`]: request validators;
@@ -19,6 +20,7 @@ pub mod context;
 pub mod error;
 pub mod iam;
 pub mod integration;
+pub mod jwt;
 pub mod locate;
 pub mod pipeline;
 pub mod respond;

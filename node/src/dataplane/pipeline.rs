@@ -28,6 +28,7 @@ use super::context::RequestContext;
 use super::error::RequestError;
 use super::iam::{self, IamUsers};
 use super::integration::{self, http::HttpClient};
+use super::jwt::{self, JwtAuthorizers};
 use super::locate::locate;
 use super::respond::gateway_response;
 use super::server::Handler;
@@ -61,6 +62,8 @@ pub struct Services {
     pub authorizers: AuthorizerCache,
     /// IAM users AWS_IAM methods accept signatures from.
     pub iam: IamUsers,
+    /// Cognito user pool authorizers' issuers and keys.
+    pub jwt: JwtAuthorizers,
     pub region: String,
 }
 
@@ -186,6 +189,10 @@ impl Gateway {
                     &stage,
                 )
                 .await?
+            }
+            Authorization::Jwt(jwt_method) => {
+                ctx.authorizer = Some(jwt::verify(&self.services.jwt, jwt_method, ctx)?);
+                None
             }
             Authorization::Iam => {
                 // The signature covers the body: read it first.

@@ -111,6 +111,22 @@ fn compile_method(
                 Authorization::Unsupported(format!("CUSTOM: {message}"))
             }
         },
+        "COGNITO_USER_POOLS" => {
+            let name = method.authorizer.clone().unwrap_or_default();
+            let header = api
+                .authorizers
+                .get(&name)
+                .and_then(|a| a.get("identitySource"))
+                .and_then(serde_json::Value::as_str)
+                .and_then(|s| s.trim().strip_prefix("method.request.header."))
+                .unwrap_or("Authorization")
+                .to_string();
+            Authorization::Jwt(Arc::new(JwtMethod {
+                authorizer: name,
+                header,
+                scopes: method.authorization_scopes.clone(),
+            }))
+        }
         other => Authorization::Unsupported(other.to_string()),
     };
     let integration = match &method.integration {

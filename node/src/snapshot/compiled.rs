@@ -51,6 +51,8 @@ pub enum Authorization {
     Lambda(Arc<LambdaAuthorizer>),
     /// AWS_IAM: SigV4-signed by a known IAM user.
     Iam,
+    /// COGNITO_USER_POOLS: a JWT checked against the authorizer's key set.
+    Jwt(Arc<JwtMethod>),
     /// Not enforced by this version: the method fails closed.
     Unsupported(String),
 }
@@ -70,6 +72,17 @@ pub struct LambdaAuthorizer {
     pub validation: Option<RegexHolder>,
     /// How long a result is reused for the same identity (0: not cached).
     pub ttl: std::time::Duration,
+}
+
+/// A method behind a Cognito user pool (JWT) authorizer.
+#[derive(Debug, PartialEq)]
+pub struct JwtMethod {
+    /// The authorizer's name (its issuer and keys come from the node config).
+    pub authorizer: String,
+    /// The header that carries the token.
+    pub header: String,
+    /// `authorizationScopes`: the token needs one of them (none: any token).
+    pub scopes: Vec<String>,
 }
 
 /// A regex compared by its pattern.

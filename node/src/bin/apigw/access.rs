@@ -1,4 +1,5 @@
-//! Builds the node's API keys and usage plans from the config.
+//! Builds the node's API keys, usage plans and JWT authorizer key sets from
+//! the config.
 
 use std::sync::Arc;
 
@@ -71,4 +72,72 @@ pub fn build(loaded: &Loaded) -> Result<Access> {
         plans,
         counters,
     ))
+}
+
+/// The key sets of the config's JWT authorizers (files read, URLs fetched
+/// now, on `runtime`).
+pub fn build_jwt(
+    loaded: &Loaded,
+    runtime: &tokio::runtime::Handle,
+) -> Result<apigw::dataplane::jwt::JwtAuthorizers> {
+    use anyhow::Context;
+    let mut by_name = std::collections::HashMap::new();
+    for section in &loaded.file.jwt_authorizers {
+        let text = match &section.jwks_file {
+            Some(file) => {
+                let path = loaded.resolve(file);
+                std::fs::read_to_string(&path).with_context(|| {
+                    format!(
+                        "JWT authorizer `{}`: cannot read {}",
+                        section.name,
+                        path.display()
+                    )
+                })?
+            }
+            None => {
+                let url = section.jwks_url.clone().unwrap_or_else(|| {
+                    format!(
+                        "{}/.well-known/jwks.json",
+                        section.issuer.trim_end_matches('/')
+                    )
+                });
+                runtime.block_on(fetch(&url)).with_context(|| {
+                    format!("JWT authorizer `{}`: cannot fetch {url}", section.name)
+                })?
+            }
+        };
+        let keys: jsonwebtoken::jwk::JwkSet = serde_json::from_str(&text).with_context(|| {
+            format!(
+                "JWT authorizer `{}`: the key set is not a JWKS",
+                section.name
+            )
+        })?;
+        by_name.insert(
+            section.name.clone(),
+            apigw::dataplane::jwt::JwtVerifier {
+                issuer: section.issuer.clone(),
+                audiences: section.audience.clone(),
+                keys,
+            },
+        );
+    }
+    Ok(apigw::dataplane::jwt::JwtAuthorizers::new(by_name))
+}
+
+async fn fetch(url: &str) -> Result<String> {
+    use http_body_util::BodyExt;
+    let client = apigw::dataplane::integration::http::HttpClient::new(
+        std::time::Duration::from_secs(5),
+        1024 * 1024,
+    )?;
+    let request = http::Request::get(url).body(http_body_util::Full::new(bytes::Bytes::new()))?;
+    let response = tokio::time::timeout(std::time::Duration::from_secs(10), client.send(request))
+        .await
+        .map_err(|_| anyhow::anyhow!("timed out"))?
+        .map_err(anyhow::Error::msg)?;
+    if !response.status().is_success() {
+        anyhow::bail!("HTTP {}", response.status());
+    }
+    let body = response.into_body().collect().await?.to_bytes();
+    Ok(String::from_utf8_lossy(&body).into_owned())
 }

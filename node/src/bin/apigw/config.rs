@@ -22,6 +22,26 @@ pub struct ConfigFile {
     pub usage_plans: Vec<UsagePlanSection>,
     /// IAM users whose SigV4 signatures AWS_IAM methods accept.
     pub iam_users: Vec<IamUserSection>,
+    /// Issuers and keys of Cognito user pool (JWT) authorizers.
+    pub jwt_authorizers: Vec<JwtAuthorizerSection>,
+}
+
+/// A Cognito user pool authorizer's token issuer and keys.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct JwtAuthorizerSection {
+    /// The authorizer's name in the OpenAPI document.
+    pub name: String,
+    pub issuer: String,
+    /// Accepted audiences (`aud` or `client_id`); empty: any.
+    #[serde(default)]
+    pub audience: Vec<String>,
+    /// The JWKS as a file (relative to the config)...
+    #[serde(default)]
+    pub jwks_file: Option<PathBuf>,
+    /// ...or a URL [default: `{issuer}/.well-known/jwks.json`].
+    #[serde(default)]
+    pub jwks_url: Option<String>,
 }
 
 /// An IAM user (`arn:aws:iam::000000000000:user/{name}`) and its key.

@@ -148,6 +148,7 @@ pub fn run(args: ServeArgs) -> Result<ExitCode> {
         )),
         access: Arc::new(crate::access::build(&loaded)?),
         authorizers: Default::default(),
+        jwt: crate::access::build_jwt(&loaded, function_runtime.handle())?,
         iam: apigw::dataplane::iam::IamUsers::new(
             loaded
                 .file
