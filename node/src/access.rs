@@ -11,6 +11,7 @@
 //! Every counter goes through [`Counters`], so a cluster can share them.
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -62,6 +63,15 @@ pub struct Access {
     keys_by_value: HashMap<String, Arc<ApiKey>>,
     plans_by_key: HashMap<String, Vec<Arc<UsagePlan>>>,
     counters: Arc<dyn Counters>,
+    refused: Refused,
+}
+
+/// How many requests admission refused, by reason.
+#[derive(Default)]
+struct Refused {
+    throttled: AtomicU64,
+    quota: AtomicU64,
+    forbidden: AtomicU64,
 }
 
 impl Default for Access {
@@ -123,7 +133,36 @@ impl Access {
             keys_by_value,
             plans_by_key,
             counters,
+            refused: Refused::default(),
         }
+    }
+
+    /// Prometheus text for admission refusals.
+    pub fn prometheus(&self) -> String {
+        let mut out = String::new();
+        for (name, help, counter) in [
+            (
+                "apigw_throttled_total",
+                "Requests refused by a throttle (429).",
+                &self.refused.throttled,
+            ),
+            (
+                "apigw_quota_exceeded_total",
+                "Requests refused by a usage plan quota (429).",
+                &self.refused.quota,
+            ),
+            (
+                "apigw_api_key_refused_total",
+                "Requests refused for their API key (403).",
+                &self.refused.forbidden,
+            ),
+        ] {
+            out.push_str(&format!(
+                "# HELP {name} {help}\n# TYPE {name} counter\n{name} {}\n",
+                counter.load(Ordering::Relaxed)
+            ));
+        }
+        out
     }
 
     /// The counters (for metrics and the cluster).
@@ -133,6 +172,19 @@ impl Access {
 
     /// Admits or refuses a request.
     pub fn admit(&self, request: &Request<'_>) -> Result<Admitted, Refusal> {
+        let result = self.decide(request);
+        if let Err(refusal) = &result {
+            let counter = match refusal {
+                Refusal::Throttled(_) => &self.refused.throttled,
+                Refusal::QuotaExceeded { .. } => &self.refused.quota,
+                Refusal::Forbidden => &self.refused.forbidden,
+            };
+            counter.fetch_add(1, Ordering::Relaxed);
+        }
+        result
+    }
+
+    fn decide(&self, request: &Request<'_>) -> Result<Admitted, Refusal> {
         let now = SystemTime::now();
         let clock = now.duration_since(UNIX_EPOCH).unwrap_or_default();
         if !self.counters.try_acquire("account", self.account, clock) {

@@ -43,6 +43,7 @@ impl Admin {
                 let mut text = metrics::prometheus(&self.services.functions.metrics());
                 text.push_str(&self.services.authorizers.prometheus());
                 text.push_str(&self.services.cache.prometheus());
+                text.push_str(&self.services.access.prometheus());
                 let mut response = Response::new(full(text));
                 response.headers_mut().insert(
                     CONTENT_TYPE,

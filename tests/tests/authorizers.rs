@@ -90,6 +90,35 @@ paths:
     )
 }
 
+const KEYED_API: &str = r#"
+openapi: 3.0.1
+info: {title: keyed}
+x-amazon-apigateway-api-key-source: AUTHORIZER
+components:
+  securitySchemes:
+    api_key: {type: apiKey, name: x-api-key, in: header}
+    tokenAuth:
+      type: apiKey
+      name: Authorization
+      in: header
+      x-amazon-apigateway-authtype: custom
+      x-amazon-apigateway-authorizer:
+        type: token
+        authorizerUri: 'arn:aws:apigateway:us-east-1:lambda:path/2015-03-31/functions/arn:aws:lambda:us-east-1:123456789012:function:token-auth/invocations'
+        authorizerResultTtlInSeconds: 0
+paths:
+  /:
+    get:
+      security: [{tokenAuth: [], api_key: []}]
+      x-amazon-apigateway-integration:
+        type: mock
+        requestTemplates: {application/json: '{"statusCode": 200}'}
+        responses:
+          default:
+            statusCode: "200"
+            responseTemplates: {application/json: '{"key": "$context.identity.apiKey"}'}
+"#;
+
 fn start() -> Node {
     let python = python_with_lambda_ric().expect("python with awslambdaric");
     let python = python.display();
@@ -99,7 +128,12 @@ functions:
   - {{name: token-auth, command: ['{python}', -m, awslambdaric, app.token_authorizer], cwd: '.'}}
   - {{name: request-auth, command: ['{python}', -m, awslambdaric, app.request_authorizer], cwd: '.'}}
   - {{name: echo, command: ['{python}', -m, awslambdaric, app.echo], cwd: '.'}}
+api_keys:
+  - {{name: gold, value: gold-0123456789abcdefghij}}
+usage_plans:
+  - {{name: gold, stages: [{{api: keyed, stage: prod}}], keys: [gold]}}
 apis:
+  - {{id: keyed, openapi: keyed.yaml, stages: [{{name: prod}}]}}
   - {{id: authz, openapi: api.yaml, stages: [{{name: prod}}]}}
   - {{id: inside, openapi: inside.yaml, stages: [{{name: prod}}]}}
   - {{id: outside, openapi: outside.yaml, stages: [{{name: prod}}]}}
@@ -107,6 +141,7 @@ apis:
     );
     Node::builder()
         .file("api.yaml", &api())
+        .file("keyed.yaml", KEYED_API)
         .file("inside.yaml", &policy_api("127.0.0.0/8"))
         .file("outside.yaml", &policy_api("10.0.0.0/8"))
         .file("app.py", HANDLERS)
@@ -268,5 +303,33 @@ async fn resource_policies_filter_by_source_ip() {
             && message.ends_with(":outside/prod/GET/ with an explicit deny"),
         "{message}"
     );
+    node.stop().expect("stops");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn api_keys_can_come_from_the_authorizer() {
+    let node = start();
+    let client = Client::default();
+    let url = node.invoke_url("keyed", "prod", "/");
+    let keyed = client
+        .send(Method::GET, &url, &[("authorization", "key-gold")], "")
+        .await
+        .expect("reply");
+    assert_eq!(keyed.status, 200, "{}", keyed.text());
+    assert_eq!(keyed.json(), json!({"key": "gold-0123456789abcdefghij"}));
+    // The header is not where keys come from for this API.
+    let header_only = client
+        .send(
+            Method::GET,
+            &url,
+            &[
+                ("authorization", "ann"),
+                ("x-api-key", "gold-0123456789abcdefghij"),
+            ],
+            "",
+        )
+        .await
+        .expect("reply");
+    assert_eq!(header_only.status, 403);
     node.stop().expect("stops");
 }

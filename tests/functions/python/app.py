@@ -85,7 +85,11 @@ def token_authorizer(event, context):
     if token == "broken":
         raise ValueError("the authorizer crashed")
     # Allow GET on every path of every stage; other verbs are not allowed.
-    return _policy("user-" + token, "Allow", "arn:aws:execute-api:*:*:*/*/GET/*", {"user": token, "n": 3, "admin": False})
+    answer = _policy("user-" + token, "Allow", "arn:aws:execute-api:*:*:*/*/GET/*", {"user": token, "n": 3, "admin": False})
+    if token.startswith("key-"):
+        # For APIs whose API key source is AUTHORIZER.
+        answer["usageIdentifierKey"] = token[len("key-"):] + "-0123456789abcdefghij"
+    return answer
 
 
 def request_authorizer(event, context):
