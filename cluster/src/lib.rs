@@ -1,8 +1,21 @@
 //! apigw-cluster: what nodes share.
 //!
-//! This crate will hold the Raft-replicated state machine (openraft) stored
-//! on disk, the QUIC transport between nodes (quinn + rustls, mutual TLS),
-//! CRDT counters spread by gossip, cache replication, membership and health.
-//! It is generic: it carries the node's commands as bytes and knows nothing
-//! of APIs. It is empty until the cluster work lands; a single node does not
-//! need it.
+//! - [`pki`]: the cluster CA and node certificates (`apigw cluster init`);
+//! - [`transport`]: QUIC between nodes (quinn + rustls, mutual TLS, peer
+//!   certificate checked against the node id, traffic kinds by ALPN,
+//!   versioned bincode frames, deadlines);
+//! - [`counters`]: CRDT counters (GCounter per key and window);
+//! - [`gossip`]: spreading counter deltas, heartbeats and peer health.
+//!
+//! It is generic: it carries the node's data as bytes and knows nothing of
+//! APIs. The Raft-replicated control plane (openraft) is not here yet.
+
+pub mod counters;
+pub mod gossip;
+pub mod pki;
+pub mod transport;
+
+pub use counters::CrdtCounters;
+pub use gossip::{Gossip, Peer, PeerStatus};
+pub use pki::Identity;
+pub use transport::{Kind, Transport, TransportError, TransportOptions};

@@ -1,0 +1,201 @@
+//! Gossip: every interval a node sends the counters that changed (and every
+//! tenth round all of them, so a healed partition converges) to each peer,
+//! with a deadline; a message received is also a heartbeat. A peer not heard
+//! from for three intervals (at least a second) is down, and up again as
+//! soon as it is heard.
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use serde::{Deserialize, Serialize};
+
+use crate::counters::{CrdtCounters, Entry};
+use crate::transport::{Kind, Transport};
+
+/// A peer node.
+#[derive(Debug, Clone)]
+pub struct Peer {
+    pub id: u64,
+    pub addr: SocketAddr,
+    pub region: String,
+}
+
+/// What one gossip message carries.
+#[derive(Debug, Serialize, Deserialize)]
+struct Message {
+    region: String,
+    counters: Vec<Entry>,
+}
+
+/// A peer as this node sees it.
+#[derive(Debug, Clone, Serialize)]
+pub struct PeerStatus {
+    pub id: u64,
+    pub region: String,
+    pub up: bool,
+    /// Milliseconds since it was last heard from (`None`: never).
+    pub last_seen_ms: Option<u64>,
+}
+
+/// This node's gossip.
+pub struct Gossip {
+    region: String,
+    peers: Vec<Peer>,
+    counters: Arc<CrdtCounters>,
+    interval: Duration,
+    seen: Mutex<HashMap<u64, Instant>>,
+    pub messages_sent: AtomicU64,
+    pub bytes_sent: AtomicU64,
+    pub send_failures: AtomicU64,
+}
+
+impl Gossip {
+    pub fn new(
+        region: String,
+        peers: Vec<Peer>,
+        counters: Arc<CrdtCounters>,
+        interval: Duration,
+    ) -> Arc<Gossip> {
+        Arc::new(Gossip {
+            region,
+            peers,
+            counters,
+            interval,
+            seen: Mutex::new(HashMap::new()),
+            messages_sent: AtomicU64::new(0),
+            bytes_sent: AtomicU64::new(0),
+            send_failures: AtomicU64::new(0),
+        })
+    }
+
+    pub fn counters(&self) -> &Arc<CrdtCounters> {
+        &self.counters
+    }
+
+    /// Handles a message from `from` (the transport's gossip handler).
+    pub fn receive(&self, from: u64, payload: &[u8]) -> Result<Vec<u8>, String> {
+        let (message, _): (Message, usize) =
+            bincode::serde::decode_from_slice(payload, bincode::config::standard())
+                .map_err(|e| e.to_string())?;
+        self.counters.merge(message.counters);
+        self.seen
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(from, Instant::now());
+        Ok(Vec::new())
+    }
+
+    /// Runs the rounds until the transport closes (spawn it).
+    pub async fn run(self: Arc<Gossip>, transport: Arc<Transport>) {
+        let mut ticker = tokio::time::interval(self.interval);
+        ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+        let mut round: u64 = 0;
+        loop {
+            ticker.tick().await;
+            round += 1;
+            let counters = if round % 10 == 0 {
+                self.counters.snapshot()
+            } else {
+                self.counters.take_delta()
+            };
+            if round % 600 == 0 {
+                self.counters.prune(Duration::from_secs(3 * 86_400));
+            }
+            let message = Message {
+                region: self.region.clone(),
+                counters,
+            };
+            let Ok(bytes) = bincode::serde::encode_to_vec(&message, bincode::config::standard())
+            else {
+                continue;
+            };
+            for peer in &self.peers {
+                let (gossip, transport, peer, bytes) =
+                    (self.clone(), transport.clone(), peer.clone(), bytes.clone());
+                tokio::spawn(async move {
+                    let size = bytes.len() as u64;
+                    let deadline = (gossip.interval * 5).max(Duration::from_millis(500));
+                    match transport
+                        .call(peer.id, peer.addr, Kind::Gossip, bytes, deadline)
+                        .await
+                    {
+                        Ok(_) => {
+                            gossip.messages_sent.fetch_add(1, Ordering::Relaxed);
+                            gossip.bytes_sent.fetch_add(size, Ordering::Relaxed);
+                            gossip
+                                .seen
+                                .lock()
+                                .unwrap_or_else(|e| e.into_inner())
+                                .insert(peer.id, Instant::now());
+                        }
+                        Err(e) => {
+                            gossip.send_failures.fetch_add(1, Ordering::Relaxed);
+                            tracing::debug!(target: "apigw::cluster", peer = peer.id, error = %e, "gossip not delivered");
+                        }
+                    }
+                });
+            }
+        }
+    }
+
+    /// Every peer, up or down.
+    pub fn peers(&self) -> Vec<PeerStatus> {
+        let seen = self.seen.lock().unwrap_or_else(|e| e.into_inner());
+        let down_after = (self.interval * 3).max(Duration::from_secs(1));
+        self.peers
+            .iter()
+            .map(|p| {
+                let last = seen.get(&p.id).map(|t| t.elapsed());
+                PeerStatus {
+                    id: p.id,
+                    region: p.region.clone(),
+                    up: last.is_some_and(|l| l < down_after),
+                    last_seen_ms: last.map(|l| l.as_millis() as u64),
+                }
+            })
+            .collect()
+    }
+
+    /// Prometheus text: peers up, gossip messages, bytes and failures.
+    pub fn prometheus(&self) -> String {
+        let mut out = String::from("# HELP apigw_cluster_peer_up Whether a peer was heard from recently.\n# TYPE apigw_cluster_peer_up gauge\n");
+        for p in self.peers() {
+            out.push_str(&format!(
+                "apigw_cluster_peer_up{{peer=\"{}\",region=\"{}\"}} {}\n",
+                p.id,
+                p.region,
+                u8::from(p.up)
+            ));
+        }
+        for (name, help, v) in [
+            (
+                "apigw_gossip_messages_sent_total",
+                "Gossip messages delivered.",
+                &self.messages_sent,
+            ),
+            (
+                "apigw_gossip_bytes_sent_total",
+                "Gossip bytes delivered.",
+                &self.bytes_sent,
+            ),
+            (
+                "apigw_gossip_send_failures_total",
+                "Gossip messages not delivered.",
+                &self.send_failures,
+            ),
+        ] {
+            out.push_str(&format!(
+                "# HELP {name} {help}\n# TYPE {name} counter\n{name} {}\n",
+                v.load(Ordering::Relaxed)
+            ));
+        }
+        out.push_str(&format!(
+            "# HELP apigw_cluster_counters CRDT counters held.\n# TYPE apigw_cluster_counters gauge\napigw_cluster_counters {}\n",
+            self.counters.len()
+        ));
+        out
+    }
+}
