@@ -30,6 +30,9 @@ pub struct CrdtCounters {
     node: u64,
     slots: Mutex<HashMap<(String, u64), Slot>>,
     dirty: Mutex<HashSet<(String, u64)>>,
+    /// What this node added since its last delta went out (peers cannot
+    /// know it yet).
+    pending: Mutex<HashMap<(String, u64), u64>>,
 }
 
 fn total(counter: &GCounter<u64>) -> u64 {
@@ -42,6 +45,7 @@ impl CrdtCounters {
             node,
             slots: Mutex::new(HashMap::new()),
             dirty: Mutex::new(HashSet::new()),
+            pending: Mutex::new(HashMap::new()),
         }
     }
 
@@ -69,6 +73,12 @@ impl CrdtCounters {
         slot.touched = Instant::now();
         let sum = total(&slot.counter);
         drop(slots);
+        *self
+            .pending
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .entry(id.clone())
+            .or_default() += n;
         self.mark(id);
         sum
     }
@@ -80,8 +90,22 @@ impl CrdtCounters {
             .map_or(0, |s| total(&s.counter))
     }
 
+    /// What this node added to (key, window) since its last delta.
+    pub fn pending(&self, key: &str, window: u64) -> u64 {
+        self.pending
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(&(key.to_string(), window))
+            .copied()
+            .unwrap_or(0)
+    }
+
     /// Counters changed since the last call (to gossip).
     pub fn take_delta(&self) -> Vec<Entry> {
+        self.pending
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clear();
         let dirty: Vec<(String, u64)> = self
             .dirty
             .lock()

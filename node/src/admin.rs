@@ -44,6 +44,9 @@ impl Admin {
                 text.push_str(&self.services.authorizers.prometheus());
                 text.push_str(&self.services.cache.prometheus());
                 text.push_str(&self.services.access.prometheus());
+                if let Some(cluster) = &self.services.cluster {
+                    text.push_str(&cluster.gossip.prometheus());
+                }
                 let mut response = Response::new(full(text));
                 response.headers_mut().insert(
                     CONTENT_TYPE,
@@ -64,13 +67,25 @@ impl Admin {
                     serde_json::json!({ "functions": functions }),
                 )
             }
+            (&Method::GET, "/cluster") => match &self.services.cluster {
+                None => json(StatusCode::OK, serde_json::json!({"cluster": null})),
+                Some(c) => json(
+                    StatusCode::OK,
+                    serde_json::json!({
+                        "node": c.node_id,
+                        "region": c.region,
+                        "role": c.role,
+                        "peers": c.gossip.peers(),
+                    }),
+                ),
+            },
             (&Method::DELETE, path) if flush_target(path).is_some() => {
                 let (api, stage) = flush_target(path).unwrap_or_default();
                 self.services.cache.flush_stage(api, stage);
                 tracing::info!(api, stage, "stage cache flushed");
                 json(StatusCode::ACCEPTED, serde_json::json!({}))
             }
-            (_, "/health" | "/ready" | "/metrics" | "/functions") => {
+            (_, "/health" | "/ready" | "/metrics" | "/functions" | "/cluster") => {
                 plain(StatusCode::METHOD_NOT_ALLOWED, "Method Not Allowed")
             }
             _ => plain(StatusCode::NOT_FOUND, "Not Found"),

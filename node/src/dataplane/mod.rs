@@ -27,5 +27,5 @@ pub mod respond;
 pub mod server;
 pub mod validate;
 
-pub use pipeline::{Gateway, Limits, Services};
+pub use pipeline::{ClusterView, Gateway, Limits, Services};
 pub use server::{serve, Handler, ServerOptions};

@@ -64,7 +64,18 @@ pub struct Services {
     pub iam: IamUsers,
     /// Cognito user pool authorizers' issuers and keys.
     pub jwt: JwtAuthorizers,
+    /// This node's cluster membership, if it has peers.
+    pub cluster: Option<Arc<ClusterView>>,
     pub region: String,
+}
+
+/// A node's place in its cluster, for the admin API and metrics.
+pub struct ClusterView {
+    pub node_id: u64,
+    pub region: String,
+    pub role: String,
+    pub gossip: Arc<apigw_cluster::Gossip>,
+    pub transport: Arc<apigw_cluster::Transport>,
 }
 
 /// The request body: still on the wire, or already read (AWS_IAM reads it

@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use anyhow::Result;
 use apigw::access::{Access, ApiKey, PlanStage, UsagePlan};
-use apigw::throttle::{Counters, LocalCounters, Period, Quota, Rate};
+use apigw::throttle::{Counters, Period, Quota, Rate};
 
 use crate::config::{Loaded, ThrottleSection};
 
@@ -16,8 +16,9 @@ fn rate(t: &ThrottleSection) -> Rate {
     }
 }
 
-/// Keys, plans and the account throttle, over this node's counters.
-pub fn build(loaded: &Loaded) -> Result<Access> {
+/// Keys, plans and the account throttle, over `counters` (this node's, or
+/// the cluster's).
+pub fn build(loaded: &Loaded, counters: Arc<dyn Counters>) -> Result<Access> {
     let file = &loaded.file;
     let keys = file
         .api_keys
@@ -62,7 +63,6 @@ pub fn build(loaded: &Loaded) -> Result<Access> {
             keys: p.keys.iter().filter_map(|k| key_id(k)).collect(),
         })
         .collect();
-    let counters: Arc<dyn Counters> = Arc::new(LocalCounters::default());
     Ok(Access::new(
         Rate {
             per_second: file.limits.account_rate_limit,

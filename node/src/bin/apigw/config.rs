@@ -24,6 +24,41 @@ pub struct ConfigFile {
     pub iam_users: Vec<IamUserSection>,
     /// Issuers and keys of Cognito user pool (JWT) authorizers.
     pub jwt_authorizers: Vec<JwtAuthorizerSection>,
+    /// This node's place in a cluster (absent: a single node).
+    pub cluster: Option<ClusterSection>,
+}
+
+/// Cluster membership: identity, QUIC address, peers, gossip.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ClusterSection {
+    /// The name certificates were made for (`apigw cluster init --name`).
+    pub name: String,
+    pub node_id: u64,
+    /// `edge` or `regional` [default: regional].
+    #[serde(default)]
+    pub role: Option<String>,
+    /// The QUIC address peers reach this node on.
+    pub listen: String,
+    /// The folder `apigw cluster init` wrote (relative to the config).
+    pub certs: PathBuf,
+    #[serde(default)]
+    pub peers: Vec<PeerSection>,
+    #[serde(default = "default_gossip_ms")]
+    pub gossip_interval_ms: u64,
+}
+
+fn default_gossip_ms() -> u64 {
+    100
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PeerSection {
+    pub id: u64,
+    pub addr: String,
+    #[serde(default)]
+    pub region: Option<String>,
 }
 
 /// A Cognito user pool authorizer's token issuer and keys.
@@ -370,6 +405,24 @@ pub fn parse(text: &str) -> Result<ConfigFile> {
             .unwrap_or_default();
         anyhow::anyhow!("{line}at `{path}`: {inner}")
     })?;
+    if let Some(cluster) = &file.cluster {
+        if let Some(role) = &cluster.role {
+            if role != "edge" && role != "regional" {
+                bail!("at `cluster.role`: `{role}` is not edge or regional");
+            }
+        }
+        if cluster.gossip_interval_ms == 0 {
+            bail!("at `cluster.gossip_interval_ms`: must be above 0");
+        }
+        for (i, peer) in cluster.peers.iter().enumerate() {
+            if peer.id == cluster.node_id {
+                bail!(
+                    "at `cluster.peers[{i}].id`: {} is this node's own id",
+                    peer.id
+                );
+            }
+        }
+    }
     let mut names = std::collections::BTreeSet::new();
     for (i, f) in file.functions.iter().enumerate() {
         if apigw::functions::function_name_from_uri(&f.name) != Some(f.name.as_str()) {

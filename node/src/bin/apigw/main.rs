@@ -3,6 +3,7 @@
 mod access;
 mod apply;
 mod check;
+mod cluster;
 mod config;
 mod functions;
 mod json_log;
@@ -31,12 +32,16 @@ enum Command {
         /// A config file (YAML) or an OpenAPI 3 / Swagger 2 document.
         file: PathBuf,
     },
+    /// Cluster certificates.
+    #[command(subcommand)]
+    Cluster(cluster::ClusterCommand),
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let outcome = match cli.command {
         Command::Serve(args) => serve::run(args),
+        Command::Cluster(command) => cluster::run(command).map(|()| ExitCode::SUCCESS),
         Command::Check { file } => check::run(&file).map(|ok| {
             if ok {
                 ExitCode::SUCCESS

@@ -141,12 +141,22 @@ pub fn run(args: ServeArgs) -> Result<ExitCode> {
         function_runtime.handle().clone(),
     )?);
     functions.warm_up();
+    let region = node.region.clone().unwrap_or_else(|| "us-east-1".into());
+    let cluster = crate::cluster::start(&loaded, &region, function_runtime.handle())?;
+    let counters: Arc<dyn apigw::throttle::Counters> = match &cluster {
+        Some((view, crdt)) => Arc::new(apigw::shared_counters::SharedCounters::new(
+            crdt.clone(),
+            view.gossip.peers().len(),
+        )),
+        None => Arc::new(apigw::throttle::LocalCounters::default()),
+    };
     let services = Arc::new(Services {
+        cluster: cluster.map(|(view, _)| view),
         functions: functions.clone(),
         cache: Arc::new(apigw::cache::LocalCache::new(
             node.cache_mb.unwrap_or(64).saturating_mul(1024 * 1024),
         )),
-        access: Arc::new(crate::access::build(&loaded)?),
+        access: Arc::new(crate::access::build(&loaded, counters)?),
         authorizers: Default::default(),
         jwt: crate::access::build_jwt(&loaded, function_runtime.handle())?,
         iam: apigw::dataplane::iam::IamUsers::new(
@@ -161,7 +171,7 @@ pub fn run(args: ServeArgs) -> Result<ExitCode> {
                 })
                 .collect(),
         ),
-        region: node.region.clone().unwrap_or_else(|| "us-east-1".into()),
+        region,
     });
 
     let (stop, stopped) = watch::channel(false);
@@ -211,6 +221,9 @@ pub fn run(args: ServeArgs) -> Result<ExitCode> {
     }
     functions.shutdown();
     drop(functions);
+    if let Some(cluster) = &services.cluster {
+        cluster.transport.close();
+    }
     // Killing a process is a signal; give supervisors a moment to reap them.
     function_runtime.shutdown_timeout(Duration::from_secs(2));
     drop(store);

@@ -1,0 +1,193 @@
+//! Two real nodes on loopback sharing admission counters over QUIC gossip:
+//! a usage plan quota holds across both, the overshoot of concurrent
+//! traffic is measured, and a stopped node is seen going down.
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use apigw_tests::node::{run_apigw, TempDir};
+use apigw_tests::{Client, Node};
+use http::Method;
+
+const API: &str = r#"
+openapi: 3.0.1
+info: {title: shared}
+components:
+  securitySchemes:
+    api_key: {type: apiKey, name: x-api-key, in: header}
+paths:
+  /:
+    get:
+      security: [{api_key: []}]
+      x-amazon-apigateway-integration:
+        type: mock
+        requestTemplates: {application/json: '{"statusCode": 200}'}
+        responses: {default: {statusCode: "200"}}
+"#;
+
+const SEQUENTIAL: &str = "sequential-0123456789abcdef";
+const CONCURRENT: &str = "concurrent-0123456789abcdef";
+
+fn free_udp_port() -> u16 {
+    std::net::UdpSocket::bind("127.0.0.1:0")
+        .and_then(|s| s.local_addr())
+        .map(|a| a.port())
+        .expect("a free port")
+}
+
+fn config(certs: &str, id: u64, port: u16, peer: u64, peer_port: u16) -> String {
+    format!(
+        r#"
+cluster:
+  name: lab
+  node_id: {id}
+  listen: 127.0.0.1:{port}
+  certs: '{certs}'
+  gossip_interval_ms: 50
+  peers: [{{id: {peer}, addr: '127.0.0.1:{peer_port}'}}]
+api_keys:
+  - {{name: sequential, value: {SEQUENTIAL}}}
+  - {{name: concurrent, value: {CONCURRENT}}}
+usage_plans:
+  - {{name: small, quota: {{limit: 20, period: DAY}}, stages: [{{api: shared, stage: prod}}], keys: [sequential]}}
+  - {{name: busy, quota: {{limit: 200, period: DAY}}, stages: [{{api: shared, stage: prod}}], keys: [concurrent]}}
+apis:
+  - {{id: shared, openapi: api.yaml, stages: [{{name: prod}}]}}
+"#
+    )
+}
+
+async fn wait_for_peer(client: &Client, node: &Node, up: bool) {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let view = client
+            .get(&format!("http://{}/cluster", node.admin))
+            .await
+            .expect("cluster view")
+            .json();
+        if view["peers"]
+            .as_array()
+            .is_some_and(|p| p.iter().all(|p| p["up"] == up))
+        {
+            return;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "peers never became up={up}: {view}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+async fn admitted(client: &Client, node: &Node, key: &str, max: usize) -> usize {
+    let url = node.invoke_url("shared", "prod", "/");
+    let mut ok = 0;
+    for _ in 0..max {
+        let reply = client
+            .send(Method::GET, &url, &[("x-api-key", key)], "")
+            .await
+            .expect("reply");
+        match reply.status.as_u16() {
+            200 => ok += 1,
+            429 => break,
+            other => panic!("unexpected {other}: {}", reply.text()),
+        }
+    }
+    ok
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_nodes_share_quotas_over_gossip() {
+    let certs = TempDir::new("certs").expect("dir");
+    let certs_path = certs.0.display().to_string();
+    let (status, out, err) = run_apigw(&[
+        "cluster",
+        "init",
+        "--dir",
+        &certs_path,
+        "--name",
+        "lab",
+        "--nodes",
+        "1,2",
+    ])
+    .expect("runs");
+    assert!(status.success(), "{out}{err}");
+    let (p1, p2) = (free_udp_port(), free_udp_port());
+    let one = Node::builder()
+        .file("api.yaml", API)
+        .config(&config(&certs_path, 1, p1, 2, p2))
+        .start()
+        .expect("node 1");
+    let two = Node::builder()
+        .file("api.yaml", API)
+        .config(&config(&certs_path, 2, p2, 1, p1))
+        .start()
+        .expect("node 2");
+    let client = Client::default();
+    wait_for_peer(&client, &one, true).await;
+    wait_for_peer(&client, &two, true).await;
+
+    // 12 on node 1, then node 2 admits only what is left of the 20.
+    assert_eq!(admitted(&client, &one, SEQUENTIAL, 12).await, 12);
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(
+        admitted(&client, &two, SEQUENTIAL, 50).await,
+        8,
+        "node 2 counts node 1's requests"
+    );
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(
+        admitted(&client, &one, SEQUENTIAL, 5).await,
+        0,
+        "and node 1 counts node 2's"
+    );
+
+    // Concurrent clients on both nodes against a quota of 200: measure the
+    // overshoot that gossip's delay allows.
+    let total = Arc::new(AtomicUsize::new(0));
+    let sent = Arc::new(AtomicUsize::new(0));
+    let started = Instant::now();
+    let mut tasks = Vec::new();
+    for node in [&one, &two] {
+        for _ in 0..4 {
+            let url = node.invoke_url("shared", "prod", "/");
+            let (total, sent) = (total.clone(), sent.clone());
+            tasks.push(tokio::spawn(async move {
+                let client = Client::default();
+                for _ in 0..100 {
+                    sent.fetch_add(1, Ordering::Relaxed);
+                    let reply = client
+                        .send(Method::GET, &url, &[("x-api-key", CONCURRENT)], "")
+                        .await
+                        .expect("reply");
+                    if reply.status == 200 {
+                        total.fetch_add(1, Ordering::Relaxed);
+                    }
+                }
+            }));
+        }
+    }
+    for t in tasks {
+        t.await.expect("task");
+    }
+    let total = total.load(Ordering::Relaxed);
+    let per_node_rate = sent.load(Ordering::Relaxed) as f64 / started.elapsed().as_secs_f64() / 2.0;
+    // One node cannot see the other's admissions for up to a gossip interval
+    // plus delivery; allow three intervals of the other node's rate.
+    let bound = 200.0 + per_node_rate * 0.150 + 10.0;
+    eprintln!(
+        "quota 200 over 2 nodes, 8 concurrent clients, gossip every 50 ms: admitted {total} (overshoot {}), {per_node_rate:.0} req/s per node, bound {bound:.0}",
+        total as i64 - 200
+    );
+    assert!(total >= 200, "the quota is used up: {total}");
+    assert!(
+        (total as f64) <= bound,
+        "overshoot beyond what gossip's delay explains: {total} > {bound:.0}"
+    );
+
+    // Node 2 stops: node 1 sees it down.
+    two.stop().expect("stops");
+    wait_for_peer(&client, &one, false).await;
+    one.stop().expect("stops");
+}
