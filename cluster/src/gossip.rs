@@ -25,10 +25,18 @@ pub struct Peer {
 
 /// What one gossip message carries.
 #[derive(Debug, Serialize, Deserialize)]
-struct Message {
-    region: String,
-    counters: Vec<Entry>,
+enum Frame {
+    /// Counter deltas (and a heartbeat).
+    Counters {
+        region: String,
+        counters: Vec<Entry>,
+    },
+    /// An opaque message of the node's (cache fills and invalidations).
+    App(Vec<u8>),
 }
+
+/// Receives the node's own messages from peers.
+pub type AppHandler = Arc<dyn Fn(u64, Vec<u8>) + Send + Sync>;
 
 /// A peer as this node sees it.
 #[derive(Debug, Clone, Serialize)]
@@ -47,6 +55,8 @@ pub struct Gossip {
     counters: Arc<CrdtCounters>,
     interval: Duration,
     seen: Mutex<HashMap<u64, Instant>>,
+    app: Mutex<Option<AppHandler>>,
+    transport: std::sync::OnceLock<Arc<Transport>>,
     pub messages_sent: AtomicU64,
     pub bytes_sent: AtomicU64,
     pub send_failures: AtomicU64,
@@ -65,6 +75,8 @@ impl Gossip {
             counters,
             interval,
             seen: Mutex::new(HashMap::new()),
+            app: Mutex::new(None),
+            transport: std::sync::OnceLock::new(),
             messages_sent: AtomicU64::new(0),
             bytes_sent: AtomicU64::new(0),
             send_failures: AtomicU64::new(0),
@@ -77,19 +89,67 @@ impl Gossip {
 
     /// Handles a message from `from` (the transport's gossip handler).
     pub fn receive(&self, from: u64, payload: &[u8]) -> Result<Vec<u8>, String> {
-        let (message, _): (Message, usize) =
+        let (frame, _): (Frame, usize) =
             bincode::serde::decode_from_slice(payload, bincode::config::standard())
                 .map_err(|e| e.to_string())?;
-        self.counters.merge(message.counters);
         self.seen
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .insert(from, Instant::now());
+        match frame {
+            Frame::Counters { counters, .. } => self.counters.merge(counters),
+            Frame::App(bytes) => {
+                let handler = self.app.lock().unwrap_or_else(|e| e.into_inner()).clone();
+                if let Some(handler) = handler {
+                    handler(from, bytes);
+                }
+            }
+        }
         Ok(Vec::new())
+    }
+
+    /// Sets what receives the node's own messages.
+    pub fn set_app_handler(&self, handler: AppHandler) {
+        *self.app.lock().unwrap_or_else(|e| e.into_inner()) = Some(handler);
+    }
+
+    /// Sends a message of the node's to every peer of this node's region,
+    /// without waiting (delivery is best effort, like gossip).
+    pub fn broadcast_to_region(self: &Arc<Gossip>, payload: Vec<u8>) {
+        let Some(transport) = self.transport.get().cloned() else {
+            return;
+        };
+        let Ok(bytes) =
+            bincode::serde::encode_to_vec(Frame::App(payload), bincode::config::standard())
+        else {
+            return;
+        };
+        for peer in self.peers.iter().filter(|p| p.region == self.region) {
+            let (gossip, transport, peer, bytes) =
+                (self.clone(), transport.clone(), peer.clone(), bytes.clone());
+            tokio::spawn(async move {
+                let size = bytes.len() as u64;
+                let deadline = gossip.interval.max(Duration::from_millis(500));
+                match transport
+                    .call(peer.id, peer.addr, Kind::Gossip, bytes, deadline)
+                    .await
+                {
+                    Ok(_) => {
+                        gossip.messages_sent.fetch_add(1, Ordering::Relaxed);
+                        gossip.bytes_sent.fetch_add(size, Ordering::Relaxed);
+                    }
+                    Err(e) => {
+                        gossip.send_failures.fetch_add(1, Ordering::Relaxed);
+                        tracing::debug!(target: "apigw::cluster", peer = peer.id, error = %e, "region message not delivered");
+                    }
+                }
+            });
+        }
     }
 
     /// Runs the rounds until the transport closes (spawn it).
     pub async fn run(self: Arc<Gossip>, transport: Arc<Transport>) {
+        let _ = self.transport.set(transport.clone());
         let mut ticker = tokio::time::interval(self.interval);
         ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
         let mut round: u64 = 0;
@@ -104,7 +164,7 @@ impl Gossip {
             if round % 600 == 0 {
                 self.counters.prune(Duration::from_secs(3 * 86_400));
             }
-            let message = Message {
+            let message = Frame::Counters {
                 region: self.region.clone(),
                 counters,
             };

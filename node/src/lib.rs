@@ -18,6 +18,7 @@ pub mod import;
 pub mod model;
 pub mod params;
 pub mod policy;
+pub mod replicated_cache;
 pub mod shared_counters;
 pub mod snapshot;
 pub mod store;

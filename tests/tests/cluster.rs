@@ -191,3 +191,111 @@ async fn two_nodes_share_quotas_over_gossip() {
     wait_for_peer(&client, &one, false).await;
     one.stop().expect("stops");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cache_entries_and_flushes_reach_the_region() {
+    let backend = apigw_tests::Backend::echo().await;
+    let api = format!(
+        "openapi: 3.0.1\ninfo: {{title: cached}}\npaths:\n  /item:\n    get:\n      x-amazon-apigateway-integration: {{type: http_proxy, httpMethod: GET, uri: '{}/item'}}\n",
+        backend.url()
+    );
+    let certs = TempDir::new("certs").expect("dir");
+    let certs_path = certs.0.display().to_string();
+    let (status, out, err) = run_apigw(&[
+        "cluster",
+        "init",
+        "--dir",
+        &certs_path,
+        "--name",
+        "lab",
+        "--nodes",
+        "1,2",
+    ])
+    .expect("runs");
+    assert!(status.success(), "{out}{err}");
+    let (p1, p2) = (free_udp_port(), free_udp_port());
+    let config = |id: u64, port: u16, peer: u64, peer_port: u16| {
+        format!(
+            "cluster: {{name: lab, node_id: {id}, listen: '127.0.0.1:{port}', certs: '{certs_path}', gossip_interval_ms: 50, peers: [{{id: {peer}, addr: '127.0.0.1:{peer_port}'}}]}}\napis:\n  - {{id: cached, openapi: api.yaml, stages: [{{name: prod, cache: {{enabled: true, ttl_seconds: 60}}}}]}}\n"
+        )
+    };
+    let one = Node::builder()
+        .file("api.yaml", &api)
+        .config(&config(1, p1, 2, p2))
+        .start()
+        .expect("node 1");
+    let two = Node::builder()
+        .file("api.yaml", &api)
+        .config(&config(2, p2, 1, p1))
+        .start()
+        .expect("node 2");
+    let client = Client::default();
+    wait_for_peer(&client, &one, true).await;
+    wait_for_peer(&client, &two, true).await;
+
+    let first = client
+        .get(&one.invoke_url("cached", "prod", "/item"))
+        .await
+        .expect("reply");
+    assert_eq!(first.status, 200);
+    assert_eq!(backend.seen().len(), 1);
+    // The entry filled on node 1 is replicated to node 2.
+    let deadline = Instant::now() + Duration::from_secs(5);
+    loop {
+        let metrics = client
+            .get(&format!("http://{}/metrics", two.admin))
+            .await
+            .expect("metrics")
+            .text();
+        if !metrics.contains("apigw_cache_bytes 0\n") {
+            break;
+        }
+        assert!(Instant::now() < deadline, "the entry never reached node 2");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let second = client
+        .get(&two.invoke_url("cached", "prod", "/item"))
+        .await
+        .expect("reply");
+    assert_eq!(second.body, first.body);
+    assert_eq!(
+        backend.seen().len(),
+        1,
+        "node 2 answered from the replicated entry"
+    );
+
+    // A flush on node 2 empties node 1's cache too.
+    let flush = client
+        .send(
+            Method::DELETE,
+            &format!(
+                "http://{}/restapis/cached/stages/prod/cache/data",
+                two.admin
+            ),
+            &[],
+            "",
+        )
+        .await
+        .expect("flush");
+    assert_eq!(flush.status, 202);
+    let deadline = Instant::now() + Duration::from_secs(5);
+    loop {
+        let metrics = client
+            .get(&format!("http://{}/metrics", one.admin))
+            .await
+            .expect("metrics")
+            .text();
+        if metrics.contains("apigw_cache_bytes 0\n") {
+            break;
+        }
+        assert!(Instant::now() < deadline, "the flush never reached node 1");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    client
+        .get(&one.invoke_url("cached", "prod", "/item"))
+        .await
+        .expect("reply");
+    assert_eq!(backend.seen().len(), 2);
+    two.stop().expect("stops");
+    one.stop().expect("stops");
+}

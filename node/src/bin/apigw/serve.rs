@@ -150,12 +150,20 @@ pub fn run(args: ServeArgs) -> Result<ExitCode> {
         )),
         None => Arc::new(apigw::throttle::LocalCounters::default()),
     };
+    let local_cache = Arc::new(apigw::cache::LocalCache::new(
+        node.cache_mb.unwrap_or(64).saturating_mul(1024 * 1024),
+    ));
+    let cache: Arc<dyn apigw::cache::ResponseCache> = match &cluster {
+        Some((view, _)) => Arc::new(apigw::replicated_cache::ReplicatedCache::new(
+            local_cache,
+            view.gossip.clone(),
+        )),
+        None => local_cache,
+    };
     let services = Arc::new(Services {
         cluster: cluster.map(|(view, _)| view),
         functions: functions.clone(),
-        cache: Arc::new(apigw::cache::LocalCache::new(
-            node.cache_mb.unwrap_or(64).saturating_mul(1024 * 1024),
-        )),
+        cache,
         access: Arc::new(crate::access::build(&loaded, counters)?),
         authorizers: Default::default(),
         jwt: crate::access::build_jwt(&loaded, function_runtime.handle())?,
