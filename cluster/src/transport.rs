@@ -318,8 +318,14 @@ async fn accept_loop(endpoint: quinn::Endpoint, cluster: String, handler: Handle
         tokio::spawn(async move {
             let connection = match incoming.await {
                 Ok(c) => c,
-                Err(e) => {
+                // A TLS failure (a certificate from another CA, a wrong name)
+                // is worth a warning; a peer giving up is not.
+                Err(e @ quinn::ConnectionError::TransportError(_)) => {
                     tracing::warn!(target: "apigw::cluster", error = %e, "refused a peer connection");
+                    return;
+                }
+                Err(e) => {
+                    tracing::debug!(target: "apigw::cluster", error = %e, "a peer connection did not complete");
                     return;
                 }
             };

@@ -6,7 +6,8 @@
 //! bucket for the burst shape and also check a cluster-wide sliding window
 //! (the previous second's count, weighted by the part of it still in the
 //! window, plus this second's): a request is refused when the cluster has
-//! already admitted `rate + burst` in the last second.
+//! already admitted `rate` in the last second, plus as much of the burst as
+//! the previous second left unused.
 //!
 //! Between two gossip rounds a node knows only its own admissions. For
 //! throttles it assumes each peer admitted as many as it did since its last
@@ -58,7 +59,11 @@ impl Counters for SharedCounters {
         let previous = self.estimate(&counter, second.saturating_sub(1)) as f64;
         let current = self.estimate(&counter, second) as f64;
         let estimate = previous * (1.0 - into) + current;
-        if estimate >= rate.per_second + f64::from(rate.burst) {
+        // Like a token bucket: the burst is available again only as far as
+        // the previous second left the rate unused.
+        let unused = 1.0 - (previous / rate.per_second).min(1.0);
+        let cap = rate.per_second + f64::from(rate.burst) * unused;
+        if estimate >= cap {
             return false;
         }
         self.crdt.add(&counter, second, 1);
