@@ -7,12 +7,16 @@
 //! - [`counters`]: CRDT counters (GCounter per key and window);
 //! - [`gossip`]: spreading counter deltas, heartbeats and peer health.
 //!
+//! - [`raft`]: the replicated control plane (openraft, log and state on
+//!   disk in redb, RPCs over the transport, idempotent commands).
+//!
 //! It is generic: it carries the node's data as bytes and knows nothing of
-//! APIs. The Raft-replicated control plane (openraft) is not here yet.
+//! APIs.
 
 pub mod counters;
 pub mod gossip;
 pub mod pki;
+pub mod raft;
 pub mod transport;
 
 pub use counters::CrdtCounters;

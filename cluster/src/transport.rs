@@ -88,8 +88,22 @@ fn decode<T: for<'de> Deserialize<'de>>(bytes: &[u8]) -> Result<T, TransportErro
         .map_err(|e| TransportError::Frame(e.to_string()))
 }
 
-/// Answers requests of one kind: `(from node, payload) -> reply payload`.
-pub type Handler = Arc<dyn Fn(u64, Kind, Vec<u8>) -> Result<Vec<u8>, String> + Send + Sync>;
+/// What a handler returns: the reply payload, or why the request failed.
+pub type HandlerReply =
+    std::pin::Pin<Box<dyn std::future::Future<Output = Result<Vec<u8>, String>> + Send>>;
+
+/// Answers requests: `(from node, kind, payload) -> reply payload`.
+pub type Handler = Arc<dyn Fn(u64, Kind, Vec<u8>) -> HandlerReply + Send + Sync>;
+
+/// A handler from a synchronous function.
+pub fn sync_handler(
+    f: impl Fn(u64, Kind, Vec<u8>) -> Result<Vec<u8>, String> + Send + Sync + 'static,
+) -> Handler {
+    Arc::new(move |from, kind, payload| {
+        let result = f(from, kind, payload);
+        Box::pin(async move { result })
+    })
+}
 
 /// Timing of the transport.
 #[derive(Debug, Clone)]
@@ -380,7 +394,7 @@ async fn serve_stream(
         tracing::warn!(target: "apigw::cluster", claimed = request.from, "a peer's certificate is not the one of the node it claims to be");
         Err(format!("your certificate is not node {}'s", request.from))
     } else {
-        handler(request.from, kind, request.payload)
+        handler(request.from, kind, request.payload).await
     };
     let frame = encode(&Reply {
         version: WIRE_VERSION,

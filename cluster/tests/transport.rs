@@ -16,7 +16,7 @@ fn dir(tag: &str) -> std::path::PathBuf {
 }
 
 fn echo() -> apigw_cluster::transport::Handler {
-    Arc::new(|from, _kind, payload: Vec<u8>| {
+    apigw_cluster::transport::sync_handler(|from, _kind, payload: Vec<u8>| {
         let mut out = format!("from {from}: ").into_bytes();
         out.extend(payload);
         Ok(out)
@@ -135,12 +135,13 @@ async fn gossip_converges_counters_and_tracks_health() {
         let counters = Arc::new(CrdtCounters::new(id));
         let cell: Arc<std::sync::OnceLock<Arc<Gossip>>> = Arc::new(std::sync::OnceLock::new());
         let handler_cell = cell.clone();
-        let handler: apigw_cluster::transport::Handler = Arc::new(
-            move |from, _kind, payload: Vec<u8>| match handler_cell.get() {
-                Some(g) => g.receive(from, &payload),
-                None => Err("not ready".into()),
-            },
-        );
+        let handler =
+            apigw_cluster::transport::sync_handler(move |from, _kind, payload: Vec<u8>| {
+                match handler_cell.get() {
+                    Some(g) => g.receive(from, &payload),
+                    None => Err("not ready".into()),
+                }
+            });
         let transport = Transport::bind(
             any_port(),
             Identity::load(&certs, "lab", id).expect("identity"),

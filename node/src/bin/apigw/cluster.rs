@@ -98,8 +98,8 @@ pub fn start(
         Duration::from_millis(section.gossip_interval_ms),
     );
     let handler_gossip = gossip.clone();
-    let handler: apigw_cluster::transport::Handler =
-        Arc::new(move |from, kind, payload: Vec<u8>| match kind {
+    let handler =
+        apigw_cluster::transport::sync_handler(move |from, kind, payload: Vec<u8>| match kind {
             apigw_cluster::Kind::Gossip => handler_gossip.receive(from, &payload),
             other => Err(format!("{other:?} traffic is not served by this version")),
         });
