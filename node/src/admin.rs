@@ -46,6 +46,14 @@ impl Admin {
                 text.push_str(&self.services.access.prometheus());
                 if let Some(cluster) = &self.services.cluster {
                     text.push_str(&cluster.gossip.prometheus());
+                    let (term, applied, leader) = cluster.raft.status();
+                    text.push_str(&format!(
+                        "# HELP apigw_raft_term Current Raft term.\n# TYPE apigw_raft_term gauge\napigw_raft_term {term}\n\
+                         # HELP apigw_raft_applied_index Last applied log index.\n# TYPE apigw_raft_applied_index gauge\napigw_raft_applied_index {}\n\
+                         # HELP apigw_raft_is_leader Whether this node leads.\n# TYPE apigw_raft_is_leader gauge\napigw_raft_is_leader {}\n",
+                        applied.unwrap_or(0),
+                        u8::from(leader == Some(cluster.node_id))
+                    ));
                 }
                 let mut response = Response::new(full(text));
                 response.headers_mut().insert(
@@ -69,15 +77,19 @@ impl Admin {
             }
             (&Method::GET, "/cluster") => match &self.services.cluster {
                 None => json(StatusCode::OK, serde_json::json!({"cluster": null})),
-                Some(c) => json(
-                    StatusCode::OK,
-                    serde_json::json!({
-                        "node": c.node_id,
-                        "region": c.region,
-                        "role": c.role,
-                        "peers": c.gossip.peers(),
-                    }),
-                ),
+                Some(c) => {
+                    let (term, applied, leader) = c.raft.status();
+                    json(
+                        StatusCode::OK,
+                        serde_json::json!({
+                            "node": c.node_id,
+                            "region": c.region,
+                            "role": c.role,
+                            "peers": c.gossip.peers(),
+                            "raft": {"leader": leader, "term": term, "applied_index": applied},
+                        }),
+                    )
+                }
             },
             (&Method::DELETE, path) if flush_target(path).is_some() => {
                 let (api, stage) = flush_target(path).unwrap_or_default();

@@ -11,6 +11,7 @@
 pub mod access;
 pub mod admin;
 pub mod cache;
+pub mod control;
 pub mod dataplane;
 pub mod functions;
 pub mod ids;

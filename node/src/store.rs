@@ -143,6 +143,61 @@ impl Store {
         Ok(())
     }
 
+    /// Stores a deployment made elsewhere (a replicated one keeps its id).
+    pub fn put_deployment(&self, deployment: &Deployment) -> Result<(), StoreError> {
+        self.put(
+            DEPLOYMENTS,
+            &format!("{}/{}", deployment.rest_api_id, deployment.id),
+            deployment,
+        )
+    }
+
+    /// Everything stored, for a replicated state machine's snapshot.
+    pub fn export(&self) -> Result<StoreContents, StoreError> {
+        Ok(StoreContents {
+            apis: self.scan(APIS, "")?,
+            deployments: self.scan(DEPLOYMENTS, "")?,
+            stages: self.scan(STAGES, "")?,
+        })
+    }
+
+    /// Replaces everything stored with `contents`, in one transaction.
+    pub fn replace_all(&self, contents: &StoreContents) -> Result<(), StoreError> {
+        let txn = self.db.begin_write()?;
+        {
+            for table in [APIS, DEPLOYMENTS, STAGES] {
+                let mut t = txn.open_table(table)?;
+                let keys: Vec<String> = t
+                    .iter()?
+                    .filter_map(|r| r.ok().map(|(k, _)| k.value().to_string()))
+                    .collect();
+                for key in keys {
+                    t.remove(key.as_str())?;
+                }
+            }
+            let mut apis = txn.open_table(APIS)?;
+            for api in &contents.apis {
+                apis.insert(api.id.as_str(), encode(api).as_slice())?;
+            }
+            let mut deployments = txn.open_table(DEPLOYMENTS)?;
+            for d in &contents.deployments {
+                deployments.insert(
+                    format!("{}/{}", d.rest_api_id, d.id).as_str(),
+                    encode(d).as_slice(),
+                )?;
+            }
+            let mut stages = txn.open_table(STAGES)?;
+            for st in &contents.stages {
+                stages.insert(
+                    format!("{}/{}", st.rest_api_id, st.stage_name).as_str(),
+                    encode(st).as_slice(),
+                )?;
+            }
+        }
+        txn.commit()?;
+        Ok(())
+    }
+
     pub fn get_deployment(&self, api_id: &str, id: &str) -> Result<Option<Deployment>, StoreError> {
         self.get(DEPLOYMENTS, &format!("{api_id}/{id}"))
     }
@@ -295,6 +350,14 @@ fn decode<T: DeserializeOwned>(key: &str, bytes: &[u8]) -> Result<T, StoreError>
 }
 
 /// Seconds since the Unix epoch.
+/// All APIs, deployments and stages.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, serde::Deserialize)]
+pub struct StoreContents {
+    pub apis: Vec<RestApi>,
+    pub deployments: Vec<Deployment>,
+    pub stages: Vec<Stage>,
+}
+
 pub fn unix_now() -> u64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)

@@ -80,6 +80,24 @@ async fn wait_for_peer(client: &Client, node: &Node, up: bool) {
     }
 }
 
+/// In a cluster the config's APIs arrive through Raft after the node
+/// starts: wait until the node serves a stage.
+async fn wait_for_stages(client: &Client, node: &Node) {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let ready = client
+            .get(&format!("http://{}/ready", node.admin))
+            .await
+            .expect("ready")
+            .json();
+        if ready["stages"].as_u64().is_some_and(|n| n >= 1) {
+            return;
+        }
+        assert!(Instant::now() < deadline, "no stage arrived: {ready}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
 async fn admitted(client: &Client, node: &Node, key: &str, max: usize) -> usize {
     let url = node.invoke_url("shared", "prod", "/");
     let mut ok = 0;
@@ -127,6 +145,8 @@ async fn two_nodes_share_quotas_over_gossip() {
     let client = Client::default();
     wait_for_peer(&client, &one, true).await;
     wait_for_peer(&client, &two, true).await;
+    wait_for_stages(&client, &one).await;
+    wait_for_stages(&client, &two).await;
 
     // 12 on node 1, then node 2 admits only what is left of the 20.
     assert_eq!(admitted(&client, &one, SEQUENTIAL, 12).await, 12);
@@ -232,6 +252,8 @@ async fn cache_entries_and_flushes_reach_the_region() {
     let client = Client::default();
     wait_for_peer(&client, &one, true).await;
     wait_for_peer(&client, &two, true).await;
+    wait_for_stages(&client, &one).await;
+    wait_for_stages(&client, &two).await;
 
     let first = client
         .get(&one.invoke_url("cached", "prod", "/item"))
@@ -298,4 +320,126 @@ async fn cache_entries_and_flushes_reach_the_region() {
     assert_eq!(backend.seen().len(), 2);
     two.stop().expect("stops");
     one.stop().expect("stops");
+}
+
+/// Three nodes; only node 1's config declares the API. Raft carries it to
+/// the others, a killed leader is replaced, and the killed node catches up
+/// when it comes back.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn deployments_replicate_over_raft() {
+    let certs = TempDir::new("certs").expect("dir");
+    let certs_path = certs.0.display().to_string();
+    let (status, out, err) = run_apigw(&[
+        "cluster",
+        "init",
+        "--dir",
+        &certs_path,
+        "--name",
+        "lab",
+        "--nodes",
+        "1,2,3",
+    ])
+    .expect("runs");
+    assert!(status.success(), "{out}{err}");
+    let ports: Vec<u16> = (0..3).map(|_| free_udp_port()).collect();
+    let config = |id: usize, with_api: bool| {
+        let peers: Vec<String> = (0..3)
+            .filter(|j| *j != id)
+            .map(|j| format!("{{id: {}, addr: '127.0.0.1:{}'}}", j + 1, ports[j]))
+            .collect();
+        let mut text = format!(
+            "cluster: {{name: lab, node_id: {}, listen: '127.0.0.1:{}', certs: '{certs_path}', gossip_interval_ms: 50, peers: [{}]}}\n",
+            id + 1,
+            ports[id],
+            peers.join(", ")
+        );
+        if with_api {
+            text.push_str("apis:\n  - {id: shared, openapi: api.yaml, stages: [{name: prod}]}\n");
+        }
+        text
+    };
+    let api = "openapi: 3.0.1\ninfo: {title: shared}\npaths:\n  /:\n    get:\n      x-amazon-apigateway-integration:\n        type: mock\n        requestTemplates: {application/json: '{\"statusCode\": 200}'}\n        responses: {default: {statusCode: \"200\", responseTemplates: {application/json: '{\"from\": \"the log\"}'}}}\n";
+    let dirs: Vec<Arc<TempDir>> = (0..3)
+        .map(|_| Arc::new(TempDir::new("node").expect("dir")))
+        .collect();
+    let start = |id: usize, with_api: bool| {
+        Node::builder()
+            .file("api.yaml", api)
+            .config(&config(id, with_api))
+            .start_in(dirs[id].clone())
+            .expect("node starts")
+    };
+    // Nodes 2 and 3 first: node 1 (the lowest id) makes the membership.
+    let mut nodes: Vec<Option<Node>> = vec![None, Some(start(1, false)), Some(start(2, false))];
+    nodes[0] = Some(start(0, true));
+    let client = Client::default();
+    let node = |nodes: &Vec<Option<Node>>, i: usize| {
+        nodes[i]
+            .as_ref()
+            .expect("running")
+            .invoke_url("shared", "prod", "/")
+    };
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let reply = client.get(&node(&nodes, 2)).await.expect("reply");
+        if reply.status == 200 {
+            assert_eq!(reply.json(), serde_json::json!({"from": "the log"}));
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "node 3 never served the API deployed on node 1: {}",
+            reply.status
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+
+    let view = |n: &Node| {
+        let admin = n.admin;
+        let client = client.clone();
+        async move {
+            client
+                .get(&format!("http://{admin}/cluster"))
+                .await
+                .expect("view")
+                .json()
+        }
+    };
+    let leader = view(nodes[1].as_ref().expect("node 2")).await["raft"]["leader"]
+        .as_u64()
+        .expect("a leader") as usize;
+    nodes[leader - 1]
+        .take()
+        .expect("leader node")
+        .stop()
+        .expect("stops");
+    let survivor = (0..3).find(|i| nodes[*i].is_some()).expect("a survivor");
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let v = view(nodes[survivor].as_ref().expect("survivor")).await;
+        if v["raft"]["leader"]
+            .as_u64()
+            .is_some_and(|l| l as usize != leader)
+        {
+            break;
+        }
+        assert!(Instant::now() < deadline, "no new leader: {v}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let still = client.get(&node(&nodes, survivor)).await.expect("reply");
+    assert_eq!(
+        still.status, 200,
+        "the committed deployment survives the leader"
+    );
+
+    // The old leader comes back (without the API in its config) and still serves it.
+    nodes[leader - 1] = Some(start(leader - 1, false));
+    let back = client.get(&node(&nodes, leader - 1)).await.expect("reply");
+    assert_eq!(
+        back.status, 200,
+        "the restarted node has the deployment from its disk and the log"
+    );
+    for n in nodes.into_iter().flatten() {
+        n.stop().expect("stops");
+    }
 }

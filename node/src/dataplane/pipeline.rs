@@ -76,6 +76,7 @@ pub struct ClusterView {
     pub role: String,
     pub gossip: Arc<apigw_cluster::Gossip>,
     pub transport: Arc<apigw_cluster::Transport>,
+    pub raft: Arc<apigw_cluster::raft::RaftNode>,
 }
 
 /// The request body: still on the wire, or already read (AWS_IAM reads it

@@ -43,19 +43,56 @@ pub fn import_section(loaded: &Loaded, api: &ApiSection, max_timeout_ms: u64) ->
     Ok(imported)
 }
 
-/// Applies every API of the config to the store.
-pub fn apply(store: &Store, loaded: &Loaded) -> Result<Vec<Applied>> {
+/// Where changes go: straight into the store (a single node), or through
+/// the cluster's Raft log (every node applies them to its store).
+pub trait Sink {
+    fn put_api(&self, api: &RestApi) -> Result<()>;
+    /// Freezes `api` into a new deployment and points `stage` at it;
+    /// returns the deployment's id.
+    fn deploy(&self, api: &RestApi, stage: &str) -> Result<String>;
+    fn put_stage(&self, stage: &apigw::model::Stage) -> Result<()>;
+}
+
+impl Sink for Store {
+    fn put_api(&self, api: &RestApi) -> Result<()> {
+        Ok(Store::put_api(self, api)?)
+    }
+
+    fn deploy(&self, api: &RestApi, stage: &str) -> Result<String> {
+        Ok(Store::deploy(
+            self,
+            &api.id,
+            stage,
+            Some("deployed from the config file".into()),
+        )?
+        .id)
+    }
+
+    fn put_stage(&self, stage: &apigw::model::Stage) -> Result<()> {
+        Ok(Store::put_stage(self, stage)?)
+    }
+}
+
+/// Applies every API of the config: reads from `store`, writes to `sink`.
+pub fn apply(store: &Store, sink: &dyn Sink, loaded: &Loaded) -> Result<Vec<Applied>> {
     let max_timeout = loaded.file.limits.max_integration_timeout_ms;
     let mut out = Vec::new();
     for section in &loaded.file.apis {
         let imported = import_section(loaded, section, max_timeout)?;
-        out.push(apply_one(store, section, imported.api, imported.warnings)?);
+        out.push(apply_one(
+            store,
+            sink,
+            section,
+            imported.api,
+            imported.warnings,
+        )?);
     }
     Ok(out)
 }
 
 fn apply_one(
     store: &Store,
+    sink: &dyn Sink,
     section: &ApiSection,
     api: RestApi,
     warnings: Vec<import::Finding>,
@@ -63,18 +100,14 @@ fn apply_one(
     let stored = store.get_api(&api.id)?;
     let changed = stored.as_ref() != Some(&api);
     if changed {
-        store.put_api(&api)?;
+        sink.put_api(&api)?;
     }
     let mut deployed = Vec::new();
     for stage in &section.stages {
         let existing = store.get_stage(&api.id, &stage.name)?;
         if changed || existing.is_none() {
-            let deployment = store.deploy(
-                &api.id,
-                &stage.name,
-                Some("deployed from the config file".into()),
-            )?;
-            deployed.push((stage.name.clone(), deployment.id));
+            let deployment_id = sink.deploy(&api, &stage.name)?;
+            deployed.push((stage.name.clone(), deployment_id));
         }
         let Some(mut current) = store.get_stage(&api.id, &stage.name)? else {
             continue;
@@ -91,7 +124,7 @@ fn apply_one(
             current.description = stage.description.clone();
             current.method_settings = method_settings;
             current.last_updated_date = apigw::store::unix_now();
-            store.put_stage(&current)?;
+            sink.put_stage(&current)?;
         }
     }
     Ok(Applied {

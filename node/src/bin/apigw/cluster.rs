@@ -8,6 +8,13 @@ use std::time::Duration;
 
 use anyhow::{Context, Result};
 use apigw::dataplane::ClusterView;
+use std::path::Path;
+use std::sync::OnceLock;
+
+use apigw::control::ControlCommand;
+use apigw::model::{Deployment, RestApi, Stage};
+use apigw::store::Store;
+use apigw_cluster::raft::{Application, Command, RaftNode, RaftTiming};
 use apigw_cluster::{pki, CrdtCounters, Gossip, Identity, Peer, Transport, TransportOptions};
 use clap::Subcommand;
 
@@ -58,13 +65,24 @@ pub fn run(command: ClusterCommand) -> Result<()> {
     Ok(())
 }
 
-/// Joins the cluster the config describes: binds the QUIC endpoint and
-/// starts gossip on `runtime`. `None` for a single node.
+/// A node's running cluster membership.
+pub struct Joined {
+    pub view: Arc<ClusterView>,
+    pub counters: Arc<CrdtCounters>,
+    pub raft: Arc<RaftNode>,
+}
+
+/// Joins the cluster the config describes: binds the QUIC endpoint, starts
+/// gossip and this node's Raft member (state in `data_dir/raft`, applied to
+/// `control`) on `runtime`; the node with the lowest id makes the first
+/// membership of every configured node. `None` for a single node.
 pub fn start(
     loaded: &Loaded,
     region: &str,
+    data_dir: &Path,
+    control: Arc<dyn Application>,
     runtime: &tokio::runtime::Handle,
-) -> Result<Option<(Arc<ClusterView>, Arc<CrdtCounters>)>> {
+) -> Result<Option<Joined>> {
     let Some(section) = &loaded.file.cluster else {
         return Ok(None);
     };
@@ -93,27 +111,172 @@ pub fn start(
     let counters = Arc::new(CrdtCounters::new(section.node_id));
     let gossip = Gossip::new(
         region.to_string(),
-        peers,
+        peers.clone(),
         counters.clone(),
         Duration::from_millis(section.gossip_interval_ms),
     );
     let handler_gossip = gossip.clone();
-    let handler =
-        apigw_cluster::transport::sync_handler(move |from, kind, payload: Vec<u8>| match kind {
-            apigw_cluster::Kind::Gossip => handler_gossip.receive(from, &payload),
-            other => Err(format!("{other:?} traffic is not served by this version")),
+    let raft_cell: Arc<OnceLock<Arc<RaftNode>>> = Arc::new(OnceLock::new());
+    let handler_raft = raft_cell.clone();
+    let handler: apigw_cluster::transport::Handler =
+        Arc::new(move |from, kind, payload: Vec<u8>| match kind {
+            apigw_cluster::Kind::Gossip => {
+                let result = handler_gossip.receive(from, &payload);
+                Box::pin(async move { result })
+            }
+            apigw_cluster::Kind::Raft => match handler_raft.get() {
+                Some(raft) => raft.handle(payload),
+                None => Box::pin(async { Err("raft is starting".to_string()) }),
+            },
+            other => {
+                Box::pin(
+                    async move { Err(format!("{other:?} traffic is not served by this version")) },
+                )
+            }
         });
     let _guard = runtime.enter();
     let transport = Transport::bind(listen, identity, TransportOptions::default(), handler)
         .with_context(|| format!("cannot open the cluster endpoint on {listen}"))?;
     tracing::info!(role = "cluster", addr = %transport.local_addr()?, node = section.node_id, "listening");
     runtime.spawn(gossip.clone().run(transport.clone()));
+    let raft = runtime
+        .block_on(RaftNode::start(
+            section.node_id,
+            &data_dir.join("raft"),
+            transport.clone(),
+            control,
+            RaftTiming::default(),
+        ))
+        .context("cannot start this node's Raft member")?;
+    let _ = raft_cell.set(raft.clone());
+    let lowest = section
+        .peers
+        .iter()
+        .map(|p| p.id)
+        .chain([section.node_id])
+        .min();
+    if lowest == Some(section.node_id) {
+        let mut members = std::collections::BTreeMap::new();
+        members.insert(section.node_id, transport.local_addr()?);
+        for p in &peers {
+            members.insert(p.id, p.addr);
+        }
+        runtime
+            .block_on(raft.initialize(members))
+            .context("cannot initialize the Raft membership")?;
+    }
     let view = ClusterView {
         node_id: section.node_id,
         region: region.to_string(),
         role: section.role.clone().unwrap_or_else(|| "regional".into()),
         gossip,
         transport,
+        raft: raft.clone(),
     };
-    Ok(Some((Arc::new(view), counters)))
+    Ok(Some(Joined {
+        view: Arc::new(view),
+        counters,
+        raft,
+    }))
+}
+
+/// Writes control-plane changes through the Raft log (forwarded to the
+/// leader); each call waits until this node's store shows the change.
+pub struct RaftSink {
+    pub raft: Arc<RaftNode>,
+    pub store: Arc<Store>,
+    pub runtime: tokio::runtime::Handle,
+}
+
+impl RaftSink {
+    fn write(&self, command: ControlCommand) -> Result<()> {
+        let command = Command {
+            id: apigw::ids::new_request_id(),
+            data: command.encode(),
+        };
+        let applied = self
+            .runtime
+            .block_on(self.raft.write(command, Duration::from_secs(10)))
+            .context("the cluster did not accept the change")?;
+        let outcome: Result<(), String> = serde_json::from_slice(&applied.data).unwrap_or(Ok(()));
+        outcome.map_err(anyhow::Error::msg)
+    }
+
+    /// Waits (a little) for this node to apply what the leader committed.
+    fn until(&self, what: &str, mut done: impl FnMut() -> bool) -> Result<()> {
+        let deadline = std::time::Instant::now() + Duration::from_secs(10);
+        while !done() {
+            if std::time::Instant::now() > deadline {
+                anyhow::bail!("this node did not apply {what} in time");
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        Ok(())
+    }
+
+    /// Waits for a leader to be known (after a start, an election).
+    pub fn wait_for_leader(&self, limit: Duration) -> bool {
+        let deadline = std::time::Instant::now() + limit;
+        while self.raft.leader().is_none() {
+            if std::time::Instant::now() > deadline {
+                return false;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        true
+    }
+}
+
+impl crate::apply::Sink for RaftSink {
+    fn put_api(&self, api: &RestApi) -> Result<()> {
+        self.write(ControlCommand::PutApi(Box::new(api.clone())))?;
+        self.until("the API", || {
+            self.store.get_api(&api.id).ok().flatten().as_ref() == Some(api)
+        })
+    }
+
+    fn deploy(&self, api: &RestApi, stage: &str) -> Result<String> {
+        let now = apigw::store::unix_now();
+        let deployment = Deployment {
+            id: apigw::ids::new_deployment_id(),
+            rest_api_id: api.id.clone(),
+            description: Some("deployed from the config file".into()),
+            created_date: now,
+            api: api.clone(),
+        };
+        let id = deployment.id.clone();
+        self.write(ControlCommand::PutDeployment(Box::new(deployment)))?;
+        let stage = match self.store.get_stage(&api.id, stage)? {
+            Some(mut existing) => {
+                existing.deployment_id = id.clone();
+                existing.last_updated_date = now;
+                existing
+            }
+            None => Stage {
+                rest_api_id: api.id.clone(),
+                stage_name: stage.to_string(),
+                deployment_id: id.clone(),
+                description: None,
+                variables: Default::default(),
+                cache_cluster_enabled: false,
+                method_settings: Default::default(),
+                created_date: now,
+                last_updated_date: now,
+            },
+        };
+        self.put_stage(&stage)?;
+        Ok(id)
+    }
+
+    fn put_stage(&self, stage: &Stage) -> Result<()> {
+        self.write(ControlCommand::PutStage(Box::new(stage.clone())))?;
+        self.until("the stage", || {
+            self.store
+                .get_stage(&stage.rest_api_id, &stage.stage_name)
+                .ok()
+                .flatten()
+                .as_ref()
+                == Some(stage)
+        })
+    }
 }

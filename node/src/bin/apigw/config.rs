@@ -10,7 +10,7 @@ use anyhow::{bail, Context, Result};
 use serde::Deserialize;
 
 /// The configuration file.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct ConfigFile {
     pub node: NodeSection,
@@ -29,7 +29,7 @@ pub struct ConfigFile {
 }
 
 /// Cluster membership: identity, QUIC address, peers, gossip.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ClusterSection {
     /// The name certificates were made for (`apigw cluster init --name`).
@@ -52,7 +52,7 @@ fn default_gossip_ms() -> u64 {
     100
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct PeerSection {
     pub id: u64,
@@ -62,7 +62,7 @@ pub struct PeerSection {
 }
 
 /// A Cognito user pool authorizer's token issuer and keys.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct JwtAuthorizerSection {
     /// The authorizer's name in the OpenAPI document.
@@ -80,7 +80,7 @@ pub struct JwtAuthorizerSection {
 }
 
 /// An IAM user (`arn:aws:iam::000000000000:user/{name}`) and its key.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct IamUserSection {
     pub name: String,
@@ -97,7 +97,7 @@ pub struct ThrottleSection {
 }
 
 /// An API key (AWS requires at least 20 characters).
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ApiKeySection {
     pub name: String,
@@ -111,7 +111,7 @@ fn yes() -> bool {
 }
 
 /// A usage plan.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct UsagePlanSection {
     pub name: String,
@@ -126,7 +126,7 @@ pub struct UsagePlanSection {
     pub keys: Vec<String>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct QuotaSection {
     pub limit: u64,
@@ -136,7 +136,7 @@ pub struct QuotaSection {
     pub offset: u32,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct PlanStageSection {
     /// The API's id.
@@ -147,7 +147,7 @@ pub struct PlanStageSection {
     pub methods: BTreeMap<String, ThrottleSection>,
 }
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct NodeSection {
     pub data_dir: Option<PathBuf>,
@@ -166,7 +166,7 @@ pub struct NodeSection {
     pub cache_mb: Option<u64>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct LimitsSection {
     pub max_body_bytes: usize,
@@ -194,7 +194,7 @@ impl Default for LimitsSection {
     }
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct LogSection {
     /// `json` (default) or `text`.
@@ -216,7 +216,7 @@ impl Default for LogSection {
 }
 
 /// An API declared in the file.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ApiSection {
     /// The API's id in URLs; derived from `name` (or the document title) if absent.
@@ -229,7 +229,7 @@ pub struct ApiSection {
     pub stages: Vec<StageSection>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct StageSection {
     pub name: String,
@@ -248,7 +248,7 @@ pub struct StageSection {
     pub methods: BTreeMap<String, MethodSection>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct MethodSection {
     #[serde(default)]
@@ -258,7 +258,7 @@ pub struct MethodSection {
 }
 
 /// The stage cache: on or off, and its defaults for every method.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct StageCacheSection {
     #[serde(default = "yes")]
@@ -275,7 +275,7 @@ pub struct StageCacheSection {
 }
 
 /// One method's cache settings.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct MethodCacheSection {
     #[serde(default)]
@@ -285,7 +285,7 @@ pub struct MethodCacheSection {
 }
 
 /// A serverless function: local (`command`) or remote (`remote`).
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct FunctionSection {
     /// The name integration URIs use (`...:function:{name}/invocations`).
@@ -336,7 +336,7 @@ fn default_init_timeout_ms() -> u64 {
 }
 
 /// Where a remote function is invoked.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RemoteSection {
     /// `https://lambda.us-east-1.amazonaws.com`, `http://127.0.0.1:3001`.
@@ -357,7 +357,7 @@ pub struct RemoteSection {
 }
 
 /// A loaded config file and the folder its relative paths start from.
-#[derive(Debug, Default)]
+#[derive(Debug, Clone, Default)]
 pub struct Loaded {
     pub file: ConfigFile,
     pub base: PathBuf,

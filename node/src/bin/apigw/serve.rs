@@ -106,14 +106,10 @@ pub fn run(args: ServeArgs) -> Result<ExitCode> {
         .unwrap_or(cores)
         .clamp(1, 1024);
 
-    let store = Store::open(&data_dir)
-        .with_context(|| format!("cannot open the store in {}", data_dir.display()))?;
-    for applied in crate::apply::apply(&store, &loaded)? {
-        for w in &applied.warnings {
-            tracing::warn!(api = %applied.api_id, at = %w.at, "{}", w.message);
-        }
-        tracing::info!(api = %applied.api_id, name = %applied.name, changed = applied.changed, deployed = ?applied.deployed, "api from config");
-    }
+    let store = Arc::new(
+        Store::open(&data_dir)
+            .with_context(|| format!("cannot open the store in {}", data_dir.display()))?,
+    );
     let deployed = Arc::new(Deployed::default());
     for finding in deployed.reload(&store)? {
         tracing::warn!(at = %finding.at, "{} (this method answers 500)", finding.message);
@@ -125,10 +121,6 @@ pub fn run(args: ServeArgs) -> Result<ExitCode> {
         max_header_bytes: limits.max_header_bytes,
         drain: Duration::from_millis(limits.drain_timeout_ms),
     };
-    let listeners = bind_shared(listen, workers)?;
-    let admin_listener = bind_shared(admin_listen, 1)?.remove(0);
-    tracing::info!(role = "dataplane", addr = %listeners[0].local_addr()?, workers, "listening");
-    tracing::info!(role = "admin", addr = %admin_listener.local_addr()?, "listening");
 
     let function_runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(node.function_threads.unwrap_or(2).clamp(1, 64))
@@ -142,11 +134,32 @@ pub fn run(args: ServeArgs) -> Result<ExitCode> {
     )?);
     functions.warm_up();
     let region = node.region.clone().unwrap_or_else(|| "us-east-1".into());
-    let cluster = crate::cluster::start(&loaded, &region, function_runtime.handle())?;
+    let control = Arc::new(apigw::control::ControlPlane::new(
+        store.clone(),
+        deployed.clone(),
+    ));
+    let cluster = crate::cluster::start(
+        &loaded,
+        &region,
+        &data_dir,
+        control,
+        function_runtime.handle(),
+    )?;
+    apply_config(
+        &loaded,
+        &store,
+        &deployed,
+        cluster.as_ref(),
+        function_runtime.handle(),
+    )?;
+    let listeners = bind_shared(listen, workers)?;
+    let admin_listener = bind_shared(admin_listen, 1)?.remove(0);
+    tracing::info!(role = "dataplane", addr = %listeners[0].local_addr()?, workers, "listening");
+    tracing::info!(role = "admin", addr = %admin_listener.local_addr()?, "listening");
     let counters: Arc<dyn apigw::throttle::Counters> = match &cluster {
-        Some((view, crdt)) => Arc::new(apigw::shared_counters::SharedCounters::new(
-            crdt.clone(),
-            view.gossip.peers().len(),
+        Some(joined) => Arc::new(apigw::shared_counters::SharedCounters::new(
+            joined.counters.clone(),
+            joined.view.gossip.peers().len(),
         )),
         None => Arc::new(apigw::throttle::LocalCounters::default()),
     };
@@ -154,14 +167,14 @@ pub fn run(args: ServeArgs) -> Result<ExitCode> {
         node.cache_mb.unwrap_or(64).saturating_mul(1024 * 1024),
     ));
     let cache: Arc<dyn apigw::cache::ResponseCache> = match &cluster {
-        Some((view, _)) => Arc::new(apigw::replicated_cache::ReplicatedCache::new(
+        Some(joined) => Arc::new(apigw::replicated_cache::ReplicatedCache::new(
             local_cache,
-            view.gossip.clone(),
+            joined.view.gossip.clone(),
         )),
         None => local_cache,
     };
     let services = Arc::new(Services {
-        cluster: cluster.map(|(view, _)| view),
+        cluster: cluster.map(|joined| joined.view),
         functions: functions.clone(),
         cache,
         access: Arc::new(crate::access::build(&loaded, counters)?),
@@ -230,13 +243,72 @@ pub fn run(args: ServeArgs) -> Result<ExitCode> {
     functions.shutdown();
     drop(functions);
     if let Some(cluster) = &services.cluster {
+        function_runtime.block_on(cluster.raft.shutdown());
         cluster.transport.close();
     }
     // Killing a process is a signal; give supervisors a moment to reap them.
     function_runtime.shutdown_timeout(Duration::from_secs(2));
+    drop(services);
     drop(store);
     tracing::info!("stopped");
     Ok(ExitCode::SUCCESS)
+}
+
+/// Brings the state in line with the config's APIs: in the store directly
+/// (before serving), or, in a cluster, through the Raft log once a leader
+/// is known (in the background: the node serves what its store has
+/// meanwhile). Documents are checked first either way, so a broken one stops
+/// the start.
+fn apply_config(
+    loaded: &Loaded,
+    store: &Arc<Store>,
+    deployed: &Deployed,
+    cluster: Option<&crate::cluster::Joined>,
+    runtime: &tokio::runtime::Handle,
+) -> Result<()> {
+    let Some(joined) = cluster else {
+        let applied = crate::apply::apply(store, store.as_ref(), loaded)?;
+        log_applied(applied);
+        for finding in deployed.reload(store)? {
+            tracing::warn!(at = %finding.at, "{} (this method answers 500)", finding.message);
+        }
+        return Ok(());
+    };
+    let max_timeout = loaded.file.limits.max_integration_timeout_ms;
+    for section in &loaded.file.apis {
+        crate::apply::import_section(loaded, section, max_timeout)?;
+    }
+    if loaded.file.apis.is_empty() {
+        return Ok(());
+    }
+    let loaded = loaded.clone();
+    let sink = crate::cluster::RaftSink {
+        raft: joined.raft.clone(),
+        store: store.clone(),
+        runtime: runtime.clone(),
+    };
+    std::thread::Builder::new()
+        .name("apigw-config".into())
+        .spawn(move || {
+            if !sink.wait_for_leader(Duration::from_secs(120)) {
+                tracing::error!("no cluster leader within 120 s: the config's APIs were not applied");
+                return;
+            }
+            match crate::apply::apply(&sink.store, &sink, &loaded) {
+                Ok(applied) => log_applied(applied),
+                Err(e) => tracing::error!(error = %format!("{e:#}"), "the config's APIs could not be applied through the cluster"),
+            }
+        })?;
+    Ok(())
+}
+
+fn log_applied(applied: Vec<crate::apply::Applied>) {
+    for applied in applied {
+        for w in &applied.warnings {
+            tracing::warn!(api = %applied.api_id, at = %w.at, "{}", w.message);
+        }
+        tracing::info!(api = %applied.api_id, name = %applied.name, changed = applied.changed, deployed = ?applied.deployed, "api from config");
+    }
 }
 
 /// Binds `count` listening sockets on one address with SO_REUSEPORT (port 0

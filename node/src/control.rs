@@ -1,0 +1,99 @@
+//! The control plane as a replicated state machine: changes to APIs,
+//! deployments and stages are commands in the cluster's Raft log; every node
+//! applies them to its own store and swaps its data-plane snapshot.
+//!
+//! Commands carry whole objects (a deployment keeps the id its proposer
+//! gave it), so applying them is deterministic on every node.
+
+use std::sync::Arc;
+
+use serde::{Deserialize, Serialize};
+
+use crate::model::{Deployment, RestApi, Stage};
+use crate::snapshot::Deployed;
+use crate::store::{Store, StoreContents};
+
+/// A change to the control-plane state.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum ControlCommand {
+    PutApi(Box<RestApi>),
+    PutDeployment(Box<Deployment>),
+    PutStage(Box<Stage>),
+    DeleteApi(String),
+}
+
+impl ControlCommand {
+    pub fn encode(&self) -> Vec<u8> {
+        serde_json::to_vec(self).unwrap_or_default()
+    }
+}
+
+/// Applies commands to the store and reloads what the data plane serves.
+pub struct ControlPlane {
+    store: Arc<Store>,
+    deployed: Arc<Deployed>,
+}
+
+impl ControlPlane {
+    pub fn new(store: Arc<Store>, deployed: Arc<Deployed>) -> ControlPlane {
+        ControlPlane { store, deployed }
+    }
+
+    fn reload(&self) {
+        match self.deployed.reload(&self.store) {
+            Ok(findings) => {
+                for f in findings {
+                    tracing::warn!(at = %f.at, "{} (this method answers 500)", f.message);
+                }
+            }
+            Err(e) => tracing::error!(error = %e, "cannot reload the deployed snapshot"),
+        }
+    }
+
+    fn apply_command(&self, command: ControlCommand) -> Result<(), String> {
+        match command {
+            ControlCommand::PutApi(api) => self.store.put_api(&api),
+            ControlCommand::PutDeployment(d) => self.store.put_deployment(&d),
+            ControlCommand::PutStage(stage) => self.store.put_stage(&stage),
+            ControlCommand::DeleteApi(id) => self.store.delete_api(&id),
+        }
+        .map_err(|e| e.to_string())
+    }
+}
+
+impl apigw_cluster::raft::Application for ControlPlane {
+    fn apply(&self, command: &[u8]) -> Vec<u8> {
+        let outcome = serde_json::from_slice::<ControlCommand>(command)
+            .map_err(|e| format!("unreadable command: {e}"))
+            .and_then(|c| self.apply_command(c));
+        if let Err(e) = &outcome {
+            // Every node applies the same log and fails the same way, so the
+            // state stays the same everywhere; the proposer sees the error.
+            tracing::warn!(error = %e, "control command not applied");
+        }
+        self.reload();
+        serde_json::to_vec(&outcome).unwrap_or_default()
+    }
+
+    fn snapshot(&self) -> Vec<u8> {
+        match self.store.export() {
+            Ok(contents) => serde_json::to_vec(&contents).unwrap_or_default(),
+            Err(e) => {
+                tracing::error!(error = %e, "cannot export the store for a snapshot");
+                Vec::new()
+            }
+        }
+    }
+
+    fn restore(&self, snapshot: &[u8]) {
+        match serde_json::from_slice::<StoreContents>(snapshot) {
+            Ok(contents) => {
+                if let Err(e) = self.store.replace_all(&contents) {
+                    tracing::error!(error = %e, "cannot restore the store from a snapshot");
+                }
+                self.reload();
+            }
+            Err(e) => tracing::error!(error = %e, "unreadable control-plane snapshot"),
+        }
+    }
+}
