@@ -125,25 +125,42 @@ impl Gossip {
             return;
         };
         for peer in self.peers.iter().filter(|p| p.region == self.region) {
-            let (gossip, transport, peer, bytes) =
-                (self.clone(), transport.clone(), peer.clone(), bytes.clone());
-            tokio::spawn(async move {
-                let size = bytes.len() as u64;
-                let deadline = gossip.interval.max(Duration::from_millis(500));
-                match transport
-                    .call(peer.id, peer.addr, Kind::Gossip, bytes, deadline)
-                    .await
-                {
-                    Ok(_) => {
-                        gossip.messages_sent.fetch_add(1, Ordering::Relaxed);
-                        gossip.bytes_sent.fetch_add(size, Ordering::Relaxed);
-                    }
-                    Err(e) => {
-                        gossip.send_failures.fetch_add(1, Ordering::Relaxed);
-                        tracing::debug!(target: "apigw::cluster", peer = peer.id, error = %e, "region message not delivered");
-                    }
-                }
-            });
+            let deadline = self.interval.max(Duration::from_millis(500));
+            tokio::spawn(self.clone().deliver(
+                transport.clone(),
+                peer.clone(),
+                bytes.clone(),
+                deadline,
+            ));
+        }
+    }
+
+    /// Sends one message to a peer and counts it; a delivered one also
+    /// tells that the peer is up.
+    async fn deliver(
+        self: Arc<Gossip>,
+        transport: Arc<Transport>,
+        peer: Peer,
+        bytes: Vec<u8>,
+        deadline: Duration,
+    ) {
+        let size = bytes.len() as u64;
+        match transport
+            .call(peer.id, peer.addr, Kind::Gossip, bytes, deadline)
+            .await
+        {
+            Ok(_) => {
+                self.messages_sent.fetch_add(1, Ordering::Relaxed);
+                self.bytes_sent.fetch_add(size, Ordering::Relaxed);
+                self.seen
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .insert(peer.id, Instant::now());
+            }
+            Err(e) => {
+                self.send_failures.fetch_add(1, Ordering::Relaxed);
+                tracing::debug!(target: "apigw::cluster", peer = peer.id, error = %e, "gossip not delivered");
+            }
         }
     }
 
@@ -172,31 +189,14 @@ impl Gossip {
             else {
                 continue;
             };
+            let deadline = (self.interval * 5).max(Duration::from_millis(500));
             for peer in &self.peers {
-                let (gossip, transport, peer, bytes) =
-                    (self.clone(), transport.clone(), peer.clone(), bytes.clone());
-                tokio::spawn(async move {
-                    let size = bytes.len() as u64;
-                    let deadline = (gossip.interval * 5).max(Duration::from_millis(500));
-                    match transport
-                        .call(peer.id, peer.addr, Kind::Gossip, bytes, deadline)
-                        .await
-                    {
-                        Ok(_) => {
-                            gossip.messages_sent.fetch_add(1, Ordering::Relaxed);
-                            gossip.bytes_sent.fetch_add(size, Ordering::Relaxed);
-                            gossip
-                                .seen
-                                .lock()
-                                .unwrap_or_else(|e| e.into_inner())
-                                .insert(peer.id, Instant::now());
-                        }
-                        Err(e) => {
-                            gossip.send_failures.fetch_add(1, Ordering::Relaxed);
-                            tracing::debug!(target: "apigw::cluster", peer = peer.id, error = %e, "gossip not delivered");
-                        }
-                    }
-                });
+                tokio::spawn(self.clone().deliver(
+                    transport.clone(),
+                    peer.clone(),
+                    bytes.clone(),
+                    deadline,
+                ));
             }
         }
     }

@@ -275,17 +275,7 @@ impl Store {
                     stage.last_updated_date = now;
                     stage
                 }
-                None => Stage {
-                    rest_api_id: api_id.to_string(),
-                    stage_name: stage_name.to_string(),
-                    deployment_id: deployment.id.clone(),
-                    description: None,
-                    variables: Default::default(),
-                    cache_cluster_enabled: false,
-                    method_settings: Default::default(),
-                    created_date: now,
-                    last_updated_date: now,
-                },
+                None => Stage::new(api_id, stage_name, &deployment.id, now),
             };
             stages.insert(key.as_str(), encode(&stage).as_slice())?;
         }

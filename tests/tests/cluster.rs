@@ -29,6 +29,19 @@ paths:
 const SEQUENTIAL: &str = "sequential-0123456789abcdef";
 const CONCURRENT: &str = "concurrent-0123456789abcdef";
 
+/// A cluster CA and certificates for `nodes` (`apigw cluster init`); the
+/// folder lives as long as the first value.
+fn cluster_certs(nodes: &str) -> (TempDir, String) {
+    let certs = TempDir::new("certs").expect("dir");
+    let path = certs.0.display().to_string();
+    let (status, out, err) = run_apigw(&[
+        "cluster", "init", "--dir", &path, "--name", "lab", "--nodes", nodes,
+    ])
+    .expect("runs");
+    assert!(status.success(), "{out}{err}");
+    (certs, path)
+}
+
 fn free_udp_port() -> u16 {
     std::net::UdpSocket::bind("127.0.0.1:0")
         .and_then(|s| s.local_addr())
@@ -117,20 +130,7 @@ async fn admitted(client: &Client, node: &Node, key: &str, max: usize) -> usize 
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_nodes_share_quotas_over_gossip() {
-    let certs = TempDir::new("certs").expect("dir");
-    let certs_path = certs.0.display().to_string();
-    let (status, out, err) = run_apigw(&[
-        "cluster",
-        "init",
-        "--dir",
-        &certs_path,
-        "--name",
-        "lab",
-        "--nodes",
-        "1,2",
-    ])
-    .expect("runs");
-    assert!(status.success(), "{out}{err}");
+    let (_certs, certs_path) = cluster_certs("1,2");
     let (p1, p2) = (free_udp_port(), free_udp_port());
     let one = Node::builder()
         .file("api.yaml", API)
@@ -219,20 +219,7 @@ async fn cache_entries_and_flushes_reach_the_region() {
         "openapi: 3.0.1\ninfo: {{title: cached}}\npaths:\n  /item:\n    get:\n      x-amazon-apigateway-integration: {{type: http_proxy, httpMethod: GET, uri: '{}/item'}}\n",
         backend.url()
     );
-    let certs = TempDir::new("certs").expect("dir");
-    let certs_path = certs.0.display().to_string();
-    let (status, out, err) = run_apigw(&[
-        "cluster",
-        "init",
-        "--dir",
-        &certs_path,
-        "--name",
-        "lab",
-        "--nodes",
-        "1,2",
-    ])
-    .expect("runs");
-    assert!(status.success(), "{out}{err}");
+    let (_certs, certs_path) = cluster_certs("1,2");
     let (p1, p2) = (free_udp_port(), free_udp_port());
     let config = |id: u64, port: u16, peer: u64, peer_port: u16| {
         format!(
@@ -327,20 +314,7 @@ async fn cache_entries_and_flushes_reach_the_region() {
 /// when it comes back.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn deployments_replicate_over_raft() {
-    let certs = TempDir::new("certs").expect("dir");
-    let certs_path = certs.0.display().to_string();
-    let (status, out, err) = run_apigw(&[
-        "cluster",
-        "init",
-        "--dir",
-        &certs_path,
-        "--name",
-        "lab",
-        "--nodes",
-        "1,2,3",
-    ])
-    .expect("runs");
-    assert!(status.success(), "{out}{err}");
+    let (_certs, certs_path) = cluster_certs("1,2,3");
     let ports: Vec<u16> = (0..3).map(|_| free_udp_port()).collect();
     let config = |id: usize, with_api: bool| {
         let peers: Vec<String> = (0..3)

@@ -27,6 +27,23 @@ pub struct Stage {
     pub last_updated_date: u64,
 }
 
+impl Stage {
+    /// A new stage pointing at a deployment, with no variables or settings.
+    pub fn new(api_id: &str, name: &str, deployment_id: &str, now: u64) -> Stage {
+        Stage {
+            rest_api_id: api_id.to_string(),
+            stage_name: name.to_string(),
+            deployment_id: deployment_id.to_string(),
+            description: None,
+            variables: BTreeMap::new(),
+            cache_cluster_enabled: false,
+            method_settings: BTreeMap::new(),
+            created_date: now,
+            last_updated_date: now,
+        }
+    }
+}
+
 /// Throttling, caching and logging settings for methods of a stage.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
 #[serde(rename_all = "camelCase")]

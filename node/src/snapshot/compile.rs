@@ -183,20 +183,7 @@ fn compile_authorizer(api: &RestApi, name: Option<&str>) -> Result<LambdaAuthori
     };
     let uri = field("authorizerUri")
         .ok_or_else(|| format!("authorizer `{name}` has no authorizerUri"))?;
-    let template = parse_uri(uri)?;
-    let function = if template
-        .pieces
-        .iter()
-        .any(|p| matches!(p, UriPiece::StageVariable(_)))
-    {
-        FunctionRef::FromStageVariables(template)
-    } else {
-        FunctionRef::Named(
-            crate::functions::function_name_from_uri(uri)
-                .ok_or_else(|| format!("authorizer `{name}`: no function name in `{uri}`"))?
-                .to_string(),
-        )
-    };
+    let function = function_ref(uri).map_err(|e| format!("authorizer `{name}`: {e}"))?;
     let identity_sources = field("identitySource")
         .unwrap_or(if token {
             "method.request.header.Authorization"
@@ -395,18 +382,7 @@ fn compile_lambda(i: &Integration, at: &str) -> Result<LambdaIntegration, String
     if !is_lambda {
         return Err(format!("AWS service integrations (`{uri}`) are not supported by this version; only Lambda functions"));
     }
-    let template = parse_uri(uri)?;
-    let function = if template
-        .pieces
-        .iter()
-        .any(|p| matches!(p, UriPiece::StageVariable(_)))
-    {
-        FunctionRef::FromStageVariables(template)
-    } else {
-        let name = crate::functions::function_name_from_uri(uri)
-            .ok_or_else(|| format!("no function name in `{uri}`"))?;
-        FunctionRef::Named(name.to_string())
-    };
+    let function = function_ref(uri)?;
     let proxy = i.kind == IntegrationType::AwsProxy;
     Ok(LambdaIntegration {
         proxy,
@@ -420,6 +396,22 @@ fn compile_lambda(i: &Integration, at: &str) -> Result<LambdaIntegration, String
             compile_responses(&i.integration_responses, at)?
         },
     })
+}
+
+/// The function a Lambda URI names, or the URI template that names it
+/// through stage variables.
+fn function_ref(uri: &str) -> Result<FunctionRef, String> {
+    let template = parse_uri(uri)?;
+    if template
+        .pieces
+        .iter()
+        .any(|p| matches!(p, UriPiece::StageVariable(_)))
+    {
+        return Ok(FunctionRef::FromStageVariables(template));
+    }
+    crate::functions::function_name_from_uri(uri)
+        .map(|n| FunctionRef::Named(n.to_string()))
+        .ok_or_else(|| format!("no function name in `{uri}`"))
 }
 
 /// How a non-proxy integration treats request bodies (proxies pass them).

@@ -252,17 +252,7 @@ impl crate::apply::Sink for RaftSink {
                 existing.last_updated_date = now;
                 existing
             }
-            None => Stage {
-                rest_api_id: api.id.clone(),
-                stage_name: stage.to_string(),
-                deployment_id: id.clone(),
-                description: None,
-                variables: Default::default(),
-                cache_cluster_enabled: false,
-                method_settings: Default::default(),
-                created_date: now,
-                last_updated_date: now,
-            },
+            None => Stage::new(&api.id, stage, &id, now),
         };
         self.put_stage(&stage)?;
         Ok(id)
