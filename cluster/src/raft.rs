@@ -258,6 +258,9 @@ struct MachineState {
     membership: StoredMembership<u64, BasicNode>,
     /// Ids of recently applied commands (bounded), for idempotency.
     recent: VecDeque<String>,
+    /// Node ids that left the group: never admitted again.
+    #[serde(default)]
+    removed: std::collections::BTreeSet<u64>,
     app: Vec<u8>,
 }
 
@@ -360,6 +363,10 @@ impl RaftStateMachine<TypeConfig> for StateMachine {
                 match entry.payload {
                     EntryPayload::Blank => replies.push(Applied::default()),
                     EntryPayload::Membership(m) => {
+                        let before: HashSet<u64> =
+                            state.membership.nodes().map(|(id, _)| *id).collect();
+                        let after: HashSet<u64> = m.nodes().map(|(id, _)| *id).collect();
+                        state.removed.extend(before.difference(&after).copied());
                         state.membership = StoredMembership::new(Some(entry.log_id), m);
                         replies.push(Applied::default());
                     }
@@ -444,13 +451,25 @@ impl RaftStateMachine<TypeConfig> for StateMachine {
     }
 }
 
-/// A Raft RPC (or a forwarded write) on the wire.
+/// A Raft RPC (or a forwarded write or membership change) on the wire.
 #[derive(Debug, Serialize, Deserialize)]
 enum Rpc {
     Append(AppendEntriesRequest<TypeConfig>),
     Vote(VoteRequest<u64>),
     Snapshot(InstallSnapshotRequest<TypeConfig>),
     Write(Command),
+    Member(MemberChange),
+}
+
+/// A membership change, run on the leader.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum MemberChange {
+    /// A new node asks to follow the log as a learner.
+    Join { id: u64, addr: String },
+    /// A learner becomes a voter.
+    Promote { id: u64 },
+    /// A node leaves the group (its id is never used again).
+    Remove { id: u64 },
 }
 
 /// openraft's view of the QUIC transport.
@@ -570,6 +589,8 @@ pub struct RaftNode {
     pub raft: openraft::Raft<TypeConfig>,
     node_id: u64,
     transport: Arc<Transport>,
+    /// The state machine's state (for the removed ids).
+    removed: Arc<Mutex<(MachineState, HashSet<String>)>>,
 }
 
 impl RaftNode {
@@ -603,6 +624,7 @@ impl RaftNode {
         let log = LogStore { db: db.clone() };
         let machine =
             StateMachine::open(db, app).map_err(|e| RaftFailure::Storage(e.to_string()))?;
+        let removed = machine.state.clone();
         let network = Network {
             transport: transport.clone(),
         };
@@ -613,6 +635,7 @@ impl RaftNode {
             raft,
             node_id,
             transport,
+            removed,
         }))
     }
 
@@ -652,6 +675,7 @@ impl RaftNode {
                         .map_err(|e| e.to_string());
                     encode(&result)
                 }
+                Rpc::Member(change) => encode(&node.change_members_here(change).await),
             }
         })
     }
@@ -685,6 +709,146 @@ impl RaftNode {
                 result.map_err(RaftFailure::Raft)
             }
         }
+    }
+
+    /// Changes the membership: on the leader, or forwarded to it (through
+    /// `via` when this node knows no leader yet, as a joining node).
+    pub async fn change_members(
+        &self,
+        change: MemberChange,
+        via: Option<(u64, SocketAddr)>,
+        deadline: Duration,
+    ) -> Result<(), RaftFailure> {
+        let target = match (self.raft.metrics().borrow().current_leader, via) {
+            (Some(leader), _) if leader == self.node_id => None,
+            (Some(leader), _) => {
+                let addr = self
+                    .raft
+                    .metrics()
+                    .borrow()
+                    .membership_config
+                    .nodes()
+                    .find(|(id, _)| **id == leader)
+                    .and_then(|(_, n)| n.addr.parse::<SocketAddr>().ok());
+                Some((leader, addr.ok_or(RaftFailure::NoLeader)?))
+            }
+            (None, Some(via)) => Some(via),
+            (None, None) => return Err(RaftFailure::NoLeader),
+        };
+        match target {
+            None => self
+                .change_members_here(change)
+                .await
+                .map_err(RaftFailure::Raft),
+            Some((id, addr)) => {
+                let payload = encode(&Rpc::Member(change)).map_err(RaftFailure::Raft)?;
+                let reply = self
+                    .transport
+                    .call(id, addr, Kind::Raft, payload, deadline)
+                    .await?;
+                let result: Result<(), String> = decode(&reply).map_err(RaftFailure::Raft)?;
+                result.map_err(RaftFailure::Raft)
+            }
+        }
+    }
+
+    /// Applies a membership change on this node, which must lead (a
+    /// follower forwards once more to the leader it knows).
+    async fn change_members_here(&self, change: MemberChange) -> Result<(), String> {
+        let leader = self.raft.metrics().borrow().current_leader;
+        if leader != Some(self.node_id) {
+            return Box::pin(self.change_members(change, None, Duration::from_secs(10)))
+                .await
+                .map_err(|e| e.to_string());
+        }
+        let membership = self.raft.metrics().borrow().membership_config.clone();
+        let removed = self.removed_ids();
+        // A change commits only with a majority of the old and the new
+        // membership: do not wait forever when one is missing.
+        let limit = Duration::from_secs(10);
+        let timed = |what: &'static str| {
+            move |_| {
+                format!("the {what} did not commit within {limit:?}: is a majority of the old and new membership up?")
+            }
+        };
+        let result = match change {
+            MemberChange::Join { id, addr } => {
+                if removed.contains(&id) {
+                    return Err(format!(
+                        "node id {id} was removed from the cluster and cannot be used again"
+                    ));
+                }
+                if let Some((_, node)) = membership.nodes().find(|(n, _)| **n == id) {
+                    if node.addr != addr {
+                        return Err(format!("node id {id} is already a member at {}", node.addr));
+                    }
+                    return Ok(());
+                }
+                tokio::time::timeout(limit, self.raft.add_learner(id, BasicNode::new(addr), true))
+                    .await
+                    .map_err(timed("join"))?
+                    .map(|_| ())
+            }
+            MemberChange::Promote { id } => {
+                let voters = [id].into_iter().collect();
+                tokio::time::timeout(
+                    limit,
+                    self.raft
+                        .change_membership(openraft::ChangeMembers::AddVoterIds(voters), false),
+                )
+                .await
+                .map_err(timed("promotion"))?
+                .map(|_| ())
+            }
+            MemberChange::Remove { id } => {
+                let ids: std::collections::BTreeSet<u64> = [id].into_iter().collect();
+                if membership.voter_ids().any(|v| v == id) {
+                    let demoted = tokio::time::timeout(
+                        limit,
+                        self.raft.change_membership(
+                            openraft::ChangeMembers::RemoveVoters(ids.clone()),
+                            false,
+                        ),
+                    )
+                    .await
+                    .map_err(timed("removal"))?;
+                    if let Err(e) = demoted {
+                        return Err(e.to_string());
+                    }
+                }
+                tokio::time::timeout(
+                    limit,
+                    self.raft
+                        .change_membership(openraft::ChangeMembers::RemoveNodes(ids), false),
+                )
+                .await
+                .map_err(timed("removal"))?
+                .map(|_| ())
+            }
+        };
+        result.map_err(|e| e.to_string())
+    }
+
+    fn removed_ids(&self) -> std::collections::BTreeSet<u64> {
+        // The state machine's record, read through its saved state.
+        self.removed
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .0
+            .removed
+            .clone()
+    }
+
+    /// Voter and learner ids of the current membership.
+    pub fn members(&self) -> (Vec<u64>, Vec<u64>) {
+        let m = self.raft.metrics().borrow().membership_config.clone();
+        let voters: Vec<u64> = m.voter_ids().collect();
+        let learners = m
+            .nodes()
+            .map(|(id, _)| *id)
+            .filter(|id| !voters.contains(id))
+            .collect();
+        (voters, learners)
     }
 
     /// The leader this node knows, if any.

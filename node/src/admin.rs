@@ -17,6 +17,7 @@ use crate::dataplane::Handler;
 use crate::dataplane::Services;
 use crate::functions::metrics;
 use crate::snapshot::Deployed;
+use apigw_cluster::raft::MemberChange;
 
 /// The admin request handler.
 pub struct Admin {
@@ -79,6 +80,7 @@ impl Admin {
                 None => json(StatusCode::OK, serde_json::json!({"cluster": null})),
                 Some(c) => {
                     let (term, applied, leader) = c.raft.status();
+                    let (voters, learners) = c.raft.members();
                     json(
                         StatusCode::OK,
                         serde_json::json!({
@@ -86,7 +88,7 @@ impl Admin {
                             "region": c.region,
                             "role": c.role,
                             "peers": c.gossip.peers(),
-                            "raft": {"leader": leader, "term": term, "applied_index": applied},
+                            "raft": {"leader": leader, "term": term, "applied_index": applied, "voters": voters, "learners": learners},
                         }),
                     )
                 }
@@ -122,8 +124,59 @@ fn json(status: StatusCode, value: serde_json::Value) -> Response<Body> {
     response
 }
 
+impl Admin {
+    /// `POST /cluster/members/{id}/promote`, `DELETE /cluster/members/{id}`.
+    async fn membership(&self, method: &Method, path: &str) -> Option<Response<Body>> {
+        let rest = path.strip_prefix("/cluster/members/")?;
+        let (id, action) = match rest.split_once('/') {
+            Some((id, action)) => (id, Some(action)),
+            None => (rest, None),
+        };
+        let change = match (method, id.parse::<u64>(), action) {
+            (&Method::POST, Ok(id), Some("promote")) => MemberChange::Promote { id },
+            (&Method::DELETE, Ok(id), None) => MemberChange::Remove { id },
+            _ => {
+                return Some(json(
+                    StatusCode::NOT_FOUND,
+                    serde_json::json!({"message": "use POST /cluster/members/{id}/promote or DELETE /cluster/members/{id}"}),
+                ))
+            }
+        };
+        let Some(cluster) = &self.services.cluster else {
+            return Some(json(
+                StatusCode::CONFLICT,
+                serde_json::json!({"message": "this node is not in a cluster"}),
+            ));
+        };
+        let outcome = cluster
+            .raft
+            .change_members(change.clone(), None, std::time::Duration::from_secs(10))
+            .await;
+        Some(match outcome {
+            Ok(()) => {
+                tracing::info!(?change, "cluster membership changed");
+                let (voters, learners) = cluster.raft.members();
+                json(
+                    StatusCode::OK,
+                    serde_json::json!({"voters": voters, "learners": learners}),
+                )
+            }
+            Err(e) => json(
+                StatusCode::CONFLICT,
+                serde_json::json!({"message": e.to_string()}),
+            ),
+        })
+    }
+}
+
 impl Handler for Admin {
     async fn call(&self, request: Request<Incoming>, _remote: SocketAddr) -> Response<Body> {
+        if let Some(response) = self
+            .membership(request.method(), request.uri().path())
+            .await
+        {
+            return response;
+        }
         self.answer(request.method(), request.uri().path())
     }
 }

@@ -417,3 +417,132 @@ async fn deployments_replicate_over_raft() {
         n.stop().expect("stops");
     }
 }
+
+/// A third node joins two voters as a learner, receives the log, is
+/// promoted to voter (it then helps elect a leader when node 1 stops), is
+/// removed, and its id is refused when it tries to come back.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn nodes_join_get_promoted_and_removed() {
+    let (_certs, certs_path) = cluster_certs("1,2,3");
+    let ports: Vec<u16> = (0..3).map(|_| free_udp_port()).collect();
+    let config = |id: usize, peers: &[usize], with_api: bool| {
+        let peers: Vec<String> = peers
+            .iter()
+            .map(|j| format!("{{id: {}, addr: '127.0.0.1:{}'}}", j + 1, ports[*j]))
+            .collect();
+        let mut text = format!(
+            "cluster: {{name: lab, node_id: {}, listen: '127.0.0.1:{}', certs: '{certs_path}', gossip_interval_ms: 50, peers: [{}]}}\n",
+            id + 1,
+            ports[id],
+            peers.join(", ")
+        );
+        if with_api {
+            text.push_str("apis:\n  - {id: shared, openapi: api.yaml, stages: [{name: prod}]}\n");
+        }
+        text
+    };
+    let api = "openapi: 3.0.1\ninfo: {title: shared}\npaths:\n  /:\n    get:\n      x-amazon-apigateway-integration: {type: mock, requestTemplates: {application/json: '{\"statusCode\": 200}'}, responses: {default: {statusCode: \"200\"}}}\n";
+    let two = Node::builder()
+        .file("api.yaml", api)
+        .config(&config(1, &[0], false))
+        .start()
+        .expect("node 2");
+    let one_dir = Arc::new(TempDir::new("node-1").expect("dir"));
+    let one = Node::builder()
+        .file("api.yaml", api)
+        .config(&config(0, &[1], true))
+        .start_in(one_dir.clone())
+        .expect("node 1");
+    let join = format!("1@127.0.0.1:{}", ports[0]);
+    let three = Node::builder()
+        .file("api.yaml", api)
+        .config(&config(2, &[0, 1], false))
+        .arg("--join")
+        .arg(&join)
+        .start()
+        .expect("node 3");
+    let client = Client::default();
+    wait_for_stages(&client, &three).await;
+    assert_eq!(
+        client
+            .get(&three.invoke_url("shared", "prod", "/"))
+            .await
+            .expect("reply")
+            .status,
+        200,
+        "a learner serves what the log carries"
+    );
+    let view = |n: &Node| {
+        let (client, admin) = (client.clone(), n.admin);
+        async move {
+            client
+                .get(&format!("http://{admin}/cluster"))
+                .await
+                .expect("view")
+                .json()
+        }
+    };
+    assert_eq!(view(&one).await["raft"]["learners"], serde_json::json!([3]));
+
+    // Promote through node 2 (forwarded to the leader if node 2 does not lead).
+    let promoted = client
+        .send(
+            Method::POST,
+            &format!("http://{}/cluster/members/3/promote", two.admin),
+            &[],
+            "",
+        )
+        .await
+        .expect("promote");
+    assert_eq!(promoted.status, 200, "{}", promoted.text());
+    assert_eq!(promoted.json()["voters"], serde_json::json!([1, 2, 3]));
+
+    // Without node 1, nodes 2 and 3 still make a majority.
+    one.stop().expect("stops");
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let v = view(&two).await;
+        if v["raft"]["leader"].as_u64().is_some_and(|l| l != 1) {
+            break;
+        }
+        assert!(Instant::now() < deadline, "no leader without node 1: {v}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+
+    // Node 1 comes back and catches up; then node 3 is removed (the new
+    // membership {1, 2} has its majority) and a new node 3 is refused.
+    let one = Node::builder()
+        .file("api.yaml", api)
+        .config(&config(0, &[1], true))
+        .start_in(one_dir.clone())
+        .expect("node 1 again");
+    let removed = client
+        .send(
+            Method::DELETE,
+            &format!("http://{}/cluster/members/3", two.admin),
+            &[],
+            "",
+        )
+        .await
+        .expect("remove");
+    assert_eq!(removed.status, 200, "{}", removed.text());
+    three.stop().expect("stops");
+    let again = Node::builder()
+        .file("api.yaml", api)
+        .config(&config(2, &[0, 1], false))
+        .arg("--join")
+        .arg(&format!("2@127.0.0.1:{}", ports[1]))
+        .start()
+        .expect("node 3 again");
+    again
+        .wait_for_log(|v| {
+            v["message"] == "cannot join the cluster yet"
+                && v["error"]
+                    .as_str()
+                    .is_some_and(|e| e.contains("cannot be used again"))
+        })
+        .expect("a removed id is refused");
+    again.stop().expect("stops");
+    two.stop().expect("stops");
+    one.stop().expect("stops");
+}

@@ -81,6 +81,7 @@ pub fn start(
     region: &str,
     data_dir: &Path,
     control: Arc<dyn Application>,
+    join: Option<&str>,
     runtime: &tokio::runtime::Handle,
 ) -> Result<Option<Joined>> {
     let Some(section) = &loaded.file.cluster else {
@@ -155,7 +156,28 @@ pub fn start(
         .map(|p| p.id)
         .chain([section.node_id])
         .min();
-    if lowest == Some(section.node_id) {
+    if let Some(target) = join {
+        let (id, addr) = join_target(target, &peers)?;
+        let own = transport.local_addr()?.to_string();
+        let raft = raft.clone();
+        let node_id = section.node_id;
+        runtime.spawn(async move {
+            let change = apigw_cluster::raft::MemberChange::Join { id: node_id, addr: own };
+            for attempt in 1..=60 {
+                match raft.change_members(change.clone(), Some((id, addr)), Duration::from_secs(10)).await {
+                    Ok(()) => {
+                        tracing::info!(target: "apigw::cluster", via = id, "joined the cluster as a learner");
+                        return;
+                    }
+                    Err(e) => {
+                        tracing::warn!(target: "apigw::cluster", attempt, error = %e, "cannot join the cluster yet");
+                        tokio::time::sleep(Duration::from_secs(1)).await;
+                    }
+                }
+            }
+            tracing::error!(target: "apigw::cluster", "gave up joining the cluster");
+        });
+    } else if lowest == Some(section.node_id) {
         let mut members = std::collections::BTreeMap::new();
         members.insert(section.node_id, transport.local_addr()?);
         for p in &peers {
@@ -178,6 +200,26 @@ pub fn start(
         counters,
         raft,
     }))
+}
+
+/// `ID@HOST:PORT`, or `HOST:PORT` of a configured peer.
+fn join_target(target: &str, peers: &[Peer]) -> Result<(u64, SocketAddr)> {
+    if let Some((id, addr)) = target.split_once('@') {
+        let id = id
+            .parse()
+            .with_context(|| format!("--join `{target}`: `{id}` is not a node id"))?;
+        return Ok((id, socket_addr("--join", addr)?));
+    }
+    let addr = socket_addr("--join", target)?;
+    peers
+        .iter()
+        .find(|p| p.addr == addr)
+        .map(|p| (p.id, addr))
+        .with_context(|| {
+            format!(
+                "--join `{target}`: give it as ID@HOST:PORT (no configured peer has that address)"
+            )
+        })
 }
 
 /// Writes control-plane changes through the Raft log (forwarded to the

@@ -50,6 +50,10 @@ pub struct ServeArgs {
     /// Log filter, e.g. `info` or `apigw=debug` [default: info].
     #[arg(long, env = "APIGW_LOG")]
     log: Option<String>,
+    /// Join a running cluster through one of its members (`ID@HOST:PORT`,
+    /// its QUIC address), as a learner; promote it with the admin API.
+    #[arg(long, env = "APIGW_JOIN")]
+    join: Option<String>,
 }
 
 /// Everything a worker thread needs.
@@ -143,6 +147,7 @@ pub fn run(args: ServeArgs) -> Result<ExitCode> {
         &region,
         &data_dir,
         control,
+        args.join.as_deref(),
         function_runtime.handle(),
     )?;
     apply_config(
