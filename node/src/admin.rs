@@ -11,11 +11,14 @@ use http::header::{HeaderValue, CONTENT_TYPE};
 use http::{Method, Request, Response, StatusCode};
 use hyper::body::Incoming;
 
+use crate::dataplane::body::read_limited;
 use crate::dataplane::body::{full, Body};
+use crate::dataplane::context::RequestContext;
 use crate::dataplane::respond::plain;
 use crate::dataplane::Handler;
 use crate::dataplane::Services;
 use crate::functions::metrics;
+use crate::management::Management;
 use crate::snapshot::Deployed;
 use apigw_cluster::raft::MemberChange;
 
@@ -23,11 +26,20 @@ use apigw_cluster::raft::MemberChange;
 pub struct Admin {
     deployed: Arc<Deployed>,
     services: Arc<Services>,
+    management: Option<Management>,
 }
 
 impl Admin {
-    pub fn new(deployed: Arc<Deployed>, services: Arc<Services>) -> Admin {
-        Admin { deployed, services }
+    pub fn new(
+        deployed: Arc<Deployed>,
+        services: Arc<Services>,
+        management: Option<Management>,
+    ) -> Admin {
+        Admin {
+            deployed,
+            services,
+            management,
+        }
     }
 
     fn answer(&self, method: &Method, path: &str) -> Response<Body> {
@@ -170,12 +182,31 @@ impl Admin {
 }
 
 impl Handler for Admin {
-    async fn call(&self, request: Request<Incoming>, _remote: SocketAddr) -> Response<Body> {
+    async fn call(&self, request: Request<Incoming>, remote: SocketAddr) -> Response<Body> {
         if let Some(response) = self
             .membership(request.method(), request.uri().path())
             .await
         {
             return response;
+        }
+        if let Some(management) = &self.management {
+            if Management::owns(request.uri().path()) {
+                let (parts, body) = request.into_parts();
+                let body = match read_limited(body, 10 * 1024 * 1024).await {
+                    Ok(b) => b,
+                    Err(_) => {
+                        return plain(StatusCode::PAYLOAD_TOO_LARGE, "Request Entity Too Large")
+                    }
+                };
+                let ctx = RequestContext::new(
+                    remote.ip(),
+                    parts.method,
+                    &parts.uri,
+                    parts.headers,
+                    parts.version,
+                );
+                return management.handle(&ctx, body).await;
+            }
         }
         self.answer(request.method(), request.uri().path())
     }

@@ -16,6 +16,7 @@ pub mod dataplane;
 pub mod functions;
 pub mod ids;
 pub mod import;
+pub mod management;
 pub mod model;
 pub mod params;
 pub mod policy;

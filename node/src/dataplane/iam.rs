@@ -86,11 +86,22 @@ fn parse(header: &str) -> Option<Authorization<'_>> {
     })
 }
 
-/// Verifies the request's signature; returns the user who signed it.
+/// Verifies the request's signature for `execute-api`; returns the user who
+/// signed it.
 pub fn verify<'u>(
     users: &'u IamUsers,
     ctx: &RequestContext,
     body: &[u8],
+) -> Result<&'u IamUser, RequestError> {
+    verify_for(users, ctx, body, "execute-api")
+}
+
+/// Verifies a signature scoped to `service` (`execute-api`, `apigateway`).
+pub fn verify_for<'u>(
+    users: &'u IamUsers,
+    ctx: &RequestContext,
+    body: &[u8],
+    service: &str,
 ) -> Result<&'u IamUser, RequestError> {
     let header = ctx
         .header("authorization")
@@ -98,9 +109,9 @@ pub fn verify<'u>(
     let auth = parse(header).ok_or_else(|| {
         RequestError::InvalidSignature(format!("Authorization header requires 'Credential', 'SignedHeaders' and 'Signature' parameters. Authorization={header}"))
     })?;
-    if auth.service != "execute-api" {
+    if auth.service != service {
         return Err(RequestError::InvalidSignature(format!(
-            "Credential should be scoped to correct service: 'execute-api', not '{}'",
+            "Credential should be scoped to correct service: '{service}', not '{}'",
             auth.service
         )));
     }
@@ -135,7 +146,7 @@ pub fn verify<'u>(
             "Signature expired: {amz_date} is not within 5 minutes of the server's time."
         )));
     }
-    let expected = expected_signature(user, &auth, ctx, body, signed_at).map_err(|e| {
+    let expected = expected_signature(user, &auth, ctx, body, signed_at, service).map_err(|e| {
         RequestError::InvalidSignature(format!("the request cannot be signed: {e}"))
     })?;
     if !constant_time_eq(expected.as_bytes(), auth.signature.as_bytes()) {
@@ -150,6 +161,7 @@ fn expected_signature(
     ctx: &RequestContext,
     body: &[u8],
     at: SystemTime,
+    service: &str,
 ) -> Result<String, String> {
     let session_token = ctx.header("x-amz-security-token").map(str::to_string);
     let identity = Credentials::new(
@@ -165,7 +177,7 @@ fn expected_signature(
     let params = v4::SigningParams::builder()
         .identity(&identity)
         .region(auth.region)
-        .name("execute-api")
+        .name(service)
         .time(at)
         .settings(settings)
         .build()

@@ -164,6 +164,11 @@ pub struct NodeSection {
     pub function_threads: Option<usize>,
     /// Memory for the stage cache, shared by all stages [default: 64 MiB].
     pub cache_mb: Option<u64>,
+    /// Credentials the management API checks SigV4 signatures against
+    /// (else APIGW_ADMIN_ACCESS_KEY_ID / APIGW_ADMIN_SECRET_ACCESS_KEY, else
+    /// generated on first start into the data directory).
+    pub admin_access_key_id: Option<String>,
+    pub admin_secret_access_key: Option<String>,
 }
 
 #[derive(Debug, Clone, Deserialize)]

@@ -146,7 +146,7 @@ pub fn run(args: ServeArgs) -> Result<ExitCode> {
         &loaded,
         &region,
         &data_dir,
-        control,
+        control.clone(),
         args.join.as_deref(),
         function_runtime.handle(),
     )?;
@@ -203,7 +203,19 @@ pub fn run(args: ServeArgs) -> Result<ExitCode> {
     let (stop, stopped) = watch::channel(false);
     let mut admin = Some((
         admin_listener,
-        Arc::new(Admin::new(deployed.clone(), services.clone())),
+        Arc::new(Admin::new(
+            deployed.clone(),
+            services.clone(),
+            Some(apigw::management::Management::new(
+                store.clone(),
+                match &services.cluster {
+                    Some(c) => apigw::management::Writer::Raft(c.raft.clone()),
+                    None => apigw::management::Writer::Local(control.clone()),
+                },
+                admin_credentials(&loaded, &data_dir)?,
+                loaded.file.limits.max_integration_timeout_ms,
+            )),
+        )),
     ));
     let mut threads = Vec::new();
     for (index, listener) in listeners.into_iter().enumerate() {
@@ -257,6 +269,67 @@ pub fn run(args: ServeArgs) -> Result<ExitCode> {
     drop(store);
     tracing::info!("stopped");
     Ok(ExitCode::SUCCESS)
+}
+
+/// The management API's credentials: the config's, else the environment's,
+/// else the ones generated on a first start and kept in the data directory.
+fn admin_credentials(
+    loaded: &Loaded,
+    data_dir: &std::path::Path,
+) -> Result<apigw::dataplane::iam::IamUser> {
+    let node = &loaded.file.node;
+    let env = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
+    let from_config = node
+        .admin_access_key_id
+        .clone()
+        .zip(node.admin_secret_access_key.clone());
+    let from_env = env("APIGW_ADMIN_ACCESS_KEY_ID").zip(env("APIGW_ADMIN_SECRET_ACCESS_KEY"));
+    let (key, secret) = match from_config.or(from_env) {
+        Some(pair) => pair,
+        None => {
+            let path = data_dir.join("admin-credentials.json");
+            let saved = std::fs::read_to_string(&path)
+                .ok()
+                .and_then(|t| serde_json::from_str::<serde_json::Value>(&t).ok())
+                .and_then(|v| {
+                    Some((
+                        v["access_key_id"].as_str()?.to_string(),
+                        v["secret_access_key"].as_str()?.to_string(),
+                    ))
+                });
+            match saved {
+                Some(pair) => pair,
+                None => {
+                    let key = format!("AKIA{}", apigw::ids::new_api_id().to_uppercase());
+                    let secret = format!(
+                        "{}{}{}{}",
+                        apigw::ids::new_api_id(),
+                        apigw::ids::new_api_id(),
+                        apigw::ids::new_api_id(),
+                        apigw::ids::new_api_id()
+                    );
+                    let text =
+                        serde_json::json!({"access_key_id": key, "secret_access_key": secret})
+                            .to_string();
+                    std::fs::write(&path, text)
+                        .with_context(|| format!("cannot write {}", path.display()))?;
+                    #[cfg(unix)]
+                    {
+                        use std::os::unix::fs::PermissionsExt;
+                        let _ =
+                            std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600));
+                    }
+                    tracing::info!(path = %path.display(), "generated management API credentials");
+                    (key, secret)
+                }
+            }
+        }
+    };
+    Ok(apigw::dataplane::iam::IamUser {
+        name: "admin".into(),
+        access_key_id: key,
+        secret_access_key: secret,
+    })
 }
 
 /// Brings the state in line with the config's APIs: in the store directly

@@ -1,0 +1,514 @@
+//! The management API on the admin listener, in API Gateway's REST-JSON
+//! shapes, so boto3 and the AWS CLI work with `--endpoint-url`: REST APIs
+//! (create, import, put with overwrite/merge, get, list, delete), resources
+//! (list), deployments (create with a stage, list, get, delete), stages
+//! (get, list, update with patch operations: variables, deployment id,
+//! description). Every request must be SigV4-signed (service `apigateway`)
+//! with the node's admin credentials.
+//!
+//! Changes are control commands: applied to the store directly on a single
+//! node, through Raft in a cluster; either way the data plane serves a change
+//! only once it is deployed, as on AWS.
+//!
+//! Not yet: resources, methods and integrations one by one, models,
+//! validators, API keys and usage plans, authorizers, gateway responses,
+//! domain names, tags, export.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use bytes::Bytes;
+use http::{Method, Response, StatusCode};
+use serde_json::{json, Value};
+
+use crate::control::{ControlCommand, ControlPlane};
+use crate::dataplane::body::{full, Body};
+use crate::dataplane::context::RequestContext;
+use crate::dataplane::iam::{self, IamUser, IamUsers};
+use crate::import::{self, ImportOptions};
+use crate::model::{Deployment, RestApi, Stage};
+use crate::store::Store;
+
+/// A management API error, in AWS's shape.
+#[derive(Debug)]
+pub struct ApiError {
+    status: StatusCode,
+    kind: &'static str,
+    message: String,
+}
+
+fn err(status: StatusCode, kind: &'static str, message: impl Into<String>) -> ApiError {
+    ApiError {
+        status,
+        kind,
+        message: message.into(),
+    }
+}
+
+fn not_found(what: impl Into<String>) -> ApiError {
+    err(StatusCode::NOT_FOUND, "NotFoundException", what)
+}
+
+fn bad_request(what: impl Into<String>) -> ApiError {
+    err(StatusCode::BAD_REQUEST, "BadRequestException", what)
+}
+
+fn internal(e: impl std::fmt::Display) -> ApiError {
+    err(
+        StatusCode::INTERNAL_SERVER_ERROR,
+        "InternalFailureException",
+        e.to_string(),
+    )
+}
+
+impl ApiError {
+    pub fn into_response(self) -> Response<Body> {
+        let mut r = Response::new(full(json!({ "message": self.message }).to_string()));
+        *r.status_mut() = self.status;
+        r.headers_mut().insert(
+            "content-type",
+            http::HeaderValue::from_static("application/json"),
+        );
+        r.headers_mut().insert(
+            "x-amzn-errortype",
+            http::HeaderValue::from_static(self.kind),
+        );
+        r
+    }
+}
+
+/// Where a change goes.
+pub enum Writer {
+    /// A single node: straight to the store.
+    Local(Arc<ControlPlane>),
+    /// A cluster: through the Raft log.
+    Raft(Arc<apigw_cluster::raft::RaftNode>),
+}
+
+/// The management API.
+pub struct Management {
+    store: Arc<Store>,
+    writer: Writer,
+    admins: IamUsers,
+    max_integration_timeout_ms: u64,
+}
+
+type Reply = Result<(StatusCode, Value), ApiError>;
+
+impl Management {
+    pub fn new(
+        store: Arc<Store>,
+        writer: Writer,
+        admin: IamUser,
+        max_integration_timeout_ms: u64,
+    ) -> Management {
+        Management {
+            store,
+            writer,
+            admins: IamUsers::new(vec![admin]),
+            max_integration_timeout_ms,
+        }
+    }
+
+    /// Whether a path is the management API's.
+    pub fn owns(path: &str) -> bool {
+        path == "/restapis" || path.starts_with("/restapis/") && !path.ends_with("/cache/data")
+    }
+
+    /// Verifies and answers a request.
+    pub async fn handle(&self, ctx: &RequestContext, body: Bytes) -> Response<Body> {
+        if let Err(e) = iam::verify_for(&self.admins, ctx, &body, "apigateway") {
+            return err(
+                StatusCode::FORBIDDEN,
+                "InvalidSignatureException",
+                e.to_string(),
+            )
+            .into_response();
+        }
+        match self.route(ctx, &body).await {
+            Ok((status, value)) => {
+                let mut r = Response::new(full(value.to_string()));
+                *r.status_mut() = status;
+                r.headers_mut().insert(
+                    "content-type",
+                    http::HeaderValue::from_static("application/json"),
+                );
+                r
+            }
+            Err(e) => e.into_response(),
+        }
+    }
+
+    async fn route(&self, ctx: &RequestContext, body: &[u8]) -> Reply {
+        let segments: Vec<&str> = ctx.raw_path.trim_matches('/').split('/').collect();
+        let query = ctx.query();
+        let param = |name: &str| {
+            query
+                .iter()
+                .find(|(k, _)| k == name)
+                .map(|(_, v)| v.as_str())
+        };
+        match (&ctx.method, segments.as_slice()) {
+            (&Method::POST, ["restapis"]) if param("mode") == Some("import") => {
+                self.import_api(None, "overwrite", body).await
+            }
+            (&Method::POST, ["restapis"]) => self.create_api(body).await,
+            (&Method::GET, ["restapis"]) => {
+                let apis = self.store.list_apis().map_err(internal)?;
+                Ok((
+                    StatusCode::OK,
+                    page(
+                        apis.iter().map(api_json).collect(),
+                        param("position"),
+                        param("limit"),
+                    )?,
+                ))
+            }
+            (&Method::GET, ["restapis", id]) => Ok((StatusCode::OK, api_json(&self.api(id)?))),
+            (&Method::PUT, ["restapis", id]) => {
+                self.api(id)?;
+                self.import_api(Some(id), param("mode").unwrap_or("merge"), body)
+                    .await
+            }
+            (&Method::DELETE, ["restapis", id]) => {
+                self.api(id)?;
+                self.write(ControlCommand::DeleteApi(id.to_string()))
+                    .await?;
+                Ok((StatusCode::ACCEPTED, json!({})))
+            }
+            (&Method::GET, ["restapis", id, "resources"]) => {
+                let api = self.api(id)?;
+                let items = api
+                    .resources
+                    .values()
+                    .map(|r| {
+                        let methods: serde_json::Map<String, Value> =
+                            r.methods.keys().map(|m| (m.clone(), json!({"httpMethod": m}))).collect();
+                        json!({"id": crate::ids::resource_id(id, &r.path), "path": r.path, "resourceMethods": methods})
+                    })
+                    .collect();
+                Ok((
+                    StatusCode::OK,
+                    page(items, param("position"), param("limit"))?,
+                ))
+            }
+            (&Method::POST, ["restapis", id, "deployments"]) => {
+                self.create_deployment(id, body).await
+            }
+            (&Method::GET, ["restapis", id, "deployments"]) => {
+                self.api(id)?;
+                let mut deployments = self.store.list_deployments(id).map_err(internal)?;
+                deployments.sort_by_key(|d| d.created_date);
+                Ok((
+                    StatusCode::OK,
+                    page(
+                        deployments.iter().map(deployment_json).collect(),
+                        param("position"),
+                        param("limit"),
+                    )?,
+                ))
+            }
+            (&Method::GET, ["restapis", id, "deployments", dep]) => {
+                let d = self
+                    .store
+                    .get_deployment(id, dep)
+                    .map_err(internal)?
+                    .ok_or_else(|| not_found("Invalid Deployment identifier specified"))?;
+                Ok((StatusCode::OK, deployment_json(&d)))
+            }
+            (&Method::GET, ["restapis", id, "stages"]) => {
+                self.api(id)?;
+                let stages = self.store.list_stages(id).map_err(internal)?;
+                Ok((
+                    StatusCode::OK,
+                    json!({"item": stages.iter().map(stage_json).collect::<Vec<_>>()}),
+                ))
+            }
+            (&Method::GET, ["restapis", id, "stages", name]) => {
+                Ok((StatusCode::OK, stage_json(&self.stage(id, name)?)))
+            }
+            (&Method::PATCH, ["restapis", id, "stages", name]) => {
+                self.update_stage(id, name, body).await
+            }
+            _ => Err(not_found(format!(
+                "no such operation: {} {}",
+                ctx.method, ctx.raw_path
+            ))),
+        }
+    }
+
+    fn api(&self, id: &str) -> Result<RestApi, ApiError> {
+        self.store
+            .get_api(id)
+            .map_err(internal)?
+            .ok_or_else(|| not_found("Invalid API identifier specified"))
+    }
+
+    fn stage(&self, id: &str, name: &str) -> Result<Stage, ApiError> {
+        self.api(id)?;
+        self.store
+            .get_stage(id, name)
+            .map_err(internal)?
+            .ok_or_else(|| not_found("Invalid Stage identifier specified"))
+    }
+
+    async fn write(&self, command: ControlCommand) -> Result<(), ApiError> {
+        let outcome = match &self.writer {
+            Writer::Local(control) => {
+                use apigw_cluster::raft::Application;
+                control.apply(&command.encode())
+            }
+            Writer::Raft(raft) => {
+                let command = apigw_cluster::raft::Command {
+                    id: crate::ids::new_request_id(),
+                    data: command.encode(),
+                };
+                raft.write(command, Duration::from_secs(10))
+                    .await
+                    .map_err(|e| {
+                        err(
+                            StatusCode::SERVICE_UNAVAILABLE,
+                            "ServiceUnavailableException",
+                            e.to_string(),
+                        )
+                    })?
+                    .data
+            }
+        };
+        let result: Result<(), String> = serde_json::from_slice(&outcome).unwrap_or(Ok(()));
+        result.map_err(|e| err(StatusCode::CONFLICT, "ConflictException", e))
+    }
+
+    /// Waits until this node's store shows a change made through the log.
+    async fn until(&self, mut done: impl FnMut(&Store) -> bool) {
+        for _ in 0..500 {
+            if done(&self.store) {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    }
+
+    async fn create_api(&self, body: &[u8]) -> Reply {
+        let input: Value = serde_json::from_slice(body)
+            .map_err(|e| bad_request(format!("the body is not JSON: {e}")))?;
+        let name = input
+            .get("name")
+            .and_then(Value::as_str)
+            .ok_or_else(|| bad_request("name is required"))?;
+        let doc = json!({"openapi": "3.0.1", "info": {"title": name, "description": input.get("description")}, "paths": {}});
+        let options = ImportOptions {
+            api_id: crate::ids::new_api_id(),
+            max_integration_timeout_ms: self.max_integration_timeout_ms,
+        };
+        let imported = import::import(&doc, &options).map_err(|e| bad_request(e.to_string()))?;
+        let api = imported.api;
+        self.write(ControlCommand::PutApi(Box::new(api.clone())))
+            .await?;
+        let id = api.id.clone();
+        self.until(|s| s.get_api(&id).ok().flatten().is_some())
+            .await;
+        Ok((StatusCode::CREATED, api_json(&api)))
+    }
+
+    async fn import_api(&self, id: Option<&str>, mode: &str, body: &[u8]) -> Reply {
+        let creating = id.is_none();
+        let text =
+            std::str::from_utf8(body).map_err(|_| bad_request("the definition is not UTF-8"))?;
+        let doc = import::parse_document(text).map_err(|e| bad_request(e.to_string()))?;
+        let existing = match id {
+            Some(id) => Some(self.api(id)?),
+            None => None,
+        };
+        let options = ImportOptions {
+            api_id: id.map_or_else(crate::ids::new_api_id, str::to_string),
+            max_integration_timeout_ms: self.max_integration_timeout_ms,
+        };
+        let imported = import::import(&doc, &options).map_err(|e| bad_request(e.to_string()))?;
+        let mut api = imported.api;
+        if let (Some(old), "merge") = (existing, mode) {
+            // Merge keeps what the new definition does not mention.
+            let mut merged = old;
+            merged.resources.extend(api.resources);
+            merged.models.extend(api.models);
+            merged.gateway_responses.extend(api.gateway_responses);
+            merged.request_validators.extend(api.request_validators);
+            merged.authorizers.extend(api.authorizers);
+            api = merged;
+        } else if !matches!(mode, "overwrite" | "merge") {
+            return Err(bad_request(format!(
+                "mode `{mode}` is not merge or overwrite"
+            )));
+        }
+        self.write(ControlCommand::PutApi(Box::new(api.clone())))
+            .await?;
+        let (id, expected) = (api.id.clone(), api.clone());
+        self.until(|s| s.get_api(&id).ok().flatten().as_ref() == Some(&expected))
+            .await;
+        // AWS: an import creates (201), a put replaces (200).
+        let status = if creating {
+            StatusCode::CREATED
+        } else {
+            StatusCode::OK
+        };
+        let mut out = api_json(&api);
+        if !imported.warnings.is_empty() {
+            out["warnings"] = json!(imported
+                .warnings
+                .iter()
+                .map(|w| w.to_string())
+                .collect::<Vec<_>>());
+        }
+        Ok((status, out))
+    }
+
+    async fn create_deployment(&self, id: &str, body: &[u8]) -> Reply {
+        let api = self.api(id)?;
+        let input: Value = if body.is_empty() {
+            json!({})
+        } else {
+            serde_json::from_slice(body)
+                .map_err(|e| bad_request(format!("the body is not JSON: {e}")))?
+        };
+        let now = crate::store::unix_now();
+        let deployment = Deployment {
+            id: crate::ids::new_deployment_id(),
+            rest_api_id: id.to_string(),
+            description: input
+                .get("description")
+                .and_then(Value::as_str)
+                .map(str::to_string),
+            created_date: now,
+            api,
+        };
+        self.write(ControlCommand::PutDeployment(Box::new(deployment.clone())))
+            .await?;
+        if let Some(stage_name) = input.get("stageName").and_then(Value::as_str) {
+            let mut stage = match self.store.get_stage(id, stage_name).map_err(internal)? {
+                Some(mut s) => {
+                    s.deployment_id = deployment.id.clone();
+                    s.last_updated_date = now;
+                    s
+                }
+                None => Stage::new(id, stage_name, &deployment.id, now),
+            };
+            if let Some(Value::Object(vars)) = input.get("variables") {
+                for (k, v) in vars {
+                    stage
+                        .variables
+                        .insert(k.clone(), v.as_str().unwrap_or_default().to_string());
+                }
+            }
+            self.write(ControlCommand::PutStage(Box::new(stage.clone())))
+                .await?;
+            let (sid, sname) = (id.to_string(), stage_name.to_string());
+            self.until(|s| s.get_stage(&sid, &sname).ok().flatten().as_ref() == Some(&stage))
+                .await;
+        }
+        Ok((StatusCode::CREATED, deployment_json(&deployment)))
+    }
+
+    async fn update_stage(&self, id: &str, name: &str, body: &[u8]) -> Reply {
+        let mut stage = self.stage(id, name)?;
+        let input: Value = serde_json::from_slice(body)
+            .map_err(|e| bad_request(format!("the body is not JSON: {e}")))?;
+        let operations = input
+            .get("patchOperations")
+            .and_then(Value::as_array)
+            .cloned()
+            .unwrap_or_default();
+        for op in operations {
+            let kind = op.get("op").and_then(Value::as_str).unwrap_or("replace");
+            let path = op
+                .get("path")
+                .and_then(Value::as_str)
+                .ok_or_else(|| bad_request("a patch operation has no path"))?;
+            let value = op.get("value").and_then(Value::as_str).map(str::to_string);
+            match (kind, path) {
+                ("replace" | "add", "/deploymentId") => {
+                    let target = value.ok_or_else(|| bad_request("deploymentId needs a value"))?;
+                    self.store
+                        .get_deployment(id, &target)
+                        .map_err(internal)?
+                        .ok_or_else(|| {
+                            bad_request(format!("Deployment {target} does not exist"))
+                        })?;
+                    stage.deployment_id = target;
+                }
+                ("replace" | "add", "/description") => stage.description = value,
+                ("replace" | "add", p) if p.starts_with("/variables/") => {
+                    let key = unescape_patch(&p["/variables/".len()..]);
+                    stage.variables.insert(key, value.unwrap_or_default());
+                }
+                ("remove", p) if p.starts_with("/variables/") => {
+                    stage
+                        .variables
+                        .remove(&unescape_patch(&p["/variables/".len()..]));
+                }
+                (op, p) => return Err(bad_request(format!("Invalid patch path {p} for op {op}"))),
+            }
+        }
+        stage.last_updated_date = crate::store::unix_now();
+        self.write(ControlCommand::PutStage(Box::new(stage.clone())))
+            .await?;
+        let (sid, sname, expected) = (id.to_string(), name.to_string(), stage.clone());
+        self.until(|s| s.get_stage(&sid, &sname).ok().flatten().as_ref() == Some(&expected))
+            .await;
+        Ok((StatusCode::OK, stage_json(&stage)))
+    }
+}
+
+/// JSON Patch escapes (`~1` is `/`, `~0` is `~`).
+fn unescape_patch(s: &str) -> String {
+    s.replace("~1", "/").replace("~0", "~")
+}
+
+/// A page of items (`position` is the index to start at, `limit` at most 500).
+fn page(items: Vec<Value>, position: Option<&str>, limit: Option<&str>) -> Result<Value, ApiError> {
+    let start: usize = position
+        .map(|p| p.parse().map_err(|_| bad_request("invalid position")))
+        .transpose()?
+        .unwrap_or(0);
+    let limit: usize = limit
+        .map(|l| l.parse().map_err(|_| bad_request("invalid limit")))
+        .transpose()?
+        .unwrap_or(25)
+        .clamp(1, 500);
+    let end = (start + limit).min(items.len());
+    let mut out = json!({"item": items.get(start..end).map(<[Value]>::to_vec).unwrap_or_default()});
+    if end < items.len() {
+        out["position"] = json!(end.to_string());
+    }
+    Ok(out)
+}
+
+fn api_json(api: &RestApi) -> Value {
+    json!({
+        "id": api.id,
+        "name": api.name,
+        "description": api.description,
+        "version": api.version,
+        "binaryMediaTypes": api.binary_media_types,
+        "apiKeySource": api.api_key_source.clone().unwrap_or_else(|| "HEADER".into()),
+        "endpointConfiguration": {"types": [serde_json::to_value(api.endpoint_type).unwrap_or(json!("EDGE"))]},
+        "disableExecuteApiEndpoint": false,
+    })
+}
+
+fn deployment_json(d: &Deployment) -> Value {
+    json!({"id": d.id, "description": d.description, "createdDate": d.created_date})
+}
+
+fn stage_json(s: &Stage) -> Value {
+    let variables: BTreeMap<&String, &String> = s.variables.iter().collect();
+    json!({
+        "stageName": s.stage_name,
+        "deploymentId": s.deployment_id,
+        "description": s.description,
+        "variables": variables,
+        "cacheClusterEnabled": s.cache_cluster_enabled,
+        "createdDate": s.created_date,
+        "lastUpdatedDate": s.last_updated_date,
+    })
+}
