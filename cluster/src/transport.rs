@@ -154,47 +154,34 @@ impl Transport {
         options: TransportOptions,
         handler: Handler,
     ) -> Result<Arc<Transport>, TransportError> {
-        let tls = |e: rustls::Error| TransportError::Tls(e.to_string());
-        let mut roots = rustls::RootCertStore::empty();
-        roots.add(identity.ca.clone()).map_err(tls)?;
-        let roots = Arc::new(roots);
-        let verifier =
-            rustls::server::WebPkiClientVerifier::builder_with_provider(roots.clone(), provider())
-                .build()
-                .map_err(|e| TransportError::Tls(e.to_string()))?;
-        let mut server = rustls::ServerConfig::builder_with_provider(provider())
-            .with_protocol_versions(&[&rustls::version::TLS13])
-            .map_err(tls)?
-            .with_client_cert_verifier(verifier)
-            .with_single_cert(vec![identity.cert.clone()], identity.key.clone_key())
-            .map_err(tls)?;
-        server.alpn_protocols = [Kind::Gossip, Kind::Raft, Kind::Forward]
-            .iter()
-            .map(|k| k.alpn().to_vec())
-            .collect();
-        server.max_early_data_size = 0;
-        let server =
-            QuicServerConfig::try_from(server).map_err(|e| TransportError::Tls(e.to_string()))?;
-        let mut server = quinn::ServerConfig::with_crypto(Arc::new(server));
-        server.transport_config(transport_config(&options)?);
-
-        let mut clients = HashMap::new();
-        for kind in [Kind::Gossip, Kind::Raft, Kind::Forward] {
-            let mut client = rustls::ClientConfig::builder_with_provider(provider())
-                .with_protocol_versions(&[&rustls::version::TLS13])
-                .map_err(tls)?
-                .with_root_certificates(roots.clone())
-                .with_client_auth_cert(vec![identity.cert.clone()], identity.key.clone_key())
-                .map_err(tls)?;
-            client.alpn_protocols = vec![kind.alpn().to_vec()];
-            client.enable_early_data = false;
-            let client = QuicClientConfig::try_from(client)
-                .map_err(|e| TransportError::Tls(e.to_string()))?;
-            let mut client = quinn::ClientConfig::new(Arc::new(client));
-            client.transport_config(transport_config(&options)?);
-            clients.insert(kind, client);
-        }
+        let (server, clients) = configs(&identity, &options)?;
         let endpoint = quinn::Endpoint::server(server, addr)?;
+        Ok(Transport::start(endpoint, identity, clients, handler))
+    }
+
+    /// The same over any UDP socket quinn can drive (a simulated network).
+    pub fn bind_socket(
+        socket: Arc<dyn quinn::AsyncUdpSocket>,
+        identity: Identity,
+        options: TransportOptions,
+        handler: Handler,
+    ) -> Result<Arc<Transport>, TransportError> {
+        let (server, clients) = configs(&identity, &options)?;
+        let endpoint = quinn::Endpoint::new_with_abstract_socket(
+            quinn::EndpointConfig::default(),
+            Some(server),
+            socket,
+            Arc::new(quinn::TokioRuntime),
+        )?;
+        Ok(Transport::start(endpoint, identity, clients, handler))
+    }
+
+    fn start(
+        endpoint: quinn::Endpoint,
+        identity: Identity,
+        clients: HashMap<Kind, quinn::ClientConfig>,
+        handler: Handler,
+    ) -> Arc<Transport> {
         let transport = Arc::new(Transport {
             endpoint,
             identity,
@@ -206,7 +193,7 @@ impl Transport {
             transport.identity.cluster.clone(),
             handler,
         ));
-        Ok(transport)
+        transport
     }
 
     pub fn local_addr(&self) -> std::io::Result<SocketAddr> {
@@ -324,6 +311,54 @@ impl Transport {
     pub fn close(&self) {
         self.endpoint.close(0u32.into(), b"shutting down");
     }
+}
+
+/// The server config and one client config per traffic kind.
+fn configs(
+    identity: &Identity,
+    options: &TransportOptions,
+) -> Result<(quinn::ServerConfig, HashMap<Kind, quinn::ClientConfig>), TransportError> {
+    let tls = |e: rustls::Error| TransportError::Tls(e.to_string());
+    let mut roots = rustls::RootCertStore::empty();
+    roots.add(identity.ca.clone()).map_err(tls)?;
+    let roots = Arc::new(roots);
+    let verifier =
+        rustls::server::WebPkiClientVerifier::builder_with_provider(roots.clone(), provider())
+            .build()
+            .map_err(|e| TransportError::Tls(e.to_string()))?;
+    let mut server = rustls::ServerConfig::builder_with_provider(provider())
+        .with_protocol_versions(&[&rustls::version::TLS13])
+        .map_err(tls)?
+        .with_client_cert_verifier(verifier)
+        .with_single_cert(vec![identity.cert.clone()], identity.key.clone_key())
+        .map_err(tls)?;
+    server.alpn_protocols = [Kind::Gossip, Kind::Raft, Kind::Forward]
+        .iter()
+        .map(|k| k.alpn().to_vec())
+        .collect();
+    server.max_early_data_size = 0;
+    let server =
+        QuicServerConfig::try_from(server).map_err(|e| TransportError::Tls(e.to_string()))?;
+    let mut server = quinn::ServerConfig::with_crypto(Arc::new(server));
+    server.transport_config(transport_config(options)?);
+
+    let mut clients = HashMap::new();
+    for kind in [Kind::Gossip, Kind::Raft, Kind::Forward] {
+        let mut client = rustls::ClientConfig::builder_with_provider(provider())
+            .with_protocol_versions(&[&rustls::version::TLS13])
+            .map_err(tls)?
+            .with_root_certificates(roots.clone())
+            .with_client_auth_cert(vec![identity.cert.clone()], identity.key.clone_key())
+            .map_err(tls)?;
+        client.alpn_protocols = vec![kind.alpn().to_vec()];
+        client.enable_early_data = false;
+        let client =
+            QuicClientConfig::try_from(client).map_err(|e| TransportError::Tls(e.to_string()))?;
+        let mut client = quinn::ClientConfig::new(Arc::new(client));
+        client.transport_config(transport_config(options)?);
+        clients.insert(kind, client);
+    }
+    Ok((server, clients))
 }
 
 async fn accept_loop(endpoint: quinn::Endpoint, cluster: String, handler: Handler) {
