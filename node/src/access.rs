@@ -18,16 +18,19 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use crate::throttle::{Counters, LocalCounters, Quota, Rate};
 
 /// An API key.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ApiKey {
     pub id: String,
     pub name: String,
     pub value: String,
     pub enabled: bool,
+    /// Declared by a config file (and removed when the file drops it).
+    #[serde(default)]
+    pub from_config: bool,
 }
 
 /// A usage plan: which stages it covers, its throttle and quota, its keys.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct UsagePlan {
     pub id: String,
     pub name: String,
@@ -36,10 +39,13 @@ pub struct UsagePlan {
     pub stages: Vec<PlanStage>,
     /// Key ids.
     pub keys: Vec<String>,
+    /// Declared by a config file (and removed when the file drops it).
+    #[serde(default)]
+    pub from_config: bool,
 }
 
 /// A stage a plan covers, with per-method throttles (`/pets/GET`).
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct PlanStage {
     pub api_id: String,
     pub stage: String,
@@ -60,10 +66,39 @@ pub enum Refusal {
 /// Everything admission needs: settings and counters.
 pub struct Access {
     account: Rate,
-    keys_by_value: HashMap<String, Arc<ApiKey>>,
-    plans_by_key: HashMap<String, Vec<Arc<UsagePlan>>>,
+    registry: arc_swap::ArcSwap<Registry>,
     counters: Arc<dyn Counters>,
     refused: Refused,
+}
+
+/// Keys and plans, looked up by admission; replaced whole when they change.
+#[derive(Default)]
+struct Registry {
+    keys_by_value: HashMap<String, Arc<ApiKey>>,
+    plans_by_key: HashMap<String, Vec<Arc<UsagePlan>>>,
+}
+
+impl Registry {
+    fn new(keys: Vec<ApiKey>, plans: Vec<UsagePlan>) -> Registry {
+        let keys_by_value = keys
+            .into_iter()
+            .map(|k| (k.value.clone(), Arc::new(k)))
+            .collect();
+        let mut plans_by_key: HashMap<String, Vec<Arc<UsagePlan>>> = HashMap::new();
+        for plan in plans {
+            let plan = Arc::new(plan);
+            for key in &plan.keys {
+                plans_by_key
+                    .entry(key.clone())
+                    .or_default()
+                    .push(plan.clone());
+            }
+        }
+        Registry {
+            keys_by_value,
+            plans_by_key,
+        }
+    }
 }
 
 /// How many requests admission refused, by reason.
@@ -114,27 +149,17 @@ impl Access {
         plans: Vec<UsagePlan>,
         counters: Arc<dyn Counters>,
     ) -> Access {
-        let keys_by_value = keys
-            .into_iter()
-            .map(|k| (k.value.clone(), Arc::new(k)))
-            .collect();
-        let mut plans_by_key: HashMap<String, Vec<Arc<UsagePlan>>> = HashMap::new();
-        for plan in plans {
-            let plan = Arc::new(plan);
-            for key in &plan.keys {
-                plans_by_key
-                    .entry(key.clone())
-                    .or_default()
-                    .push(plan.clone());
-            }
-        }
         Access {
             account,
-            keys_by_value,
-            plans_by_key,
+            registry: arc_swap::ArcSwap::from_pointee(Registry::new(keys, plans)),
             counters,
             refused: Refused::default(),
         }
+    }
+
+    /// Replaces the keys and plans (when the control plane changed them).
+    pub fn load(&self, keys: Vec<ApiKey>, plans: Vec<UsagePlan>) {
+        self.registry.store(Arc::new(Registry::new(keys, plans)));
     }
 
     /// Prometheus text for admission refusals.
@@ -205,12 +230,13 @@ impl Access {
         if !request.api_key_required {
             return Ok(Admitted::default());
         }
+        let registry = self.registry.load();
         let key = request
             .api_key
-            .and_then(|v| self.keys_by_value.get(v))
+            .and_then(|v| registry.keys_by_value.get(v))
             .filter(|k| k.enabled)
             .ok_or(Refusal::Forbidden)?;
-        let (plan, plan_stage) = self
+        let (plan, plan_stage) = registry
             .plans_by_key
             .get(&key.id)
             .into_iter()
@@ -268,6 +294,7 @@ mod tests {
             name: id.into(),
             value: format!("value-{id}"),
             enabled,
+            from_config: false,
         };
         let plan = UsagePlan {
             id: "p1".into(),
@@ -293,6 +320,7 @@ mod tests {
                 )]),
             }],
             keys: vec!["a".into(), "off".into()],
+            from_config: false,
         };
         Access::new(
             Rate {

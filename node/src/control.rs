@@ -5,10 +5,11 @@
 //! Commands carry whole objects (a deployment keeps the id its proposer
 //! gave it), so applying them is deterministic on every node.
 
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use serde::{Deserialize, Serialize};
 
+use crate::access::{Access, ApiKey, UsagePlan};
 use crate::model::{Deployment, RestApi, Stage};
 use crate::snapshot::Deployed;
 use crate::store::{Store, StoreContents};
@@ -20,6 +21,10 @@ pub enum ControlCommand {
     PutDeployment(Box<Deployment>),
     PutStage(Box<Stage>),
     DeleteApi(String),
+    PutApiKey(Box<ApiKey>),
+    PutUsagePlan(Box<UsagePlan>),
+    DeleteApiKey(String),
+    DeleteUsagePlan(String),
 }
 
 impl ControlCommand {
@@ -32,14 +37,37 @@ impl ControlCommand {
 pub struct ControlPlane {
     store: Arc<Store>,
     deployed: Arc<Deployed>,
+    /// Admission's keys and plans, once the node has built it.
+    access: OnceLock<Arc<Access>>,
 }
 
 impl ControlPlane {
     pub fn new(store: Arc<Store>, deployed: Arc<Deployed>) -> ControlPlane {
-        ControlPlane { store, deployed }
+        ControlPlane {
+            store,
+            deployed,
+            access: OnceLock::new(),
+        }
+    }
+
+    /// Keeps `access` in line with the stored keys and plans from now on.
+    pub fn attach(&self, access: Arc<Access>) {
+        let _ = self.access.set(access);
+        self.reload_access();
+    }
+
+    fn reload_access(&self) {
+        let Some(access) = self.access.get() else {
+            return;
+        };
+        match (self.store.list_api_keys(), self.store.list_usage_plans()) {
+            (Ok(keys), Ok(plans)) => access.load(keys, plans),
+            (Err(e), _) | (_, Err(e)) => tracing::error!(error = %e, "cannot read keys and plans"),
+        }
     }
 
     fn reload(&self) {
+        self.reload_access();
         match self.deployed.reload(&self.store) {
             Ok(findings) => {
                 for f in findings {
@@ -56,6 +84,10 @@ impl ControlPlane {
             ControlCommand::PutDeployment(d) => self.store.put_deployment(&d),
             ControlCommand::PutStage(stage) => self.store.put_stage(&stage),
             ControlCommand::DeleteApi(id) => self.store.delete_api(&id),
+            ControlCommand::PutApiKey(key) => self.store.put_api_key(&key),
+            ControlCommand::PutUsagePlan(plan) => self.store.put_usage_plan(&plan),
+            ControlCommand::DeleteApiKey(id) => self.store.delete_api_key(&id),
+            ControlCommand::DeleteUsagePlan(id) => self.store.delete_usage_plan(&id),
         }
         .map_err(|e| e.to_string())
     }

@@ -11,6 +11,7 @@ use redb::{Database, ReadableDatabase, ReadableTable, TableDefinition};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 
+use crate::access::{ApiKey, UsagePlan};
 use crate::ids;
 use crate::model::{Deployment, RestApi, Stage};
 
@@ -18,6 +19,8 @@ const APIS: TableDefinition<&str, &[u8]> = TableDefinition::new("apis");
 const DEPLOYMENTS: TableDefinition<&str, &[u8]> = TableDefinition::new("deployments");
 const STAGES: TableDefinition<&str, &[u8]> = TableDefinition::new("stages");
 const META: TableDefinition<&str, u64> = TableDefinition::new("meta");
+const API_KEYS: TableDefinition<&str, &[u8]> = TableDefinition::new("api_keys");
+const USAGE_PLANS: TableDefinition<&str, &[u8]> = TableDefinition::new("usage_plans");
 
 /// Version of the on-disk encoding; bumped with a migration when it changes.
 const SCHEMA_VERSION: u64 = 1;
@@ -101,6 +104,8 @@ impl Store {
             txn.open_table(APIS)?;
             txn.open_table(DEPLOYMENTS)?;
             txn.open_table(STAGES)?;
+            txn.open_table(API_KEYS)?;
+            txn.open_table(USAGE_PLANS)?;
         }
         txn.commit()?;
         Ok(())
@@ -143,6 +148,36 @@ impl Store {
         Ok(())
     }
 
+    pub fn put_api_key(&self, key: &ApiKey) -> Result<(), StoreError> {
+        self.put(API_KEYS, &key.id, key)
+    }
+
+    pub fn list_api_keys(&self) -> Result<Vec<ApiKey>, StoreError> {
+        self.scan(API_KEYS, "")
+    }
+
+    pub fn delete_api_key(&self, id: &str) -> Result<(), StoreError> {
+        let txn = self.db.begin_write()?;
+        txn.open_table(API_KEYS)?.remove(id)?;
+        txn.commit()?;
+        Ok(())
+    }
+
+    pub fn delete_usage_plan(&self, id: &str) -> Result<(), StoreError> {
+        let txn = self.db.begin_write()?;
+        txn.open_table(USAGE_PLANS)?.remove(id)?;
+        txn.commit()?;
+        Ok(())
+    }
+
+    pub fn put_usage_plan(&self, plan: &UsagePlan) -> Result<(), StoreError> {
+        self.put(USAGE_PLANS, &plan.id, plan)
+    }
+
+    pub fn list_usage_plans(&self) -> Result<Vec<UsagePlan>, StoreError> {
+        self.scan(USAGE_PLANS, "")
+    }
+
     /// Stores a deployment made elsewhere (a replicated one keeps its id).
     pub fn put_deployment(&self, deployment: &Deployment) -> Result<(), StoreError> {
         self.put(
@@ -158,6 +193,8 @@ impl Store {
             apis: self.scan(APIS, "")?,
             deployments: self.scan(DEPLOYMENTS, "")?,
             stages: self.scan(STAGES, "")?,
+            api_keys: self.scan(API_KEYS, "")?,
+            usage_plans: self.scan(USAGE_PLANS, "")?,
         })
     }
 
@@ -165,7 +202,7 @@ impl Store {
     pub fn replace_all(&self, contents: &StoreContents) -> Result<(), StoreError> {
         let txn = self.db.begin_write()?;
         {
-            for table in [APIS, DEPLOYMENTS, STAGES] {
+            for table in [APIS, DEPLOYMENTS, STAGES, API_KEYS, USAGE_PLANS] {
                 let mut t = txn.open_table(table)?;
                 let keys: Vec<String> = t
                     .iter()?
@@ -185,6 +222,14 @@ impl Store {
                     format!("{}/{}", d.rest_api_id, d.id).as_str(),
                     encode(d).as_slice(),
                 )?;
+            }
+            let mut keys = txn.open_table(API_KEYS)?;
+            for k in &contents.api_keys {
+                keys.insert(k.id.as_str(), encode(k).as_slice())?;
+            }
+            let mut plans = txn.open_table(USAGE_PLANS)?;
+            for p in &contents.usage_plans {
+                plans.insert(p.id.as_str(), encode(p).as_slice())?;
             }
             let mut stages = txn.open_table(STAGES)?;
             for st in &contents.stages {
@@ -346,6 +391,10 @@ pub struct StoreContents {
     pub apis: Vec<RestApi>,
     pub deployments: Vec<Deployment>,
     pub stages: Vec<Stage>,
+    #[serde(default)]
+    pub api_keys: Vec<ApiKey>,
+    #[serde(default)]
+    pub usage_plans: Vec<UsagePlan>,
 }
 
 pub fn unix_now() -> u64 {

@@ -11,7 +11,7 @@ use std::sync::Mutex;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 /// A steady rate with a burst allowance (AWS: `rateLimit`, `burstLimit`).
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Rate {
     /// Requests per second; 0 blocks everything.
     pub per_second: f64,
@@ -20,7 +20,7 @@ pub struct Rate {
 }
 
 /// A quota period (AWS: `DAY`, `WEEK`, `MONTH`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum Period {
     Day,
     Week,
@@ -29,7 +29,7 @@ pub enum Period {
 
 /// A quota: `limit` requests per period; `offset` moves the period's start
 /// (weeks: 0 starts on Sunday, 1 on Monday...).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Quota {
     pub limit: u64,
     pub period: Period,

@@ -194,3 +194,39 @@ async fn stage_throttle_admits_the_configured_rate() {
     );
     node.stop().expect("stops");
 }
+
+/// Keys live in the store; a key dropped from the config is revoked at the
+/// next start.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn keys_dropped_from_the_config_are_revoked() {
+    let dir = std::sync::Arc::new(apigw_tests::node::TempDir::new("revoke").expect("dir"));
+    let client = Client::default();
+    let node = Node::builder()
+        .file("api.yaml", API)
+        .config(&config())
+        .start_in(dir.clone())
+        .expect("starts");
+    let url = node.invoke_url("keys", "prod", "/keyed");
+    let ok = client
+        .send(Method::GET, &url, &[("x-api-key", ALICE)], "")
+        .await
+        .expect("reply");
+    assert_eq!(ok.status, 200);
+    node.stop().expect("stops");
+
+    let without_alice = config()
+        .replace(&format!("  - {{name: alice, value: {ALICE}}}\n"), "")
+        .replace("keys: [alice, bob]", "keys: [bob]");
+    let node = Node::builder()
+        .file("api.yaml", API)
+        .config(&without_alice)
+        .start_in(dir.clone())
+        .expect("restarts");
+    let url = node.invoke_url("keys", "prod", "/keyed");
+    let revoked = client
+        .send(Method::GET, &url, &[("x-api-key", ALICE)], "")
+        .await
+        .expect("reply");
+    assert_eq!(revoked.status, 403);
+    node.stop().expect("stops");
+}

@@ -49,8 +49,10 @@ fn free_udp_port() -> u16 {
         .expect("a free port")
 }
 
-fn config(certs: &str, id: u64, port: u16, peer: u64, peer_port: u16) -> String {
-    format!(
+/// A node's config; only the node that `declares` lists keys, plans and the
+/// API: the other gets them through Raft.
+fn config(certs: &str, id: u64, port: u16, peer: u64, peer_port: u16, declares: bool) -> String {
+    let cluster = format!(
         r#"
 cluster:
   name: lab
@@ -59,6 +61,14 @@ cluster:
   certs: '{certs}'
   gossip_interval_ms: 50
   peers: [{{id: {peer}, addr: '127.0.0.1:{peer_port}'}}]
+"#
+    );
+    if !declares {
+        return cluster;
+    }
+    cluster
+        + &format!(
+            r#"
 api_keys:
   - {{name: sequential, value: {SEQUENTIAL}}}
   - {{name: concurrent, value: {CONCURRENT}}}
@@ -68,7 +78,7 @@ usage_plans:
 apis:
   - {{id: shared, openapi: api.yaml, stages: [{{name: prod}}]}}
 "#
-    )
+        )
 }
 
 async fn wait_for_peer(client: &Client, node: &Node, up: bool) {
@@ -134,12 +144,12 @@ async fn two_nodes_share_quotas_over_gossip() {
     let (p1, p2) = (free_udp_port(), free_udp_port());
     let one = Node::builder()
         .file("api.yaml", API)
-        .config(&config(&certs_path, 1, p1, 2, p2))
+        .config(&config(&certs_path, 1, p1, 2, p2, true))
         .start()
         .expect("node 1");
     let two = Node::builder()
         .file("api.yaml", API)
-        .config(&config(&certs_path, 2, p2, 1, p1))
+        .config(&config(&certs_path, 2, p2, 1, p1, false))
         .start()
         .expect("node 2");
     let client = Client::default();

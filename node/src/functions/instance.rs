@@ -31,7 +31,9 @@ pub(crate) struct InstanceState {
     pub trace_suffix: String,
     jobs: tokio::sync::Mutex<mpsc::UnboundedReceiver<Job>>,
     current: Mutex<Option<(String, oneshot::Sender<Outcome>)>>,
-    /// Request id of the job being run, for log attribution.
+    /// Request id of the latest job, for log attribution: output read after
+    /// the job answered (the pipes lag) still belongs to it, until the next
+    /// job starts (as Lambda's logs do).
     pub current_id: Mutex<Option<String>>,
     init_error: Mutex<Option<Bytes>>,
     /// Wakes whoever waits for the start: first `/next`, init error or exit.
@@ -62,7 +64,6 @@ impl InstanceState {
         match current.take() {
             Some((running, reply)) if running == id => {
                 let _ = reply.send(outcome);
-                *lock(&self.current_id) = None;
                 true
             }
             other => {

@@ -16,9 +16,9 @@ fn rate(t: &ThrottleSection) -> Rate {
     }
 }
 
-/// Keys, plans and the account throttle, over `counters` (this node's, or
-/// the cluster's).
-pub fn build(loaded: &Loaded, counters: Arc<dyn Counters>) -> Result<Access> {
+/// The config's API keys and usage plans (ids derived from their names, so
+/// every node and every restart agrees on them).
+pub fn keys_and_plans(loaded: &Loaded) -> (Vec<ApiKey>, Vec<UsagePlan>) {
     let file = &loaded.file;
     let keys = file
         .api_keys
@@ -28,6 +28,7 @@ pub fn build(loaded: &Loaded, counters: Arc<dyn Counters>) -> Result<Access> {
             name: k.name.clone(),
             value: k.value.clone(),
             enabled: k.enabled,
+            from_config: true,
         })
         .collect::<Vec<_>>();
     let key_id = |name: &str| keys.iter().find(|k| k.name == name).map(|k| k.id.clone());
@@ -61,15 +62,23 @@ pub fn build(loaded: &Loaded, counters: Arc<dyn Counters>) -> Result<Access> {
                 })
                 .collect(),
             keys: p.keys.iter().filter_map(|k| key_id(k)).collect(),
+            from_config: true,
         })
         .collect();
+    (keys, plans)
+}
+
+/// Admission with the account throttle over `counters` (this node's, or the
+/// cluster's); keys and plans are loaded from the store by the control plane.
+pub fn build(loaded: &Loaded, counters: Arc<dyn Counters>) -> Result<Access> {
+    let file = &loaded.file;
     Ok(Access::new(
         Rate {
             per_second: file.limits.account_rate_limit,
             burst: file.limits.account_burst_limit,
         },
-        keys,
-        plans,
+        Vec::new(),
+        Vec::new(),
         counters,
     ))
 }

@@ -51,6 +51,15 @@ pub trait Sink {
     /// returns the deployment's id.
     fn deploy(&self, api: &RestApi, stage: &str) -> Result<String>;
     fn put_stage(&self, stage: &apigw::model::Stage) -> Result<()>;
+    fn put_api_key(&self, key: &apigw::access::ApiKey) -> Result<()>;
+    fn put_usage_plan(&self, plan: &apigw::access::UsagePlan) -> Result<()>;
+    fn delete_api_key(&self, id: &str) -> Result<()>;
+    fn delete_usage_plan(&self, id: &str) -> Result<()>;
+    /// Whether keys and plans a config dropped are removed: on one node
+    /// yes; in a cluster every node has its own file, so no.
+    fn prunes(&self) -> bool {
+        true
+    }
 }
 
 impl Sink for Store {
@@ -71,11 +80,52 @@ impl Sink for Store {
     fn put_stage(&self, stage: &apigw::model::Stage) -> Result<()> {
         Ok(Store::put_stage(self, stage)?)
     }
+
+    fn put_api_key(&self, key: &apigw::access::ApiKey) -> Result<()> {
+        Ok(Store::put_api_key(self, key)?)
+    }
+
+    fn put_usage_plan(&self, plan: &apigw::access::UsagePlan) -> Result<()> {
+        Ok(Store::put_usage_plan(self, plan)?)
+    }
+
+    fn delete_api_key(&self, id: &str) -> Result<()> {
+        Ok(Store::delete_api_key(self, id)?)
+    }
+
+    fn delete_usage_plan(&self, id: &str) -> Result<()> {
+        Ok(Store::delete_usage_plan(self, id)?)
+    }
 }
 
 /// Applies every API of the config: reads from `store`, writes to `sink`.
 pub fn apply(store: &Store, sink: &dyn Sink, loaded: &Loaded) -> Result<Vec<Applied>> {
     let max_timeout = loaded.file.limits.max_integration_timeout_ms;
+    // Keys and plans first: once a node serves the APIs, the keys that open
+    // them are there too. On a single node, ones this file declared before
+    // and dropped are removed; ones made otherwise are kept.
+    let (keys, plans) = crate::access::keys_and_plans(loaded);
+    let stored_keys = store.list_api_keys()?;
+    for key in keys.iter().filter(|k| !stored_keys.contains(k)) {
+        sink.put_api_key(key)?;
+    }
+    let stored_plans = store.list_usage_plans()?;
+    for plan in plans.iter().filter(|p| !stored_plans.contains(p)) {
+        sink.put_usage_plan(plan)?;
+    }
+    let prune = sink.prunes();
+    for old in stored_keys
+        .iter()
+        .filter(|k| prune && k.from_config && !keys.iter().any(|n| n.id == k.id))
+    {
+        sink.delete_api_key(&old.id)?;
+    }
+    for old in stored_plans
+        .iter()
+        .filter(|p| prune && p.from_config && !plans.iter().any(|n| n.id == p.id))
+    {
+        sink.delete_usage_plan(&old.id)?;
+    }
     let mut out = Vec::new();
     for section in &loaded.file.apis {
         let imported = import_section(loaded, section, max_timeout)?;

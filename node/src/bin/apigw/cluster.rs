@@ -270,6 +270,36 @@ impl RaftSink {
 }
 
 impl crate::apply::Sink for RaftSink {
+    fn prunes(&self) -> bool {
+        false
+    }
+
+    fn delete_api_key(&self, id: &str) -> Result<()> {
+        self.write(ControlCommand::DeleteApiKey(id.to_string()))
+    }
+
+    fn delete_usage_plan(&self, id: &str) -> Result<()> {
+        self.write(ControlCommand::DeleteUsagePlan(id.to_string()))
+    }
+
+    fn put_api_key(&self, key: &apigw::access::ApiKey) -> Result<()> {
+        self.write(ControlCommand::PutApiKey(Box::new(key.clone())))?;
+        self.until("the API key", || {
+            self.store
+                .list_api_keys()
+                .is_ok_and(|keys| keys.contains(key))
+        })
+    }
+
+    fn put_usage_plan(&self, plan: &apigw::access::UsagePlan) -> Result<()> {
+        self.write(ControlCommand::PutUsagePlan(Box::new(plan.clone())))?;
+        self.until("the usage plan", || {
+            self.store
+                .list_usage_plans()
+                .is_ok_and(|plans| plans.contains(plan))
+        })
+    }
+
     fn put_api(&self, api: &RestApi) -> Result<()> {
         self.write(ControlCommand::PutApi(Box::new(api.clone())))?;
         self.until("the API", || {

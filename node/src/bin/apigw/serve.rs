@@ -178,11 +178,13 @@ pub fn run(args: ServeArgs) -> Result<ExitCode> {
         )),
         None => local_cache,
     };
+    let access = Arc::new(crate::access::build(&loaded, counters)?);
+    control.attach(access.clone());
     let services = Arc::new(Services {
         cluster: cluster.map(|joined| joined.view),
         functions: functions.clone(),
         cache,
-        access: Arc::new(crate::access::build(&loaded, counters)?),
+        access: access.clone(),
         authorizers: Default::default(),
         jwt: crate::access::build_jwt(&loaded, function_runtime.handle())?,
         iam: apigw::dataplane::iam::IamUsers::new(
@@ -356,7 +358,10 @@ fn apply_config(
     for section in &loaded.file.apis {
         crate::apply::import_section(loaded, section, max_timeout)?;
     }
-    if loaded.file.apis.is_empty() {
+    if loaded.file.apis.is_empty()
+        && loaded.file.api_keys.is_empty()
+        && loaded.file.usage_plans.is_empty()
+    {
         return Ok(());
     }
     let loaded = loaded.clone();
