@@ -125,7 +125,7 @@ impl Gossip {
             return;
         };
         for peer in self.peers.iter().filter(|p| p.region == self.region) {
-            let deadline = self.interval.max(Duration::from_millis(500));
+            let deadline = (self.interval * 5).max(Duration::from_secs(2));
             tokio::spawn(self.clone().deliver(
                 transport.clone(),
                 peer.clone(),

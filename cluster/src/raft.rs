@@ -801,29 +801,18 @@ impl RaftNode {
                 .map(|_| ())
             }
             MemberChange::Remove { id } => {
+                // One membership change: a voter is removed without being
+                // kept as a learner (`retain: false`), a learner dropped.
                 let ids: std::collections::BTreeSet<u64> = [id].into_iter().collect();
-                if membership.voter_ids().any(|v| v == id) {
-                    let demoted = tokio::time::timeout(
-                        limit,
-                        self.raft.change_membership(
-                            openraft::ChangeMembers::RemoveVoters(ids.clone()),
-                            false,
-                        ),
-                    )
+                let change = if membership.voter_ids().any(|v| v == id) {
+                    openraft::ChangeMembers::RemoveVoters(ids)
+                } else {
+                    openraft::ChangeMembers::RemoveNodes(ids)
+                };
+                tokio::time::timeout(limit, self.raft.change_membership(change, false))
                     .await
-                    .map_err(timed("removal"))?;
-                    if let Err(e) = demoted {
-                        return Err(e.to_string());
-                    }
-                }
-                tokio::time::timeout(
-                    limit,
-                    self.raft
-                        .change_membership(openraft::ChangeMembers::RemoveNodes(ids), false),
-                )
-                .await
-                .map_err(timed("removal"))?
-                .map(|_| ())
+                    .map_err(timed("removal"))?
+                    .map(|_| ())
             }
         };
         result.map_err(|e| e.to_string())

@@ -10,6 +10,7 @@ use std::sync::{Arc, OnceLock};
 use serde::{Deserialize, Serialize};
 
 use crate::access::{Access, ApiKey, UsagePlan};
+use crate::functions::{FunctionDecl, Functions};
 use crate::model::{Deployment, RestApi, Stage};
 use crate::snapshot::Deployed;
 use crate::store::{Store, StoreContents};
@@ -25,6 +26,8 @@ pub enum ControlCommand {
     PutUsagePlan(Box<UsagePlan>),
     DeleteApiKey(String),
     DeleteUsagePlan(String),
+    PutFunction(Box<FunctionDecl>),
+    DeleteFunction(String),
 }
 
 impl ControlCommand {
@@ -39,6 +42,8 @@ pub struct ControlPlane {
     deployed: Arc<Deployed>,
     /// Admission's keys and plans, once the node has built it.
     access: OnceLock<Arc<Access>>,
+    /// The node's functions, once it has built the registry.
+    functions: OnceLock<Arc<Functions>>,
 }
 
 impl ControlPlane {
@@ -47,6 +52,28 @@ impl ControlPlane {
             store,
             deployed,
             access: OnceLock::new(),
+            functions: OnceLock::new(),
+        }
+    }
+
+    /// Keeps `functions` in line with the stored declarations from now on.
+    pub fn attach_functions(&self, functions: Arc<Functions>) {
+        let _ = self.functions.set(functions);
+        self.reload_functions();
+    }
+
+    /// Re-reads everything (after changes written to the store directly).
+    pub fn refresh(&self) {
+        self.reload();
+    }
+
+    fn reload_functions(&self) {
+        let Some(functions) = self.functions.get() else {
+            return;
+        };
+        match self.store.list_functions() {
+            Ok(decls) => functions.apply(decls),
+            Err(e) => tracing::error!(error = %e, "cannot read function declarations"),
         }
     }
 
@@ -68,6 +95,7 @@ impl ControlPlane {
 
     fn reload(&self) {
         self.reload_access();
+        self.reload_functions();
         match self.deployed.reload(&self.store) {
             Ok(findings) => {
                 for f in findings {
@@ -88,6 +116,8 @@ impl ControlPlane {
             ControlCommand::PutUsagePlan(plan) => self.store.put_usage_plan(&plan),
             ControlCommand::DeleteApiKey(id) => self.store.delete_api_key(&id),
             ControlCommand::DeleteUsagePlan(id) => self.store.delete_usage_plan(&id),
+            ControlCommand::PutFunction(decl) => self.store.put_function(&decl),
+            ControlCommand::DeleteFunction(name) => self.store.delete_function(&name),
         }
         .map_err(|e| e.to_string())
     }

@@ -12,6 +12,7 @@ use serde::de::DeserializeOwned;
 use serde::Serialize;
 
 use crate::access::{ApiKey, UsagePlan};
+use crate::functions::FunctionDecl;
 use crate::ids;
 use crate::model::{Deployment, RestApi, Stage};
 
@@ -21,6 +22,7 @@ const STAGES: TableDefinition<&str, &[u8]> = TableDefinition::new("stages");
 const META: TableDefinition<&str, u64> = TableDefinition::new("meta");
 const API_KEYS: TableDefinition<&str, &[u8]> = TableDefinition::new("api_keys");
 const USAGE_PLANS: TableDefinition<&str, &[u8]> = TableDefinition::new("usage_plans");
+const FUNCTIONS: TableDefinition<&str, &[u8]> = TableDefinition::new("functions");
 
 /// Version of the on-disk encoding; bumped with a migration when it changes.
 const SCHEMA_VERSION: u64 = 1;
@@ -106,6 +108,7 @@ impl Store {
             txn.open_table(STAGES)?;
             txn.open_table(API_KEYS)?;
             txn.open_table(USAGE_PLANS)?;
+            txn.open_table(FUNCTIONS)?;
         }
         txn.commit()?;
         Ok(())
@@ -156,6 +159,21 @@ impl Store {
         self.scan(API_KEYS, "")
     }
 
+    pub fn put_function(&self, decl: &FunctionDecl) -> Result<(), StoreError> {
+        self.put(FUNCTIONS, &decl.name, decl)
+    }
+
+    pub fn list_functions(&self) -> Result<Vec<FunctionDecl>, StoreError> {
+        self.scan(FUNCTIONS, "")
+    }
+
+    pub fn delete_function(&self, name: &str) -> Result<(), StoreError> {
+        let txn = self.db.begin_write()?;
+        txn.open_table(FUNCTIONS)?.remove(name)?;
+        txn.commit()?;
+        Ok(())
+    }
+
     pub fn delete_api_key(&self, id: &str) -> Result<(), StoreError> {
         let txn = self.db.begin_write()?;
         txn.open_table(API_KEYS)?.remove(id)?;
@@ -195,6 +213,7 @@ impl Store {
             stages: self.scan(STAGES, "")?,
             api_keys: self.scan(API_KEYS, "")?,
             usage_plans: self.scan(USAGE_PLANS, "")?,
+            functions: self.scan(FUNCTIONS, "")?,
         })
     }
 
@@ -202,7 +221,7 @@ impl Store {
     pub fn replace_all(&self, contents: &StoreContents) -> Result<(), StoreError> {
         let txn = self.db.begin_write()?;
         {
-            for table in [APIS, DEPLOYMENTS, STAGES, API_KEYS, USAGE_PLANS] {
+            for table in [APIS, DEPLOYMENTS, STAGES, API_KEYS, USAGE_PLANS, FUNCTIONS] {
                 let mut t = txn.open_table(table)?;
                 let keys: Vec<String> = t
                     .iter()?
@@ -226,6 +245,10 @@ impl Store {
             let mut keys = txn.open_table(API_KEYS)?;
             for k in &contents.api_keys {
                 keys.insert(k.id.as_str(), encode(k).as_slice())?;
+            }
+            let mut functions = txn.open_table(FUNCTIONS)?;
+            for f in &contents.functions {
+                functions.insert(f.name.as_str(), encode(f).as_slice())?;
             }
             let mut plans = txn.open_table(USAGE_PLANS)?;
             for p in &contents.usage_plans {
@@ -395,6 +418,8 @@ pub struct StoreContents {
     pub api_keys: Vec<ApiKey>,
     #[serde(default)]
     pub usage_plans: Vec<UsagePlan>,
+    #[serde(default)]
+    pub functions: Vec<FunctionDecl>,
 }
 
 pub fn unix_now() -> u64 {

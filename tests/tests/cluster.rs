@@ -259,7 +259,7 @@ async fn cache_entries_and_flushes_reach_the_region() {
     assert_eq!(first.status, 200);
     assert_eq!(backend.seen().len(), 1);
     // The entry filled on node 1 is replicated to node 2.
-    let deadline = Instant::now() + Duration::from_secs(5);
+    let deadline = Instant::now() + Duration::from_secs(15);
     loop {
         let metrics = client
             .get(&format!("http://{}/metrics", two.admin))
@@ -269,7 +269,12 @@ async fn cache_entries_and_flushes_reach_the_region() {
         if !metrics.contains("apigw_cache_bytes 0\n") {
             break;
         }
-        assert!(Instant::now() < deadline, "the entry never reached node 2");
+        assert!(
+            Instant::now() < deadline,
+            "the entry never reached node 2\n{}\n{}",
+            one.log_lines().join("\n"),
+            two.log_lines().join("\n")
+        );
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     let second = client
@@ -535,7 +540,15 @@ async fn nodes_join_get_promoted_and_removed() {
         )
         .await
         .expect("remove");
-    assert_eq!(removed.status, 200, "{}", removed.text());
+    assert_eq!(
+        removed.status,
+        200,
+        "{}\nnode 1: {}\nnode 2: {}\nnode 3: {}",
+        removed.text(),
+        one.stderr(),
+        two.stderr(),
+        three.stderr()
+    );
     three.stop().expect("stops");
     let again = Node::builder()
         .file("api.yaml", api)
@@ -553,6 +566,71 @@ async fn nodes_join_get_promoted_and_removed() {
         })
         .expect("a removed id is refused");
     again.stop().expect("stops");
+    two.stop().expect("stops");
+    one.stop().expect("stops");
+}
+
+/// Function declarations travel with the control plane: node 2's config
+/// declares nothing, yet it runs the function node 1 declared.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn functions_are_declared_cluster_wide() {
+    let python = apigw_tests::python::python_with_lambda_ric().expect("python with awslambdaric");
+    let (_certs, certs_path) = cluster_certs("1,2");
+    let (p1, p2) = (free_udp_port(), free_udp_port());
+    let handlers = include_str!("../functions/python/app.py");
+    // The function's folder is the same path on both nodes (one machine).
+    let shared = TempDir::new("functions").expect("dir");
+    std::fs::write(shared.0.join("app.py"), handlers).expect("handlers");
+    let cluster = |id: u64, port: u16, peer: u64, peer_port: u16| {
+        format!("cluster: {{name: lab, node_id: {id}, listen: '127.0.0.1:{port}', certs: '{certs_path}', gossip_interval_ms: 50, peers: [{{id: {peer}, addr: '127.0.0.1:{peer_port}'}}]}}\n")
+    };
+    let api = "openapi: 3.0.1\ninfo: {title: fn}\npaths:\n  /{proxy+}:\n    x-amazon-apigateway-any-method:\n      x-amazon-apigateway-integration: {type: aws_proxy, httpMethod: POST, uri: 'arn:aws:apigateway:us-east-1:lambda:path/2015-03-31/functions/arn:aws:lambda:us-east-1:1:function:echo/invocations'}\n";
+    let declares = format!(
+        "{}functions:\n  - {{name: echo, command: ['{}', -m, awslambdaric, app.echo], cwd: '{}'}}\napis:\n  - {{id: fn, openapi: api.yaml, stages: [{{name: prod}}]}}\n",
+        cluster(1, p1, 2, p2),
+        python.display(),
+        shared.0.display()
+    );
+    let one = Node::builder()
+        .file("api.yaml", api)
+        .config(&declares)
+        .start()
+        .expect("node 1");
+    let two = Node::builder()
+        .config(&cluster(2, p2, 1, p1))
+        .start()
+        .expect("node 2");
+    let client = Client::default();
+    wait_for_stages(&client, &two).await;
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let reply = client
+            .get(&two.invoke_url("fn", "prod", "/hello"))
+            .await
+            .expect("reply");
+        if reply.status == 200 {
+            assert_eq!(reply.json()["event"]["path"], "/hello");
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "node 2 never ran the function: {} {}",
+            reply.status,
+            reply.text()
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let functions = client
+        .get(&format!("http://{}/functions", two.admin))
+        .await
+        .expect("functions")
+        .json();
+    assert!(
+        functions["functions"]["echo"]["invocations"]
+            .as_u64()
+            .is_some_and(|n| n >= 1),
+        "{functions}"
+    );
     two.stop().expect("stops");
     one.stop().expect("stops");
 }

@@ -20,7 +20,7 @@ use super::metrics::{FunctionMetrics, MetricsSnapshot};
 use super::{error_payload, Invocation, InvokeError, Outcome};
 
 /// How a local function is run.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct LocalSpec {
     pub name: String,
     /// Program and arguments (`["python3", "-m", "awslambdaric", "app.handler"]`).

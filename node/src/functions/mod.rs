@@ -77,6 +77,30 @@ impl Function {
     }
 }
 
+/// A function's declaration, as the control plane stores and replicates it.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct FunctionDecl {
+    pub name: String,
+    pub spec: FunctionSpec,
+    /// Declared by a config file (and removed when the file drops it).
+    #[serde(default)]
+    pub from_config: bool,
+}
+
+/// Local or remote.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub enum FunctionSpec {
+    Local(LocalSpec),
+    Remote(RemoteSpec),
+}
+
+/// A declared function and the declaration it was built from.
+#[derive(Clone)]
+struct Entry {
+    decl: FunctionDecl,
+    function: Function,
+}
+
 /// Every declared function, by name, and the runtime they run on.
 ///
 /// Invocations run on that runtime (a multi-threaded one the node sets aside
@@ -84,18 +108,29 @@ impl Function {
 /// servers and process supervisors live there, and an invocation whose caller
 /// gave up (an integration timeout) still ends cleanly, returning its
 /// instance to the pool or killing it.
-#[derive(Clone)]
+///
+/// The set follows the stored declarations ([`Functions::apply`]): new ones
+/// are started, changed ones rebuilt, dropped ones stopped.
 pub struct Functions {
-    by_name: BTreeMap<String, Function>,
+    by_name: arc_swap::ArcSwap<BTreeMap<String, Entry>>,
     runtime: tokio::runtime::Handle,
+    /// The Invoke API client for remote functions (`None` if TLS could not
+    /// be set up: remote functions are then left out, with an error logged).
+    client: Option<crate::dataplane::integration::http::HttpClient>,
 }
 
 impl Functions {
     /// An empty registry whose functions run on `runtime`.
     pub fn new(runtime: tokio::runtime::Handle) -> Functions {
         Functions {
-            by_name: BTreeMap::new(),
+            by_name: arc_swap::ArcSwap::from_pointee(BTreeMap::new()),
             runtime,
+            client: crate::dataplane::integration::http::HttpClient::new(
+                std::time::Duration::from_secs(90),
+                6 * 1024 * 1024,
+            )
+            .map_err(|e| tracing::error!(error = %e, "cannot set up the Lambda Invoke API client"))
+            .ok(),
         }
     }
 
@@ -105,23 +140,53 @@ impl Functions {
     }
 
     pub fn is_empty(&self) -> bool {
-        self.by_name.is_empty()
+        self.by_name.load().is_empty()
     }
 
-    pub fn insert(&mut self, name: String, function: Function) {
-        self.by_name.insert(name, function);
+    pub fn get(&self, name: &str) -> Option<Function> {
+        self.by_name.load().get(name).map(|e| e.function.clone())
     }
 
-    pub fn get(&self, name: &str) -> Option<&Function> {
-        self.by_name.get(name)
+    /// Brings the running functions in line with `decls`.
+    pub fn apply(&self, decls: Vec<FunctionDecl>) {
+        let current = self.by_name.load_full();
+        let mut next = BTreeMap::new();
+        for decl in decls {
+            if let Some(existing) = current.get(&decl.name).filter(|e| e.decl == decl) {
+                next.insert(decl.name.clone(), existing.clone());
+                continue;
+            }
+            let function = match &decl.spec {
+                FunctionSpec::Local(spec) => {
+                    let local = Arc::new(LocalFunction::new(spec.clone(), self.runtime.clone()));
+                    local.warm_up();
+                    Function::Local(local)
+                }
+                FunctionSpec::Remote(spec) => {
+                    let Some(client) = &self.client else {
+                        tracing::error!(function = %decl.name, "remote function left out: no Invoke API client");
+                        continue;
+                    };
+                    Function::Remote(Arc::new(RemoteFunction::new(spec.clone(), client.clone())))
+                }
+            };
+            tracing::info!(function = %decl.name, "function declared");
+            next.insert(decl.name.clone(), Entry { decl, function });
+        }
+        for (name, old) in current.iter() {
+            let kept = next.get(name).is_some_and(|n| n.decl == old.decl);
+            if let (false, Function::Local(f)) = (kept, &old.function) {
+                f.shutdown();
+            }
+        }
+        self.by_name.store(Arc::new(next));
     }
 
     /// Invokes `name`.
     pub async fn invoke(&self, name: &str, invocation: Invocation) -> Result<Outcome, InvokeError> {
         let function = self
             .get(name)
-            .ok_or_else(|| InvokeError::NotFound(name.to_string()))?
-            .clone();
+            .ok_or_else(|| InvokeError::NotFound(name.to_string()))?;
         self.runtime
             .spawn(async move { function.invoke(invocation).await })
             .await
@@ -136,15 +201,16 @@ impl Functions {
     /// Metrics of every function, by name.
     pub fn metrics(&self) -> Vec<(String, MetricsSnapshot)> {
         self.by_name
+            .load()
             .iter()
-            .map(|(n, f)| (n.clone(), f.metrics()))
+            .map(|(n, e)| (n.clone(), e.function.metrics()))
             .collect()
     }
 
     /// Starts the warm instances local functions ask for.
     pub fn warm_up(&self) {
-        for function in self.by_name.values() {
-            if let Function::Local(f) = function {
+        for entry in self.by_name.load().values() {
+            if let Function::Local(f) = &entry.function {
                 f.warm_up();
             }
         }
@@ -152,8 +218,8 @@ impl Functions {
 
     /// Stops every local function's processes.
     pub fn shutdown(&self) {
-        for function in self.by_name.values() {
-            if let Function::Local(f) = function {
+        for entry in self.by_name.load().values() {
+            if let Function::Local(f) = &entry.function {
                 f.shutdown();
             }
         }

@@ -47,14 +47,15 @@ pub fn import_section(loaded: &Loaded, api: &ApiSection, max_timeout_ms: u64) ->
 /// the cluster's Raft log (every node applies them to its store).
 pub trait Sink {
     fn put_api(&self, api: &RestApi) -> Result<()>;
-    /// Freezes `api` into a new deployment and points `stage` at it;
-    /// returns the deployment's id.
-    fn deploy(&self, api: &RestApi, stage: &str) -> Result<String>;
+    /// Stores a deployment (a frozen copy of an API).
+    fn put_deployment(&self, deployment: &apigw::model::Deployment) -> Result<()>;
     fn put_stage(&self, stage: &apigw::model::Stage) -> Result<()>;
     fn put_api_key(&self, key: &apigw::access::ApiKey) -> Result<()>;
     fn put_usage_plan(&self, plan: &apigw::access::UsagePlan) -> Result<()>;
     fn delete_api_key(&self, id: &str) -> Result<()>;
     fn delete_usage_plan(&self, id: &str) -> Result<()>;
+    fn put_function(&self, decl: &apigw::functions::FunctionDecl) -> Result<()>;
+    fn delete_function(&self, name: &str) -> Result<()>;
     /// Whether keys and plans a config dropped are removed: on one node
     /// yes; in a cluster every node has its own file, so no.
     fn prunes(&self) -> bool {
@@ -67,14 +68,8 @@ impl Sink for Store {
         Ok(Store::put_api(self, api)?)
     }
 
-    fn deploy(&self, api: &RestApi, stage: &str) -> Result<String> {
-        Ok(Store::deploy(
-            self,
-            &api.id,
-            stage,
-            Some("deployed from the config file".into()),
-        )?
-        .id)
+    fn put_deployment(&self, deployment: &apigw::model::Deployment) -> Result<()> {
+        Ok(Store::put_deployment(self, deployment)?)
     }
 
     fn put_stage(&self, stage: &apigw::model::Stage) -> Result<()> {
@@ -96,6 +91,14 @@ impl Sink for Store {
     fn delete_usage_plan(&self, id: &str) -> Result<()> {
         Ok(Store::delete_usage_plan(self, id)?)
     }
+
+    fn put_function(&self, decl: &apigw::functions::FunctionDecl) -> Result<()> {
+        Ok(Store::put_function(self, decl)?)
+    }
+
+    fn delete_function(&self, name: &str) -> Result<()> {
+        Ok(Store::delete_function(self, name)?)
+    }
 }
 
 /// Applies every API of the config: reads from `store`, writes to `sink`.
@@ -114,6 +117,17 @@ pub fn apply(store: &Store, sink: &dyn Sink, loaded: &Loaded) -> Result<Vec<Appl
         sink.put_usage_plan(plan)?;
     }
     let prune = sink.prunes();
+    let functions = crate::functions::declarations(loaded)?;
+    let stored_functions = store.list_functions()?;
+    for decl in functions.iter().filter(|d| !stored_functions.contains(d)) {
+        sink.put_function(decl)?;
+    }
+    for old in stored_functions
+        .iter()
+        .filter(|d| prune && d.from_config && !functions.iter().any(|n| n.name == d.name))
+    {
+        sink.delete_function(&old.name)?;
+    }
     for old in stored_keys
         .iter()
         .filter(|k| prune && k.from_config && !keys.iter().any(|n| n.id == k.id))
@@ -155,26 +169,32 @@ fn apply_one(
     let mut deployed = Vec::new();
     for stage in &section.stages {
         let existing = store.get_stage(&api.id, &stage.name)?;
-        if changed || existing.is_none() {
-            let deployment_id = sink.deploy(&api, &stage.name)?;
-            deployed.push((stage.name.clone(), deployment_id));
-        }
-        let Some(mut current) = store.get_stage(&api.id, &stage.name)? else {
-            continue;
+        let now = apigw::store::unix_now();
+        let mut desired = match &existing {
+            Some(current) => current.clone(),
+            None => apigw::model::Stage::new(&api.id, &stage.name, "", now),
         };
-        let method_settings = method_settings(stage);
-        let cache_enabled = stage.cache.as_ref().is_some_and(|c| c.enabled);
-        if current.variables != stage.variables
-            || current.description != stage.description
-            || current.method_settings != method_settings
-            || current.cache_cluster_enabled != cache_enabled
-        {
-            current.cache_cluster_enabled = cache_enabled;
-            current.variables = stage.variables.clone();
-            current.description = stage.description.clone();
-            current.method_settings = method_settings;
-            current.last_updated_date = apigw::store::unix_now();
-            sink.put_stage(&current)?;
+        if changed || existing.is_none() {
+            let deployment = apigw::model::Deployment {
+                id: apigw::ids::new_deployment_id(),
+                rest_api_id: api.id.clone(),
+                description: Some("deployed from the config file".into()),
+                created_date: now,
+                api: api.clone(),
+            };
+            sink.put_deployment(&deployment)?;
+            desired.deployment_id = deployment.id.clone();
+            deployed.push((stage.name.clone(), deployment.id));
+        }
+        // One stage write with the deployment and the settings, so no node
+        // ever serves the stage without its settings.
+        desired.cache_cluster_enabled = stage.cache.as_ref().is_some_and(|c| c.enabled);
+        desired.variables = stage.variables.clone();
+        desired.description = stage.description.clone();
+        desired.method_settings = method_settings(stage);
+        if existing.as_ref() != Some(&desired) {
+            desired.last_updated_date = now;
+            sink.put_stage(&desired)?;
         }
     }
     Ok(Applied {

@@ -270,6 +270,17 @@ impl RaftSink {
 }
 
 impl crate::apply::Sink for RaftSink {
+    fn put_function(&self, decl: &apigw::functions::FunctionDecl) -> Result<()> {
+        self.write(ControlCommand::PutFunction(Box::new(decl.clone())))?;
+        self.until("the function", || {
+            self.store.list_functions().is_ok_and(|f| f.contains(decl))
+        })
+    }
+
+    fn delete_function(&self, name: &str) -> Result<()> {
+        self.write(ControlCommand::DeleteFunction(name.to_string()))
+    }
+
     fn prunes(&self) -> bool {
         false
     }
@@ -307,27 +318,15 @@ impl crate::apply::Sink for RaftSink {
         })
     }
 
-    fn deploy(&self, api: &RestApi, stage: &str) -> Result<String> {
-        let now = apigw::store::unix_now();
-        let deployment = Deployment {
-            id: apigw::ids::new_deployment_id(),
-            rest_api_id: api.id.clone(),
-            description: Some("deployed from the config file".into()),
-            created_date: now,
-            api: api.clone(),
-        };
-        let id = deployment.id.clone();
-        self.write(ControlCommand::PutDeployment(Box::new(deployment)))?;
-        let stage = match self.store.get_stage(&api.id, stage)? {
-            Some(mut existing) => {
-                existing.deployment_id = id.clone();
-                existing.last_updated_date = now;
-                existing
-            }
-            None => Stage::new(&api.id, stage, &id, now),
-        };
-        self.put_stage(&stage)?;
-        Ok(id)
+    fn put_deployment(&self, deployment: &Deployment) -> Result<()> {
+        self.write(ControlCommand::PutDeployment(Box::new(deployment.clone())))?;
+        self.until("the deployment", || {
+            self.store
+                .get_deployment(&deployment.rest_api_id, &deployment.id)
+                .ok()
+                .flatten()
+                .is_some()
+        })
     }
 
     fn put_stage(&self, stage: &Stage) -> Result<()> {

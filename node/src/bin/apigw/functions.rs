@@ -1,66 +1,58 @@
-//! Builds the node's functions from the config's `functions:` section.
+//! The config's `functions:` section as declarations the control plane
+//! stores (and, in a cluster, replicates).
 
-use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::{Context, Result};
-use apigw::dataplane::integration::http::HttpClient;
-use apigw::functions::{Function, Functions, LocalFunction, LocalSpec, RemoteFunction, RemoteSpec};
+use apigw::functions::{FunctionDecl, FunctionSpec, LocalSpec, RemoteSpec};
 
 use crate::config::{FunctionSection, Loaded, RemoteSection};
 
-/// Declares every function of the config on `runtime` (nothing starts yet:
-/// [`Functions::warm_up`] starts the warm instances).
-pub fn build(loaded: &Loaded, runtime: tokio::runtime::Handle) -> Result<Functions> {
-    let mut functions = Functions::new(runtime.clone());
+/// The config's function declarations (paths made absolute, credentials
+/// read from the environment now), as the control plane stores them.
+pub fn declarations(loaded: &Loaded) -> Result<Vec<FunctionDecl>> {
     let node_region = loaded
         .file
         .node
         .region
         .clone()
         .unwrap_or_else(|| "us-east-1".into());
-    let mut client = None;
+    let mut out = Vec::new();
     for section in &loaded.file.functions {
         let region = section
             .region
             .clone()
             .unwrap_or_else(|| node_region.clone());
-        let function = match (&section.command, &section.remote) {
-            (_, Some(remote)) => {
-                let client = match &client {
-                    Some(c) => c,
-                    None => client.insert(
-                        HttpClient::new(Duration::from_secs(90), 6 * 1024 * 1024)
-                            .context("cannot set up the Lambda Invoke API client")?,
-                    ),
-                };
-                let spec = remote_spec(section, remote, region)?;
-                Function::Remote(Arc::new(RemoteFunction::new(spec, client.clone())))
-            }
-            (Some(command), None) => {
-                let spec = LocalSpec {
-                    name: section.name.clone(),
-                    command: command.clone(),
-                    handler: section.handler.clone(),
-                    cwd: section.cwd.as_deref().map(|c| loaded.resolve(c)),
-                    env: section.env.clone(),
-                    memory_mb: section.memory_mb,
-                    timeout: Duration::from_millis(section.timeout_ms),
-                    max_concurrency: section.max_concurrency,
-                    min_warm: section.min_warm.min(section.max_concurrency),
-                    region,
-                    init_timeout: Duration::from_millis(section.init_timeout_ms.max(1)),
-                };
-                Function::Local(Arc::new(LocalFunction::new(spec, runtime.clone())))
-            }
+        let spec = match (&section.command, &section.remote) {
+            (_, Some(remote)) => FunctionSpec::Remote(remote_spec(section, remote, region)?),
+            (Some(command), None) => FunctionSpec::Local(LocalSpec {
+                name: section.name.clone(),
+                command: command.clone(),
+                handler: section.handler.clone(),
+                cwd: section.cwd.as_deref().map(|c| {
+                    let path = loaded.resolve(c);
+                    std::fs::canonicalize(&path).unwrap_or(path)
+                }),
+                env: section.env.clone(),
+                memory_mb: section.memory_mb,
+                timeout: Duration::from_millis(section.timeout_ms),
+                max_concurrency: section.max_concurrency,
+                min_warm: section.min_warm.min(section.max_concurrency),
+                region,
+                init_timeout: Duration::from_millis(section.init_timeout_ms.max(1)),
+            }),
             (None, None) => anyhow::bail!(
                 "function `{}` has neither a command nor a remote",
                 section.name
             ),
         };
-        functions.insert(section.name.clone(), function);
+        out.push(FunctionDecl {
+            name: section.name.clone(),
+            spec,
+            from_config: true,
+        });
     }
-    Ok(functions)
+    Ok(out)
 }
 
 fn remote_spec(

@@ -132,16 +132,15 @@ pub fn run(args: ServeArgs) -> Result<ExitCode> {
         .enable_all()
         .build()
         .context("cannot start the functions runtime")?;
-    let functions = Arc::new(crate::functions::build(
-        &loaded,
+    let functions = Arc::new(apigw::functions::Functions::new(
         function_runtime.handle().clone(),
-    )?);
-    functions.warm_up();
+    ));
     let region = node.region.clone().unwrap_or_else(|| "us-east-1".into());
     let control = Arc::new(apigw::control::ControlPlane::new(
         store.clone(),
         deployed.clone(),
     ));
+    control.attach_functions(functions.clone());
     let cluster = crate::cluster::start(
         &loaded,
         &region,
@@ -153,7 +152,7 @@ pub fn run(args: ServeArgs) -> Result<ExitCode> {
     apply_config(
         &loaded,
         &store,
-        &deployed,
+        &control,
         cluster.as_ref(),
         function_runtime.handle(),
     )?;
@@ -342,16 +341,15 @@ fn admin_credentials(
 fn apply_config(
     loaded: &Loaded,
     store: &Arc<Store>,
-    deployed: &Deployed,
+    control: &apigw::control::ControlPlane,
     cluster: Option<&crate::cluster::Joined>,
     runtime: &tokio::runtime::Handle,
 ) -> Result<()> {
     let Some(joined) = cluster else {
         let applied = crate::apply::apply(store, store.as_ref(), loaded)?;
         log_applied(applied);
-        for finding in deployed.reload(store)? {
-            tracing::warn!(at = %finding.at, "{} (this method answers 500)", finding.message);
-        }
+        // Written to the store directly: serve it (APIs, keys, functions).
+        control.refresh();
         return Ok(());
     };
     let max_timeout = loaded.file.limits.max_integration_timeout_ms;
@@ -361,6 +359,7 @@ fn apply_config(
     if loaded.file.apis.is_empty()
         && loaded.file.api_keys.is_empty()
         && loaded.file.usage_plans.is_empty()
+        && loaded.file.functions.is_empty()
     {
         return Ok(());
     }
