@@ -51,7 +51,7 @@ pub struct PeerStatus {
 /// This node's gossip.
 pub struct Gossip {
     region: String,
-    peers: Vec<Peer>,
+    peers: Mutex<Arc<Vec<Peer>>>,
     counters: Arc<CrdtCounters>,
     interval: Duration,
     seen: Mutex<HashMap<u64, Instant>>,
@@ -71,7 +71,7 @@ impl Gossip {
     ) -> Arc<Gossip> {
         Arc::new(Gossip {
             region,
-            peers,
+            peers: Mutex::new(Arc::new(peers)),
             counters,
             interval,
             seen: Mutex::new(HashMap::new()),
@@ -108,6 +108,21 @@ impl Gossip {
         Ok(Vec::new())
     }
 
+    fn peer_list(&self) -> Arc<Vec<Peer>> {
+        self.peers.lock().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
+    /// Adds a peer (a node that joined); a known id keeps its entry.
+    pub fn add_peer(&self, peer: Peer) {
+        let mut peers = self.peers.lock().unwrap_or_else(|e| e.into_inner());
+        if peers.iter().any(|p| p.id == peer.id) {
+            return;
+        }
+        let mut next = (**peers).clone();
+        next.push(peer);
+        *peers = Arc::new(next);
+    }
+
     /// Sets what receives the node's own messages.
     pub fn set_app_handler(&self, handler: AppHandler) {
         *self.app.lock().unwrap_or_else(|e| e.into_inner()) = Some(handler);
@@ -124,7 +139,7 @@ impl Gossip {
         else {
             return;
         };
-        for peer in self.peers.iter().filter(|p| p.region == self.region) {
+        for peer in self.peer_list().iter().filter(|p| p.region == self.region) {
             let deadline = (self.interval * 5).max(Duration::from_secs(2));
             tokio::spawn(self.clone().deliver(
                 transport.clone(),
@@ -190,7 +205,7 @@ impl Gossip {
                 continue;
             };
             let deadline = (self.interval * 5).max(Duration::from_millis(500));
-            for peer in &self.peers {
+            for peer in self.peer_list().iter() {
                 tokio::spawn(self.clone().deliver(
                     transport.clone(),
                     peer.clone(),
@@ -205,7 +220,7 @@ impl Gossip {
     pub fn peers(&self) -> Vec<PeerStatus> {
         let seen = self.seen.lock().unwrap_or_else(|e| e.into_inner());
         let down_after = (self.interval * 3).max(Duration::from_secs(1));
-        self.peers
+        self.peer_list()
             .iter()
             .map(|p| {
                 let last = seen.get(&p.id).map(|t| t.elapsed());

@@ -498,6 +498,20 @@ async fn nodes_join_get_promoted_and_removed() {
         }
     };
     assert_eq!(view(&one).await["raft"]["learners"], serde_json::json!([3]));
+    // Node 1 learns of node 3 from the membership and gossips with it.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let v = view(&one).await;
+        let peers = v["peers"].as_array().cloned().unwrap_or_default();
+        if peers.iter().any(|p| p["id"] == 3 && p["up"] == true) {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "node 1 never gossiped with node 3: {v}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
 
     // Promote through node 2 (forwarded to the leader if node 2 does not lead).
     let promoted = client

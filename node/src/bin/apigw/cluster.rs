@@ -150,6 +150,38 @@ pub fn start(
         ))
         .context("cannot start this node's Raft member")?;
     let _ = raft_cell.set(raft.clone());
+    // Gossip to every member, including nodes that joined after the start.
+    {
+        let (raft, gossip, region, own) = (
+            raft.clone(),
+            gossip.clone(),
+            region.to_string(),
+            section.node_id,
+        );
+        runtime.spawn(async move {
+            let mut metrics = raft.raft.metrics();
+            loop {
+                let members: Vec<(u64, String)> = metrics
+                    .borrow()
+                    .membership_config
+                    .nodes()
+                    .map(|(id, node)| (*id, node.addr.clone()))
+                    .collect();
+                for (id, addr) in members {
+                    if let (true, Ok(addr)) = (id != own, addr.parse::<SocketAddr>()) {
+                        gossip.add_peer(Peer {
+                            id,
+                            addr,
+                            region: region.clone(),
+                        });
+                    }
+                }
+                if metrics.changed().await.is_err() {
+                    return;
+                }
+            }
+        });
+    }
     let lowest = section
         .peers
         .iter()
