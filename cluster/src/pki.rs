@@ -78,7 +78,7 @@ pub fn init(dir: &Path, cluster: &str, nodes: &[u64]) -> Result<(), PkiError> {
             ),
         });
     }
-    let key = KeyPair::generate()?;
+    let key = KeyPair::generate_for(&rcgen::PKCS_ED25519)?;
     let cert = ca_params(cluster)?.self_signed(&key)?;
     write(&dir.join("ca.pem"), &cert.pem())?;
     write(&ca_key_path, &key.serialize_pem())?;
@@ -93,7 +93,7 @@ pub fn issue(dir: &Path, cluster: &str, id: u64) -> Result<(), PkiError> {
     let ca_key_path = dir.join("ca.key");
     let ca_key = KeyPair::from_pem(&read(&ca_key_path)?).map_err(|_| PkiError::Pem(ca_key_path))?;
     let issuer = Issuer::new(ca_params(cluster)?, ca_key);
-    let key = KeyPair::generate()?;
+    let key = KeyPair::generate_for(&rcgen::PKCS_ED25519)?;
     let mut params = CertificateParams::new(vec![node_name(cluster, id)])?;
     params
         .distinguished_name

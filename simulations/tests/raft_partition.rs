@@ -37,8 +37,10 @@ fn a_partitioned_leader_is_replaced_without_losing_writes() {
     }
 }
 
-/// The same seed gives the same outcome of the checks (and, as far as
-/// openraft's own random election timeouts allow, the same history).
+/// The same seed gives the same leaders in the same terms and the same
+/// verdicts. (The exact number of writes acknowledged during the partition
+/// can still differ by one or two between replays: some nondeterminism below
+/// the network is not traced yet.)
 #[test]
 fn runs_replay_from_their_seed() {
     let run = |n: u32| {
@@ -57,6 +59,7 @@ fn runs_replay_from_their_seed() {
     let (a, b) = (run(1), run(2));
     eprintln!("replay: {:?} vs {:?}", a.leaders, b.leaders);
     assert!(a.violations.is_empty() && b.violations.is_empty());
+    assert_eq!(a.leaders, b.leaders);
     assert_eq!(a.counters, b.counters);
     assert_eq!(a.lost_writes, b.lost_writes);
 }
