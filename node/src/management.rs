@@ -10,9 +10,12 @@
 //! node, through Raft in a cluster; either way the data plane serves a change
 //! only once it is deployed, as on AWS.
 //!
+//! API keys (create, get, list, delete) and usage plans (create with stages,
+//! throttles and quota, get, list, delete, add and list keys).
+//!
 //! Not yet: resources, methods and integrations one by one, models,
-//! validators, API keys and usage plans, authorizers, gateway responses,
-//! domain names, tags, export.
+//! validators, authorizers, gateway responses, domain names, tags, export,
+//! updates of keys and plans, usage.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -22,6 +25,7 @@ use bytes::Bytes;
 use http::{Method, Response, StatusCode};
 use serde_json::{json, Value};
 
+use crate::access::{ApiKey, UsagePlan};
 use crate::control::{ControlCommand, ControlPlane};
 use crate::dataplane::body::{full, Body};
 use crate::dataplane::context::RequestContext;
@@ -113,7 +117,12 @@ impl Management {
 
     /// Whether a path is the management API's.
     pub fn owns(path: &str) -> bool {
-        path == "/restapis" || path.starts_with("/restapis/") && !path.ends_with("/cache/data")
+        path == "/restapis"
+            || path.starts_with("/restapis/") && !path.ends_with("/cache/data")
+            || path == "/apikeys"
+            || path.starts_with("/apikeys/")
+            || path == "/usageplans"
+            || path.starts_with("/usageplans/")
     }
 
     /// Verifies and answers a request.
@@ -231,6 +240,67 @@ impl Management {
             (&Method::PATCH, ["restapis", id, "stages", name]) => {
                 self.update_stage(id, name, body).await
             }
+            (&Method::POST, ["apikeys"]) => self.create_api_key(body).await,
+            (&Method::GET, ["apikeys"]) => {
+                let show = param("includeValues") == Some("true");
+                let keys = self.store.list_api_keys().map_err(internal)?;
+                Ok((
+                    StatusCode::OK,
+                    page(
+                        keys.iter().map(|k| key_json(k, show)).collect(),
+                        param("position"),
+                        param("limit"),
+                    )?,
+                ))
+            }
+            (&Method::GET, ["apikeys", id]) => {
+                let key = self.api_key(id)?;
+                Ok((
+                    StatusCode::OK,
+                    key_json(&key, param("includeValue") == Some("true")),
+                ))
+            }
+            (&Method::DELETE, ["apikeys", id]) => {
+                self.api_key(id)?;
+                self.write(ControlCommand::DeleteApiKey(id.to_string()))
+                    .await?;
+                Ok((StatusCode::ACCEPTED, json!({})))
+            }
+            (&Method::POST, ["usageplans"]) => self.create_usage_plan(body).await,
+            (&Method::GET, ["usageplans"]) => {
+                let plans = self.store.list_usage_plans().map_err(internal)?;
+                Ok((
+                    StatusCode::OK,
+                    page(
+                        plans.iter().map(plan_json).collect(),
+                        param("position"),
+                        param("limit"),
+                    )?,
+                ))
+            }
+            (&Method::GET, ["usageplans", id]) => {
+                Ok((StatusCode::OK, plan_json(&self.usage_plan(id)?)))
+            }
+            (&Method::DELETE, ["usageplans", id]) => {
+                self.usage_plan(id)?;
+                self.write(ControlCommand::DeleteUsagePlan(id.to_string()))
+                    .await?;
+                Ok((StatusCode::ACCEPTED, json!({})))
+            }
+            (&Method::POST, ["usageplans", id, "keys"]) => self.add_plan_key(id, body).await,
+            (&Method::GET, ["usageplans", id, "keys"]) => {
+                let plan = self.usage_plan(id)?;
+                let keys = self.store.list_api_keys().map_err(internal)?;
+                let items = keys
+                    .iter()
+                    .filter(|k| plan.keys.contains(&k.id))
+                    .map(|k| json!({"id": k.id, "type": "API_KEY", "name": k.name, "value": k.value}))
+                    .collect();
+                Ok((
+                    StatusCode::OK,
+                    page(items, param("position"), param("limit"))?,
+                ))
+            }
             _ => Err(not_found(format!(
                 "no such operation: {} {}",
                 ctx.method, ctx.raw_path
@@ -243,6 +313,193 @@ impl Management {
             .get_api(id)
             .map_err(internal)?
             .ok_or_else(|| not_found("Invalid API identifier specified"))
+    }
+
+    fn api_key(&self, id: &str) -> Result<ApiKey, ApiError> {
+        self.store
+            .list_api_keys()
+            .map_err(internal)?
+            .into_iter()
+            .find(|k| k.id == id)
+            .ok_or_else(|| not_found("Invalid API Key identifier specified"))
+    }
+
+    fn usage_plan(&self, id: &str) -> Result<UsagePlan, ApiError> {
+        self.store
+            .list_usage_plans()
+            .map_err(internal)?
+            .into_iter()
+            .find(|p| p.id == id)
+            .ok_or_else(|| not_found("Invalid Usage Plan ID specified"))
+    }
+
+    async fn create_api_key(&self, body: &[u8]) -> Reply {
+        let input: Value = serde_json::from_slice(body)
+            .map_err(|e| bad_request(format!("the body is not JSON: {e}")))?;
+        let value = match input.get("value").and_then(Value::as_str) {
+            Some(v) if v.len() < 20 => {
+                return Err(bad_request(
+                    "API Key value should be at least 20 characters",
+                ))
+            }
+            Some(v) => v.to_string(),
+            None => format!(
+                "{}{}{}{}",
+                crate::ids::new_api_id(),
+                crate::ids::new_api_id(),
+                crate::ids::new_api_id(),
+                crate::ids::new_api_id()
+            ),
+        };
+        if self
+            .store
+            .list_api_keys()
+            .map_err(internal)?
+            .iter()
+            .any(|k| k.value == value)
+        {
+            return Err(err(
+                StatusCode::CONFLICT,
+                "ConflictException",
+                "API Key already exists",
+            ));
+        }
+        let key = ApiKey {
+            id: crate::ids::new_api_id(),
+            name: input
+                .get("name")
+                .and_then(Value::as_str)
+                .unwrap_or_default()
+                .to_string(),
+            value,
+            enabled: input
+                .get("enabled")
+                .and_then(Value::as_bool)
+                .unwrap_or(false),
+            from_config: false,
+        };
+        self.write(ControlCommand::PutApiKey(Box::new(key.clone())))
+            .await?;
+        let id = key.id.clone();
+        self.until(|s| {
+            s.list_api_keys()
+                .is_ok_and(|keys| keys.iter().any(|k| k.id == id))
+        })
+        .await;
+        Ok((StatusCode::CREATED, key_json(&key, true)))
+    }
+
+    async fn create_usage_plan(&self, body: &[u8]) -> Reply {
+        let input: Value = serde_json::from_slice(body)
+            .map_err(|e| bad_request(format!("the body is not JSON: {e}")))?;
+        let name = input
+            .get("name")
+            .and_then(Value::as_str)
+            .ok_or_else(|| bad_request("name is required"))?;
+        let rate = |v: &Value| -> Option<crate::throttle::Rate> {
+            Some(crate::throttle::Rate {
+                per_second: v.get("rateLimit")?.as_f64()?,
+                burst: u32::try_from(v.get("burstLimit")?.as_u64()?).ok()?,
+            })
+        };
+        let quota = match input.get("quota") {
+            None | Some(Value::Null) => None,
+            Some(q) => Some(crate::throttle::Quota {
+                limit: q
+                    .get("limit")
+                    .and_then(Value::as_u64)
+                    .ok_or_else(|| bad_request("quota.limit is required"))?,
+                period: match q.get("period").and_then(Value::as_str) {
+                    Some("DAY") => crate::throttle::Period::Day,
+                    Some("WEEK") => crate::throttle::Period::Week,
+                    Some("MONTH") => crate::throttle::Period::Month,
+                    other => {
+                        return Err(bad_request(format!(
+                            "quota.period {other:?} is not DAY, WEEK or MONTH"
+                        )))
+                    }
+                },
+                offset: q
+                    .get("offset")
+                    .and_then(Value::as_u64)
+                    .map_or(0, |o| o as u32),
+            }),
+        };
+        let mut stages = Vec::new();
+        for s in input
+            .get("apiStages")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+        {
+            let api_id = s
+                .get("apiId")
+                .and_then(Value::as_str)
+                .ok_or_else(|| bad_request("apiStages[].apiId is required"))?;
+            let stage = s
+                .get("stage")
+                .and_then(Value::as_str)
+                .ok_or_else(|| bad_request("apiStages[].stage is required"))?;
+            self.stage(api_id, stage)?;
+            let methods = s
+                .get("throttle")
+                .and_then(Value::as_object)
+                .map(|m| {
+                    m.iter()
+                        .filter_map(|(k, v)| Some((k.clone(), rate(v)?)))
+                        .collect()
+                })
+                .unwrap_or_default();
+            stages.push(crate::access::PlanStage {
+                api_id: api_id.to_string(),
+                stage: stage.to_string(),
+                methods,
+            });
+        }
+        let plan = UsagePlan {
+            id: crate::ids::new_deployment_id(),
+            name: name.to_string(),
+            throttle: input.get("throttle").and_then(rate),
+            quota,
+            stages,
+            keys: Vec::new(),
+            from_config: false,
+        };
+        self.write(ControlCommand::PutUsagePlan(Box::new(plan.clone())))
+            .await?;
+        let id = plan.id.clone();
+        self.until(|s| {
+            s.list_usage_plans()
+                .is_ok_and(|plans| plans.iter().any(|p| p.id == id))
+        })
+        .await;
+        Ok((StatusCode::CREATED, plan_json(&plan)))
+    }
+
+    async fn add_plan_key(&self, plan_id: &str, body: &[u8]) -> Reply {
+        let mut plan = self.usage_plan(plan_id)?;
+        let input: Value = serde_json::from_slice(body)
+            .map_err(|e| bad_request(format!("the body is not JSON: {e}")))?;
+        let key_id = input
+            .get("keyId")
+            .and_then(Value::as_str)
+            .ok_or_else(|| bad_request("keyId is required"))?;
+        let key = self.api_key(key_id)?;
+        if !plan.keys.contains(&key.id) {
+            plan.keys.push(key.id.clone());
+            self.write(ControlCommand::PutUsagePlan(Box::new(plan.clone())))
+                .await?;
+            let expected = plan.clone();
+            self.until(|s| {
+                s.list_usage_plans()
+                    .is_ok_and(|plans| plans.contains(&expected))
+            })
+            .await;
+        }
+        Ok((
+            StatusCode::CREATED,
+            json!({"id": key.id, "type": "API_KEY", "name": key.name, "value": key.value}),
+        ))
     }
 
     fn stage(&self, id: &str, name: &str) -> Result<Stage, ApiError> {
@@ -493,6 +750,40 @@ fn api_json(api: &RestApi) -> Value {
         "apiKeySource": api.api_key_source.clone().unwrap_or_else(|| "HEADER".into()),
         "endpointConfiguration": {"types": [serde_json::to_value(api.endpoint_type).unwrap_or(json!("EDGE"))]},
         "disableExecuteApiEndpoint": false,
+    })
+}
+
+fn key_json(k: &ApiKey, with_value: bool) -> Value {
+    let mut v = json!({"id": k.id, "name": k.name, "enabled": k.enabled, "stageKeys": []});
+    if with_value {
+        v["value"] = json!(k.value);
+    }
+    v
+}
+
+fn rate_json(r: &crate::throttle::Rate) -> Value {
+    json!({"rateLimit": r.per_second, "burstLimit": r.burst})
+}
+
+fn plan_json(p: &UsagePlan) -> Value {
+    json!({
+        "id": p.id,
+        "name": p.name,
+        "apiStages": p.stages.iter().map(|s| json!({
+            "apiId": s.api_id,
+            "stage": s.stage,
+            "throttle": s.methods.iter().map(|(k, r)| (k.clone(), rate_json(r))).collect::<serde_json::Map<String, Value>>(),
+        })).collect::<Vec<_>>(),
+        "throttle": p.throttle.as_ref().map(rate_json),
+        "quota": p.quota.as_ref().map(|q| json!({
+            "limit": q.limit,
+            "offset": q.offset,
+            "period": match q.period {
+                crate::throttle::Period::Day => "DAY",
+                crate::throttle::Period::Week => "WEEK",
+                crate::throttle::Period::Month => "MONTH",
+            },
+        })),
     })
 }
 

@@ -24,24 +24,32 @@ client = boto3.client(
 
 
 def definition(word):
+    mock = {
+        "type": "mock",
+        "requestTemplates": {"application/json": '{"statusCode": 200}'},
+        "responses": {"default": {"statusCode": "200", "responseTemplates": {
+            "application/json": '{"color": "$stageVariables.color", "word": "%s"}' % word}}},
+    }
     return json.dumps({
         "openapi": "3.0.1",
         "info": {"title": "managed", "version": "1"},
-        "paths": {"/color": {"get": {"x-amazon-apigateway-integration": {
-            "type": "mock",
-            "requestTemplates": {"application/json": '{"statusCode": 200}'},
-            "responses": {"default": {"statusCode": "200", "responseTemplates": {
-                "application/json": '{"color": "$stageVariables.color", "word": "%s"}' % word}}},
-        }}}},
+        "components": {"securitySchemes": {"api_key": {"type": "apiKey", "name": "x-api-key", "in": "header"}}},
+        "paths": {
+            "/color": {"get": {"x-amazon-apigateway-integration": mock}},
+            "/secret": {"get": {"security": [{"api_key": []}], "x-amazon-apigateway-integration": mock}},
+        },
     }).encode()
 
 
-def invoke(api_id):
+def invoke(api_id, path="/color", key=None):
+    request = urllib.request.Request(f"{data}/restapis/{api_id}/prod/_user_request_{path}")
+    if key:
+        request.add_header("x-api-key", key)
     try:
-        with urllib.request.urlopen(f"{data}/restapis/{api_id}/prod/_user_request_/color") as r:
+        with urllib.request.urlopen(request) as r:
             return json.loads(r.read())
     except urllib.error.HTTPError as e:
-        return {"status": e.code}
+        return {"status": e.code, "body": json.loads(e.read() or b"{}")}
 
 
 seen = {}
@@ -67,6 +75,17 @@ seen["stage_deployment_is_first"] = client.get_stage(restApiId=api_id, stageName
 seen["deployments"] = len(client.get_deployments(restApiId=api_id)["items"])
 seen["listed"] = [a["id"] for a in client.get_rest_apis()["items"]] == [api_id]
 seen["resources"] = sorted(r["path"] for r in client.get_resources(restApiId=api_id)["items"])
+
+# API keys and a usage plan with a quota of 2 a day.
+ci_key = client.create_api_key(name="ci", enabled=True, value="ci-key-0123456789abcdefgh")
+seen["without_key"] = invoke(api_id, "/secret")["status"]
+seen["key_not_in_plan"] = invoke(api_id, "/secret", ci_key["value"])["status"]
+plan = client.create_usage_plan(name="small", apiStages=[{"apiId": api_id, "stage": "prod"}],
+                                quota={"limit": 2, "period": "DAY"})
+client.create_usage_plan_key(usagePlanId=plan["id"], keyId=ci_key["id"], keyType="API_KEY")
+seen["keyed"] = [invoke(api_id, "/secret", ci_key["value"]).get("status", 200) for _ in range(3)]
+seen["plan_keys"] = [k["name"] for k in client.get_usage_plan_keys(usagePlanId=plan["id"])["items"]]
+seen["keys_listed"] = [k["name"] for k in client.get_api_keys()["items"]]
 
 try:
     client.get_rest_api(restApiId="nope123456")

@@ -61,11 +61,23 @@ fn boto3_manages_apis_end_to_end() {
     assert_eq!(seen["listed"], true);
     assert_eq!(
         seen["resources"],
-        json!(["/", "/color"]),
+        json!(["/", "/color", "/secret"]),
         "the root resource always exists, as on AWS"
     );
+    assert_eq!(seen["without_key"], 403);
+    assert_eq!(seen["key_not_in_plan"], 403);
+    assert_eq!(
+        seen["keyed"],
+        json!([200, 200, 429]),
+        "the plan's quota of 2 a day"
+    );
+    assert_eq!(seen["plan_keys"], json!(["ci"]));
+    assert_eq!(seen["keys_listed"], json!(["ci"]));
     assert_eq!(seen["missing"], json!(["NotFoundException", 404]));
     assert_eq!(seen["forged"], 403);
-    assert_eq!(seen["after_delete"], json!({"status": 403}));
+    assert_eq!(
+        seen["after_delete"],
+        json!({"status": 403, "body": {"message": "Forbidden"}})
+    );
     node.stop().expect("stops");
 }
