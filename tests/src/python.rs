@@ -1,9 +1,10 @@
 //! A Python interpreter that has the official Lambda runtime interface client
-//! (`awslambdaric` from PyPI), for tests that run unmodified Python handlers.
+//! (`awslambdaric`) and boto3 from PyPI, for tests that run unmodified Python
+//! handlers or drive the management API as AWS users do.
 //!
-//! Uses `APIGW_TEST_PYTHON` if set, else `python3` if it can import the
-//! client, else a virtualenv made once under the target directory (several
-//! test processes may ask at once: the first one to create the lock folder
+//! Uses `APIGW_TEST_PYTHON` if set, else `python3` if it can import both,
+//! else a virtualenv made once under the target directory (several test
+//! processes may ask at once: the first one to create the lock folder
 //! installs, the others wait for its marker file).
 
 use std::path::{Path, PathBuf};
@@ -37,7 +38,7 @@ fn find_or_install() -> Result<PathBuf> {
         .context("no target directory above the test executable")?;
     let venv = target.join("test-python");
     let python = venv.join("bin").join("python");
-    let marker = venv.join(".installed");
+    let marker = venv.join(".installed-awslambdaric-boto3");
     if marker.exists() {
         return Ok(python);
     }
@@ -45,7 +46,7 @@ fn find_or_install() -> Result<PathBuf> {
     if std::fs::create_dir(&lock).is_ok() {
         let result = install(&venv);
         if result.is_ok() {
-            std::fs::write(&marker, "awslambdaric\n")?;
+            std::fs::write(&marker, "awslambdaric boto3\n")?;
         }
         let _ = std::fs::remove_dir(&lock);
         result?;
@@ -66,7 +67,7 @@ fn find_or_install() -> Result<PathBuf> {
 
 fn can_import(python: &Path) -> bool {
     Command::new(python)
-        .args(["-c", "import awslambdaric"])
+        .args(["-c", "import awslambdaric, boto3"])
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .status()
@@ -83,11 +84,11 @@ fn install(venv: &Path) -> Result<()> {
         bail!("python3 -m venv {} failed", venv.display());
     }
     let pip = Command::new(venv.join("bin").join("python"))
-        .args(["-m", "pip", "install", "--quiet", "awslambdaric"])
+        .args(["-m", "pip", "install", "--quiet", "awslambdaric", "boto3"])
         .status()
         .context("running pip")?;
     if !pip.success() {
-        bail!("pip install awslambdaric failed");
+        bail!("pip install awslambdaric boto3 failed");
     }
     Ok(())
 }

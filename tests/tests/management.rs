@@ -16,7 +16,7 @@ fn boto3_manages_apis_end_to_end() {
         .start()
         .expect("node starts");
     let script = concat!(env!("CARGO_MANIFEST_DIR"), "/scripts/management_flow.py");
-    let python = std::env::var("APIGW_TEST_PYTHON").unwrap_or_else(|_| "python3".into());
+    let python = apigw_tests::python::python_with_lambda_ric().expect("python with boto3");
     let out = std::process::Command::new(python)
         .arg(script)
         .arg(format!("http://{}", node.admin))
@@ -24,7 +24,7 @@ fn boto3_manages_apis_end_to_end() {
         .arg(KEY)
         .arg(SECRET)
         .output()
-        .expect("python3 runs (boto3 is installed by .ci/run)");
+        .expect("python runs");
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(
         out.status.success(),
