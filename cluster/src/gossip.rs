@@ -2,7 +2,9 @@
 //! tenth round all of them, so a healed partition converges) to each peer,
 //! with a deadline; a message received is also a heartbeat. A peer not heard
 //! from for three intervals (at least a second) is down, and up again as
-//! soon as it is heard.
+//! soon as it is heard. Each message also tells the sender's region, role
+//! (`edge` or `regional`) and load (requests in flight), so edges learn
+//! where to route without configuration.
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -29,6 +31,8 @@ enum Frame {
     /// Counter deltas (and a heartbeat).
     Counters {
         region: String,
+        role: String,
+        load: u64,
         counters: Vec<Entry>,
     },
     /// An opaque message of the node's (cache fills and invalidations).
@@ -42,7 +46,12 @@ pub type AppHandler = Arc<dyn Fn(u64, Vec<u8>) + Send + Sync>;
 #[derive(Debug, Clone, Serialize)]
 pub struct PeerStatus {
     pub id: u64,
+    pub addr: SocketAddr,
     pub region: String,
+    /// As the peer last told (`None`: not heard yet).
+    pub role: Option<String>,
+    /// Requests in flight on the peer, as last told.
+    pub load: u64,
     pub up: bool,
     /// Milliseconds since it was last heard from (`None`: never).
     pub last_seen_ms: Option<u64>,
@@ -51,6 +60,11 @@ pub struct PeerStatus {
 /// This node's gossip.
 pub struct Gossip {
     region: String,
+    role: String,
+    /// Requests in flight on this node (the node keeps it current).
+    pub load: AtomicU64,
+    /// What each peer last told of itself: (region, role, load).
+    told: Mutex<HashMap<u64, (String, String, u64)>>,
     peers: Mutex<Arc<Vec<Peer>>>,
     counters: Arc<CrdtCounters>,
     interval: Duration,
@@ -65,12 +79,16 @@ pub struct Gossip {
 impl Gossip {
     pub fn new(
         region: String,
+        role: String,
         peers: Vec<Peer>,
         counters: Arc<CrdtCounters>,
         interval: Duration,
     ) -> Arc<Gossip> {
         Arc::new(Gossip {
             region,
+            role,
+            load: AtomicU64::new(0),
+            told: Mutex::new(HashMap::new()),
             peers: Mutex::new(Arc::new(peers)),
             counters,
             interval,
@@ -97,7 +115,18 @@ impl Gossip {
             .unwrap_or_else(|e| e.into_inner())
             .insert(from, Instant::now());
         match frame {
-            Frame::Counters { counters, .. } => self.counters.merge(counters),
+            Frame::Counters {
+                counters,
+                region,
+                role,
+                load,
+            } => {
+                self.told
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .insert(from, (region, role, load));
+                self.counters.merge(counters)
+            }
             Frame::App(bytes) => {
                 let handler = self.app.lock().unwrap_or_else(|e| e.into_inner()).clone();
                 if let Some(handler) = handler {
@@ -198,6 +227,8 @@ impl Gossip {
             }
             let message = Frame::Counters {
                 region: self.region.clone(),
+                role: self.role.clone(),
+                load: self.load.load(Ordering::Relaxed),
                 counters,
             };
             let Ok(bytes) = bincode::serde::encode_to_vec(&message, bincode::config::standard())
@@ -216,17 +247,35 @@ impl Gossip {
         }
     }
 
+    /// How long a silent peer stays up: three intervals, at least a second.
+    pub fn down_after(&self) -> Duration {
+        (self.interval * 3).max(Duration::from_secs(1))
+    }
+
+    pub fn region(&self) -> &str {
+        &self.region
+    }
+
+    pub fn role(&self) -> &str {
+        &self.role
+    }
+
     /// Every peer, up or down.
     pub fn peers(&self) -> Vec<PeerStatus> {
         let seen = self.seen.lock().unwrap_or_else(|e| e.into_inner());
-        let down_after = (self.interval * 3).max(Duration::from_secs(1));
+        let told = self.told.lock().unwrap_or_else(|e| e.into_inner());
+        let down_after = self.down_after();
         self.peer_list()
             .iter()
             .map(|p| {
                 let last = seen.get(&p.id).map(|t| t.elapsed());
+                let told = told.get(&p.id);
                 PeerStatus {
                     id: p.id,
-                    region: p.region.clone(),
+                    addr: p.addr,
+                    region: told.map_or_else(|| p.region.clone(), |t| t.0.clone()),
+                    role: told.map(|t| t.1.clone()),
+                    load: told.map_or(0, |t| t.2),
                     up: last.is_some_and(|l| l < down_after),
                     last_seen_ms: last.map(|l| l.as_millis() as u64),
                 }

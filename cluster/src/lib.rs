@@ -22,4 +22,6 @@ pub mod transport;
 pub use counters::CrdtCounters;
 pub use gossip::{Gossip, Peer, PeerStatus};
 pub use pki::Identity;
-pub use transport::{Kind, Transport, TransportError, TransportOptions};
+pub use transport::{
+    read_head, write_head, Kind, StreamHandler, Transport, TransportError, TransportOptions,
+};

@@ -3,7 +3,9 @@
 //!
 //! Traffic kinds are separated by ALPN (one connection per peer and kind).
 //! Each request is one bidirectional stream carrying a versioned bincode
-//! frame; every call has a deadline. A server checks that the certificate of
+//! frame; every call has a deadline. Forwarded requests are streams instead
+//! ([`Transport::open_stream`]): a length-prefixed head frame, then bytes in
+//! both directions as they come, so bodies are never held whole. A server checks that the certificate of
 //! the peer is the one of the node id the peer claims in its frames, and a
 //! client that the server's certificate names the node it dialled.
 
@@ -105,6 +107,53 @@ pub fn sync_handler(
     })
 }
 
+/// Serves a forwarded stream: `(from node, head payload, send, recv)`. The
+/// handler writes its own reply (see [`write_head`]).
+pub type StreamHandler = Arc<
+    dyn Fn(
+            u64,
+            Vec<u8>,
+            quinn::SendStream,
+            quinn::RecvStream,
+        ) -> std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send>>
+        + Send
+        + Sync,
+>;
+
+/// The largest head frame of a stream.
+const MAX_HEAD: usize = 1024 * 1024;
+
+/// Writes a length-prefixed frame (a stream's head) to `send`.
+pub async fn write_head(send: &mut quinn::SendStream, bytes: &[u8]) -> Result<(), TransportError> {
+    let len = u32::try_from(bytes.len())
+        .ok()
+        .filter(|&l| l as usize <= MAX_HEAD)
+        .ok_or_else(|| TransportError::Frame(format!("head of {} bytes", bytes.len())))?;
+    send.write_all(&len.to_be_bytes())
+        .await
+        .map_err(|e| TransportError::Frame(e.to_string()))?;
+    send.write_all(bytes)
+        .await
+        .map_err(|e| TransportError::Frame(e.to_string()))
+}
+
+/// Reads a length-prefixed frame written by [`write_head`].
+pub async fn read_head(recv: &mut quinn::RecvStream) -> Result<Vec<u8>, TransportError> {
+    let mut len = [0u8; 4];
+    recv.read_exact(&mut len)
+        .await
+        .map_err(|e| TransportError::Frame(e.to_string()))?;
+    let len = u32::from_be_bytes(len) as usize;
+    if len > MAX_HEAD {
+        return Err(TransportError::Frame(format!("head of {len} bytes")));
+    }
+    let mut bytes = vec![0u8; len];
+    recv.read_exact(&mut bytes)
+        .await
+        .map_err(|e| TransportError::Frame(e.to_string()))?;
+    Ok(bytes)
+}
+
 /// Timing of the transport.
 #[derive(Debug, Clone)]
 pub struct TransportOptions {
@@ -127,6 +176,7 @@ pub struct Transport {
     identity: Identity,
     clients: HashMap<Kind, quinn::ClientConfig>,
     connections: Mutex<HashMap<(u64, Kind), quinn::Connection>>,
+    streams: Arc<std::sync::OnceLock<StreamHandler>>,
 }
 
 fn provider() -> Arc<rustls::crypto::CryptoProvider> {
@@ -187,11 +237,13 @@ impl Transport {
             identity,
             clients,
             connections: Mutex::new(HashMap::new()),
+            streams: Arc::new(std::sync::OnceLock::new()),
         });
         tokio::spawn(accept_loop(
             transport.endpoint.clone(),
             transport.identity.cluster.clone(),
             handler,
+            transport.streams.clone(),
         ));
         transport
     }
@@ -202,6 +254,51 @@ impl Transport {
 
     pub fn node_id(&self) -> u64 {
         self.identity.node_id
+    }
+
+    /// Sets what serves [`Kind::Forward`] streams (once; until then they
+    /// are refused).
+    pub fn set_stream_handler(&self, handler: StreamHandler) {
+        let _ = self.streams.set(handler);
+    }
+
+    /// Opens a [`Kind::Forward`] stream to `peer` and sends `head`; the
+    /// caller then streams the body and reads the reply. Connecting and
+    /// sending the head are bounded by `deadline`.
+    pub async fn open_stream(
+        &self,
+        peer: u64,
+        addr: SocketAddr,
+        head: Vec<u8>,
+        deadline: Duration,
+    ) -> Result<(quinn::SendStream, quinn::RecvStream), TransportError> {
+        let kind = Kind::Forward;
+        let open = async {
+            let connection = self.connection(peer, addr, kind).await?;
+            let unreachable = |reason: String| TransportError::Unreachable { node: peer, reason };
+            let (mut send, recv) = connection
+                .open_bi()
+                .await
+                .map_err(|e| unreachable(e.to_string()))?;
+            let frame = encode(&Request {
+                version: WIRE_VERSION,
+                from: self.identity.node_id,
+                payload: head,
+            })?;
+            write_head(&mut send, &frame).await?;
+            Ok((send, recv))
+        };
+        match tokio::time::timeout(deadline, open).await {
+            Ok(Ok(pair)) => Ok(pair),
+            Ok(Err(e)) => {
+                self.forget(peer, kind);
+                Err(e)
+            }
+            Err(_) => {
+                self.forget(peer, kind);
+                Err(TransportError::Timeout(peer))
+            }
+        }
     }
 
     /// Sends `payload` to node `peer` at `addr` and waits for its answer,
@@ -361,9 +458,14 @@ fn configs(
     Ok((server, clients))
 }
 
-async fn accept_loop(endpoint: quinn::Endpoint, cluster: String, handler: Handler) {
+async fn accept_loop(
+    endpoint: quinn::Endpoint,
+    cluster: String,
+    handler: Handler,
+    streams: Arc<std::sync::OnceLock<StreamHandler>>,
+) {
     while let Some(incoming) = endpoint.accept().await {
-        let (cluster, handler) = (cluster.clone(), handler.clone());
+        let (cluster, handler, streams) = (cluster.clone(), handler.clone(), streams.clone());
         tokio::spawn(async move {
             let connection = match incoming.await {
                 Ok(c) => c,
@@ -397,6 +499,15 @@ async fn accept_loop(endpoint: quinn::Endpoint, cluster: String, handler: Handle
             while let Ok((send, recv)) = connection.accept_bi().await {
                 let (cluster, handler, cert) =
                     (cluster.clone(), handler.clone(), peer_cert.clone());
+                if kind == Kind::Forward {
+                    let streams = streams.clone();
+                    tokio::spawn(async move {
+                        if let Err(e) = serve_forward(send, recv, &cluster, &cert, &streams).await {
+                            tracing::debug!(target: "apigw::cluster", error = %e, "forwarded stream failed");
+                        }
+                    });
+                    continue;
+                }
                 tokio::spawn(async move {
                     if let Err(e) = serve_stream(send, recv, kind, &cluster, &cert, handler).await {
                         tracing::debug!(target: "apigw::cluster", error = %e, "peer stream failed");
@@ -440,6 +551,38 @@ async fn serve_stream(
         .map_err(|e| TransportError::Frame(e.to_string()))?;
     send.finish()
         .map_err(|e| TransportError::Frame(e.to_string()))?;
+    Ok(())
+}
+
+/// Checks a forwarded stream's head and hands the stream to the handler.
+async fn serve_forward(
+    mut send: quinn::SendStream,
+    mut recv: quinn::RecvStream,
+    cluster: &str,
+    cert: &CertificateDer<'static>,
+    streams: &std::sync::OnceLock<StreamHandler>,
+) -> Result<(), TransportError> {
+    let head: Request = decode(&read_head(&mut recv).await?)?;
+    let refuse = |reason: String| TransportError::Refused {
+        node: head.from,
+        reason,
+    };
+    if head.version != WIRE_VERSION {
+        let _ = send.reset(1u32.into());
+        return Err(refuse(format!("wire version {}", head.version)));
+    }
+    if !certificate_names(cert, &node_name(cluster, head.from)) {
+        tracing::warn!(target: "apigw::cluster", claimed = head.from, "a peer's certificate is not the one of the node it claims to be");
+        let _ = send.reset(1u32.into());
+        return Err(refuse("certificate does not match the node id".into()));
+    }
+    let Some(handler) = streams.get() else {
+        let _ = send.reset(2u32.into());
+        return Err(refuse(
+            "this node does not serve forwarded requests yet".into(),
+        ));
+    };
+    handler(head.from, head.payload, send, recv).await;
     Ok(())
 }
 

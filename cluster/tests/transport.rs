@@ -165,7 +165,13 @@ async fn gossip_converges_counters_and_tracks_health() {
                 region: "eu".into(),
             })
             .collect();
-        let gossip = Gossip::new("eu".into(), peers, counters.clone(), interval);
+        let gossip = Gossip::new(
+            "eu".into(),
+            "regional".into(),
+            peers,
+            counters.clone(),
+            interval,
+        );
         let _ = cell.set(gossip.clone());
         tokio::spawn(gossip.clone().run(transport.clone()));
         nodes.push((counters, gossip, transport));

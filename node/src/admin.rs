@@ -57,6 +57,9 @@ impl Admin {
                 text.push_str(&self.services.authorizers.prometheus());
                 text.push_str(&self.services.cache.prometheus());
                 text.push_str(&self.services.access.prometheus());
+                if let Some(edge) = &self.services.edge {
+                    text.push_str(&edge.prometheus());
+                }
                 if let Some(cluster) = &self.services.cluster {
                     text.push_str(&cluster.gossip.prometheus());
                     let (term, applied, leader) = cluster.raft.status();

@@ -440,6 +440,7 @@ mod tests {
             description: None,
             version: None,
             endpoint_type: Default::default(),
+            region: None,
             binary_media_types: vec![],
             api_key_source: None,
             minimum_compression_size: None,

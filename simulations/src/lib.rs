@@ -294,6 +294,7 @@ async fn node(id: u64, ids: Vec<u64>, certs: PathBuf, data: PathBuf, registry: R
     let counters = Arc::new(CrdtCounters::new(id));
     let gossip = Gossip::new(
         "sim".into(),
+        "regional".into(),
         peers.clone(),
         counters.clone(),
         Duration::from_millis(100),

@@ -1,6 +1,7 @@
 //! A Python interpreter that has the official Lambda runtime interface client
-//! (`awslambdaric`) and boto3 from PyPI, for tests that run unmodified Python
-//! handlers or drive the management API as AWS users do.
+//! (`awslambdaric`), boto3 and mmdb-writer from PyPI, for tests that run
+//! unmodified Python handlers, drive the management API as AWS users do, or
+//! write geo databases.
 //!
 //! Uses `APIGW_TEST_PYTHON` if set, else `python3` if it can import both,
 //! else a virtualenv made once under the target directory (several test
@@ -13,6 +14,9 @@ use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context, Result};
+
+/// What the tests import.
+const PACKAGES: [&str; 3] = ["awslambdaric", "boto3", "mmdb-writer"];
 
 /// The interpreter to run `python -m awslambdaric module.handler` with.
 pub fn python_with_lambda_ric() -> Result<PathBuf> {
@@ -38,7 +42,7 @@ fn find_or_install() -> Result<PathBuf> {
         .context("no target directory above the test executable")?;
     let venv = target.join("test-python");
     let python = venv.join("bin").join("python");
-    let marker = venv.join(".installed-awslambdaric-boto3");
+    let marker = venv.join(".installed-awslambdaric-boto3-mmdb");
     if marker.exists() {
         return Ok(python);
     }
@@ -46,7 +50,7 @@ fn find_or_install() -> Result<PathBuf> {
     if std::fs::create_dir(&lock).is_ok() {
         let result = install(&venv);
         if result.is_ok() {
-            std::fs::write(&marker, "awslambdaric boto3\n")?;
+            std::fs::write(&marker, PACKAGES.join(" "))?;
         }
         let _ = std::fs::remove_dir(&lock);
         result?;
@@ -67,7 +71,7 @@ fn find_or_install() -> Result<PathBuf> {
 
 fn can_import(python: &Path) -> bool {
     Command::new(python)
-        .args(["-c", "import awslambdaric, boto3"])
+        .args(["-c", "import awslambdaric, boto3, mmdb_writer"])
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .status()
@@ -84,11 +88,41 @@ fn install(venv: &Path) -> Result<()> {
         bail!("python3 -m venv {} failed", venv.display());
     }
     let pip = Command::new(venv.join("bin").join("python"))
-        .args(["-m", "pip", "install", "--quiet", "awslambdaric", "boto3"])
+        .args(["-m", "pip", "install", "--quiet"])
+        .args(PACKAGES)
         .status()
         .context("running pip")?;
     if !pip.success() {
-        bail!("pip install awslambdaric boto3 failed");
+        bail!("pip install {} failed", PACKAGES.join(" "));
+    }
+    Ok(())
+}
+
+/// Writes a MaxMind-format geo database with `tests/scripts/make_geo_db.py`:
+/// `layout` is `city` (GeoIP2-City) or `flat` (DB-IP Lite); each network is
+/// `(cidr, lat, lon, country)`.
+pub fn make_geo_db(path: &Path, layout: &str, networks: &[(&str, f64, f64, &str)]) -> Result<()> {
+    let spec = serde_json::json!({
+        "layout": layout,
+        "networks": networks
+            .iter()
+            .map(|(cidr, lat, lon, country)| serde_json::json!({"cidr": cidr, "lat": lat, "lon": lon, "country": country}))
+            .collect::<Vec<_>>(),
+    });
+    let spec_path = path.with_extension("json");
+    std::fs::write(&spec_path, spec.to_string())?;
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/make_geo_db.py");
+    let out = Command::new(python_with_lambda_ric()?)
+        .arg(script)
+        .arg(&spec_path)
+        .arg(path)
+        .output()
+        .context("running make_geo_db.py")?;
+    if !out.status.success() {
+        bail!(
+            "make_geo_db.py failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
     }
     Ok(())
 }

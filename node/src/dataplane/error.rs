@@ -68,6 +68,14 @@ pub enum RequestError {
     MissingParameters(Vec<String>),
     #[error("the request body does not match its model: {0}")]
     InvalidBody(String),
+    /// The API's endpoint type does not let this node or this client reach
+    /// it (a PRIVATE API from outside its networks, a REGIONAL API on
+    /// another region's node or on an edge).
+    #[error("endpoint refused: {0}")]
+    EndpointRefused(String),
+    /// An edge found no region able to answer (503).
+    #[error("no region could serve the request: {0}")]
+    NoRegion(String),
 }
 
 impl RequestError {
@@ -75,7 +83,8 @@ impl RequestError {
     pub fn response_type(&self) -> GatewayResponseType {
         use GatewayResponseType as T;
         match self {
-            RequestError::NoSuchStage => T::Default4xx,
+            RequestError::NoSuchStage | RequestError::EndpointRefused(_) => T::Default4xx,
+            RequestError::NoRegion(_) => T::Default5xx,
             RequestError::MissingAuthenticationToken => T::MissingAuthenticationToken,
             RequestError::RequestTooLarge { .. } => T::RequestTooLarge,
             RequestError::ApiKeyRequired => T::InvalidApiKey,
@@ -105,7 +114,8 @@ impl RequestError {
     /// The status when the API has not customized the response type.
     pub fn default_status(&self) -> StatusCode {
         let status = match self {
-            RequestError::NoSuchStage => 403,
+            RequestError::NoSuchStage | RequestError::EndpointRefused(_) => 403,
+            RequestError::NoRegion(_) => 503,
             RequestError::BadRequest(_) => 400,
             RequestError::FunctionFailed(_) | RequestError::TemplateFailed(_) => 500,
             RequestError::BadFunctionResponse(_) => 502,
@@ -117,7 +127,10 @@ impl RequestError {
     /// The message AWS puts in `{"message": ...}`.
     pub fn client_message(&self) -> String {
         match self {
-            RequestError::NoSuchStage | RequestError::ApiKeyRequired => "Forbidden".into(),
+            RequestError::NoSuchStage
+            | RequestError::ApiKeyRequired
+            | RequestError::EndpointRefused(_) => "Forbidden".into(),
+            RequestError::NoRegion(_) => "Service Unavailable".into(),
             RequestError::MissingAuthenticationToken => "Missing Authentication Token".into(),
             RequestError::RequestTooLarge { limit } => {
                 format!("HTTP content length exceeded {limit} bytes.")
@@ -162,7 +175,7 @@ impl RequestError {
     /// The `x-amzn-ErrorType` header value.
     pub fn error_type(&self) -> &'static str {
         match self {
-            RequestError::NoSuchStage => "ForbiddenException",
+            RequestError::NoSuchStage | RequestError::EndpointRefused(_) => "ForbiddenException",
             other => other.response_type().error_type(),
         }
     }

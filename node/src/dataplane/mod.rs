@@ -10,6 +10,10 @@
 //! - [`integration`]: the backends (HTTP, HTTP_PROXY, MOCK, Lambda) and
 //!   mapping templates; [`validate`]: request validators;
 //! - [`respond`]: gateway responses; [`error`]: the one error-to-response map;
+//! - [`edge`]: EDGE APIs forwarded by edge nodes to the nearest healthy
+//!   region, and serving what edges forward ([`quic_body`]: bodies over
+//!   QUIC); [`source`]: the client address behind trusted proxies and the
+//!   networks PRIVATE APIs answer;
 //! - [`context`], [`locate`], [`body`], [`access_log`]: what the phases share.
 
 pub mod access_log;
@@ -17,14 +21,17 @@ pub mod authorize;
 pub mod body;
 pub mod caching;
 pub mod context;
+pub mod edge;
 pub mod error;
 pub mod iam;
 pub mod integration;
 pub mod jwt;
 pub mod locate;
 pub mod pipeline;
+pub mod quic_body;
 pub mod respond;
 pub mod server;
+pub mod source;
 pub mod validate;
 
 pub use pipeline::{ClusterView, Gateway, Limits, Services};

@@ -1,7 +1,10 @@
 //! The REST API request pipeline. Phases, in order (each may end the request
 //! with a gateway response):
 //!
-//! 1. locate the API and stage (host or `/restapis/...` path);
+//! 1. locate the API and stage (host or `/restapis/...` path), then its
+//!    endpoint type: an edge node forwards EDGE APIs to the nearest healthy
+//!    region; REGIONAL and PRIVATE APIs are served only by regional nodes of
+//!    their region, PRIVATE ones only to the private networks;
 //! 2. refuse bodies declared over the payload limit;
 //! 3. route: resource, then method (exact verb, then `ANY`);
 //! 4. resource policy, authorization (Lambda authorizers; kinds this version
@@ -12,19 +15,20 @@
 //! 7. integration request and response (kept by the stage cache);
 //! 8. ids on every response, access log.
 
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
+use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
 use bytes::Bytes;
 use http::header::{HeaderValue, CONTENT_LENGTH};
 use http::{Request, Response};
-use hyper::body::Incoming;
 
 use super::access_log;
 use super::authorize::{authorize, check_resource_policy, AuthorizerCache};
-use super::body::{read_limited, Body, ReadError};
+use super::body::{read_limited, Body, BoxError, ReadError};
 use super::caching;
 use super::context::RequestContext;
+use super::edge::{Edge, ForwardedHandler};
 use super::error::RequestError;
 use super::iam::{self, IamUsers};
 use super::integration::{self, http::HttpClient};
@@ -32,10 +36,12 @@ use super::jwt::{self, JwtAuthorizers};
 use super::locate::locate;
 use super::respond::gateway_response;
 use super::server::Handler;
+use super::source::SourceNetworks;
 use super::validate::validate;
 use crate::access::{self, Access, Refusal};
 use crate::cache::ResponseCache;
 use crate::functions::Functions;
+use crate::model::EndpointType;
 use crate::snapshot::{decode, Authorization, CompiledIntegration, CompiledMethod, Deployed};
 
 /// Limits on what clients may send.
@@ -67,6 +73,52 @@ pub struct Services {
     /// This node's cluster membership, if it has peers.
     pub cluster: Option<Arc<ClusterView>>,
     pub region: String,
+    /// Set on edge nodes: where EDGE APIs are forwarded.
+    pub edge: Option<Arc<Edge>>,
+    /// Trusted proxies and the networks PRIVATE APIs answer.
+    pub networks: SourceNetworks,
+}
+
+/// What a request body must be for the pipeline (a client's, or one
+/// forwarded over QUIC).
+pub trait RequestBody:
+    hyper::body::Body<Data = Bytes, Error: Into<BoxError> + Send> + Unpin + Send + 'static
+{
+}
+
+impl<B> RequestBody for B where
+    B: hyper::body::Body<Data = Bytes, Error: Into<BoxError> + Send> + Unpin + Send + 'static
+{
+}
+
+/// How a request reached this node.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Via {
+    Client,
+    /// From an edge node: served here, never forwarded again.
+    Edge,
+}
+
+/// Counts a request in flight on this node while it lives (gossiped as
+/// the node's load).
+struct InFlight<'a>(Option<&'a apigw_cluster::Gossip>);
+
+impl<'a> InFlight<'a> {
+    fn enter(cluster: Option<&'a Arc<ClusterView>>) -> InFlight<'a> {
+        let gossip = cluster.map(|c| c.gossip.as_ref());
+        if let Some(g) = gossip {
+            g.load.fetch_add(1, Ordering::Relaxed);
+        }
+        InFlight(gossip)
+    }
+}
+
+impl Drop for InFlight<'_> {
+    fn drop(&mut self) {
+        if let Some(g) = self.0 {
+            g.load.fetch_sub(1, Ordering::Relaxed);
+        }
+    }
 }
 
 /// A node's place in its cluster, for the admin API and metrics.
@@ -81,8 +133,8 @@ pub struct ClusterView {
 
 /// The request body: still on the wire, or already read (AWS_IAM reads it
 /// to check the signature).
-enum Pending {
-    Unread(Incoming),
+enum Pending<B> {
+    Unread(B),
     Read(Bytes),
 }
 
@@ -109,17 +161,51 @@ impl Gateway {
         }
     }
 
-    /// Runs the pipeline for one request.
-    pub async fn handle(&self, request: Request<Incoming>, remote: SocketAddr) -> Response<Body> {
+    /// Runs the pipeline for one request from a client.
+    pub async fn handle<B: RequestBody>(
+        &self,
+        request: Request<B>,
+        remote: SocketAddr,
+    ) -> Response<Body> {
+        let client = self
+            .services
+            .networks
+            .client_ip(remote.ip(), request.headers());
+        self.respond(request, client, Via::Client, None).await
+    }
+
+    /// Runs the pipeline for a request an edge forwarded (its client's
+    /// address and request id kept).
+    pub async fn handle_forwarded<B: RequestBody>(
+        &self,
+        request: Request<B>,
+        client: IpAddr,
+        request_id: String,
+    ) -> Response<Body> {
+        self.respond(request, client, Via::Edge, Some(request_id))
+            .await
+    }
+
+    async fn respond<B: RequestBody>(
+        &self,
+        request: Request<B>,
+        client: IpAddr,
+        via: Via,
+        request_id: Option<String>,
+    ) -> Response<Body> {
+        let _in_flight = InFlight::enter(self.services.cluster.as_ref());
         let (parts, body) = request.into_parts();
         let mut ctx = RequestContext::new(
-            remote.ip(),
+            client,
             parts.method,
             &parts.uri,
             parts.headers,
             parts.version,
         );
-        let mut response = match self.run(&mut ctx, body).await {
+        if let Some(id) = request_id {
+            ctx.request_id = id;
+        }
+        let mut response = match self.run(&mut ctx, body, via).await {
             Ok(response) => response,
             Err(error) => {
                 if error.is_operator_fault() {
@@ -137,14 +223,20 @@ impl Gateway {
         if let Ok(v) = HeaderValue::from_str(&ctx.extended_request_id) {
             headers.insert("x-amz-apigw-id", v);
         }
+        if self.services.cluster.is_some() && !headers.contains_key("x-apigw-region") {
+            if let Ok(v) = HeaderValue::from_str(&self.services.region) {
+                headers.insert("x-apigw-region", v);
+            }
+        }
         access_log::record(&ctx, response.status().as_u16());
         response
     }
 
-    async fn run(
+    async fn run<B: RequestBody>(
         &self,
         ctx: &mut RequestContext,
-        body: Incoming,
+        body: B,
+        via: Via,
     ) -> Result<Response<Body>, RequestError> {
         let snapshot = self.deployed.load();
         let raw_path = ctx.raw_path.clone();
@@ -156,6 +248,15 @@ impl Gateway {
             .clone();
         ctx.stage = Some(stage.clone());
         ctx.stage_path = located.path.to_string();
+        drop(snapshot);
+        let body = match self.endpoint(ctx, &stage, via)? {
+            Some(edge) => match edge.forward(ctx, body).await? {
+                Ok(response) => return Ok(response),
+                // No region is healthy: an edge has the configuration too.
+                Err(body) => body,
+            },
+            None => body,
+        };
         let limit = self.limits.max_body_bytes;
         let declared = ctx
             .header(CONTENT_LENGTH.as_str())
@@ -185,7 +286,6 @@ impl Gateway {
             .iter()
             .map(|(k, v)| (k.to_string(), decode(v)))
             .collect();
-        drop(snapshot);
         check_resource_policy(ctx, &stage, &self.services.region)?;
         let mut body = Pending::Unread(body);
         let usage_key = match &method.authorization {
@@ -276,12 +376,52 @@ impl Gateway {
         }
     }
 
+    /// The endpoint type's verdict: serve here (`None`), forward through the
+    /// edge (an EDGE API on an edge node with a healthy region), or refuse.
+    fn endpoint(
+        &self,
+        ctx: &RequestContext,
+        stage: &crate::snapshot::StageView,
+        via: Via,
+    ) -> Result<Option<&Arc<Edge>>, RequestError> {
+        let edge = self.services.edge.as_ref();
+        let api = &stage.api;
+        match api.endpoint_type {
+            EndpointType::Edge => Ok(edge.filter(|_| via == Via::Client)),
+            EndpointType::Regional | EndpointType::Private => {
+                if edge.is_some() {
+                    return Err(RequestError::EndpointRefused(format!(
+                        "{:?} API {} is not served by edge nodes",
+                        api.endpoint_type, api.api_id
+                    )));
+                }
+                if let Some(region) = api.region.as_deref() {
+                    if region != self.services.region {
+                        return Err(RequestError::EndpointRefused(format!(
+                            "API {} is served in {region}, this node is in {}",
+                            api.api_id, self.services.region
+                        )));
+                    }
+                }
+                if api.endpoint_type == EndpointType::Private
+                    && !self.services.networks.is_private(ctx.source_ip)
+                {
+                    return Err(RequestError::EndpointRefused(format!(
+                        "PRIVATE API {} called from {}, outside the private networks",
+                        api.api_id, ctx.source_ip
+                    )));
+                }
+                Ok(None)
+            }
+        }
+    }
+
     /// Reads and validates the body, then calls the method's integration.
-    async fn integrate(
+    async fn integrate<B: RequestBody>(
         &self,
         ctx: &mut RequestContext,
         method: &CompiledMethod,
-        body: Pending,
+        body: Pending<B>,
     ) -> Result<Response<Body>, RequestError> {
         let body = match body {
             Pending::Unread(incoming) => self.read_body(incoming).await?,
@@ -302,7 +442,7 @@ impl Gateway {
         }
     }
 
-    async fn read_body(&self, body: Incoming) -> Result<Bytes, RequestError> {
+    async fn read_body<B: RequestBody>(&self, body: B) -> Result<Bytes, RequestError> {
         let limit = self.limits.max_body_bytes;
         read_limited(body, limit).await.map_err(|e| match e {
             ReadError::TooLarge => RequestError::RequestTooLarge { limit },
@@ -312,7 +452,22 @@ impl Gateway {
 }
 
 impl Handler for Gateway {
-    async fn call(&self, request: Request<Incoming>, remote: SocketAddr) -> Response<Body> {
+    async fn call(
+        &self,
+        request: Request<hyper::body::Incoming>,
+        remote: SocketAddr,
+    ) -> Response<Body> {
         self.handle(request, remote).await
+    }
+}
+
+impl ForwardedHandler for Gateway {
+    async fn serve(
+        &self,
+        request: Request<super::quic_body::QuicBody>,
+        client_ip: IpAddr,
+        request_id: String,
+    ) -> Response<Body> {
+        self.handle_forwarded(request, client_ip, request_id).await
     }
 }

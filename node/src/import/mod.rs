@@ -98,6 +98,7 @@ pub fn import(doc: &Value, options: &ImportOptions) -> Result<Imported, ImportEr
         description: text_at(info, "description"),
         version: text_at(info, "version"),
         endpoint_type: Default::default(),
+        region: None,
         binary_media_types: Vec::new(),
         api_key_source: None,
         minimum_compression_size: None,

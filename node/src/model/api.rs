@@ -20,6 +20,10 @@ pub struct RestApi {
     pub version: Option<String>,
     #[serde(default)]
     pub endpoint_type: EndpointType,
+    /// The region whose nodes serve a REGIONAL or PRIVATE API (`None`:
+    /// every region's).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub region: Option<String>,
     /// Content types the API treats as binary (`x-amazon-apigateway-binary-media-types`).
     #[serde(default)]
     pub binary_media_types: Vec<String>,

@@ -70,6 +70,7 @@ pub fn compile(deployment: &Deployment) -> (CompiledApi, Vec<Finding>) {
         api_id: api.id.clone(),
         deployment_id: deployment.id.clone(),
         endpoint_type: api.endpoint_type,
+        region: api.region.clone(),
         binary_media_types: api.binary_media_types.clone(),
         api_key_from_authorizer: api
             .api_key_source

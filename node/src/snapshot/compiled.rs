@@ -18,6 +18,8 @@ pub struct CompiledApi {
     pub api_id: String,
     pub deployment_id: String,
     pub endpoint_type: EndpointType,
+    /// Where a REGIONAL or PRIVATE API is served (`None`: every region).
+    pub region: Option<String>,
     pub binary_media_types: Vec<String>,
     /// API keys come from the Lambda authorizer's `usageIdentifierKey`
     /// (`x-amazon-apigateway-api-key-source: AUTHORIZER`), not `x-api-key`.

@@ -40,6 +40,7 @@ pub fn import_section(loaded: &Loaded, api: &ApiSection, max_timeout_ms: u64) ->
     let mut imported =
         import::import(&doc, &options).with_context(|| format!("{}", path.display()))?;
     imported.api.name = name;
+    imported.api.region = api.region.clone();
     Ok(imported)
 }
 

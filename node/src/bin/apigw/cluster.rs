@@ -110,8 +110,13 @@ pub fn start(
         })
         .collect::<Result<Vec<_>>>()?;
     let counters = Arc::new(CrdtCounters::new(section.node_id));
+    let role = section.role.clone().unwrap_or_else(|| "regional".into());
+    if role != "edge" && role != "regional" {
+        anyhow::bail!("cluster.role `{role}`: use `edge` or `regional`");
+    }
     let gossip = Gossip::new(
         region.to_string(),
+        role.clone(),
         peers.clone(),
         counters.clone(),
         Duration::from_millis(section.gossip_interval_ms),
@@ -222,7 +227,7 @@ pub fn start(
     let view = ClusterView {
         node_id: section.node_id,
         region: region.to_string(),
-        role: section.role.clone().unwrap_or_else(|| "regional".into()),
+        role,
         gossip,
         transport,
         raft: raft.clone(),

@@ -26,6 +26,31 @@ pub struct ConfigFile {
     pub jwt_authorizers: Vec<JwtAuthorizerSection>,
     /// This node's place in a cluster (absent: a single node).
     pub cluster: Option<ClusterSection>,
+    /// Regions and the geo database edge nodes route by.
+    pub geo: Option<GeoSection>,
+}
+
+/// How edge nodes choose a region: the catalog, the client-IP database.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GeoSection {
+    /// A MaxMind-format database (GeoIP2/GeoLite2-City or DB-IP Lite
+    /// city), relative to the config file; re-read when the file changes.
+    #[serde(default)]
+    pub database: Option<PathBuf>,
+    /// Every region with its coordinates.
+    pub regions: Vec<apigw_geo::Region>,
+    /// A client group moves region only for a score this much better
+    /// [default: 0.2].
+    #[serde(default)]
+    pub hysteresis: Option<f64>,
+    /// Kilometres added per request in flight on a region's nodes
+    /// [default: 50].
+    #[serde(default)]
+    pub load_km_per_request: Option<f64>,
+    /// How often the database file is checked for a new version [default: 60].
+    #[serde(default)]
+    pub reload_secs: Option<u64>,
 }
 
 /// Cluster membership: identity, QUIC address, peers, gossip.
@@ -169,6 +194,13 @@ pub struct NodeSection {
     /// generated on first start into the data directory).
     pub admin_access_key_id: Option<String>,
     pub admin_secret_access_key: Option<String>,
+    /// Proxies (CIDRs) whose `X-Forwarded-For` is believed: the client is
+    /// the right-most address in it that is not a trusted proxy
+    /// [default: none, the TCP peer is the client].
+    pub trusted_proxies: Vec<String>,
+    /// Source networks (CIDRs) PRIVATE APIs answer [default: loopback and
+    /// the private ranges 10/8, 172.16/12, 192.168/16, fc00::/7].
+    pub private_networks: Option<Vec<String>>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -230,6 +262,10 @@ pub struct ApiSection {
     pub name: Option<String>,
     /// The OpenAPI/Swagger document, relative to the config file.
     pub openapi: PathBuf,
+    /// The region whose regional nodes serve it when its endpoint type is
+    /// REGIONAL or PRIVATE [default: every region].
+    #[serde(default)]
+    pub region: Option<String>,
     #[serde(default)]
     pub stages: Vec<StageSection>,
 }

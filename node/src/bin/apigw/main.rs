@@ -5,6 +5,7 @@ mod apply;
 mod check;
 mod cluster;
 mod config;
+mod edge;
 mod functions;
 mod json_log;
 mod logging;

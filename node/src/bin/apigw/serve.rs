@@ -179,8 +179,12 @@ pub fn run(args: ServeArgs) -> Result<ExitCode> {
     };
     let access = Arc::new(crate::access::build(&loaded, counters)?);
     control.attach(access.clone());
+    let view = cluster.map(|joined| joined.view);
+    let edge = crate::edge::edge(&loaded, view.as_ref(), function_runtime.handle())?;
     let services = Arc::new(Services {
-        cluster: cluster.map(|joined| joined.view),
+        edge,
+        networks: crate::edge::networks(&loaded)?,
+        cluster: view,
         functions: functions.clone(),
         cache,
         access: access.clone(),
@@ -200,6 +204,18 @@ pub fn run(args: ServeArgs) -> Result<ExitCode> {
         ),
         region,
     });
+
+    if let Some(view) = services.cluster.as_ref().filter(|v| v.role == "regional") {
+        let gateway = Gateway::new(
+            deployed.clone(),
+            crate::edge::client(limits.max_body_bytes)?,
+            services.clone(),
+            Limits {
+                max_body_bytes: limits.max_body_bytes,
+            },
+        );
+        crate::edge::serve_forwarded(view, gateway, function_runtime.handle());
+    }
 
     let (stop, stopped) = watch::channel(false);
     let mut admin = Some((

@@ -1,0 +1,416 @@
+//! Edge routing: an edge node sends requests for EDGE APIs to a regional
+//! node of the nearest healthy region, over the cluster's QUIC link, bodies
+//! streamed both ways and the client's address kept; and the regional side
+//! that serves what edges forward.
+//!
+//! A region is healthy while one of its regional nodes is heard by gossip
+//! and was not seen failing since. A forward that cannot open its stream is
+//! tried on the next node (nothing reached the backend); an idempotent
+//! request without a body is also retried when the node dies before
+//! answering. Regions come from gossip (every node tells its region, role
+//! and load); coordinates from the catalog; the client's location from the
+//! geo database, else this edge's own region.
+
+use std::collections::HashMap;
+use std::net::{IpAddr, SocketAddr};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use apigw_geo::{Chooser, GeoDb, RegionState};
+use http::{HeaderMap, HeaderName, HeaderValue, Method, Response, StatusCode};
+use serde::{Deserialize, Serialize};
+
+use super::body::Body;
+use super::context::RequestContext;
+use super::error::RequestError;
+use super::pipeline::{ClusterView, RequestBody};
+use super::quic_body::{pump, QuicBody};
+
+/// The head of a forwarded request.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct ForwardHead {
+    pub method: String,
+    /// Path and query, as the client sent them.
+    pub uri: String,
+    pub headers: Vec<(String, Vec<u8>)>,
+    pub client_ip: IpAddr,
+    /// The edge's request id, kept so logs on both nodes match.
+    pub request_id: String,
+}
+
+/// The head of a forwarded request's answer.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct ReplyHead {
+    pub status: u16,
+    pub headers: Vec<(String, Vec<u8>)>,
+}
+
+fn encode<T: Serialize>(value: &T) -> Result<Vec<u8>, String> {
+    bincode::serde::encode_to_vec(value, bincode::config::standard()).map_err(|e| e.to_string())
+}
+
+fn decode<T: for<'de> Deserialize<'de>>(bytes: &[u8]) -> Result<T, String> {
+    bincode::serde::decode_from_slice(bytes, bincode::config::standard())
+        .map(|(v, _)| v)
+        .map_err(|e| e.to_string())
+}
+
+fn header_list(headers: &HeaderMap) -> Vec<(String, Vec<u8>)> {
+    headers
+        .iter()
+        .map(|(k, v)| (k.as_str().to_string(), v.as_bytes().to_vec()))
+        .collect()
+}
+
+fn header_map(list: Vec<(String, Vec<u8>)>) -> HeaderMap {
+    let mut map = HeaderMap::with_capacity(list.len());
+    for (k, v) in list {
+        if let (Ok(k), Ok(v)) = (
+            HeaderName::from_bytes(k.as_bytes()),
+            HeaderValue::from_bytes(&v),
+        ) {
+            map.append(k, v);
+        }
+    }
+    map
+}
+
+/// Hop-by-hop headers are not forwarded.
+fn is_hop_by_hop(name: &str) -> bool {
+    matches!(
+        name,
+        "connection" | "keep-alive" | "transfer-encoding" | "upgrade" | "te" | "trailer"
+    )
+}
+
+/// Where an edge forward goes.
+#[derive(Debug, Clone)]
+struct Target {
+    node: u64,
+    addr: SocketAddr,
+    region: String,
+}
+
+/// Counters of the edge, for `/metrics`.
+#[derive(Default)]
+pub struct EdgeMetrics {
+    pub forwarded: AtomicU64,
+    pub retried: AtomicU64,
+    pub failed: AtomicU64,
+    pub switched: AtomicU64,
+    pub served_locally: AtomicU64,
+}
+
+/// An edge node's router.
+pub struct Edge {
+    view: Arc<ClusterView>,
+    chooser: Chooser,
+    geo: Option<Arc<GeoDb>>,
+    /// This edge's coordinates: where clients the database does not know are.
+    home: (f64, f64),
+    /// When a node last failed a forward (it stays out until heard again).
+    failed: Mutex<HashMap<u64, Instant>>,
+    /// How long opening a stream to a regional node may take.
+    pub connect_timeout: Duration,
+    /// How long a regional node may take to start answering.
+    pub answer_timeout: Duration,
+    pub metrics: EdgeMetrics,
+}
+
+/// Tries per request at most (nodes, across regions).
+const MAX_ATTEMPTS: usize = 3;
+
+impl Edge {
+    pub fn new(view: Arc<ClusterView>, chooser: Chooser, geo: Option<Arc<GeoDb>>) -> Edge {
+        let home = chooser
+            .catalog()
+            .get(&view.region)
+            .or(chooser.catalog().regions.first())
+            .map_or((0.0, 0.0), |r| (r.lat, r.lon));
+        Edge {
+            view,
+            chooser,
+            geo,
+            home,
+            failed: Mutex::new(HashMap::new()),
+            connect_timeout: Duration::from_secs(1),
+            answer_timeout: Duration::from_secs(120),
+            metrics: EdgeMetrics::default(),
+        }
+    }
+
+    fn mark_failed(&self, node: u64) {
+        self.failed
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(node, Instant::now());
+    }
+
+    /// Regional nodes to try for a client at `ip`, best first.
+    fn targets(&self, ip: IpAddr) -> (Vec<Target>, bool) {
+        let failed = self
+            .failed
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone();
+        let mut by_region: HashMap<String, Vec<(u64, SocketAddr, u64)>> = HashMap::new();
+        for peer in self.view.gossip.peers() {
+            let seen_since_failure = match (failed.get(&peer.id), peer.last_seen_ms) {
+                (Some(at), Some(seen)) => at.elapsed() > Duration::from_millis(seen),
+                (Some(_), None) => false,
+                (None, _) => true,
+            };
+            if peer.up && seen_since_failure && peer.role.as_deref() == Some("regional") {
+                by_region
+                    .entry(peer.region.clone())
+                    .or_default()
+                    .push((peer.id, peer.addr, peer.load));
+            }
+        }
+        let states: Vec<RegionState> = by_region
+            .iter()
+            .map(|(name, nodes)| RegionState {
+                name: name.clone(),
+                healthy: true,
+                load: nodes.iter().map(|n| n.2 as f64).sum::<f64>() / nodes.len() as f64,
+            })
+            .collect();
+        let (lat, lon) = self
+            .geo
+            .as_ref()
+            .and_then(|db| db.lookup(ip))
+            .map_or(self.home, |l| (l.lat, l.lon));
+        let Some(choice) = self.chooser.choose(lat, lon, &states) else {
+            return (Vec::new(), false);
+        };
+        let mut targets = Vec::new();
+        for region in choice.order {
+            let mut nodes = by_region.remove(&region).unwrap_or_default();
+            nodes.sort_by_key(|n| (n.2, n.0));
+            targets.extend(nodes.into_iter().map(|(node, addr, _)| Target {
+                node,
+                addr,
+                region: region.clone(),
+            }));
+        }
+        (targets, choice.switched)
+    }
+
+    /// Resolves once gossip says `node` is down (checked every 100 ms after
+    /// the first 250 ms), so a request in flight on a dead node is retried
+    /// within the detection interval, not at the QUIC idle timeout.
+    async fn until_down(&self, node: u64) {
+        tokio::time::sleep(Duration::from_millis(250)).await;
+        loop {
+            let up = self
+                .view
+                .gossip
+                .peers()
+                .iter()
+                .any(|p| p.id == node && p.up);
+            if !up {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    /// Forwards the request to the best region. `Ok(Err(body))` gives the
+    /// body back when no region is healthy (the caller serves it itself).
+    pub async fn forward<B: RequestBody>(
+        &self,
+        ctx: &RequestContext,
+        body: B,
+    ) -> Result<Result<Response<Body>, B>, RequestError> {
+        let (targets, switched) = self.targets(ctx.source_ip);
+        if targets.is_empty() {
+            self.metrics.served_locally.fetch_add(1, Ordering::Relaxed);
+            return Ok(Err(body));
+        }
+        if switched {
+            self.metrics.switched.fetch_add(1, Ordering::Relaxed);
+        }
+        let uri = match &ctx.raw_query {
+            Some(q) => format!("{}?{q}", ctx.raw_path),
+            None => ctx.raw_path.clone(),
+        };
+        let head = ForwardHead {
+            method: ctx.method.as_str().to_string(),
+            uri,
+            headers: header_list(&ctx.headers)
+                .into_iter()
+                .filter(|(k, _)| !is_hop_by_hop(k))
+                .collect(),
+            client_ip: ctx.source_ip,
+            request_id: ctx.request_id.clone(),
+        };
+        let head = encode(&head).map_err(RequestError::NoRegion)?;
+        let empty = body.is_end_stream()
+            || ctx
+                .headers
+                .get(http::header::CONTENT_LENGTH)
+                .is_some_and(|v| v.as_bytes() == b"0");
+        let idempotent = matches!(
+            ctx.method,
+            Method::GET | Method::HEAD | Method::OPTIONS | Method::PUT | Method::DELETE
+        );
+        let retry_after_send = empty && idempotent;
+        let mut body = Some(body);
+        let mut last_error = String::from("no attempt");
+        for (attempt, target) in targets.iter().take(MAX_ATTEMPTS).enumerate() {
+            if attempt > 0 {
+                self.metrics.retried.fetch_add(1, Ordering::Relaxed);
+            }
+            let opened = self
+                .view
+                .transport
+                .open_stream(target.node, target.addr, head.clone(), self.connect_timeout)
+                .await;
+            let (mut send, mut recv) = match opened {
+                Ok(pair) => pair,
+                Err(e) => {
+                    tracing::warn!(target: "apigw::edge", node = target.node, region = %target.region, error = %e, "regional node unreachable; trying the next");
+                    self.mark_failed(target.node);
+                    last_error = e.to_string();
+                    continue;
+                }
+            };
+            if empty {
+                let _ = send.finish();
+            } else if let Some(body) = body.take() {
+                tokio::spawn(async move {
+                    if let Err(e) = pump(body, &mut send).await {
+                        tracing::debug!(target: "apigw::edge", error = %e, "request body not forwarded whole");
+                        let _ = send.reset(1u32.into());
+                    }
+                });
+            }
+            let reply = tokio::select! {
+                reply = tokio::time::timeout(self.answer_timeout, apigw_cluster::read_head(&mut recv)) => match reply {
+                    Ok(Ok(bytes)) => decode::<ReplyHead>(&bytes),
+                    Ok(Err(e)) => Err(e.to_string()),
+                    Err(_) => Err("no answer in time".to_string()),
+                },
+                () = self.until_down(target.node) => Err("the node went down".to_string()),
+            };
+            match reply {
+                Ok(reply) => {
+                    self.metrics.forwarded.fetch_add(1, Ordering::Relaxed);
+                    let mut response =
+                        Response::new(http_body_util::BodyExt::boxed(QuicBody::new(recv)));
+                    *response.status_mut() =
+                        StatusCode::from_u16(reply.status).unwrap_or(StatusCode::BAD_GATEWAY);
+                    *response.headers_mut() = header_map(reply.headers);
+                    return Ok(Ok(response));
+                }
+                Err(e) => {
+                    tracing::warn!(target: "apigw::edge", node = target.node, region = %target.region, error = %e, "regional node failed the request");
+                    self.mark_failed(target.node);
+                    last_error = e;
+                    if !retry_after_send {
+                        break;
+                    }
+                }
+            }
+        }
+        self.metrics.failed.fetch_add(1, Ordering::Relaxed);
+        Err(RequestError::NoRegion(last_error))
+    }
+
+    /// Prometheus text of the edge's counters.
+    pub fn prometheus(&self) -> String {
+        let m = &self.metrics;
+        let mut out = String::new();
+        for (name, help, v) in [
+            (
+                "apigw_edge_forwarded_total",
+                "Requests an edge forwarded and got an answer for.",
+                &m.forwarded,
+            ),
+            (
+                "apigw_edge_retries_total",
+                "Forwards tried again on another node.",
+                &m.retried,
+            ),
+            (
+                "apigw_edge_failed_total",
+                "Requests no region answered.",
+                &m.failed,
+            ),
+            (
+                "apigw_edge_region_switches_total",
+                "Times a client group moved region.",
+                &m.switched,
+            ),
+            (
+                "apigw_edge_served_locally_total",
+                "Requests an edge served itself (no healthy region).",
+                &m.served_locally,
+            ),
+        ] {
+            out.push_str(&format!(
+                "# HELP {name} {help}\n# TYPE {name} counter\n{name} {}\n",
+                v.load(Ordering::Relaxed)
+            ));
+        }
+        out
+    }
+}
+
+/// What serves forwarded requests on a regional node.
+pub trait ForwardedHandler: Send + Sync + 'static {
+    fn serve(
+        &self,
+        request: http::Request<QuicBody>,
+        client_ip: IpAddr,
+        request_id: String,
+    ) -> impl std::future::Future<Output = Response<Body>> + Send;
+}
+
+/// Serves one forwarded stream with `handler`.
+pub async fn serve_stream<H: ForwardedHandler>(
+    handler: Arc<H>,
+    from: u64,
+    head: Vec<u8>,
+    mut send: quinn::SendStream,
+    recv: quinn::RecvStream,
+) {
+    let head: ForwardHead = match decode(&head) {
+        Ok(h) => h,
+        Err(e) => {
+            tracing::warn!(target: "apigw::edge", from, error = %e, "unreadable forwarded request");
+            let _ = send.reset(1u32.into());
+            return;
+        }
+    };
+    let mut request = http::Request::new(QuicBody::new(recv));
+    *request.method_mut() = Method::from_bytes(head.method.as_bytes()).unwrap_or(Method::GET);
+    *request.uri_mut() = head
+        .uri
+        .parse()
+        .unwrap_or_else(|_| http::Uri::from_static("/"));
+    *request.headers_mut() = header_map(head.headers);
+    let response = handler
+        .serve(request, head.client_ip, head.request_id)
+        .await;
+    let (parts, body) = response.into_parts();
+    let reply = ReplyHead {
+        status: parts.status.as_u16(),
+        headers: header_list(&parts.headers)
+            .into_iter()
+            .filter(|(k, _)| !is_hop_by_hop(k))
+            .collect(),
+    };
+    let Ok(reply) = encode(&reply) else {
+        let _ = send.reset(1u32.into());
+        return;
+    };
+    if apigw_cluster::write_head(&mut send, &reply).await.is_err() {
+        return;
+    }
+    if let Err(e) = pump(body, &mut send).await {
+        tracing::debug!(target: "apigw::edge", from, error = %e, "forwarded answer cut short");
+        let _ = send.reset(1u32.into());
+    }
+}
