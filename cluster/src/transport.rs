@@ -325,6 +325,19 @@ impl Transport {
         }
     }
 
+    /// Closes and forgets every connection to `peer` (seen dead: the next
+    /// call dials again instead of waiting on a connection to a process
+    /// that is gone).
+    pub fn disconnect(&self, peer: u64) {
+        let mut connections = self.connections.lock().unwrap_or_else(|e| e.into_inner());
+        connections.retain(|(id, _), connection| {
+            if *id == peer {
+                connection.close(0u32.into(), b"peer seen dead");
+            }
+            *id != peer
+        });
+    }
+
     fn forget(&self, peer: u64, kind: Kind) {
         self.connections
             .lock()

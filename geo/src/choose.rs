@@ -177,12 +177,14 @@ mod tests {
     #[test]
     fn nearest_healthy_then_failover_order() {
         let c = chooser();
-        let choice = c.choose(PARIS.0, PARIS.1, &states(ALL, 0.0)).unwrap();
+        let choice = c
+            .choose(PARIS.0, PARIS.1, &states(ALL, 0.0))
+            .expect("a healthy region");
         assert_eq!(choice.order, ["eu-central-1", "eu-west-1", "us-east-1"]);
         assert!(choice.switched);
         let down = c
             .choose(PARIS.0, PARIS.1, &states(&["us-east-1", "eu-west-1"], 0.0))
-            .unwrap();
+            .expect("a healthy region");
         assert_eq!(down.order, ["eu-west-1", "us-east-1"]);
         assert!(c.choose(PARIS.0, PARIS.1, &states(&[], 0.0)).is_none());
     }
@@ -193,10 +195,12 @@ mod tests {
         c.choose(PARIS.0, PARIS.1, &states(ALL, 0.0));
         let away = c
             .choose(PARIS.0, PARIS.1, &states(&["us-east-1", "eu-west-1"], 0.0))
-            .unwrap();
+            .expect("a healthy region");
         assert_eq!(away.order[0], "eu-west-1");
         // eu-central-1 is ~40 % nearer: past the 20 % hysteresis.
-        let back = c.choose(PARIS.0, PARIS.1, &states(ALL, 0.0)).unwrap();
+        let back = c
+            .choose(PARIS.0, PARIS.1, &states(ALL, 0.0))
+            .expect("a healthy region");
         assert_eq!(back.order[0], "eu-central-1");
         assert!(back.switched);
     }
@@ -206,29 +210,35 @@ mod tests {
         let c = chooser();
         let mut s = states(ALL, 0.0);
         assert_eq!(
-            c.choose(PARIS.0, PARIS.1, &s).unwrap().order[0],
+            c.choose(PARIS.0, PARIS.1, &s)
+                .expect("a healthy region")
+                .order[0],
             "eu-central-1"
         );
         // 5 in flight: +250 km -> 730 vs 780: eu-central-1 still best.
         s[2].load = 5.0;
         assert_eq!(
-            c.choose(PARIS.0, PARIS.1, &s).unwrap().order[0],
+            c.choose(PARIS.0, PARIS.1, &s)
+                .expect("a healthy region")
+                .order[0],
             "eu-central-1"
         );
         // 7 in flight: 830 vs 780: eu-west-1 better, but by 6 %: stay.
         s[2].load = 7.0;
-        let stay = c.choose(PARIS.0, PARIS.1, &s).unwrap();
+        let stay = c.choose(PARIS.0, PARIS.1, &s).expect("a healthy region");
         assert_eq!(stay.order[0], "eu-central-1");
         assert!(!stay.switched);
         // 20 in flight: 1480 vs 780: move.
         s[2].load = 20.0;
-        let moved = c.choose(PARIS.0, PARIS.1, &s).unwrap();
+        let moved = c.choose(PARIS.0, PARIS.1, &s).expect("a healthy region");
         assert_eq!(moved.order[0], "eu-west-1");
         assert!(moved.switched);
         // Load falls back a little (7): no flap back to eu-central-1.
         s[2].load = 7.0;
         assert_eq!(
-            c.choose(PARIS.0, PARIS.1, &s).unwrap().order[0],
+            c.choose(PARIS.0, PARIS.1, &s)
+                .expect("a healthy region")
+                .order[0],
             "eu-west-1"
         );
     }
@@ -241,7 +251,9 @@ mod tests {
             healthy: true,
             load: 0.0,
         }];
-        let choice = c.choose(PARIS.0, PARIS.1, &only_us).unwrap();
+        let choice = c
+            .choose(PARIS.0, PARIS.1, &only_us)
+            .expect("a healthy region");
         assert_eq!(choice.order, ["us-east-1"]);
     }
 }

@@ -4,6 +4,7 @@
 
 pub mod backend;
 pub mod client;
+pub mod cluster;
 pub mod node;
 pub mod python;
 

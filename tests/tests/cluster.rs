@@ -6,7 +6,8 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use apigw_tests::node::{run_apigw, TempDir};
+use apigw_tests::cluster::{cluster_certs, free_udp_port, wait_for_stage_count, wait_for_view};
+use apigw_tests::node::TempDir;
 use apigw_tests::{Client, Node};
 use http::Method;
 
@@ -28,26 +29,6 @@ paths:
 
 const SEQUENTIAL: &str = "sequential-0123456789abcdef";
 const CONCURRENT: &str = "concurrent-0123456789abcdef";
-
-/// A cluster CA and certificates for `nodes` (`apigw cluster init`); the
-/// folder lives as long as the first value.
-fn cluster_certs(nodes: &str) -> (TempDir, String) {
-    let certs = TempDir::new("certs").expect("dir");
-    let path = certs.0.display().to_string();
-    let (status, out, err) = run_apigw(&[
-        "cluster", "init", "--dir", &path, "--name", "lab", "--nodes", nodes,
-    ])
-    .expect("runs");
-    assert!(status.success(), "{out}{err}");
-    (certs, path)
-}
-
-fn free_udp_port() -> u16 {
-    std::net::UdpSocket::bind("127.0.0.1:0")
-        .and_then(|s| s.local_addr())
-        .map(|a| a.port())
-        .expect("a free port")
-}
 
 /// A node's config; only the node that `declares` lists keys, plans and the
 /// API: the other gets them through Raft.
@@ -82,43 +63,18 @@ apis:
 }
 
 async fn wait_for_peer(client: &Client, node: &Node, up: bool) {
-    let deadline = Instant::now() + Duration::from_secs(10);
-    loop {
-        let view = client
-            .get(&format!("http://{}/cluster", node.admin))
-            .await
-            .expect("cluster view")
-            .json();
-        if view["peers"]
+    wait_for_view(client, node, &format!("every peer up={up}"), |view| {
+        view["peers"]
             .as_array()
             .is_some_and(|p| p.iter().all(|p| p["up"] == up))
-        {
-            return;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "peers never became up={up}: {view}"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    })
+    .await;
 }
 
 /// In a cluster the config's APIs arrive through Raft after the node
 /// starts: wait until the node serves a stage.
 async fn wait_for_stages(client: &Client, node: &Node) {
-    let deadline = Instant::now() + Duration::from_secs(20);
-    loop {
-        let ready = client
-            .get(&format!("http://{}/ready", node.admin))
-            .await
-            .expect("ready")
-            .json();
-        if ready["stages"].as_u64().is_some_and(|n| n >= 1) {
-            return;
-        }
-        assert!(Instant::now() < deadline, "no stage arrived: {ready}");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    wait_for_stage_count(client, node, 1).await;
 }
 
 async fn admitted(client: &Client, node: &Node, key: &str, max: usize) -> usize {

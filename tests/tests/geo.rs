@@ -16,20 +16,33 @@ fn both_layouts_give_the_same_locations() {
         let path = dir.0.join(format!("{layout}.mmdb"));
         make_geo_db(&path, layout, &[LONDON, SEATTLE]).expect("database written");
         let db = GeoDb::open(&path).expect("opens");
-        let london = db.lookup("81.2.69.160".parse().unwrap()).expect("known");
+        let london = db
+            .lookup("81.2.69.160".parse().expect("an address"))
+            .expect("known");
         assert_eq!(london.country.as_deref(), Some("GB"), "{layout}");
         // f32 in the flat layout: within ~1e-5 degrees.
         assert!((london.lat - 51.5142).abs() < 1e-4, "{layout}: {london:?}");
         assert!((london.lon + 0.0931).abs() < 1e-4, "{layout}: {london:?}");
-        let seattle = db.lookup("216.160.83.9".parse().unwrap()).expect("known");
+        let seattle = db
+            .lookup("216.160.83.9".parse().expect("an address"))
+            .expect("known");
         assert_eq!(seattle.country.as_deref(), Some("US"));
         // IPv4 in an IPv6 database, through the IPv4-mapped form.
         assert!(
-            db.lookup("::ffff:81.2.69.1".parse().unwrap()).is_some(),
+            db.lookup("::ffff:81.2.69.1".parse().expect("an address"))
+                .is_some(),
             "{layout}"
         );
-        assert_eq!(db.lookup("127.0.0.1".parse().unwrap()), None, "{layout}");
-        assert_eq!(db.lookup("2001:db8::1".parse().unwrap()), None, "{layout}");
+        assert_eq!(
+            db.lookup("127.0.0.1".parse().expect("an address")),
+            None,
+            "{layout}"
+        );
+        assert_eq!(
+            db.lookup("2001:db8::1".parse().expect("an address")),
+            None,
+            "{layout}"
+        );
     }
 }
 
@@ -39,7 +52,9 @@ fn the_database_is_swapped_while_in_use_and_a_broken_one_is_refused() {
     let path = dir.0.join("geo.mmdb");
     make_geo_db(&path, "flat", &[LONDON]).expect("database written");
     let db = GeoDb::open(&path).expect("opens");
-    assert!(db.lookup("216.160.83.9".parse().unwrap()).is_none());
+    assert!(db
+        .lookup("216.160.83.9".parse().expect("an address"))
+        .is_none());
     assert!(
         !db.reload_if_changed().expect("unchanged"),
         "nothing changed yet"
@@ -52,7 +67,7 @@ fn the_database_is_swapped_while_in_use_and_a_broken_one_is_refused() {
     std::fs::rename(&next, &path).expect("renamed");
     assert!(db.reload_if_changed().expect("reloads"));
     assert_eq!(
-        db.lookup("216.160.83.9".parse().unwrap())
+        db.lookup("216.160.83.9".parse().expect("an address"))
             .and_then(|l| l.country),
         Some("US".to_string())
     );
@@ -62,6 +77,8 @@ fn the_database_is_swapped_while_in_use_and_a_broken_one_is_refused() {
     std::fs::write(&path, b"not a database").expect("written");
     let error = db.reload_if_changed().expect_err("refused").to_string();
     assert!(error.contains("geo.mmdb"), "{error}");
-    assert!(db.lookup("216.160.83.9".parse().unwrap()).is_some());
+    assert!(db
+        .lookup("216.160.83.9".parse().expect("an address"))
+        .is_some());
     assert!(GeoDb::open(&dir.0.join("missing.mmdb")).is_err());
 }

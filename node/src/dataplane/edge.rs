@@ -141,6 +141,7 @@ impl Edge {
     }
 
     fn mark_failed(&self, node: u64) {
+        self.view.transport.disconnect(node);
         self.failed
             .lock()
             .unwrap_or_else(|e| e.into_inner())

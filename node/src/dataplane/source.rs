@@ -109,13 +109,13 @@ mod tests {
     fn headers(xff: &[&str]) -> HeaderMap {
         let mut h = HeaderMap::new();
         for v in xff {
-            h.append("x-forwarded-for", v.parse().unwrap());
+            h.append("x-forwarded-for", v.parse().expect("a header value"));
         }
         h
     }
 
     fn ip(s: &str) -> IpAddr {
-        s.parse().unwrap()
+        s.parse().expect("an address")
     }
 
     #[test]
@@ -130,7 +130,7 @@ mod tests {
     #[test]
     fn trusted_proxy_chain_is_walked_from_the_right() {
         let n = SourceNetworks::new(
-            parse_networks(&["10.0.0.0/8".into(), "127.0.0.1".into()]).unwrap(),
+            parse_networks(&["10.0.0.0/8".into(), "127.0.0.1".into()]).expect("networks"),
             vec![],
         );
         // client says it is 1.1.1.1 (forged), a real hop 81.2.69.1, then our proxies.
