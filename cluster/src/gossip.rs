@@ -10,7 +10,10 @@ use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
+
+// tokio's clock: the real one in a node, the simulated one under turmoil.
+use tokio::time::Instant;
 
 use serde::{Deserialize, Serialize};
 

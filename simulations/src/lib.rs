@@ -13,6 +13,7 @@
 //! partition can still differ by one or two; that last nondeterminism is not
 //! traced yet).
 
+pub mod geo;
 pub mod udp;
 
 use std::collections::{BTreeMap, HashMap};

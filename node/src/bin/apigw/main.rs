@@ -36,6 +36,34 @@ enum Command {
     /// Cluster certificates.
     #[command(subcommand)]
     Cluster(cluster::ClusterCommand),
+    /// Run a cluster scenario in simulated time and report on it
+    /// (`apigw sim SCENARIO.yaml [--seed N] [--out DIR]`; runs `apigw-sim`,
+    /// built by `cargo build -p apigw-simulations`, from next to this binary).
+    Sim {
+        #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+        args: Vec<String>,
+    },
+}
+
+/// Runs `apigw-sim` from the folder of this executable (the simulations
+/// depend on this crate, so they live in their own binary).
+fn sim(args: &[String]) -> anyhow::Result<ExitCode> {
+    use anyhow::Context;
+    let exe = std::env::current_exe().context("cannot find this executable")?;
+    let sim = exe.with_file_name("apigw-sim");
+    if !sim.exists() {
+        anyhow::bail!(
+            "{} is missing: build it with `cargo build -p apigw-simulations` (same profile as apigw)",
+            sim.display()
+        );
+    }
+    let status = std::process::Command::new(&sim)
+        .args(args)
+        .status()
+        .with_context(|| format!("cannot run {}", sim.display()))?;
+    Ok(ExitCode::from(
+        status.code().unwrap_or(1).clamp(0, 255) as u8
+    ))
 }
 
 fn main() -> ExitCode {
@@ -43,6 +71,7 @@ fn main() -> ExitCode {
     let outcome = match cli.command {
         Command::Serve(args) => serve::run(args),
         Command::Cluster(command) => cluster::run(command).map(|()| ExitCode::SUCCESS),
+        Command::Sim { args } => sim(&args),
         Command::Check { file } => check::run(&file).map(|ok| {
             if ok {
                 ExitCode::SUCCESS

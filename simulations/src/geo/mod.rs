@@ -1,0 +1,20 @@
+//! `apigw sim SCENARIO`: multi-region scenarios (regions, latency, client
+//! populations, faults on a timeline) run on the cluster's real code in
+//! simulated time, with a report.
+
+pub mod report;
+pub mod run;
+pub mod scenario;
+
+pub use report::{Report, Sample};
+pub use scenario::Scenario;
+
+/// Runs a scenario and builds its report; the samples come back for charts.
+pub fn simulate(
+    scenario: &Scenario,
+    dir: &std::path::Path,
+) -> Result<(Report, Vec<Sample>), String> {
+    let out = run::run(scenario, dir)?;
+    let samples = out.samples.clone();
+    Ok((report::build(scenario, out), samples))
+}

@@ -1,0 +1,403 @@
+//! The report of a scenario run: per-phase success, latency p50/p99 per
+//! client population, failover times, config propagation, rate-limit
+//! overshoot and invariant violations; as text, JSON and an SVG chart.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+
+use serde::Serialize;
+
+use super::run::RunOutput;
+use super::scenario::{Action, Scenario};
+
+/// How one request ended.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Outcome {
+    Ok {
+        region: String,
+    },
+    /// Answered 429 by the cluster-wide limit.
+    Limited {
+        region: String,
+    },
+    /// Every node tried failed.
+    Failed,
+    /// No region was healthy.
+    NoRegion,
+}
+
+/// One request.
+#[derive(Debug, Clone, Serialize)]
+pub struct Sample {
+    pub client: String,
+    pub at_ms: u64,
+    pub latency_us: u64,
+    pub outcome: Outcome,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ClientPhase {
+    pub client: String,
+    pub requests: usize,
+    pub answered: usize,
+    pub success_ratio: f64,
+    pub p50_ms: f64,
+    pub p99_ms: f64,
+    /// Answered requests per region.
+    pub regions: BTreeMap<String, usize>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Phase {
+    pub name: String,
+    pub from_s: f64,
+    pub to_s: f64,
+    pub clients: Vec<ClientPhase>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Failover {
+    pub region: String,
+    pub client: String,
+    pub at_s: f64,
+    /// From the fault to the client's first answer from another region.
+    pub failover_ms: Option<u64>,
+    pub failed_requests: usize,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Propagation {
+    pub deploy: String,
+    pub at_s: f64,
+    /// Until the last running node applied it (`None`: some never did).
+    pub all_applied_ms: Option<u64>,
+    pub not_applied_on: Vec<u64>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Report {
+    pub seed: u64,
+    pub simulated_s: f64,
+    pub phases: Vec<Phase>,
+    pub failovers: Vec<Failover>,
+    pub propagation: Vec<Propagation>,
+    pub rate_limit: Option<u64>,
+    pub admitted: u64,
+    pub overshoot: i64,
+    pub leaders: Vec<(u64, u64)>,
+    pub violations: Vec<String>,
+    /// What the simulation could not do (not failures of the cluster).
+    pub notes: Vec<String>,
+}
+
+fn percentile(sorted: &[u64], p: f64) -> f64 {
+    if sorted.is_empty() {
+        return 0.0;
+    }
+    let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
+    sorted[i.min(sorted.len() - 1)] as f64 / 1000.0
+}
+
+fn describe(action: &Action) -> String {
+    match action {
+        Action::RegionDown(r) => format!("{r} down"),
+        Action::RegionUp(r) => format!("{r} up"),
+        Action::Partition([a, b]) => format!("{a} | {b} partitioned"),
+        Action::Heal([a, b]) => format!("{a} | {b} healed"),
+        Action::LatencySpike {
+            between: [a, b],
+            ms,
+            ..
+        } => format!("{a}-{b} latency {ms} ms"),
+        Action::KillNode(n) => format!("{n} killed"),
+        Action::KillLeader => "leader killed".into(),
+        Action::Deploy { via } => format!("deploy via {via}"),
+    }
+}
+
+/// Builds the report from what the run saw.
+pub fn build(scenario: &Scenario, out: RunOutput) -> Report {
+    let mut violations = out.violations;
+    // Samples are stamped in simulated time from the start of the run; the
+    // load starts 2 s in (edges first hear gossip).
+    let mut events = scenario.timeline.clone();
+    events.sort_by(|a, b| a.at_s.total_cmp(&b.at_s));
+    let end_s = out.simulated.as_secs_f64();
+    let mut bounds = vec![(0.0, "start".to_string())];
+    for e in &events {
+        bounds.push((e.at_s, describe(&e.action)));
+    }
+    let mut phases = Vec::new();
+    for (i, (from, name)) in bounds.iter().enumerate() {
+        let to = bounds.get(i + 1).map_or(end_s, |b| b.0);
+        let mut clients = Vec::new();
+        for c in &scenario.clients {
+            let in_phase: Vec<&Sample> = out
+                .samples
+                .iter()
+                .filter(|s| {
+                    s.client == c.name
+                        && (s.at_ms as f64) >= from * 1000.0
+                        && (s.at_ms as f64) < to * 1000.0
+                })
+                .collect();
+            let mut latencies: Vec<u64> = in_phase
+                .iter()
+                .filter(|s| matches!(s.outcome, Outcome::Ok { .. } | Outcome::Limited { .. }))
+                .map(|s| s.latency_us)
+                .collect();
+            latencies.sort_unstable();
+            let mut regions = BTreeMap::new();
+            for s in &in_phase {
+                if let Outcome::Ok { region } | Outcome::Limited { region } = &s.outcome {
+                    *regions.entry(region.clone()).or_insert(0) += 1;
+                }
+            }
+            clients.push(ClientPhase {
+                client: c.name.clone(),
+                requests: in_phase.len(),
+                answered: latencies.len(),
+                success_ratio: if in_phase.is_empty() {
+                    1.0
+                } else {
+                    latencies.len() as f64 / in_phase.len() as f64
+                },
+                p50_ms: percentile(&latencies, 0.5),
+                p99_ms: percentile(&latencies, 0.99),
+                regions,
+            });
+        }
+        phases.push(Phase {
+            name: name.clone(),
+            from_s: *from,
+            to_s: to,
+            clients,
+        });
+    }
+    let mut failovers = Vec::new();
+    for e in &events {
+        let Action::RegionDown(region) = &e.action else {
+            continue;
+        };
+        let at_ms = (e.at_s * 1000.0) as u64;
+        for c in &scenario.clients {
+            let mine: Vec<&Sample> = out.samples.iter().filter(|s| s.client == c.name).collect();
+            let was_there = mine
+                .iter()
+                .rev()
+                .find(|s| s.at_ms < at_ms && matches!(s.outcome, Outcome::Ok { .. }))
+                .is_some_and(|s| matches!(&s.outcome, Outcome::Ok { region: r } if r == region));
+            if !was_there {
+                continue;
+            }
+            let after: Vec<&&Sample> = mine.iter().filter(|s| s.at_ms >= at_ms).collect();
+            let elsewhere = after
+                .iter()
+                .position(|s| matches!(&s.outcome, Outcome::Ok { region: r } if r != region));
+            let first_elsewhere = elsewhere.map(|i| after[i]);
+            let failed_requests = after[..elsewhere.unwrap_or(after.len())]
+                .iter()
+                .filter(|s| matches!(s.outcome, Outcome::Failed | Outcome::NoRegion))
+                .count();
+            failovers.push(Failover {
+                region: region.clone(),
+                client: c.name.clone(),
+                at_s: e.at_s,
+                failover_ms: first_elsewhere
+                    .map(|s| (s.at_ms + s.latency_us / 1000).saturating_sub(at_ms)),
+                failed_requests,
+            });
+        }
+    }
+    let propagation = out
+        .deploys
+        .iter()
+        .map(|(name, at, applied)| {
+            let not_applied_on: Vec<u64> = applied
+                .iter()
+                .filter(|(_, t)| t.is_none())
+                .map(|(id, _)| *id)
+                .collect();
+            let last = applied.values().flatten().max().copied();
+            Propagation {
+                deploy: name.clone(),
+                at_s: at.as_secs_f64(),
+                all_applied_ms: match (not_applied_on.is_empty(), last) {
+                    (true, Some(last)) => Some(last.saturating_sub(*at).as_millis() as u64),
+                    _ => None,
+                },
+                not_applied_on,
+            }
+        })
+        .collect::<Vec<_>>();
+    let totals: Vec<u64> = out.counters_at_end.values().copied().collect();
+    if totals.windows(2).any(|w| w[0] != w[1]) {
+        violations.push(format!(
+            "rate-limit counters did not converge: {:?}",
+            out.counters_at_end
+        ));
+    }
+    let limit = scenario.rate_limit.as_ref().map(|r| r.limit);
+    // Every 200 is an admission (crashed nodes' own counts die with them).
+    let admitted = out
+        .samples
+        .iter()
+        .filter(|s| matches!(s.outcome, Outcome::Ok { .. }))
+        .count() as u64;
+    Report {
+        seed: scenario.seed,
+        simulated_s: end_s,
+        phases,
+        failovers,
+        propagation,
+        rate_limit: limit,
+        admitted,
+        // Only a limit that was reached can be overshot.
+        overshoot: limit.map_or(0, |l| (admitted as i64 - l as i64).max(0)),
+        leaders: out.leaders,
+        violations,
+        notes: out.notes,
+    }
+}
+
+impl Report {
+    /// The report as a table for a terminal.
+    pub fn text(&self) -> String {
+        let mut t = String::new();
+        let _ = writeln!(t, "seed {}, {:.1} s simulated", self.seed, self.simulated_s);
+        for phase in &self.phases {
+            let _ = writeln!(
+                t,
+                "\n[{:>6.1} s .. {:>6.1} s] {}",
+                phase.from_s, phase.to_s, phase.name
+            );
+            let _ = writeln!(
+                t,
+                "  {:<14} {:>6} {:>8} {:>9} {:>9}  regions",
+                "client", "reqs", "success", "p50 ms", "p99 ms"
+            );
+            for c in &phase.clients {
+                let regions: Vec<String> =
+                    c.regions.iter().map(|(r, n)| format!("{r}:{n}")).collect();
+                let _ = writeln!(
+                    t,
+                    "  {:<14} {:>6} {:>7.1}% {:>9.1} {:>9.1}  {}",
+                    c.client,
+                    c.requests,
+                    c.success_ratio * 100.0,
+                    c.p50_ms,
+                    c.p99_ms,
+                    regions.join(" ")
+                );
+            }
+        }
+        for f in &self.failovers {
+            let _ = writeln!(
+                t,
+                "\nfailover of {} from {} at {:.1} s: {}, {} failed requests",
+                f.client,
+                f.region,
+                f.at_s,
+                f.failover_ms
+                    .map_or("never".to_string(), |ms| format!("{ms} ms")),
+                f.failed_requests
+            );
+        }
+        for p in &self.propagation {
+            let _ = writeln!(
+                t,
+                "config propagation of {} (at {:.1} s): {}",
+                p.deploy,
+                p.at_s,
+                p.all_applied_ms.map_or(
+                    format!(
+                        "not applied on {:?} by the end (no quorum reached them)",
+                        p.not_applied_on
+                    ),
+                    |ms| format!("{ms} ms to every running node")
+                )
+            );
+        }
+        if let Some(limit) = self.rate_limit {
+            let _ = writeln!(
+                t,
+                "rate limit {limit}: {} admitted, overshoot {}",
+                self.admitted, self.overshoot
+            );
+        }
+        let _ = writeln!(t, "leaders (term, node): {:?}", self.leaders);
+        for n in &self.notes {
+            let _ = writeln!(t, "note: {n}");
+        }
+        if self.violations.is_empty() {
+            let _ = writeln!(t, "invariants: all held");
+        } else {
+            for v in &self.violations {
+                let _ = writeln!(t, "VIOLATION: {v}");
+            }
+        }
+        t
+    }
+
+    /// An SVG chart: per client, latency of each answered request over
+    /// time (log scale), failures as red marks, faults as vertical lines.
+    pub fn svg(&self, samples: &[Sample], scenario: &Scenario) -> String {
+        let (w, h, pad) = (1000.0, 420.0, 50.0);
+        let end_ms = (self.simulated_s * 1000.0).max(1.0);
+        let x = |ms: f64| pad + (w - 2.0 * pad) * ms / end_ms;
+        let max_us = samples
+            .iter()
+            .map(|s| s.latency_us)
+            .max()
+            .unwrap_or(1)
+            .max(1000) as f64;
+        let y = |us: f64| {
+            h - pad
+                - (h - 2.0 * pad) * (us.max(100.0).ln() - 100f64.ln())
+                    / (max_us.ln() - 100f64.ln()).max(1e-9)
+        };
+        let colors = [
+            "#1f77b4", "#2ca02c", "#9467bd", "#ff7f0e", "#17becf", "#8c564b",
+        ];
+        let mut s = format!(
+            "<svg xmlns='http://www.w3.org/2000/svg' width='{w}' height='{h}' font-family='sans-serif' font-size='11'>\n<rect width='100%' height='100%' fill='white'/>\n"
+        );
+        let _ = writeln!(s, "<text x='{pad}' y='20'>latency per request (log scale, up to {:.0} ms) over {:.0} s; red: failed</text>", max_us / 1000.0, end_ms / 1000.0);
+        for e in &scenario.timeline {
+            let xe = x(e.at_s * 1000.0);
+            let _ = writeln!(s, "<line x1='{xe:.1}' y1='{pad}' x2='{xe:.1}' y2='{:.1}' stroke='#999' stroke-dasharray='4'/><text x='{:.1}' y='{:.1}' transform='rotate(-90 {:.1} {:.1})'>{}</text>", h - pad, xe + 3.0, pad + 5.0, xe + 3.0, pad + 5.0, describe(&e.action));
+        }
+        for (i, c) in scenario.clients.iter().enumerate() {
+            let color = colors[i % colors.len()];
+            let _ = writeln!(
+                s,
+                "<text x='{:.1}' y='{:.1}' fill='{color}'>{}</text>",
+                w - pad - 120.0,
+                35.0 + 14.0 * i as f64,
+                c.name
+            );
+            for smp in samples.iter().filter(|x| x.client == c.name) {
+                let (fill, us) = match smp.outcome {
+                    Outcome::Failed | Outcome::NoRegion => ("red", max_us),
+                    _ => (color, smp.latency_us as f64),
+                };
+                let _ = writeln!(
+                    s,
+                    "<circle cx='{:.1}' cy='{:.1}' r='1.5' fill='{fill}'/>",
+                    x(smp.at_ms as f64),
+                    y(us)
+                );
+            }
+        }
+        let _ = writeln!(
+            s,
+            "<line x1='{pad}' y1='{:.1}' x2='{:.1}' y2='{:.1}' stroke='black'/>",
+            h - pad,
+            w - pad,
+            h - pad
+        );
+        s.push_str("</svg>\n");
+        s
+    }
+}
