@@ -263,6 +263,25 @@ impl Gossip {
         &self.role
     }
 
+    /// Whether `id` was heard from recently (cheaper than [`Gossip::peers`]).
+    pub fn is_up(&self, id: u64) -> bool {
+        self.seen
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(&id)
+            .is_some_and(|t| t.elapsed() < self.down_after())
+    }
+
+    /// Resolves once `id` is down (checked every 100 ms after the first
+    /// 250 ms): a caller waiting on that peer can give up within the
+    /// detection interval instead of a transport timeout.
+    pub async fn until_down(&self, id: u64) {
+        tokio::time::sleep(Duration::from_millis(250)).await;
+        while self.is_up(id) {
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
     /// Every peer, up or down.
     pub fn peers(&self) -> Vec<PeerStatus> {
         let seen = self.seen.lock().unwrap_or_else(|e| e.into_inner());

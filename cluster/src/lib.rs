@@ -19,6 +19,28 @@ pub mod pki;
 pub mod raft;
 pub mod transport;
 
+use std::sync::{Arc, OnceLock};
+
+/// The transport handler of a member: gossip to `gossip`, Raft RPCs to the
+/// Raft node once it is set in `raft` (refused until then); forwarded
+/// requests come as streams ([`Transport::set_stream_handler`]), not here.
+pub fn member_handler(
+    gossip: Arc<Gossip>,
+    raft: Arc<OnceLock<Arc<raft::RaftNode>>>,
+) -> transport::Handler {
+    Arc::new(move |from, kind, payload: Vec<u8>| match kind {
+        Kind::Gossip => {
+            let result = gossip.receive(from, &payload);
+            Box::pin(async move { result })
+        }
+        Kind::Raft => match raft.get() {
+            Some(raft) => raft.handle(payload),
+            None => Box::pin(async { Err("raft is starting".to_string()) }),
+        },
+        Kind::Forward => Box::pin(async { Err("forwarded requests come as streams".to_string()) }),
+    })
+}
+
 pub use counters::CrdtCounters;
 pub use gossip::{Gossip, Peer, PeerStatus};
 pub use pki::Identity;

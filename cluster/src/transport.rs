@@ -288,17 +288,7 @@ impl Transport {
             write_head(&mut send, &frame).await?;
             Ok((send, recv))
         };
-        match tokio::time::timeout(deadline, open).await {
-            Ok(Ok(pair)) => Ok(pair),
-            Ok(Err(e)) => {
-                self.forget(peer, kind);
-                Err(e)
-            }
-            Err(_) => {
-                self.forget(peer, kind);
-                Err(TransportError::Timeout(peer))
-            }
-        }
+        self.within(peer, kind, deadline, open).await
     }
 
     /// Sends `payload` to node `peer` at `addr` and waits for its answer,
@@ -311,18 +301,26 @@ impl Transport {
         payload: Vec<u8>,
         deadline: Duration,
     ) -> Result<Vec<u8>, TransportError> {
-        match tokio::time::timeout(deadline, self.exchange(peer, addr, kind, payload)).await {
-            Ok(result) => {
-                if result.is_err() {
-                    self.forget(peer, kind);
-                }
-                result
-            }
-            Err(_) => {
-                self.forget(peer, kind);
-                Err(TransportError::Timeout(peer))
-            }
+        let exchange = self.exchange(peer, addr, kind, payload);
+        self.within(peer, kind, deadline, exchange).await
+    }
+
+    /// Runs `work` against `peer` for at most `deadline`; on failure or
+    /// timeout the cached connection is dropped so the next call dials again.
+    async fn within<T>(
+        &self,
+        peer: u64,
+        kind: Kind,
+        deadline: Duration,
+        work: impl std::future::Future<Output = Result<T, TransportError>>,
+    ) -> Result<T, TransportError> {
+        let result = tokio::time::timeout(deadline, work)
+            .await
+            .unwrap_or(Err(TransportError::Timeout(peer)));
+        if result.is_err() {
+            self.forget(peer, kind);
         }
+        result
     }
 
     /// Closes and forgets every connection to `peer` (seen dead: the next

@@ -23,7 +23,7 @@ use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
 use apigw_cluster::raft::{Application, Command, RaftNode, RaftTiming};
-use apigw_cluster::{pki, CrdtCounters, Gossip, Identity, Kind, Peer, Transport, TransportOptions};
+use apigw_cluster::{pki, CrdtCounters, Gossip, Identity, Peer, Transport, TransportOptions};
 use serde::Serialize;
 
 /// What a scenario does.
@@ -277,7 +277,7 @@ pub fn raft_scenario(scenario: &RaftScenario, dir: &std::path::Path) -> Result<R
 /// One node: transport over simulated UDP, Raft, gossip, a counter it
 /// increments.
 async fn node(id: u64, ids: Vec<u64>, certs: PathBuf, data: PathBuf, registry: Registry) {
-    let Ok(socket) = udp::SimSocket::bind(SocketAddr::from(([0, 0, 0, 0], PORT))).await else {
+    let Some(socket) = udp::SimSocket::bind_port(PORT).await else {
         return;
     };
     let Ok(identity) = Identity::load(&certs, "sim", id) else {
@@ -301,19 +301,7 @@ async fn node(id: u64, ids: Vec<u64>, certs: PathBuf, data: PathBuf, registry: R
         Duration::from_millis(100),
     );
     let raft_cell: Arc<OnceLock<Arc<RaftNode>>> = Arc::new(OnceLock::new());
-    let (handler_gossip, handler_raft) = (gossip.clone(), raft_cell.clone());
-    let handler: apigw_cluster::transport::Handler =
-        Arc::new(move |from, kind, payload| match kind {
-            Kind::Gossip => {
-                let result = handler_gossip.receive(from, &payload);
-                Box::pin(async move { result })
-            }
-            Kind::Raft => match handler_raft.get() {
-                Some(raft) => raft.handle(payload),
-                None => Box::pin(async { Err("starting".to_string()) }),
-            },
-            Kind::Forward => Box::pin(async { Err("not served".to_string()) }),
-        });
+    let handler = apigw_cluster::member_handler(gossip.clone(), raft_cell.clone());
     let Ok(transport) =
         Transport::bind_socket(socket, identity, TransportOptions::default(), handler)
     else {

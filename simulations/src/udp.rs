@@ -37,6 +37,18 @@ impl SimSocket {
             readable: Mutex::new(None),
         }))
     }
+
+    /// Binds `0.0.0.0:port`, retrying for up to 10 s: after a crash the
+    /// previous instance's socket may still hold the port.
+    pub async fn bind_port(port: u16) -> Option<Arc<SimSocket>> {
+        for _ in 0..100 {
+            if let Ok(socket) = SimSocket::bind(SocketAddr::from(([0, 0, 0, 0], port))).await {
+                return Some(socket);
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+        None
+    }
 }
 
 /// Sends never block on the simulated network.

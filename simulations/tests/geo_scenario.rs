@@ -73,7 +73,15 @@ fn bad_scenarios_are_refused_with_a_reason() {
             "duration_s: 5\nregions: [{name: a, lat: 0, lon: 0, nodes: 1}]\nclients: [{name: c, lat: 0, lon: 0, rps: 1}]\ntimeline: [{at_s: 1, region_down: b}]",
             "unknown region `b`",
         ),
-        ("nonsense: [", ""),
+        (
+            "duration_s: 0\nregions: [{name: a, lat: 0, lon: 0, nodes: 1}]\nclients: [{name: c, lat: 0, lon: 0, rps: 1}]",
+            "duration_s must be 1 to 600",
+        ),
+        (
+            "duration_s: 5\nregions: [{name: a, lat: 0, lon: 0, nodes: 1}]\nclients: [{name: c, lat: 0, lon: 0, rps: 1}]\ntimeline: [{at_s: 1, kill_node: a/3}]",
+            "the region has 1 nodes",
+        ),
+        ("nonsense: [", "unknown field `nonsense`"),
     ] {
         let error = Scenario::parse(text).expect_err("refused");
         assert!(error.contains(expected), "{error}");

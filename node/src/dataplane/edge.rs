@@ -15,7 +15,10 @@ use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
+
+use apigw_cluster::PeerStatus;
+use tokio::time::Instant;
 
 use apigw_geo::{Chooser, GeoDb, RegionState};
 use http::{HeaderMap, HeaderName, HeaderValue, Method, Response, StatusCode};
@@ -86,10 +89,60 @@ fn is_hop_by_hop(name: &str) -> bool {
 
 /// Where an edge forward goes.
 #[derive(Debug, Clone)]
-struct Target {
-    node: u64,
-    addr: SocketAddr,
-    region: String,
+pub struct Target {
+    pub node: u64,
+    pub addr: SocketAddr,
+    pub region: String,
+}
+
+/// The regional nodes to try for a client at `(lat, lon)`, best first:
+/// the chooser's regions in order, each region's nodes least loaded first.
+/// A node is left out while down, or when it failed a forward (`failed_ago`:
+/// how long ago) and has not been heard from since. The flag tells whether
+/// the client's group moved region.
+pub fn plan(
+    peers: Vec<PeerStatus>,
+    failed_ago: impl Fn(u64) -> Option<Duration>,
+    chooser: &Chooser,
+    lat: f64,
+    lon: f64,
+) -> (Vec<Target>, bool) {
+    let mut by_region: HashMap<String, Vec<(u64, SocketAddr, u64)>> = HashMap::new();
+    for peer in peers {
+        let heard_since_failure = match (failed_ago(peer.id), peer.last_seen_ms) {
+            (Some(ago), Some(seen)) => ago > Duration::from_millis(seen),
+            (Some(_), None) => false,
+            (None, _) => true,
+        };
+        if peer.up && heard_since_failure && peer.role.as_deref() == Some("regional") {
+            by_region
+                .entry(peer.region)
+                .or_default()
+                .push((peer.id, peer.addr, peer.load));
+        }
+    }
+    let states: Vec<RegionState> = by_region
+        .iter()
+        .map(|(name, nodes)| RegionState {
+            name: name.clone(),
+            healthy: true,
+            load: nodes.iter().map(|n| n.2 as f64).sum::<f64>() / nodes.len() as f64,
+        })
+        .collect();
+    let Some(choice) = chooser.choose(lat, lon, &states) else {
+        return (Vec::new(), false);
+    };
+    let mut targets = Vec::new();
+    for region in choice.order {
+        let mut nodes = by_region.remove(&region).unwrap_or_default();
+        nodes.sort_by_key(|n| (n.2, n.0));
+        targets.extend(nodes.into_iter().map(|(node, addr, _)| Target {
+            node,
+            addr,
+            region: region.clone(),
+        }));
+    }
+    (targets, choice.switched)
 }
 
 /// Counters of the edge, for `/metrics`.
@@ -155,66 +208,18 @@ impl Edge {
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .clone();
-        let mut by_region: HashMap<String, Vec<(u64, SocketAddr, u64)>> = HashMap::new();
-        for peer in self.view.gossip.peers() {
-            let seen_since_failure = match (failed.get(&peer.id), peer.last_seen_ms) {
-                (Some(at), Some(seen)) => at.elapsed() > Duration::from_millis(seen),
-                (Some(_), None) => false,
-                (None, _) => true,
-            };
-            if peer.up && seen_since_failure && peer.role.as_deref() == Some("regional") {
-                by_region
-                    .entry(peer.region.clone())
-                    .or_default()
-                    .push((peer.id, peer.addr, peer.load));
-            }
-        }
-        let states: Vec<RegionState> = by_region
-            .iter()
-            .map(|(name, nodes)| RegionState {
-                name: name.clone(),
-                healthy: true,
-                load: nodes.iter().map(|n| n.2 as f64).sum::<f64>() / nodes.len() as f64,
-            })
-            .collect();
         let (lat, lon) = self
             .geo
             .as_ref()
             .and_then(|db| db.lookup(ip))
             .map_or(self.home, |l| (l.lat, l.lon));
-        let Some(choice) = self.chooser.choose(lat, lon, &states) else {
-            return (Vec::new(), false);
-        };
-        let mut targets = Vec::new();
-        for region in choice.order {
-            let mut nodes = by_region.remove(&region).unwrap_or_default();
-            nodes.sort_by_key(|n| (n.2, n.0));
-            targets.extend(nodes.into_iter().map(|(node, addr, _)| Target {
-                node,
-                addr,
-                region: region.clone(),
-            }));
-        }
-        (targets, choice.switched)
-    }
-
-    /// Resolves once gossip says `node` is down (checked every 100 ms after
-    /// the first 250 ms), so a request in flight on a dead node is retried
-    /// within the detection interval, not at the QUIC idle timeout.
-    async fn until_down(&self, node: u64) {
-        tokio::time::sleep(Duration::from_millis(250)).await;
-        loop {
-            let up = self
-                .view
-                .gossip
-                .peers()
-                .iter()
-                .any(|p| p.id == node && p.up);
-            if !up {
-                return;
-            }
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
+        plan(
+            self.view.gossip.peers(),
+            |id| failed.get(&id).map(Instant::elapsed),
+            &self.chooser,
+            lat,
+            lon,
+        )
     }
 
     /// Forwards the request to the best region. `Ok(Err(body))` gives the
@@ -293,7 +298,7 @@ impl Edge {
                     Ok(Err(e)) => Err(e.to_string()),
                     Err(_) => Err("no answer in time".to_string()),
                 },
-                () = self.until_down(target.node) => Err("the node went down".to_string()),
+                () = self.view.gossip.until_down(target.node) => Err("the node went down".to_string()),
             };
             match reply {
                 Ok(reply) => {

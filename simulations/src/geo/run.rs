@@ -15,10 +15,13 @@ use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
+use apigw::dataplane::edge::{plan, Target};
 use apigw_cluster::raft::{Application, Command, RaftNode, RaftTiming};
 use apigw_cluster::{pki, CrdtCounters, Gossip, Identity, Kind, Peer, Transport, TransportOptions};
 use apigw_geo::choose::ChooserOptions;
-use apigw_geo::{distance_km, Catalog, Chooser, Region, RegionState};
+use apigw_geo::{distance_km, Catalog, Chooser, Region};
+// tokio's clock: simulated under turmoil.
+use tokio::time::Instant;
 
 use super::report::{Outcome, Sample};
 use super::scenario::{Action, Scenario};
@@ -126,17 +129,6 @@ fn latency(scenario: &Scenario, a: &str, b: &str) -> Duration {
     }
 }
 
-/// The nearest region of a client (its edge sits there).
-fn home_region(scenario: &Scenario, lat: f64, lon: f64) -> &str {
-    scenario
-        .regions
-        .iter()
-        .min_by(|a, b| {
-            distance_km(lat, lon, a.lat, a.lon).total_cmp(&distance_km(lat, lon, b.lat, b.lon))
-        })
-        .map_or("", |r| r.name.as_str())
-}
-
 /// Runs the scenario; `dir` receives certificates and the nodes' disks.
 pub fn run(scenario: &Scenario, dir: &Path) -> Result<RunOutput, String> {
     let _ = std::fs::remove_dir_all(dir);
@@ -217,7 +209,7 @@ pub fn run(scenario: &Scenario, dir: &Path) -> Result<RunOutput, String> {
             Ok(())
         });
     }
-    // Latency: edges sit in their client's nearest region.
+    // Latency: an edge sits in its clients' nearest region.
     let mut located: Vec<(String, String)> = nodes
         .iter()
         .map(|n| (n.host.clone(), n.region.clone()))
@@ -225,7 +217,10 @@ pub fn run(scenario: &Scenario, dir: &Path) -> Result<RunOutput, String> {
     for c in &scenario.clients {
         located.push((
             format!("edge-{}", c.name),
-            home_region(scenario, c.lat, c.lon).to_string(),
+            catalog
+                .by_distance(c.lat, c.lon)
+                .first()
+                .map_or_else(String::new, |(r, _)| r.name.clone()),
         ));
     }
     let set_latency = |sim: &turmoil::Sim, spike: Option<(&str, &str, Duration)>| {
@@ -453,18 +448,7 @@ async fn regional(
     registry: Registry,
     limit: Option<u64>,
 ) {
-    // After a crash the old socket may linger a moment: retry the bind.
-    let mut socket = None;
-    for _ in 0..100 {
-        match SimSocket::bind(SocketAddr::from(([0, 0, 0, 0], PORT))).await {
-            Ok(s) => {
-                socket = Some(s);
-                break;
-            }
-            Err(_) => tokio::time::sleep(Duration::from_millis(100)).await,
-        }
-    }
-    let Some(socket) = socket else {
+    let Some(socket) = SimSocket::bind_port(PORT).await else {
         return;
     };
     let Ok(identity) = Identity::load(&certs, "sim", node.id) else {
@@ -496,19 +480,7 @@ async fn regional(
         Duration::from_millis(100),
     );
     let raft_cell: Arc<OnceLock<Arc<RaftNode>>> = Arc::new(OnceLock::new());
-    let (handler_gossip, handler_raft) = (gossip.clone(), raft_cell.clone());
-    let handler: apigw_cluster::transport::Handler =
-        Arc::new(move |from, kind, payload| match kind {
-            Kind::Gossip => {
-                let result = handler_gossip.receive(from, &payload);
-                Box::pin(async move { result })
-            }
-            Kind::Raft => match handler_raft.get() {
-                Some(raft) => raft.handle(payload),
-                None => Box::pin(async { Err("starting".to_string()) }),
-            },
-            Kind::Forward => Box::pin(async { Err("streams only".to_string()) }),
-        });
+    let handler = apigw_cluster::member_handler(gossip.clone(), raft_cell.clone());
     let Ok(transport) =
         Transport::bind_socket(socket, identity, TransportOptions::default(), handler)
     else {
@@ -586,7 +558,7 @@ async fn edge(
     samples: Samples,
     run_for: Duration,
 ) {
-    let Ok(socket) = SimSocket::bind(SocketAddr::from(([0, 0, 0, 0], PORT))).await else {
+    let Some(socket) = SimSocket::bind_port(PORT).await else {
         return;
     };
     let Ok(identity) = Identity::load(&certs, "sim", edge_id) else {
@@ -622,7 +594,7 @@ async fn edge(
     };
     tokio::spawn(gossip.clone().run(transport.clone()));
     let chooser = Arc::new(Chooser::new(catalog, ChooserOptions::default()));
-    let failed: Arc<Mutex<HashMap<u64, Duration>>> = Arc::default();
+    let failed: Arc<Mutex<HashMap<u64, Instant>>> = Arc::default();
     // Give gossip a moment to hear the regions before the load starts.
     tokio::time::sleep(Duration::from_secs(2)).await;
     let every = Duration::from_secs_f64(1.0 / f64::from(client.rps.max(1)));
@@ -661,47 +633,26 @@ async fn one_request(
     gossip: &Gossip,
     transport: &Transport,
     chooser: &Chooser,
-    failed: &Mutex<HashMap<u64, Duration>>,
+    failed: &Mutex<HashMap<u64, Instant>>,
     client: &super::scenario::ClientSpec,
 ) -> Outcome {
-    let now = turmoil::sim_elapsed().unwrap_or_default();
     let failures = failed.lock().unwrap_or_else(|e| e.into_inner()).clone();
-    let mut by_region: HashMap<String, Vec<(u64, SocketAddr, u64)>> = HashMap::new();
-    for p in gossip.peers() {
-        let heard_since = match (failures.get(&p.id), p.last_seen_ms) {
-            (Some(at), Some(seen)) => now.saturating_sub(*at) > Duration::from_millis(seen),
-            (Some(_), None) => false,
-            (None, _) => true,
-        };
-        if p.up && heard_since && p.role.as_deref() == Some("regional") {
-            by_region
-                .entry(p.region.clone())
-                .or_default()
-                .push((p.id, p.addr, p.load));
-        }
-    }
-    let states: Vec<RegionState> = by_region
-        .iter()
-        .map(|(name, n)| RegionState {
-            name: name.clone(),
-            healthy: true,
-            load: n.iter().map(|x| x.2 as f64).sum::<f64>() / n.len() as f64,
-        })
-        .collect();
-    let Some(choice) = chooser.choose(client.lat, client.lon, &states) else {
+    let (targets, _) = plan(
+        gossip.peers(),
+        |id| failures.get(&id).map(Instant::elapsed),
+        chooser,
+        client.lat,
+        client.lon,
+    );
+    if targets.is_empty() {
         return Outcome::NoRegion;
-    };
-    let mut targets = Vec::new();
-    for region in &choice.order {
-        let mut nodes = by_region.remove(region).unwrap_or_default();
-        nodes.sort_by_key(|n| (n.2, n.0));
-        targets.extend(
-            nodes
-                .into_iter()
-                .map(|(id, addr, _)| (id, addr, region.clone())),
-        );
     }
-    for (id, addr, region) in targets.into_iter().take(3) {
+    for Target {
+        node: id,
+        addr,
+        region,
+    } in targets.into_iter().take(3)
+    {
         let attempt = async {
             let (mut send, mut recv) = transport
                 .open_stream(
@@ -718,18 +669,9 @@ async fn one_request(
                 .map_err(|e| e.to_string())?;
             Ok::<_, String>(status)
         };
-        let until_down = async {
-            tokio::time::sleep(Duration::from_millis(250)).await;
-            loop {
-                if !gossip.peers().iter().any(|p| p.id == id && p.up) {
-                    return;
-                }
-                tokio::time::sleep(Duration::from_millis(100)).await;
-            }
-        };
         let result = tokio::select! {
             r = tokio::time::timeout(Duration::from_secs(10), attempt) => r.unwrap_or_else(|_| Err("timeout".into())),
-            () = until_down => Err("node went down".into()),
+            () = gossip.until_down(id) => Err("node went down".into()),
         };
         match result {
             Ok(status) if status == b"200" => return Outcome::Ok { region },
@@ -739,7 +681,7 @@ async fn one_request(
                 failed
                     .lock()
                     .unwrap_or_else(|e| e.into_inner())
-                    .insert(id, turmoil::sim_elapsed().unwrap_or_default());
+                    .insert(id, Instant::now());
             }
         }
     }

@@ -121,25 +121,8 @@ pub fn start(
         counters.clone(),
         Duration::from_millis(section.gossip_interval_ms),
     );
-    let handler_gossip = gossip.clone();
     let raft_cell: Arc<OnceLock<Arc<RaftNode>>> = Arc::new(OnceLock::new());
-    let handler_raft = raft_cell.clone();
-    let handler: apigw_cluster::transport::Handler =
-        Arc::new(move |from, kind, payload: Vec<u8>| match kind {
-            apigw_cluster::Kind::Gossip => {
-                let result = handler_gossip.receive(from, &payload);
-                Box::pin(async move { result })
-            }
-            apigw_cluster::Kind::Raft => match handler_raft.get() {
-                Some(raft) => raft.handle(payload),
-                None => Box::pin(async { Err("raft is starting".to_string()) }),
-            },
-            other => {
-                Box::pin(
-                    async move { Err(format!("{other:?} traffic is not served by this version")) },
-                )
-            }
-        });
+    let handler = apigw_cluster::member_handler(gossip.clone(), raft_cell.clone());
     let _guard = runtime.enter();
     let transport = Transport::bind(listen, identity, TransportOptions::default(), handler)
         .with_context(|| format!("cannot open the cluster endpoint on {listen}"))?;
