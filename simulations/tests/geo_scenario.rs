@@ -38,6 +38,18 @@ fn a_region_down_fails_over_and_the_seed_replays() {
         assert!(c.requests > 50, "{c:?}");
         assert_eq!(c.regions.keys().collect::<Vec<_>>(), [region], "{c:?}");
     }
+    // After it, Paris is answered by us-east-1 only.
+    let after = &report.phases[1];
+    let paris = after
+        .clients
+        .iter()
+        .find(|c| c.client == "paris")
+        .expect("paris");
+    assert_eq!(
+        paris.regions.keys().collect::<Vec<_>>(),
+        ["us-east-1"],
+        "{paris:?}"
+    );
     let failover = report
         .failovers
         .iter()

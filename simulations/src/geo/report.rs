@@ -41,6 +41,9 @@ pub struct ClientPhase {
     pub client: String,
     pub requests: usize,
     pub answered: usize,
+    /// Of the answered, how many the cluster-wide limit refused (429).
+    pub limited: usize,
+    /// Answered (200 or 429) / sent.
     pub success_ratio: f64,
     pub p50_ms: f64,
     pub p99_ms: f64,
@@ -61,7 +64,8 @@ pub struct Failover {
     pub region: String,
     pub client: String,
     pub at_s: f64,
-    /// From the fault to the client's first answer from another region.
+    /// From the fault to the client's first answer (200 or 429) from
+    /// another region.
     pub failover_ms: Option<u64>,
     pub failed_requests: usize,
 }
@@ -149,15 +153,18 @@ pub fn build(scenario: &Scenario, out: RunOutput) -> Report {
                 .collect();
             latencies.sort_unstable();
             let mut regions = BTreeMap::new();
-            for s in &in_phase {
-                if let Outcome::Ok { region } | Outcome::Limited { region } = &s.outcome {
-                    *regions.entry(region.clone()).or_insert(0) += 1;
-                }
+            for region in in_phase.iter().filter_map(|s| s.outcome.region()) {
+                *regions.entry(region.to_string()).or_insert(0) += 1;
             }
+            let limited = in_phase
+                .iter()
+                .filter(|s| matches!(s.outcome, Outcome::Limited { .. }))
+                .count();
             clients.push(ClientPhase {
                 client: c.name.clone(),
                 requests: in_phase.len(),
                 answered: latencies.len(),
+                limited,
                 success_ratio: if in_phase.is_empty() {
                     1.0
                 } else {
@@ -186,15 +193,15 @@ pub fn build(scenario: &Scenario, out: RunOutput) -> Report {
             let was_there = mine
                 .iter()
                 .rev()
-                .find(|s| s.at_ms < at_ms && matches!(s.outcome, Outcome::Ok { .. }))
-                .is_some_and(|s| matches!(&s.outcome, Outcome::Ok { region: r } if r == region));
+                .find_map(|s| s.outcome.region().filter(|_| s.at_ms < at_ms))
+                .is_some_and(|r| r == region);
             if !was_there {
                 continue;
             }
             let after: Vec<&&Sample> = mine.iter().filter(|s| s.at_ms >= at_ms).collect();
             let elsewhere = after
                 .iter()
-                .position(|s| matches!(&s.outcome, Outcome::Ok { region: r } if r != region));
+                .position(|s| s.outcome.region().is_some_and(|r| r != region));
             let first_elsewhere = elsewhere.map(|i| after[i]);
             let failed_requests = after[..elsewhere.unwrap_or(after.len())]
                 .iter()
@@ -261,6 +268,16 @@ pub fn build(scenario: &Scenario, out: RunOutput) -> Report {
     }
 }
 
+impl Outcome {
+    /// The region that answered (200 or 429).
+    fn region(&self) -> Option<&str> {
+        match self {
+            Outcome::Ok { region } | Outcome::Limited { region } => Some(region),
+            Outcome::Failed | Outcome::NoRegion => None,
+        }
+    }
+}
+
 impl Report {
     /// The report as a table for a terminal.
     pub fn text(&self) -> String {
@@ -274,18 +291,19 @@ impl Report {
             );
             let _ = writeln!(
                 t,
-                "  {:<14} {:>6} {:>8} {:>9} {:>9}  regions",
-                "client", "reqs", "success", "p50 ms", "p99 ms"
+                "  {:<14} {:>6} {:>8} {:>6} {:>9} {:>9}  regions",
+                "client", "reqs", "answered", "429s", "p50 ms", "p99 ms"
             );
             for c in &phase.clients {
                 let regions: Vec<String> =
                     c.regions.iter().map(|(r, n)| format!("{r}:{n}")).collect();
                 let _ = writeln!(
                     t,
-                    "  {:<14} {:>6} {:>7.1}% {:>9.1} {:>9.1}  {}",
+                    "  {:<14} {:>6} {:>7.1}% {:>6} {:>9.1} {:>9.1}  {}",
                     c.client,
                     c.requests,
                     c.success_ratio * 100.0,
+                    c.limited,
                     c.p50_ms,
                     c.p99_ms,
                     regions.join(" ")
