@@ -73,7 +73,8 @@ pub struct Gossip {
     interval: Duration,
     seen: Mutex<HashMap<u64, Instant>>,
     app: Mutex<Option<AppHandler>>,
-    transport: std::sync::OnceLock<Arc<Transport>>,
+    /// Set by `run`; weak, since the transport's handler holds this gossip.
+    transport: std::sync::OnceLock<std::sync::Weak<Transport>>,
     pub messages_sent: AtomicU64,
     pub bytes_sent: AtomicU64,
     pub send_failures: AtomicU64,
@@ -163,7 +164,7 @@ impl Gossip {
     /// Sends a message of the node's to every peer of this node's region,
     /// without waiting (delivery is best effort, like gossip).
     pub fn broadcast_to_region(self: &Arc<Gossip>, payload: Vec<u8>) {
-        let Some(transport) = self.transport.get().cloned() else {
+        let Some(transport) = self.transport.get().and_then(std::sync::Weak::upgrade) else {
             return;
         };
         let Ok(bytes) =
@@ -213,7 +214,7 @@ impl Gossip {
 
     /// Runs the rounds until the transport closes (spawn it).
     pub async fn run(self: Arc<Gossip>, transport: Arc<Transport>) {
-        let _ = self.transport.set(transport.clone());
+        let _ = self.transport.set(Arc::downgrade(&transport));
         let mut ticker = tokio::time::interval(self.interval);
         ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
         let mut round: u64 = 0;

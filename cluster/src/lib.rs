@@ -19,23 +19,27 @@ pub mod pki;
 pub mod raft;
 pub mod transport;
 
-use std::sync::{Arc, OnceLock};
+use std::sync::{Arc, OnceLock, Weak};
+
+/// Where a member's transport handler finds its Raft node once started.
+/// It holds the node weakly: the node holds the transport, which holds the
+/// handler, and a strong link back would keep the socket open forever
+/// after the node is dropped.
+pub type RaftCell = Arc<OnceLock<Weak<raft::RaftNode>>>;
 
 /// The transport handler of a member: gossip to `gossip`, Raft RPCs to the
-/// Raft node once it is set in `raft` (refused until then); forwarded
-/// requests come as streams ([`Transport::set_stream_handler`]), not here.
-pub fn member_handler(
-    gossip: Arc<Gossip>,
-    raft: Arc<OnceLock<Arc<raft::RaftNode>>>,
-) -> transport::Handler {
+/// Raft node once it is set in `raft` (refused until then and after it is
+/// dropped); forwarded requests come as streams
+/// ([`Transport::set_stream_handler`]), not here.
+pub fn member_handler(gossip: Arc<Gossip>, raft: RaftCell) -> transport::Handler {
     Arc::new(move |from, kind, payload: Vec<u8>| match kind {
         Kind::Gossip => {
             let result = gossip.receive(from, &payload);
             Box::pin(async move { result })
         }
-        Kind::Raft => match raft.get() {
+        Kind::Raft => match raft.get().and_then(Weak::upgrade) {
             Some(raft) => raft.handle(payload),
-            None => Box::pin(async { Err("raft is starting".to_string()) }),
+            None => Box::pin(async { Err("raft is not running".to_string()) }),
         },
         Kind::Forward => Box::pin(async { Err("forwarded requests come as streams".to_string()) }),
     })

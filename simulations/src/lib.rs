@@ -19,7 +19,7 @@ pub mod udp;
 use std::collections::{BTreeMap, HashMap};
 use std::net::SocketAddr;
 use std::path::PathBuf;
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use apigw_cluster::raft::{Application, Command, RaftNode, RaftTiming};
@@ -300,7 +300,7 @@ async fn node(id: u64, ids: Vec<u64>, certs: PathBuf, data: PathBuf, registry: R
         counters.clone(),
         Duration::from_millis(100),
     );
-    let raft_cell: Arc<OnceLock<Arc<RaftNode>>> = Arc::new(OnceLock::new());
+    let raft_cell = apigw_cluster::RaftCell::default();
     let handler = apigw_cluster::member_handler(gossip.clone(), raft_cell.clone());
     let Ok(transport) =
         Transport::bind_socket(socket, identity, TransportOptions::default(), handler)
@@ -320,7 +320,7 @@ async fn node(id: u64, ids: Vec<u64>, certs: PathBuf, data: PathBuf, registry: R
     let Ok(raft) = RaftNode::start(id, &data, transport.clone(), kv.clone(), timing).await else {
         return;
     };
-    let _ = raft_cell.set(raft.clone());
+    let _ = raft_cell.set(Arc::downgrade(&raft));
     if id == 1 {
         let mut members = BTreeMap::new();
         members.insert(id, SocketAddr::new(turmoil::lookup(host(id)), PORT));

@@ -1,13 +1,13 @@
 //! `apigw sim` scenarios: the example runs with its invariants held, a
 //! region going down moves its clients to the next nearest region without
-//! failed requests, the cluster-wide limit holds, and a seed replays the
-//! same report.
+//! failed requests and they come back when it returns, the cluster-wide
+//! limit holds, and a seed replays the same report.
 
 use apigw_simulations::geo::{simulate, Scenario};
 
 const SCENARIO: &str = r#"
 seed: 3
-duration_s: 12
+duration_s: 14
 regions:
   - {name: eu-central-1, lat: 50.11, lon: 8.68, nodes: 1}
   - {name: us-east-1, lat: 38.9, lon: -77.04, nodes: 2}
@@ -18,6 +18,7 @@ rate_limit: {limit: 300}
 timeline:
   - {at_s: 6, region_down: eu-central-1}
   - {at_s: 8, deploy: {via: us-east-1}}
+  - {at_s: 11, region_up: eu-central-1}
 "#;
 
 #[test]
@@ -58,13 +59,29 @@ fn a_region_down_fails_over_and_the_seed_replays() {
     let ms = failover.failover_ms.expect("paris reached us-east-1");
     assert!(ms < 3000, "failover took {ms} ms");
     assert_eq!(failover.failed_requests, 0);
+    // Once eu-central-1 is back (its node rebinds its port and rejoins),
+    // Paris moves back to it.
+    let back = &report.phases[3];
+    let paris = back
+        .clients
+        .iter()
+        .find(|c| c.client == "paris")
+        .expect("paris");
+    assert!(
+        paris
+            .regions
+            .get("eu-central-1")
+            .is_some_and(|n| *n * 2 > paris.requests),
+        "{paris:?}"
+    );
+    assert!(report.notes.is_empty(), "{:?}", report.notes);
     // The deployment reached both running nodes.
     assert!(
         report.propagation[0].all_applied_ms.is_some(),
         "{:?}",
         report.propagation
     );
-    // 40 rps for ~12 s against a limit of 300: the limit is reached.
+    // 40 rps for ~14 s against a limit of 300: the limit is reached.
     assert!(report.admitted >= 300, "{}", report.admitted);
     assert!(report.overshoot < 30, "overshoot {}", report.overshoot);
 

@@ -12,7 +12,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::Ordering;
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use apigw::dataplane::edge::{plan, Target};
@@ -160,6 +160,9 @@ pub fn run(scenario: &Scenario, dir: &Path) -> Result<RunOutput, String> {
         .map(|(id, c)| (*id, format!("edge-{}", c.name)))
         .collect();
     for node in nodes.clone() {
+        // Kept across restarts: when the node first applied each deployment
+        // (a restarted node replays its log; that is not propagation).
+        let applied = Arc::new(Deployments::default());
         let (registry, certs, data, all, edge_hosts) = (
             registry.clone(),
             certs.clone(),
@@ -169,16 +172,17 @@ pub fn run(scenario: &Scenario, dir: &Path) -> Result<RunOutput, String> {
         );
         let host = node.host.clone();
         sim.host(host.as_str(), move || {
-            let (registry, certs, data, all, node, edge_hosts) = (
+            let (registry, certs, data, all, node, edge_hosts, applied) = (
                 registry.clone(),
                 certs.clone(),
                 data.clone(),
                 all.clone(),
                 node.clone(),
                 edge_hosts.clone(),
+                applied.clone(),
             );
             async move {
-                regional(node, all, edge_hosts, certs, data, registry, limit).await;
+                regional(node, all, edge_hosts, certs, data, registry, limit, applied).await;
                 Ok(())
             }
         });
@@ -283,11 +287,7 @@ pub fn run(scenario: &Scenario, dir: &Path) -> Result<RunOutput, String> {
             match &timeline[next_event].action {
                 Action::RegionDown(region) => {
                     for h in nodes.iter().filter(|n| &n.region == region) {
-                        sim.crash(h.host.as_str());
-                        registry
-                            .lock()
-                            .unwrap_or_else(|e| e.into_inner())
-                            .remove(&h.id);
+                        crash(&mut sim, &registry, h);
                     }
                 }
                 Action::RegionUp(region) => {
@@ -323,21 +323,13 @@ pub fn run(scenario: &Scenario, dir: &Path) -> Result<RunOutput, String> {
                 Action::KillNode(name) => {
                     let host = name.replacen('/', "-n", 1);
                     if let Some(n) = nodes.iter().find(|n| n.host == host) {
-                        sim.crash(n.host.as_str());
-                        registry
-                            .lock()
-                            .unwrap_or_else(|e| e.into_inner())
-                            .remove(&n.id);
+                        crash(&mut sim, &registry, n);
                     }
                 }
                 Action::KillLeader => {
                     let leader = leaders.last().map(|l| l.1);
                     if let Some(n) = nodes.iter().find(|n| Some(n.id) == leader) {
-                        sim.crash(n.host.as_str());
-                        registry
-                            .lock()
-                            .unwrap_or_else(|e| e.into_inner())
-                            .remove(&n.id);
+                        crash(&mut sim, &registry, n);
                     }
                 }
                 Action::Deploy { via } => {
@@ -436,6 +428,21 @@ fn addr_of(host: &str) -> SocketAddr {
     SocketAddr::new(turmoil::lookup(host), PORT)
 }
 
+/// How long an edge client waits after its last request before it is done.
+const SETTLE: Duration = Duration::from_secs(2);
+
+/// Crashes a regional node. Its registry entry goes first: the last
+/// handle on its QUIC socket must drop inside the host (while turmoil
+/// crashes it), or the simulated port stays bound and a restart cannot
+/// bind it again.
+fn crash(sim: &mut turmoil::Sim, registry: &Registry, node: &NodeSpec) {
+    registry
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .remove(&node.id);
+    sim.crash(node.host.as_str());
+}
+
 /// A regional node: transport, gossip, Raft, counters, and the answer to
 /// forwarded requests.
 #[allow(clippy::too_many_arguments)]
@@ -447,6 +454,7 @@ async fn regional(
     data: PathBuf,
     registry: Registry,
     limit: Option<u64>,
+    deployments: Arc<Deployments>,
 ) {
     let Some(socket) = SimSocket::bind_port(PORT).await else {
         return;
@@ -479,7 +487,7 @@ async fn regional(
         counters.clone(),
         Duration::from_millis(100),
     );
-    let raft_cell: Arc<OnceLock<Arc<RaftNode>>> = Arc::new(OnceLock::new());
+    let raft_cell = apigw_cluster::RaftCell::default();
     let handler = apigw_cluster::member_handler(gossip.clone(), raft_cell.clone());
     let Ok(transport) =
         Transport::bind_socket(socket, identity, TransportOptions::default(), handler)
@@ -509,7 +517,6 @@ async fn regional(
         }));
     }
     tokio::spawn(gossip.clone().run(transport.clone()));
-    let deployments = Arc::new(Deployments::default());
     let timing = RaftTiming {
         snapshot_every: 50,
         election_min_ms: 1500 + 37 * node.id,
@@ -527,7 +534,7 @@ async fn regional(
     else {
         return;
     };
-    let _ = raft_cell.set(raft.clone());
+    let _ = raft_cell.set(Arc::downgrade(&raft));
     if node.id == 1 {
         // A second call after a restart is refused by openraft: harmless.
         let mut members = BTreeMap::new();
@@ -627,6 +634,9 @@ async fn edge(
                 });
         });
     }
+    // Requests still in flight end, and gossip settles the counters, before
+    // this client (and so the run) is done.
+    tokio::time::sleep(SETTLE).await;
 }
 
 async fn one_request(

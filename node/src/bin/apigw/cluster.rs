@@ -9,7 +9,6 @@ use std::time::Duration;
 use anyhow::{Context, Result};
 use apigw::dataplane::ClusterView;
 use std::path::Path;
-use std::sync::OnceLock;
 
 use apigw::control::ControlCommand;
 use apigw::model::{Deployment, RestApi, Stage};
@@ -121,7 +120,7 @@ pub fn start(
         counters.clone(),
         Duration::from_millis(section.gossip_interval_ms),
     );
-    let raft_cell: Arc<OnceLock<Arc<RaftNode>>> = Arc::new(OnceLock::new());
+    let raft_cell = apigw_cluster::RaftCell::default();
     let handler = apigw_cluster::member_handler(gossip.clone(), raft_cell.clone());
     let _guard = runtime.enter();
     let transport = Transport::bind(listen, identity, TransportOptions::default(), handler)
@@ -137,7 +136,7 @@ pub fn start(
             RaftTiming::default(),
         ))
         .context("cannot start this node's Raft member")?;
-    let _ = raft_cell.set(raft.clone());
+    let _ = raft_cell.set(Arc::downgrade(&raft));
     // Gossip to every member, including nodes that joined after the start.
     {
         let (raft, gossip, region, own) = (
