@@ -28,6 +28,10 @@ pub enum ControlCommand {
     DeleteUsagePlan(String),
     PutFunction(Box<FunctionDecl>),
     DeleteFunction(String),
+    /// API id, stage name.
+    DeleteStage(String, String),
+    /// API id, deployment id.
+    DeleteDeployment(String, String),
 }
 
 impl ControlCommand {
@@ -118,6 +122,8 @@ impl ControlPlane {
             ControlCommand::DeleteUsagePlan(id) => self.store.delete_usage_plan(&id),
             ControlCommand::PutFunction(decl) => self.store.put_function(&decl),
             ControlCommand::DeleteFunction(name) => self.store.delete_function(&name),
+            ControlCommand::DeleteStage(api, name) => self.store.delete_stage(&api, &name),
+            ControlCommand::DeleteDeployment(api, id) => self.store.delete_deployment(&api, &id),
         }
         .map_err(|e| e.to_string())
     }

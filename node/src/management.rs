@@ -13,9 +13,14 @@
 //! API keys (create, get, list, delete) and usage plans (create with stages,
 //! throttles and quota, get, list, delete, add and list keys).
 //!
-//! Not yet: resources, methods and integrations one by one, models,
-//! validators, authorizers, gateway responses, domain names, tags, export,
-//! updates of keys and plans, usage.
+//! Resources, methods and integrations one by one are in [`resources`];
+//! models, validators, authorizers and gateway responses in
+//! [`definitions`]; patch operations in [`patch`].
+
+mod definitions;
+mod export;
+mod patch;
+mod resources;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -188,19 +193,46 @@ impl Management {
             }
             (&Method::GET, ["restapis", id, "resources"]) => {
                 let api = self.api(id)?;
+                let embed = param("embed") == Some("methods");
                 let items = api
                     .resources
                     .values()
-                    .map(|r| {
-                        let methods: serde_json::Map<String, Value> =
-                            r.methods.keys().map(|m| (m.clone(), json!({"httpMethod": m}))).collect();
-                        json!({"id": crate::ids::resource_id(id, &r.path), "path": r.path, "resourceMethods": methods})
-                    })
+                    .map(|r| resources::resource_json(&api, r, embed))
                     .collect();
                 Ok((
                     StatusCode::OK,
                     page(items, param("position"), param("limit"))?,
                 ))
+            }
+            (verb, ["restapis", id, "resources", rest @ ..]) if !rest.is_empty() => {
+                let max = self.max_integration_timeout_ms;
+                self.edit_api(id, body, |api, input, ops| {
+                    resources::call(api, verb, rest, input, ops, max)
+                })
+                .await
+            }
+            (
+                verb,
+                ["restapis", id, kind @ ("models" | "requestvalidators" | "authorizers" | "gatewayresponses"), rest @ ..],
+            ) => {
+                self.edit_api(id, body, |api, input, ops| {
+                    definitions::call(api, verb, kind, rest, input, ops)
+                        .unwrap_or_else(|| Err(not_found("Unknown resource")))
+                })
+                .await
+            }
+            (&Method::PATCH, ["restapis", id]) => {
+                self.edit_api(id, body, |api, _, ops| {
+                    for op in ops {
+                        patch_api(api, op)?;
+                    }
+                    Ok(resources::Outcome {
+                        status: StatusCode::OK,
+                        body: api_json(api),
+                        changed: true,
+                    })
+                })
+                .await
             }
             (&Method::POST, ["restapis", id, "deployments"]) => {
                 self.create_deployment(id, body).await
@@ -225,6 +257,68 @@ impl Management {
                     .map_err(internal)?
                     .ok_or_else(|| not_found("Invalid Deployment identifier specified"))?;
                 Ok((StatusCode::OK, deployment_json(&d)))
+            }
+            (&Method::DELETE, ["restapis", id, "deployments", dep]) => {
+                self.api(id)?;
+                self.store
+                    .get_deployment(id, dep)
+                    .map_err(internal)?
+                    .ok_or_else(|| not_found("Invalid Deployment identifier specified"))?;
+                let pointing: Vec<String> = self
+                    .store
+                    .list_stages(id)
+                    .map_err(internal)?
+                    .into_iter()
+                    .filter(|s| s.deployment_id == *dep)
+                    .map(|s| s.stage_name)
+                    .collect();
+                if !pointing.is_empty() {
+                    return Err(bad_request(format!(
+                        "Active stages pointing to this deployment must be moved or deleted: {}",
+                        pointing.join(", ")
+                    )));
+                }
+                self.write(ControlCommand::DeleteDeployment(
+                    id.to_string(),
+                    dep.to_string(),
+                ))
+                .await?;
+                let (api, dep) = (id.to_string(), dep.to_string());
+                self.until(|s| s.get_deployment(&api, &dep).ok().flatten().is_none())
+                    .await;
+                Ok((StatusCode::ACCEPTED, json!({})))
+            }
+            (&Method::POST, ["restapis", id, "stages"]) => self.create_stage(id, body).await,
+            (&Method::DELETE, ["restapis", id, "stages", name]) => {
+                self.stage(id, name)?;
+                self.write(ControlCommand::DeleteStage(
+                    id.to_string(),
+                    name.to_string(),
+                ))
+                .await?;
+                let (api, name) = (id.to_string(), name.to_string());
+                self.until(|s| s.get_stage(&api, &name).ok().flatten().is_none())
+                    .await;
+                Ok((StatusCode::ACCEPTED, json!({})))
+            }
+            (&Method::GET, ["restapis", id, "stages", name, "exports", kind]) => {
+                let dialect = export::Dialect::from_export_type(kind).ok_or_else(|| {
+                    bad_request(format!("Invalid export type {kind}: oas30 or swagger"))
+                })?;
+                let stage = self.stage(id, name)?;
+                let deployment = self
+                    .store
+                    .get_deployment(id, &stage.deployment_id)
+                    .map_err(internal)?
+                    .ok_or_else(|| not_found("Invalid Deployment identifier specified"))?;
+                let mut doc = export::export(&deployment.api, name, dialect);
+                // AWS leaves its extensions out unless asked for them.
+                let wanted = param("extensions")
+                    .is_some_and(|e| e.contains("apigateway") || e.contains("integrations"));
+                if !wanted {
+                    export::strip_extensions(&mut doc);
+                }
+                Ok((StatusCode::OK, doc))
             }
             (&Method::GET, ["restapis", id, "stages"]) => {
                 self.api(id)?;
@@ -510,6 +604,38 @@ impl Management {
             .ok_or_else(|| not_found("Invalid Stage identifier specified"))
     }
 
+    /// Runs `edit` on a copy of API `id` and, when it changed the API,
+    /// stores the copy (through Raft in a cluster) and waits until this
+    /// node sees it. `edit` gets the body as JSON and its patch operations.
+    async fn edit_api(
+        &self,
+        id: &str,
+        body: &[u8],
+        edit: impl FnOnce(
+            &mut RestApi,
+            &Value,
+            &[patch::PatchOp],
+        ) -> Result<resources::Outcome, ApiError>,
+    ) -> Reply {
+        let mut api = self.api(id)?;
+        let input: Value = if body.is_empty() {
+            json!({})
+        } else {
+            serde_json::from_slice(body)
+                .map_err(|e| bad_request(format!("the body is not JSON: {e}")))?
+        };
+        let ops = patch::operations(body)?;
+        let outcome = edit(&mut api, &input, &ops)?;
+        if outcome.changed {
+            self.write(ControlCommand::PutApi(Box::new(api.clone())))
+                .await?;
+            let (id, expected) = (api.id.clone(), api);
+            self.until(|s| s.get_api(&id).ok().flatten().as_ref() == Some(&expected))
+                .await;
+        }
+        Ok((outcome.status, outcome.body))
+    }
+
     async fn write(&self, command: ControlCommand) -> Result<(), ApiError> {
         let outcome = match &self.writer {
             Writer::Local(control) => {
@@ -666,25 +792,65 @@ impl Management {
         Ok((StatusCode::CREATED, deployment_json(&deployment)))
     }
 
-    async fn update_stage(&self, id: &str, name: &str, body: &[u8]) -> Reply {
-        let mut stage = self.stage(id, name)?;
+    /// `CreateStage`: a new stage pointing at an existing deployment.
+    async fn create_stage(&self, id: &str, body: &[u8]) -> Reply {
+        self.api(id)?;
         let input: Value = serde_json::from_slice(body)
             .map_err(|e| bad_request(format!("the body is not JSON: {e}")))?;
-        let operations = input
-            .get("patchOperations")
-            .and_then(Value::as_array)
-            .cloned()
-            .unwrap_or_default();
-        for op in operations {
-            let kind = op.get("op").and_then(Value::as_str).unwrap_or("replace");
-            let path = op
-                .get("path")
-                .and_then(Value::as_str)
-                .ok_or_else(|| bad_request("a patch operation has no path"))?;
-            let value = op.get("value").and_then(Value::as_str).map(str::to_string);
-            match (kind, path) {
-                ("replace" | "add", "/deploymentId") => {
-                    let target = value.ok_or_else(|| bad_request("deploymentId needs a value"))?;
+        let text = |key: &str| input.get(key).and_then(Value::as_str);
+        let name = text("stageName").ok_or_else(|| bad_request("stageName is required"))?;
+        if name.is_empty()
+            || !name
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+        {
+            return Err(bad_request(
+                "Stage name only allows a-zA-Z0-9_- and must not be empty",
+            ));
+        }
+        let deployment =
+            text("deploymentId").ok_or_else(|| bad_request("deploymentId is required"))?;
+        if self.store.get_stage(id, name).map_err(internal)?.is_some() {
+            return Err(err(
+                StatusCode::CONFLICT,
+                "ConflictException",
+                "Stage already exists",
+            ));
+        }
+        self.store
+            .get_deployment(id, deployment)
+            .map_err(internal)?
+            .ok_or_else(|| bad_request(format!("Deployment id {deployment} does not exist")))?;
+        let mut stage = Stage::new(id, name, deployment, crate::store::unix_now());
+        stage.description = text("description").map(str::to_string);
+        stage.cache_cluster_enabled = input
+            .get("cacheClusterEnabled")
+            .and_then(Value::as_bool)
+            .unwrap_or(false);
+        if let Some(Value::Object(vars)) = input.get("variables") {
+            for (k, v) in vars {
+                let v = v
+                    .as_str()
+                    .ok_or_else(|| bad_request(format!("variable {k} must be a string")))?;
+                stage.variables.insert(k.clone(), v.to_string());
+            }
+        }
+        self.write(ControlCommand::PutStage(Box::new(stage.clone())))
+            .await?;
+        let (sid, sname, expected) = (id.to_string(), name.to_string(), stage.clone());
+        self.until(|s| s.get_stage(&sid, &sname).ok().flatten().as_ref() == Some(&expected))
+            .await;
+        Ok((StatusCode::CREATED, stage_json(&stage)))
+    }
+
+    async fn update_stage(&self, id: &str, name: &str, body: &[u8]) -> Reply {
+        let mut stage = self.stage(id, name)?;
+        for op in patch::operations(body)? {
+            let parts = patch::segments(&op.path);
+            let parts: Vec<&str> = parts.iter().map(String::as_str).collect();
+            match (op.sets(), parts.as_slice()) {
+                (true, ["deploymentId"]) => {
+                    let target = op.value()?.to_string();
                     self.store
                         .get_deployment(id, &target)
                         .map_err(internal)?
@@ -693,17 +859,27 @@ impl Management {
                         })?;
                     stage.deployment_id = target;
                 }
-                ("replace" | "add", "/description") => stage.description = value,
-                ("replace" | "add", p) if p.starts_with("/variables/") => {
-                    let key = unescape_patch(&p["/variables/".len()..]);
-                    stage.variables.insert(key, value.unwrap_or_default());
-                }
-                ("remove", p) if p.starts_with("/variables/") => {
+                (true, ["description"]) => stage.description = op.value.clone(),
+                (true, ["variables", key]) => {
                     stage
                         .variables
-                        .remove(&unescape_patch(&p["/variables/".len()..]));
+                        .insert(key.to_string(), op.value()?.to_string());
                 }
-                (op, p) => return Err(bad_request(format!("Invalid patch path {p} for op {op}"))),
+                (false, ["variables", key]) => {
+                    stage.variables.remove(*key);
+                }
+                (true, ["cacheClusterEnabled"]) => stage.cache_cluster_enabled = op.bool()?,
+                (true, ["cacheClusterSize"]) => {}
+                (sets, [resource, verb, rest @ ..]) if !rest.is_empty() => {
+                    // `/{resourcePath}/{method}/throttling/rateLimit`; the
+                    // resource path is escaped (`~1pets`), `*` means all.
+                    let setting = stage
+                        .method_settings
+                        .entry(format!("{resource}/{verb}"))
+                        .or_default();
+                    patch_method_setting(setting, sets, rest, &op)?;
+                }
+                _ => return Err(op.unsupported()),
             }
         }
         stage.last_updated_date = crate::store::unix_now();
@@ -716,9 +892,89 @@ impl Management {
     }
 }
 
-/// JSON Patch escapes (`~1` is `/`, `~0` is `~`).
-fn unescape_patch(s: &str) -> String {
-    s.replace("~1", "/").replace("~0", "~")
+/// One `UpdateStage` method-setting path (after `/{resource}/{method}/`).
+fn patch_method_setting(
+    setting: &mut crate::model::MethodSetting,
+    sets: bool,
+    rest: &[&str],
+    op: &patch::PatchOp,
+) -> Result<(), ApiError> {
+    if !sets {
+        return Err(op.unsupported());
+    }
+    match rest {
+        ["throttling", "rateLimit"] => setting.throttling_rate_limit = Some(op.number()?),
+        ["throttling", "burstLimit"] => setting.throttling_burst_limit = Some(op.number()?),
+        ["caching", "enabled"] => setting.caching_enabled = Some(op.bool()?),
+        ["caching", "ttlInSeconds"] => {
+            let ttl: u32 = op.number()?;
+            if ttl > 3600 {
+                return Err(bad_request("ttlInSeconds must be between 0 and 3600"));
+            }
+            setting.cache_ttl_in_seconds = Some(ttl);
+        }
+        ["caching", "requireAuthorizationForCacheControl"] => {
+            setting.require_authorization_for_cache_control = Some(op.bool()?)
+        }
+        ["caching", "unauthorizedCacheControlHeaderStrategy"] => {
+            let strategy = op.value()?;
+            if !matches!(
+                strategy,
+                "FAIL_WITH_403"
+                    | "SUCCEED_WITH_RESPONSE_HEADER"
+                    | "SUCCEED_WITHOUT_RESPONSE_HEADER"
+            ) {
+                return Err(bad_request(format!("Invalid strategy {strategy}")));
+            }
+            setting.unauthorized_cache_control_header_strategy = Some(strategy.to_string());
+        }
+        ["logging" | "metrics" | "caching", _] => {}
+        _ => return Err(op.unsupported()),
+    }
+    Ok(())
+}
+
+/// One `UpdateRestApi` operation.
+fn patch_api(api: &mut RestApi, op: &patch::PatchOp) -> Result<(), ApiError> {
+    let parts = patch::segments(&op.path);
+    let parts: Vec<&str> = parts.iter().map(String::as_str).collect();
+    match (op.sets(), parts.as_slice()) {
+        (true, ["name"]) => api.name = op.value()?.to_string(),
+        (true, ["description"]) => api.description = op.value.clone(),
+        (true, ["version"]) => api.version = op.value.clone(),
+        (true, ["apiKeySource"]) => {
+            let source = op.value()?;
+            if !matches!(source, "HEADER" | "AUTHORIZER") {
+                return Err(bad_request("apiKeySource must be HEADER or AUTHORIZER"));
+            }
+            api.api_key_source = Some(source.to_string());
+        }
+        (true, ["minimumCompressionSize"]) => api.minimum_compression_size = Some(op.number()?),
+        (false, ["minimumCompressionSize"]) => api.minimum_compression_size = None,
+        (true, ["binaryMediaTypes", media]) => {
+            if !api.binary_media_types.iter().any(|m| m == media) {
+                api.binary_media_types.push(media.to_string());
+            }
+        }
+        (false, ["binaryMediaTypes", media]) => api.binary_media_types.retain(|m| m != media),
+        (true, ["endpointConfiguration", "types", _]) => {
+            api.endpoint_type = match op.value()? {
+                "EDGE" => crate::model::EndpointType::Edge,
+                "REGIONAL" => crate::model::EndpointType::Regional,
+                "PRIVATE" => crate::model::EndpointType::Private,
+                other => return Err(bad_request(format!("Invalid endpoint type {other}"))),
+            }
+        }
+        (true, ["policy"]) => {
+            api.policy = Some(
+                serde_json::from_str(op.value()?)
+                    .map_err(|e| bad_request(format!("the policy is not JSON: {e}")))?,
+            )
+        }
+        (false, ["policy"]) => api.policy = None,
+        _ => return Err(op.unsupported()),
+    }
+    Ok(())
 }
 
 /// A page of items (`position` is the index to start at, `limit` at most 500).
@@ -799,6 +1055,7 @@ fn stage_json(s: &Stage) -> Value {
         "description": s.description,
         "variables": variables,
         "cacheClusterEnabled": s.cache_cluster_enabled,
+        "methodSettings": s.method_settings,
         "createdDate": s.created_date,
         "lastUpdatedDate": s.last_updated_date,
     })

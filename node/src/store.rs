@@ -48,6 +48,8 @@ pub enum StoreError {
     },
     #[error("{0} not found")]
     NotFound(String),
+    #[error("{0}")]
+    Referenced(String),
 }
 
 macro_rules! from_redb {
@@ -175,17 +177,53 @@ impl Store {
     }
 
     pub fn delete_api_key(&self, id: &str) -> Result<(), StoreError> {
-        let txn = self.db.begin_write()?;
-        txn.open_table(API_KEYS)?.remove(id)?;
-        txn.commit()?;
-        Ok(())
+        self.remove(API_KEYS, id).map(drop)
     }
 
     pub fn delete_usage_plan(&self, id: &str) -> Result<(), StoreError> {
+        self.remove(USAGE_PLANS, id).map(drop)
+    }
+
+    /// Deletes a stage; its deployments stay.
+    pub fn delete_stage(&self, api_id: &str, name: &str) -> Result<(), StoreError> {
+        if self.remove(STAGES, &format!("{api_id}/{name}"))? {
+            Ok(())
+        } else {
+            Err(StoreError::NotFound(format!(
+                "stage {name} of API {api_id}"
+            )))
+        }
+    }
+
+    /// Deletes a deployment that no stage points at (AWS refuses the others).
+    pub fn delete_deployment(&self, api_id: &str, id: &str) -> Result<(), StoreError> {
+        let pointing: Vec<String> = self
+            .list_stages(api_id)?
+            .into_iter()
+            .filter(|s| s.deployment_id == id)
+            .map(|s| s.stage_name)
+            .collect();
+        if !pointing.is_empty() {
+            return Err(StoreError::Referenced(format!(
+                "Active stages pointing to this deployment must be moved or deleted: {}",
+                pointing.join(", ")
+            )));
+        }
+        if self.remove(DEPLOYMENTS, &format!("{api_id}/{id}"))? {
+            Ok(())
+        } else {
+            Err(StoreError::NotFound(format!(
+                "deployment {id} of API {api_id}"
+            )))
+        }
+    }
+
+    /// Removes one record; whether it was there.
+    fn remove(&self, table: TableDefinition<&str, &[u8]>, key: &str) -> Result<bool, StoreError> {
         let txn = self.db.begin_write()?;
-        txn.open_table(USAGE_PLANS)?.remove(id)?;
+        let existed = txn.open_table(table)?.remove(key)?.is_some();
         txn.commit()?;
-        Ok(())
+        Ok(existed)
     }
 
     pub fn put_usage_plan(&self, plan: &UsagePlan) -> Result<(), StoreError> {

@@ -22,6 +22,10 @@ pub fn apigw_binary() -> Result<PathBuf> {
 }
 
 /// A binary of this workspace (`package`'s `bin`), built if it is not there.
+/// Not rebuilt when stale: `cargo build -p apigw --bin apigw` alone has
+/// other features than the workspace build and would flip artifacts on every
+/// test. `cargo nextest run --workspace` builds it fresh; after changing
+/// the node, run that (or `cargo build -p apigw`) before `-p apigw-tests`.
 pub fn workspace_binary(package: &str, bin: &str) -> Result<PathBuf> {
     // Test executables live in target/{profile}/deps; binaries one level up.
     let exe = std::env::current_exe()?;

@@ -8,14 +8,14 @@ use serde_json::{json, Value};
 const KEY: &str = "AKIAMANAGEMENT000001";
 const SECRET: &str = "management-secret-0123456789abcdefghijkl";
 
-#[test]
-fn boto3_manages_apis_end_to_end() {
+/// Runs `script` (under tests/scripts) against a fresh node; what it saw.
+fn run_script(script: &str) -> (Node, Value) {
     let node = Node::builder()
         .env("APIGW_ADMIN_ACCESS_KEY_ID", KEY)
         .env("APIGW_ADMIN_SECRET_ACCESS_KEY", SECRET)
         .start()
         .expect("node starts");
-    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/scripts/management_flow.py");
+    let script = format!("{}/scripts/{script}", env!("CARGO_MANIFEST_DIR"));
     let python = apigw_tests::python::python_with_lambda_ric().expect("python with boto3");
     let out = std::process::Command::new(python)
         .arg(script)
@@ -31,7 +31,69 @@ fn boto3_manages_apis_end_to_end() {
         "{stdout}\n{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let seen: Value = serde_json::from_str(stdout.trim()).expect("the script's JSON");
+    let seen = serde_json::from_str(stdout.trim()).expect("the script's JSON");
+    (node, seen)
+}
+
+#[test]
+fn boto3_builds_an_api_call_by_call() {
+    let (node, seen) = run_script("management_scratch.py");
+    assert_eq!(seen["root"], "/");
+    assert_eq!(seen["pet_path"], json!(["/pets/{petId}", true, "{petId}"]));
+    assert_eq!(
+        seen["duplicate_resource"],
+        json!(["ConflictException", 409])
+    );
+    assert_eq!(seen["authorizers"], json!(["tokens"]));
+    assert_eq!(seen["authorizer_type"], "TOKEN");
+    assert_eq!(seen["bad_integration"], json!(["BadRequestException", 400]));
+    assert_eq!(seen["method_again"], json!(["ConflictException", 409]));
+    assert_eq!(seen["method"], json!([true, "MOCK", ["200"]]));
+    assert_eq!(
+        seen["before_deploy"], 403,
+        "nothing is served before a deployment"
+    );
+    assert_eq!(
+        seen["cat"],
+        json!({"status": 200, "body": {"kind": "cat", "stage": "prod", "v": "p"}})
+    );
+    assert_eq!(
+        seen["no_kind"]["status"], 422,
+        "the custom gateway response"
+    );
+    assert_eq!(
+        seen["no_kind"]["body"]["problem"],
+        "Missing required request parameters: [kind]"
+    );
+    assert_eq!(seen["pet"], json!({"status": 200, "body": {"id": "42"}}));
+    assert_eq!(
+        seen["dev"],
+        json!({"status": 200, "body": {"kind": "dog", "stage": "dev", "v": "d"}})
+    );
+    assert_eq!(seen["stage_again"], json!(["ConflictException", 409]));
+    assert_eq!(seen["settings"], json!([100.0, 30]));
+    assert_eq!(seen["timeout"], 5000);
+    assert_eq!(
+        seen["export"],
+        json!(["3.0.1", ["/pets", "/pets/{petId}"], true])
+    );
+    assert_eq!(seen["export_plain"], json!(["2.0", false]));
+    assert_eq!(seen["delete_in_use"], json!(["BadRequestException", 400]));
+    assert_eq!(seen["deployments_left"], true);
+    assert_eq!(
+        seen["pet_after"], 403,
+        "the resource is gone once redeployed"
+    );
+    assert_eq!(seen["dev_after"], 403);
+    assert_eq!(seen["stages_left"], json!(["prod"]));
+    assert_eq!(seen["name"], "renamed");
+    assert_eq!(seen["resources"], json!(["/", "/pets"]));
+    node.stop().expect("stops");
+}
+
+#[test]
+fn boto3_manages_apis_end_to_end() {
+    let (node, seen) = run_script("management_flow.py");
     assert_eq!(seen["imported_name"], "managed");
     assert_eq!(
         seen["after_deploy"],

@@ -190,7 +190,7 @@ fn timeout(w: &mut Walker, at: &str, v: Option<&Value>) -> u64 {
 }
 
 /// `responses`: selection pattern -> response; `default` is the fallback.
-fn read_responses(
+pub(super) fn read_responses(
     w: &mut Walker,
     at: &str,
     v: Option<&Value>,

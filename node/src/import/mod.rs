@@ -15,7 +15,7 @@ mod walker;
 
 use serde_json::Value;
 
-use crate::model::RestApi;
+use crate::model::{Integration, IntegrationResponse, RestApi};
 pub use walker::Finding;
 use walker::Walker;
 
@@ -118,6 +118,44 @@ pub fn import(doc: &Value, options: &ImportOptions) -> Result<Imported, ImportEr
         Ok(Imported { api, warnings })
     } else {
         Err(ImportError::Invalid(problems))
+    }
+}
+
+/// Reads one integration in API Gateway's JSON shape (the body of
+/// `PutIntegration` is the extension's shape), checked as an import checks
+/// it. Its responses are not read: they come one by one.
+pub fn integration(v: &Value, max_integration_timeout_ms: u64) -> Result<Integration, ImportError> {
+    let mut walker = Walker::new(v, Dialect::OpenApi3, max_integration_timeout_ms);
+    let mut body = v.clone();
+    if let Some(map) = body.as_object_mut() {
+        map.remove("responses");
+    }
+    let read = integration::read_integration(&mut walker, "", &body);
+    match (read, walker.finish().0) {
+        (Some(i), problems) if problems.is_empty() => Ok(i),
+        (_, problems) => Err(ImportError::Invalid(problems)),
+    }
+}
+
+/// Reads one integration response for `status` (the body of
+/// `PutIntegrationResponse`), checked as an import checks it.
+pub fn integration_response(status: &str, v: &Value) -> Result<IntegrationResponse, ImportError> {
+    let mut entry = v.clone();
+    let pattern = match entry.get("selectionPattern").and_then(Value::as_str) {
+        Some(p) if !p.is_empty() => p.to_string(),
+        _ => "default".to_string(),
+    };
+    if let Some(map) = entry.as_object_mut() {
+        map.remove("selectionPattern");
+        map.insert("statusCode".into(), Value::String(status.to_string()));
+    }
+    let responses = serde_json::json!({ pattern: entry });
+    let mut walker = Walker::new(v, Dialect::OpenApi3, 0);
+    let mut read = integration::read_responses(&mut walker, "", Some(&responses));
+    let problems = walker.finish().0;
+    match read.remove(status) {
+        Some(r) if problems.is_empty() => Ok(r),
+        _ => Err(ImportError::Invalid(problems)),
     }
 }
 

@@ -1,0 +1,662 @@
+//! An API's definitions besides its resources: models, request validators,
+//! authorizers and gateway responses (`CreateModel`, `CreateAuthorizer`,
+//! `PutGatewayResponse`, ...), with the ids AWS's calls use for them.
+//! The model keeps them by name; ids are derived from the name, so they are
+//! stable across re-imports and nodes.
+
+use http::{Method as Verb, StatusCode};
+use serde_json::{json, Value};
+
+use super::patch::{segments, PatchOp};
+use super::resources::Outcome;
+use super::{bad_request, err, not_found, ApiError};
+use crate::ids::resource_id;
+use crate::model::{GatewayResponse, GatewayResponseType, RequestValidator, RestApi};
+
+pub(super) fn authorizer_id(api_id: &str, name: &str) -> String {
+    resource_id(api_id, &format!("authorizer:{name}"))
+}
+
+pub(super) fn validator_id(api_id: &str, name: &str) -> String {
+    resource_id(api_id, &format!("validator:{name}"))
+}
+
+fn model_id(api_id: &str, name: &str) -> String {
+    resource_id(api_id, &format!("model:{name}"))
+}
+
+/// The name of the authorizer with id `id`.
+pub(super) fn authorizer_name(api: &RestApi, id: &str) -> Result<String, ApiError> {
+    api.authorizers
+        .keys()
+        .find(|n| authorizer_id(&api.id, n) == id)
+        .cloned()
+        .ok_or_else(|| bad_request(format!("Invalid authorizer ID specified: {id}")))
+}
+
+/// The name of the request validator with id `id`.
+pub(super) fn validator_name(api: &RestApi, id: &str) -> Result<String, ApiError> {
+    api.request_validators
+        .keys()
+        .find(|n| validator_id(&api.id, n) == id)
+        .cloned()
+        .ok_or_else(|| {
+            bad_request(format!(
+                "Invalid Request Validator identifier specified: {id}"
+            ))
+        })
+}
+
+fn done(status: StatusCode, body: Value, changed: bool) -> Result<Outcome, ApiError> {
+    Ok(Outcome {
+        status,
+        body,
+        changed,
+    })
+}
+
+fn conflict(message: String) -> ApiError {
+    err(StatusCode::CONFLICT, "ConflictException", message)
+}
+
+fn name_of(input: &Value) -> Result<String, ApiError> {
+    let name = input
+        .get("name")
+        .and_then(Value::as_str)
+        .ok_or_else(|| bad_request("name is required"))?;
+    if name.is_empty() || name.len() > 128 {
+        return Err(bad_request("name must be 1 to 128 characters"));
+    }
+    Ok(name.to_string())
+}
+
+/// Answers `verb` on `/restapis/{api}/{kind}/{rest...}` for the four kinds
+/// this module owns; `None` for other kinds.
+pub(super) fn call(
+    api: &mut RestApi,
+    verb: &Verb,
+    kind: &str,
+    rest: &[&str],
+    input: &Value,
+    ops: &[PatchOp],
+) -> Option<Result<Outcome, ApiError>> {
+    Some(match kind {
+        "models" => models(api, verb, rest, input, ops),
+        "requestvalidators" => validators(api, verb, rest, input, ops),
+        "authorizers" => authorizers(api, verb, rest, input, ops),
+        "gatewayresponses" => gateway_responses(api, verb, rest, input),
+        _ => return None,
+    })
+}
+
+fn list(items: Vec<Value>) -> Result<Outcome, ApiError> {
+    done(StatusCode::OK, json!({ "item": items }), false)
+}
+
+// ---- models ----
+
+fn model_json(api: &RestApi, name: &str, schema: &Value) -> Value {
+    json!({
+        "id": model_id(&api.id, name),
+        "name": name,
+        "contentType": "application/json",
+        "schema": schema.to_string(),
+    })
+}
+
+fn models(
+    api: &mut RestApi,
+    verb: &Verb,
+    rest: &[&str],
+    input: &Value,
+    ops: &[PatchOp],
+) -> Result<Outcome, ApiError> {
+    let missing = || not_found("Invalid model name specified");
+    match (verb, rest) {
+        (&Verb::GET, []) => list(
+            api.models
+                .iter()
+                .map(|(n, s)| model_json(api, n, s))
+                .collect(),
+        ),
+        (&Verb::POST, []) => {
+            let name = name_of(input)?;
+            if !name.chars().all(|c| c.is_ascii_alphanumeric()) {
+                return Err(bad_request("Model name must be alphanumeric"));
+            }
+            if api.models.contains_key(&name) {
+                return Err(conflict(format!(
+                    "Model name already exists for this REST API: {name}"
+                )));
+            }
+            let schema = schema_of(input.get("schema"))?;
+            let body = model_json(api, &name, &schema);
+            api.models.insert(name, schema);
+            done(StatusCode::CREATED, body, true)
+        }
+        (&Verb::GET, [name]) => {
+            let schema = api.models.get(*name).ok_or_else(missing)?;
+            done(StatusCode::OK, model_json(api, name, schema), false)
+        }
+        (&Verb::PATCH, [name]) => {
+            api.models.get(*name).ok_or_else(missing)?;
+            for op in ops {
+                match (op.sets(), op.path.as_str()) {
+                    (true, "/schema") => {
+                        let schema = schema_of(Some(&json!(op.value()?)))?;
+                        api.models.insert(name.to_string(), schema);
+                    }
+                    (true, "/description") => {}
+                    _ => return Err(op.unsupported()),
+                }
+            }
+            done(
+                StatusCode::OK,
+                model_json(api, name, &api.models[*name]),
+                true,
+            )
+        }
+        (&Verb::DELETE, [name]) => {
+            api.models.get(*name).ok_or_else(missing)?;
+            if let Some((path, m)) = api.methods().find(|(_, m)| {
+                m.request_models.values().any(|n| n == name)
+                    || m.method_responses
+                        .values()
+                        .any(|r| r.response_models.values().any(|n| n == name))
+            }) {
+                return Err(conflict(format!(
+                    "Cannot delete model '{name}', is referenced in method {} {path}",
+                    m.http_method
+                )));
+            }
+            api.models.remove(*name);
+            done(StatusCode::ACCEPTED, json!({}), true)
+        }
+        _ => Err(not_found("Invalid model operation")),
+    }
+}
+
+/// A model's schema: AWS takes it as a JSON string.
+fn schema_of(v: Option<&Value>) -> Result<Value, ApiError> {
+    let schema = match v {
+        Some(Value::String(text)) => serde_json::from_str(text).map_err(|e| {
+            bad_request(format!("Invalid model specified: schema is not JSON: {e}"))
+        })?,
+        Some(v @ Value::Object(_)) => v.clone(),
+        None | Some(Value::Null) => json!({}),
+        Some(_) => {
+            return Err(bad_request(
+                "Invalid model specified: schema must be a JSON object",
+            ))
+        }
+    };
+    if !schema.is_object() {
+        return Err(bad_request(
+            "Invalid model specified: schema must be a JSON object",
+        ));
+    }
+    Ok(schema)
+}
+
+// ---- request validators ----
+
+fn validator_json(api_id: &str, name: &str, v: &RequestValidator) -> Value {
+    json!({
+        "id": validator_id(api_id, name),
+        "name": name,
+        "validateRequestBody": v.validate_request_body,
+        "validateRequestParameters": v.validate_request_parameters,
+    })
+}
+
+fn validators(
+    api: &mut RestApi,
+    verb: &Verb,
+    rest: &[&str],
+    input: &Value,
+    ops: &[PatchOp],
+) -> Result<Outcome, ApiError> {
+    let flag = |key: &str| input.get(key).and_then(Value::as_bool).unwrap_or(false);
+    match (verb, rest) {
+        (&Verb::GET, []) => list(
+            api.request_validators
+                .iter()
+                .map(|(n, v)| validator_json(&api.id, n, v))
+                .collect(),
+        ),
+        (&Verb::POST, []) => {
+            let name = name_of(input)?;
+            if api.request_validators.contains_key(&name) {
+                return Err(conflict(format!(
+                    "Validator {name} already exists for this REST API"
+                )));
+            }
+            let v = RequestValidator {
+                validate_request_body: flag("validateRequestBody"),
+                validate_request_parameters: flag("validateRequestParameters"),
+            };
+            let body = validator_json(&api.id, &name, &v);
+            api.request_validators.insert(name, v);
+            done(StatusCode::CREATED, body, true)
+        }
+        (verb, [id]) => {
+            let name = validator_name(api, id)
+                .map_err(|_| not_found("Invalid Request Validator identifier specified"))?;
+            match *verb {
+                Verb::GET => done(
+                    StatusCode::OK,
+                    validator_json(&api.id, &name, &api.request_validators[&name]),
+                    false,
+                ),
+                Verb::PATCH => {
+                    let mut v = api.request_validators[&name].clone();
+                    for op in ops {
+                        match (op.sets(), op.path.as_str()) {
+                            (true, "/validateRequestBody") => {
+                                v.validate_request_body = op.bool()?
+                            }
+                            (true, "/validateRequestParameters") => {
+                                v.validate_request_parameters = op.bool()?
+                            }
+                            _ => return Err(op.unsupported()),
+                        }
+                    }
+                    let body = validator_json(&api.id, &name, &v);
+                    api.request_validators.insert(name, v);
+                    done(StatusCode::OK, body, true)
+                }
+                Verb::DELETE => {
+                    let in_use = api
+                        .methods()
+                        .any(|(_, m)| m.request_validator.as_deref() == Some(name.as_str()))
+                        || api.default_request_validator.as_deref() == Some(name.as_str());
+                    if in_use {
+                        return Err(conflict(format!("Request validator {name} is in use")));
+                    }
+                    api.request_validators.remove(&name);
+                    done(StatusCode::ACCEPTED, json!({}), true)
+                }
+                _ => Err(not_found("Invalid request validator operation")),
+            }
+        }
+        _ => Err(not_found("Invalid request validator operation")),
+    }
+}
+
+// ---- authorizers ----
+
+/// Fields an authorizer keeps in its stored (OpenAPI extension) form.
+const AUTHORIZER_FIELDS: &[&str] = &[
+    "authorizerUri",
+    "authorizerCredentials",
+    "identitySource",
+    "identityValidationExpression",
+    "authorizerResultTtlInSeconds",
+    "providerARNs",
+];
+
+fn authorizer_json(api_id: &str, name: &str, stored: &Value) -> Value {
+    let mut out = json!({
+        "id": authorizer_id(api_id, name),
+        "name": name,
+        "type": stored.get("type").and_then(Value::as_str).unwrap_or("token").to_ascii_uppercase(),
+    });
+    for field in AUTHORIZER_FIELDS {
+        if let Some(v) = stored.get(*field) {
+            out[*field] = v.clone();
+        }
+    }
+    out
+}
+
+/// An authorizer from `CreateAuthorizer`'s body, in the stored form.
+fn authorizer_from(input: &Value) -> Result<Value, ApiError> {
+    let kind = input
+        .get("type")
+        .and_then(Value::as_str)
+        .map(str::to_ascii_uppercase)
+        .ok_or_else(|| bad_request("type is required"))?;
+    let mut stored = json!({ "type": kind.to_ascii_lowercase() });
+    for field in AUTHORIZER_FIELDS {
+        if let Some(v) = input.get(*field).filter(|v| !v.is_null()) {
+            stored[*field] = v.clone();
+        }
+    }
+    check_authorizer(&stored)?;
+    Ok(stored)
+}
+
+fn check_authorizer(stored: &Value) -> Result<(), ApiError> {
+    let has = |f: &str| stored.get(f).is_some_and(|v| !v.is_null());
+    match stored.get("type").and_then(Value::as_str) {
+        Some("token" | "request") if !has("authorizerUri") => Err(bad_request(
+            "authorizerUri is required for a TOKEN or REQUEST authorizer",
+        )),
+        Some("token") if !has("identitySource") => Err(bad_request(
+            "identitySource is required for a TOKEN authorizer",
+        )),
+        Some("cognito_user_pools") if !has("providerARNs") => Err(bad_request(
+            "providerARNs is required for a COGNITO_USER_POOLS authorizer",
+        )),
+        Some("token" | "request" | "cognito_user_pools") => {
+            match stored.get("authorizerResultTtlInSeconds") {
+                Some(ttl) if ttl.as_u64().is_none_or(|t| t > 3600) => Err(bad_request(
+                    "authorizerResultTtlInSeconds must be between 0 and 3600",
+                )),
+                _ => Ok(()),
+            }
+        }
+        _ => Err(bad_request(
+            "type must be TOKEN, REQUEST or COGNITO_USER_POOLS",
+        )),
+    }
+}
+
+fn authorizers(
+    api: &mut RestApi,
+    verb: &Verb,
+    rest: &[&str],
+    input: &Value,
+    ops: &[PatchOp],
+) -> Result<Outcome, ApiError> {
+    match (verb, rest) {
+        (&Verb::GET, []) => list(
+            api.authorizers
+                .iter()
+                .map(|(n, a)| authorizer_json(&api.id, n, a))
+                .collect(),
+        ),
+        (&Verb::POST, []) => {
+            let name = name_of(input)?;
+            if api.authorizers.contains_key(&name) {
+                return Err(conflict(format!(
+                    "Authorizer {name} already exists for this REST API"
+                )));
+            }
+            let stored = authorizer_from(input)?;
+            let body = authorizer_json(&api.id, &name, &stored);
+            api.authorizers.insert(name, stored);
+            done(StatusCode::CREATED, body, true)
+        }
+        (verb, [id]) => {
+            let name = authorizer_name(api, id)
+                .map_err(|_| not_found("Invalid Authorizer identifier specified"))?;
+            match *verb {
+                Verb::GET => done(
+                    StatusCode::OK,
+                    authorizer_json(&api.id, &name, &api.authorizers[&name]),
+                    false,
+                ),
+                Verb::PATCH => {
+                    let mut stored = api.authorizers[&name].clone();
+                    for op in ops {
+                        let parts = segments(&op.path);
+                        match parts.as_slice() {
+                            [f] if AUTHORIZER_FIELDS.contains(&f.as_str())
+                                && f != "providerARNs" =>
+                            {
+                                if !op.sets() {
+                                    stored.as_object_mut().map(|m| m.remove(f.as_str()));
+                                } else if f == "authorizerResultTtlInSeconds" {
+                                    stored[f.as_str()] = json!(op.number::<u64>()?);
+                                } else {
+                                    stored[f.as_str()] = json!(op.value()?);
+                                }
+                            }
+                            [f] if f == "type" && op.sets() => {
+                                stored["type"] = json!(op.value()?.to_ascii_lowercase());
+                            }
+                            _ => return Err(op.unsupported()),
+                        }
+                    }
+                    check_authorizer(&stored)?;
+                    let body = authorizer_json(&api.id, &name, &stored);
+                    api.authorizers.insert(name, stored);
+                    done(StatusCode::OK, body, true)
+                }
+                Verb::DELETE => {
+                    if let Some((path, m)) = api
+                        .methods()
+                        .find(|(_, m)| m.authorizer.as_deref() == Some(name.as_str()))
+                    {
+                        return Err(conflict(format!(
+                            "Cannot delete authorizer '{name}', is referenced in method: {} {path}",
+                            m.http_method
+                        )));
+                    }
+                    api.authorizers.remove(&name);
+                    done(StatusCode::ACCEPTED, json!({}), true)
+                }
+                _ => Err(not_found("Invalid authorizer operation")),
+            }
+        }
+        _ => Err(not_found("Invalid authorizer operation")),
+    }
+}
+
+// ---- gateway responses ----
+
+fn gateway_response_json(kind: GatewayResponseType, custom: Option<&GatewayResponse>) -> Value {
+    let status = custom
+        .and_then(|r| r.status_code)
+        .or_else(|| kind.default_status());
+    let mut out = json!({
+        "responseType": kind.as_str(),
+        "defaultResponse": custom.is_none(),
+        "responseParameters": custom.map(|r| r.response_parameters.clone()).unwrap_or_default(),
+        "responseTemplates": custom.map(|r| r.response_templates.clone()).unwrap_or_else(|| {
+            [("application/json".to_string(), "{\"message\":$context.error.messageString}".to_string())].into()
+        }),
+    });
+    if let Some(s) = status {
+        out["statusCode"] = json!(s.to_string());
+    }
+    out
+}
+
+fn gateway_responses(
+    api: &mut RestApi,
+    verb: &Verb,
+    rest: &[&str],
+    input: &Value,
+) -> Result<Outcome, ApiError> {
+    if let (&Verb::GET, []) = (verb, rest) {
+        return list(
+            GatewayResponseType::ALL
+                .iter()
+                .map(|k| gateway_response_json(*k, api.gateway_responses.get(k)))
+                .collect(),
+        );
+    }
+    let [name] = rest else {
+        return Err(not_found("Invalid gateway response operation"));
+    };
+    let kind: GatewayResponseType = name
+        .parse()
+        .map_err(|_| bad_request(format!("Invalid response type specified: {name}")))?;
+    match *verb {
+        Verb::GET => done(
+            StatusCode::OK,
+            gateway_response_json(kind, api.gateway_responses.get(&kind)),
+            false,
+        ),
+        Verb::PUT => {
+            let status_code = match input.get("statusCode") {
+                None | Some(Value::Null) => None,
+                Some(v) => Some(
+                    v.as_str()
+                        .and_then(|s| s.parse::<u16>().ok())
+                        .or_else(|| v.as_u64().and_then(|n| u16::try_from(n).ok()))
+                        .filter(|n| (100..=599).contains(n))
+                        .ok_or_else(|| bad_request("statusCode must be an HTTP status code"))?,
+                ),
+            };
+            let strings = |key: &str| -> Result<_, ApiError> {
+                match input.get(key) {
+                    None | Some(Value::Null) => Ok(Default::default()),
+                    Some(v) => serde_json::from_value(v.clone())
+                        .map_err(|_| bad_request(format!("{key} must map names to strings"))),
+                }
+            };
+            let response = GatewayResponse {
+                status_code,
+                response_parameters: strings("responseParameters")?,
+                response_templates: strings("responseTemplates")?,
+            };
+            let body = gateway_response_json(kind, Some(&response));
+            api.gateway_responses.insert(kind, response);
+            done(StatusCode::CREATED, body, true)
+        }
+        Verb::DELETE => {
+            api.gateway_responses.remove(&kind);
+            done(StatusCode::ACCEPTED, json!({}), true)
+        }
+        _ => Err(not_found("Invalid gateway response operation")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn api() -> RestApi {
+        let doc = json!({"openapi": "3.0.1", "info": {"title": "t"}, "paths": {"/": {"get": {
+            "responses": {"200": {"description": "ok"}},
+            "x-amazon-apigateway-integration": {"type": "mock"}}}}});
+        crate::import::import(
+            &doc,
+            &crate::import::ImportOptions {
+                api_id: "abc".into(),
+                max_integration_timeout_ms: 29_000,
+            },
+        )
+        .expect("import")
+        .api
+    }
+
+    fn run(
+        api: &mut RestApi,
+        verb: Verb,
+        kind: &str,
+        rest: &[&str],
+        input: Value,
+    ) -> Result<Outcome, ApiError> {
+        call(api, &verb, kind, rest, &input, &[]).expect("a kind of this module")
+    }
+
+    #[test]
+    fn models_validators_and_authorizers_are_kept_by_name_with_stable_ids() {
+        let mut api = api();
+        let model = run(
+            &mut api,
+            Verb::POST,
+            "models",
+            &[],
+            json!({"name": "Pet", "schema": "{\"type\": \"object\"}"}),
+        )
+        .expect("model");
+        assert_eq!(model.status, StatusCode::CREATED);
+        assert_eq!(api.models["Pet"], json!({"type": "object"}));
+        assert!(run(
+            &mut api,
+            Verb::POST,
+            "models",
+            &[],
+            json!({"name": "Bad", "schema": "{"})
+        )
+        .is_err());
+        assert!(
+            run(&mut api, Verb::POST, "models", &[], json!({"name": "Pet"})).is_err(),
+            "a second Pet"
+        );
+
+        let v = run(
+            &mut api,
+            Verb::POST,
+            "requestvalidators",
+            &[],
+            json!({"name": "body", "validateRequestBody": true}),
+        )
+        .expect("validator");
+        let vid = v.body["id"].as_str().expect("id").to_string();
+        assert_eq!(validator_name(&api, &vid).ok().as_deref(), Some("body"));
+
+        assert!(run(
+            &mut api,
+            Verb::POST,
+            "authorizers",
+            &[],
+            json!({"name": "a", "type": "TOKEN"})
+        )
+        .is_err());
+        let a = run(&mut api, Verb::POST, "authorizers", &[], json!({
+            "name": "tok", "type": "TOKEN", "authorizerUri": "arn:aws:lambda:local:function:auth",
+            "identitySource": "method.request.header.Authorization", "authorizerResultTtlInSeconds": 60}))
+            .expect("authorizer");
+        assert_eq!(a.body["type"], "TOKEN");
+        assert_eq!(api.authorizers["tok"]["type"], "token");
+        let aid = a.body["id"].as_str().expect("id").to_string();
+        assert_eq!(authorizer_name(&api, &aid).ok().as_deref(), Some("tok"));
+
+        // In use: refused; once unused: deleted.
+        if let Some(m) = api
+            .resources
+            .get_mut("/")
+            .and_then(|r| r.methods.get_mut("GET"))
+        {
+            m.authorizer = Some("tok".into());
+            m.authorization_type = "CUSTOM".into();
+        }
+        let in_use = run(&mut api, Verb::DELETE, "authorizers", &[&aid], json!({}));
+        assert_eq!(in_use.err().map(|e| e.kind), Some("ConflictException"));
+        if let Some(m) = api
+            .resources
+            .get_mut("/")
+            .and_then(|r| r.methods.get_mut("GET"))
+        {
+            m.authorizer = None;
+        }
+        run(&mut api, Verb::DELETE, "authorizers", &[&aid], json!({})).expect("deleted");
+        assert!(api.authorizers.is_empty());
+    }
+
+    #[test]
+    fn gateway_responses_list_every_type_with_its_default() {
+        let mut api = api();
+        let all = run(&mut api, Verb::GET, "gatewayresponses", &[], json!({})).expect("list");
+        let items = all.body["item"].as_array().expect("items");
+        assert_eq!(items.len(), GatewayResponseType::ALL.len());
+        let put = run(
+            &mut api,
+            Verb::PUT,
+            "gatewayresponses",
+            &["DEFAULT_4XX"],
+            json!({
+            "statusCode": "418", "responseTemplates": {"application/json": "{\"teapot\": true}"}}),
+        )
+        .expect("put");
+        assert_eq!(put.body["defaultResponse"], false);
+        assert_eq!(
+            api.gateway_responses[&GatewayResponseType::Default4xx].status_code,
+            Some(418)
+        );
+        assert!(run(
+            &mut api,
+            Verb::PUT,
+            "gatewayresponses",
+            &["NOT_A_TYPE"],
+            json!({})
+        )
+        .is_err());
+        let missing = run(
+            &mut api,
+            Verb::GET,
+            "gatewayresponses",
+            &["MISSING_AUTHENTICATION_TOKEN"],
+            json!({}),
+        )
+        .expect("get");
+        assert_eq!(missing.body["statusCode"], "403");
+        assert_eq!(missing.body["defaultResponse"], true);
+    }
+}

@@ -1,0 +1,808 @@
+//! Resources, methods, method responses, integrations and integration
+//! responses one by one (`CreateResource`, `PutMethod`, `PutIntegration`,
+//! ...): each call edits the stored API, which is served once deployed.
+//! Integrations are read by the importer, so a call refuses what an import
+//! would refuse, with the same messages.
+
+use std::collections::BTreeMap;
+
+use http::{Method as Verb, StatusCode};
+use serde_json::{json, Value};
+
+use super::definitions::{authorizer_id, authorizer_name, validator_id, validator_name};
+use super::patch::{segments, PatchOp};
+use super::{bad_request, err, not_found, ApiError};
+use crate::ids::resource_id;
+use crate::model::{Integration, Method, MethodResponse, Resource, RestApi};
+
+/// The verbs a method may have.
+const VERBS: &[&str] = &[
+    "GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS", "ANY",
+];
+
+/// What a call under `/restapis/{id}/resources/...` did: its answer, and
+/// whether the API changed (then it must be written).
+pub(super) struct Outcome {
+    pub status: StatusCode,
+    pub body: Value,
+    pub changed: bool,
+}
+
+fn read(body: Value) -> Result<Outcome, ApiError> {
+    Ok(Outcome {
+        status: StatusCode::OK,
+        body,
+        changed: false,
+    })
+}
+
+fn wrote(status: StatusCode, body: Value) -> Result<Outcome, ApiError> {
+    Ok(Outcome {
+        status,
+        body,
+        changed: true,
+    })
+}
+
+/// Answers `verb` on `/restapis/{api}/resources/{rest...}`, editing `api`
+/// in place when the call writes. `input` is the body (JSON; empty: `{}`),
+/// `ops` its patch operations for PATCH calls.
+pub(super) fn call(
+    api: &mut RestApi,
+    verb: &Verb,
+    rest: &[&str],
+    input: &Value,
+    ops: &[PatchOp],
+    max_timeout_ms: u64,
+) -> Result<Outcome, ApiError> {
+    let path = path_of(api, rest[0])?;
+    match (verb, &rest[1..]) {
+        (&Verb::GET, []) => read(resource_json(api, &api.resources[&path], true)),
+        (&Verb::POST, []) => create_child(api, &path, input),
+        (&Verb::DELETE, []) => delete_resource(api, &path),
+        (&Verb::PATCH, []) => Err(bad_request(
+            "Renaming or moving a resource is not supported; create the new path and delete the old",
+        )),
+        (verb, ["methods", m, tail @ ..]) => {
+            let m = m.to_ascii_uppercase();
+            if !VERBS.contains(&m.as_str()) {
+                return Err(bad_request(format!("Invalid HttpMethod specified: {m}")));
+            }
+            method_call(api, &path, &m, verb, tail, input, ops, max_timeout_ms)
+        }
+        _ => Err(not_found("Invalid Resource identifier specified")),
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn method_call(
+    api: &mut RestApi,
+    path: &str,
+    m: &str,
+    verb: &Verb,
+    tail: &[&str],
+    input: &Value,
+    ops: &[PatchOp],
+    max_timeout_ms: u64,
+) -> Result<Outcome, ApiError> {
+    if !matches!((verb, tail), (&Verb::PUT, [])) {
+        // Everything but PutMethod needs the method.
+        method(api, path, m)?;
+    }
+    match (verb, tail) {
+        (&Verb::GET, []) => read(method_json(api, method(api, path, m)?)),
+        (&Verb::PUT, []) => put_method(api, path, m, input),
+        (&Verb::PATCH, []) => {
+            let mut updated = method(api, path, m)?.clone();
+            for op in ops {
+                patch_method(api, &mut updated, op)?;
+            }
+            let body = method_json(api, &updated);
+            set_method(api, path, updated);
+            wrote(StatusCode::OK, body)
+        }
+        (&Verb::DELETE, []) => {
+            if let Some(r) = api.resources.get_mut(path) {
+                r.methods.remove(m);
+            }
+            wrote(StatusCode::NO_CONTENT, json!({}))
+        }
+        (verb, ["responses", code]) => {
+            let code = status_code(code)?;
+            let mut updated = method(api, path, m)?.clone();
+            let out = match *verb {
+                Verb::GET => {
+                    let r = updated
+                        .method_responses
+                        .get(&code)
+                        .ok_or_else(|| not_found("Invalid Response status code specified"))?;
+                    return read(method_response_json(&code, r));
+                }
+                Verb::PUT => {
+                    let response = MethodResponse {
+                        response_parameters: bool_map(input.get("responseParameters"))?,
+                        response_models: string_map(input.get("responseModels"))?,
+                    };
+                    let body = method_response_json(&code, &response);
+                    updated.method_responses.insert(code, response);
+                    (StatusCode::CREATED, body)
+                }
+                Verb::DELETE => {
+                    updated
+                        .method_responses
+                        .remove(&code)
+                        .ok_or_else(|| not_found("Invalid Response status code specified"))?;
+                    (StatusCode::NO_CONTENT, json!({}))
+                }
+                _ => return Err(not_found("Invalid method for a method response")),
+            };
+            set_method(api, path, updated);
+            wrote(out.0, out.1)
+        }
+        (verb, ["integration", tail @ ..]) => {
+            integration_call(api, path, m, verb, tail, input, ops, max_timeout_ms)
+        }
+        _ => Err(not_found("Invalid Method identifier specified")),
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn integration_call(
+    api: &mut RestApi,
+    path: &str,
+    m: &str,
+    verb: &Verb,
+    tail: &[&str],
+    input: &Value,
+    ops: &[PatchOp],
+    max_timeout_ms: u64,
+) -> Result<Outcome, ApiError> {
+    let mut updated = method(api, path, m)?.clone();
+    let no_integration = || not_found("No integration defined for method");
+    let out = match (verb, tail) {
+        (&Verb::GET, []) => {
+            return read(integration_json(
+                updated.integration.as_ref().ok_or_else(no_integration)?,
+            ))
+        }
+        (&Verb::PUT, []) => {
+            let mut integration = crate::import::integration(input, max_timeout_ms)
+                .map_err(|e| bad_request(e.to_string()))?;
+            // A new integration keeps no responses of the old one (as AWS).
+            integration.integration_responses.clear();
+            let body = integration_json(&integration);
+            updated.integration = Some(integration);
+            (StatusCode::CREATED, body)
+        }
+        (&Verb::PATCH, []) => {
+            let current = updated.integration.clone().ok_or_else(no_integration)?;
+            let patched = patch_integration(current, ops, max_timeout_ms)?;
+            let body = integration_json(&patched);
+            updated.integration = Some(patched);
+            (StatusCode::OK, body)
+        }
+        (&Verb::DELETE, []) => {
+            updated.integration.take().ok_or_else(no_integration)?;
+            (StatusCode::NO_CONTENT, json!({}))
+        }
+        (verb, ["responses", code]) => {
+            let code = status_code(code)?;
+            let integration = updated.integration.as_mut().ok_or_else(no_integration)?;
+            let missing = || not_found("Invalid Response status code specified");
+            match *verb {
+                Verb::GET => {
+                    let r = integration
+                        .integration_responses
+                        .get(&code)
+                        .ok_or_else(missing)?;
+                    return read(serde_json::to_value(r).unwrap_or_default());
+                }
+                Verb::PUT => {
+                    let response = crate::import::integration_response(&code, input)
+                        .map_err(|e| bad_request(e.to_string()))?;
+                    let body = serde_json::to_value(&response).unwrap_or_default();
+                    integration.integration_responses.insert(code, response);
+                    (StatusCode::CREATED, body)
+                }
+                Verb::DELETE => {
+                    integration
+                        .integration_responses
+                        .remove(&code)
+                        .ok_or_else(missing)?;
+                    (StatusCode::NO_CONTENT, json!({}))
+                }
+                _ => return Err(not_found("Invalid method for an integration response")),
+            }
+        }
+        _ => return Err(not_found("Invalid Integration identifier specified")),
+    };
+    set_method(api, path, updated);
+    wrote(out.0, out.1)
+}
+
+/// The path of the resource with id `rid`.
+fn path_of(api: &RestApi, rid: &str) -> Result<String, ApiError> {
+    api.resources
+        .keys()
+        .find(|p| resource_id(&api.id, p) == rid)
+        .cloned()
+        .ok_or_else(|| not_found("Invalid Resource identifier specified"))
+}
+
+fn method<'a>(api: &'a RestApi, path: &str, m: &str) -> Result<&'a Method, ApiError> {
+    api.resources
+        .get(path)
+        .and_then(|r| r.methods.get(m))
+        .ok_or_else(|| not_found("Invalid Method identifier specified"))
+}
+
+fn set_method(api: &mut RestApi, path: &str, m: Method) {
+    if let Some(r) = api.resources.get_mut(path) {
+        r.methods.insert(m.http_method.clone(), m);
+    }
+}
+
+fn status_code(code: &str) -> Result<String, ApiError> {
+    match code.parse::<u16>() {
+        Ok(n) if (100..=599).contains(&n) => Ok(n.to_string()),
+        _ => Err(bad_request(format!("Invalid status code {code}"))),
+    }
+}
+
+/// `CreateResource`: a child `pathPart` under the resource at `parent`.
+fn create_child(api: &mut RestApi, parent: &str, input: &Value) -> Result<Outcome, ApiError> {
+    let part = input
+        .get("pathPart")
+        .and_then(Value::as_str)
+        .ok_or_else(|| bad_request("pathPart is required"))?;
+    check_path_part(part)?;
+    if parent.contains('+') {
+        return Err(bad_request(
+            "A greedy resource ({name+}) cannot have children",
+        ));
+    }
+    let path = if parent == "/" {
+        format!("/{part}")
+    } else {
+        format!("{parent}/{part}")
+    };
+    if api.resources.contains_key(&path) {
+        return Err(err(
+            StatusCode::CONFLICT,
+            "ConflictException",
+            "Another resource with the same parent already has this name",
+        ));
+    }
+    let is_variable = |p: &str| p.starts_with('{');
+    let sibling_variable = api.resources.keys().any(|other| {
+        other.rsplit_once('/').is_some_and(|(dir, last)| {
+            (if dir.is_empty() { "/" } else { dir }) == parent
+                && is_variable(last)
+                && is_variable(part)
+                && last != part
+        })
+    });
+    if sibling_variable {
+        return Err(bad_request(
+            "A sibling ({name}) of this resource already has a variable path part -- only one is allowed",
+        ));
+    }
+    let resource = Resource {
+        path: path.clone(),
+        methods: BTreeMap::new(),
+    };
+    let body = resource_json(api, &resource, false);
+    api.resources.insert(path, resource);
+    wrote(StatusCode::CREATED, body)
+}
+
+/// A path part as AWS takes it: letters, digits, `-._~:@!$&'()*+,;=` and
+/// `{name}` / `{name+}` variables.
+fn check_path_part(part: &str) -> Result<(), ApiError> {
+    let invalid = || {
+        bad_request(format!(
+            "Resource's path part only allow a-zA-Z0-9._- and curly braces at the beginning and the end and an optional plus sign before the closing brace: {part}"
+        ))
+    };
+    if part.is_empty() || part.contains('/') {
+        return Err(invalid());
+    }
+    let inner = match part.strip_prefix('{') {
+        Some(rest) => {
+            let name = rest.strip_suffix('}').ok_or_else(invalid)?;
+            name.strip_suffix('+').unwrap_or(name)
+        }
+        None => part,
+    };
+    let ok = !inner.is_empty()
+        && inner
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-._~:@!$&'()*,;=".contains(c));
+    if ok {
+        Ok(())
+    } else {
+        Err(invalid())
+    }
+}
+
+/// `DeleteResource`: the resource and everything under it; never the root.
+fn delete_resource(api: &mut RestApi, path: &str) -> Result<Outcome, ApiError> {
+    if path == "/" {
+        return Err(bad_request("Cannot delete the root resource"));
+    }
+    let prefix = format!("{path}/");
+    api.resources
+        .retain(|p, _| p != path && !p.starts_with(&prefix));
+    wrote(StatusCode::ACCEPTED, json!({}))
+}
+
+/// `PutMethod`: a new method (an existing one is a conflict, as on AWS).
+fn put_method(api: &mut RestApi, path: &str, m: &str, input: &Value) -> Result<Outcome, ApiError> {
+    if method(api, path, m).is_ok() {
+        return Err(err(
+            StatusCode::CONFLICT,
+            "ConflictException",
+            "Method already exists for this resource",
+        ));
+    }
+    let text = |key: &str| input.get(key).and_then(Value::as_str).map(str::to_string);
+    let authorization_type = text("authorizationType")
+        .ok_or_else(|| bad_request("authorizationType is required"))?
+        .to_ascii_uppercase();
+    let mut new = Method {
+        http_method: m.to_string(),
+        authorization_type: String::new(),
+        authorizer: None,
+        authorization_scopes: match input.get("authorizationScopes") {
+            Some(Value::Array(list)) => list
+                .iter()
+                .filter_map(Value::as_str)
+                .map(str::to_string)
+                .collect(),
+            _ => Vec::new(),
+        },
+        api_key_required: input
+            .get("apiKeyRequired")
+            .and_then(Value::as_bool)
+            .unwrap_or(false),
+        operation_name: text("operationName"),
+        request_parameters: bool_map(input.get("requestParameters"))?,
+        request_models: string_map(input.get("requestModels"))?,
+        request_validator: None,
+        method_responses: BTreeMap::new(),
+        integration: None,
+    };
+    set_authorization(api, &mut new, &authorization_type, text("authorizerId"))?;
+    if let Some(v) = text("requestValidatorId") {
+        new.request_validator = Some(validator_name(api, &v)?);
+    }
+    check_models(api, &new.request_models)?;
+    let body = method_json(api, &new);
+    set_method(api, path, new);
+    wrote(StatusCode::CREATED, body)
+}
+
+fn set_authorization(
+    api: &RestApi,
+    m: &mut Method,
+    kind: &str,
+    authorizer: Option<String>,
+) -> Result<(), ApiError> {
+    match kind {
+        "NONE" | "AWS_IAM" => m.authorizer = None,
+        "CUSTOM" | "COGNITO_USER_POOLS" => {
+            let id = authorizer
+                .or_else(|| m.authorizer.as_ref().map(|n| authorizer_id(&api.id, n)))
+                .ok_or_else(|| bad_request(format!("authorizerId is required for {kind}")))?;
+            m.authorizer = Some(authorizer_name(api, &id)?);
+        }
+        other => {
+            return Err(bad_request(format!(
+                "Invalid authorization type {other}: NONE, AWS_IAM, CUSTOM or COGNITO_USER_POOLS"
+            )))
+        }
+    }
+    m.authorization_type = kind.to_string();
+    Ok(())
+}
+
+fn check_models(api: &RestApi, models: &BTreeMap<String, String>) -> Result<(), ApiError> {
+    for model in models.values() {
+        if !api.models.contains_key(model) && model != "Empty" && model != "Error" {
+            return Err(bad_request(format!(
+                "Invalid model identifier specified: {model}"
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// `UpdateMethod`'s paths.
+fn patch_method(api: &RestApi, m: &mut Method, op: &PatchOp) -> Result<(), ApiError> {
+    let parts = segments(&op.path);
+    let parts: Vec<&str> = parts.iter().map(String::as_str).collect();
+    match (op.sets(), parts.as_slice()) {
+        (true, ["authorizationType"]) => {
+            let kind = op.value()?.to_ascii_uppercase();
+            set_authorization(api, m, &kind, None)?;
+        }
+        (true, ["authorizerId"]) => m.authorizer = Some(authorizer_name(api, op.value()?)?),
+        (true, ["apiKeyRequired"]) => m.api_key_required = op.bool()?,
+        (true, ["operationName"]) => m.operation_name = Some(op.value()?.to_string()),
+        (true, ["requestValidatorId"]) => {
+            m.request_validator = Some(validator_name(api, op.value()?)?)
+        }
+        (false, ["requestValidatorId"]) => m.request_validator = None,
+        (true, ["requestParameters", name]) => {
+            let required = op.value.as_deref() == Some("true");
+            m.request_parameters.insert(name.to_string(), required);
+        }
+        (false, ["requestParameters", name]) => {
+            m.request_parameters.remove(*name);
+        }
+        (true, ["requestModels", content_type]) => {
+            let model = op.value()?.to_string();
+            check_models(api, &BTreeMap::from([(String::new(), model.clone())]))?;
+            m.request_models.insert(content_type.to_string(), model);
+        }
+        (false, ["requestModels", content_type]) => {
+            m.request_models.remove(*content_type);
+        }
+        (true, ["authorizationScopes"]) => m.authorization_scopes.push(op.value()?.to_string()),
+        (false, ["authorizationScopes"]) => {
+            let scope = op.value.clone();
+            m.authorization_scopes.retain(|s| Some(s) != scope.as_ref());
+        }
+        _ => return Err(op.unsupported()),
+    }
+    Ok(())
+}
+
+/// `UpdateIntegration`'s paths, checked again as a whole afterwards.
+fn patch_integration(
+    current: Integration,
+    ops: &[PatchOp],
+    max_timeout_ms: u64,
+) -> Result<Integration, ApiError> {
+    let responses = current.integration_responses.clone();
+    let mut v = serde_json::to_value(&current).unwrap_or_default();
+    for op in ops {
+        let parts = segments(&op.path);
+        let parts: Vec<&str> = parts.iter().map(String::as_str).collect();
+        let field = match parts.as_slice() {
+            [f] if [
+                "uri",
+                "httpMethod",
+                "connectionType",
+                "connectionId",
+                "credentials",
+                "passthroughBehavior",
+                "contentHandling",
+                "cacheNamespace",
+                "type",
+            ]
+            .contains(f) =>
+            {
+                *f
+            }
+            ["timeoutInMillis"] => {
+                v["timeoutInMillis"] = json!(op.number::<u64>()?);
+                continue;
+            }
+            [map @ ("requestParameters" | "requestTemplates"), key] => {
+                if op.sets() {
+                    v[*map][*key] = json!(op.value()?);
+                } else if let Some(m) = v[*map].as_object_mut() {
+                    m.remove(*key);
+                }
+                continue;
+            }
+            ["cacheKeyParameters", key] => {
+                let list = v["cacheKeyParameters"].as_array_mut();
+                if let Some(list) = list {
+                    list.retain(|k| k.as_str() != Some(*key));
+                    if op.sets() {
+                        list.push(json!(key));
+                    }
+                }
+                continue;
+            }
+            _ => return Err(op.unsupported()),
+        };
+        if op.sets() {
+            v[field] = json!(op.value()?);
+        } else if let Some(m) = v.as_object_mut() {
+            m.remove(field);
+        }
+    }
+    if let Some(m) = v.as_object_mut() {
+        m.remove("integrationResponses");
+    }
+    let mut patched =
+        crate::import::integration(&v, max_timeout_ms).map_err(|e| bad_request(e.to_string()))?;
+    patched.integration_responses = responses;
+    Ok(patched)
+}
+
+fn bool_map(v: Option<&Value>) -> Result<BTreeMap<String, bool>, ApiError> {
+    let Some(v) = v.filter(|v| !v.is_null()) else {
+        return Ok(BTreeMap::new());
+    };
+    let map = v
+        .as_object()
+        .ok_or_else(|| bad_request("requestParameters must map names to booleans"))?;
+    map.iter()
+        .map(|(k, v)| match v {
+            Value::Bool(b) => Ok((k.clone(), *b)),
+            _ => Err(bad_request(format!("{k} must be true or false"))),
+        })
+        .collect()
+}
+
+fn string_map(v: Option<&Value>) -> Result<BTreeMap<String, String>, ApiError> {
+    let Some(v) = v.filter(|v| !v.is_null()) else {
+        return Ok(BTreeMap::new());
+    };
+    let map = v
+        .as_object()
+        .ok_or_else(|| bad_request("expected a map of strings"))?;
+    map.iter()
+        .map(|(k, v)| match v {
+            Value::String(s) => Ok((k.clone(), s.clone())),
+            _ => Err(bad_request(format!("{k} must be a string"))),
+        })
+        .collect()
+}
+
+/// A resource in `GetResource(s)`'s shape.
+pub(super) fn resource_json(api: &RestApi, r: &Resource, embed_methods: bool) -> Value {
+    let methods: serde_json::Map<String, Value> = r
+        .methods
+        .values()
+        .map(|m| {
+            let body = if embed_methods {
+                method_json(api, m)
+            } else {
+                json!({"httpMethod": m.http_method})
+            };
+            (m.http_method.clone(), body)
+        })
+        .collect();
+    let mut out = json!({"id": resource_id(&api.id, &r.path), "path": r.path});
+    if r.path != "/" {
+        let (parent, part) = r.path.rsplit_once('/').unwrap_or(("", &r.path));
+        let parent = if parent.is_empty() { "/" } else { parent };
+        out["parentId"] = json!(resource_id(&api.id, parent));
+        out["pathPart"] = json!(part);
+    }
+    if !methods.is_empty() {
+        out["resourceMethods"] = Value::Object(methods);
+    }
+    out
+}
+
+/// A method in `GetMethod`'s shape.
+pub(super) fn method_json(api: &RestApi, m: &Method) -> Value {
+    let mut out = json!({
+        "httpMethod": m.http_method,
+        "authorizationType": m.authorization_type,
+        "apiKeyRequired": m.api_key_required,
+        "requestParameters": m.request_parameters,
+        "requestModels": m.request_models,
+        "methodResponses": m.method_responses.iter()
+            .map(|(code, r)| (code.clone(), method_response_json(code, r)))
+            .collect::<serde_json::Map<String, Value>>(),
+    });
+    if let Some(a) = &m.authorizer {
+        out["authorizerId"] = json!(authorizer_id(&api.id, a));
+    }
+    if let Some(v) = &m.request_validator {
+        out["requestValidatorId"] = json!(validator_id(&api.id, v));
+    }
+    if let Some(o) = &m.operation_name {
+        out["operationName"] = json!(o);
+    }
+    if !m.authorization_scopes.is_empty() {
+        out["authorizationScopes"] = json!(m.authorization_scopes);
+    }
+    if let Some(i) = &m.integration {
+        out["methodIntegration"] = integration_json(i);
+    }
+    out
+}
+
+fn method_response_json(code: &str, r: &MethodResponse) -> Value {
+    json!({
+        "statusCode": code,
+        "responseParameters": r.response_parameters,
+        "responseModels": r.response_models,
+    })
+}
+
+/// An integration in `GetIntegration`'s shape (our model keeps AWS's
+/// field names).
+pub(super) fn integration_json(i: &Integration) -> Value {
+    serde_json::to_value(i).unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn api() -> RestApi {
+        let doc = json!({"openapi": "3.0.1", "info": {"title": "t"}, "paths": {}});
+        crate::import::import(
+            &doc,
+            &crate::import::ImportOptions {
+                api_id: "abc".into(),
+                max_integration_timeout_ms: 29_000,
+            },
+        )
+        .expect("import")
+        .api
+    }
+
+    fn run(
+        api: &mut RestApi,
+        verb: Verb,
+        rest: &[&str],
+        input: Value,
+    ) -> Result<Outcome, ApiError> {
+        call(api, &verb, rest, &input, &[], 29_000)
+    }
+
+    #[test]
+    fn a_method_is_built_from_scratch() {
+        let mut api = api();
+        let root = resource_id("abc", "/");
+        let pets = run(&mut api, Verb::POST, &[&root], json!({"pathPart": "pets"})).expect("child");
+        assert_eq!(pets.status, StatusCode::CREATED);
+        assert_eq!(pets.body["parentId"], root.as_str());
+        let pets_id = pets.body["id"].as_str().expect("id").to_string();
+        let one = run(
+            &mut api,
+            Verb::POST,
+            &[&pets_id],
+            json!({"pathPart": "{petId}"}),
+        )
+        .expect("var");
+        assert_eq!(one.body["path"], "/pets/{petId}");
+        // A second variable under the same parent, or the same name again, is refused.
+        assert!(run(
+            &mut api,
+            Verb::POST,
+            &[&pets_id],
+            json!({"pathPart": "{other}"})
+        )
+        .is_err());
+        let again = run(&mut api, Verb::POST, &[&root], json!({"pathPart": "pets"}));
+        assert_eq!(again.err().map(|e| e.kind), Some("ConflictException"));
+        assert!(run(&mut api, Verb::POST, &[&root], json!({"pathPart": "a/b"})).is_err());
+
+        run(
+            &mut api,
+            Verb::PUT,
+            &[&pets_id, "methods", "get"],
+            json!({"authorizationType": "NONE"}),
+        )
+        .expect("method");
+        let twice = run(
+            &mut api,
+            Verb::PUT,
+            &[&pets_id, "methods", "GET"],
+            json!({"authorizationType": "NONE"}),
+        );
+        assert_eq!(twice.err().map(|e| e.kind), Some("ConflictException"));
+        run(
+            &mut api,
+            Verb::PUT,
+            &[&pets_id, "methods", "GET", "responses", "200"],
+            json!({}),
+        )
+        .expect("method response");
+        let bad = run(
+            &mut api,
+            Verb::PUT,
+            &[&pets_id, "methods", "GET", "integration"],
+            json!({"type": "HTTP", "httpMethod": "GET"}),
+        );
+        assert!(bad.is_err(), "an HTTP integration needs a uri");
+        run(
+            &mut api,
+            Verb::PUT,
+            &[&pets_id, "methods", "GET", "integration"],
+            json!({"type": "MOCK", "requestTemplates": {"application/json": "{\"statusCode\": 200}"}}),
+        )
+        .expect("integration");
+        run(
+            &mut api,
+            Verb::PUT,
+            &[
+                &pets_id,
+                "methods",
+                "GET",
+                "integration",
+                "responses",
+                "200",
+            ],
+            json!({"responseTemplates": {"application/json": "[]"}}),
+        )
+        .expect("integration response");
+        let got = run(
+            &mut api,
+            Verb::GET,
+            &[&pets_id, "methods", "GET"],
+            json!({}),
+        )
+        .expect("get");
+        assert_eq!(got.body["methodIntegration"]["type"], "MOCK");
+        assert_eq!(
+            got.body["methodIntegration"]["integrationResponses"]["200"]["responseTemplates"]
+                ["application/json"],
+            "[]"
+        );
+        assert_eq!(got.body["methodResponses"]["200"]["statusCode"], "200");
+
+        // Patch the integration's timeout; an invalid one is refused whole.
+        let ops = super::super::patch::operations(
+            br#"{"patchOperations": [{"op": "replace", "path": "/timeoutInMillis", "value": "5000"}]}"#,
+        )
+        .expect("ops");
+        call(
+            &mut api,
+            &Verb::PATCH,
+            &[&pets_id, "methods", "GET", "integration"],
+            &json!({}),
+            &ops,
+            29_000,
+        )
+        .expect("patch");
+        let i = api.resources["/pets"].methods["GET"]
+            .integration
+            .as_ref()
+            .expect("i");
+        assert_eq!(i.timeout_in_millis, 5000);
+        assert_eq!(i.integration_responses.len(), 1, "responses are kept");
+        let ops = super::super::patch::operations(
+            br#"{"patchOperations": [{"op": "replace", "path": "/type", "value": "SOAP"}]}"#,
+        )
+        .expect("ops");
+        assert!(call(
+            &mut api,
+            &Verb::PATCH,
+            &[&pets_id, "methods", "GET", "integration"],
+            &json!({}),
+            &ops,
+            29_000
+        )
+        .is_err());
+
+        // Deleting /pets deletes /pets/{petId} too; the root stays.
+        run(&mut api, Verb::DELETE, &[&pets_id], json!({})).expect("delete");
+        assert_eq!(api.resources.keys().collect::<Vec<_>>(), ["/"]);
+        assert!(run(&mut api, Verb::DELETE, &[&root], json!({})).is_err());
+    }
+
+    #[test]
+    fn unknown_ids_are_not_found() {
+        let mut api = api();
+        let missing = run(&mut api, Verb::GET, &["nope"], json!({}));
+        assert_eq!(missing.err().map(|e| e.status), Some(StatusCode::NOT_FOUND));
+        let root = resource_id("abc", "/");
+        let no_method = run(&mut api, Verb::GET, &[&root, "methods", "GET"], json!({}));
+        assert_eq!(
+            no_method.err().map(|e| e.status),
+            Some(StatusCode::NOT_FOUND)
+        );
+        let bad_verb = run(
+            &mut api,
+            Verb::PUT,
+            &[&root, "methods", "FETCH"],
+            json!({"authorizationType": "NONE"}),
+        );
+        assert_eq!(
+            bad_verb.err().map(|e| e.status),
+            Some(StatusCode::BAD_REQUEST)
+        );
+    }
+}
