@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::access::{Access, ApiKey, UsagePlan};
 use crate::functions::{FunctionDecl, Functions};
-use crate::model::{Deployment, RestApi, Stage};
+use crate::model::{Deployment, DomainName, RestApi, Stage};
 use crate::snapshot::Deployed;
 use crate::store::{Store, StoreContents};
 
@@ -32,6 +32,8 @@ pub enum ControlCommand {
     DeleteStage(String, String),
     /// API id, deployment id.
     DeleteDeployment(String, String),
+    PutDomain(Box<DomainName>),
+    DeleteDomain(String),
 }
 
 impl ControlCommand {
@@ -124,6 +126,8 @@ impl ControlPlane {
             ControlCommand::DeleteFunction(name) => self.store.delete_function(&name),
             ControlCommand::DeleteStage(api, name) => self.store.delete_stage(&api, &name),
             ControlCommand::DeleteDeployment(api, id) => self.store.delete_deployment(&api, &id),
+            ControlCommand::PutDomain(domain) => self.store.put_domain(&domain),
+            ControlCommand::DeleteDomain(name) => self.store.delete_domain(&name),
         }
         .map_err(|e| e.to_string())
     }

@@ -18,9 +18,11 @@
 //! [`definitions`]; patch operations in [`patch`].
 
 mod definitions;
+mod domains;
 mod export;
 mod patch;
 mod resources;
+mod usage;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -101,6 +103,8 @@ pub struct Management {
     writer: Writer,
     admins: IamUsers,
     max_integration_timeout_ms: u64,
+    /// Quota counters, for `GetUsage`.
+    counters: Option<Arc<dyn crate::throttle::Counters>>,
 }
 
 type Reply = Result<(StatusCode, Value), ApiError>;
@@ -117,7 +121,14 @@ impl Management {
             writer,
             admins: IamUsers::new(vec![admin]),
             max_integration_timeout_ms,
+            counters: None,
         }
+    }
+
+    /// Reads usage (`GetUsage`) from these quota counters.
+    pub fn with_counters(mut self, counters: Arc<dyn crate::throttle::Counters>) -> Management {
+        self.counters = Some(counters);
+        self
     }
 
     /// Whether a path is the management API's.
@@ -128,6 +139,9 @@ impl Management {
             || path.starts_with("/apikeys/")
             || path == "/usageplans"
             || path.starts_with("/usageplans/")
+            || path == "/domainnames"
+            || path.starts_with("/domainnames/")
+            || path.starts_with("/tags/")
     }
 
     /// Verifies and answers a request.
@@ -333,6 +347,15 @@ impl Management {
             }
             (&Method::PATCH, ["restapis", id, "stages", name]) => {
                 self.update_stage(id, name, body).await
+            }
+            (verb, ["domainnames", rest @ ..]) => self.domain_call(verb, rest, body).await,
+            (verb, ["tags", arn]) => self.tags(verb, arn, body, query).await,
+            (&Method::PATCH, ["apikeys", id]) => self.update_api_key(id, body).await,
+            (&Method::PATCH, ["usageplans", id]) => self.update_usage_plan(id, body).await,
+            (&Method::GET, ["usageplans", id, "usage"]) => self.usage(id, query),
+            (&Method::GET, ["usageplans", id, "keys", key]) => self.plan_key(id, key, false).await,
+            (&Method::DELETE, ["usageplans", id, "keys", key]) => {
+                self.plan_key(id, key, true).await
             }
             (&Method::POST, ["apikeys"]) => self.create_api_key(body).await,
             (&Method::GET, ["apikeys"]) => {
@@ -710,6 +733,10 @@ impl Management {
         };
         let imported = import::import(&doc, &options).map_err(|e| bad_request(e.to_string()))?;
         let mut api = imported.api;
+        if let Some(old) = &existing {
+            // Tags belong to the API, not to its definition.
+            api.tags = old.tags.clone();
+        }
         if let (Some(old), "merge") = (existing, mode) {
             // Merge keeps what the new definition does not mention.
             let mut merged = old;

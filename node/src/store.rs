@@ -14,7 +14,7 @@ use serde::Serialize;
 use crate::access::{ApiKey, UsagePlan};
 use crate::functions::FunctionDecl;
 use crate::ids;
-use crate::model::{Deployment, RestApi, Stage};
+use crate::model::{Deployment, DomainName, RestApi, Stage};
 
 const APIS: TableDefinition<&str, &[u8]> = TableDefinition::new("apis");
 const DEPLOYMENTS: TableDefinition<&str, &[u8]> = TableDefinition::new("deployments");
@@ -23,6 +23,7 @@ const META: TableDefinition<&str, u64> = TableDefinition::new("meta");
 const API_KEYS: TableDefinition<&str, &[u8]> = TableDefinition::new("api_keys");
 const USAGE_PLANS: TableDefinition<&str, &[u8]> = TableDefinition::new("usage_plans");
 const FUNCTIONS: TableDefinition<&str, &[u8]> = TableDefinition::new("functions");
+const DOMAINS: TableDefinition<&str, &[u8]> = TableDefinition::new("domains");
 
 /// Version of the on-disk encoding; bumped with a migration when it changes.
 const SCHEMA_VERSION: u64 = 1;
@@ -111,6 +112,7 @@ impl Store {
             txn.open_table(API_KEYS)?;
             txn.open_table(USAGE_PLANS)?;
             txn.open_table(FUNCTIONS)?;
+            txn.open_table(DOMAINS)?;
         }
         txn.commit()?;
         Ok(())
@@ -184,6 +186,26 @@ impl Store {
         self.remove(USAGE_PLANS, id).map(drop)
     }
 
+    pub fn put_domain(&self, domain: &DomainName) -> Result<(), StoreError> {
+        self.put(DOMAINS, &domain.domain_name, domain)
+    }
+
+    pub fn get_domain(&self, name: &str) -> Result<Option<DomainName>, StoreError> {
+        self.get(DOMAINS, name)
+    }
+
+    pub fn list_domains(&self) -> Result<Vec<DomainName>, StoreError> {
+        self.scan(DOMAINS, "")
+    }
+
+    pub fn delete_domain(&self, name: &str) -> Result<(), StoreError> {
+        if self.remove(DOMAINS, name)? {
+            Ok(())
+        } else {
+            Err(StoreError::NotFound(format!("domain name {name}")))
+        }
+    }
+
     /// Deletes a stage; its deployments stay.
     pub fn delete_stage(&self, api_id: &str, name: &str) -> Result<(), StoreError> {
         if self.remove(STAGES, &format!("{api_id}/{name}"))? {
@@ -252,6 +274,7 @@ impl Store {
             api_keys: self.scan(API_KEYS, "")?,
             usage_plans: self.scan(USAGE_PLANS, "")?,
             functions: self.scan(FUNCTIONS, "")?,
+            domains: self.scan(DOMAINS, "")?,
         })
     }
 
@@ -259,7 +282,15 @@ impl Store {
     pub fn replace_all(&self, contents: &StoreContents) -> Result<(), StoreError> {
         let txn = self.db.begin_write()?;
         {
-            for table in [APIS, DEPLOYMENTS, STAGES, API_KEYS, USAGE_PLANS, FUNCTIONS] {
+            for table in [
+                APIS,
+                DEPLOYMENTS,
+                STAGES,
+                API_KEYS,
+                USAGE_PLANS,
+                FUNCTIONS,
+                DOMAINS,
+            ] {
                 let mut t = txn.open_table(table)?;
                 let keys: Vec<String> = t
                     .iter()?
@@ -287,6 +318,10 @@ impl Store {
             let mut functions = txn.open_table(FUNCTIONS)?;
             for f in &contents.functions {
                 functions.insert(f.name.as_str(), encode(f).as_slice())?;
+            }
+            let mut domains = txn.open_table(DOMAINS)?;
+            for d in &contents.domains {
+                domains.insert(d.domain_name.as_str(), encode(d).as_slice())?;
             }
             let mut plans = txn.open_table(USAGE_PLANS)?;
             for p in &contents.usage_plans {
@@ -458,6 +493,8 @@ pub struct StoreContents {
     pub usage_plans: Vec<UsagePlan>,
     #[serde(default)]
     pub functions: Vec<FunctionDecl>,
+    #[serde(default)]
+    pub domains: Vec<DomainName>,
 }
 
 pub fn unix_now() -> u64 {
@@ -489,6 +526,7 @@ mod tests {
             default_request_validator: None,
             models: BTreeMap::new(),
             authorizers: BTreeMap::new(),
+            tags: Default::default(),
         }
     }
 

@@ -138,4 +138,55 @@ seen["dev_after"] = invoke(api_id, "dev", "/pets?kind=dog")["status"]
 seen["stages_left"] = [s["stageName"] for s in client.get_stages(restApiId=api_id)["item"]]
 seen["name"] = client.get_rest_api(restApiId=api_id)["name"]
 seen["resources"] = sorted(r["path"] for r in client.get_resources(restApiId=api_id)["items"])
+
+# Tags on the API and its stage.
+arn = f"arn:aws:apigateway:us-east-1::/restapis/{api_id}"
+client.tag_resource(resourceArn=arn, tags={"team": "pets", "env": "test"})
+client.untag_resource(resourceArn=arn, tagKeys=["env"])
+client.tag_resource(resourceArn=arn + "/stages/prod", tags={"tier": "gold"})
+seen["tags"] = [client.get_tags(resourceArn=arn)["tags"],
+                client.get_tags(resourceArn=arn + "/stages/prod")["tags"]]
+
+# A custom domain with two base paths.
+client.create_domain_name(domainName="api.example.com", regionalCertificateArn="arn:aws:acm:local:cert/1",
+                          endpointConfiguration={"types": ["REGIONAL"]}, securityPolicy="TLS_1_2")
+client.create_base_path_mapping(domainName="api.example.com", basePath="v1", restApiId=api_id, stage="prod")
+client.create_base_path_mapping(domainName="api.example.com", restApiId=api_id)
+seen["mapping_again"] = error_of(client.create_base_path_mapping, domainName="api.example.com",
+                                 basePath="v1", restApiId=api_id)
+seen["mapping_bad_stage"] = error_of(client.create_base_path_mapping, domainName="api.example.com",
+                                     basePath="v2", restApiId=api_id, stage="nope")
+seen["mappings"] = sorted((m["basePath"], m.get("stage")) for m in
+                          client.get_base_path_mappings(domainName="api.example.com")["items"])
+domain = client.get_domain_name(domainName="api.example.com")
+seen["domain"] = [domain["endpointConfiguration"]["types"], domain["securityPolicy"]]
+client.delete_base_path_mapping(domainName="api.example.com", basePath="v1")
+client.delete_domain_name(domainName="api.example.com")
+seen["domains_left"] = client.get_domain_names()["items"]
+
+# Keys and plans change in place; usage reads the quota counters.
+key = client.create_api_key(name="k1", enabled=True, value="scratch-key-0123456789abc")
+plan = client.create_usage_plan(name="p", apiStages=[{"apiId": api_id, "stage": "prod"}],
+                                quota={"limit": 5, "period": "DAY"})
+client.create_usage_plan_key(usagePlanId=plan["id"], keyId=key["id"], keyType="API_KEY")
+client.update_api_key(apiKey=key["id"], patchOperations=[{"op": "replace", "path": "/name", "value": "k2"}])
+client.update_usage_plan(usagePlanId=plan["id"], patchOperations=[
+    {"op": "replace", "path": "/quota/limit", "value": "7"},
+    {"op": "replace", "path": "/throttle/rateLimit", "value": "50"},
+    {"op": "replace", "path": "/throttle/burstLimit", "value": "10"}])
+updated = client.get_usage_plan(usagePlanId=plan["id"])
+seen["plan"] = [updated["quota"]["limit"], updated["throttle"]["rateLimit"], updated["throttle"]["burstLimit"]]
+seen["key_name"] = client.get_api_key(apiKey=key["id"])["name"]
+client.update_method(restApiId=api_id, resourceId=pets["id"], httpMethod="GET",
+                     patchOperations=[{"op": "replace", "path": "/apiKeyRequired", "value": "true"}])
+client.create_deployment(restApiId=api_id, stageName="prod")
+for _ in range(2):
+    request = urllib.request.Request(f"{data}/restapis/{api_id}/prod/_user_request_/pets?kind=x",
+                                     headers={"x-api-key": "scratch-key-0123456789abc"})
+    urllib.request.urlopen(request).read()
+usage = client.get_usage(usagePlanId=plan["id"], startDate="2026-01-01", endDate="2026-12-31")
+seen["usage"] = usage["items"][key["id"]]
+seen["plan_key"] = client.get_usage_plan_key(usagePlanId=plan["id"], keyId=key["id"])["name"]
+client.delete_usage_plan_key(usagePlanId=plan["id"], keyId=key["id"])
+seen["plan_keys_left"] = client.get_usage_plan_keys(usagePlanId=plan["id"])["items"]
 print(json.dumps(seen))

@@ -88,6 +88,20 @@ fn boto3_builds_an_api_call_by_call() {
     assert_eq!(seen["stages_left"], json!(["prod"]));
     assert_eq!(seen["name"], "renamed");
     assert_eq!(seen["resources"], json!(["/", "/pets"]));
+    assert_eq!(seen["tags"], json!([{"team": "pets"}, {"tier": "gold"}]));
+    assert_eq!(seen["mapping_again"], json!(["ConflictException", 409]));
+    assert_eq!(
+        seen["mapping_bad_stage"],
+        json!(["BadRequestException", 400])
+    );
+    assert_eq!(seen["mappings"], json!([["(none)", null], ["v1", "prod"]]));
+    assert_eq!(seen["domain"], json!([["REGIONAL"], "TLS_1_2"]));
+    assert_eq!(seen["domains_left"], json!([]));
+    assert_eq!(seen["plan"], json!([7, 50.0, 10]));
+    assert_eq!(seen["key_name"], "k2");
+    assert_eq!(seen["usage"], json!([[2, 5]]), "two calls of a quota of 7");
+    assert_eq!(seen["plan_key"], "k2");
+    assert_eq!(seen["plan_keys_left"], json!([]));
     node.stop().expect("stops");
 }
 

@@ -12,6 +12,7 @@
 
 mod api;
 mod deployment;
+mod domain;
 mod gateway_response;
 mod stage;
 
@@ -20,6 +21,7 @@ pub use api::{
     PassthroughBehavior, RequestValidator, Resource, RestApi,
 };
 pub use deployment::Deployment;
+pub use domain::{BasePathMapping, DomainName};
 pub use gateway_response::{GatewayResponse, GatewayResponseType};
 pub use stage::{MethodSetting, Stage};
 

@@ -22,6 +22,8 @@ pub struct Stage {
     /// Per-method settings keyed `{resourcePath}/{httpMethod}` or `*/*`.
     #[serde(default)]
     pub method_settings: BTreeMap<String, MethodSetting>,
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub tags: BTreeMap<String, String>,
     /// Seconds since the Unix epoch.
     pub created_date: u64,
     pub last_updated_date: u64,
@@ -38,6 +40,7 @@ impl Stage {
             variables: BTreeMap::new(),
             cache_cluster_enabled: false,
             method_settings: BTreeMap::new(),
+            tags: BTreeMap::new(),
             created_date: now,
             last_updated_date: now,
         }

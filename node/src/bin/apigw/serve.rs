@@ -223,15 +223,18 @@ pub fn run(args: ServeArgs) -> Result<ExitCode> {
         Arc::new(Admin::new(
             deployed.clone(),
             services.clone(),
-            Some(apigw::management::Management::new(
-                store.clone(),
-                match &services.cluster {
-                    Some(c) => apigw::management::Writer::Raft(c.raft.clone()),
-                    None => apigw::management::Writer::Local(control.clone()),
-                },
-                admin_credentials(&loaded, &data_dir)?,
-                loaded.file.limits.max_integration_timeout_ms,
-            )),
+            Some(
+                apigw::management::Management::new(
+                    store.clone(),
+                    match &services.cluster {
+                        Some(c) => apigw::management::Writer::Raft(c.raft.clone()),
+                        None => apigw::management::Writer::Local(control.clone()),
+                    },
+                    admin_credentials(&loaded, &data_dir)?,
+                    loaded.file.limits.max_integration_timeout_ms,
+                )
+                .with_counters(services.access.counters().clone()),
+            ),
         )),
     ));
     let mut threads = Vec::new();

@@ -1,0 +1,301 @@
+//! Custom domain names and base path mappings (`CreateDomainName`,
+//! `CreateBasePathMapping`, ...): kept as state, replicated like the rest;
+//! requests are not yet served by domain.
+
+use http::{Method as Verb, StatusCode};
+use serde_json::{json, Value};
+
+use super::patch::{self, segments};
+use super::{bad_request, err, internal, not_found, ApiError, Management, Reply};
+use crate::control::ControlCommand;
+use crate::model::{BasePathMapping, DomainName, EndpointType};
+
+/// The key AWS uses for the empty base path.
+const NO_BASE_PATH: &str = "(none)";
+
+impl Management {
+    /// Answers `verb` on `/domainnames/{rest...}`.
+    pub(super) async fn domain_call(&self, verb: &Verb, rest: &[&str], body: &[u8]) -> Reply {
+        let input: Value = if body.is_empty() {
+            json!({})
+        } else {
+            serde_json::from_slice(body)
+                .map_err(|e| bad_request(format!("the body is not JSON: {e}")))?
+        };
+        match (verb, rest) {
+            (&Verb::GET, []) => {
+                let items: Vec<Value> = self
+                    .store
+                    .list_domains()
+                    .map_err(internal)?
+                    .iter()
+                    .map(domain_json)
+                    .collect();
+                Ok((StatusCode::OK, json!({ "item": items })))
+            }
+            (&Verb::POST, []) => {
+                let domain = new_domain(&input)?;
+                if self
+                    .store
+                    .get_domain(&domain.domain_name)
+                    .map_err(internal)?
+                    .is_some()
+                {
+                    return Err(err(
+                        StatusCode::CONFLICT,
+                        "ConflictException",
+                        "The domain name you provided already exists.",
+                    ));
+                }
+                self.put_domain(&domain).await?;
+                Ok((StatusCode::CREATED, domain_json(&domain)))
+            }
+            (verb, [name, tail @ ..]) => {
+                let mut domain = self
+                    .store
+                    .get_domain(name)
+                    .map_err(internal)?
+                    .ok_or_else(|| not_found("Invalid domain name identifier specified"))?;
+                let answer = match (verb, tail) {
+                    (&Verb::GET, []) => return Ok((StatusCode::OK, domain_json(&domain))),
+                    (&Verb::DELETE, []) => {
+                        self.write(ControlCommand::DeleteDomain(name.to_string()))
+                            .await?;
+                        let name = name.to_string();
+                        self.until(|s| s.get_domain(&name).ok().flatten().is_none())
+                            .await;
+                        return Ok((StatusCode::ACCEPTED, json!({})));
+                    }
+                    (&Verb::PATCH, []) => {
+                        for op in patch::operations(body)? {
+                            let value = op.value.clone();
+                            match (op.sets(), op.path.as_str()) {
+                                (_, "/certificateArn") => domain.certificate_arn = value,
+                                (_, "/regionalCertificateArn") => {
+                                    domain.regional_certificate_arn = value
+                                }
+                                (true, "/securityPolicy") => {
+                                    domain.security_policy = Some(security_policy(op.value()?)?)
+                                }
+                                _ => return Err(op.unsupported()),
+                            }
+                        }
+                        (StatusCode::OK, None)
+                    }
+                    (verb, ["basepathmappings", base @ ..]) => {
+                        self.mapping_call(&mut domain, verb, base, &input, body)?
+                    }
+                    _ => return Err(not_found("Invalid domain name operation")),
+                };
+                if answer.0 != StatusCode::OK || verb != Verb::GET {
+                    self.put_domain(&domain).await?;
+                }
+                Ok((answer.0, answer.1.unwrap_or_else(|| domain_json(&domain))))
+            }
+            _ => Err(not_found("Invalid domain name operation")),
+        }
+    }
+
+    /// A base path mapping call, applied to `domain` (the caller stores it
+    /// unless it was a read); the answer's body, `None` for the domain.
+    fn mapping_call(
+        &self,
+        domain: &mut DomainName,
+        verb: &Verb,
+        base: &[&str],
+        input: &Value,
+        body: &[u8],
+    ) -> Result<(StatusCode, Option<Value>), ApiError> {
+        let missing = || not_found("Invalid base path mapping identifier specified");
+        match (verb, base) {
+            (&Verb::GET, []) => {
+                let items: Vec<Value> = domain
+                    .mappings
+                    .iter()
+                    .map(|(b, m)| mapping_json(b, m))
+                    .collect();
+                Ok((StatusCode::OK, Some(json!({ "item": items }))))
+            }
+            (&Verb::POST, []) => {
+                let base = match input.get("basePath").and_then(Value::as_str) {
+                    None | Some("") => NO_BASE_PATH.to_string(),
+                    Some(b) => check_base_path(b)?,
+                };
+                if domain.mappings.contains_key(&base) {
+                    return Err(err(
+                        StatusCode::CONFLICT,
+                        "ConflictException",
+                        "Base path already exists for this domain name",
+                    ));
+                }
+                let mapping = self.mapping_from(
+                    input.get("restApiId").and_then(Value::as_str),
+                    input.get("stage").and_then(Value::as_str),
+                )?;
+                let out = mapping_json(&base, &mapping);
+                domain.mappings.insert(base, mapping);
+                Ok((StatusCode::CREATED, Some(out)))
+            }
+            (verb, [base]) => {
+                let current = domain.mappings.get(*base).cloned().ok_or_else(missing)?;
+                match *verb {
+                    Verb::GET => Ok((StatusCode::OK, Some(mapping_json(base, &current)))),
+                    Verb::DELETE => {
+                        domain.mappings.remove(*base);
+                        Ok((StatusCode::ACCEPTED, Some(json!({}))))
+                    }
+                    Verb::PATCH => {
+                        let (mut api, mut stage) = (current.rest_api_id, current.stage);
+                        let mut new_base = base.to_string();
+                        for op in patch::operations(body)? {
+                            match (op.sets(), segments(&op.path).as_slice()) {
+                                (true, [f]) if f == "restapiId" => api = op.value()?.to_string(),
+                                (true, [f]) if f == "stage" => {
+                                    stage = Some(op.value()?.to_string())
+                                }
+                                (true, [f]) if f == "basePath" => {
+                                    new_base = check_base_path(op.value()?)?
+                                }
+                                _ => return Err(op.unsupported()),
+                            }
+                        }
+                        let mapping = self.mapping_from(Some(&api), stage.as_deref())?;
+                        domain.mappings.remove(*base);
+                        let out = mapping_json(&new_base, &mapping);
+                        domain.mappings.insert(new_base, mapping);
+                        Ok((StatusCode::OK, Some(out)))
+                    }
+                    _ => Err(missing()),
+                }
+            }
+            _ => Err(missing()),
+        }
+    }
+
+    /// A mapping to an existing API (and stage, when one is named).
+    fn mapping_from(
+        &self,
+        api: Option<&str>,
+        stage: Option<&str>,
+    ) -> Result<BasePathMapping, ApiError> {
+        let api = api.ok_or_else(|| bad_request("restApiId is required"))?;
+        self.api(api)
+            .map_err(|_| bad_request(format!("Invalid REST API identifier specified: {api}")))?;
+        if let Some(stage) = stage {
+            self.stage(api, stage)
+                .map_err(|_| bad_request(format!("Invalid stage identifier specified: {stage}")))?;
+        }
+        Ok(BasePathMapping {
+            rest_api_id: api.to_string(),
+            stage: stage.map(str::to_string),
+        })
+    }
+
+    async fn put_domain(&self, domain: &DomainName) -> Result<(), ApiError> {
+        self.write(ControlCommand::PutDomain(Box::new(domain.clone())))
+            .await?;
+        let (name, expected) = (domain.domain_name.clone(), domain.clone());
+        self.until(|s| s.get_domain(&name).ok().flatten().as_ref() == Some(&expected))
+            .await;
+        Ok(())
+    }
+}
+
+fn new_domain(input: &Value) -> Result<DomainName, ApiError> {
+    let text = |key: &str| input.get(key).and_then(Value::as_str).map(str::to_string);
+    let name = text("domainName").ok_or_else(|| bad_request("domainName is required"))?;
+    let valid = name.len() <= 253
+        && name.contains('.')
+        && name.split('.').all(|label| {
+            !label.is_empty()
+                && label.len() <= 63
+                && !label.starts_with('-')
+                && !label.ends_with('-')
+                && label
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '*')
+        });
+    if !valid {
+        return Err(bad_request(format!("Invalid domain name: {name}")));
+    }
+    let endpoint_type = match input
+        .pointer("/endpointConfiguration/types/0")
+        .and_then(Value::as_str)
+    {
+        None | Some("EDGE") => EndpointType::Edge,
+        Some("REGIONAL") => EndpointType::Regional,
+        Some("PRIVATE") => EndpointType::Private,
+        Some(other) => return Err(bad_request(format!("Invalid endpoint type {other}"))),
+    };
+    let security_policy = text("securityPolicy")
+        .map(|p| security_policy(&p))
+        .transpose()?;
+    let tags = match input.get("tags") {
+        None | Some(Value::Null) => Default::default(),
+        Some(v) => serde_json::from_value(v.clone())
+            .map_err(|_| bad_request("tags must map names to strings"))?,
+    };
+    Ok(DomainName {
+        domain_name: name.to_ascii_lowercase(),
+        certificate_arn: text("certificateArn"),
+        regional_certificate_arn: text("regionalCertificateArn"),
+        endpoint_type,
+        security_policy,
+        created_date: crate::store::unix_now(),
+        mappings: Default::default(),
+        tags,
+    })
+}
+
+fn security_policy(p: &str) -> Result<String, ApiError> {
+    match p {
+        "TLS_1_0" | "TLS_1_2" => Ok(p.to_string()),
+        other => Err(bad_request(format!(
+            "Invalid security policy {other}: TLS_1_0 or TLS_1_2"
+        ))),
+    }
+}
+
+fn check_base_path(b: &str) -> Result<String, ApiError> {
+    let b = b.trim_matches('/');
+    if b.is_empty() {
+        return Ok(NO_BASE_PATH.to_string());
+    }
+    if b.chars()
+        .all(|c| c.is_ascii_alphanumeric() || "-._~/".contains(c))
+    {
+        Ok(b.to_string())
+    } else {
+        Err(bad_request(format!("Invalid base path: {b}")))
+    }
+}
+
+fn domain_json(d: &DomainName) -> Value {
+    let endpoint = serde_json::to_value(d.endpoint_type).unwrap_or(json!("EDGE"));
+    let mut out = json!({
+        "domainName": d.domain_name,
+        "domainNameStatus": "AVAILABLE",
+        "endpointConfiguration": {"types": [endpoint]},
+        "regionalDomainName": d.domain_name,
+        "distributionDomainName": d.domain_name,
+        "tags": d.tags,
+    });
+    for (key, v) in [
+        ("certificateArn", &d.certificate_arn),
+        ("regionalCertificateArn", &d.regional_certificate_arn),
+        ("securityPolicy", &d.security_policy),
+    ] {
+        if let Some(v) = v {
+            out[key] = json!(v);
+        }
+    }
+    out
+}
+
+fn mapping_json(base: &str, m: &BasePathMapping) -> Value {
+    let mut out = json!({"basePath": base, "restApiId": m.rest_api_id});
+    if let Some(s) = &m.stage {
+        out["stage"] = json!(s);
+    }
+    out
+}
