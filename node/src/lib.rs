@@ -22,6 +22,7 @@ pub mod params;
 pub mod policy;
 pub mod replicated_cache;
 pub mod shared_counters;
+pub mod sigv4;
 pub mod snapshot;
 pub mod store;
 pub mod throttle;

@@ -193,6 +193,14 @@ impl Management {
                     )?,
                 ))
             }
+            // apigw's own: the working definition in the store's shape, for
+            // `apigw diff` and `apigw apply` (which import locally).
+            (&Method::GET, ["restapis", id]) if param("apigwDefinition") == Some("true") => {
+                Ok((StatusCode::OK, json!(self.api(id)?)))
+            }
+            (&Method::PUT, ["restapis", id]) if param("apigwDefinition") == Some("true") => {
+                self.put_definition(id, body).await
+            }
             (&Method::GET, ["restapis", id]) => Ok((StatusCode::OK, api_json(&self.api(id)?))),
             (&Method::PUT, ["restapis", id]) => {
                 self.api(id)?;
@@ -341,6 +349,32 @@ impl Management {
                     StatusCode::OK,
                     json!({"item": stages.iter().map(stage_json).collect::<Vec<_>>()}),
                 ))
+            }
+            (&Method::GET, ["restapis", id, "stages", name])
+                if param("apigwDefinition") == Some("true") =>
+            {
+                Ok((StatusCode::OK, json!(self.stage(id, name)?)))
+            }
+            (&Method::PUT, ["restapis", id, "stages", name])
+                if param("apigwDefinition") == Some("true") =>
+            {
+                let stage: Stage = serde_json::from_slice(body)
+                    .map_err(|e| bad_request(format!("not an apigw stage: {e}")))?;
+                if stage.rest_api_id != *id || stage.stage_name != *name {
+                    return Err(bad_request(
+                        "the stage's API id and name must match the URL",
+                    ));
+                }
+                self.api(id)?;
+                self.store
+                    .get_deployment(id, &stage.deployment_id)
+                    .map_err(internal)?
+                    .ok_or_else(|| bad_request("the stage's deployment does not exist"))?;
+                self.write(ControlCommand::PutStage(Box::new(stage.clone())))
+                    .await?;
+                let (sid, sname) = (id.to_string(), name.to_string());
+                self.until(|s| stored_as(s, &sid, &sname, &stage)).await;
+                Ok((StatusCode::OK, stage_json(&stage)))
             }
             (&Method::GET, ["restapis", id, "stages", name]) => {
                 Ok((StatusCode::OK, stage_json(&self.stage(id, name)?)))
@@ -773,6 +807,36 @@ impl Management {
         Ok((status, out))
     }
 
+    /// Stores a whole definition under `id` (created if missing); tags stay.
+    async fn put_definition(&self, id: &str, body: &[u8]) -> Reply {
+        let mut api: RestApi = serde_json::from_slice(body)
+            .map_err(|e| bad_request(format!("not an apigw API definition: {e}")))?;
+        if api.id != id {
+            return Err(bad_request(format!(
+                "the definition is API {}, not {id}",
+                api.id
+            )));
+        }
+        if !crate::ids::is_valid_api_id(id) {
+            return Err(bad_request(format!("Invalid API identifier {id}")));
+        }
+        let existing = self.store.get_api(id).map_err(internal)?;
+        if let Some(old) = &existing {
+            api.tags = old.tags.clone();
+        }
+        self.write(ControlCommand::PutApi(Box::new(api.clone())))
+            .await?;
+        let expected = api.clone();
+        self.until(|s| s.get_api(id).ok().flatten().as_ref() == Some(&expected))
+            .await;
+        let status = if existing.is_some() {
+            StatusCode::OK
+        } else {
+            StatusCode::CREATED
+        };
+        Ok((status, api_json(&api)))
+    }
+
     async fn create_deployment(&self, id: &str, body: &[u8]) -> Reply {
         let api = self.api(id)?;
         let input: Value = if body.is_empty() {
@@ -813,8 +877,7 @@ impl Management {
             self.write(ControlCommand::PutStage(Box::new(stage.clone())))
                 .await?;
             let (sid, sname) = (id.to_string(), stage_name.to_string());
-            self.until(|s| s.get_stage(&sid, &sname).ok().flatten().as_ref() == Some(&stage))
-                .await;
+            self.until(|s| stored_as(s, &sid, &sname, &stage)).await;
         }
         Ok((StatusCode::CREATED, deployment_json(&deployment)))
     }
@@ -865,8 +928,7 @@ impl Management {
         self.write(ControlCommand::PutStage(Box::new(stage.clone())))
             .await?;
         let (sid, sname, expected) = (id.to_string(), name.to_string(), stage.clone());
-        self.until(|s| s.get_stage(&sid, &sname).ok().flatten().as_ref() == Some(&expected))
-            .await;
+        self.until(|s| stored_as(s, &sid, &sname, &expected)).await;
         Ok((StatusCode::CREATED, stage_json(&stage)))
     }
 
@@ -913,8 +975,7 @@ impl Management {
         self.write(ControlCommand::PutStage(Box::new(stage.clone())))
             .await?;
         let (sid, sname, expected) = (id.to_string(), name.to_string(), stage.clone());
-        self.until(|s| s.get_stage(&sid, &sname).ok().flatten().as_ref() == Some(&expected))
-            .await;
+        self.until(|s| stored_as(s, &sid, &sname, &expected)).await;
         Ok((StatusCode::OK, stage_json(&stage)))
     }
 }
@@ -1002,6 +1063,19 @@ fn patch_api(api: &mut RestApi, op: &patch::PatchOp) -> Result<(), ApiError> {
         _ => return Err(op.unsupported()),
     }
     Ok(())
+}
+
+/// Whether the store holds `expected` as stage `api`/`name` (the store
+/// adds the stage's deployment history itself).
+fn stored_as(store: &Store, api: &str, name: &str, expected: &Stage) -> bool {
+    store
+        .get_stage(api, name)
+        .ok()
+        .flatten()
+        .is_some_and(|mut s| {
+            s.history.clone_from(&expected.history);
+            &s == expected
+        })
 }
 
 /// A page of items (`position` is the index to start at, `limit` at most 500).

@@ -371,10 +371,11 @@ impl Store {
                 stage.rest_api_id, stage.deployment_id
             )));
         }
+        let old = self.get_stage(&stage.rest_api_id, &stage.stage_name)?;
         self.put(
             STAGES,
             &format!("{}/{}", stage.rest_api_id, stage.stage_name),
-            stage,
+            &stage.clone().succeeding(old.as_ref()),
         )
     }
 
@@ -411,10 +412,11 @@ impl Store {
             let key = format!("{api_id}/{stage_name}");
             let stage = match stages.get(key.as_str())? {
                 Some(bytes) => {
-                    let mut stage: Stage = decode(&key, bytes.value())?;
+                    let old: Stage = decode(&key, bytes.value())?;
+                    let mut stage = old.clone();
                     stage.deployment_id = deployment.id.clone();
                     stage.last_updated_date = now;
-                    stage
+                    stage.succeeding(Some(&old))
                 }
                 None => Stage::new(api_id, stage_name, &deployment.id, now),
             };

@@ -4,11 +4,8 @@
 //! Runtime Interface Emulator).
 
 use std::sync::Arc;
-use std::time::{Instant, SystemTime};
+use std::time::Instant;
 
-use aws_credential_types::Credentials;
-use aws_sigv4::http_request::{sign, SignableBody, SignableRequest, SigningSettings};
-use aws_sigv4::sign::v4;
 use bytes::Bytes;
 use http::{Request, StatusCode};
 use http_body_util::{BodyExt, Full};
@@ -16,6 +13,7 @@ use http_body_util::{BodyExt, Full};
 use super::metrics::{FunctionMetrics, MetricsSnapshot};
 use super::{Invocation, InvokeError, Outcome};
 use crate::dataplane::integration::http::HttpClient;
+use crate::sigv4::SigningKey;
 
 /// What is escaped in the function name path segment: all but RFC 3986's
 /// unreserved characters (an ARN's `:` goes as `%3A`, as the AWS SDKs send it).
@@ -108,56 +106,21 @@ impl RemoteFunction {
             "{}/2015-03-31/functions/{name}/invocations",
             self.spec.endpoint.trim_end_matches('/')
         );
-        let mut request = Request::builder()
-            .method("POST")
-            .uri(&url)
-            .header("content-type", "application/json")
-            .header("x-amz-invocation-type", "RequestResponse")
-            .body(Full::new(payload.clone()))
-            .map_err(|e| format!("invalid endpoint `{url}`: {e}"))?;
-        let host = request
-            .uri()
-            .authority()
-            .map(|a| a.to_string())
-            .unwrap_or_default();
-        request.headers_mut().insert(
-            "host",
-            host.parse()
-                .map_err(|_| format!("invalid host in `{url}`"))?,
-        );
-        let identity = Credentials::new(
-            &self.spec.access_key_id,
-            &self.spec.secret_access_key,
-            self.spec.session_token.clone(),
-            None,
-            "apigw",
-        )
-        .into();
-        let params = v4::SigningParams::builder()
-            .identity(&identity)
-            .region(&self.spec.region)
-            .name("lambda")
-            .time(SystemTime::now())
-            .settings(SigningSettings::default())
-            .build()
-            .map_err(|e| e.to_string())?
-            .into();
-        let headers: Vec<(String, String)> = request
-            .headers()
-            .iter()
-            .filter_map(|(k, v)| Some((k.as_str().to_string(), v.to_str().ok()?.to_string())))
-            .collect();
-        let signable = SignableRequest::new(
+        crate::sigv4::signed_request(
             "POST",
             &url,
-            headers.iter().map(|(k, v)| (k.as_str(), v.as_str())),
-            SignableBody::Bytes(&payload),
+            &[
+                ("content-type", "application/json"),
+                ("x-amz-invocation-type", "RequestResponse"),
+            ],
+            payload,
+            &SigningKey {
+                access_key_id: &self.spec.access_key_id,
+                secret_access_key: &self.spec.secret_access_key,
+                session_token: self.spec.session_token.clone(),
+                region: &self.spec.region,
+                service: "lambda",
+            },
         )
-        .map_err(|e| e.to_string())?;
-        let (instructions, _) = sign(signable, &params)
-            .map_err(|e| e.to_string())?
-            .into_parts();
-        instructions.apply_to_request_http1x(&mut request);
-        Ok(request)
     }
 }

@@ -270,8 +270,7 @@ impl Management {
                 self.write(ControlCommand::PutStage(Box::new(s.clone())))
                     .await?;
                 let (a, n) = (api.to_string(), stage.to_string());
-                self.until(|st| st.get_stage(&a, &n).ok().flatten().as_ref() == Some(&s))
-                    .await;
+                self.until(|st| super::stored_as(st, &a, &n, &s)).await;
             }
             ["domainnames", name] => {
                 let mut d = self.domain(name)?;

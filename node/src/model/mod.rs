@@ -12,6 +12,7 @@
 
 mod api;
 mod deployment;
+pub mod diff;
 mod domain;
 mod gateway_response;
 mod stage;

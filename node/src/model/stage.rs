@@ -24,6 +24,10 @@ pub struct Stage {
     pub method_settings: BTreeMap<String, MethodSetting>,
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub tags: BTreeMap<String, String>,
+    /// Deployments the stage pointed at before, oldest first (at most
+    /// [`Stage::HISTORY`]): what `apigw rollback` goes back to.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub history: Vec<String>,
     /// Seconds since the Unix epoch.
     pub created_date: u64,
     pub last_updated_date: u64,
@@ -41,9 +45,33 @@ impl Stage {
             cache_cluster_enabled: false,
             method_settings: BTreeMap::new(),
             tags: BTreeMap::new(),
+            history: Vec::new(),
             created_date: now,
             last_updated_date: now,
         }
+    }
+}
+
+impl Stage {
+    /// How many earlier deployments a stage remembers.
+    pub const HISTORY: usize = 20;
+
+    /// `self` as it replaces `old`: when the deployment changes, the old
+    /// one joins the history, unless this goes back to the last one there
+    /// (a rollback), which leaves the history.
+    pub fn succeeding(mut self, old: Option<&Stage>) -> Stage {
+        let Some(old) = old else { return self };
+        self.history = old.history.clone();
+        if old.deployment_id != self.deployment_id {
+            if self.history.last() == Some(&self.deployment_id) {
+                self.history.pop();
+            } else {
+                self.history.push(old.deployment_id.clone());
+                let excess = self.history.len().saturating_sub(Stage::HISTORY);
+                self.history.drain(..excess);
+            }
+        }
+        self
     }
 }
 
@@ -64,4 +92,32 @@ pub struct MethodSetting {
     /// `FAIL_WITH_403`, `SUCCEED_WITH_RESPONSE_HEADER`, `SUCCEED_WITHOUT_RESPONSE_HEADER`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub unauthorized_cache_control_header_strategy: Option<String>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn history_grows_on_deploys_and_shrinks_on_rollbacks() {
+        let at = |d: &str| Stage::new("a", "prod", d, 0);
+        let s1 = at("d1").succeeding(None);
+        let s2 = at("d2").succeeding(Some(&s1));
+        let s3 = at("d3").succeeding(Some(&s2));
+        assert_eq!(s3.history, ["d1", "d2"]);
+        // Back to d2 (the last one): a rollback, the history shrinks.
+        let back = at("d2").succeeding(Some(&s3));
+        assert_eq!(back.history, ["d1"]);
+        // A settings change keeps the history as it is.
+        let mut same = back.clone();
+        same.variables.insert("k".into(), "v".into());
+        assert_eq!(same.succeeding(Some(&back)).history, ["d1"]);
+        // It stays bounded.
+        let mut s = at("d0");
+        for i in 0..50 {
+            s = at(&format!("n{i}")).succeeding(Some(&s));
+        }
+        assert_eq!(s.history.len(), Stage::HISTORY);
+        assert_eq!(s.history.last().map(String::as_str), Some("n48"));
+    }
 }

@@ -208,7 +208,7 @@ fn apply_one(
 }
 
 /// The stage's method settings from its `throttle` and `methods`.
-fn method_settings(
+pub fn method_settings(
     stage: &crate::config::StageSection,
 ) -> std::collections::BTreeMap<String, MethodSetting> {
     let setting = |t: &crate::config::ThrottleSection| MethodSetting {

@@ -9,6 +9,7 @@ mod edge;
 mod functions;
 mod json_log;
 mod logging;
+mod remote;
 mod serve;
 
 use std::path::PathBuf;
@@ -43,6 +44,42 @@ enum Command {
         #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
         args: Vec<String>,
     },
+    /// Deploy an API's working definition to a stage of a running node.
+    Deploy {
+        /// The API's id or name.
+        api: String,
+        stage: String,
+        #[arg(long)]
+        description: Option<String>,
+        #[command(flatten)]
+        target: remote::Target,
+    },
+    /// Point a stage back at the deployment it had before (or `--to` one).
+    Rollback {
+        /// The API's id or name.
+        api: String,
+        stage: String,
+        /// A deployment id.
+        #[arg(long)]
+        to: Option<String>,
+        #[command(flatten)]
+        target: remote::Target,
+    },
+    /// Show what `apply` would change on a running node (exit status 2 when
+    /// something would).
+    Diff {
+        /// A config file whose `apis` to compare.
+        config: PathBuf,
+        #[command(flatten)]
+        target: remote::Target,
+    },
+    /// Bring a running node's APIs and stages in line with a config file's
+    /// `apis`, showing what changes.
+    Apply {
+        config: PathBuf,
+        #[command(flatten)]
+        target: remote::Target,
+    },
 }
 
 /// Runs `apigw-sim` from the folder of this executable (the simulations
@@ -72,6 +109,28 @@ fn main() -> ExitCode {
         Command::Serve(args) => serve::run(args),
         Command::Cluster(command) => cluster::run(command).map(|()| ExitCode::SUCCESS),
         Command::Sim { args } => sim(&args),
+        Command::Deploy {
+            api,
+            stage,
+            description,
+            target,
+        } => remote::deploy(&target, &api, &stage, description).map(|()| ExitCode::SUCCESS),
+        Command::Rollback {
+            api,
+            stage,
+            to,
+            target,
+        } => remote::rollback(&target, &api, &stage, to).map(|()| ExitCode::SUCCESS),
+        Command::Diff { config, target } => remote::diff_config(&target, &config).map(|changes| {
+            if changes {
+                ExitCode::from(2)
+            } else {
+                ExitCode::SUCCESS
+            }
+        }),
+        Command::Apply { config, target } => {
+            remote::apply_config(&target, &config).map(|()| ExitCode::SUCCESS)
+        }
         Command::Check { file } => check::run(&file).map(|ok| {
             if ok {
                 ExitCode::SUCCESS
