@@ -179,7 +179,8 @@ impl Management {
         };
         match (&ctx.method, segments.as_slice()) {
             (&Method::POST, ["restapis"]) if param("mode") == Some("import") => {
-                self.import_api(None, "overwrite", body).await
+                let options = import_options(param("failonwarnings"), param("basepath"))?;
+                self.import_api(None, "overwrite", options, body).await
             }
             (&Method::POST, ["restapis"]) => self.create_api(body).await,
             (&Method::GET, ["restapis"]) => {
@@ -204,7 +205,8 @@ impl Management {
             (&Method::GET, ["restapis", id]) => Ok((StatusCode::OK, api_json(&self.api(id)?))),
             (&Method::PUT, ["restapis", id]) => {
                 self.api(id)?;
-                self.import_api(Some(id), param("mode").unwrap_or("merge"), body)
+                let options = import_options(param("failonwarnings"), param("basepath"))?;
+                self.import_api(Some(id), param("mode").unwrap_or("merge"), options, body)
                     .await
             }
             (&Method::DELETE, ["restapis", id]) => {
@@ -752,11 +754,19 @@ impl Management {
         Ok((StatusCode::CREATED, api_json(&api)))
     }
 
-    async fn import_api(&self, id: Option<&str>, mode: &str, body: &[u8]) -> Reply {
+    async fn import_api(
+        &self,
+        id: Option<&str>,
+        mode: &str,
+        options: (bool, BasePath),
+        body: &[u8],
+    ) -> Reply {
+        let (fail_on_warnings, base_path) = options;
         let creating = id.is_none();
         let text =
             std::str::from_utf8(body).map_err(|_| bad_request("the definition is not UTF-8"))?;
-        let doc = import::parse_document(text).map_err(|e| bad_request(e.to_string()))?;
+        let mut doc = import::parse_document(text).map_err(|e| bad_request(e.to_string()))?;
+        apply_base_path(&mut doc, base_path);
         let existing = match id {
             Some(id) => Some(self.api(id)?),
             None => None,
@@ -766,6 +776,12 @@ impl Management {
             max_integration_timeout_ms: self.max_integration_timeout_ms,
         };
         let imported = import::import(&doc, &options).map_err(|e| bad_request(e.to_string()))?;
+        if fail_on_warnings && !imported.warnings.is_empty() {
+            return Err(bad_request(format!(
+                "Warnings found during import:\n{}",
+                import::Finding::list(&imported.warnings)
+            )));
+        }
         let mut api = imported.api;
         if let Some(old) = &existing {
             // Tags belong to the API, not to its definition.
@@ -1065,6 +1081,76 @@ fn patch_api(api: &mut RestApi, op: &patch::PatchOp) -> Result<(), ApiError> {
     Ok(())
 }
 
+/// `basepath` of an import: what to do with the document's base path
+/// (Swagger `basePath`, or the path of OpenAPI's first server URL).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum BasePath {
+    /// Leave the paths as they are (AWS's default).
+    Ignore,
+    /// Put the base path in front of every path.
+    Prepend,
+    /// Put all but the base path's first segment in front of every path.
+    Split,
+}
+
+fn import_options(fail: Option<&str>, base: Option<&str>) -> Result<(bool, BasePath), ApiError> {
+    let fail = match fail {
+        None | Some("false") => false,
+        Some("true") => true,
+        Some(other) => return Err(bad_request(format!("Invalid failonwarnings value {other}"))),
+    };
+    let base = match base {
+        None | Some("ignore") => BasePath::Ignore,
+        Some("prepend") => BasePath::Prepend,
+        Some("split") => BasePath::Split,
+        Some(other) => {
+            return Err(bad_request(format!(
+                "Invalid basepath value {other}: ignore, prepend or split"
+            )))
+        }
+    };
+    Ok((fail, base))
+}
+
+/// Rewrites the document's paths for `basepath=prepend|split`.
+fn apply_base_path(doc: &mut Value, how: BasePath) {
+    if how == BasePath::Ignore {
+        return;
+    }
+    let base = doc
+        .get("basePath")
+        .and_then(Value::as_str)
+        .map(str::to_string)
+        .or_else(|| {
+            let url = doc.pointer("/servers/0/url")?.as_str()?;
+            let path = match url.split_once("://") {
+                Some((_, rest)) => rest.find('/').map_or("", |i| &rest[i..]),
+                None => url,
+            };
+            Some(path.to_string())
+        })
+        .unwrap_or_default();
+    let mut segments: Vec<&str> = base.split('/').filter(|s| !s.is_empty()).collect();
+    if how == BasePath::Split && !segments.is_empty() {
+        segments.remove(0);
+    }
+    if segments.is_empty() {
+        return;
+    }
+    let prefix = format!("/{}", segments.join("/"));
+    if let Some(Value::Object(paths)) = doc.get_mut("paths") {
+        let old = std::mem::take(paths);
+        for (path, item) in old {
+            let joined = if path == "/" {
+                prefix.clone()
+            } else {
+                format!("{prefix}{path}")
+            };
+            paths.insert(joined, item);
+        }
+    }
+}
+
 /// Whether the store holds `expected` as stage `api`/`name` (the store
 /// adds the stage's deployment history itself).
 fn stored_as(store: &Store, api: &str, name: &str, expected: &Stage) -> bool {
@@ -1160,4 +1246,41 @@ fn stage_json(s: &Stage) -> Value {
         "createdDate": s.created_date,
         "lastUpdatedDate": s.last_updated_date,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn base_paths_are_prepended_or_split_as_asked() {
+        let doc =
+            || json!({"swagger": "2.0", "basePath": "/v1/shop", "paths": {"/": {}, "/pets": {}}});
+        let paths = |d: &Value| {
+            let mut p: Vec<String> = d["paths"]
+                .as_object()
+                .map(|m| m.keys().cloned().collect())
+                .unwrap_or_default();
+            p.sort();
+            p
+        };
+        let mut d = doc();
+        apply_base_path(&mut d, BasePath::Ignore);
+        assert_eq!(paths(&d), ["/", "/pets"]);
+        let mut d = doc();
+        apply_base_path(&mut d, BasePath::Prepend);
+        assert_eq!(paths(&d), ["/v1/shop", "/v1/shop/pets"]);
+        let mut d = doc();
+        apply_base_path(&mut d, BasePath::Split);
+        assert_eq!(paths(&d), ["/shop", "/shop/pets"]);
+        let mut oas = json!({"openapi": "3.0.1", "servers": [{"url": "https://x.example/api"}], "paths": {"/a": {}}});
+        apply_base_path(&mut oas, BasePath::Prepend);
+        assert_eq!(paths(&oas), ["/api/a"]);
+        assert!(import_options(Some("maybe"), None).is_err());
+        assert!(import_options(None, Some("sideways")).is_err());
+        assert_eq!(
+            import_options(Some("true"), Some("split")).ok(),
+            Some((true, BasePath::Split))
+        );
+    }
 }

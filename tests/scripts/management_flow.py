@@ -99,6 +99,17 @@ try:
 except botocore.exceptions.ClientError as e:
     seen["forged"] = e.response["ResponseMetadata"]["HTTPStatusCode"]
 
+# failOnWarnings refuses a document with something it would ignore.
+warned = json.dumps({"openapi": "3.0.1", "info": {"title": "w"}, "paths": {"/x": {"get": {
+    "x-amazon-apigateway-integration": {"type": "mock", "bogus": 1}}}}}).encode()
+try:
+    client.import_rest_api(body=warned, failOnWarnings=True)
+except botocore.exceptions.ClientError as e:
+    seen["fail_on_warnings"] = [e.response["Error"]["Code"], "bogus" in e.response["Error"]["Message"]]
+lenient = client.import_rest_api(body=warned)
+seen["warnings"] = len(lenient.get("warnings", []))
+client.delete_rest_api(restApiId=lenient["id"])
+
 client.delete_rest_api(restApiId=api_id)
 seen["after_delete"] = invoke(api_id)
 print(json.dumps(seen))

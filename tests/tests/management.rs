@@ -152,6 +152,11 @@ fn boto3_manages_apis_end_to_end() {
     assert_eq!(seen["missing"], json!(["NotFoundException", 404]));
     assert_eq!(seen["forged"], 403);
     assert_eq!(
+        seen["fail_on_warnings"],
+        json!(["BadRequestException", true])
+    );
+    assert_eq!(seen["warnings"], 1);
+    assert_eq!(
         seen["after_delete"],
         json!({"status": 403, "body": {"message": "Forbidden"}})
     );
