@@ -1,21 +1,20 @@
 //! The management API on the admin listener, in API Gateway's REST-JSON
-//! shapes, so boto3 and the AWS CLI work with `--endpoint-url`: REST APIs
-//! (create, import, put with overwrite/merge, get, list, delete), resources
-//! (list), deployments (create with a stage, list, get, delete), stages
-//! (get, list, update with patch operations: variables, deployment id,
-//! description). Every request must be SigV4-signed (service `apigateway`)
-//! with the node's admin credentials.
+//! shapes, so boto3 and the AWS CLI work with `--endpoint-url`. Every
+//! request must be SigV4-signed (service `apigateway`) with the node's
+//! admin credentials.
 //!
 //! Changes are control commands: applied to the store directly on a single
 //! node, through Raft in a cluster; either way the data plane serves a change
 //! only once it is deployed, as on AWS.
 //!
-//! API keys (create, get, list, delete) and usage plans (create with stages,
-//! throttles and quota, get, list, delete, add and list keys).
-//!
-//! Resources, methods and integrations one by one are in [`resources`];
-//! models, validators, authorizers and gateway responses in
-//! [`definitions`]; patch operations in [`patch`].
+//! This module routes, and owns REST APIs (create, import/put, get, list,
+//! update, delete), deployments, stages, API keys and usage plans. The rest:
+//! resources, methods and integrations one by one in [`resources`]; models,
+//! validators, authorizers and gateway responses in [`definitions`];
+//! exports in [`export`]; domain names in [`domains`]; updates of keys and
+//! plans, usage and tags in [`usage`]; patch operations in [`patch`].
+//! `?apigwDefinition=true` on an API or a stage reads and writes the
+//! store's own shape, for `apigw diff` and `apigw apply`.
 
 mod definitions;
 mod domains;
