@@ -34,6 +34,23 @@ pub enum ControlCommand {
     DeleteDeployment(String, String),
     PutDomain(Box<DomainName>),
     DeleteDomain(String),
+    /// Replaces an API only if it is still the one with digest `base`
+    /// ([`api_digest`]): edits made on two nodes at once cannot lose one.
+    PutApiIf {
+        api: Box<RestApi>,
+        base: String,
+    },
+}
+
+/// What a [`ControlCommand::PutApiIf`] answers when the API changed since
+/// its base was read.
+pub const STALE_API: &str = "the API changed while this change was being made";
+
+/// A digest of an API's definition (SHA-256 of its stored form, hex).
+pub fn api_digest(api: &RestApi) -> String {
+    use sha2::{Digest, Sha256};
+    let digest = Sha256::digest(serde_json::to_vec(api).unwrap_or_default());
+    digest.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 impl ControlCommand {
@@ -113,7 +130,14 @@ impl ControlPlane {
     }
 
     fn apply_command(&self, command: ControlCommand) -> Result<(), String> {
+        if let ControlCommand::PutApiIf { api, base } = &command {
+            let current = self.store.get_api(&api.id).map_err(|e| e.to_string())?;
+            if current.as_ref().map(api_digest).as_deref() != Some(base.as_str()) {
+                return Err(STALE_API.to_string());
+            }
+        }
         match command {
+            ControlCommand::PutApiIf { api, .. } => self.store.put_api(&api),
             ControlCommand::PutApi(api) => self.store.put_api(&api),
             ControlCommand::PutDeployment(d) => self.store.put_deployment(&d),
             ControlCommand::PutStage(stage) => self.store.put_stage(&stage),
@@ -167,5 +191,47 @@ impl apigw_cluster::raft::Application for ControlPlane {
             }
             Err(e) => tracing::error!(error = %e, "unreadable control-plane snapshot"),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use apigw_cluster::raft::Application;
+
+    #[test]
+    fn a_conditional_put_is_refused_once_the_api_changed() {
+        let dir = std::env::temp_dir().join(format!("apigw-control-{}", crate::ids::new_api_id()));
+        let store = Arc::new(Store::open(&dir).expect("store"));
+        let control = ControlPlane::new(store.clone(), Arc::new(Deployed::default()));
+        let doc = serde_json::json!({"openapi": "3.0.1", "info": {"title": "t"}, "paths": {}});
+        let options = crate::import::ImportOptions {
+            api_id: "abc".into(),
+            max_integration_timeout_ms: 29_000,
+        };
+        let api = crate::import::import(&doc, &options).expect("import").api;
+        let outcome = |command: ControlCommand| -> Result<(), String> {
+            serde_json::from_slice(&control.apply(&command.encode())).expect("outcome")
+        };
+        outcome(ControlCommand::PutApi(Box::new(api.clone()))).expect("put");
+        let base = api_digest(&api);
+        // Two edits read the same base; the first wins, the second is stale.
+        let mut first = api.clone();
+        first.name = "first".into();
+        let mut second = api.clone();
+        second.name = "second".into();
+        outcome(ControlCommand::PutApiIf {
+            api: Box::new(first),
+            base: base.clone(),
+        })
+        .expect("first edit");
+        let stale = outcome(ControlCommand::PutApiIf {
+            api: Box::new(second),
+            base,
+        });
+        assert_eq!(stale, Err(STALE_API.to_string()));
+        let stored = store.get_api("abc").expect("get").expect("api");
+        assert_eq!(stored.name, "first");
+        std::fs::remove_dir_all(&dir).ok();
     }
 }

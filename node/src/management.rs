@@ -104,6 +104,8 @@ pub struct Management {
     max_integration_timeout_ms: u64,
     /// Quota counters, for `GetUsage`.
     counters: Option<Arc<dyn crate::throttle::Counters>>,
+    /// Held through an API edit's read, change and write.
+    edits: tokio::sync::Mutex<()>,
 }
 
 type Reply = Result<(StatusCode, Value), ApiError>;
@@ -121,6 +123,7 @@ impl Management {
             admins: IamUsers::new(vec![admin]),
             max_integration_timeout_ms,
             counters: None,
+            edits: tokio::sync::Mutex::new(()),
         }
     }
 
@@ -665,17 +668,14 @@ impl Management {
     /// Runs `edit` on a copy of API `id` and, when it changed the API,
     /// stores the copy (through Raft in a cluster) and waits until this
     /// node sees it. `edit` gets the body as JSON and its patch operations.
+    /// Edits on this node take turns; one that raced an edit made through
+    /// another node is run again on the new definition.
     async fn edit_api(
         &self,
         id: &str,
         body: &[u8],
-        edit: impl FnOnce(
-            &mut RestApi,
-            &Value,
-            &[patch::PatchOp],
-        ) -> Result<resources::Outcome, ApiError>,
+        edit: impl Fn(&mut RestApi, &Value, &[patch::PatchOp]) -> Result<resources::Outcome, ApiError>,
     ) -> Reply {
-        let mut api = self.api(id)?;
         let input: Value = if body.is_empty() {
             json!({})
         } else {
@@ -683,15 +683,32 @@ impl Management {
                 .map_err(|e| bad_request(format!("the body is not JSON: {e}")))?
         };
         let ops = patch::operations(body)?;
-        let outcome = edit(&mut api, &input, &ops)?;
-        if outcome.changed {
-            self.write(ControlCommand::PutApi(Box::new(api.clone())))
-                .await?;
+        let _turn = self.edits.lock().await;
+        let mut attempts = 0;
+        loop {
+            let mut api = self.api(id)?;
+            let base = crate::control::api_digest(&api);
+            let outcome = edit(&mut api, &input, &ops)?;
+            if !outcome.changed {
+                return Ok((outcome.status, outcome.body));
+            }
+            let command = ControlCommand::PutApiIf {
+                api: Box::new(api.clone()),
+                base,
+            };
+            match self.write(command).await {
+                Err(e) if e.message == crate::control::STALE_API && attempts < 5 => {
+                    attempts += 1;
+                    continue;
+                }
+                Err(e) => return Err(e),
+                Ok(()) => {}
+            }
             let (id, expected) = (api.id.clone(), api);
             self.until(|s| s.get_api(&id).ok().flatten().as_ref() == Some(&expected))
                 .await;
+            return Ok((outcome.status, outcome.body));
         }
-        Ok((outcome.status, outcome.body))
     }
 
     async fn write(&self, command: ControlCommand) -> Result<(), ApiError> {

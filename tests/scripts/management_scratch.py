@@ -189,4 +189,21 @@ seen["usage"] = usage["items"][key["id"]]
 seen["plan_key"] = client.get_usage_plan_key(usagePlanId=plan["id"], keyId=key["id"])["name"]
 client.delete_usage_plan_key(usagePlanId=plan["id"], keyId=key["id"])
 seen["plan_keys_left"] = client.get_usage_plan_keys(usagePlanId=plan["id"])["items"]
+
+# Terraform-like parallel calls on one API: none may be lost.
+from concurrent.futures import ThreadPoolExecutor
+
+
+def build(i):
+    r = client.create_resource(restApiId=api_id, parentId=root["id"], pathPart=f"item{i}")
+    client.put_method(restApiId=api_id, resourceId=r["id"], httpMethod="GET", authorizationType="NONE")
+    client.put_integration(restApiId=api_id, resourceId=r["id"], httpMethod="GET", type="MOCK")
+
+
+with ThreadPoolExecutor(max_workers=8) as pool:
+    list(pool.map(build, range(12)))
+items = client.get_resources(restApiId=api_id, embed=["methods"], limit=500)["items"]
+seen["parallel"] = sorted(r["path"] for r in items
+                          if r["path"].startswith("/item")
+                          and r.get("resourceMethods", {}).get("GET", {}).get("methodIntegration"))
 print(json.dumps(seen))

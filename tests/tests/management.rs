@@ -102,6 +102,13 @@ fn boto3_builds_an_api_call_by_call() {
     assert_eq!(seen["usage"], json!([[2, 5]]), "two calls of a quota of 7");
     assert_eq!(seen["plan_key"], "k2");
     assert_eq!(seen["plan_keys_left"], json!([]));
+    let mut parallel: Vec<String> = (0..12).map(|i| format!("/item{i}")).collect();
+    parallel.sort();
+    assert_eq!(
+        seen["parallel"],
+        json!(parallel),
+        "parallel edits of one API all land"
+    );
     node.stop().expect("stops");
 }
 

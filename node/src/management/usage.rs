@@ -255,7 +255,7 @@ impl Management {
         match target.as_slice() {
             ["restapis", api] => {
                 self.edit_api(api, b"", |a, _, _| {
-                    a.tags = tags;
+                    a.tags = tags.clone();
                     Ok(super::resources::Outcome {
                         status: StatusCode::NO_CONTENT,
                         body: json!({}),
