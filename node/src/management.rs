@@ -156,14 +156,22 @@ impl Management {
             )
             .into_response();
         }
+        // Exports come as YAML when asked for (`accepts=application/yaml`).
+        let yaml = ctx.raw_path.contains("/exports/")
+            && ctx.header("accept").is_some_and(|a| a.contains("yaml"));
         match self.route(ctx, &body).await {
             Ok((status, value)) => {
-                let mut r = Response::new(full(value.to_string()));
+                let (text, kind) = match yaml {
+                    true => (
+                        serde_yaml::to_string(&value).unwrap_or_default(),
+                        "application/yaml",
+                    ),
+                    false => (value.to_string(), "application/json"),
+                };
+                let mut r = Response::new(full(text));
                 *r.status_mut() = status;
-                r.headers_mut().insert(
-                    "content-type",
-                    http::HeaderValue::from_static("application/json"),
-                );
+                r.headers_mut()
+                    .insert("content-type", http::HeaderValue::from_static(kind));
                 r
             }
             Err(e) => e.into_response(),

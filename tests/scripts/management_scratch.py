@@ -119,6 +119,8 @@ exported = json.loads(client.get_export(restApiId=api_id, stageName="prod", expo
                                         parameters={"extensions": "apigateway"})["body"].read())
 seen["export"] = [exported["openapi"], sorted(exported["paths"]),
                   "x-amazon-apigateway-integration" in exported["paths"]["/pets"]["get"]]
+as_yaml = client.get_export(restApiId=api_id, stageName="prod", exportType="oas30", accepts="application/yaml")
+seen["export_yaml"] = as_yaml["body"].read().decode().startswith("openapi: 3.0.1")
 plain = json.loads(client.get_export(restApiId=api_id, stageName="prod", exportType="swagger")["body"].read())
 seen["export_plain"] = [plain["swagger"], "x-amazon-apigateway-integration" in plain["paths"]["/pets"]["get"]]
 

@@ -78,6 +78,7 @@ fn boto3_builds_an_api_call_by_call() {
         json!(["3.0.1", ["/pets", "/pets/{petId}"], true])
     );
     assert_eq!(seen["export_plain"], json!(["2.0", false]));
+    assert_eq!(seen["export_yaml"], true);
     assert_eq!(seen["delete_in_use"], json!(["BadRequestException", 400]));
     assert_eq!(seen["deployments_left"], true);
     assert_eq!(
