@@ -702,11 +702,37 @@ impl Management {
             }
             let command = ControlCommand::PutApiIf {
                 api: Box::new(api.clone()),
-                base,
+                base: base.clone(),
             };
             match self.write(command).await {
-                Err(e) if e.message == crate::control::STALE_API && attempts < 5 => {
+                Err(e) if e.message.starts_with(crate::control::STALE_API) => {
+                    // An edit through another node came first. Once this
+                    // node has applied what the log has, run the edit again
+                    // on top of it; after a few rounds give up as AWS does
+                    // under concurrent modification (clients retry).
                     attempts += 1;
+                    if attempts > 10 {
+                        return Err(err(
+                            StatusCode::CONFLICT,
+                            "ConflictException",
+                            "Unable to complete operation due to concurrent modification. Please try again later.",
+                        ));
+                    }
+                    let now = e
+                        .message
+                        .rsplit(": ")
+                        .next()
+                        .unwrap_or_default()
+                        .to_string();
+                    self.until(|s| {
+                        let digest = s
+                            .get_api(id)
+                            .ok()
+                            .flatten()
+                            .map(|a| crate::control::api_digest(&a));
+                        digest.unwrap_or_default() == now
+                    })
+                    .await;
                     continue;
                 }
                 Err(e) => return Err(e),

@@ -170,3 +170,67 @@ fn boto3_manages_apis_end_to_end() {
     );
     node.stop().expect("stops");
 }
+
+/// Two nodes of a cluster take edits of one API at once (writes go through
+/// Raft; each is conditional on the definition it read): none is lost, both
+/// nodes see all of them, and a deployment made on one is served by the
+/// other.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn boto3_edits_one_api_through_two_cluster_nodes_at_once() {
+    use apigw_tests::cluster::{cluster_certs, free_udp_port, wait_for_view};
+    let (_certs, certs_path) = cluster_certs("1,2");
+    let ports = [free_udp_port(), free_udp_port()];
+    let start = |id: usize| {
+        let peer = 1 - id;
+        Node::builder()
+            .env("APIGW_ADMIN_ACCESS_KEY_ID", KEY)
+            .env("APIGW_ADMIN_SECRET_ACCESS_KEY", SECRET)
+            .config(&format!(
+                "cluster: {{name: lab, node_id: {}, listen: '127.0.0.1:{}', certs: '{certs_path}', gossip_interval_ms: 50, peers: [{{id: {}, addr: '127.0.0.1:{}'}}]}}\n",
+                id + 1,
+                ports[id],
+                peer + 1,
+                ports[peer]
+            ))
+            .start()
+            .expect("node starts")
+    };
+    let (one, two) = (start(0), start(1));
+    let client = apigw_tests::Client::default();
+    for node in [&one, &two] {
+        wait_for_view(&client, node, "a leader", |v| v["raft"]["leader"].is_u64()).await;
+    }
+    let script = format!(
+        "{}/scripts/management_cluster.py",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    let python = apigw_tests::python::python_with_lambda_ric().expect("python with boto3");
+    let out = tokio::process::Command::new(python)
+        .arg(script)
+        .arg(format!("http://{}", one.admin))
+        .arg(format!("http://{}", two.admin))
+        .arg(format!("http://{}", one.data))
+        .arg(KEY)
+        .arg(SECRET)
+        .output()
+        .await
+        .expect("python runs");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let seen: Value = serde_json::from_str(stdout.trim()).expect("the script's JSON");
+    let mut all: Vec<String> = (0..12).map(|i| format!("/item{i}")).collect();
+    all.sort();
+    assert_eq!(seen["node1"], json!(all), "no edit lost");
+    assert_eq!(seen["node2"], json!(all));
+    assert_eq!(seen["served_on_node1"], json!({"item": 7}));
+    eprintln!(
+        "concurrent modifications answered (and retried by the client): {}",
+        seen["conflicts"]
+    );
+    one.stop().expect("stops");
+    two.stop().expect("stops");
+}
