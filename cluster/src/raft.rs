@@ -52,6 +52,9 @@ pub struct Applied {
     pub data: Vec<u8>,
     /// The command's id had been applied before: nothing was done.
     pub duplicate: bool,
+    /// The log index the command was applied at.
+    #[serde(default)]
+    pub index: u64,
 }
 
 openraft::declare_raft_types!(
@@ -360,21 +363,29 @@ impl RaftStateMachine<TypeConfig> for StateMachine {
             let (state, ids) = &mut *guard;
             for entry in entries {
                 state.last_applied = Some(entry.log_id);
+                let index = entry.log_id.index;
                 match entry.payload {
-                    EntryPayload::Blank => replies.push(Applied::default()),
+                    EntryPayload::Blank => replies.push(Applied {
+                        index,
+                        ..Applied::default()
+                    }),
                     EntryPayload::Membership(m) => {
                         let before: HashSet<u64> =
                             state.membership.nodes().map(|(id, _)| *id).collect();
                         let after: HashSet<u64> = m.nodes().map(|(id, _)| *id).collect();
                         state.removed.extend(before.difference(&after).copied());
                         state.membership = StoredMembership::new(Some(entry.log_id), m);
-                        replies.push(Applied::default());
+                        replies.push(Applied {
+                            index,
+                            ..Applied::default()
+                        });
                     }
                     EntryPayload::Normal(command) => {
                         if ids.contains(&command.id) {
                             replies.push(Applied {
                                 data: Vec::new(),
                                 duplicate: true,
+                                index,
                             });
                             continue;
                         }
@@ -389,6 +400,7 @@ impl RaftStateMachine<TypeConfig> for StateMachine {
                         replies.push(Applied {
                             data,
                             duplicate: false,
+                            index,
                         });
                     }
                 }
@@ -680,15 +692,18 @@ impl RaftNode {
         })
     }
 
-    /// Writes a command: on the leader, or forwarded to it. Retrying with the
-    /// same id after an unknown outcome applies it at most once.
+    /// Writes a command: on the leader, or forwarded to it, and returns
+    /// once this node has applied it too (so what it reads next includes
+    /// the write), or the deadline passed (the write is committed anyway).
+    /// Retrying with the same id after an unknown outcome applies it at
+    /// most once.
     pub async fn write(
         &self,
         command: Command,
         deadline: Duration,
     ) -> Result<Applied, RaftFailure> {
-        match self.raft.client_write(command.clone()).await {
-            Ok(response) => Ok(response.data),
+        let applied = match self.raft.client_write(command.clone()).await {
+            Ok(response) => return Ok(response.data),
             Err(e) => {
                 let Some(forward) = e.forward_to_leader::<BasicNode>() else {
                     return Err(RaftFailure::Raft(e.to_string()));
@@ -706,9 +721,18 @@ impl RaftNode {
                     .call(leader, addr, Kind::Raft, payload, deadline)
                     .await?;
                 let result: Result<Applied, String> = decode(&reply).map_err(RaftFailure::Raft)?;
-                result.map_err(RaftFailure::Raft)
+                result.map_err(RaftFailure::Raft)?
             }
+        };
+        if let Err(e) = self
+            .raft
+            .wait(Some(deadline))
+            .applied_index_at_least(Some(applied.index), "a forwarded write applied here")
+            .await
+        {
+            tracing::warn!(target: "apigw::raft", index = applied.index, error = %e, "write committed but not yet applied on this node");
         }
+        Ok(applied)
     }
 
     /// Changes the membership: on the leader, or forwarded to it (through

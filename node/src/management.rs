@@ -239,25 +239,22 @@ impl Management {
                 ))
             }
             (verb, ["restapis", id, "resources", rest @ ..]) if !rest.is_empty() => {
-                let max = self.max_integration_timeout_ms;
-                self.edit_api(id, body, |api, input, ops| {
-                    resources::call(api, verb, rest, input, ops, max)
-                })
-                .await
+                self.edit_api(id, verb, body, |api, call| resources::call(api, rest, call))
+                    .await
             }
             (
                 verb,
                 ["restapis", id, kind @ ("models" | "requestvalidators" | "authorizers" | "gatewayresponses"), rest @ ..],
             ) => {
-                self.edit_api(id, body, |api, input, ops| {
-                    definitions::call(api, verb, kind, rest, input, ops)
+                self.edit_api(id, verb, body, |api, call| {
+                    definitions::call(api, kind, rest, call)
                         .unwrap_or_else(|| Err(not_found("Unknown resource")))
                 })
                 .await
             }
             (&Method::PATCH, ["restapis", id]) => {
-                self.edit_api(id, body, |api, _, ops| {
-                    for op in ops {
+                self.edit_api(id, &Method::PATCH, body, |api, call| {
+                    for op in call.ops {
                         patch_api(api, op)?;
                     }
                     Ok(resources::Outcome {
@@ -317,9 +314,6 @@ impl Management {
                     dep.to_string(),
                 ))
                 .await?;
-                let (api, dep) = (id.to_string(), dep.to_string());
-                self.until(|s| s.get_deployment(&api, &dep).ok().flatten().is_none())
-                    .await;
                 Ok((StatusCode::ACCEPTED, json!({})))
             }
             (&Method::POST, ["restapis", id, "stages"]) => self.create_stage(id, body).await,
@@ -330,9 +324,6 @@ impl Management {
                     name.to_string(),
                 ))
                 .await?;
-                let (api, name) = (id.to_string(), name.to_string());
-                self.until(|s| s.get_stage(&api, &name).ok().flatten().is_none())
-                    .await;
                 Ok((StatusCode::ACCEPTED, json!({})))
             }
             (&Method::GET, ["restapis", id, "stages", name, "exports", kind]) => {
@@ -384,8 +375,6 @@ impl Management {
                     .ok_or_else(|| bad_request("the stage's deployment does not exist"))?;
                 self.write(ControlCommand::PutStage(Box::new(stage.clone())))
                     .await?;
-                let (sid, sname) = (id.to_string(), name.to_string());
-                self.until(|s| stored_as(s, &sid, &sname, &stage)).await;
                 Ok((StatusCode::OK, stage_json(&stage)))
             }
             (&Method::GET, ["restapis", id, "stages", name]) => {
@@ -543,12 +532,6 @@ impl Management {
         };
         self.write(ControlCommand::PutApiKey(Box::new(key.clone())))
             .await?;
-        let id = key.id.clone();
-        self.until(|s| {
-            s.list_api_keys()
-                .is_ok_and(|keys| keys.iter().any(|k| k.id == id))
-        })
-        .await;
         Ok((StatusCode::CREATED, key_json(&key, true)))
     }
 
@@ -630,12 +613,6 @@ impl Management {
         };
         self.write(ControlCommand::PutUsagePlan(Box::new(plan.clone())))
             .await?;
-        let id = plan.id.clone();
-        self.until(|s| {
-            s.list_usage_plans()
-                .is_ok_and(|plans| plans.iter().any(|p| p.id == id))
-        })
-        .await;
         Ok((StatusCode::CREATED, plan_json(&plan)))
     }
 
@@ -652,12 +629,6 @@ impl Management {
             plan.keys.push(key.id.clone());
             self.write(ControlCommand::PutUsagePlan(Box::new(plan.clone())))
                 .await?;
-            let expected = plan.clone();
-            self.until(|s| {
-                s.list_usage_plans()
-                    .is_ok_and(|plans| plans.contains(&expected))
-            })
-            .await;
         }
         Ok((
             StatusCode::CREATED,
@@ -674,15 +645,16 @@ impl Management {
     }
 
     /// Runs `edit` on a copy of API `id` and, when it changed the API,
-    /// stores the copy (through Raft in a cluster) and waits until this
-    /// node sees it. `edit` gets the body as JSON and its patch operations.
+    /// stores the copy (through Raft in a cluster). `edit` gets the call
+    /// (verb, body as JSON, patch ops).
     /// Edits on this node take turns; one that raced an edit made through
     /// another node is run again on the new definition.
     async fn edit_api(
         &self,
         id: &str,
+        verb: &Method,
         body: &[u8],
-        edit: impl Fn(&mut RestApi, &Value, &[patch::PatchOp]) -> Result<resources::Outcome, ApiError>,
+        edit: impl Fn(&mut RestApi, &resources::Call) -> Result<resources::Outcome, ApiError>,
     ) -> Reply {
         let input: Value = if body.is_empty() {
             json!({})
@@ -691,12 +663,18 @@ impl Management {
                 .map_err(|e| bad_request(format!("the body is not JSON: {e}")))?
         };
         let ops = patch::operations(body)?;
+        let call = resources::Call {
+            verb,
+            input: &input,
+            ops: &ops,
+            max_timeout_ms: self.max_integration_timeout_ms,
+        };
         let _turn = self.edits.lock().await;
         let mut attempts = 0;
         loop {
             let mut api = self.api(id)?;
             let base = crate::control::api_digest(&api);
-            let outcome = edit(&mut api, &input, &ops)?;
+            let outcome = edit(&mut api, &call)?;
             if !outcome.changed {
                 return Ok((outcome.status, outcome.body));
             }
@@ -705,11 +683,12 @@ impl Management {
                 base: base.clone(),
             };
             match self.write(command).await {
-                Err(e) if e.message.starts_with(crate::control::STALE_API) => {
-                    // An edit through another node came first. Once this
-                    // node has applied what the log has, run the edit again
-                    // on top of it; after a few rounds give up as AWS does
-                    // under concurrent modification (clients retry).
+                Err(e) if e.message == crate::control::STALE_API => {
+                    // An edit through another node came first. The write
+                    // returned once this node applied the log up to it, so
+                    // run the edit again on what the store has now; after a
+                    // few rounds give up as AWS does under concurrent
+                    // modification (clients retry).
                     attempts += 1;
                     if attempts > 10 {
                         return Err(err(
@@ -718,33 +697,18 @@ impl Management {
                             "Unable to complete operation due to concurrent modification. Please try again later.",
                         ));
                     }
-                    let now = e
-                        .message
-                        .rsplit(": ")
-                        .next()
-                        .unwrap_or_default()
-                        .to_string();
-                    self.until(|s| {
-                        let digest = s
-                            .get_api(id)
-                            .ok()
-                            .flatten()
-                            .map(|a| crate::control::api_digest(&a));
-                        digest.unwrap_or_default() == now
-                    })
-                    .await;
                     continue;
                 }
                 Err(e) => return Err(e),
                 Ok(()) => {}
             }
-            let (id, expected) = (api.id.clone(), api);
-            self.until(|s| s.get_api(&id).ok().flatten().as_ref() == Some(&expected))
-                .await;
             return Ok((outcome.status, outcome.body));
         }
     }
 
+    /// Applies a command: to the store on a single node, through Raft in a
+    /// cluster. Either way this node has applied it on return, so what the
+    /// call reads next includes it.
     async fn write(&self, command: ControlCommand) -> Result<(), ApiError> {
         let outcome = match &self.writer {
             Writer::Local(control) => {
@@ -772,16 +736,6 @@ impl Management {
         result.map_err(|e| err(StatusCode::CONFLICT, "ConflictException", e))
     }
 
-    /// Waits until this node's store shows a change made through the log.
-    async fn until(&self, mut done: impl FnMut(&Store) -> bool) {
-        for _ in 0..500 {
-            if done(&self.store) {
-                return;
-            }
-            tokio::time::sleep(Duration::from_millis(10)).await;
-        }
-    }
-
     async fn create_api(&self, body: &[u8]) -> Reply {
         let input: Value = serde_json::from_slice(body)
             .map_err(|e| bad_request(format!("the body is not JSON: {e}")))?;
@@ -798,9 +752,6 @@ impl Management {
         let api = imported.api;
         self.write(ControlCommand::PutApi(Box::new(api.clone())))
             .await?;
-        let id = api.id.clone();
-        self.until(|s| s.get_api(&id).ok().flatten().is_some())
-            .await;
         Ok((StatusCode::CREATED, api_json(&api)))
     }
 
@@ -853,9 +804,6 @@ impl Management {
         }
         self.write(ControlCommand::PutApi(Box::new(api.clone())))
             .await?;
-        let (id, expected) = (api.id.clone(), api.clone());
-        self.until(|s| s.get_api(&id).ok().flatten().as_ref() == Some(&expected))
-            .await;
         // AWS: an import creates (201), a put replaces (200).
         let status = if creating {
             StatusCode::CREATED
@@ -892,9 +840,6 @@ impl Management {
         }
         self.write(ControlCommand::PutApi(Box::new(api.clone())))
             .await?;
-        let expected = api.clone();
-        self.until(|s| s.get_api(id).ok().flatten().as_ref() == Some(&expected))
-            .await;
         let status = if existing.is_some() {
             StatusCode::OK
         } else {
@@ -942,8 +887,6 @@ impl Management {
             }
             self.write(ControlCommand::PutStage(Box::new(stage.clone())))
                 .await?;
-            let (sid, sname) = (id.to_string(), stage_name.to_string());
-            self.until(|s| stored_as(s, &sid, &sname, &stage)).await;
         }
         Ok((StatusCode::CREATED, deployment_json(&deployment)))
     }
@@ -993,8 +936,6 @@ impl Management {
         }
         self.write(ControlCommand::PutStage(Box::new(stage.clone())))
             .await?;
-        let (sid, sname, expected) = (id.to_string(), name.to_string(), stage.clone());
-        self.until(|s| stored_as(s, &sid, &sname, &expected)).await;
         Ok((StatusCode::CREATED, stage_json(&stage)))
     }
 
@@ -1040,8 +981,6 @@ impl Management {
         stage.last_updated_date = crate::store::unix_now();
         self.write(ControlCommand::PutStage(Box::new(stage.clone())))
             .await?;
-        let (sid, sname, expected) = (id.to_string(), name.to_string(), stage.clone());
-        self.until(|s| stored_as(s, &sid, &sname, &expected)).await;
         Ok((StatusCode::OK, stage_json(&stage)))
     }
 }
@@ -1199,19 +1138,6 @@ fn apply_base_path(doc: &mut Value, how: BasePath) {
             paths.insert(joined, item);
         }
     }
-}
-
-/// Whether the store holds `expected` as stage `api`/`name` (the store
-/// adds the stage's deployment history itself).
-fn stored_as(store: &Store, api: &str, name: &str, expected: &Stage) -> bool {
-    store
-        .get_stage(api, name)
-        .ok()
-        .flatten()
-        .is_some_and(|mut s| {
-            s.history.clone_from(&expected.history);
-            &s == expected
-        })
 }
 
 /// A page of items (`position` is the index to start at, `limit` at most 500).

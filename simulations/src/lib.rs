@@ -300,14 +300,11 @@ async fn node(id: u64, ids: Vec<u64>, certs: PathBuf, data: PathBuf, registry: R
         counters.clone(),
         Duration::from_millis(100),
     );
-    let raft_cell = apigw_cluster::RaftCell::default();
-    let handler = apigw_cluster::member_handler(gossip.clone(), raft_cell.clone());
-    let Ok(transport) =
+    let Ok(member) = apigw_cluster::Member::open(gossip, |handler| {
         Transport::bind_socket(socket, identity, TransportOptions::default(), handler)
-    else {
+    }) else {
         return;
     };
-    tokio::spawn(gossip.clone().run(transport.clone()));
     let kv = Arc::new(Kv::default());
     // A one-millisecond election window: openraft draws the timeout from it,
     // so the draw cannot differ between runs and the seed decides everything.
@@ -317,10 +314,9 @@ async fn node(id: u64, ids: Vec<u64>, certs: PathBuf, data: PathBuf, registry: R
         election_max_ms: 501 + 37 * id,
         ..RaftTiming::default()
     };
-    let Ok(raft) = RaftNode::start(id, &data, transport.clone(), kv.clone(), timing).await else {
+    let Ok(raft) = member.start_raft(id, &data, kv.clone(), timing).await else {
         return;
     };
-    let _ = raft_cell.set(Arc::downgrade(&raft));
     if id == 1 {
         let mut members = BTreeMap::new();
         members.insert(id, SocketAddr::new(turmoil::lookup(host(id)), PORT));

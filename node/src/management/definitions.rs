@@ -8,7 +8,7 @@ use http::{Method as Verb, StatusCode};
 use serde_json::{json, Value};
 
 use super::patch::{segments, PatchOp};
-use super::resources::Outcome;
+use super::resources::{Call, Outcome};
 use super::{bad_request, err, not_found, ApiError};
 use crate::ids::resource_id;
 use crate::model::{GatewayResponse, GatewayResponseType, RequestValidator, RestApi};
@@ -70,16 +70,17 @@ fn name_of(input: &Value) -> Result<String, ApiError> {
     Ok(name.to_string())
 }
 
-/// Answers `verb` on `/restapis/{api}/{kind}/{rest...}` for the four kinds
-/// this module owns; `None` for other kinds.
+/// Answers a call on `/restapis/{api}/{kind}/{rest...}` for the four
+/// kinds this module owns; `None` for other kinds.
 pub(super) fn call(
     api: &mut RestApi,
-    verb: &Verb,
     kind: &str,
     rest: &[&str],
-    input: &Value,
-    ops: &[PatchOp],
+    call: &Call,
 ) -> Option<Result<Outcome, ApiError>> {
+    let Call {
+        verb, input, ops, ..
+    } = *call;
     Some(match kind {
         "models" => models(api, verb, rest, input, ops),
         "requestvalidators" => validators(api, verb, rest, input, ops),
@@ -541,7 +542,13 @@ mod tests {
         rest: &[&str],
         input: Value,
     ) -> Result<Outcome, ApiError> {
-        call(api, &verb, kind, rest, &input, &[]).expect("a kind of this module")
+        let c = Call {
+            verb: &verb,
+            input: &input,
+            ops: &[],
+            max_timeout_ms: 29_000,
+        };
+        call(api, kind, rest, &c).expect("a kind of this module")
     }
 
     #[test]

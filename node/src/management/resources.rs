@@ -44,17 +44,20 @@ fn wrote(status: StatusCode, body: Value) -> Result<Outcome, ApiError> {
     })
 }
 
-/// Answers `verb` on `/restapis/{api}/resources/{rest...}`, editing `api`
-/// in place when the call writes. `input` is the body (JSON; empty: `{}`),
-/// `ops` its patch operations for PATCH calls.
-pub(super) fn call(
-    api: &mut RestApi,
-    verb: &Verb,
-    rest: &[&str],
-    input: &Value,
-    ops: &[PatchOp],
-    max_timeout_ms: u64,
-) -> Result<Outcome, ApiError> {
+/// One call on an API's parts: its verb, its body as JSON (empty: `{}`),
+/// the body's patch operations (PATCH calls), and the integration timeout
+/// ceiling an integration is checked against.
+pub(super) struct Call<'a> {
+    pub verb: &'a Verb,
+    pub input: &'a Value,
+    pub ops: &'a [PatchOp],
+    pub max_timeout_ms: u64,
+}
+
+/// Answers a call on `/restapis/{api}/resources/{rest...}`, editing `api`
+/// in place when the call writes.
+pub(super) fn call(api: &mut RestApi, rest: &[&str], call: &Call) -> Result<Outcome, ApiError> {
+    let Call { verb, input, .. } = *call;
     let path = path_of(api, rest[0])?;
     match (verb, &rest[1..]) {
         (&Verb::GET, []) => read(resource_json(api, &api.resources[&path], true)),
@@ -63,28 +66,27 @@ pub(super) fn call(
         (&Verb::PATCH, []) => Err(bad_request(
             "Renaming or moving a resource is not supported; create the new path and delete the old",
         )),
-        (verb, ["methods", m, tail @ ..]) => {
+        (_, ["methods", m, tail @ ..]) => {
             let m = m.to_ascii_uppercase();
             if !VERBS.contains(&m.as_str()) {
                 return Err(bad_request(format!("Invalid HttpMethod specified: {m}")));
             }
-            method_call(api, &path, &m, verb, tail, input, ops, max_timeout_ms)
+            method_call(api, &path, &m, tail, call)
         }
         _ => Err(not_found("Invalid Resource identifier specified")),
     }
 }
 
-#[allow(clippy::too_many_arguments)]
 fn method_call(
     api: &mut RestApi,
     path: &str,
     m: &str,
-    verb: &Verb,
     tail: &[&str],
-    input: &Value,
-    ops: &[PatchOp],
-    max_timeout_ms: u64,
+    call: &Call,
 ) -> Result<Outcome, ApiError> {
+    let Call {
+        verb, input, ops, ..
+    } = *call;
     if !matches!((verb, tail), (&Verb::PUT, [])) {
         // Everything but PutMethod needs the method.
         method(api, path, m)?;
@@ -139,24 +141,24 @@ fn method_call(
             set_method(api, path, updated);
             wrote(out.0, out.1)
         }
-        (verb, ["integration", tail @ ..]) => {
-            integration_call(api, path, m, verb, tail, input, ops, max_timeout_ms)
-        }
+        (_, ["integration", tail @ ..]) => integration_call(api, path, m, tail, call),
         _ => Err(not_found("Invalid Method identifier specified")),
     }
 }
 
-#[allow(clippy::too_many_arguments)]
 fn integration_call(
     api: &mut RestApi,
     path: &str,
     m: &str,
-    verb: &Verb,
     tail: &[&str],
-    input: &Value,
-    ops: &[PatchOp],
-    max_timeout_ms: u64,
+    call: &Call,
 ) -> Result<Outcome, ApiError> {
+    let Call {
+        verb,
+        input,
+        ops,
+        max_timeout_ms,
+    } = *call;
     let mut updated = method(api, path, m)?.clone();
     let no_integration = || not_found("No integration defined for method");
     let out = match (verb, tail) {
@@ -648,7 +650,23 @@ mod tests {
         rest: &[&str],
         input: Value,
     ) -> Result<Outcome, ApiError> {
-        call(api, &verb, rest, &input, &[], 29_000)
+        patch_with(api, verb, rest, input, &[])
+    }
+
+    fn patch_with(
+        api: &mut RestApi,
+        verb: Verb,
+        rest: &[&str],
+        input: Value,
+        ops: &[PatchOp],
+    ) -> Result<Outcome, ApiError> {
+        let c = Call {
+            verb: &verb,
+            input: &input,
+            ops,
+            max_timeout_ms: 29_000,
+        };
+        call(api, rest, &c)
     }
 
     #[test]
@@ -748,13 +766,12 @@ mod tests {
             br#"{"patchOperations": [{"op": "replace", "path": "/timeoutInMillis", "value": "5000"}]}"#,
         )
         .expect("ops");
-        call(
+        patch_with(
             &mut api,
-            &Verb::PATCH,
+            Verb::PATCH,
             &[&pets_id, "methods", "GET", "integration"],
-            &json!({}),
+            json!({}),
             &ops,
-            29_000,
         )
         .expect("patch");
         let i = api.resources["/pets"].methods["GET"]
@@ -767,13 +784,12 @@ mod tests {
             br#"{"patchOperations": [{"op": "replace", "path": "/type", "value": "SOAP"}]}"#,
         )
         .expect("ops");
-        assert!(call(
+        assert!(patch_with(
             &mut api,
-            &Verb::PATCH,
+            Verb::PATCH,
             &[&pets_id, "methods", "GET", "integration"],
-            &json!({}),
+            json!({}),
             &ops,
-            29_000
         )
         .is_err());
 

@@ -487,13 +487,12 @@ async fn regional(
         counters.clone(),
         Duration::from_millis(100),
     );
-    let raft_cell = apigw_cluster::RaftCell::default();
-    let handler = apigw_cluster::member_handler(gossip.clone(), raft_cell.clone());
-    let Ok(transport) =
+    let Ok(member) = apigw_cluster::Member::open(gossip.clone(), |handler| {
         Transport::bind_socket(socket, identity, TransportOptions::default(), handler)
-    else {
+    }) else {
         return;
     };
+    let transport = member.transport.clone();
     {
         let (counters, gossip) = (counters.clone(), gossip.clone());
         transport.set_stream_handler(Arc::new(move |_from, _head, mut send, mut recv| {
@@ -516,25 +515,18 @@ async fn regional(
             })
         }));
     }
-    tokio::spawn(gossip.clone().run(transport.clone()));
     let timing = RaftTiming {
         snapshot_every: 50,
         election_min_ms: 1500 + 37 * node.id,
         election_max_ms: 1501 + 37 * node.id,
         heartbeat_ms: 300,
     };
-    let Ok(raft) = RaftNode::start(
-        node.id,
-        &data,
-        transport.clone(),
-        deployments.clone(),
-        timing,
-    )
-    .await
+    let Ok(raft) = member
+        .start_raft(node.id, &data, deployments.clone(), timing)
+        .await
     else {
         return;
     };
-    let _ = raft_cell.set(Arc::downgrade(&raft));
     if node.id == 1 {
         // A second call after a restart is refused by openraft: harmless.
         let mut members = BTreeMap::new();

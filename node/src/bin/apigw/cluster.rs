@@ -120,23 +120,21 @@ pub fn start(
         counters.clone(),
         Duration::from_millis(section.gossip_interval_ms),
     );
-    let raft_cell = apigw_cluster::RaftCell::default();
-    let handler = apigw_cluster::member_handler(gossip.clone(), raft_cell.clone());
     let _guard = runtime.enter();
-    let transport = Transport::bind(listen, identity, TransportOptions::default(), handler)
-        .with_context(|| format!("cannot open the cluster endpoint on {listen}"))?;
+    let member = apigw_cluster::Member::open(gossip.clone(), |handler| {
+        Transport::bind(listen, identity, TransportOptions::default(), handler)
+    })
+    .with_context(|| format!("cannot open the cluster endpoint on {listen}"))?;
+    let transport = member.transport.clone();
     tracing::info!(role = "cluster", addr = %transport.local_addr()?, node = section.node_id, "listening");
-    runtime.spawn(gossip.clone().run(transport.clone()));
     let raft = runtime
-        .block_on(RaftNode::start(
+        .block_on(member.start_raft(
             section.node_id,
             &data_dir.join("raft"),
-            transport.clone(),
             control,
             RaftTiming::default(),
         ))
         .context("cannot start this node's Raft member")?;
-    let _ = raft_cell.set(Arc::downgrade(&raft));
     // Gossip to every member, including nodes that joined after the start.
     {
         let (raft, gossip, region, own) = (
