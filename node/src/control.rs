@@ -34,6 +34,8 @@ pub enum ControlCommand {
     DeleteDeployment(String, String),
     PutDomain(Box<DomainName>),
     DeleteDomain(String),
+    /// Resource path (`/restapis/{id}`...), its tags (empty: none).
+    PutTags(String, std::collections::BTreeMap<String, String>),
     /// Replaces an API only if it is still the one with digest `base`
     /// ([`api_digest`]): edits made on two nodes at once cannot lose one.
     PutApiIf {
@@ -151,6 +153,7 @@ impl ControlPlane {
             ControlCommand::DeleteStage(api, name) => self.store.delete_stage(&api, &name),
             ControlCommand::DeleteDeployment(api, id) => self.store.delete_deployment(&api, &id),
             ControlCommand::PutDomain(domain) => self.store.put_domain(&domain),
+            ControlCommand::PutTags(resource, tags) => self.store.put_tags(&resource, &tags),
             ControlCommand::DeleteDomain(name) => self.store.delete_domain(&name),
         }
         .map_err(|e| e.to_string())

@@ -706,6 +706,15 @@ impl Management {
         }
     }
 
+    /// Stores the `tags` a create call carried for its new resource.
+    async fn tag_new(&self, resource: String, tags: Option<&Value>) -> Result<(), ApiError> {
+        let tags = usage::tags_of(tags)?;
+        if tags.is_empty() {
+            return Ok(());
+        }
+        self.write(ControlCommand::PutTags(resource, tags)).await
+    }
+
     /// Applies a command: to the store on a single node, through Raft in a
     /// cluster. Either way this node has applied it on return, so what the
     /// call reads next includes it.
@@ -752,6 +761,8 @@ impl Management {
         let api = imported.api;
         self.write(ControlCommand::PutApi(Box::new(api.clone())))
             .await?;
+        self.tag_new(format!("/restapis/{}", api.id), input.get("tags"))
+            .await?;
         Ok((StatusCode::CREATED, api_json(&api)))
     }
 
@@ -784,10 +795,6 @@ impl Management {
             )));
         }
         let mut api = imported.api;
-        if let Some(old) = &existing {
-            // Tags belong to the API, not to its definition.
-            api.tags = old.tags.clone();
-        }
         if let (Some(old), "merge") = (existing, mode) {
             // Merge keeps what the new definition does not mention.
             let mut merged = old;
@@ -823,7 +830,7 @@ impl Management {
 
     /// Stores a whole definition under `id` (created if missing); tags stay.
     async fn put_definition(&self, id: &str, body: &[u8]) -> Reply {
-        let mut api: RestApi = serde_json::from_slice(body)
+        let api: RestApi = serde_json::from_slice(body)
             .map_err(|e| bad_request(format!("not an apigw API definition: {e}")))?;
         if api.id != id {
             return Err(bad_request(format!(
@@ -835,9 +842,6 @@ impl Management {
             return Err(bad_request(format!("Invalid API identifier {id}")));
         }
         let existing = self.store.get_api(id).map_err(internal)?;
-        if let Some(old) = &existing {
-            api.tags = old.tags.clone();
-        }
         self.write(ControlCommand::PutApi(Box::new(api.clone())))
             .await?;
         let status = if existing.is_some() {
@@ -935,6 +939,8 @@ impl Management {
             }
         }
         self.write(ControlCommand::PutStage(Box::new(stage.clone())))
+            .await?;
+        self.tag_new(format!("/restapis/{id}/stages/{name}"), input.get("tags"))
             .await?;
         Ok((StatusCode::CREATED, stage_json(&stage)))
     }

@@ -4,6 +4,7 @@
 //! transaction, so a crash never leaves half a deployment. The file is locked
 //! by the process that opens it; a second process gets [`StoreError::InUse`].
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -24,6 +25,9 @@ const API_KEYS: TableDefinition<&str, &[u8]> = TableDefinition::new("api_keys");
 const USAGE_PLANS: TableDefinition<&str, &[u8]> = TableDefinition::new("usage_plans");
 const FUNCTIONS: TableDefinition<&str, &[u8]> = TableDefinition::new("functions");
 const DOMAINS: TableDefinition<&str, &[u8]> = TableDefinition::new("domains");
+/// Tags by resource path (`/restapis/{id}`, `/restapis/{id}/stages/{name}`,
+/// `/domainnames/{name}`): kept apart from definitions, as on AWS.
+const TAGS: TableDefinition<&str, &[u8]> = TableDefinition::new("tags");
 
 /// Version of the on-disk encoding; bumped with a migration when it changes.
 const SCHEMA_VERSION: u64 = 1;
@@ -113,6 +117,7 @@ impl Store {
             txn.open_table(USAGE_PLANS)?;
             txn.open_table(FUNCTIONS)?;
             txn.open_table(DOMAINS)?;
+            txn.open_table(TAGS)?;
         }
         txn.commit()?;
         Ok(())
@@ -131,15 +136,20 @@ impl Store {
         self.scan(APIS, "")
     }
 
-    /// Deletes an API with its deployments and stages.
+    /// Deletes an API with its deployments, stages and tags.
     pub fn delete_api(&self, id: &str) -> Result<(), StoreError> {
         let txn = self.db.begin_write()?;
         {
             if txn.open_table(APIS)?.remove(id)?.is_none() {
                 return Err(StoreError::NotFound(format!("API {id}")));
             }
-            let prefix = format!("{id}/");
-            for table in [DEPLOYMENTS, STAGES] {
+            txn.open_table(TAGS)?
+                .remove(format!("/restapis/{id}").as_str())?;
+            for (table, prefix) in [
+                (DEPLOYMENTS, format!("{id}/")),
+                (STAGES, format!("{id}/")),
+                (TAGS, format!("/restapis/{id}/")),
+            ] {
                 let mut t = txn.open_table(table)?;
                 let keys: Vec<String> = t
                     .range(prefix.as_str()..)?
@@ -186,6 +196,35 @@ impl Store {
         self.remove(USAGE_PLANS, id).map(drop)
     }
 
+    /// The tags of a resource (none: empty).
+    pub fn get_tags(&self, resource: &str) -> Result<BTreeMap<String, String>, StoreError> {
+        Ok(self.get(TAGS, resource)?.unwrap_or_default())
+    }
+
+    /// Replaces a resource's tags (empty: removes them).
+    pub fn put_tags(
+        &self,
+        resource: &str,
+        tags: &BTreeMap<String, String>,
+    ) -> Result<(), StoreError> {
+        if tags.is_empty() {
+            self.remove(TAGS, resource).map(drop)
+        } else {
+            self.put(TAGS, resource, tags)
+        }
+    }
+
+    fn all_tags(&self) -> Result<BTreeMap<String, BTreeMap<String, String>>, StoreError> {
+        let txn = self.db.begin_read()?;
+        let table = txn.open_table(TAGS)?;
+        let mut out = BTreeMap::new();
+        for row in table.iter()? {
+            let (k, v) = row?;
+            out.insert(k.value().to_string(), decode(k.value(), v.value())?);
+        }
+        Ok(out)
+    }
+
     pub fn put_domain(&self, domain: &DomainName) -> Result<(), StoreError> {
         self.put(DOMAINS, &domain.domain_name, domain)
     }
@@ -199,6 +238,7 @@ impl Store {
     }
 
     pub fn delete_domain(&self, name: &str) -> Result<(), StoreError> {
+        self.remove(TAGS, &format!("/domainnames/{name}"))?;
         if self.remove(DOMAINS, name)? {
             Ok(())
         } else {
@@ -208,6 +248,7 @@ impl Store {
 
     /// Deletes a stage; its deployments stay.
     pub fn delete_stage(&self, api_id: &str, name: &str) -> Result<(), StoreError> {
+        self.remove(TAGS, &format!("/restapis/{api_id}/stages/{name}"))?;
         if self.remove(STAGES, &format!("{api_id}/{name}"))? {
             Ok(())
         } else {
@@ -275,6 +316,7 @@ impl Store {
             usage_plans: self.scan(USAGE_PLANS, "")?,
             functions: self.scan(FUNCTIONS, "")?,
             domains: self.scan(DOMAINS, "")?,
+            tags: self.all_tags()?,
         })
     }
 
@@ -318,6 +360,10 @@ impl Store {
             let mut functions = txn.open_table(FUNCTIONS)?;
             for f in &contents.functions {
                 functions.insert(f.name.as_str(), encode(f).as_slice())?;
+            }
+            let mut tags = txn.open_table(TAGS)?;
+            for (resource, t) in &contents.tags {
+                tags.insert(resource.as_str(), encode(t).as_slice())?;
             }
             let mut domains = txn.open_table(DOMAINS)?;
             for d in &contents.domains {
@@ -497,6 +543,9 @@ pub struct StoreContents {
     pub functions: Vec<FunctionDecl>,
     #[serde(default)]
     pub domains: Vec<DomainName>,
+    /// Resource path -> tags.
+    #[serde(default)]
+    pub tags: BTreeMap<String, BTreeMap<String, String>>,
 }
 
 pub fn unix_now() -> u64 {
@@ -528,7 +577,6 @@ mod tests {
             default_request_validator: None,
             models: BTreeMap::new(),
             authorizers: BTreeMap::new(),
-            tags: Default::default(),
         }
     }
 
@@ -536,6 +584,35 @@ mod tests {
         let dir = std::env::temp_dir().join(format!("apigw-store-{name}-{}", ids::new_api_id()));
         let _ = std::fs::remove_dir_all(&dir);
         dir
+    }
+
+    #[test]
+    fn tags_are_kept_apart_and_go_with_what_they_tag() {
+        let dir = temp_dir("tags");
+        let store = Store::open(&dir).expect("open");
+        store.put_api(&api("aaa")).expect("put");
+        store.deploy("aaa", "prod", None).expect("deploy");
+        let tags = BTreeMap::from([("team".to_string(), "pets".to_string())]);
+        for resource in [
+            "/restapis/aaa",
+            "/restapis/aaa/stages/prod",
+            "/restapis/aab",
+        ] {
+            store.put_tags(resource, &tags).expect("tag");
+        }
+        // Replacing the definition keeps the API's tags.
+        store.put_api(&api("aaa")).expect("put again");
+        assert_eq!(store.get_tags("/restapis/aaa").expect("tags"), tags);
+        assert_eq!(store.export().expect("export").tags.len(), 3);
+        // Deleting the API deletes its tags and its stages' tags, not others'.
+        store.delete_api("aaa").expect("delete");
+        assert!(store.get_tags("/restapis/aaa").expect("tags").is_empty());
+        assert!(store
+            .get_tags("/restapis/aaa/stages/prod")
+            .expect("tags")
+            .is_empty());
+        assert_eq!(store.get_tags("/restapis/aab").expect("tags"), tags);
+        std::fs::remove_dir_all(&dir).ok();
     }
 
     #[test]

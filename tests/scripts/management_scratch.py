@@ -151,7 +151,8 @@ seen["tags"] = [client.get_tags(resourceArn=arn)["tags"],
 
 # A custom domain with two base paths.
 client.create_domain_name(domainName="api.example.com", regionalCertificateArn="arn:aws:acm:local:cert/1",
-                          endpointConfiguration={"types": ["REGIONAL"]}, securityPolicy="TLS_1_2")
+                          endpointConfiguration={"types": ["REGIONAL"]}, securityPolicy="TLS_1_2",
+                          tags={"owner": "ops"})
 client.create_base_path_mapping(domainName="api.example.com", basePath="v1", restApiId=api_id, stage="prod")
 client.create_base_path_mapping(domainName="api.example.com", restApiId=api_id)
 seen["mapping_again"] = error_of(client.create_base_path_mapping, domainName="api.example.com",
@@ -161,7 +162,8 @@ seen["mapping_bad_stage"] = error_of(client.create_base_path_mapping, domainName
 seen["mappings"] = sorted((m["basePath"], m.get("stage")) for m in
                           client.get_base_path_mappings(domainName="api.example.com")["items"])
 domain = client.get_domain_name(domainName="api.example.com")
-seen["domain"] = [domain["endpointConfiguration"]["types"], domain["securityPolicy"]]
+seen["domain"] = [domain["endpointConfiguration"]["types"], domain["securityPolicy"], domain["tags"],
+                  client.get_tags(resourceArn="arn:aws:apigateway:us-east-1::/domainnames/api.example.com")["tags"]]
 client.delete_base_path_mapping(domainName="api.example.com", basePath="v1")
 client.delete_domain_name(domainName="api.example.com")
 seen["domains_left"] = client.get_domain_names()["items"]

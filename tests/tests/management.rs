@@ -96,7 +96,10 @@ fn boto3_builds_an_api_call_by_call() {
         json!(["BadRequestException", 400])
     );
     assert_eq!(seen["mappings"], json!([["(none)", null], ["v1", "prod"]]));
-    assert_eq!(seen["domain"], json!([["REGIONAL"], "TLS_1_2"]));
+    assert_eq!(
+        seen["domain"],
+        json!([["REGIONAL"], "TLS_1_2", {"owner": "ops"}, {"owner": "ops"}])
+    );
     assert_eq!(seen["domains_left"], json!([]));
     assert_eq!(seen["plan"], json!([7, 50.0, 10]));
     assert_eq!(seen["key_name"], "k2");

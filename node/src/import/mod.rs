@@ -109,7 +109,6 @@ pub fn import(doc: &Value, options: &ImportOptions) -> Result<Imported, ImportEr
         default_request_validator: None,
         models: Default::default(),
         authorizers: Default::default(),
-        tags: Default::default(),
     };
     extensions::read_top_level(&mut walker, doc, &mut api);
     let schemes = security::read_schemes(&mut walker, doc, &mut api);

@@ -29,8 +29,8 @@ impl Management {
                     .list_domains()
                     .map_err(internal)?
                     .iter()
-                    .map(domain_json)
-                    .collect();
+                    .map(|d| self.domain_json(d))
+                    .collect::<Result<_, _>>()?;
                 Ok((StatusCode::OK, json!({ "item": items })))
             }
             (&Verb::POST, []) => {
@@ -48,7 +48,12 @@ impl Management {
                     ));
                 }
                 self.put_domain(&domain).await?;
-                Ok((StatusCode::CREATED, domain_json(&domain)))
+                self.tag_new(
+                    format!("/domainnames/{}", domain.domain_name),
+                    input.get("tags"),
+                )
+                .await?;
+                Ok((StatusCode::CREATED, self.domain_json(&domain)?))
             }
             (verb, [name, tail @ ..]) => {
                 let mut domain = self
@@ -57,7 +62,7 @@ impl Management {
                     .map_err(internal)?
                     .ok_or_else(|| not_found("Invalid domain name identifier specified"))?;
                 let answer = match (verb, tail) {
-                    (&Verb::GET, []) => return Ok((StatusCode::OK, domain_json(&domain))),
+                    (&Verb::GET, []) => return Ok((StatusCode::OK, self.domain_json(&domain)?)),
                     (&Verb::DELETE, []) => {
                         self.write(ControlCommand::DeleteDomain(name.to_string()))
                             .await?;
@@ -87,7 +92,11 @@ impl Management {
                 if answer.0 != StatusCode::OK || verb != Verb::GET {
                     self.put_domain(&domain).await?;
                 }
-                Ok((answer.0, answer.1.unwrap_or_else(|| domain_json(&domain))))
+                let body = match answer.1 {
+                    Some(body) => body,
+                    None => self.domain_json(&domain)?,
+                };
+                Ok((answer.0, body))
             }
             _ => Err(not_found("Invalid domain name operation")),
         }
@@ -224,11 +233,6 @@ fn new_domain(input: &Value) -> Result<DomainName, ApiError> {
     let security_policy = text("securityPolicy")
         .map(|p| security_policy(&p))
         .transpose()?;
-    let tags = match input.get("tags") {
-        None | Some(Value::Null) => Default::default(),
-        Some(v) => serde_json::from_value(v.clone())
-            .map_err(|_| bad_request("tags must map names to strings"))?,
-    };
     Ok(DomainName {
         domain_name: name.to_ascii_lowercase(),
         certificate_arn: text("certificateArn"),
@@ -237,7 +241,6 @@ fn new_domain(input: &Value) -> Result<DomainName, ApiError> {
         security_policy,
         created_date: crate::store::unix_now(),
         mappings: Default::default(),
-        tags,
     })
 }
 
@@ -264,7 +267,20 @@ fn check_base_path(b: &str) -> Result<String, ApiError> {
     }
 }
 
-fn domain_json(d: &DomainName) -> Value {
+impl Management {
+    /// A domain in `GetDomainName`'s shape, with its tags.
+    fn domain_json(&self, d: &DomainName) -> Result<Value, ApiError> {
+        let tags = self
+            .store
+            .get_tags(&format!("/domainnames/{}", d.domain_name))
+            .map_err(internal)?;
+        let mut out = domain_shape(d);
+        out["tags"] = json!(tags);
+        Ok(out)
+    }
+}
+
+fn domain_shape(d: &DomainName) -> Value {
     let endpoint = serde_json::to_value(d.endpoint_type).unwrap_or(json!("EDGE"));
     let mut out = json!({
         "domainName": d.domain_name,
@@ -272,7 +288,6 @@ fn domain_json(d: &DomainName) -> Value {
         "endpointConfiguration": {"types": [endpoint]},
         "regionalDomainName": d.domain_name,
         "distributionDomainName": d.domain_name,
-        "tags": d.tags,
     });
     for (key, v) in [
         ("certificateArn", &d.certificate_arn),

@@ -213,25 +213,24 @@ impl Management {
             .filter(|_| arn.starts_with("arn:aws:apigateway:"))
             .ok_or_else(|| bad_request(format!("Invalid resource ARN {arn}")))?;
         let target: Vec<&str> = path.trim_matches('/').split('/').collect();
-        let mut tags = match target.as_slice() {
-            ["restapis", api] => self.api(api)?.tags,
-            ["restapis", api, "stages", stage] => self.stage(api, stage)?.tags,
-            ["domainnames", name] => self.domain(name)?.tags,
+        match target.as_slice() {
+            ["restapis", api] => drop(self.api(api)?),
+            ["restapis", api, "stages", stage] => drop(self.stage(api, stage)?),
+            ["domainnames", name] => drop(self.domain(name)?),
             _ => {
                 return Err(bad_request(format!(
                     "Tags are kept on REST APIs, stages and domain names, not {path}"
                 )))
             }
-        };
+        }
+        let resource = format!("/{}", target.join("/"));
+        let mut tags = self.store.get_tags(&resource).map_err(internal)?;
         match *method {
             http::Method::GET => return Ok((StatusCode::OK, json!({ "tags": tags }))),
             http::Method::PUT => {
                 let input: Value = serde_json::from_slice(body)
                     .map_err(|e| bad_request(format!("the body is not JSON: {e}")))?;
-                let new: BTreeMap<String, String> =
-                    serde_json::from_value(input.get("tags").cloned().unwrap_or(json!({})))
-                        .map_err(|_| bad_request("tags must map names to strings"))?;
-                tags.extend(new);
+                tags.extend(tags_of(input.get("tags"))?);
                 if tags.len() > 50 {
                     return Err(bad_request("A resource has at most 50 tags"));
                 }
@@ -243,39 +242,23 @@ impl Management {
             }
             _ => return Err(not_found("Invalid tags operation")),
         }
-        match target.as_slice() {
-            ["restapis", api] => {
-                self.edit_api(api, method, b"", |a, _| {
-                    a.tags = tags.clone();
-                    Ok(super::resources::Outcome {
-                        status: StatusCode::NO_CONTENT,
-                        body: json!({}),
-                        changed: true,
-                    })
-                })
-                .await?;
-            }
-            ["restapis", api, "stages", stage] => {
-                let mut s = self.stage(api, stage)?;
-                s.tags = tags;
-                self.write(ControlCommand::PutStage(Box::new(s.clone())))
-                    .await?;
-            }
-            ["domainnames", name] => {
-                let mut d = self.domain(name)?;
-                d.tags = tags;
-                self.write(ControlCommand::PutDomain(Box::new(d.clone())))
-                    .await?;
-            }
-            _ => {}
-        }
+        self.write(ControlCommand::PutTags(resource, tags)).await?;
         Ok((StatusCode::NO_CONTENT, json!({})))
     }
 
-    fn domain(&self, name: &str) -> Result<crate::model::DomainName, ApiError> {
+    pub(super) fn domain(&self, name: &str) -> Result<crate::model::DomainName, ApiError> {
         self.store
             .get_domain(name)
             .map_err(internal)?
             .ok_or_else(|| not_found("Invalid domain name identifier specified"))
+    }
+}
+
+/// A `tags` map from a request body (absent: none).
+pub(super) fn tags_of(v: Option<&Value>) -> Result<BTreeMap<String, String>, ApiError> {
+    match v {
+        None | Some(Value::Null) => Ok(BTreeMap::new()),
+        Some(v) => serde_json::from_value(v.clone())
+            .map_err(|_| bad_request("tags must map names to strings")),
     }
 }

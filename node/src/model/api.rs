@@ -52,9 +52,6 @@ pub struct RestApi {
     /// Authorizers by name, kept as their OpenAPI definition until they are enforced.
     #[serde(default)]
     pub authorizers: BTreeMap<String, Value>,
-    /// Tags (`TagResource`); not part of the definition an import reads.
-    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
-    pub tags: BTreeMap<String, String>,
 }
 
 /// `x-amazon-apigateway-request-validators` entry.

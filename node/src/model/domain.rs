@@ -26,8 +26,6 @@ pub struct DomainName {
     /// Base path (`(none)` for the empty one) -> where it leads.
     #[serde(default)]
     pub mappings: BTreeMap<String, BasePathMapping>,
-    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
-    pub tags: BTreeMap<String, String>,
 }
 
 /// Where a base path of a domain leads.

@@ -22,8 +22,6 @@ pub struct Stage {
     /// Per-method settings keyed `{resourcePath}/{httpMethod}` or `*/*`.
     #[serde(default)]
     pub method_settings: BTreeMap<String, MethodSetting>,
-    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
-    pub tags: BTreeMap<String, String>,
     /// Deployments the stage pointed at before, oldest first (at most
     /// [`Stage::HISTORY`]): what `apigw rollback` goes back to.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -44,7 +42,6 @@ impl Stage {
             variables: BTreeMap::new(),
             cache_cluster_enabled: false,
             method_settings: BTreeMap::new(),
-            tags: BTreeMap::new(),
             history: Vec::new(),
             created_date: now,
             last_updated_date: now,

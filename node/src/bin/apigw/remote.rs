@@ -243,11 +243,8 @@ struct Plan {
 async fn plan_for(admin: &Admin, loaded: &Loaded, section: &ApiSection) -> Result<Plan> {
     let max = loaded.file.limits.max_integration_timeout_ms;
     let imported = crate::apply::import_section(loaded, section, max)?;
-    let mut api = imported.api;
+    let api = imported.api;
     let remote = admin.definition(&api.id).await?;
-    if let Some(r) = &remote {
-        api.tags = r.tags.clone();
-    }
     let changes = diff(remote.as_ref(), &api);
     let mut stages = Vec::new();
     for wanted in &section.stages {
