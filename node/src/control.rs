@@ -207,12 +207,8 @@ mod tests {
         let dir = std::env::temp_dir().join(format!("apigw-control-{}", crate::ids::new_api_id()));
         let store = Arc::new(Store::open(&dir).expect("store"));
         let control = ControlPlane::new(store.clone(), Arc::new(Deployed::default()));
-        let doc = serde_json::json!({"openapi": "3.0.1", "info": {"title": "t"}, "paths": {}});
-        let options = crate::import::ImportOptions {
-            api_id: "abc".into(),
-            max_integration_timeout_ms: 29_000,
-        };
-        let api = crate::import::import(&doc, &options).expect("import").api;
+        let api =
+            crate::import::test_api(r#"{"openapi": "3.0.1", "info": {"title": "t"}, "paths": {}}"#);
         let outcome = |command: ControlCommand| -> Result<(), String> {
             serde_json::from_slice(&control.apply(&command.encode())).expect("outcome")
         };

@@ -159,6 +159,18 @@ pub fn integration_response(status: &str, v: &Value) -> Result<IntegrationRespon
     }
 }
 
+/// Test support: the API a document (JSON or YAML text) imports to, as API
+/// `abc` with AWS's timeout ceiling; panics with the findings otherwise.
+#[cfg(test)]
+pub(crate) fn test_api(text: &str) -> RestApi {
+    let doc = parse_document(text).unwrap_or_else(|e| panic!("{e}"));
+    let options = ImportOptions {
+        api_id: "abc".into(),
+        max_integration_timeout_ms: crate::model::DEFAULT_INTEGRATION_TIMEOUT_MS,
+    };
+    import(&doc, &options).unwrap_or_else(|e| panic!("{e}")).api
+}
+
 fn detect_dialect(doc: &Value) -> Result<Dialect, ImportError> {
     if !doc.is_object() {
         return Err(ImportError::NotOpenApi(

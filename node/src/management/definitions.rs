@@ -521,18 +521,11 @@ mod tests {
     use super::*;
 
     fn api() -> RestApi {
-        let doc = json!({"openapi": "3.0.1", "info": {"title": "t"}, "paths": {"/": {"get": {
-            "responses": {"200": {"description": "ok"}},
-            "x-amazon-apigateway-integration": {"type": "mock"}}}}});
-        crate::import::import(
-            &doc,
-            &crate::import::ImportOptions {
-                api_id: "abc".into(),
-                max_integration_timeout_ms: 29_000,
-            },
+        crate::import::test_api(
+            r#"{"openapi": "3.0.1", "info": {"title": "t"}, "paths": {"/": {"get": {
+                "responses": {"200": {"description": "ok"}},
+                "x-amazon-apigateway-integration": {"type": "mock"}}}}}"#,
         )
-        .expect("import")
-        .api
     }
 
     fn run(

@@ -377,20 +377,7 @@ fn rewrite_refs(schema: &Value, dialect: Dialect) -> Value {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::import::{import, parse_document, ImportOptions};
-
-    fn import_text(text: &str) -> RestApi {
-        let doc = parse_document(text).expect("parses");
-        import(
-            &doc,
-            &ImportOptions {
-                api_id: "abc".into(),
-                max_integration_timeout_ms: 29_000,
-            },
-        )
-        .unwrap_or_else(|e| panic!("{e}"))
-        .api
-    }
+    use crate::import::test_api as import_text;
 
     /// Models as written refer to each other where their document keeps
     /// schemas; compared with the references in one place.

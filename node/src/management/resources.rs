@@ -632,16 +632,7 @@ mod tests {
     use super::*;
 
     fn api() -> RestApi {
-        let doc = json!({"openapi": "3.0.1", "info": {"title": "t"}, "paths": {}});
-        crate::import::import(
-            &doc,
-            &crate::import::ImportOptions {
-                api_id: "abc".into(),
-                max_integration_timeout_ms: 29_000,
-            },
-        )
-        .expect("import")
-        .api
+        crate::import::test_api(r#"{"openapi": "3.0.1", "info": {"title": "t"}, "paths": {}}"#)
     }
 
     fn run(

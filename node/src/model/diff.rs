@@ -200,20 +200,7 @@ fn method_parts(a: &Method, b: &Method) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::import::{import, parse_document, ImportOptions};
-
-    fn api(text: &str) -> RestApi {
-        let doc = parse_document(text).expect("parses");
-        import(
-            &doc,
-            &ImportOptions {
-                api_id: "a".into(),
-                max_integration_timeout_ms: 29_000,
-            },
-        )
-        .expect("imports")
-        .api
-    }
+    use crate::import::test_api as api;
 
     const OLD: &str = r#"
 openapi: "3.0.1"
