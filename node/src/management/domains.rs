@@ -47,7 +47,8 @@ impl Management {
                         "The domain name you provided already exists.",
                     ));
                 }
-                self.put_domain(&domain).await?;
+                self.write(ControlCommand::PutDomain(Box::new(domain.clone())))
+                    .await?;
                 self.tag_new(
                     format!("/domainnames/{}", domain.domain_name),
                     input.get("tags"),
@@ -90,7 +91,8 @@ impl Management {
                     _ => return Err(not_found("Invalid domain name operation")),
                 };
                 if answer.0 != StatusCode::OK || verb != Verb::GET {
-                    self.put_domain(&domain).await?;
+                    self.write(ControlCommand::PutDomain(Box::new(domain.clone())))
+                        .await?;
                 }
                 let body = match answer.1 {
                     Some(body) => body,
@@ -195,12 +197,6 @@ impl Management {
             rest_api_id: api.to_string(),
             stage: stage.map(str::to_string),
         })
-    }
-
-    async fn put_domain(&self, domain: &DomainName) -> Result<(), ApiError> {
-        self.write(ControlCommand::PutDomain(Box::new(domain.clone())))
-            .await?;
-        Ok(())
     }
 }
 

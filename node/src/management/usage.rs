@@ -10,7 +10,7 @@ use serde_json::{json, Value};
 
 use super::patch::{self, segments, PatchOp};
 use super::{bad_request, internal, not_found, plan_json, ApiError, Management, Reply};
-use crate::access::{ApiKey, PlanStage, UsagePlan};
+use crate::access::{PlanStage, UsagePlan};
 use crate::control::ControlCommand;
 use crate::throttle::{Period, Quota, Rate};
 
@@ -25,20 +25,9 @@ impl Management {
                 _ => return Err(op.unsupported()),
             }
         }
-        self.put_api_key(&key).await?;
-        Ok((StatusCode::OK, super::key_json(&key, false)))
-    }
-
-    async fn put_api_key(&self, key: &ApiKey) -> Result<(), ApiError> {
         self.write(ControlCommand::PutApiKey(Box::new(key.clone())))
             .await?;
-        Ok(())
-    }
-
-    pub(super) async fn put_plan(&self, plan: &UsagePlan) -> Result<(), ApiError> {
-        self.write(ControlCommand::PutUsagePlan(Box::new(plan.clone())))
-            .await?;
-        Ok(())
+        Ok((StatusCode::OK, super::key_json(&key, false)))
     }
 
     pub(super) async fn update_usage_plan(&self, id: &str, body: &[u8]) -> Reply {
@@ -46,7 +35,8 @@ impl Management {
         for op in patch::operations(body)? {
             self.patch_plan(&mut plan, &op)?;
         }
-        self.put_plan(&plan).await?;
+        self.write(ControlCommand::PutUsagePlan(Box::new(plan.clone())))
+            .await?;
         Ok((StatusCode::OK, plan_json(&plan)))
     }
 
@@ -131,7 +121,8 @@ impl Management {
         }
         if delete {
             plan.keys.retain(|k| k != key_id);
-            self.put_plan(&plan).await?;
+            self.write(ControlCommand::PutUsagePlan(Box::new(plan.clone())))
+                .await?;
             return Ok((StatusCode::ACCEPTED, json!({})));
         }
         let key = self.api_key(key_id)?;
