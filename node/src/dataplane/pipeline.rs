@@ -144,6 +144,8 @@ pub struct Gateway {
     client: HttpClient,
     services: Arc<Services>,
     limits: Limits,
+    /// `x-apigw-region` for every answer, in a cluster (made once).
+    region_header: Option<HeaderValue>,
 }
 
 impl Gateway {
@@ -153,11 +155,16 @@ impl Gateway {
         services: Arc<Services>,
         limits: Limits,
     ) -> Gateway {
+        let region_header = services
+            .cluster
+            .as_ref()
+            .and_then(|_| HeaderValue::from_str(&services.region).ok());
         Gateway {
             deployed,
             client,
             services,
             limits,
+            region_header,
         }
     }
 
@@ -223,9 +230,9 @@ impl Gateway {
         if let Ok(v) = HeaderValue::from_str(&ctx.extended_request_id) {
             headers.insert("x-amz-apigw-id", v);
         }
-        if self.services.cluster.is_some() && !headers.contains_key("x-apigw-region") {
-            if let Ok(v) = HeaderValue::from_str(&self.services.region) {
-                headers.insert("x-apigw-region", v);
+        if let Some(region) = &self.region_header {
+            if !headers.contains_key("x-apigw-region") {
+                headers.insert("x-apigw-region", region.clone());
             }
         }
         access_log::record(&ctx, response.status().as_u16());
