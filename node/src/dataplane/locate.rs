@@ -1,6 +1,12 @@
 //! Finding the API and stage a request is for:
 //! - `Host: {api-id}.execute-api.{anything}` with path `/{stage}/{path}`;
 //! - path `/restapis/{api-id}/{stage}/_user_request_/{path}` on any host.
+//!
+//! The path is normalised first ([`normalize`]), so routing, authorization,
+//! the cache key and the backend all see one path: the one a normalising
+//! backend would resolve the request to.
+
+use std::borrow::Cow;
 
 /// The API, stage and the path inside the stage.
 #[derive(Debug, PartialEq, Eq)]
@@ -46,6 +52,83 @@ pub fn locate<'a>(host: Option<&'a str>, path: &'a str) -> Option<Located<'a>> {
     nonempty(api_id, stage, inner)
 }
 
+/// RFC 3986 §6.2.2 normalisation of a request path: escapes of unreserved
+/// characters decoded (`%2e` is `.`, `%79` is `y`), the hex digits of every
+/// other escape upper-cased, then dot segments removed (§5.2.4), so `..`,
+/// `%2e%2e`, `.%2E` and `%2e.` all climb one segment and `.` or `%2e` none.
+/// `%2F` and `%5C` stay escaped: data inside a segment, never separators.
+/// Empty segments (`//`) are kept. Borrowed when nothing changes.
+pub fn normalize(path: &str) -> Cow<'_, str> {
+    let escapes = unescape_unreserved(path);
+    let unescaped: &str = &escapes;
+    let has_dots = unescaped
+        .split('/')
+        .any(|segment| segment == "." || segment == "..");
+    if !has_dots {
+        return match escapes {
+            Cow::Borrowed(_) => Cow::Borrowed(path),
+            Cow::Owned(owned) => Cow::Owned(owned),
+        };
+    }
+    Cow::Owned(remove_dot_segments(unescaped))
+}
+
+/// Decodes `%XX` of ALPHA / DIGIT / `-` `.` `_` `~`; upper-cases the rest.
+fn unescape_unreserved(path: &str) -> Cow<'_, str> {
+    if !path.contains('%') {
+        return Cow::Borrowed(path);
+    }
+    let bytes = path.as_bytes();
+    let mut out = String::with_capacity(path.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let escaped = (bytes[i] == b'%')
+            .then(|| bytes.get(i + 1..i + 3))
+            .flatten()
+            .and_then(|hex| std::str::from_utf8(hex).ok())
+            .and_then(|hex| u8::from_str_radix(hex, 16).ok());
+        match escaped {
+            Some(b) if b.is_ascii_alphanumeric() || b"-._~".contains(&b) => {
+                out.push(char::from(b));
+                i += 3;
+            }
+            Some(b) => {
+                out.push_str(&format!("%{b:02X}"));
+                i += 3;
+            }
+            None => {
+                // Not an escape: copy one character as it is.
+                let len = path[i..].chars().next().map_or(1, char::len_utf8);
+                out.push_str(&path[i..i + len]);
+                i += len;
+            }
+        }
+    }
+    Cow::Owned(out)
+}
+
+/// RFC 3986 §5.2.4 on an absolute path, segment by segment: `.` goes, `..`
+/// takes the segment before it (never above the root); a dot segment at the
+/// end leaves a trailing `/`.
+fn remove_dot_segments(path: &str) -> String {
+    let segments: Vec<&str> = path.strip_prefix('/').unwrap_or(path).split('/').collect();
+    let mut out: Vec<&str> = Vec::with_capacity(segments.len());
+    let last = segments.len().saturating_sub(1);
+    for (i, segment) in segments.iter().enumerate() {
+        match *segment {
+            "." => {}
+            ".." => {
+                out.pop();
+            }
+            other => out.push(other),
+        }
+        if i == last && matches!(*segment, "." | "..") {
+            out.push("");
+        }
+    }
+    format!("/{}", out.join("/"))
+}
+
 fn nonempty<'a>(api_id: &'a str, stage: &'a str, inner: &'a str) -> Option<Located<'a>> {
     if api_id.is_empty() || stage.is_empty() {
         return None;
@@ -89,6 +172,35 @@ mod tests {
         );
         assert_eq!(locate(Some("example.com"), "/prod/pets"), None);
         assert_eq!(locate(Some("abc.execute-api.x"), "/"), None);
+    }
+
+    #[test]
+    fn dot_segments_in_every_encoding() {
+        for (sent, resolved) in [
+            ("/prod/echo/../keyed", "/prod/keyed"),
+            ("/prod/echo/%2e%2e/keyed", "/prod/keyed"),
+            ("/prod/echo/%2E%2e/keyed", "/prod/keyed"),
+            ("/prod/echo/.%2e/keyed", "/prod/keyed"),
+            ("/prod/echo/%2e./keyed", "/prod/keyed"),
+            ("/prod/echo/./keyed", "/prod/echo/keyed"),
+            ("/prod/echo/%2e/keyed", "/prod/echo/keyed"),
+            ("/prod/echo/a/..", "/prod/echo/"),
+            ("/prod/echo/a/.", "/prod/echo/a/"),
+            ("/prod/../../..", "/"),
+            ("/prod/echo/..%2fkeyed", "/prod/echo/..%2Fkeyed"),
+            ("/prod/echo/..%2Fkeyed", "/prod/echo/..%2Fkeyed"),
+            ("/prod/echo/..%5ckeyed", "/prod/echo/..%5Ckeyed"),
+            ("/prod/echo/%252e%252e/keyed", "/prod/echo/%252e%252e/keyed"),
+            ("/prod/ke%79ed", "/prod/keyed"),
+            ("/prod/a%20b/%7e", "/prod/a%20b/~"),
+            ("/prod/a//../b", "/prod/a/b"),
+            ("//prod/pets", "//prod/pets"),
+            ("/prod/100%", "/prod/100%"),
+            ("/prod/%zz/%e2%82%ac", "/prod/%zz/%E2%82%AC"),
+        ] {
+            assert_eq!(normalize(sent), resolved, "{sent}");
+        }
+        assert!(matches!(normalize("/prod/pets/1"), Cow::Borrowed(_)));
     }
 
     #[test]

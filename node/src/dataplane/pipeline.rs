@@ -33,7 +33,7 @@ use super::error::RequestError;
 use super::iam::{self, IamUsers};
 use super::integration::{self, http::HttpClient};
 use super::jwt::{self, JwtAuthorizers};
-use super::locate::locate;
+use super::locate::{locate, normalize};
 use super::respond::gateway_response;
 use super::server::Handler;
 use super::source::SourceNetworks;
@@ -248,7 +248,9 @@ impl Gateway {
         let snapshot = self.deployed.load();
         let raw_path = ctx.raw_path.clone();
         let host = ctx.header("host").map(str::to_string);
-        let located = locate(host.as_deref(), &raw_path).ok_or(RequestError::NoSuchStage)?;
+        // Dot segments are resolved before anything is decided on the path.
+        let path = normalize(&raw_path);
+        let located = locate(host.as_deref(), &path).ok_or(RequestError::NoSuchStage)?;
         let stage = snapshot
             .stage(located.api_id, located.stage)
             .map_err(|_| RequestError::NoSuchStage)?

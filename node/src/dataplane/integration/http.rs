@@ -20,8 +20,8 @@ use super::{map_request_body, method_response};
 use crate::dataplane::body::{full, Body, BoxError};
 use crate::dataplane::context::RequestContext;
 use crate::dataplane::error::RequestError;
-use crate::params::Location;
-use crate::snapshot::{HttpIntegration, UriPiece};
+use crate::params::{Location, Source};
+use crate::snapshot::{decode, HttpIntegration, UriPiece};
 
 type Connector = hyper_rustls::HttpsConnector<HttpConnector>;
 
@@ -267,27 +267,12 @@ fn target_uri(integration: &HttpIntegration, ctx: &RequestContext) -> Result<Str
                 })?)
             }
             UriPiece::Path { name, greedy } => {
-                let mapped = integration
-                    .request_parameters
+                let segments = path_segments(integration, ctx, name, *greedy)?;
+                let encoded: Vec<String> = segments
                     .iter()
-                    .find(|p| p.location == Location::Path && &p.name == name)
-                    .and_then(|p| ctx.source_value(&p.source));
-                let value = mapped
-                    .or_else(|| ctx.path_param(name).map(Into::into))
-                    .ok_or_else(|| {
-                        RequestError::IntegrationUnavailable(format!(
-                            "integration URI parameter `{{{name}}}` has no value"
-                        ))
-                    })?;
-                if *greedy || name == "proxy" {
-                    let segments: Vec<String> = value
-                        .split('/')
-                        .map(|s| utf8_percent_encode(s, SEGMENT).to_string())
-                        .collect();
-                    out.push_str(&segments.join("/"));
-                } else {
-                    out.extend(utf8_percent_encode(&value, SEGMENT));
-                }
+                    .map(|s| utf8_percent_encode(s, SEGMENT).to_string())
+                    .collect();
+                out.push_str(&encoded.join("/"));
             }
         }
     }
@@ -321,6 +306,74 @@ fn target_uri(integration: &HttpIntegration, ctx: &RequestContext) -> Result<Str
         out.push_str(&query.join("&"));
     }
     Ok(out)
+}
+
+/// The decoded segments a `{name}` of the integration URI expands to.
+///
+/// A value taken from the path keeps the client's own segmentation: a
+/// greedy parameter (`{proxy+}`) splits only where the client wrote `/`, so
+/// an escaped `%2F` or `%5C` stays data inside its segment, escaped again
+/// on the way out; a named `{param}` is one segment. A value from anywhere
+/// else (query string, header, stage variable) splits on `/` when the URI
+/// piece is greedy. A segment that is `.` or `..` is refused: the backend
+/// would climb out of the prefix the integration URI names. (The client's
+/// own path cannot carry one: it was normalised before routing.)
+fn path_segments(
+    integration: &HttpIntegration,
+    ctx: &RequestContext,
+    name: &str,
+    greedy: bool,
+) -> Result<Vec<String>, RequestError> {
+    let missing = || {
+        RequestError::IntegrationUnavailable(format!(
+            "integration URI parameter `{{{name}}}` has no value"
+        ))
+    };
+    let mapped = integration
+        .request_parameters
+        .iter()
+        .find(|p| p.location == Location::Path && p.name == name)
+        .map(|p| &p.source);
+    let from_path = match mapped {
+        None => Some(name),
+        Some(Source::MethodRequest(Location::Path, param)) => Some(param.as_str()),
+        Some(_) => None,
+    };
+    let segments: Vec<String> = match from_path {
+        Some(param) => {
+            let raw = ctx
+                .raw_path_params
+                .iter()
+                .find(|(k, _)| k == param)
+                .map(|(_, v)| v.as_str())
+                .ok_or_else(missing)?;
+            let greedy_param = ctx
+                .resource_path
+                .as_deref()
+                .is_some_and(|r| r.contains(&format!("{{{param}+}}")));
+            if greedy_param {
+                raw.split('/').map(decode).collect()
+            } else {
+                vec![decode(raw)]
+            }
+        }
+        None => {
+            let value = mapped
+                .and_then(|source| ctx.source_value(source))
+                .ok_or_else(missing)?;
+            if greedy || name == "proxy" {
+                value.split('/').map(str::to_string).collect()
+            } else {
+                vec![value.into_owned()]
+            }
+        }
+    };
+    if let Some(dots) = segments.iter().find(|s| *s == "." || *s == "..") {
+        return Err(RequestError::BadRequest(format!(
+            "integration URI parameter `{{{name}}}` would put the dot segment `{dots}` in the backend path"
+        )));
+    }
+    Ok(segments)
 }
 
 fn strip_hop_by_hop(mut response: Response<Body>) -> Response<Body> {
