@@ -294,7 +294,7 @@ async fn resource_policies_filter_by_source_ip() {
         .await
         .expect("reply");
     assert_eq!(outside.status, 403);
-    let message = outside.json()["message"]
+    let message = outside.json()["Message"]
         .as_str()
         .unwrap_or_default()
         .to_string();

@@ -10,6 +10,13 @@
 //!
 //! Cached results are shared by all workers and keep the whole policy, so a
 //! cached identity is judged anew for every method it calls (as on AWS).
+//!
+//! AWS_IAM callers are judged here too, once their signature is verified:
+//! their identity policies and the API's resource policy together, as AWS
+//! does for a caller of the API's own account (an explicit deny in either
+//! refuses, else an allow in either admits); and whether they may ask for a
+//! fresh cache entry (`execute-api:InvalidateCache`). All of it goes through
+//! the one evaluator, [`crate::policy`].
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
@@ -24,7 +31,7 @@ use super::error::RequestError;
 use super::integration::lambda_proxy;
 use crate::functions::{Functions, Invocation, Outcome};
 use crate::params::{Location, Source};
-use crate::policy::{Decision, Policy, Subject};
+use crate::policy::{self, Caller, Decision, Identity, Policy, Subject};
 use crate::snapshot::{LambdaAuthorizer, StageView};
 
 /// The longest an authorizer function may take (API Gateway's own bound).
@@ -101,7 +108,96 @@ impl AuthorizerCache {
 
 /// `arn:aws:execute-api:{region}:{account}:{api-id}`.
 pub fn arn_prefix(region: &str, api_id: &str) -> String {
-    format!("arn:aws:execute-api:{region}:000000000000:{api_id}")
+    format!("arn:aws:execute-api:{region}:{}:{api_id}", policy::ACCOUNT)
+}
+
+/// The request as policies see it.
+fn subject<'a>(
+    ctx: &'a RequestContext,
+    action: &'a str,
+    arn: &'a str,
+    prefix: &'a str,
+    caller: Option<Caller<'a>>,
+) -> Subject<'a> {
+    Subject {
+        action,
+        resource: arn,
+        arn_prefix: prefix,
+        caller,
+        source_ip: ctx.source_ip,
+        // This version's data plane listens in plain HTTP only.
+        secure_transport: false,
+        now: ctx.started_at,
+        user_agent: ctx.header("user-agent"),
+        referer: ctx.header("referer"),
+    }
+}
+
+/// The resource policy's verdict (`None`: the API has none).
+fn resource_policy(
+    ctx: &RequestContext,
+    stage: &StageView,
+    prefix: &str,
+    arn: &str,
+    caller: Option<Caller<'_>>,
+) -> Result<Option<Decision>, RequestError> {
+    let Some(policy) = &stage.api.policy else {
+        return Ok(None);
+    };
+    let policy = policy.as_ref().map_err(|e| {
+        RequestError::IntegrationUnavailable(format!("the resource policy cannot be read: {e}"))
+    })?;
+    Ok(Some(policy.evaluate(&subject(
+        ctx,
+        policy::INVOKE,
+        arn,
+        prefix,
+        caller,
+    ))))
+}
+
+/// Whether a verified AWS_IAM caller may invoke the method: its identity
+/// policies merged with the resource policy (an API without one leaves the
+/// identity's verdict alone). Refusals carry AWS's `Message`.
+pub fn authorize_iam(
+    identity: &Identity,
+    ctx: &RequestContext,
+    stage: &StageView,
+    region: &str,
+) -> Result<(), RequestError> {
+    let prefix = arn_prefix(region, &stage.api.api_id);
+    let arn = method_arn(&prefix, ctx, stage);
+    let user_arn = identity.arn();
+    let caller = identity.caller(&user_arn);
+    let own = identity.decide(&subject(ctx, policy::INVOKE, &arn, &prefix, Some(caller)));
+    let decision = match resource_policy(ctx, stage, &prefix, &arn, Some(caller))? {
+        Some(resource) => own.merge(resource),
+        None => own,
+    };
+    match decision {
+        Decision::Allow => Ok(()),
+        denied => Err(RequestError::PolicyDenied(policy::denial(
+            &user_arn,
+            policy::INVOKE,
+            &arn,
+            denied,
+        ))),
+    }
+}
+
+/// Whether a verified AWS_IAM caller may invalidate the method's cache entry.
+pub fn may_invalidate_cache(
+    identity: &Identity,
+    ctx: &RequestContext,
+    stage: &StageView,
+    region: &str,
+) -> bool {
+    let prefix = arn_prefix(region, &stage.api.api_id);
+    let arn = method_arn(&prefix, ctx, stage);
+    let user_arn = identity.arn();
+    let caller = identity.caller(&user_arn);
+    let subject = subject(ctx, policy::INVALIDATE_CACHE, &arn, &prefix, Some(caller));
+    identity.decide(&subject) == Decision::Allow
 }
 
 /// The method ARN of a request: `{prefix}/{stage}/{METHOD}/{path}`.
@@ -114,34 +210,22 @@ pub fn method_arn(prefix: &str, ctx: &RequestContext, stage: &StageView) -> Stri
     )
 }
 
-/// The API's resource policy, for an anonymous caller.
+/// The API's resource policy, for an anonymous caller (every method but
+/// AWS_IAM ones, whose callers [`authorize_iam`] judges).
 pub fn check_resource_policy(
     ctx: &RequestContext,
     stage: &StageView,
     region: &str,
 ) -> Result<(), RequestError> {
-    let Some(policy) = &stage.api.policy else {
-        return Ok(());
-    };
-    let policy = policy.as_ref().map_err(|e| {
-        RequestError::IntegrationUnavailable(format!("the resource policy cannot be read: {e}"))
-    })?;
     let prefix = arn_prefix(region, &stage.api.api_id);
     let arn = method_arn(&prefix, ctx, stage);
-    let decision = policy.evaluate(&Subject {
-        action: "execute-api:Invoke",
-        resource: &arn,
-        source_ip: ctx.source_ip,
-        anonymous: true,
-        arn_prefix: &prefix,
-    });
-    match decision {
-        Decision::Allow => Ok(()),
-        Decision::ExplicitDeny => Err(RequestError::PolicyDenied(format!(
-            "User: anonymous is not authorized to perform: execute-api:Invoke on resource: {arn} with an explicit deny"
-        ))),
-        Decision::ImplicitDeny => Err(RequestError::PolicyDenied(format!(
-            "User: anonymous is not authorized to perform: execute-api:Invoke on resource: {arn}"
+    match resource_policy(ctx, stage, &prefix, &arn, None)? {
+        None | Some(Decision::Allow) => Ok(()),
+        Some(denied) => Err(RequestError::PolicyDenied(policy::denial(
+            "anonymous",
+            policy::INVOKE,
+            &arn,
+            denied,
         ))),
     }
 }
@@ -196,13 +280,9 @@ pub async fn authorize(
             fresh
         }
     };
-    let verdict = decision.policy.evaluate(&Subject {
-        action: "execute-api:Invoke",
-        resource: &arn,
-        source_ip: ctx.source_ip,
-        anonymous: false,
-        arn_prefix: &prefix,
-    });
+    let verdict = decision
+        .policy
+        .evaluate(&subject(ctx, policy::INVOKE, &arn, &prefix, None));
     match verdict {
         Decision::Allow => {
             ctx.authorizer = Some(decision.result.clone());

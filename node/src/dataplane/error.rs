@@ -42,7 +42,8 @@ pub enum RequestError {
     /// The authorizer's policy does not allow the method (403).
     #[error("{0}")]
     AccessDenied(String),
-    /// The resource policy does not allow the caller (403).
+    /// The resource policy, or an AWS_IAM caller's own policies, do not
+    /// allow the call (403).
     #[error("{0}")]
     PolicyDenied(String),
     /// An AWS_IAM method's SigV4 signature is missing its parts, stale, from
@@ -164,6 +165,15 @@ impl RequestError {
             | RequestError::FunctionFailed(_)
             | RequestError::BadFunctionResponse(_)
             | RequestError::TemplateFailed(_) => "Internal server error".into(),
+        }
+    }
+
+    /// The key of AWS's default body: `Message` for the IAM policy
+    /// refusals (resource policies, AWS_IAM callers), `message` otherwise.
+    pub fn message_key(&self) -> &'static str {
+        match self {
+            RequestError::PolicyDenied(_) => "Message",
+            _ => "message",
         }
     }
 

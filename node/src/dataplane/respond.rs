@@ -39,7 +39,10 @@ pub fn gateway_response(error: &RequestError, ctx: &mut RequestContext) -> Respo
         None if error.message_is_null() => {
             (JSON.to_string(), Bytes::from_static(br#"{"message":null}"#))
         }
-        None => (JSON.to_string(), default_body(&message)),
+        None => (
+            JSON.to_string(),
+            Bytes::from(serde_json::json!({ error.message_key(): message }).to_string()),
+        ),
     };
     let mut response = Response::new(full(body));
     *response.status_mut() = status;
