@@ -1,7 +1,9 @@
 //! The management API on the admin listener, in API Gateway's REST-JSON
 //! shapes, so boto3 and the AWS CLI work with `--endpoint-url`. Every
 //! request must be SigV4-signed (service `apigateway`) with the node's
-//! admin credentials.
+//! admin credentials (which may do everything) or an admin user's, whose
+//! policies must allow `apigateway:{VERB}` on
+//! `arn:aws:apigateway:{region}::{path}` (else 403 AccessDeniedException).
 //!
 //! Changes are control commands: applied to the store directly on a single
 //! node, through Raft in a cluster; either way the data plane serves a change
@@ -38,6 +40,7 @@ use crate::dataplane::context::RequestContext;
 use crate::dataplane::iam::{self, IamUser, IamUsers};
 use crate::import::{self, ImportOptions};
 use crate::model::{Deployment, RestApi, Stage};
+use crate::policy::{self, Identities};
 use crate::store::Store;
 
 /// A management API error, in AWS's shape.
@@ -101,6 +104,13 @@ pub struct Management {
     store: Arc<Store>,
     writer: Writer,
     admins: IamUsers,
+    /// The node's admin pair and the configured admin users, for `admins`.
+    admin_keys: Vec<IamUser>,
+    /// What admin users may do; a key without an entry (the node's own
+    /// pair) may do everything.
+    admin_grants: Identities,
+    /// For `arn:aws:apigateway:{region}::{path}`.
+    region: String,
     max_integration_timeout_ms: u64,
     /// Quota counters, for `GetUsage`.
     counters: Option<Arc<dyn crate::throttle::Counters>>,
@@ -120,7 +130,10 @@ impl Management {
         Management {
             store,
             writer,
-            admins: IamUsers::new(vec![admin]),
+            admins: IamUsers::new(vec![admin.clone()]),
+            admin_keys: vec![admin],
+            admin_grants: Identities::default(),
+            region: "us-east-1".into(),
             max_integration_timeout_ms,
             counters: None,
             edits: tokio::sync::Mutex::new(()),
@@ -131,6 +144,51 @@ impl Management {
     pub fn with_counters(mut self, counters: Arc<dyn crate::throttle::Counters>) -> Management {
         self.counters = Some(counters);
         self
+    }
+
+    /// Also accepts these admin users, each limited to what its identity
+    /// allows (`apigateway:{VERB}` on `arn:aws:apigateway:{region}::{path}`).
+    pub fn with_admin_users(
+        mut self,
+        users: Vec<IamUser>,
+        grants: Identities,
+        region: &str,
+    ) -> Management {
+        self.admin_keys.extend(users);
+        self.admins = IamUsers::new(self.admin_keys.clone());
+        self.admin_grants = grants;
+        self.region = region.to_string();
+        self
+    }
+
+    /// The admin user's policies' verdict on the call: AWS's 403
+    /// AccessDeniedException unless they allow it.
+    fn permit(&self, user: &IamUser, ctx: &RequestContext) -> Result<(), ApiError> {
+        let Some(identity) = self.admin_grants.get(&user.access_key_id) else {
+            return Ok(());
+        };
+        let action = policy::identity::management_action(&ctx.method);
+        let resource = policy::identity::management_arn(&self.region, &ctx.raw_path);
+        let arn = identity.arn();
+        let decision = identity.decide(&policy::Subject {
+            action: &action,
+            resource: &resource,
+            arn_prefix: "",
+            caller: Some(identity.caller(&arn)),
+            source_ip: ctx.source_ip,
+            secure_transport: false,
+            now: ctx.started_at,
+            user_agent: ctx.header("user-agent"),
+            referer: ctx.header("referer"),
+        });
+        match decision {
+            policy::Decision::Allow => Ok(()),
+            denied => Err(err(
+                StatusCode::FORBIDDEN,
+                "AccessDeniedException",
+                policy::denial(&arn, &action, &resource, denied),
+            )),
+        }
     }
 
     /// Whether a path is the management API's.
@@ -148,13 +206,19 @@ impl Management {
 
     /// Verifies and answers a request.
     pub async fn handle(&self, ctx: &RequestContext, body: Bytes) -> Response<Body> {
-        if let Err(e) = iam::verify_for(&self.admins, ctx, &body, "apigateway") {
-            return err(
-                StatusCode::FORBIDDEN,
-                "InvalidSignatureException",
-                e.to_string(),
-            )
-            .into_response();
+        let user = match iam::verify_for(&self.admins, ctx, &body, "apigateway") {
+            Ok(user) => user,
+            Err(e) => {
+                return err(
+                    StatusCode::FORBIDDEN,
+                    "InvalidSignatureException",
+                    e.to_string(),
+                )
+                .into_response()
+            }
+        };
+        if let Err(denied) = self.permit(user, ctx) {
+            return denied.into_response();
         }
         // Exports come as YAML when asked for (`accepts=application/yaml`).
         let yaml = ctx.raw_path.contains("/exports/")

@@ -2,11 +2,12 @@
 //! integration, keep a successful one after it.
 //!
 //! The key is `{api}/{stage}/{METHOD} {path}` plus the method's cache key
-//! parameters. `Cache-Control: max-age=0` asks for a fresh answer; it needs
-//! authorization (IAM `execute-api:InvalidateCache`, which this version has
-//! no way to grant) unless the stage turns that requirement off, and an
-//! unauthorized ask is handled by the stage's strategy: 403, or served from
-//! the cache with (or without) a `Warning` header.
+//! parameters. `Cache-Control: max-age=0` asks for a fresh answer (fetched,
+//! and kept in place of the old entry); it needs authorization (an AWS_IAM
+//! caller whose policies allow `execute-api:InvalidateCache` on the method
+//! ARN) unless the stage turns that requirement off, and an unauthorized
+//! ask is handled by the stage's strategy: 403, or served from the cache
+//! with (or without) a `Warning` header.
 
 use std::time::Instant;
 
@@ -55,12 +56,14 @@ pub(crate) fn key(
     key
 }
 
-/// Looks the request up.
+/// Looks the request up; `may_invalidate` says whether the caller holds
+/// `execute-api:InvalidateCache` (asked only for a `max-age=0`).
 pub(crate) fn lookup(
     cache: &dyn ResponseCache,
     policy: &CachePolicy,
     ctx: &RequestContext,
     key: String,
+    may_invalidate: &dyn Fn() -> bool,
 ) -> Result<Lookup, RequestError> {
     let wants_fresh = ctx
         .headers
@@ -73,7 +76,7 @@ pub(crate) fn lookup(
         });
     let mut warn = false;
     if wants_fresh {
-        if !policy.require_authorization {
+        if !policy.require_authorization || may_invalidate() {
             cache.invalidate(&key);
             return Ok(Lookup::Miss { key, warn });
         }

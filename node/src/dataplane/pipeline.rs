@@ -24,7 +24,9 @@ use http::header::{HeaderValue, CONTENT_LENGTH};
 use http::{Request, Response};
 
 use super::access_log;
-use super::authorize::{authorize, check_resource_policy, AuthorizerCache};
+use super::authorize::{
+    authorize, authorize_iam, check_resource_policy, may_invalidate_cache, AuthorizerCache,
+};
 use super::body::{read_limited, Body, BoxError, ReadError};
 use super::caching;
 use super::context::RequestContext;
@@ -42,6 +44,7 @@ use crate::access::{self, Access, Refusal};
 use crate::cache::ResponseCache;
 use crate::functions::Functions;
 use crate::model::EndpointType;
+use crate::policy::{Identities, Identity};
 use crate::snapshot::{decode, Authorization, CompiledIntegration, CompiledMethod, Deployed};
 
 /// Limits on what clients may send.
@@ -68,6 +71,9 @@ pub struct Services {
     pub authorizers: AuthorizerCache,
     /// IAM users AWS_IAM methods accept signatures from.
     pub iam: IamUsers,
+    /// What those users may do (by access key id; one missing may only
+    /// invoke, as a user configured without policies).
+    pub identities: Identities,
     /// Cognito user pool authorizers' issuers and keys.
     pub jwt: JwtAuthorizers,
     /// This node's cluster membership, if it has peers.
@@ -295,8 +301,13 @@ impl Gateway {
             .iter()
             .map(|(k, v)| (k.to_string(), decode(v)))
             .collect();
-        check_resource_policy(ctx, &stage, &self.services.region)?;
+        if !matches!(method.authorization, Authorization::Iam) {
+            check_resource_policy(ctx, &stage, &self.services.region)?;
+        }
         let mut body = Pending::Unread(body);
+        // A verified AWS_IAM caller's rights, for the cache's max-age=0 too.
+        let fallback;
+        let mut identity: Option<&Identity> = None;
         let usage_key = match &method.authorization {
             Authorization::None => None,
             Authorization::Lambda(authorizer) => {
@@ -325,6 +336,16 @@ impl Gateway {
                 let bytes = self.read_body(incoming).await?;
                 let user = iam::verify(&self.services.iam, ctx, &bytes)?;
                 ctx.iam_caller = Some((user.access_key_id.clone(), user.arn()));
+                let grants = self.services.identities.get(&user.access_key_id);
+                let caller = match grants {
+                    Some(known) => known,
+                    None => {
+                        fallback = Identity::invoke_only(&user.name);
+                        &fallback
+                    }
+                };
+                authorize_iam(caller, ctx, &stage, &self.services.region)?;
+                identity = Some(caller);
                 body = Pending::Read(bytes);
                 None
             }
@@ -365,7 +386,16 @@ impl Gateway {
         let miss = match cache {
             None => None,
             Some((policy, key)) => {
-                match caching::lookup(self.services.cache.as_ref(), &policy, ctx, key)? {
+                let region = &self.services.region;
+                let may_invalidate =
+                    || identity.is_some_and(|i| may_invalidate_cache(i, ctx, &stage, region));
+                match caching::lookup(
+                    self.services.cache.as_ref(),
+                    &policy,
+                    ctx,
+                    key,
+                    &may_invalidate,
+                )? {
                     caching::Lookup::Hit(response) => {
                         if let Pending::Unread(incoming) = body {
                             super::body::drain(incoming).await;

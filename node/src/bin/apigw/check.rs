@@ -46,6 +46,17 @@ pub fn run(path: &Path) -> Result<bool> {
             }
         }
     }
+    for (field, users) in [
+        ("iam_users", &loaded.file.iam_users),
+        ("admin_users", &loaded.file.admin_users),
+    ] {
+        // The grant without policies does not matter here: only parsing does.
+        let grant = apigw::policy::Grant::InvokeOnly;
+        if let Err(e) = crate::users::load(&loaded, field, users, grant) {
+            ok = false;
+            println!("{}: {e:#}", path.display());
+        }
+    }
     println!(
         "{}: {} ({} API(s))",
         path.display(),

@@ -22,6 +22,9 @@ pub struct ConfigFile {
     pub usage_plans: Vec<UsagePlanSection>,
     /// IAM users whose SigV4 signatures AWS_IAM methods accept.
     pub iam_users: Vec<IamUserSection>,
+    /// More management API users beside the node's admin pair, each
+    /// scoped by its policies (`apigateway:GET` ... on path ARNs).
+    pub admin_users: Vec<IamUserSection>,
     /// Issuers and keys of Cognito user pool (JWT) authorizers.
     pub jwt_authorizers: Vec<JwtAuthorizerSection>,
     /// This node's place in a cluster (absent: a single node).
@@ -111,6 +114,14 @@ pub struct IamUserSection {
     pub name: String,
     pub access_key_id: String,
     pub secret_access_key: String,
+    /// IAM policy documents (inline, JSON text, or a JSON/YAML file path
+    /// relative to the config). Absent: an IAM user may invoke every
+    /// AWS_IAM method, an admin user may do everything.
+    #[serde(default)]
+    pub policies: Option<Vec<serde_yaml::Value>>,
+    /// Tags, for `aws:PrincipalTag/{key}` conditions.
+    #[serde(default)]
+    pub tags: BTreeMap<String, String>,
 }
 
 /// A throttle: steady rate (requests per second) and burst.

@@ -11,6 +11,7 @@ mod json_log;
 mod logging;
 mod remote;
 mod serve;
+mod users;
 
 use std::path::PathBuf;
 use std::process::ExitCode;

@@ -181,6 +181,18 @@ pub fn run(args: ServeArgs) -> Result<ExitCode> {
     control.attach(access.clone());
     let view = cluster.map(|joined| joined.view);
     let edge = crate::edge::edge(&loaded, view.as_ref(), function_runtime.handle())?;
+    let (iam_keys, identities) = crate::users::load(
+        &loaded,
+        "iam_users",
+        &loaded.file.iam_users,
+        apigw::policy::Grant::InvokeOnly,
+    )?;
+    let (admin_keys, admin_identities) = crate::users::load(
+        &loaded,
+        "admin_users",
+        &loaded.file.admin_users,
+        apigw::policy::Grant::Everything,
+    )?;
     let services = Arc::new(Services {
         edge,
         networks: crate::edge::networks(&loaded)?,
@@ -190,18 +202,8 @@ pub fn run(args: ServeArgs) -> Result<ExitCode> {
         access: access.clone(),
         authorizers: Default::default(),
         jwt: crate::access::build_jwt(&loaded, function_runtime.handle())?,
-        iam: apigw::dataplane::iam::IamUsers::new(
-            loaded
-                .file
-                .iam_users
-                .iter()
-                .map(|u| apigw::dataplane::iam::IamUser {
-                    name: u.name.clone(),
-                    access_key_id: u.access_key_id.clone(),
-                    secret_access_key: u.secret_access_key.clone(),
-                })
-                .collect(),
-        ),
+        iam: apigw::dataplane::iam::IamUsers::new(iam_keys),
+        identities,
         region,
     });
 
@@ -233,7 +235,8 @@ pub fn run(args: ServeArgs) -> Result<ExitCode> {
                     admin_credentials(&loaded, &data_dir)?,
                     loaded.file.limits.max_integration_timeout_ms,
                 )
-                .with_counters(services.access.counters().clone()),
+                .with_counters(services.access.counters().clone())
+                .with_admin_users(admin_keys, admin_identities, &services.region),
             ),
         )),
     ));
