@@ -64,6 +64,7 @@ const USERS: &[(&str, &str)] = &[
     ("flusher", "AKIAFLUSHER000000001"),
     ("expired", "AKIAEXPIRED000000001"),
     ("vpce", "AKIAVPCE000000000001"),
+    ("nopol", "AKIANOPOL00000000001"),
 ];
 
 fn secret(name: &str) -> String {
@@ -78,14 +79,16 @@ fn key(name: &str) -> &'static str {
         .unwrap_or_default()
 }
 
+/// One `iam_users` entry; `policies` is its YAML tail (indented lines).
+fn user(name: &str, policies: &str) -> String {
+    format!(
+        "  - name: {name}\n    access_key_id: {}\n    secret_access_key: {}\n{policies}",
+        key(name),
+        secret(name)
+    )
+}
+
 fn config() -> String {
-    let user = |name: &str, policies: &str| {
-        format!(
-            "  - name: {name}\n    access_key_id: {}\n    secret_access_key: {}\n{policies}",
-            key(name),
-            secret(name)
-        )
-    };
     let users = [
         user(
             "reader",
@@ -382,5 +385,58 @@ async fn broken_policies_are_reported_and_unknown_conditions_logged() {
     assert_eq!(logged["level"], "WARN", "{logged}");
     let refused = signed(&node, "vpce", Method::POST, "/things", "prod", &[]).await;
     assert_eq!(refused.status, 403, "{}", refused.text());
+    node.stop().expect("stops");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn resource_policies_judge_signed_callers_with_their_own_policies() {
+    let (backend, _) = counting().await;
+    let resource_policy = r#"
+x-amazon-apigateway-policy:
+  Version: "2012-10-17"
+  Statement:
+    - {Effect: Allow, Principal: {AWS: "arn:aws:iam::000000000000:user/nopol"}, Action: "execute-api:Invoke", Resource: "execute-api:/*/GET/*"}
+    - {Effect: Deny, Principal: {AWS: ["arn:aws:iam::000000000000:user/writer"]}, Action: "execute-api:Invoke", Resource: "execute-api:/*/POST/things"}
+paths:"#;
+    let api = API
+        .replace("BACKEND", &backend.url())
+        .replacen("paths:", resource_policy, 1);
+    let users = [
+        user("nopol", "    policies: []\n"),
+        user("writer", "    policies: [writer-policy.json]\n"),
+        user(
+            "reader",
+            "    policies: [{Statement: {Effect: Allow, Action: execute-api:Invoke, Resource: 'arn:aws:execute-api:*:*:pol/*/GET/*'}}]\n",
+        ),
+    ];
+    let node = Node::builder()
+        .file("api.yaml", &api)
+        .file("writer-policy.json", WRITER_POLICY)
+        .config(&format!(
+            "iam_users:\n{}apis:\n  - {{id: pol, openapi: api.yaml, stages: [{{name: prod}}]}}\n",
+            users.concat()
+        ))
+        .start()
+        .expect("node starts");
+
+    // The resource policy alone can admit a caller whose own allow nothing,
+    let admitted = signed(&node, "nopol", Method::GET, "/items/1", "prod", &[]).await;
+    assert_eq!(admitted.status, 200, "{}", admitted.text());
+    // and a caller's own policies alone, where the resource policy is silent;
+    let own = signed(&node, "reader", Method::GET, "/items/1", "prod", &[]).await;
+    assert_eq!(own.status, 200, "{}", own.text());
+    // neither allowing is an implicit deny,
+    let neither = signed(&node, "nopol", Method::POST, "/things", "prod", &[]).await;
+    assert_eq!(neither.json(), denied("nopol", "prod/POST/things"));
+    // and an explicit deny in the resource policy beats the caller's allow.
+    let overruled = signed(&node, "writer", Method::POST, "/things", "prod", &[]).await;
+    assert_eq!(overruled.status, 403);
+    let Value::String(message) = &denied("writer", "prod/POST/things")["Message"] else {
+        unreachable!("a string")
+    };
+    assert_eq!(
+        overruled.json(),
+        json!({"Message": format!("{message} with an explicit deny")})
+    );
     node.stop().expect("stops");
 }
