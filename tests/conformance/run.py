@@ -102,6 +102,7 @@ class Runner:
             note = f"aborted: {type(e).__name__}: {e}"
             if self.args.verbose:
                 traceback.print_exc()
+        t.close()
         elapsed = time.monotonic() - started
         rows = []
         for name in recorded:

@@ -70,6 +70,21 @@ class T:
         self.client = self._client(True)
         self.unchecked = self._client(False)
         self.http = requests.Session()
+        self.cleanups: list[Callable[[], None]] = []
+
+    def echo(self, trim_x_headers: bool = False):
+        """An HTTP echo backend for this test (see harness/echo.py)."""
+        from .echo import EchoServer
+        server = EchoServer(trim_x_headers)
+        self.cleanups.append(server.stop)
+        return server
+
+    def close(self):
+        for fn in reversed(self.cleanups):
+            try:
+                fn()
+            except Exception:  # noqa: BLE001 - cleanup is best effort
+                pass
 
     def _client(self, validate: bool):
         return boto3.client(
