@@ -72,10 +72,10 @@ class T:
         self.http = requests.Session()
         self.cleanups: list[Callable[[], None]] = []
 
-    def echo(self, trim_x_headers: bool = False):
+    def echo(self, trim_x_headers: bool = False, style: str = "lambda-url"):
         """An HTTP echo backend for this test (see harness/echo.py)."""
         from .echo import EchoServer
-        server = EchoServer(trim_x_headers)
+        server = EchoServer(trim_x_headers, style)
         self.cleanups.append(server.stop)
         return server
 
