@@ -95,6 +95,10 @@ def normalize(value: Any, drop_keys: set[str] = frozenset()) -> Any:
             for k, item in v.items():
                 if k in drop_keys:
                     continue
+                if hasattr(item, "read") and callable(item.read):
+                    item = item.read()
+                if isinstance(item, bytes):
+                    item = item.decode("utf-8", "replace")
                 if isinstance(item, str) and item.startswith("{"):
                     try:
                         item = json.loads(item)
