@@ -176,6 +176,7 @@ def main() -> int:
     p.add_argument("--recorded", help="folder of *.snapshot.json [../shared/... or the vendored copy]")
     p.add_argument("--python", help="interpreter with awslambdaric for the functions")
     p.add_argument("--causes", type=int, default=25, help="how many causes of failure to print")
+    p.add_argument("--baseline", help="write the baseline report (markdown) here")
     p.add_argument("-v", "--verbose", action="store_true")
     args = p.parse_args()
     try:
@@ -190,6 +191,9 @@ def main() -> int:
         print("\nmost frequent causes of failure (cases):")
         for cause, n, _ in grouped[: args.causes]:
             print(f"{n:>5}  {cause}")
+    result["apigw"] = args.apigw
+    if args.baseline:
+        Path(args.baseline).write_text(report.baseline(result))
     if args.json:
         Path(args.json).write_text(json.dumps(result, indent=1, default=str))
     print(f"\nSUMMARY passed={result['total']['pass']} failed={result['total']['fail']} "

@@ -70,10 +70,9 @@ fn conformance_passes_at_least_the_floor() {
     );
     let result: Value =
         serde_json::from_slice(&std::fs::read(&report).expect("the report")).expect("JSON");
-    let floor: Value = serde_json::from_slice(
-        &std::fs::read(suite().join("floor.json")).expect("floor.json"),
-    )
-    .expect("floor.json is JSON");
+    let floor: Value =
+        serde_json::from_slice(&std::fs::read(suite().join("floor.json")).expect("floor.json"))
+            .expect("floor.json is JSON");
     let passed = result["total"]["pass"].as_u64().expect("total.pass");
     let minimum = floor["pass"].as_u64().expect("floor.json has pass");
     assert!(
@@ -101,7 +100,9 @@ fn vendored_recordings_are_the_shared_ones() {
     };
     let ours = names(&vendored);
     assert_eq!(
-        ours.iter().filter(|n| n.ends_with(".snapshot.json")).count(),
+        ours.iter()
+            .filter(|n| n.ends_with(".snapshot.json"))
+            .count(),
         17,
         "the vendored copy has the 17 snapshot files"
     );
