@@ -66,7 +66,9 @@ pub enum Opened {
 pub fn open(path: &Path) -> Result<(Database, Opened), RedbFileError> {
     match std::fs::metadata(path) {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            let db = guarded(path, || Database::create(path).map_err(|e| describe(path, e)))?;
+            let db = guarded(path, || {
+                Database::create(path).map_err(|e| describe(path, e))
+            })?;
             Ok((db, Opened::Created))
         }
         Err(e) => Err(unreadable(path, e)),

@@ -163,7 +163,9 @@ impl Store {
                 None => {
                     return Err(StoreError::Corrupt {
                         key: "meta/schema_version".into(),
-                        reason: "the file has tables but no schema version: it is not an apigw store".into(),
+                        reason:
+                            "the file has tables but no schema version: it is not an apigw store"
+                                .into(),
                     })
                 }
             }

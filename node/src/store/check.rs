@@ -49,7 +49,10 @@ pub struct Report {
 pub fn check_dir(dir: &Path) -> Result<Report, StoreError> {
     let file = dir.join(FILE);
     if !file.exists() {
-        return Err(StoreError::NotFound(format!("a store file {}", file.display())));
+        return Err(StoreError::NotFound(format!(
+            "a store file {}",
+            file.display()
+        )));
     }
     let mut notes = Vec::new();
     // The read-only handle keeps a node from opening the file meanwhile.
@@ -80,10 +83,7 @@ pub fn check_dir(dir: &Path) -> Result<Report, StoreError> {
     })
 }
 
-fn check_copy(
-    file: &Path,
-    scratch: &Path,
-) -> Result<(StoreContents, Vec<Problem>), StoreError> {
+fn check_copy(file: &Path, scratch: &Path) -> Result<(StoreContents, Vec<Problem>), StoreError> {
     let db = redb_file::verified_copy(file, scratch).map_err(StoreError::File)?;
     let read = redb_file::guarded(file, || {
         Ok((|| {
@@ -193,7 +193,10 @@ pub fn references(c: &StoreContents) -> Vec<Problem> {
                 problem(
                     "usage_plans",
                     p.id.clone(),
-                    format!("covers stage `{}/{}`, which is not there", s.api_id, s.stage),
+                    format!(
+                        "covers stage `{}/{}`, which is not there",
+                        s.api_id, s.stage
+                    ),
                 );
             }
         }
@@ -204,7 +207,10 @@ pub fn references(c: &StoreContents) -> Vec<Problem> {
                 problem(
                     "domains",
                     d.domain_name.clone(),
-                    format!("maps `{base}` to API `{}`, which is not there", m.rest_api_id),
+                    format!(
+                        "maps `{base}` to API `{}`, which is not there",
+                        m.rest_api_id
+                    ),
                 );
             }
         }

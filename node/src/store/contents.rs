@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 
 use super::check::Problem;
 use super::{
-    encode, Store, StoreError, API_KEYS, APIS, DEPLOYMENTS, DOMAINS, FUNCTIONS, STAGES, TAGS,
+    encode, Store, StoreError, APIS, API_KEYS, DEPLOYMENTS, DOMAINS, FUNCTIONS, STAGES, TAGS,
     USAGE_PLANS,
 };
 use crate::access::{ApiKey, UsagePlan};
@@ -112,7 +112,11 @@ impl Store {
                 put(APIS, &api.id, encode(api))?;
             }
             for d in &contents.deployments {
-                put(DEPLOYMENTS, &format!("{}/{}", d.rest_api_id, d.id), encode(d))?;
+                put(
+                    DEPLOYMENTS,
+                    &format!("{}/{}", d.rest_api_id, d.id),
+                    encode(d),
+                )?;
             }
             for st in &contents.stages {
                 let key = format!("{}/{}", st.rest_api_id, st.stage_name);

@@ -168,7 +168,9 @@ fn backups_this_version_cannot_restore_faithfully_are_refused() {
         Err(BackupError::NotABackup(_))
     ));
     let mut contents = crate::store::StoreContents::default();
-    contents.stages.push(crate::model::Stage::new("aaa", "prod", "d1", 0));
+    contents
+        .stages
+        .push(crate::model::Stage::new("aaa", "prod", "d1", 0));
     let text = Backup::new(contents).to_bytes();
     assert!(matches!(
         Backup::parse(&text),
