@@ -435,6 +435,18 @@ async fn backups_restore_what_was_served_online_and_offline() {
         .to_string();
     assert_eq!(shop["body"]["color"], "red", "{before}");
 
+    // The endpoint is signed like every management call.
+    let unsigned = Client::default()
+        .get(&format!("{admin}/store/backup"))
+        .await
+        .expect("reply");
+    assert_eq!(unsigned.status.as_u16(), 403);
+    assert!(
+        !unsigned.text().contains("alice-key"),
+        "{}",
+        unsigned.text()
+    );
+
     // Online: backup, change everything, restore.
     let (status, text) = apigw_store(&["backup", &backup_path, "--admin", &admin]);
     assert!(status.success(), "{text}");
@@ -482,4 +494,77 @@ async fn backups_restore_what_was_served_online_and_offline() {
     let node = start(&dir);
     assert_eq!(boto3(&node, "state"), before, "offline restore");
     assert_eq!(served_color(&node, &shop_id).await, shop["body"]);
+}
+
+/// A cluster member's config: node `id` on `port`, its one peer on `peer_port`.
+fn member_config(certs: &str, id: u64, port: u16, peer: u64, peer_port: u16) -> String {
+    format!(
+        "cluster:\n  name: lab\n  node_id: {id}\n  listen: 127.0.0.1:{port}\n  certs: '{certs}'\n  \
+         gossip_interval_ms: 50\n  peers: [{{id: {peer}, addr: '127.0.0.1:{peer_port}'}}]\n"
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_online_restore_through_one_member_reaches_the_other_through_raft() {
+    let (_certs, certs) = apigw_tests::cluster::cluster_certs("1,2");
+    let (p1, p2) = (
+        apigw_tests::cluster::free_udp_port(),
+        apigw_tests::cluster::free_udp_port(),
+    );
+    let member = |id, port, peer, peer_port| {
+        Node::builder()
+            .env("APIGW_ADMIN_ACCESS_KEY_ID", KEY)
+            .env("APIGW_ADMIN_SECRET_ACCESS_KEY", SECRET)
+            .config(&member_config(&certs, id, port, peer, peer_port))
+            .start()
+            .expect("member starts")
+    };
+    let one = member(1, p1, 2, p2);
+    let two = member(2, p2, 1, p1);
+    let client = Client::default();
+    apigw_tests::cluster::wait_for_view(&client, &one, "a leader", |v| {
+        v["raft"]["leader"].is_u64()
+    })
+    .await;
+    boto3(&one, "setup");
+    apigw_tests::cluster::wait_for_stage_count(&client, &two, 1).await;
+    let before = boto3(&one, "state");
+    let dir = TempDir::new("store-cluster-backup").expect("dir");
+    let backup = dir.0.join("backup.json").display().to_string();
+    let (status, text) = apigw_store(&[
+        "backup",
+        &backup,
+        "--admin",
+        &format!("http://{}", one.admin),
+    ]);
+    assert!(status.success(), "{text}");
+    boto3(&one, "change");
+    assert_ne!(boto3(&one, "state"), before);
+    // Restored through member two; member one gets it through the log.
+    let (status, text) = apigw_store(&[
+        "restore",
+        &backup,
+        "--admin",
+        &format!("http://{}", two.admin),
+        "--force",
+    ]);
+    assert!(status.success(), "{text}");
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        let now = boto3(&one, "state");
+        if now == before {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "member one never got the restore: {now}\nwanted {before}"
+        );
+    }
+    // Offline restore refuses a member's data dir: its store comes from Raft.
+    let kept = two.dir.clone();
+    let data = kept.0.join("data").display().to_string();
+    drop(two);
+    let (status, text) = apigw_store(&["restore", &backup, "--data-dir", &data, "--force"]);
+    assert!(!status.success(), "{text}");
+    assert!(text.contains("cluster member"), "{text}");
 }
