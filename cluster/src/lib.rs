@@ -7,6 +7,8 @@
 //! - [`counters`]: CRDT counters (GCounter per key and window);
 //! - [`gossip`]: spreading counter deltas, heartbeats and peer health.
 //!
+//! - [`redb_file`]: opening the redb files state lives in, refusing damaged
+//!   or 0-byte ones with an error that names them;
 //! - [`raft`]: the replicated control plane (openraft, log and state on
 //!   disk in redb, RPCs over the transport, idempotent commands).
 //!
@@ -17,6 +19,7 @@ pub mod counters;
 pub mod gossip;
 pub mod pki;
 pub mod raft;
+pub mod redb_file;
 pub mod transport;
 
 use std::sync::{Arc, OnceLock, Weak};

@@ -37,6 +37,10 @@ use openraft::{
 use redb::{ReadableDatabase, ReadableTable, TableDefinition};
 use serde::{Deserialize, Serialize};
 
+use crate::redb_file::{self, RedbFileError};
+use verify::verify_file;
+
+mod verify;
 use crate::transport::{HandlerReply, Kind, Transport};
 
 /// A command of the node's, with the id that makes retries safe.
@@ -71,6 +75,12 @@ pub trait Application: Send + Sync + 'static {
     fn snapshot(&self) -> Vec<u8>;
     /// Replaces the state with a snapshot's.
     fn restore(&self, snapshot: &[u8]);
+    /// Whether a snapshot read back from disk at start can be restored;
+    /// called before [`Application::restore`], so a damaged state file
+    /// stops the start instead of being skipped. The default accepts all.
+    fn verify_snapshot(&self, _snapshot: &[u8]) -> Result<(), String> {
+        Ok(())
+    }
 }
 
 /// Why a Raft operation failed.
@@ -84,7 +94,13 @@ pub enum RaftFailure {
     NoLeader,
     #[error("transport: {0}")]
     Transport(#[from] crate::transport::TransportError),
+    /// `raft.redb` is held by another process or cannot be read.
+    #[error(transparent)]
+    File(#[from] RedbFileError),
 }
+
+/// The Raft state's file name in its directory.
+pub const FILE: &str = "raft.redb";
 
 const LOG: TableDefinition<u64, &[u8]> = TableDefinition::new("raft_log");
 const META: TableDefinition<&str, &[u8]> = TableDefinition::new("raft_meta");
@@ -616,10 +632,14 @@ impl RaftNode {
         timing: RaftTiming,
     ) -> Result<Arc<RaftNode>, RaftFailure> {
         std::fs::create_dir_all(dir).map_err(|e| RaftFailure::Storage(e.to_string()))?;
-        let db = Arc::new(
-            redb::Database::create(dir.join("raft.redb"))
-                .map_err(|e| RaftFailure::Storage(e.to_string()))?,
-        );
+        let path = dir.join(FILE);
+        let db = Arc::new(redb_file::open(&path)?.0);
+        redb_file::guarded(&path, || {
+            verify_file(&db, app.as_ref()).map_err(|reason| RedbFileError::Unreadable {
+                path: path.clone(),
+                reason,
+            })
+        })?;
         let config = openraft::Config {
             heartbeat_interval: timing.heartbeat_ms,
             election_timeout_min: timing.election_min_ms,

@@ -193,6 +193,10 @@ impl Handler for Admin {
             return response;
         }
         if let Some(management) = &self.management {
+            // Store backup and restore: signed, with their own body cap.
+            if Management::owns_store(request.uri().path()) {
+                return management.store_request(request, remote).await;
+            }
             if Management::owns(request.uri().path()) {
                 let (parts, body) = request.into_parts();
                 let body = match read_limited(body, 10 * 1024 * 1024).await {

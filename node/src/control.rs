@@ -184,6 +184,12 @@ impl apigw_cluster::raft::Application for ControlPlane {
         }
     }
 
+    fn verify_snapshot(&self, snapshot: &[u8]) -> Result<(), String> {
+        serde_json::from_slice::<StoreContents>(snapshot)
+            .map(drop)
+            .map_err(|e| format!("the control-plane snapshot does not decode: {e}"))
+    }
+
     fn restore(&self, snapshot: &[u8]) {
         match serde_json::from_slice::<StoreContents>(snapshot) {
             Ok(contents) => {

@@ -18,6 +18,7 @@
 //! `?apigwDefinition=true` on an API or a stage reads and writes the
 //! store's own shape, for `apigw diff` and `apigw apply`.
 
+mod backup;
 mod definitions;
 mod domains;
 mod export;

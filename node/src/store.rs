@@ -3,11 +3,26 @@
 //! One file, `apigw.redb`, in the data directory. Every change is one ACID
 //! transaction, so a crash never leaves half a deployment. The file is locked
 //! by the process that opens it; a second process gets [`StoreError::InUse`].
+//!
+//! A store fails loudly: an absent file is a new, empty store, but a file
+//! that is there and cannot be read (0 bytes, a page whose checksum fails,
+//! a schema this version does not know, a record that does not decode) is
+//! [`StoreError::File`] naming it, and the node does not start. Opening
+//! reads every record once, so a start that succeeds can serve all of them.
+//!
+//! [`contents`]: everything at once (snapshots, backups, restores);
+//! [`check`]: verifying a store without opening it for writing, and the
+//! references between records; [`backup`]: the versioned backup format.
+
+pub mod backup;
+pub mod check;
+mod contents;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::{SystemTime, UNIX_EPOCH};
 
+use apigw_cluster::redb_file::{self, Opened, RedbFileError};
 use redb::{Database, ReadableDatabase, ReadableTable, TableDefinition};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
@@ -16,6 +31,8 @@ use crate::access::{ApiKey, UsagePlan};
 use crate::functions::FunctionDecl;
 use crate::ids;
 use crate::model::{Deployment, DomainName, RestApi, Stage};
+
+pub use contents::StoreContents;
 
 const APIS: TableDefinition<&str, &[u8]> = TableDefinition::new("apis");
 const DEPLOYMENTS: TableDefinition<&str, &[u8]> = TableDefinition::new("deployments");
@@ -30,13 +47,19 @@ const DOMAINS: TableDefinition<&str, &[u8]> = TableDefinition::new("domains");
 const TAGS: TableDefinition<&str, &[u8]> = TableDefinition::new("tags");
 
 /// Version of the on-disk encoding; bumped with a migration when it changes.
-const SCHEMA_VERSION: u64 = 1;
+pub const SCHEMA_VERSION: u64 = 1;
+
+/// The store's file name in the data directory.
+pub const FILE: &str = "apigw.redb";
 
 /// What can go wrong with the store.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
     #[error("the data directory {0} is in use by another apigw process")]
     InUse(PathBuf),
+    /// The store file is there and cannot be read (the message names it).
+    #[error(transparent)]
+    File(RedbFileError),
     #[error("cannot create the data directory {path}: {source}")]
     Directory {
         path: PathBuf,
@@ -46,11 +69,8 @@ pub enum StoreError {
     TooNew { path: PathBuf, found: u64 },
     #[error("storage: {0}")]
     Storage(#[from] redb::Error),
-    #[error("stored record `{key}` cannot be read: {source}")]
-    Corrupt {
-        key: String,
-        source: serde_json::Error,
-    },
+    #[error("stored record `{key}` cannot be read: {reason}")]
+    Corrupt { key: String, reason: String },
     #[error("{0} not found")]
     NotFound(String),
     #[error("{0}")]
@@ -74,40 +94,79 @@ from_redb!(
 /// The store of one node.
 pub struct Store {
     db: Database,
+    path: PathBuf,
 }
 
 impl Store {
-    /// Opens (creating if needed) the store in `dir`.
+    /// Opens the store in `dir`: creates it when the file is absent,
+    /// refuses one that is there and cannot be read (see the module doc).
     pub fn open(dir: &Path) -> Result<Store, StoreError> {
         std::fs::create_dir_all(dir).map_err(|source| StoreError::Directory {
             path: dir.to_path_buf(),
             source,
         })?;
-        let file = dir.join("apigw.redb");
-        let db = Database::create(&file).map_err(|e| match e {
-            redb::DatabaseError::DatabaseAlreadyOpen => StoreError::InUse(dir.to_path_buf()),
-            other => StoreError::Storage(other.into()),
+        let file = dir.join(FILE);
+        let (db, opened) = redb_file::open(&file).map_err(|e| match e {
+            RedbFileError::InUse { .. } => StoreError::InUse(dir.to_path_buf()),
+            damage => StoreError::File(damage),
         })?;
-        let store = Store { db };
-        store.init_schema(&file)?;
+        let store = Store { db, path: file };
+        store.guarded(|| store.init_schema(opened))?;
+        store.guarded(|| store.export().map(drop))?;
         Ok(store)
     }
 
-    fn init_schema(&self, file: &Path) -> Result<(), StoreError> {
+    /// The store's file.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Runs `f`, a first read of the file, as damage-proof: a redb panic
+    /// or any error but [`StoreError::TooNew`] becomes [`StoreError::File`].
+    fn guarded(&self, f: impl FnOnce() -> Result<(), StoreError>) -> Result<(), StoreError> {
+        let outcome = redb_file::guarded(&self.path, || Ok(f()));
+        match outcome.map_err(StoreError::File)? {
+            Ok(()) => Ok(()),
+            Err(e @ (StoreError::TooNew { .. } | StoreError::File(_))) => Err(e),
+            Err(other) => Err(StoreError::File(RedbFileError::Unreadable {
+                path: self.path.clone(),
+                reason: other.to_string(),
+            })),
+        }
+    }
+
+    fn init_schema(&self, opened: Opened) -> Result<(), StoreError> {
         let txn = self.db.begin_write()?;
+        let has_tables = txn.list_tables()?.next().is_some();
         {
             let mut meta = txn.open_table(META)?;
             let found = meta.get("schema_version")?.map(|v| v.value());
             match found {
                 Some(v) if v > SCHEMA_VERSION => {
                     return Err(StoreError::TooNew {
-                        path: file.to_path_buf(),
+                        path: self.path.clone(),
                         found: v,
                     })
                 }
+                Some(0) => {
+                    return Err(StoreError::Corrupt {
+                        key: "meta/schema_version".into(),
+                        reason: "schema version 0 was never written by apigw".into(),
+                    })
+                }
                 Some(_) => {}
-                None => {
+                // A file redb made whose first transaction never committed
+                // has no tables: nothing to lose, so it is set up as new.
+                None if opened == Opened::Created || !has_tables => {
                     meta.insert("schema_version", SCHEMA_VERSION)?;
+                }
+                None => {
+                    return Err(StoreError::Corrupt {
+                        key: "meta/schema_version".into(),
+                        reason:
+                            "the file has tables but no schema version: it is not an apigw store"
+                                .into(),
+                    })
                 }
             }
             txn.open_table(APIS)?;
@@ -214,17 +273,6 @@ impl Store {
         }
     }
 
-    fn all_tags(&self) -> Result<BTreeMap<String, BTreeMap<String, String>>, StoreError> {
-        let txn = self.db.begin_read()?;
-        let table = txn.open_table(TAGS)?;
-        let mut out = BTreeMap::new();
-        for row in table.iter()? {
-            let (k, v) = row?;
-            out.insert(k.value().to_string(), decode(k.value(), v.value())?);
-        }
-        Ok(out)
-    }
-
     pub fn put_domain(&self, domain: &DomainName) -> Result<(), StoreError> {
         self.put(DOMAINS, &domain.domain_name, domain)
     }
@@ -304,85 +352,6 @@ impl Store {
             &format!("{}/{}", deployment.rest_api_id, deployment.id),
             deployment,
         )
-    }
-
-    /// Everything stored, for a replicated state machine's snapshot.
-    pub fn export(&self) -> Result<StoreContents, StoreError> {
-        Ok(StoreContents {
-            apis: self.scan(APIS, "")?,
-            deployments: self.scan(DEPLOYMENTS, "")?,
-            stages: self.scan(STAGES, "")?,
-            api_keys: self.scan(API_KEYS, "")?,
-            usage_plans: self.scan(USAGE_PLANS, "")?,
-            functions: self.scan(FUNCTIONS, "")?,
-            domains: self.scan(DOMAINS, "")?,
-            tags: self.all_tags()?,
-        })
-    }
-
-    /// Replaces everything stored with `contents`, in one transaction.
-    pub fn replace_all(&self, contents: &StoreContents) -> Result<(), StoreError> {
-        let txn = self.db.begin_write()?;
-        {
-            for table in [
-                APIS,
-                DEPLOYMENTS,
-                STAGES,
-                API_KEYS,
-                USAGE_PLANS,
-                FUNCTIONS,
-                DOMAINS,
-            ] {
-                let mut t = txn.open_table(table)?;
-                let keys: Vec<String> = t
-                    .iter()?
-                    .filter_map(|r| r.ok().map(|(k, _)| k.value().to_string()))
-                    .collect();
-                for key in keys {
-                    t.remove(key.as_str())?;
-                }
-            }
-            let mut apis = txn.open_table(APIS)?;
-            for api in &contents.apis {
-                apis.insert(api.id.as_str(), encode(api).as_slice())?;
-            }
-            let mut deployments = txn.open_table(DEPLOYMENTS)?;
-            for d in &contents.deployments {
-                deployments.insert(
-                    format!("{}/{}", d.rest_api_id, d.id).as_str(),
-                    encode(d).as_slice(),
-                )?;
-            }
-            let mut keys = txn.open_table(API_KEYS)?;
-            for k in &contents.api_keys {
-                keys.insert(k.id.as_str(), encode(k).as_slice())?;
-            }
-            let mut functions = txn.open_table(FUNCTIONS)?;
-            for f in &contents.functions {
-                functions.insert(f.name.as_str(), encode(f).as_slice())?;
-            }
-            let mut tags = txn.open_table(TAGS)?;
-            for (resource, t) in &contents.tags {
-                tags.insert(resource.as_str(), encode(t).as_slice())?;
-            }
-            let mut domains = txn.open_table(DOMAINS)?;
-            for d in &contents.domains {
-                domains.insert(d.domain_name.as_str(), encode(d).as_slice())?;
-            }
-            let mut plans = txn.open_table(USAGE_PLANS)?;
-            for p in &contents.usage_plans {
-                plans.insert(p.id.as_str(), encode(p).as_slice())?;
-            }
-            let mut stages = txn.open_table(STAGES)?;
-            for st in &contents.stages {
-                stages.insert(
-                    format!("{}/{}", st.rest_api_id, st.stage_name).as_str(),
-                    encode(st).as_slice(),
-                )?;
-            }
-        }
-        txn.commit()?;
-        Ok(())
     }
 
     pub fn get_deployment(&self, api_id: &str, id: &str) -> Result<Option<Deployment>, StoreError> {
@@ -522,32 +491,13 @@ fn encode<T: Serialize>(value: &T) -> Vec<u8> {
 }
 
 fn decode<T: DeserializeOwned>(key: &str, bytes: &[u8]) -> Result<T, StoreError> {
-    serde_json::from_slice(bytes).map_err(|source| StoreError::Corrupt {
+    serde_json::from_slice(bytes).map_err(|e| StoreError::Corrupt {
         key: key.to_string(),
-        source,
+        reason: e.to_string(),
     })
 }
 
 /// Seconds since the Unix epoch.
-/// All APIs, deployments and stages.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, serde::Deserialize)]
-pub struct StoreContents {
-    pub apis: Vec<RestApi>,
-    pub deployments: Vec<Deployment>,
-    pub stages: Vec<Stage>,
-    #[serde(default)]
-    pub api_keys: Vec<ApiKey>,
-    #[serde(default)]
-    pub usage_plans: Vec<UsagePlan>,
-    #[serde(default)]
-    pub functions: Vec<FunctionDecl>,
-    #[serde(default)]
-    pub domains: Vec<DomainName>,
-    /// Resource path -> tags.
-    #[serde(default)]
-    pub tags: BTreeMap<String, BTreeMap<String, String>>,
-}
-
 pub fn unix_now() -> u64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)

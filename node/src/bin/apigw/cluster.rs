@@ -13,7 +13,7 @@ use std::path::Path;
 use apigw::control::ControlCommand;
 use apigw::model::{Deployment, RestApi, Stage};
 use apigw::store::Store;
-use apigw_cluster::raft::{Application, Command, RaftNode, RaftTiming};
+use apigw_cluster::raft::{Application, Command, RaftFailure, RaftNode, RaftTiming};
 use apigw_cluster::{pki, CrdtCounters, Gossip, Identity, Peer, Transport, TransportOptions};
 use clap::Subcommand;
 
@@ -81,6 +81,7 @@ pub fn start(
     data_dir: &Path,
     control: Arc<dyn Application>,
     join: Option<&str>,
+    init_store: bool,
     runtime: &tokio::runtime::Handle,
 ) -> Result<Option<Joined>> {
     let Some(section) = &loaded.file.cluster else {
@@ -127,14 +128,30 @@ pub fn start(
     .with_context(|| format!("cannot open the cluster endpoint on {listen}"))?;
     let transport = member.transport.clone();
     tracing::info!(role = "cluster", addr = %transport.local_addr()?, node = section.node_id, "listening");
-    let raft = runtime
-        .block_on(member.start_raft(
+    let raft_dir = data_dir.join("raft");
+    let start = || {
+        runtime.block_on(member.start_raft(
             section.node_id,
-            &data_dir.join("raft"),
-            control,
+            &raft_dir,
+            control.clone(),
             RaftTiming::default(),
         ))
-        .context("cannot start this node's Raft member")?;
+    };
+    let raft = match start() {
+        Err(RaftFailure::File(e)) if e.is_damage() && init_store => {
+            let aside = apigw_cluster::redb_file::set_aside(e.path())
+                .with_context(|| format!("cannot move {} aside", e.path().display()))?;
+            tracing::warn!(error = %e, kept_as = %aside.display(), "--init-store: the unreadable Raft state was set aside; the cluster sends this node its state again");
+            start()
+        }
+        Err(RaftFailure::File(e)) if e.is_damage() => anyhow::bail!(
+            "{e}\n  Nothing was changed and the node did not start. This is the node's Raft log and state: \
+             start it with `--init-store` to set the file aside and receive the state from the cluster's \
+             other members again (a cluster of one starts empty: then restore a backup through it)."
+        ),
+        other => other,
+    }
+    .context("cannot start this node's Raft member")?;
     // Gossip to every member, including nodes that joined after the start.
     {
         let (raft, gossip, region, own) = (

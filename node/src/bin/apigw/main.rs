@@ -11,6 +11,7 @@ mod json_log;
 mod logging;
 mod remote;
 mod serve;
+mod store;
 mod users;
 
 use std::path::PathBuf;
@@ -38,6 +39,9 @@ enum Command {
     /// Cluster certificates.
     #[command(subcommand)]
     Cluster(cluster::ClusterCommand),
+    /// Check, back up or restore a node's store.
+    #[command(subcommand)]
+    Store(store::StoreCommand),
     /// Run a cluster scenario in simulated time and report on it
     /// (`apigw sim SCENARIO.yaml [--seed N] [--out DIR]`; runs `apigw-sim`,
     /// built by `cargo build -p apigw-simulations`, from next to this binary).
@@ -110,6 +114,7 @@ fn main() -> ExitCode {
         Command::Serve(args) => serve::run(args),
         Command::Cluster(command) => cluster::run(command).map(|()| ExitCode::SUCCESS),
         Command::Sim { args } => sim(&args),
+        Command::Store(command) => store::run(command),
         Command::Deploy {
             api,
             stage,

@@ -30,7 +30,7 @@ pub struct Target {
 }
 
 /// A signed client of one node's management API.
-struct Admin {
+pub(crate) struct Admin {
     base: String,
     key: String,
     secret: String,
@@ -120,6 +120,49 @@ impl Admin {
         Ok((status, value))
     }
 
+    /// One signed call whose body and answer are bytes (`apigw store`),
+    /// bounded by `limit` (answer size) and `timeout` (the whole exchange).
+    pub(crate) async fn raw(
+        target: &Target,
+        method: &str,
+        path: &str,
+        body: Vec<u8>,
+        limit: usize,
+        timeout: Duration,
+    ) -> Result<(u16, Bytes)> {
+        let admin = Admin::new(target)?;
+        let url = format!("{}{path}", admin.base);
+        let request = signed_request(
+            method,
+            &url,
+            &[("content-type", "application/json")],
+            Bytes::from(body),
+            &SigningKey {
+                access_key_id: &admin.key,
+                secret_access_key: &admin.secret,
+                session_token: None,
+                region: "us-east-1",
+                service: "apigateway",
+            },
+        )
+        .map_err(anyhow::Error::msg)?;
+        let exchange = async {
+            let response = admin
+                .client
+                .send(request)
+                .await
+                .map_err(|e| anyhow::anyhow!("{url}: {e}"))?;
+            let status = response.status().as_u16();
+            let body = apigw::dataplane::body::read_limited(response.into_body(), limit)
+                .await
+                .map_err(|_| anyhow::anyhow!("{url}: the answer is over {limit} bytes"))?;
+            Ok((status, body))
+        };
+        tokio::time::timeout(timeout, exchange)
+            .await
+            .map_err(|_| anyhow::anyhow!("{url}: no answer within {timeout:?}"))?
+    }
+
     /// The id of the API named or identified by `api`.
     async fn resolve(&self, api: &str) -> Result<String> {
         if self
@@ -180,7 +223,7 @@ fn read_credentials(path: &Path) -> Result<(String, String)> {
     }
 }
 
-fn runtime() -> Result<tokio::runtime::Runtime> {
+pub(crate) fn runtime() -> Result<tokio::runtime::Runtime> {
     tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()

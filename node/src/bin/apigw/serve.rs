@@ -54,6 +54,11 @@ pub struct ServeArgs {
     /// its QUIC address), as a learner; promote it with the admin API.
     #[arg(long, env = "APIGW_JOIN")]
     join: Option<String>,
+    /// Start with an empty store when the store (or, in a cluster, the Raft
+    /// state) is there but cannot be read; the unreadable file is kept,
+    /// renamed `*.unreadable-{time}`. Without it such a start stops.
+    #[arg(long)]
+    init_store: bool,
 }
 
 /// Everything a worker thread needs.
@@ -110,10 +115,7 @@ pub fn run(args: ServeArgs) -> Result<ExitCode> {
         .unwrap_or(cores)
         .clamp(1, 1024);
 
-    let store = Arc::new(
-        Store::open(&data_dir)
-            .with_context(|| format!("cannot open the store in {}", data_dir.display()))?,
-    );
+    let store = Arc::new(crate::store::open_for_serve(&data_dir, args.init_store)?);
     let deployed = Arc::new(Deployed::default());
     for finding in deployed.reload(&store)? {
         tracing::warn!(at = %finding.at, "{} (this method answers 500)", finding.message);
@@ -147,6 +149,7 @@ pub fn run(args: ServeArgs) -> Result<ExitCode> {
         &data_dir,
         control.clone(),
         args.join.as_deref(),
+        args.init_store,
         function_runtime.handle(),
     )?;
     apply_config(
