@@ -1,7 +1,7 @@
 //! The management API on the admin listener, in API Gateway's REST-JSON
 //! shapes, so boto3 and the AWS CLI work with `--endpoint-url`. Every
-//! request must be SigV4-signed (service `apigateway`) with the node's
-//! admin credentials.
+//! request reaching it was SigV4-signed (service `apigateway`) with the
+//! node's admin credentials: the admin listener checks that first.
 //!
 //! Changes are control commands: applied to the store directly on a single
 //! node, through Raft in a cluster; either way the data plane serves a change
@@ -35,7 +35,7 @@ use crate::access::{ApiKey, UsagePlan};
 use crate::control::{ControlCommand, ControlPlane};
 use crate::dataplane::body::{full, Body};
 use crate::dataplane::context::RequestContext;
-use crate::dataplane::iam::{self, IamUser, IamUsers};
+use crate::dataplane::iam::IamUser;
 use crate::import::{self, ImportOptions};
 use crate::model::{Deployment, RestApi, Stage};
 use crate::store::Store;
@@ -100,7 +100,6 @@ pub enum Writer {
 pub struct Management {
     store: Arc<Store>,
     writer: Writer,
-    admins: IamUsers,
     max_integration_timeout_ms: u64,
     /// Quota counters, for `GetUsage`.
     counters: Option<Arc<dyn crate::throttle::Counters>>,
@@ -111,16 +110,10 @@ pub struct Management {
 type Reply = Result<(StatusCode, Value), ApiError>;
 
 impl Management {
-    pub fn new(
-        store: Arc<Store>,
-        writer: Writer,
-        admin: IamUser,
-        max_integration_timeout_ms: u64,
-    ) -> Management {
+    pub fn new(store: Arc<Store>, writer: Writer, max_integration_timeout_ms: u64) -> Management {
         Management {
             store,
             writer,
-            admins: IamUsers::new(vec![admin]),
             max_integration_timeout_ms,
             counters: None,
             edits: tokio::sync::Mutex::new(()),
@@ -133,29 +126,15 @@ impl Management {
         self
     }
 
-    /// Whether a path is the management API's.
-    pub fn owns(path: &str) -> bool {
-        path == "/restapis"
-            || path.starts_with("/restapis/") && !path.ends_with("/cache/data")
-            || path == "/apikeys"
-            || path.starts_with("/apikeys/")
-            || path == "/usageplans"
-            || path.starts_with("/usageplans/")
-            || path == "/domainnames"
-            || path.starts_with("/domainnames/")
-            || path.starts_with("/tags/")
-    }
-
-    /// Verifies and answers a request.
-    pub async fn handle(&self, ctx: &RequestContext, body: Bytes) -> Response<Body> {
-        if let Err(e) = iam::verify_for(&self.admins, ctx, &body, "apigateway") {
-            return err(
-                StatusCode::FORBIDDEN,
-                "InvalidSignatureException",
-                e.to_string(),
-            )
-            .into_response();
-        }
+    /// Answers a request whose signature the admin listener has checked:
+    /// `caller` is the admin user it proved.
+    pub async fn handle(
+        &self,
+        ctx: &RequestContext,
+        body: Bytes,
+        caller: &IamUser,
+    ) -> Response<Body> {
+        let _ = caller;
         // Exports come as YAML when asked for (`accepts=application/yaml`).
         let yaml = ctx.raw_path.contains("/exports/")
             && ctx.header("accept").is_some_and(|a| a.contains("yaml"));

@@ -14,6 +14,8 @@ use serde::Deserialize;
 #[serde(deny_unknown_fields, default)]
 pub struct ConfigFile {
     pub node: NodeSection,
+    /// Access to the admin listener beyond the admin credentials.
+    pub admin: AdminSection,
     pub limits: LimitsSection,
     pub log: LogSection,
     pub apis: Vec<ApiSection>,
@@ -28,6 +30,27 @@ pub struct ConfigFile {
     pub cluster: Option<ClusterSection>,
     /// Regions and the geo database edge nodes route by.
     pub geo: Option<GeoSection>,
+}
+
+/// The admin listener's access: every route but `/health` and `/ready`
+/// needs a SigV4 signature with the admin credentials.
+#[derive(Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct AdminSection {
+    /// A bearer token `GET /metrics` also accepts
+    /// (`Authorization: Bearer <token>`), for Prometheus.
+    pub metrics_token: Option<String>,
+}
+
+impl std::fmt::Debug for AdminSection {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AdminSection")
+            .field(
+                "metrics_token",
+                &self.metrics_token.as_ref().map(|_| "<set>"),
+            )
+            .finish()
+    }
 }
 
 /// How edge nodes choose a region: the catalog, the client-IP database.

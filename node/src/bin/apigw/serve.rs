@@ -159,7 +159,7 @@ pub fn run(args: ServeArgs) -> Result<ExitCode> {
     let listeners = bind_shared(listen, workers)?;
     let admin_listener = bind_shared(admin_listen, 1)?.remove(0);
     tracing::info!(role = "dataplane", addr = %listeners[0].local_addr()?, workers, "listening");
-    tracing::info!(role = "admin", addr = %admin_listener.local_addr()?, "listening");
+    tracing::info!(role = "admin", addr = %admin_listener.local_addr()?, region = %region, "listening");
     let counters: Arc<dyn apigw::throttle::Counters> = match &cluster {
         Some(joined) => Arc::new(apigw::shared_counters::SharedCounters::new(
             joined.counters.clone(),
@@ -230,11 +230,17 @@ pub fn run(args: ServeArgs) -> Result<ExitCode> {
                         Some(c) => apigw::management::Writer::Raft(c.raft.clone()),
                         None => apigw::management::Writer::Local(control.clone()),
                     },
-                    admin_credentials(&loaded, &data_dir)?,
                     loaded.file.limits.max_integration_timeout_ms,
                 )
                 .with_counters(services.access.counters().clone()),
             ),
+            apigw::admin::AdminAuth {
+                metrics_token: loaded.file.admin.metrics_token.clone(),
+                ..apigw::admin::AdminAuth::new(
+                    admin_credentials(&loaded, &data_dir)?,
+                    services.region.clone(),
+                )
+            },
         )),
     ));
     let mut threads = Vec::new();
