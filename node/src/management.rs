@@ -342,6 +342,7 @@ impl Management {
             {
                 let stage: Stage = serde_json::from_slice(body)
                     .map_err(|e| bad_request(format!("not an apigw stage: {e}")))?;
+                check_name(crate::names::stage_name(&stage.stage_name))?;
                 if stage.rest_api_id != *id || stage.stage_name != *name {
                     return Err(bad_request(
                         "the stage's API id and name must match the URL",
@@ -495,6 +496,9 @@ impl Management {
                 "API Key already exists",
             ));
         }
+        if let Some(name) = input.get("name").and_then(Value::as_str) {
+            check_name(crate::names::free_text("name", name, 1024))?;
+        }
         let key = ApiKey {
             id: crate::ids::new_api_id(),
             name: input
@@ -521,6 +525,7 @@ impl Management {
             .get("name")
             .and_then(Value::as_str)
             .ok_or_else(|| bad_request("name is required"))?;
+        check_name(crate::names::free_text("name", name, 1024))?;
         let rate = |v: &Value| -> Option<crate::throttle::Rate> {
             Some(crate::throttle::Rate {
                 per_second: v.get("rateLimit")?.as_f64()?,
@@ -700,8 +705,13 @@ impl Management {
     async fn write(&self, command: ControlCommand) -> Result<(), ApiError> {
         let outcome = match &self.writer {
             Writer::Local(control) => {
+                // Applying reloads the data plane's snapshot (compiling
+                // what changed): on the blocking pool, off the listener.
                 use apigw_cluster::raft::Application;
-                control.apply(&command.encode())
+                let (control, command) = (control.clone(), command.encode());
+                tokio::task::spawn_blocking(move || control.apply(&command))
+                    .await
+                    .map_err(internal)?
             }
             Writer::Raft(raft) => {
                 let command = apigw_cluster::raft::Command {
@@ -731,6 +741,11 @@ impl Management {
             .get("name")
             .and_then(Value::as_str)
             .ok_or_else(|| bad_request("name is required"))?;
+        check_name(crate::names::free_text("name", name, 1024))?;
+        if let Some(description) = input.get("description").and_then(Value::as_str) {
+            check_name(crate::names::free_text("description", description, 1024))?;
+        }
+        usage::tags_of(input.get("tags"))?;
         let doc = json!({"openapi": "3.0.1", "info": {"title": name, "description": input.get("description")}, "paths": {}});
         let options = ImportOptions {
             api_id: crate::ids::new_api_id(),
@@ -754,10 +769,6 @@ impl Management {
     ) -> Reply {
         let (fail_on_warnings, base_path) = options;
         let creating = id.is_none();
-        let text =
-            std::str::from_utf8(body).map_err(|_| bad_request("the definition is not UTF-8"))?;
-        let mut doc = import::parse_document(text).map_err(|e| bad_request(e.to_string()))?;
-        apply_base_path(&mut doc, base_path);
         let existing = match id {
             Some(id) => Some(self.api(id)?),
             None => None,
@@ -766,7 +777,7 @@ impl Management {
             api_id: id.map_or_else(crate::ids::new_api_id, str::to_string),
             max_integration_timeout_ms: self.max_integration_timeout_ms,
         };
-        let imported = import::import(&doc, &options).map_err(|e| bad_request(e.to_string()))?;
+        let imported = import_off_thread(body.to_vec(), base_path, options).await?;
         if fail_on_warnings && !imported.warnings.is_empty() {
             return Err(bad_request(format!(
                 "Warnings found during import:\n{}",
@@ -817,9 +828,8 @@ impl Management {
                 api.id
             )));
         }
-        if !crate::ids::is_valid_api_id(id) {
-            return Err(bad_request(format!("Invalid API identifier {id}")));
-        }
+        check_name(crate::names::api_id(id))?;
+        check_name(check_definition(&api))?;
         let existing = self.store.get_api(id).map_err(internal)?;
         self.write(ControlCommand::PutApi(Box::new(api.clone())))
             .await?;
@@ -839,6 +849,14 @@ impl Management {
             serde_json::from_slice(body)
                 .map_err(|e| bad_request(format!("the body is not JSON: {e}")))?
         };
+        let stage_name = input.get("stageName").and_then(Value::as_str);
+        if let Some(name) = stage_name {
+            check_name(crate::names::stage_name(name))?;
+            usage::tags_of(input.get("tags"))?;
+        }
+        if let Some(description) = input.get("description").and_then(Value::as_str) {
+            check_name(crate::names::free_text("description", description, 1024))?;
+        }
         let now = crate::store::unix_now();
         let deployment = Deployment {
             id: crate::ids::new_deployment_id(),
@@ -852,7 +870,7 @@ impl Management {
         };
         self.write(ControlCommand::PutDeployment(Box::new(deployment.clone())))
             .await?;
-        if let Some(stage_name) = input.get("stageName").and_then(Value::as_str) {
+        if let Some(stage_name) = stage_name {
             let mut stage = match self.store.get_stage(id, stage_name).map_err(internal)? {
                 Some(mut s) => {
                     s.deployment_id = deployment.id.clone();
@@ -881,15 +899,7 @@ impl Management {
             .map_err(|e| bad_request(format!("the body is not JSON: {e}")))?;
         let text = |key: &str| input.get(key).and_then(Value::as_str);
         let name = text("stageName").ok_or_else(|| bad_request("stageName is required"))?;
-        if name.is_empty()
-            || !name
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
-        {
-            return Err(bad_request(
-                "Stage name only allows a-zA-Z0-9_- and must not be empty",
-            ));
-        }
+        check_name(crate::names::stage_name(name))?;
         let deployment =
             text("deploymentId").ok_or_else(|| bad_request("deploymentId is required"))?;
         if self.store.get_stage(id, name).map_err(internal)?.is_some() {
@@ -968,6 +978,42 @@ impl Management {
             .await?;
         Ok((StatusCode::OK, stage_json(&stage)))
     }
+}
+
+/// Parses and imports a document on tokio's blocking pool, never on the
+/// thread that serves requests: a large document takes a while, and the
+/// listener keeps answering meanwhile.
+async fn import_off_thread(
+    body: Vec<u8>,
+    base_path: BasePath,
+    options: ImportOptions,
+) -> Result<import::Imported, ApiError> {
+    let work = move || {
+        let text =
+            std::str::from_utf8(&body).map_err(|_| bad_request("the definition is not UTF-8"))?;
+        let mut doc = import::parse_document(text).map_err(|e| bad_request(e.to_string()))?;
+        apply_base_path(&mut doc, base_path);
+        import::import(&doc, &options).map_err(|e| bad_request(e.to_string()))
+    };
+    tokio::task::spawn_blocking(work).await.map_err(internal)?
+}
+
+/// A name rule's verdict as AWS's 400.
+fn check_name(checked: Result<(), crate::names::NameError>) -> Result<(), ApiError> {
+    checked.map_err(|e| bad_request(e.0))
+}
+
+/// The names a whole stored definition carries (`PUT ?apigwDefinition`):
+/// resource paths and model names, as an import would check them.
+fn check_definition(api: &RestApi) -> Result<(), crate::names::NameError> {
+    crate::names::free_text("name", &api.name, 1024)?;
+    for path in api.resources.keys() {
+        crate::names::resource_path(path)?;
+    }
+    for model in api.models.keys() {
+        crate::names::model_name(model)?;
+    }
+    Ok(())
 }
 
 /// One `UpdateStage` method-setting path (after `/{resource}/{method}/`).

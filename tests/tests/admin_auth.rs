@@ -500,3 +500,296 @@ async fn unsigned_payloads_and_tampered_bodies_are_refused() {
     assert_eq!(reply.status, 200, "{}", reply.text());
     node.stop().expect("stops");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cluster_membership_routes_refuse_unsigned_calls_and_work_signed() {
+    use apigw_tests::cluster::{cluster_certs, free_udp_port, wait_for_view};
+    let (_certs, certs) = cluster_certs("1,2");
+    let ports = [free_udp_port(), free_udp_port()];
+    let start = |i: usize| {
+        let (id, peer) = (i + 1, 2 - i);
+        Node::builder()
+            .config(&format!(
+                "cluster:\n  name: lab\n  node_id: {id}\n  listen: 127.0.0.1:{}\n  certs: '{certs}'\n  gossip_interval_ms: 50\n  peers: [{{id: {peer}, addr: '127.0.0.1:{}'}}]\n",
+                ports[i],
+                ports[1 - i]
+            ))
+            .env("APIGW_ADMIN_ACCESS_KEY_ID", KEY)
+            .env("APIGW_ADMIN_SECRET_ACCESS_KEY", SECRET)
+            .start()
+            .expect("node starts")
+    };
+    let nodes = [start(0), start(1)];
+    for node in &nodes {
+        wait_for_view(node, "a leader and two voters", |v| {
+            v["raft"]["leader"].is_u64() && v["raft"]["voters"] == json!([1, 2])
+        })
+        .await;
+    }
+    let client = Client::default();
+    for node in &nodes {
+        for (method, path) in [
+            (Method::DELETE, "/cluster/members/1"),
+            (Method::DELETE, "/cluster/members/2"),
+            (Method::POST, "/cluster/members/1/promote"),
+            (Method::POST, "/cluster/members/2/promote"),
+            (Method::GET, "/cluster"),
+        ] {
+            let url = format!("http://{}{path}", node.admin);
+            let reply = client
+                .send(method.clone(), &url, &[], "")
+                .await
+                .expect("reply");
+            assert_refused(
+                &reply,
+                "MissingAuthenticationTokenException",
+                "Missing Authentication Token",
+                &format!("{method} {path}"),
+            );
+        }
+    }
+    let view = nodes[0]
+        .admin_client()
+        .get("/cluster")
+        .await
+        .expect("view")
+        .json();
+    assert_eq!(
+        view["raft"]["voters"],
+        json!([1, 2]),
+        "no member was removed: {view}"
+    );
+    // Signed, the same route works: the leader removes the other member.
+    let leader = view["raft"]["leader"].as_u64().expect("leader") as usize;
+    let other = 3 - leader;
+    let removed = nodes[leader - 1]
+        .admin_client()
+        .send(Method::DELETE, &format!("/cluster/members/{other}"), "")
+        .await
+        .expect("remove");
+    assert_eq!(removed.status, 200, "{}", removed.text());
+    assert_eq!(removed.json()["voters"], json!([leader]));
+    for node in nodes {
+        node.stop().expect("stops");
+    }
+}
+
+/// Stage names AWS refuses (`[A-Za-z0-9_-]`, at most 128 characters).
+fn bad_stage_names() -> Vec<String> {
+    let mut names: Vec<String> = ["../evil", "a/b", "a b", "prod\n", "x\"y", "é", "a.b"]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+    names.push("s".repeat(129));
+    names.push("s".repeat(200));
+    names
+}
+
+async fn stage_names(admin: &AdminClient) -> Vec<String> {
+    let mut names: Vec<String> = admin
+        .get("/restapis/guarded/stages")
+        .await
+        .expect("stages")
+        .json()["item"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|s| s["stageName"].as_str().map(str::to_string))
+        .collect();
+    names.sort();
+    names
+}
+
+async fn deployment_count(admin: &AdminClient) -> usize {
+    admin
+        .get("/restapis/guarded/deployments")
+        .await
+        .expect("deployments")
+        .json()["item"]
+        .as_array()
+        .map_or(0, Vec::len)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bad_names_are_refused_and_nothing_is_stored() {
+    let node = start();
+    let admin = node.admin_client();
+    let deployments = deployment_count(&admin).await;
+    for name in bad_stage_names() {
+        for (path, body) in [
+            (
+                "/restapis/guarded/deployments",
+                json!({ "stageName": name }),
+            ),
+            (
+                "/restapis/guarded/stages",
+                json!({"stageName": name, "deploymentId": "x"}),
+            ),
+        ] {
+            let reply = admin
+                .send(Method::POST, path, body.to_string())
+                .await
+                .expect("reply");
+            assert_eq!(reply.status, 400, "{path} {name:?}: {}", reply.text());
+            assert_eq!(
+                reply.header("x-amzn-errortype"),
+                Some("BadRequestException")
+            );
+            let message = reply.json()["message"]
+                .as_str()
+                .unwrap_or_default()
+                .to_string();
+            assert!(message.starts_with("Stage name"), "{message}");
+        }
+    }
+    // The same through boto3.
+    let names = serde_json::to_string(&bad_stage_names()).expect("json");
+    let script = format!("{}/scripts/bad_names.py", env!("CARGO_MANIFEST_DIR"));
+    let python = apigw_tests::python::python_with_lambda_ric().expect("python with boto3");
+    let out = std::process::Command::new(python)
+        .args([
+            &script,
+            &format!("http://{}", node.admin),
+            KEY,
+            SECRET,
+            "guarded",
+            &names,
+        ])
+        .output()
+        .expect("python runs");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let seen: Value = serde_json::from_slice(&out.stdout).expect("the script's JSON");
+    for name in bad_stage_names() {
+        for call in ["create_deployment", "create_stage"] {
+            let got = &seen[&name][call];
+            assert_eq!(
+                got[0], "BadRequestException",
+                "boto3 {call} {name:?}: {got}"
+            );
+            assert_eq!(got[1], 400);
+        }
+    }
+    assert_eq!(
+        stage_names(&admin).await,
+        ["prod"],
+        "no bad stage was stored"
+    );
+    assert_eq!(
+        deployment_count(&admin).await,
+        deployments,
+        "no deployment either"
+    );
+
+    // Other names that end up in paths: resource path parts, models,
+    // domains, base paths, tags.
+    let root = admin
+        .get("/restapis/guarded/resources")
+        .await
+        .expect("resources")
+        .json()["item"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|r| r["path"] == "/")
+        .and_then(|r| r["id"].as_str().map(str::to_string))
+        .expect("root");
+    let refused: Vec<(String, Value, &str)> = vec![
+        (
+            format!("/restapis/guarded/resources/{root}"),
+            json!({"pathPart": "../x"}),
+            "Resource's path part only allow",
+        ),
+        (
+            format!("/restapis/guarded/resources/{root}"),
+            json!({"pathPart": "a b"}),
+            "Resource's path part only allow",
+        ),
+        (
+            "/restapis/guarded/models".into(),
+            json!({"name": "body_1", "schema": "{}", "contentType": "application/json"}),
+            "Model name must be alphanumeric",
+        ),
+        (
+            "/domainnames".into(),
+            json!({"domainName": "../evil"}),
+            "Invalid domain name",
+        ),
+        (
+            "/domainnames".into(),
+            json!({"domainName": "a.example.com\nx"}),
+            "Invalid domain name",
+        ),
+        (
+            "/restapis".into(),
+            json!({"name": "ok", "tags": {"aws:owner": "x"}}),
+            "Invalid tag key",
+        ),
+        (
+            "/restapis".into(),
+            json!({"name": "bell\u{7}"}),
+            "name must be at most",
+        ),
+    ];
+    for (path, body, message) in refused {
+        let reply = admin
+            .send(Method::POST, &path, body.to_string())
+            .await
+            .expect("reply");
+        assert_eq!(reply.status, 400, "{path} {body}: {}", reply.text());
+        let got = reply.json()["message"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string();
+        assert!(got.starts_with(message), "{path} {body}: {got}");
+    }
+    let apis = admin.get("/restapis").await.expect("apis").json()["item"]
+        .as_array()
+        .map_or(0, Vec::len);
+    assert_eq!(apis, 1, "no API was created");
+    let domains = admin.get("/domainnames").await.expect("domains").json()["item"]
+        .as_array()
+        .map_or(0, Vec::len);
+    assert_eq!(domains, 0);
+    node.stop().expect("stops");
+}
+
+#[test]
+fn a_config_with_a_bad_stage_name_does_not_start() {
+    for name in ["../evil", "a b", "s".repeat(129).as_str()] {
+        let config = format!(
+            "apis:\n  - {{id: guarded, openapi: api.yaml, stages: [{{name: {}}}]}}\n",
+            serde_json::to_string(name).expect("json")
+        );
+        let started = Node::builder()
+            .file("api.yaml", API)
+            .config(&config)
+            .start();
+        let Err(e) = started else {
+            panic!("a node started with stage name {name:?}");
+        };
+        assert!(format!("{e:#}").contains("Stage name"), "{e:#}");
+    }
+}
+
+#[test]
+fn names_cannot_forge_log_lines() {
+    let config = "apis:\n  - {id: guarded, name: \"evil\\n{\\\"level\\\":\\\"ERROR\\\",\\\"forged\\\":true}\", openapi: api.yaml, stages: [{name: prod}]}\n";
+    let node = Node::builder()
+        .file("api.yaml", API)
+        .config(config)
+        .start()
+        .expect("node starts");
+    let line = node
+        .wait_for_log(|v| v["message"] == "api from config")
+        .expect("the API's log line");
+    assert_eq!(line["name"], "evil\n{\"level\":\"ERROR\",\"forged\":true}");
+    for line in node.log_lines() {
+        let v: Value = serde_json::from_str(&line).unwrap_or_else(|_| panic!("not JSON: {line}"));
+        assert!(v.get("forged").is_none(), "{line}");
+    }
+    node.stop().expect("stops");
+}

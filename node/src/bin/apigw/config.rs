@@ -489,7 +489,9 @@ pub fn parse(text: &str) -> Result<ConfigFile> {
     }
     let mut names = std::collections::BTreeSet::new();
     for (i, f) in file.functions.iter().enumerate() {
-        if apigw::functions::function_name_from_uri(&f.name) != Some(f.name.as_str()) {
+        if apigw::functions::function_name_from_uri(&f.name) != Some(f.name.as_str())
+            || apigw::names::function_name(&f.name).is_err()
+        {
             bail!("at `functions[{i}].name`: `{}` is not a valid function name (letters, digits, - and _)", f.name);
         }
         if !names.insert(f.name.clone()) {
@@ -546,13 +548,13 @@ pub fn parse(text: &str) -> Result<ConfigFile> {
                     }
                 }
             }
-            if !valid_stage_name(&stage.name) {
-                bail!("at `apis[{i}].stages[{j}].name`: `{}` is not a valid stage name (letters, digits, - and _)", stage.name);
+            if let Err(e) = apigw::names::stage_name(&stage.name) {
+                bail!("at `apis[{i}].stages[{j}].name`: {e}: {:?}", stage.name);
             }
         }
         if let Some(id) = &api.id {
-            if !apigw::ids::is_valid_api_id(id) {
-                bail!("at `apis[{i}].id`: `{id}` is not a valid API id (letters, digits, - and _)");
+            if let Err(e) = apigw::names::api_id(id) {
+                bail!("at `apis[{i}].id`: {e} (letters, digits, - and _)");
             }
             if !seen.insert(id.clone()) {
                 bail!("at `apis[{i}].id`: `{id}` is declared twice");
@@ -560,14 +562,6 @@ pub fn parse(text: &str) -> Result<ConfigFile> {
         }
     }
     Ok(file)
-}
-
-fn valid_stage_name(name: &str) -> bool {
-    !name.is_empty()
-        && name.len() <= 128
-        && name
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
 }
 
 /// Parses a listen address (`127.0.0.1:8080`, `[::1]:0`).
