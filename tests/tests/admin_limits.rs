@@ -4,7 +4,6 @@
 //! keeps answering while a large legitimate document imports (its latency
 //! meanwhile is printed).
 
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use apigw_tests::{Client, Node};
@@ -28,6 +27,11 @@ fn start(workers: &str) -> Node {
         .config("apis:\n  - {id: steady, openapi: api.yaml, stages: [{name: prod}]}\n")
         .arg("--workers")
         .arg(workers)
+        .env("APIGW_ADMIN_ACCESS_KEY_ID", "AKIAADMINLIMITS00001")
+        .env(
+            "APIGW_ADMIN_SECRET_ACCESS_KEY",
+            "admin-limits-secret-0123456789",
+        )
         .start()
         .expect("node starts")
 }
@@ -157,40 +161,38 @@ async fn the_data_plane_answers_during_a_large_import() {
     });
     let client = Client::default();
     let url = node.invoke_url("steady", "prod", "/ping");
-    let done: Arc<std::sync::Mutex<Vec<(Instant, Duration)>>> = Arc::default();
+    // (sent, answered) of every request made while the import runs.
+    let mut seen: Vec<(Instant, Instant)> = Vec::new();
     while !import.is_finished() {
         let sent = Instant::now();
         let reply = client.get(&url).await.expect("ping");
         assert_eq!(reply.status, 200);
-        let took = sent.elapsed();
-        done.lock().expect("lock").push((Instant::now(), took));
+        seen.push((sent, Instant::now()));
     }
     let (started, finished, status) = import.await.expect("import task");
     assert_eq!(status, 201, "the import succeeds");
-    let done = done.lock().expect("lock").clone();
-    let during: Vec<Duration> = done
-        .iter()
-        .filter(|(at, _)| *at > started && *at < finished)
-        .map(|(_, took)| *took)
+    let import_took = finished - started;
+    let during: Vec<(Instant, Instant)> = seen
+        .into_iter()
+        .filter(|(sent, _)| *sent >= started && *sent < finished)
         .collect();
-    let mut sorted = during.clone();
-    sorted.sort();
+    let mut latencies: Vec<Duration> = during.iter().map(|(s, a)| *a - *s).collect();
+    latencies.sort();
     let pick = |q: f64| {
-        sorted
-            .get(((sorted.len() as f64 - 1.0) * q) as usize)
+        latencies
+            .get(((latencies.len() as f64 - 1.0) * q) as usize)
             .copied()
     };
     println!(
-        "import took {:?}; data-plane requests answered during it: {}, latency p50 {:?}, p99 {:?}, max {:?}",
-        finished - started,
+        "import took {import_took:?}; data-plane requests sent during it: {}, latency p50 {:?}, p99 {:?}, max {:?}",
         during.len(),
         pick(0.5),
         pick(0.99),
-        sorted.last()
+        latencies.last()
     );
-    assert!(
-        !during.is_empty(),
-        "no data-plane request was answered while the import ran"
-    );
+    // Kept answering: no request waited through half of the import (when
+    // the import shared the worker's thread, one waited through all of it).
+    let stalled = latencies.last().is_some_and(|max| *max * 2 > import_took);
+    assert!(!stalled, "a data-plane request waited for the import");
     node.stop().expect("stops");
 }
