@@ -134,6 +134,7 @@ impl Management {
         body: Bytes,
         caller: &IamUser,
     ) -> Response<Body> {
+        // Who signed: the place for a policy check on the caller.
         let _ = caller;
         // Exports come as YAML when asked for (`accepts=application/yaml`).
         let yaml = ctx.raw_path.contains("/exports/")

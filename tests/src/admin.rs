@@ -64,7 +64,7 @@ impl AdminClient {
         self.client
             .send(method, &url, &refs, body)
             .await
-            .with_context(|| format!("{url}"))
+            .with_context(|| url.clone())
     }
 
     /// How requests are signed (for tests that sign by hand).

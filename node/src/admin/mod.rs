@@ -98,7 +98,7 @@ impl Admin {
         access: Access,
         ctx: &RequestContext,
         body: &[u8],
-    ) -> Result<Option<&IamUser>, Response<Body>> {
+    ) -> Result<Option<&IamUser>, RequestError> {
         if access == Access::Open
             || access == Access::SignedOrMetricsToken && self.auth.metrics_token_matches(ctx)
         {
@@ -109,13 +109,11 @@ impl Admin {
             service: "apigateway",
             regions: &regions,
         };
-        match iam::verify_for(&self.auth.users, ctx, body, &scope) {
-            Ok(user) => Ok(Some(user)),
-            Err(e) => {
-                tracing::info!(method = %ctx.method, path = %ctx.raw_path, error = %e.client_message(), "admin request refused");
-                Err(refusal(&e))
-            }
-        }
+        let user = iam::verify_for(&self.auth.users, ctx, body, &scope).inspect_err(|e| {
+            // The kind only: a message may echo the Authorization header.
+            tracing::info!(method = %ctx.method, path = %ctx.raw_path, error = refusal_kind(e), "admin request refused");
+        })?;
+        Ok(Some(user))
     }
 
     async fn dispatch(
@@ -149,12 +147,15 @@ impl Admin {
 /// AWS's 403 for a request without a valid signature: `{"message": ...}`
 /// and `x-amzn-ErrorType`.
 fn refusal(e: &RequestError) -> Response<Body> {
-    let kind = match e {
+    error(StatusCode::FORBIDDEN, refusal_kind(e), &e.client_message())
+}
+
+fn refusal_kind(e: &RequestError) -> &'static str {
+    match e {
         RequestError::MissingAuthenticationToken => "MissingAuthenticationTokenException",
         RequestError::UnrecognizedClient => "UnrecognizedClientException",
         _ => "InvalidSignatureException",
-    };
-    error(StatusCode::FORBIDDEN, kind, &e.client_message())
+    }
 }
 
 fn not_found(ctx: &RequestContext) -> Response<Body> {
@@ -211,7 +212,7 @@ impl Handler for Admin {
         );
         let caller = match self.authenticate(matched.access, &ctx, &body) {
             Ok(caller) => caller,
-            Err(refused) => return refused,
+            Err(e) => return refusal(&e),
         };
         self.dispatch(&matched, &ctx, body, caller).await
     }
