@@ -157,8 +157,19 @@ pub fn run(args: ServeArgs) -> Result<ExitCode> {
         function_runtime.handle(),
     )?;
     // Before the listeners are announced: generated credentials are on
-    // disk by the time anyone can call.
+    // disk, and SIGTERM/SIGINT are caught, by the time anyone can call.
     let admin_user = admin_credentials(&loaded, &data_dir)?;
+    let signals = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    let (term, interrupt) = {
+        use tokio::signal::unix::{signal, SignalKind};
+        let _runtime = signals.enter();
+        (
+            signal(SignalKind::terminate()).ok(),
+            signal(SignalKind::interrupt()).ok(),
+        )
+    };
     let listeners = bind_shared(listen, workers)?;
     let admin_listener = bind_shared(admin_listen, 1)?.remove(0);
     tracing::info!(role = "dataplane", addr = %listeners[0].local_addr()?, workers, "listening");
@@ -284,10 +295,7 @@ pub fn run(args: ServeArgs) -> Result<ExitCode> {
     }
     tracing::info!(stages = deployed.load().stage_count(), data_dir = %data_dir.display(), "ready");
 
-    let signals = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()?;
-    let signal = signals.block_on(wait_for_signal());
+    let signal = signals.block_on(wait_for_signal(term, interrupt));
     tracing::info!(signal, "shutting down");
     let _ = stop.send(true);
     for thread in threads {
@@ -508,17 +516,21 @@ fn run_admin(worker: AdminWorker) -> Result<()> {
     result
 }
 
-async fn wait_for_signal() -> &'static str {
-    use tokio::signal::unix::{signal, SignalKind};
-    let mut term = match signal(SignalKind::terminate()) {
-        Ok(s) => s,
-        Err(_) => {
-            let _ = tokio::signal::ctrl_c().await;
-            return "SIGINT";
+/// Waits for SIGTERM or SIGINT, whose handlers were installed at start.
+async fn wait_for_signal(
+    term: Option<tokio::signal::unix::Signal>,
+    interrupt: Option<tokio::signal::unix::Signal>,
+) -> &'static str {
+    async fn next(signal: Option<tokio::signal::unix::Signal>) {
+        match signal {
+            Some(mut s) => {
+                s.recv().await;
+            }
+            None => std::future::pending().await,
         }
-    };
+    }
     tokio::select! {
-        _ = term.recv() => "SIGTERM",
-        _ = tokio::signal::ctrl_c() => "SIGINT",
+        _ = next(term) => "SIGTERM",
+        _ = next(interrupt) => "SIGINT",
     }
 }
