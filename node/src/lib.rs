@@ -18,6 +18,7 @@ pub mod ids;
 pub mod import;
 pub mod management;
 pub mod model;
+pub mod names;
 pub mod params;
 pub mod policy;
 pub mod replicated_cache;

@@ -1,9 +1,10 @@
 //! The management API on the admin listener, in API Gateway's REST-JSON
 //! shapes, so boto3 and the AWS CLI work with `--endpoint-url`. Every
-//! request must be SigV4-signed (service `apigateway`) with the node's
-//! admin credentials (which may do everything) or an admin user's, whose
-//! policies must allow `apigateway:{VERB}` on
-//! `arn:aws:apigateway:{region}::{path}` (else 403 AccessDeniedException).
+//! request reaching it was SigV4-signed (service `apigateway`) with the
+//! node's admin credentials (which may do everything) or an admin user's:
+//! the admin listener checks the signature first. An admin user's policies
+//! must allow `apigateway:{VERB}` on `arn:aws:apigateway:{region}::{path}`
+//! (else 403 AccessDeniedException), checked here.
 //!
 //! Changes are control commands: applied to the store directly on a single
 //! node, through Raft in a cluster; either way the data plane serves a change
@@ -18,7 +19,7 @@
 //! `?apigwDefinition=true` on an API or a stage reads and writes the
 //! store's own shape, for `apigw diff` and `apigw apply`.
 
-mod backup;
+pub mod backup;
 mod definitions;
 mod domains;
 mod export;
@@ -38,7 +39,7 @@ use crate::access::{ApiKey, UsagePlan};
 use crate::control::{ControlCommand, ControlPlane};
 use crate::dataplane::body::{full, Body};
 use crate::dataplane::context::RequestContext;
-use crate::dataplane::iam::{self, IamUser, IamUsers};
+use crate::dataplane::iam::IamUser;
 use crate::import::{self, ImportOptions};
 use crate::model::{Deployment, RestApi, Stage};
 use crate::policy::{self, Identities};
@@ -104,9 +105,6 @@ pub enum Writer {
 pub struct Management {
     store: Arc<Store>,
     writer: Writer,
-    admins: IamUsers,
-    /// The node's admin pair and the configured admin users, for `admins`.
-    admin_keys: Vec<IamUser>,
     /// What admin users may do; a key without an entry (the node's own
     /// pair) may do everything.
     admin_grants: Identities,
@@ -122,17 +120,10 @@ pub struct Management {
 type Reply = Result<(StatusCode, Value), ApiError>;
 
 impl Management {
-    pub fn new(
-        store: Arc<Store>,
-        writer: Writer,
-        admin: IamUser,
-        max_integration_timeout_ms: u64,
-    ) -> Management {
+    pub fn new(store: Arc<Store>, writer: Writer, max_integration_timeout_ms: u64) -> Management {
         Management {
             store,
             writer,
-            admins: IamUsers::new(vec![admin.clone()]),
-            admin_keys: vec![admin],
             admin_grants: Identities::default(),
             region: "us-east-1".into(),
             max_integration_timeout_ms,
@@ -147,24 +138,19 @@ impl Management {
         self
     }
 
-    /// Also accepts these admin users, each limited to what its identity
-    /// allows (`apigateway:{VERB}` on `arn:aws:apigateway:{region}::{path}`).
-    pub fn with_admin_users(
-        mut self,
-        users: Vec<IamUser>,
-        grants: Identities,
-        region: &str,
-    ) -> Management {
-        self.admin_keys.extend(users);
-        self.admins = IamUsers::new(self.admin_keys.clone());
+    /// Limits admin users to what their identities allow
+    /// (`apigateway:{VERB}` on `arn:aws:apigateway:{region}::{path}`); their
+    /// keys are the admin listener's to verify.
+    pub fn with_admin_users(mut self, grants: Identities, region: &str) -> Management {
         self.admin_grants = grants;
         self.region = region.to_string();
         self
     }
 
-    /// The admin user's policies' verdict on the call: AWS's 403
+    /// The admin user's policies' verdict on a call to any signed admin
+    /// route (the admin listener asks before dispatching): AWS's 403
     /// AccessDeniedException unless they allow it.
-    fn permit(&self, user: &IamUser, ctx: &RequestContext) -> Result<(), ApiError> {
+    pub fn permit(&self, user: &IamUser, ctx: &RequestContext) -> Result<(), ApiError> {
         let Some(identity) = self.admin_grants.get(&user.access_key_id) else {
             return Ok(());
         };
@@ -192,35 +178,13 @@ impl Management {
         }
     }
 
-    /// Whether a path is the management API's.
-    pub fn owns(path: &str) -> bool {
-        path == "/restapis"
-            || path.starts_with("/restapis/") && !path.ends_with("/cache/data")
-            || path == "/apikeys"
-            || path.starts_with("/apikeys/")
-            || path == "/usageplans"
-            || path.starts_with("/usageplans/")
-            || path == "/domainnames"
-            || path.starts_with("/domainnames/")
-            || path.starts_with("/tags/")
-    }
-
-    /// Verifies and answers a request.
-    pub async fn handle(&self, ctx: &RequestContext, body: Bytes) -> Response<Body> {
-        let user = match iam::verify_for(&self.admins, ctx, &body, "apigateway") {
-            Ok(user) => user,
-            Err(e) => {
-                return err(
-                    StatusCode::FORBIDDEN,
-                    "InvalidSignatureException",
-                    e.to_string(),
-                )
-                .into_response()
-            }
-        };
-        if let Err(denied) = self.permit(user, ctx) {
-            return denied.into_response();
-        }
+    /// Answers a request whose signature (and, for an admin user, policies)
+    /// the admin listener has checked.
+    pub async fn handle(
+        &self,
+        ctx: &RequestContext,
+        body: Bytes,
+    ) -> Response<Body> {
         // Exports come as YAML when asked for (`accepts=application/yaml`).
         let yaml = ctx.raw_path.contains("/exports/")
             && ctx.header("accept").is_some_and(|a| a.contains("yaml"));
@@ -428,6 +392,7 @@ impl Management {
             {
                 let stage: Stage = serde_json::from_slice(body)
                     .map_err(|e| bad_request(format!("not an apigw stage: {e}")))?;
+                check_name(crate::names::stage_name(&stage.stage_name))?;
                 if stage.rest_api_id != *id || stage.stage_name != *name {
                     return Err(bad_request(
                         "the stage's API id and name must match the URL",
@@ -581,6 +546,9 @@ impl Management {
                 "API Key already exists",
             ));
         }
+        if let Some(name) = input.get("name").and_then(Value::as_str) {
+            check_name(crate::names::free_text("name", name, 1024))?;
+        }
         let key = ApiKey {
             id: crate::ids::new_api_id(),
             name: input
@@ -607,6 +575,7 @@ impl Management {
             .get("name")
             .and_then(Value::as_str)
             .ok_or_else(|| bad_request("name is required"))?;
+        check_name(crate::names::free_text("name", name, 1024))?;
         let rate = |v: &Value| -> Option<crate::throttle::Rate> {
             Some(crate::throttle::Rate {
                 per_second: v.get("rateLimit")?.as_f64()?,
@@ -786,8 +755,13 @@ impl Management {
     async fn write(&self, command: ControlCommand) -> Result<(), ApiError> {
         let outcome = match &self.writer {
             Writer::Local(control) => {
+                // Applying reloads the data plane's snapshot (compiling
+                // what changed): on the blocking pool, off the listener.
                 use apigw_cluster::raft::Application;
-                control.apply(&command.encode())
+                let (control, command) = (control.clone(), command.encode());
+                tokio::task::spawn_blocking(move || control.apply(&command))
+                    .await
+                    .map_err(internal)?
             }
             Writer::Raft(raft) => {
                 let command = apigw_cluster::raft::Command {
@@ -817,6 +791,11 @@ impl Management {
             .get("name")
             .and_then(Value::as_str)
             .ok_or_else(|| bad_request("name is required"))?;
+        check_name(crate::names::free_text("name", name, 1024))?;
+        if let Some(description) = input.get("description").and_then(Value::as_str) {
+            check_name(crate::names::free_text("description", description, 1024))?;
+        }
+        usage::tags_of(input.get("tags"))?;
         let doc = json!({"openapi": "3.0.1", "info": {"title": name, "description": input.get("description")}, "paths": {}});
         let options = ImportOptions {
             api_id: crate::ids::new_api_id(),
@@ -840,10 +819,6 @@ impl Management {
     ) -> Reply {
         let (fail_on_warnings, base_path) = options;
         let creating = id.is_none();
-        let text =
-            std::str::from_utf8(body).map_err(|_| bad_request("the definition is not UTF-8"))?;
-        let mut doc = import::parse_document(text).map_err(|e| bad_request(e.to_string()))?;
-        apply_base_path(&mut doc, base_path);
         let existing = match id {
             Some(id) => Some(self.api(id)?),
             None => None,
@@ -852,7 +827,7 @@ impl Management {
             api_id: id.map_or_else(crate::ids::new_api_id, str::to_string),
             max_integration_timeout_ms: self.max_integration_timeout_ms,
         };
-        let imported = import::import(&doc, &options).map_err(|e| bad_request(e.to_string()))?;
+        let imported = import_off_thread(body.to_vec(), base_path, options).await?;
         if fail_on_warnings && !imported.warnings.is_empty() {
             return Err(bad_request(format!(
                 "Warnings found during import:\n{}",
@@ -903,9 +878,8 @@ impl Management {
                 api.id
             )));
         }
-        if !crate::ids::is_valid_api_id(id) {
-            return Err(bad_request(format!("Invalid API identifier {id}")));
-        }
+        check_name(crate::names::api_id(id))?;
+        check_name(check_definition(&api))?;
         let existing = self.store.get_api(id).map_err(internal)?;
         self.write(ControlCommand::PutApi(Box::new(api.clone())))
             .await?;
@@ -925,6 +899,14 @@ impl Management {
             serde_json::from_slice(body)
                 .map_err(|e| bad_request(format!("the body is not JSON: {e}")))?
         };
+        let stage_name = input.get("stageName").and_then(Value::as_str);
+        if let Some(name) = stage_name {
+            check_name(crate::names::stage_name(name))?;
+            usage::tags_of(input.get("tags"))?;
+        }
+        if let Some(description) = input.get("description").and_then(Value::as_str) {
+            check_name(crate::names::free_text("description", description, 1024))?;
+        }
         let now = crate::store::unix_now();
         let deployment = Deployment {
             id: crate::ids::new_deployment_id(),
@@ -938,7 +920,7 @@ impl Management {
         };
         self.write(ControlCommand::PutDeployment(Box::new(deployment.clone())))
             .await?;
-        if let Some(stage_name) = input.get("stageName").and_then(Value::as_str) {
+        if let Some(stage_name) = stage_name {
             let mut stage = match self.store.get_stage(id, stage_name).map_err(internal)? {
                 Some(mut s) => {
                     s.deployment_id = deployment.id.clone();
@@ -967,15 +949,7 @@ impl Management {
             .map_err(|e| bad_request(format!("the body is not JSON: {e}")))?;
         let text = |key: &str| input.get(key).and_then(Value::as_str);
         let name = text("stageName").ok_or_else(|| bad_request("stageName is required"))?;
-        if name.is_empty()
-            || !name
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
-        {
-            return Err(bad_request(
-                "Stage name only allows a-zA-Z0-9_- and must not be empty",
-            ));
-        }
+        check_name(crate::names::stage_name(name))?;
         let deployment =
             text("deploymentId").ok_or_else(|| bad_request("deploymentId is required"))?;
         if self.store.get_stage(id, name).map_err(internal)?.is_some() {
@@ -1054,6 +1028,42 @@ impl Management {
             .await?;
         Ok((StatusCode::OK, stage_json(&stage)))
     }
+}
+
+/// Parses and imports a document on tokio's blocking pool, never on the
+/// thread that serves requests: a large document takes a while, and the
+/// listener keeps answering meanwhile.
+async fn import_off_thread(
+    body: Vec<u8>,
+    base_path: BasePath,
+    options: ImportOptions,
+) -> Result<import::Imported, ApiError> {
+    let work = move || {
+        let text =
+            std::str::from_utf8(&body).map_err(|_| bad_request("the definition is not UTF-8"))?;
+        let mut doc = import::parse_document(text).map_err(|e| bad_request(e.to_string()))?;
+        apply_base_path(&mut doc, base_path);
+        import::import(&doc, &options).map_err(|e| bad_request(e.to_string()))
+    };
+    tokio::task::spawn_blocking(work).await.map_err(internal)?
+}
+
+/// A name rule's verdict as AWS's 400.
+fn check_name(checked: Result<(), crate::names::NameError>) -> Result<(), ApiError> {
+    checked.map_err(|e| bad_request(e.0))
+}
+
+/// The names a whole stored definition carries (`PUT ?apigwDefinition`):
+/// resource paths and model names, as an import would check them.
+fn check_definition(api: &RestApi) -> Result<(), crate::names::NameError> {
+    crate::names::free_text("name", &api.name, 1024)?;
+    for path in api.resources.keys() {
+        crate::names::resource_path(path)?;
+    }
+    for model in api.models.keys() {
+        crate::names::model_name(model)?;
+    }
+    Ok(())
 }
 
 /// One `UpdateStage` method-setting path (after `/{resource}/{method}/`).

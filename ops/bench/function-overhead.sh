@@ -22,6 +22,9 @@ cargo build --release -q -p apigw --bin apigw --manifest-path "$ROOT/Cargo.toml"
 cargo build --release -q -p apigw-test-function --manifest-path "$ROOT/Cargo.toml"
 TARGET=$(cargo metadata --format-version 1 --no-deps --manifest-path "$ROOT/Cargo.toml" | python3 -c 'import json,sys; print(json.load(sys.stdin)["target_directory"])')/release
 
+# The admin credentials the node checks and measure.py signs /functions with.
+export APIGW_ADMIN_ACCESS_KEY_ID=${APIGW_ADMIN_ACCESS_KEY_ID:-AKIABENCHADMIN000001}
+export APIGW_ADMIN_SECRET_ACCESS_KEY=${APIGW_ADMIN_SECRET_ACCESS_KEY:-bench-admin-secret-not-for-production}
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 DATA=$(free_port); ADMIN=$(free_port); DIRECT=$(free_port)
 

@@ -13,16 +13,19 @@ ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 need() { command -v "$1" >/dev/null || { apt-get update -qq && apt-get install -y -qq "$2" >/dev/null; }; }
 need wrk wrk
 
+export APIGW_ADMIN_ACCESS_KEY_ID=${APIGW_ADMIN_ACCESS_KEY_ID:-AKIALABADMIN00000001}
+export APIGW_ADMIN_SECRET_ACCESS_KEY=${APIGW_ADMIN_SECRET_ACCESS_KEY:-lab-admin-secret-not-for-production}
+admin() { APIGW_REGION=lab "$ROOT/ops/admin-curl.sh" "$@"; }
 "$ROOT/ops/cluster/local-cluster.sh" 3 > /tmp/apigw-gossip-cost.log 2>&1 &
 CLUSTER=$!
 trap 'kill $CLUSTER 2>/dev/null; wait 2>/dev/null' EXIT
 for _ in $(seq 600); do
-  curl -sf http://127.0.0.1:9093/cluster >/dev/null 2>&1 && break
+  admin -sf http://127.0.0.1:9093/cluster >/dev/null 2>&1 && break
   sleep 0.5
 done
 sleep 2
 
-metric() { curl -s "http://127.0.0.1:909$1/metrics" | awk -v m="$2" '$1 == m {print $2}'; }
+metric() { admin -s "http://127.0.0.1:909$1/metrics" | awk -v m="$2" '$1 == m {print $2}'; }
 snapshot() { for i in 1 2 3; do echo "$(metric "$i" apigw_gossip_bytes_sent_total) $(metric "$i" apigw_gossip_messages_sent_total)"; done; }
 
 before=$(snapshot); sleep 5; after=$(snapshot)

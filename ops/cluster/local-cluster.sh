@@ -7,8 +7,13 @@
 #
 # Node i listens on 127.0.0.1:808i (data), 909i (admin) and 710i (QUIC).
 # Its region is "lab". The example API (ops/examples/hello.yaml's) is served
-# by every node unless another apis file is given.
+# by every node unless another apis file is given. Every node checks admin
+# signatures against APIGW_ADMIN_ACCESS_KEY_ID / APIGW_ADMIN_SECRET_ACCESS_KEY
+# (set here when unset); call the admin listeners with ops/admin-curl.sh
+# (APIGW_REGION=lab).
 set -euo pipefail
+export APIGW_ADMIN_ACCESS_KEY_ID=${APIGW_ADMIN_ACCESS_KEY_ID:-AKIALABADMIN00000001}
+export APIGW_ADMIN_SECRET_ACCESS_KEY=${APIGW_ADMIN_SECRET_ACCESS_KEY:-lab-admin-secret-not-for-production}
 
 NODES=${1:-3}
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
@@ -46,5 +51,5 @@ sleep 1
 for i in $(seq 1 "$NODES"); do
   echo "node $i: data http://127.0.0.1:808$i  admin http://127.0.0.1:909$i/cluster  quic 127.0.0.1:710$i"
 done
-echo "try: curl http://127.0.0.1:8081/restapis/hello/prod/_user_request_/pets ; curl http://127.0.0.1:9091/cluster"
+echo "try: curl http://127.0.0.1:8081/restapis/hello/prod/_user_request_/pets ; APIGW_REGION=lab $ROOT/ops/admin-curl.sh http://127.0.0.1:9091/cluster"
 wait

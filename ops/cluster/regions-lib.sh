@@ -18,6 +18,19 @@ LAB_REGIONS=(eu-central-1 us-east-1 ap-southeast-1 eu-west-1)
 # how to run curl so that it reaches them.
 LAB_DATA=() LAB_ADMIN=() LAB_QUIC=()
 LAB_CURL=(curl)
+# The admin credentials every node of the lab checks signatures against
+# (the admin listener needs them for everything but /health and /ready).
+export APIGW_ADMIN_ACCESS_KEY_ID=${APIGW_ADMIN_ACCESS_KEY_ID:-AKIALABADMIN00000001}
+export APIGW_ADMIN_SECRET_ACCESS_KEY=${APIGW_ADMIN_SECRET_ACCESS_KEY:-lab-admin-secret-not-for-production}
+
+# lab_admin_curl ID CURL-ARGS...: a signed call to node ID's admin listener
+# (SigV4 for the node's region), run as LAB_CURL says.
+lab_admin_curl() {
+  local id=$1
+  shift
+  "${LAB_CURL[@]}" --aws-sigv4 "aws:amz:${LAB_REGIONS[$((id - 1))]}:apigateway" \
+    --user "$APIGW_ADMIN_ACCESS_KEY_ID:$APIGW_ADMIN_SECRET_ACCESS_KEY" "$@"
+}
 
 # lab_build ROOT: builds the release binary; sets APIGW.
 lab_build() {
@@ -130,7 +143,7 @@ lab_kill() {
 lab_wait_roles() {
   local i
   for i in $(seq 300); do
-    if "${LAB_CURL[@]}" -fsS "http://${LAB_ADMIN[4]}/cluster" 2>/dev/null | python3 -c '
+    if lab_admin_curl 4 -fsS "http://${LAB_ADMIN[4]}/cluster" 2>/dev/null | python3 -c '
 import json, sys
 peers = json.load(sys.stdin)["peers"]
 up = [p for p in peers if p.get("up") and p.get("role") == "regional"]
@@ -165,6 +178,6 @@ lab_check() {
     echo "client in $1 ($2) -> ${answer#* } (answers seen: ${seen[*]})"
     [ "$answer" = "200 $3" ] || { echo "expected $3" >&2; failed=1; }
   done
-  "${LAB_CURL[@]}" -s "http://${LAB_ADMIN[4]}/metrics" | grep '^apigw_edge' || true
+  lab_admin_curl 4 -s "http://${LAB_ADMIN[4]}/metrics" | grep '^apigw_edge' || true
   return $failed
 }

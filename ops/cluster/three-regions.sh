@@ -31,7 +31,7 @@ url=http://127.0.0.1:8184/restapis/hello/prod/_user_request_/
 lab_check || FAILED=1
 [ "$CHECK" = 1 ] && exit "${FAILED:-0}"
 for i in 1 2 3 4; do
-  echo "node $i (${LAB_REGIONS[$((i - 1))]}): data http://127.0.0.1:818$i  admin http://127.0.0.1:919$i/cluster  quic 127.0.0.1:720$i"
+  echo "node $i (${LAB_REGIONS[$((i - 1))]}): data http://127.0.0.1:818$i  admin http://127.0.0.1:919$i/cluster (signed: APIGW_REGION=${LAB_REGIONS[$((i - 1))]} ops/admin-curl.sh)  quic 127.0.0.1:720$i"
 done
 echo "try: curl -i -H 'X-Forwarded-For: $LAB_SINGAPORE' $url"
 echo "     kill -9 \$(cat $WORK/node-1.pid)   # then call from Paris again"

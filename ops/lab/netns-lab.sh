@@ -121,7 +121,7 @@ FAILED=0
 lab_check || FAILED=1
 if [ "${1:-}" = --check ]; then exit "$FAILED"; fi
 for i in 1 2 3 4; do
-  echo "node $i (${LAB_REGIONS[$((i - 1))]}) in namespace apigw-lab-$i: data http://${LAB_DATA[$i]}  admin http://${LAB_ADMIN[$i]}/cluster"
+  echo "node $i (${LAB_REGIONS[$((i - 1))]}) in namespace apigw-lab-$i: data http://${LAB_DATA[$i]}  admin http://${LAB_ADMIN[$i]}/cluster (signed: lab_admin_curl $i, or ops/admin-curl.sh with APIGW_REGION=${LAB_REGIONS[$((i - 1))]})"
 done
 echo "try: curl -i -H 'X-Forwarded-For: $LAB_SINGAPORE' http://${LAB_DATA[4]}/restapis/hello/prod/_user_request_/"
 echo "     ip netns exec apigw-lab-1 ip link set lab1-ns down   # cut eu-central-1 off"

@@ -26,17 +26,14 @@ pub fn free_udp_port() -> u16 {
         .expect("a free port")
 }
 
-/// Waits until `check` holds for the node's `/cluster` view (10 s).
-pub async fn wait_for_view(
-    client: &Client,
-    node: &Node,
-    what: &str,
-    check: impl Fn(&serde_json::Value) -> bool,
-) {
+/// Waits until `check` holds for the node's `/cluster` view (10 s; a
+/// signed request, as the admin listener requires).
+pub async fn wait_for_view(node: &Node, what: &str, check: impl Fn(&serde_json::Value) -> bool) {
     let deadline = Instant::now() + Duration::from_secs(10);
     loop {
-        let view = client
-            .get(&format!("http://{}/cluster", node.admin))
+        let view = node
+            .admin_client()
+            .get("/cluster")
             .await
             .expect("cluster view")
             .json();

@@ -9,6 +9,8 @@ use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context, Result};
 
+use crate::admin::{AdminClient, AdminKeys};
+
 /// The `apigw` binary, built once per test process if it is not there yet.
 pub fn apigw_binary() -> Result<PathBuf> {
     static BUILT: OnceLock<Result<PathBuf, String>> = OnceLock::new();
@@ -133,7 +135,21 @@ impl NodeBuilder {
         cmd.env_remove("APIGW_CONFIG")
             .stdout(Stdio::piped())
             .stderr(Stdio::piped());
-        Node::spawn(cmd, dir)
+        let env = |k: &str| {
+            self.env
+                .iter()
+                .find(|(n, _)| n == k)
+                .map(|(_, v)| v.clone())
+        };
+        let keys = env("APIGW_ADMIN_ACCESS_KEY_ID")
+            .zip(env("APIGW_ADMIN_SECRET_ACCESS_KEY"))
+            .map(|(access_key_id, secret_access_key)| AdminKeys {
+                access_key_id,
+                secret_access_key,
+            });
+        let mut node = Node::spawn(cmd, dir)?;
+        node.admin_keys = keys;
+        Ok(node)
     }
 }
 
@@ -143,6 +159,7 @@ struct Output {
     lines: Vec<String>,
     data: Option<SocketAddr>,
     admin: Option<SocketAddr>,
+    region: Option<String>,
     closed: bool,
 }
 
@@ -154,6 +171,10 @@ pub struct Node {
     pub dir: Arc<TempDir>,
     pub data: SocketAddr,
     pub admin: SocketAddr,
+    /// The node's region (`node.region`), as it announced it.
+    pub region: String,
+    /// The admin credentials the test gave it (else it generated some).
+    admin_keys: Option<AdminKeys>,
 }
 
 impl Node {
@@ -180,7 +201,10 @@ impl Node {
                         let addr = v["addr"].as_str().and_then(|a| a.parse().ok());
                         match v["role"].as_str() {
                             Some("dataplane") => o.data = addr,
-                            Some("admin") => o.admin = addr,
+                            Some("admin") => {
+                                o.admin = addr;
+                                o.region = v["region"].as_str().map(str::to_string);
+                            }
                             _ => {}
                         }
                     }
@@ -227,6 +251,7 @@ impl Node {
                 .0;
         }
         let (data, admin) = (o.data.context("data")?, o.admin.context("admin")?);
+        let region = o.region.clone().unwrap_or_else(|| "us-east-1".into());
         drop(o);
         Ok(Node {
             child,
@@ -235,7 +260,36 @@ impl Node {
             dir,
             data,
             admin,
+            region,
+            admin_keys: None,
         })
+    }
+
+    /// The admin credentials: the ones the test set, else the ones the node
+    /// generated into its data directory on its first start.
+    pub fn admin_keys(&self) -> Result<AdminKeys> {
+        if let Some(keys) = &self.admin_keys {
+            return Ok(keys.clone());
+        }
+        let path = self.dir.0.join("data").join("admin-credentials.json");
+        let text = std::fs::read_to_string(&path)
+            .with_context(|| format!("reading {}", path.display()))?;
+        let v: serde_json::Value = serde_json::from_str(&text)?;
+        Ok(AdminKeys {
+            access_key_id: v["access_key_id"].as_str().context("access_key_id")?.into(),
+            secret_access_key: v["secret_access_key"]
+                .as_str()
+                .context("secret_access_key")?
+                .into(),
+        })
+    }
+
+    /// A client of this node's admin listener that signs its requests.
+    pub fn admin_client(&self) -> AdminClient {
+        let keys = self
+            .admin_keys()
+            .unwrap_or_else(|e| panic!("admin keys: {e:#}"));
+        AdminClient::new(format!("http://{}", self.admin), keys, self.region.clone())
     }
 
     /// `http://127.0.0.1:PORT/restapis/{api}/{stage}/_user_request_{path}`.

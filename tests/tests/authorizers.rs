@@ -225,8 +225,9 @@ async fn token_authorizers_allow_deny_and_cache() {
         Some("AuthorizerConfigurationException")
     );
 
-    let metrics = client
-        .get(&format!("http://{}/metrics", node.admin))
+    let metrics = node
+        .admin_client()
+        .get("/metrics")
         .await
         .expect("metrics")
         .text();

@@ -141,14 +141,11 @@ async fn responses_are_cached_per_key_and_flushed() {
     assert_eq!(calls(), 9);
 
     // Flushing the stage (AWS's FlushStageCache path on the admin listener).
-    let flush = client
+    let flush = node
+        .admin_client()
         .send(
             Method::DELETE,
-            &format!(
-                "http://{}/restapis/cached/stages/prod/cache/data",
-                node.admin
-            ),
-            &[],
+            "/restapis/cached/stages/prod/cache/data",
             "",
         )
         .await
@@ -157,8 +154,9 @@ async fn responses_are_cached_per_key_and_flushed() {
     client.get(&url("prod", "?v=1")).await.expect("reply");
     assert_eq!(calls(), 10, "flushed entries are fetched again");
 
-    let metrics = client
-        .get(&format!("http://{}/metrics", node.admin))
+    let metrics = node
+        .admin_client()
+        .get("/metrics")
         .await
         .expect("metrics")
         .text();

@@ -62,8 +62,8 @@ apis:
         )
 }
 
-async fn wait_for_peer(client: &Client, node: &Node, up: bool) {
-    wait_for_view(client, node, &format!("every peer up={up}"), |view| {
+async fn wait_for_peer(node: &Node, up: bool) {
+    wait_for_view(node, &format!("every peer up={up}"), |view| {
         view["peers"]
             .as_array()
             .is_some_and(|p| p.iter().all(|p| p["up"] == up))
@@ -109,8 +109,8 @@ async fn two_nodes_share_quotas_over_gossip() {
         .start()
         .expect("node 2");
     let client = Client::default();
-    wait_for_peer(&client, &one, true).await;
-    wait_for_peer(&client, &two, true).await;
+    wait_for_peer(&one, true).await;
+    wait_for_peer(&two, true).await;
     wait_for_stages(&client, &one).await;
     wait_for_stages(&client, &two).await;
 
@@ -174,7 +174,7 @@ async fn two_nodes_share_quotas_over_gossip() {
 
     // Node 2 stops: node 1 sees it down.
     two.stop().expect("stops");
-    wait_for_peer(&client, &one, false).await;
+    wait_for_peer(&one, false).await;
     one.stop().expect("stops");
 }
 
@@ -203,8 +203,8 @@ async fn cache_entries_and_flushes_reach_the_region() {
         .start()
         .expect("node 2");
     let client = Client::default();
-    wait_for_peer(&client, &one, true).await;
-    wait_for_peer(&client, &two, true).await;
+    wait_for_peer(&one, true).await;
+    wait_for_peer(&two, true).await;
     wait_for_stages(&client, &one).await;
     wait_for_stages(&client, &two).await;
 
@@ -217,8 +217,9 @@ async fn cache_entries_and_flushes_reach_the_region() {
     // The entry filled on node 1 is replicated to node 2.
     let deadline = Instant::now() + Duration::from_secs(15);
     loop {
-        let metrics = client
-            .get(&format!("http://{}/metrics", two.admin))
+        let metrics = two
+            .admin_client()
+            .get("/metrics")
             .await
             .expect("metrics")
             .text();
@@ -245,14 +246,11 @@ async fn cache_entries_and_flushes_reach_the_region() {
     );
 
     // A flush on node 2 empties node 1's cache too.
-    let flush = client
+    let flush = two
+        .admin_client()
         .send(
             Method::DELETE,
-            &format!(
-                "http://{}/restapis/cached/stages/prod/cache/data",
-                two.admin
-            ),
-            &[],
+            "/restapis/cached/stages/prod/cache/data",
             "",
         )
         .await
@@ -260,8 +258,9 @@ async fn cache_entries_and_flushes_reach_the_region() {
     assert_eq!(flush.status, 202);
     let deadline = Instant::now() + Duration::from_secs(5);
     loop {
-        let metrics = client
-            .get(&format!("http://{}/metrics", one.admin))
+        let metrics = one
+            .admin_client()
+            .get("/metrics")
             .await
             .expect("metrics")
             .text();
@@ -340,15 +339,8 @@ async fn deployments_replicate_over_raft() {
     }
 
     let view = |n: &Node| {
-        let admin = n.admin;
-        let client = client.clone();
-        async move {
-            client
-                .get(&format!("http://{admin}/cluster"))
-                .await
-                .expect("view")
-                .json()
-        }
+        let admin = n.admin_client();
+        async move { admin.get("/cluster").await.expect("view").json() }
     };
     let leader = view(nodes[1].as_ref().expect("node 2")).await["raft"]["leader"]
         .as_u64()
@@ -444,14 +436,8 @@ async fn nodes_join_get_promoted_and_removed() {
         "a learner serves what the log carries"
     );
     let view = |n: &Node| {
-        let (client, admin) = (client.clone(), n.admin);
-        async move {
-            client
-                .get(&format!("http://{admin}/cluster"))
-                .await
-                .expect("view")
-                .json()
-        }
+        let admin = n.admin_client();
+        async move { admin.get("/cluster").await.expect("view").json() }
     };
     assert_eq!(view(&one).await["raft"]["learners"], serde_json::json!([3]));
     // Node 1 learns of node 3 from the membership and gossips with it.
@@ -470,13 +456,9 @@ async fn nodes_join_get_promoted_and_removed() {
     }
 
     // Promote through node 2 (forwarded to the leader if node 2 does not lead).
-    let promoted = client
-        .send(
-            Method::POST,
-            &format!("http://{}/cluster/members/3/promote", two.admin),
-            &[],
-            "",
-        )
+    let promoted = two
+        .admin_client()
+        .send(Method::POST, "/cluster/members/3/promote", "")
         .await
         .expect("promote");
     assert_eq!(promoted.status, 200, "{}", promoted.text());
@@ -501,13 +483,9 @@ async fn nodes_join_get_promoted_and_removed() {
         .config(&config(0, &[1], true))
         .start_in(one_dir.clone())
         .expect("node 1 again");
-    let removed = client
-        .send(
-            Method::DELETE,
-            &format!("http://{}/cluster/members/3", two.admin),
-            &[],
-            "",
-        )
+    let removed = two
+        .admin_client()
+        .send(Method::DELETE, "/cluster/members/3", "")
         .await
         .expect("remove");
     assert_eq!(
@@ -590,8 +568,9 @@ async fn functions_are_declared_cluster_wide() {
         );
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    let functions = client
-        .get(&format!("http://{}/functions", two.admin))
+    let functions = two
+        .admin_client()
+        .get("/functions")
         .await
         .expect("functions")
         .json();

@@ -168,8 +168,8 @@ async fn call(client: &Client, url: &str, from: &str) -> apigw_tests::Reply {
 }
 
 /// Waits until the edge knows every peer's role and sees them up.
-async fn wait_for_roles(client: &Client, edge: &Node) {
-    wait_for_view(client, edge, "every peer up with its role", |view| {
+async fn wait_for_roles(edge: &Node) {
+    wait_for_view(edge, "every peer up with its role", |view| {
         view["peers"].as_array().is_some_and(|peers| {
             peers.len() == 2
                 && peers
@@ -191,7 +191,7 @@ async fn edge_routes_to_the_nearest_region_and_fails_over() {
     for node in [&one, &two, &edge] {
         wait_for_stage_count(&client, node, 3).await;
     }
-    wait_for_roles(&client, &edge).await;
+    wait_for_roles(&edge).await;
 
     // Nearest region per client; the client's address reaches the context.
     let who = edge.invoke_url("edgeapi", "prod", "/who");
@@ -308,8 +308,9 @@ async fn edge_routes_to_the_nearest_region_and_fails_over() {
     // Idempotent calls are retried on the next region: none fail.
     assert_eq!(failed, 0, "requests failed during failover");
     assert!(detected < Duration::from_secs(3), "{detected:?}");
-    let metrics = client
-        .get(&format!("http://{}/metrics", edge.admin))
+    let metrics = edge
+        .admin_client()
+        .get("/metrics")
         .await
         .expect("metrics")
         .text();

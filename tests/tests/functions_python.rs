@@ -351,10 +351,11 @@ async fn proxy_responses_are_validated_and_shaped() {
 async fn non_proxy_passes_the_body_and_selects_by_error_message() {
     let node = start();
     let client = Client::default();
-    let functions = format!("http://{}/functions", node.admin);
+    let admin = node.admin_client();
     // min_warm: 1 starts an instance before any traffic.
     let deadline = std::time::Instant::now() + Duration::from_secs(10);
-    while client.get(&functions).await.expect("functions").json()["functions"]["plain"]["instances"]
+    while admin.get("/functions").await.expect("functions").json()["functions"]["plain"]
+        ["instances"]
         != 1
     {
         assert!(std::time::Instant::now() < deadline, "no warm instance");
@@ -371,7 +372,7 @@ async fn non_proxy_passes_the_body_and_selects_by_error_message() {
         .expect("reply");
     assert_eq!(reply.status, 200);
     assert_eq!(reply.json()["got"], json!({"a": [1, 2]}));
-    let plain = &client.get(&functions).await.expect("functions").json()["functions"]["plain"];
+    let plain = &admin.get("/functions").await.expect("functions").json()["functions"]["plain"];
     assert_eq!(plain["cold_starts"], 0, "served by the warm instance");
     assert_eq!(plain["invocations"], 1);
 
@@ -510,8 +511,9 @@ async fn timeouts_kill_and_concurrency_is_limited() {
         json!({"message": "Endpoint request timed out"})
     );
 
-    let metrics = client
-        .get(&format!("http://{}/metrics", node.admin))
+    let metrics = node
+        .admin_client()
+        .get("/metrics")
         .await
         .expect("metrics")
         .text();
@@ -569,8 +571,9 @@ async fn a_crashed_function_is_reported_and_restarted() {
     assert_eq!(after.status, 200);
     assert_ne!(after.json()["pid"], before.json()["pid"]);
 
-    let functions = client
-        .get(&format!("http://{}/functions", node.admin))
+    let functions = node
+        .admin_client()
+        .get("/functions")
         .await
         .expect("functions")
         .json();

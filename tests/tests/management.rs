@@ -199,9 +199,8 @@ async fn boto3_edits_one_api_through_two_cluster_nodes_at_once() {
             .expect("node starts")
     };
     let (one, two) = (start(0), start(1));
-    let client = apigw_tests::Client::default();
     for node in [&one, &two] {
-        wait_for_view(&client, node, "a leader", |v| v["raft"]["leader"].is_u64()).await;
+        wait_for_view(node, "a leader", |v| v["raft"]["leader"].is_u64()).await;
     }
     let script = format!(
         "{}/scripts/management_cluster.py",

@@ -50,6 +50,10 @@ pub enum RequestError {
     /// an unknown key or wrong (403).
     #[error("{0}")]
     InvalidSignature(String),
+    /// A SigV4 signature from an access key nobody has (403,
+    /// `UnrecognizedClientException`).
+    #[error("the access key is not known")]
+    UnrecognizedClient,
     /// `Cache-Control: max-age=0` without authorization, under FAIL_WITH_403.
     #[error("cache invalidation is not authorized")]
     CacheInvalidationDenied,
@@ -103,7 +107,9 @@ impl RequestError {
             RequestError::AccessDenied(_) | RequestError::PolicyDenied(_) => T::AccessDenied,
             RequestError::AuthorizerFailed(_) => T::AuthorizerConfigurationError,
             RequestError::CacheInvalidationDenied => T::AccessDenied,
-            RequestError::InvalidSignature(_) => T::InvalidSignature,
+            RequestError::InvalidSignature(_) | RequestError::UnrecognizedClient => {
+                T::InvalidSignature
+            }
             RequestError::FunctionFailed(_)
             | RequestError::BadFunctionResponse(_)
             | RequestError::TemplateFailed(_) => T::Default5xx,
@@ -147,6 +153,7 @@ impl RequestError {
             }
             RequestError::AuthorizerFailed(_) => String::new(),
             RequestError::InvalidSignature(message) => message.clone(),
+            RequestError::UnrecognizedClient => super::iam::UNKNOWN_KEY.into(),
             RequestError::CacheInvalidationDenied => {
                 "User is not authorized to invalidate the cache".into()
             }
@@ -186,6 +193,7 @@ impl RequestError {
     pub fn error_type(&self) -> &'static str {
         match self {
             RequestError::NoSuchStage | RequestError::EndpointRefused(_) => "ForbiddenException",
+            RequestError::UnrecognizedClient => "UnrecognizedClientException",
             other => other.response_type().error_type(),
         }
     }

@@ -48,10 +48,26 @@ impl IamUsers {
 
 const MAX_SKEW: Duration = Duration::from_secs(300);
 const MISMATCH: &str = "The request signature we calculated does not match the signature you provided. Check your AWS Secret Access Key and signing method. Consult the service documentation for details.";
+/// AWS's answer to an access key it does not know (`UnrecognizedClientException`).
+pub const UNKNOWN_KEY: &str = "The security token included in the request is invalid.";
+/// S3's words for a payload hash that is not the body's (other services
+/// define none; apigw uses these everywhere).
+pub const PAYLOAD_MISMATCH: &str =
+    "The provided 'x-amz-content-sha256' header does not match what was computed.";
+
+/// What a signature must be scoped to: the service, and the regions that
+/// count as this endpoint's (the node's own; for requests an edge forwarded,
+/// the regions of the cluster's members too).
+#[derive(Debug, Clone, Copy)]
+pub struct Scope<'a> {
+    pub service: &'a str,
+    pub regions: &'a [&'a str],
+}
 
 /// The parts of `Authorization: AWS4-HMAC-SHA256 Credential=..., SignedHeaders=..., Signature=...`.
 struct Authorization<'a> {
     access_key_id: &'a str,
+    date: &'a str,
     region: &'a str,
     service: &'a str,
     signed_headers: Vec<&'a str>,
@@ -74,11 +90,12 @@ fn parse(header: &str) -> Option<Authorization<'_>> {
     }
     let mut scope = credential?.split('/');
     let access_key_id = scope.next()?;
-    let _date = scope.next()?;
+    let date = scope.next()?;
     let region = scope.next()?;
     let service = scope.next()?;
     Some(Authorization {
         access_key_id,
+        date,
         region,
         service,
         signed_headers: signed?.split(';').collect(),
@@ -86,22 +103,34 @@ fn parse(header: &str) -> Option<Authorization<'_>> {
     })
 }
 
-/// Verifies the request's signature for `execute-api`; returns the user who
-/// signed it.
+/// Verifies the request's signature for `execute-api` in `regions`;
+/// returns the user who signed it.
 pub fn verify<'u>(
     users: &'u IamUsers,
     ctx: &RequestContext,
     body: &[u8],
+    regions: &[&str],
 ) -> Result<&'u IamUser, RequestError> {
-    verify_for(users, ctx, body, "execute-api")
+    let scope = Scope {
+        service: "execute-api",
+        regions,
+    };
+    verify_for(users, ctx, body, &scope)
 }
 
-/// Verifies a signature scoped to `service` (`execute-api`, `apigateway`).
+/// Verifies a signature scoped to `scope` (`execute-api` on the data plane,
+/// `apigateway` on the admin listener); returns the user who signed it.
+///
+/// The checks, in AWS's order: an `Authorization` header at all
+/// (`MissingAuthenticationToken`), its form, the credential scope (region
+/// and service), the access key (`UnrecognizedClient`), the date, the
+/// payload hash, then the signature over the body as received: the
+/// `UNSIGNED-PAYLOAD` of S3 is not honoured, as no other AWS service does.
 pub fn verify_for<'u>(
     users: &'u IamUsers,
     ctx: &RequestContext,
     body: &[u8],
-    service: &str,
+    scope: &Scope<'_>,
 ) -> Result<&'u IamUser, RequestError> {
     let header = ctx
         .header("authorization")
@@ -109,50 +138,106 @@ pub fn verify_for<'u>(
     let auth = parse(header).ok_or_else(|| {
         RequestError::InvalidSignature(format!("Authorization header requires 'Credential', 'SignedHeaders' and 'Signature' parameters. Authorization={header}"))
     })?;
-    if auth.service != service {
-        return Err(RequestError::InvalidSignature(format!(
-            "Credential should be scoped to correct service: '{service}', not '{}'",
-            auth.service
-        )));
+    check_scope(&auth, scope)?;
+    let user = users
+        .by_key
+        .get(auth.access_key_id)
+        .ok_or(RequestError::UnrecognizedClient)?;
+    let signed_at = signing_time(ctx, &auth)?;
+    let payload_hash = hex_sha256(body);
+    if let Some(claimed) = ctx.header("x-amz-content-sha256") {
+        if claimed != payload_hash {
+            return Err(RequestError::InvalidSignature(PAYLOAD_MISMATCH.into()));
+        }
     }
-    let user = users.by_key.get(auth.access_key_id).ok_or_else(|| {
-        RequestError::InvalidSignature(
-            "The security token included in the request is invalid.".into(),
-        )
-    })?;
+    let expected =
+        expected_signature(user, &auth, ctx, body, signed_at, scope.service).map_err(|e| {
+            RequestError::InvalidSignature(format!("the request cannot be signed: {e}"))
+        })?;
+    if !constant_time_eq(expected.as_bytes(), auth.signature.as_bytes()) {
+        return Err(RequestError::InvalidSignature(MISMATCH.into()));
+    }
+    Ok(user)
+}
+
+/// The credential scope's region and service, in AWS's words (both
+/// sentences when both are wrong).
+fn check_scope(auth: &Authorization<'_>, scope: &Scope<'_>) -> Result<(), RequestError> {
+    let mut message = String::new();
+    if !scope.regions.contains(&auth.region) {
+        message.push_str(&format!(
+            "Credential should be scoped to a valid region, not '{}'. ",
+            auth.region
+        ));
+    }
+    if auth.service != scope.service {
+        message.push_str(&format!(
+            "Credential should be scoped to correct service: '{}'. ",
+            scope.service
+        ));
+    }
+    match message.is_empty() {
+        true => Ok(()),
+        false => Err(RequestError::InvalidSignature(message)),
+    }
+}
+
+/// `X-Amz-Date`, parsed, within five minutes of now and on the scope's day.
+fn signing_time(
+    ctx: &RequestContext,
+    auth: &Authorization<'_>,
+) -> Result<SystemTime, RequestError> {
     let amz_date = ctx.header("x-amz-date").ok_or_else(|| {
         RequestError::InvalidSignature(
             "Authorization header requires existence of either a 'X-Amz-Date' or a 'Date' header."
                 .into(),
         )
     })?;
-    let signed_at = time::PrimitiveDateTime::parse(
-        amz_date,
-        time::macros::format_description!("[year][month][day]T[hour][minute][second]Z"),
-    )
-    .map(|t| SystemTime::from(t.assume_utc()))
-    .map_err(|_| {
-        RequestError::InvalidSignature(format!(
-            "X-Amz-Date `{amz_date}` is not a date like 20261124T101500Z"
-        ))
-    })?;
-    let now = SystemTime::now();
-    let skew = now
-        .duration_since(signed_at)
-        .or_else(|_| signed_at.duration_since(now))
-        .unwrap_or_default();
-    if skew > MAX_SKEW {
+    let format = time::macros::format_description!("[year][month][day]T[hour][minute][second]Z");
+    let signed_at = time::PrimitiveDateTime::parse(amz_date, format)
+        .map(|t| SystemTime::from(t.assume_utc()))
+        .map_err(|_| {
+            RequestError::InvalidSignature(format!(
+                "X-Amz-Date `{amz_date}` is not a date like 20261124T101500Z"
+            ))
+        })?;
+    let day = amz_date.get(..8).unwrap_or_default();
+    if auth.date != day {
         return Err(RequestError::InvalidSignature(format!(
-            "Signature expired: {amz_date} is not within 5 minutes of the server's time."
+            "Date in Credential scope does not match YYYYMMDD from ISO-8601 version of date from HTTP: '{}' != '{day}', from '{amz_date}'.",
+            auth.date
         )));
     }
-    let expected = expected_signature(user, &auth, ctx, body, signed_at, service).map_err(|e| {
-        RequestError::InvalidSignature(format!("the request cannot be signed: {e}"))
-    })?;
-    if !constant_time_eq(expected.as_bytes(), auth.signature.as_bytes()) {
-        return Err(RequestError::InvalidSignature(MISMATCH.into()));
+    let now = SystemTime::now();
+    let stamp = |t: SystemTime| {
+        time::OffsetDateTime::from(t)
+            .format(format)
+            .unwrap_or_default()
+    };
+    if now.duration_since(signed_at).is_ok_and(|d| d > MAX_SKEW) {
+        return Err(RequestError::InvalidSignature(format!(
+            "Signature expired: {amz_date} is now earlier than {} ({} - 5 min.)",
+            stamp(now - MAX_SKEW),
+            stamp(now)
+        )));
     }
-    Ok(user)
+    if signed_at.duration_since(now).is_ok_and(|d| d > MAX_SKEW) {
+        return Err(RequestError::InvalidSignature(format!(
+            "Signature not yet current: {amz_date} is still later than {} ({} + 5 min.)",
+            stamp(now + MAX_SKEW),
+            stamp(now)
+        )));
+    }
+    Ok(signed_at)
+}
+
+/// The body's SHA-256 in lowercase hex, as SigV4 writes payload hashes.
+fn hex_sha256(body: &[u8]) -> String {
+    use sha2::{Digest, Sha256};
+    Sha256::digest(body)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }
 
 fn expected_signature(
@@ -201,10 +286,7 @@ fn expected_signature(
         Some(q) => format!("http://{}{}?{q}", ctx.domain_name, ctx.raw_path),
         None => format!("http://{}{}", ctx.domain_name, ctx.raw_path),
     };
-    let body = match ctx.header("x-amz-content-sha256") {
-        Some("UNSIGNED-PAYLOAD") => SignableBody::UnsignedPayload,
-        _ => SignableBody::Bytes(body),
-    };
+    let body = SignableBody::Bytes(body);
     let signable = SignableRequest::new(
         ctx.method.as_str(),
         &url,

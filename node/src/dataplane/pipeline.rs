@@ -334,7 +334,9 @@ impl Gateway {
                     ));
                 };
                 let bytes = self.read_body(incoming).await?;
-                let user = iam::verify(&self.services.iam, ctx, &bytes)?;
+                let regions = self.signing_regions(via);
+                let regions: Vec<&str> = regions.iter().map(String::as_str).collect();
+                let user = iam::verify(&self.services.iam, ctx, &bytes, &regions)?;
                 ctx.iam_caller = Some((user.access_key_id.clone(), user.arn()));
                 let grants = self.services.identities.get(&user.access_key_id);
                 let caller = match grants {
@@ -413,6 +415,17 @@ impl Gateway {
                 caching::store(self.services.cache.as_ref(), &policy, key, warn, response).await
             }
         }
+    }
+
+    /// The regions an AWS_IAM signature may be scoped to: this node's; for
+    /// a request an edge forwarded, also every cluster member's (the client
+    /// signed for the edge it called, whose region this node cannot see).
+    fn signing_regions(&self, via: Via) -> Vec<String> {
+        let mut regions = vec![self.services.region.clone()];
+        if let (Via::Edge, Some(cluster)) = (via, &self.services.cluster) {
+            regions.extend(cluster.gossip.peers().into_iter().map(|p| p.region));
+        }
+        regions
     }
 
     /// The endpoint type's verdict: serve here (`None`), forward through the

@@ -197,6 +197,14 @@ fn read_models(w: &mut Walker, doc: &Value, api: &mut RestApi) {
         return;
     };
     for (name, schema) in map {
+        if let Err(e) = crate::names::model_name(name) {
+            // AWS's words: "Unable to create model for 'x': Model name must be alphanumeric: x".
+            w.problem(
+                super::walker::join(at, name),
+                format!("Unable to create model for '{}': {e}", name.escape_debug()),
+            );
+            continue;
+        }
         api.models.insert(name.clone(), schema.clone());
     }
 }

@@ -9,6 +9,7 @@
 
 mod extensions;
 mod integration;
+pub mod limits;
 mod paths;
 mod security;
 mod walker;
@@ -48,10 +49,22 @@ pub enum ImportError {
     NotOpenApi(String),
     #[error("{} problem(s) in the document:\n{}", .0.len(), Finding::list(.0))]
     Invalid(Vec<Finding>),
+    /// Over one of [`limits`]; the message names it.
+    #[error("{0}")]
+    Limit(String),
 }
 
 /// Parses the text of a document, JSON or YAML, into a JSON value.
+/// Refuses, before parsing, text nested deeper than [`limits::MAX_DEPTH`];
+/// after, a document over any of the [`limits`].
 pub fn parse_document(text: &str) -> Result<Value, ImportError> {
+    limits::check_text(text).map_err(ImportError::Limit)?;
+    let doc = parse_text(text)?;
+    limits::check_value(&doc).map_err(ImportError::Limit)?;
+    Ok(doc)
+}
+
+fn parse_text(text: &str) -> Result<Value, ImportError> {
     if text.trim_start().starts_with('{') {
         return serde_json::from_str(text).map_err(|e| ImportError::Syntax {
             line: e.line(),

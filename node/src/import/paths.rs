@@ -109,26 +109,15 @@ fn check_path(w: &mut Walker, at: &str, path: &str) -> bool {
         .filter(|s| !s.is_empty())
         .collect();
     for (i, segment) in segments.iter().enumerate() {
-        let ok = if let Some(inner) = segment.strip_prefix('{').and_then(|s| s.strip_suffix('}')) {
-            let name = inner.strip_suffix('+').unwrap_or(inner);
-            if inner.ends_with('+') && i + 1 != segments.len() {
-                w.problem(
-                    at,
-                    format!("greedy segment `{segment}` must be the last one"),
-                );
-                return false;
-            }
-            !name.is_empty()
-                && name
-                    .chars()
-                    .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-' || c == '.')
-        } else {
-            segment
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric() || "-._:~@!$&'()*,;=".contains(c))
-        };
-        if !ok {
-            w.problem(at, format!("invalid path segment `{segment}`"));
+        if segment.ends_with("+}") && i + 1 != segments.len() {
+            w.problem(
+                at,
+                format!("greedy segment `{segment}` must be the last one"),
+            );
+            return false;
+        }
+        if let Err(e) = crate::names::path_part(segment) {
+            w.problem(at, e.to_string());
             return false;
         }
     }

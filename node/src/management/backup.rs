@@ -1,5 +1,5 @@
-//! Online backup and restore on the admin listener, SigV4-checked with the
-//! admin credentials like every management call:
+//! Online backup and restore on the admin listener, SigV4-checked (by the
+//! admin listener) with the admin credentials like every management call:
 //!
 //! - `GET /store/backup`: the store as a [`Backup`], read in one read
 //!   transaction (a consistent copy while the node keeps serving);
@@ -11,17 +11,14 @@
 //!   only overwritten with `force=true`.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
-use std::net::SocketAddr;
 
-use http::{Method, Request, Response, StatusCode};
-use hyper::body::Incoming;
+use http::{Method, Response, StatusCode};
 use serde_json::json;
 
 use super::{bad_request, err, internal, ApiError, Management};
 use crate::control::ControlCommand;
-use crate::dataplane::body::{full, read_limited, Body};
+use crate::dataplane::body::{full, Body};
 use crate::dataplane::context::RequestContext;
-use crate::dataplane::iam;
 use crate::store::backup::Backup;
 use crate::store::StoreContents;
 
@@ -29,67 +26,24 @@ use crate::store::StoreContents;
 /// offline: `apigw store restore FILE --data-dir DIR`).
 pub const MAX_BACKUP_BYTES: usize = 64 * 1024 * 1024;
 
-const BACKUP: &str = "/store/backup";
-const RESTORE: &str = "/store/restore";
+/// `GET` takes a backup (the admin listener's route table names both).
+pub const BACKUP: &str = "/store/backup";
+/// `POST` restores one.
+pub const RESTORE: &str = "/store/restore";
 
 impl Management {
-    /// Whether a path is the store's backup or restore.
-    pub fn owns_store(path: &str) -> bool {
-        path == BACKUP || path == RESTORE
-    }
-
-    /// Verifies and answers a backup or restore request.
-    pub async fn store_request(
+    /// Answers a backup or restore request whose signature and policies the
+    /// admin listener has checked.
+    pub async fn store_call(
         &self,
-        request: Request<Incoming>,
-        remote: SocketAddr,
+        ctx: &RequestContext,
+        body: &[u8],
     ) -> Response<Body> {
-        let (parts, body) = request.into_parts();
-        // Unsigned requests are refused before their body is read.
-        let signed = parts
-            .headers
-            .get(http::header::AUTHORIZATION)
-            .and_then(|v| v.to_str().ok())
-            .is_some_and(|v| v.starts_with("AWS4-HMAC-SHA256 "));
-        if !signed {
-            return err(
-                StatusCode::FORBIDDEN,
-                "MissingAuthenticationTokenException",
-                "Missing Authentication Token",
-            )
-            .into_response();
-        }
-        let body = match read_limited(body, MAX_BACKUP_BYTES).await {
-            Ok(b) => b,
-            Err(_) => {
-                return err(
-                    StatusCode::PAYLOAD_TOO_LARGE,
-                    "PayloadTooLargeException",
-                    format!("a backup over {MAX_BACKUP_BYTES} bytes is restored offline (apigw store restore FILE --data-dir DIR)"),
-                )
-                .into_response()
-            }
-        };
-        let ctx = RequestContext::new(
-            remote.ip(),
-            parts.method,
-            &parts.uri,
-            parts.headers,
-            parts.version,
-        );
-        if let Err(e) = iam::verify_for(&self.admins, &ctx, &body, "apigateway") {
-            return err(
-                StatusCode::FORBIDDEN,
-                "InvalidSignatureException",
-                e.to_string(),
-            )
-            .into_response();
-        }
         let outcome = match (&ctx.method, ctx.raw_path.as_str()) {
             (&Method::GET, BACKUP) => self.backup(),
             (&Method::POST, RESTORE) => {
                 let force = ctx.query().iter().any(|(k, v)| k == "force" && v == "true");
-                self.restore(&body, force).await
+                self.restore(body, force).await
             }
             _ => Err(err(
                 StatusCode::METHOD_NOT_ALLOWED,

@@ -64,9 +64,10 @@ fn name_of(input: &Value) -> Result<String, ApiError> {
         .get("name")
         .and_then(Value::as_str)
         .ok_or_else(|| bad_request("name is required"))?;
-    if name.is_empty() || name.len() > 128 {
+    if name.is_empty() {
         return Err(bad_request("name must be 1 to 128 characters"));
     }
+    crate::names::free_text("name", name, 128).map_err(|e| bad_request(e.to_string()))?;
     Ok(name.to_string())
 }
 
@@ -122,9 +123,7 @@ fn models(
         ),
         (&Verb::POST, []) => {
             let name = name_of(input)?;
-            if !name.chars().all(|c| c.is_ascii_alphanumeric()) {
-                return Err(bad_request("Model name must be alphanumeric"));
-            }
+            crate::names::model_name(&name).map_err(|e| bad_request(e.to_string()))?;
             if api.models.contains_key(&name) {
                 return Err(conflict(format!(
                     "Model name already exists for this REST API: {name}"

@@ -47,6 +47,7 @@ impl Management {
                         "The domain name you provided already exists.",
                     ));
                 }
+                super::usage::tags_of(input.get("tags"))?;
                 self.write(ControlCommand::PutDomain(Box::new(domain.clone())))
                     .await?;
                 self.tag_new(
@@ -203,20 +204,7 @@ impl Management {
 fn new_domain(input: &Value) -> Result<DomainName, ApiError> {
     let text = |key: &str| input.get(key).and_then(Value::as_str).map(str::to_string);
     let name = text("domainName").ok_or_else(|| bad_request("domainName is required"))?;
-    let valid = name.len() <= 253
-        && name.contains('.')
-        && name.split('.').all(|label| {
-            !label.is_empty()
-                && label.len() <= 63
-                && !label.starts_with('-')
-                && !label.ends_with('-')
-                && label
-                    .chars()
-                    .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '*')
-        });
-    if !valid {
-        return Err(bad_request(format!("Invalid domain name: {name}")));
-    }
+    crate::names::domain_name(&name).map_err(|e| bad_request(e.to_string()))?;
     let endpoint_type = match input
         .pointer("/endpointConfiguration/types/0")
         .and_then(Value::as_str)
@@ -254,13 +242,8 @@ fn check_base_path(b: &str) -> Result<String, ApiError> {
     if b.is_empty() {
         return Ok(NO_BASE_PATH.to_string());
     }
-    if b.chars()
-        .all(|c| c.is_ascii_alphanumeric() || "-._~/".contains(c))
-    {
-        Ok(b.to_string())
-    } else {
-        Err(bad_request(format!("Invalid base path: {b}")))
-    }
+    crate::names::base_path(b).map_err(|e| bad_request(e.to_string()))?;
+    Ok(b.to_string())
 }
 
 impl Management {

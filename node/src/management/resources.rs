@@ -301,30 +301,7 @@ fn create_child(api: &mut RestApi, parent: &str, input: &Value) -> Result<Outcom
 /// A path part as AWS takes it: letters, digits, `-._~:@!$&'()*+,;=` and
 /// `{name}` / `{name+}` variables.
 fn check_path_part(part: &str) -> Result<(), ApiError> {
-    let invalid = || {
-        bad_request(format!(
-            "Resource's path part only allow a-zA-Z0-9._- and curly braces at the beginning and the end and an optional plus sign before the closing brace: {part}"
-        ))
-    };
-    if part.is_empty() || part.contains('/') {
-        return Err(invalid());
-    }
-    let inner = match part.strip_prefix('{') {
-        Some(rest) => {
-            let name = rest.strip_suffix('}').ok_or_else(invalid)?;
-            name.strip_suffix('+').unwrap_or(name)
-        }
-        None => part,
-    };
-    let ok = !inner.is_empty()
-        && inner
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || "-._~:@!$&'()*,;=".contains(c));
-    if ok {
-        Ok(())
-    } else {
-        Err(invalid())
-    }
+    crate::names::path_part(part).map_err(|e| bad_request(e.to_string()))
 }
 
 /// `DeleteResource`: the resource and everything under it; never the root.

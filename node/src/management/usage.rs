@@ -249,7 +249,15 @@ impl Management {
 pub(super) fn tags_of(v: Option<&Value>) -> Result<BTreeMap<String, String>, ApiError> {
     match v {
         None | Some(Value::Null) => Ok(BTreeMap::new()),
-        Some(v) => serde_json::from_value(v.clone())
-            .map_err(|_| bad_request("tags must map names to strings")),
+        Some(v) => {
+            let tags: BTreeMap<String, String> = serde_json::from_value(v.clone())
+                .map_err(|_| bad_request("tags must map names to strings"))?;
+            for (key, value) in &tags {
+                crate::names::tag_key(key)
+                    .and_then(|_| crate::names::tag_value(value))
+                    .map_err(|e| bad_request(e.to_string()))?;
+            }
+            Ok(tags)
+        }
     }
 }

@@ -5,6 +5,7 @@
 
 import http.client
 import json
+import os
 import statistics
 import sys
 import time
@@ -76,7 +77,10 @@ for runtime in ("py", "rs"):
 
 host, port = admin.rsplit(":", 1)
 conn = http.client.HTTPConnection(host, int(port))
-conn.request("GET", "/functions")
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+import admin_sigv4  # noqa: E402  (the admin listener needs a signature)
+
+conn.request("GET", "/functions", headers=admin_sigv4.sign("GET", admin, "/functions"))
 functions = json.loads(conn.getresponse().read())["functions"]
 for runtime in ("py", "rs"):
     colds = [f for name, f in functions.items() if name.startswith(f"cold-{runtime}-")]

@@ -14,6 +14,8 @@ use serde::Deserialize;
 #[serde(deny_unknown_fields, default)]
 pub struct ConfigFile {
     pub node: NodeSection,
+    /// Access to the admin listener beyond the admin credentials.
+    pub admin: AdminSection,
     pub limits: LimitsSection,
     pub log: LogSection,
     pub apis: Vec<ApiSection>,
@@ -31,6 +33,27 @@ pub struct ConfigFile {
     pub cluster: Option<ClusterSection>,
     /// Regions and the geo database edge nodes route by.
     pub geo: Option<GeoSection>,
+}
+
+/// The admin listener's access: every route but `/health` and `/ready`
+/// needs a SigV4 signature with the admin credentials.
+#[derive(Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct AdminSection {
+    /// A bearer token `GET /metrics` also accepts
+    /// (`Authorization: Bearer <token>`), for Prometheus.
+    pub metrics_token: Option<String>,
+}
+
+impl std::fmt::Debug for AdminSection {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AdminSection")
+            .field(
+                "metrics_token",
+                &self.metrics_token.as_ref().map(|_| "<set>"),
+            )
+            .finish()
+    }
 }
 
 /// How edge nodes choose a region: the catalog, the client-IP database.
@@ -477,7 +500,9 @@ pub fn parse(text: &str) -> Result<ConfigFile> {
     }
     let mut names = std::collections::BTreeSet::new();
     for (i, f) in file.functions.iter().enumerate() {
-        if apigw::functions::function_name_from_uri(&f.name) != Some(f.name.as_str()) {
+        if apigw::functions::function_name_from_uri(&f.name) != Some(f.name.as_str())
+            || apigw::names::function_name(&f.name).is_err()
+        {
             bail!("at `functions[{i}].name`: `{}` is not a valid function name (letters, digits, - and _)", f.name);
         }
         if !names.insert(f.name.clone()) {
@@ -534,13 +559,13 @@ pub fn parse(text: &str) -> Result<ConfigFile> {
                     }
                 }
             }
-            if !valid_stage_name(&stage.name) {
-                bail!("at `apis[{i}].stages[{j}].name`: `{}` is not a valid stage name (letters, digits, - and _)", stage.name);
+            if let Err(e) = apigw::names::stage_name(&stage.name) {
+                bail!("at `apis[{i}].stages[{j}].name`: {e}: {:?}", stage.name);
             }
         }
         if let Some(id) = &api.id {
-            if !apigw::ids::is_valid_api_id(id) {
-                bail!("at `apis[{i}].id`: `{id}` is not a valid API id (letters, digits, - and _)");
+            if let Err(e) = apigw::names::api_id(id) {
+                bail!("at `apis[{i}].id`: {e} (letters, digits, - and _)");
             }
             if !seen.insert(id.clone()) {
                 bail!("at `apis[{i}].id`: `{id}` is declared twice");
@@ -548,14 +573,6 @@ pub fn parse(text: &str) -> Result<ConfigFile> {
         }
     }
     Ok(file)
-}
-
-fn valid_stage_name(name: &str) -> bool {
-    !name.is_empty()
-        && name.len() <= 128
-        && name
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
 }
 
 /// Parses a listen address (`127.0.0.1:8080`, `[::1]:0`).

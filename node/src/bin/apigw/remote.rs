@@ -27,6 +27,9 @@ pub struct Target {
     /// A node's `admin-credentials.json` (when the environment has no keys).
     #[arg(long)]
     pub credentials: Option<PathBuf>,
+    /// The node's region (`node.region`): signatures are scoped to it.
+    #[arg(long, env = "APIGW_REGION", default_value = "us-east-1")]
+    pub region: String,
 }
 
 /// A signed client of one node's management API.
@@ -34,6 +37,7 @@ pub(crate) struct Admin {
     base: String,
     key: String,
     secret: String,
+    region: String,
     client: HttpClient,
 }
 
@@ -56,6 +60,7 @@ impl Admin {
             base: target.admin.trim_end_matches('/').to_string(),
             key,
             secret,
+            region: target.region.clone(),
             client: HttpClient::new(Duration::from_secs(5), 64 << 20)
                 .context("cannot set up the HTTP client")?,
         })
@@ -91,7 +96,7 @@ impl Admin {
                 access_key_id: &self.key,
                 secret_access_key: &self.secret,
                 session_token: None,
-                region: "us-east-1",
+                region: &self.region,
                 service: "apigateway",
             },
         )

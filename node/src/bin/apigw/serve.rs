@@ -5,7 +5,8 @@
 //! single-threaded runtime, its own listening socket on the shared port
 //! (SO_REUSEPORT, the kernel spreads connections), and its own backend
 //! connection pool, so a request never hops between threads. The admin
-//! listener lives on worker 0. The main thread waits for signals.
+//! listener has a thread of its own (imports and deployments never run on
+//! a thread that serves the data plane). The main thread waits for signals.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -66,7 +67,6 @@ struct Worker {
     index: usize,
     listener: std::net::TcpListener,
     gateway: Arc<Gateway>,
-    admin: Option<(std::net::TcpListener, Arc<Admin>)>,
     options: ServerOptions,
     stopped: watch::Receiver<bool>,
     log_flush: Duration,
@@ -159,10 +159,24 @@ pub fn run(args: ServeArgs) -> Result<ExitCode> {
         cluster.as_ref(),
         function_runtime.handle(),
     )?;
+    // Before the listeners are announced: generated credentials are on
+    // disk, and SIGTERM/SIGINT are caught, by the time anyone can call.
+    let admin_user = admin_credentials(&loaded, &data_dir)?;
+    let signals = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    let (term, interrupt) = {
+        use tokio::signal::unix::{signal, SignalKind};
+        let _runtime = signals.enter();
+        (
+            signal(SignalKind::terminate()).ok(),
+            signal(SignalKind::interrupt()).ok(),
+        )
+    };
     let listeners = bind_shared(listen, workers)?;
     let admin_listener = bind_shared(admin_listen, 1)?.remove(0);
     tracing::info!(role = "dataplane", addr = %listeners[0].local_addr()?, workers, "listening");
-    tracing::info!(role = "admin", addr = %admin_listener.local_addr()?, "listening");
+    tracing::info!(role = "admin", addr = %admin_listener.local_addr()?, region = %region, "listening");
     let counters: Arc<dyn apigw::throttle::Counters> = match &cluster {
         Some(joined) => Arc::new(apigw::shared_counters::SharedCounters::new(
             joined.counters.clone(),
@@ -235,15 +249,34 @@ pub fn run(args: ServeArgs) -> Result<ExitCode> {
                         Some(c) => apigw::management::Writer::Raft(c.raft.clone()),
                         None => apigw::management::Writer::Local(control.clone()),
                     },
-                    admin_credentials(&loaded, &data_dir)?,
                     loaded.file.limits.max_integration_timeout_ms,
                 )
                 .with_counters(services.access.counters().clone())
-                .with_admin_users(admin_keys, admin_identities, &services.region),
+                .with_admin_users(admin_identities, &services.region),
             ),
+            apigw::admin::AdminAuth {
+                metrics_token: loaded.file.admin.metrics_token.clone(),
+                ..apigw::admin::AdminAuth::new(
+                    std::iter::once(admin_user).chain(admin_keys).collect(),
+                    services.region.clone(),
+                )
+            },
         )),
     ));
     let mut threads = Vec::new();
+    if let Some((listener, handler)) = admin.take() {
+        let worker = AdminWorker {
+            listener,
+            handler,
+            stopped: stopped.clone(),
+            log_flush: Duration::from_millis(loaded.file.log.flush_ms.max(1)),
+        };
+        threads.push(
+            std::thread::Builder::new()
+                .name("apigw-admin".into())
+                .spawn(move || run_admin(worker))?,
+        );
+    }
     for (index, listener) in listeners.into_iter().enumerate() {
         let client = HttpClient::new(Duration::from_secs(90), limits.max_body_bytes)
             .context("cannot set up the backend client")?;
@@ -259,7 +292,6 @@ pub fn run(args: ServeArgs) -> Result<ExitCode> {
             index,
             listener,
             gateway,
-            admin: admin.take(),
             options: options.clone(),
             stopped: stopped.clone(),
             log_flush: Duration::from_millis(loaded.file.log.flush_ms.max(1)),
@@ -272,10 +304,7 @@ pub fn run(args: ServeArgs) -> Result<ExitCode> {
     }
     tracing::info!(stages = deployed.load().stage_count(), data_dir = %data_dir.display(), "ready");
 
-    let signals = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()?;
-    let signal = signals.block_on(wait_for_signal());
+    let signal = signals.block_on(wait_for_signal(term, interrupt));
     tracing::info!(signal, "shutting down");
     let _ = stop.send(true);
     for thread in threads {
@@ -450,19 +479,6 @@ fn run_worker(worker: Worker) -> Result<()> {
         let until_stop = |mut rx: watch::Receiver<bool>| async move {
             let _ = rx.wait_for(|s| *s).await;
         };
-        let admin = match worker.admin {
-            Some((listener, admin)) => {
-                let listener = TcpListener::from_std(listener)?;
-                let stop = until_stop(worker.stopped.clone());
-                Some(tokio::spawn(dataplane::serve(
-                    listener,
-                    admin,
-                    ServerOptions::default(),
-                    stop,
-                )))
-            }
-            None => None,
-        };
         let listener = TcpListener::from_std(worker.listener)?;
         dataplane::serve(
             listener,
@@ -471,9 +487,6 @@ fn run_worker(worker: Worker) -> Result<()> {
             until_stop(worker.stopped),
         )
         .await;
-        if let Some(admin) = admin {
-            let _ = admin.await;
-        }
         tracing::debug!(worker = worker.index, "worker stopped");
         flusher.abort();
         Ok(())
@@ -482,17 +495,51 @@ fn run_worker(worker: Worker) -> Result<()> {
     result
 }
 
-async fn wait_for_signal() -> &'static str {
-    use tokio::signal::unix::{signal, SignalKind};
-    let mut term = match signal(SignalKind::terminate()) {
-        Ok(s) => s,
-        Err(_) => {
-            let _ = tokio::signal::ctrl_c().await;
-            return "SIGINT";
+/// What the admin listener's thread needs.
+struct AdminWorker {
+    listener: std::net::TcpListener,
+    handler: Arc<Admin>,
+    stopped: watch::Receiver<bool>,
+    log_flush: Duration,
+}
+
+/// The admin listener on its own thread and runtime; heavy calls (imports,
+/// applying changes) go further, to that runtime's blocking pool.
+fn run_admin(worker: AdminWorker) -> Result<()> {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    crate::logging::buffer_this_thread();
+    let result = runtime.block_on(async move {
+        let flusher = tokio::spawn(crate::logging::flush_every(worker.log_flush));
+        let mut stopped = worker.stopped;
+        let listener = TcpListener::from_std(worker.listener)?;
+        let stop = async move {
+            let _ = stopped.wait_for(|s| *s).await;
+        };
+        dataplane::serve(listener, worker.handler, ServerOptions::default(), stop).await;
+        flusher.abort();
+        anyhow::Ok(())
+    });
+    crate::logging::flush();
+    result
+}
+
+/// Waits for SIGTERM or SIGINT, whose handlers were installed at start.
+async fn wait_for_signal(
+    term: Option<tokio::signal::unix::Signal>,
+    interrupt: Option<tokio::signal::unix::Signal>,
+) -> &'static str {
+    async fn next(signal: Option<tokio::signal::unix::Signal>) {
+        match signal {
+            Some(mut s) => {
+                s.recv().await;
+            }
+            None => std::future::pending().await,
         }
-    };
+    }
     tokio::select! {
-        _ = term.recv() => "SIGTERM",
-        _ = tokio::signal::ctrl_c() => "SIGINT",
+        _ = next(term) => "SIGTERM",
+        _ = next(interrupt) => "SIGINT",
     }
 }
