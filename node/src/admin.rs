@@ -57,6 +57,7 @@ impl Admin {
                 text.push_str(&self.services.authorizers.prometheus());
                 text.push_str(&self.services.cache.prometheus());
                 text.push_str(&self.services.access.prometheus());
+                text.push_str(&self.services.capacity.prometheus());
                 if let Some(edge) = &self.services.edge {
                     text.push_str(&edge.prometheus());
                 }

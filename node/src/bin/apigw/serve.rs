@@ -61,7 +61,7 @@ struct Worker {
     index: usize,
     listener: std::net::TcpListener,
     gateway: Arc<Gateway>,
-    admin: Option<(std::net::TcpListener, Arc<Admin>)>,
+    admin: Option<(std::net::TcpListener, Arc<Admin>, ServerOptions)>,
     options: ServerOptions,
     stopped: watch::Receiver<bool>,
     log_flush: Duration,
@@ -120,11 +120,8 @@ pub fn run(args: ServeArgs) -> Result<ExitCode> {
     }
 
     let limits = &loaded.file.limits;
-    let options = ServerOptions {
-        max_connections: limits.max_connections.div_ceil(workers),
-        max_header_bytes: limits.max_header_bytes,
-        drain: Duration::from_millis(limits.drain_timeout_ms),
-    };
+    let plan = crate::capacity::plan(limits);
+    let options = plan.dataplane.clone();
 
     let function_runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(node.function_threads.unwrap_or(2).clamp(1, 64))
@@ -203,6 +200,7 @@ pub fn run(args: ServeArgs) -> Result<ExitCode> {
                 .collect(),
         ),
         region,
+        capacity: plan.capacity.clone(),
     });
 
     if let Some(view) = services.cluster.as_ref().filter(|v| v.role == "regional") {
@@ -212,6 +210,7 @@ pub fn run(args: ServeArgs) -> Result<ExitCode> {
             services.clone(),
             Limits {
                 max_body_bytes: limits.max_body_bytes,
+                body_pace: plan.body_pace,
             },
         );
         crate::edge::serve_forwarded(view, gateway, function_runtime.handle());
@@ -236,17 +235,23 @@ pub fn run(args: ServeArgs) -> Result<ExitCode> {
                 .with_counters(services.access.counters().clone()),
             ),
         )),
+        plan.admin.clone(),
     ));
     let mut threads = Vec::new();
     for (index, listener) in listeners.into_iter().enumerate() {
-        let client = HttpClient::new(Duration::from_secs(90), limits.max_body_bytes)
-            .context("cannot set up the backend client")?;
+        let client = HttpClient::with_slots(
+            Duration::from_secs(90),
+            limits.max_body_bytes,
+            plan.capacity.backends.clone(),
+        )
+        .context("cannot set up the backend client")?;
         let gateway = Arc::new(Gateway::new(
             deployed.clone(),
             client,
             services.clone(),
             Limits {
                 max_body_bytes: limits.max_body_bytes,
+                body_pace: plan.body_pace,
             },
         ));
         let worker = Worker {
@@ -445,14 +450,11 @@ fn run_worker(worker: Worker) -> Result<()> {
             let _ = rx.wait_for(|s| *s).await;
         };
         let admin = match worker.admin {
-            Some((listener, admin)) => {
+            Some((listener, admin, options)) => {
                 let listener = TcpListener::from_std(listener)?;
                 let stop = until_stop(worker.stopped.clone());
                 Some(tokio::spawn(dataplane::serve(
-                    listener,
-                    admin,
-                    ServerOptions::default(),
-                    stop,
+                    listener, admin, options, stop,
                 )))
             }
             None => None,
