@@ -366,6 +366,25 @@ async fn idle_h2c_connections_are_pinged_then_closed_after_the_idle_timeout() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_client_that_reads_nothing_is_closed_after_the_send_timeout() {
+    // 32 MiB: more than loopback's socket buffers hold.
+    let big = bytes::Bytes::from(vec![b'z'; 32 << 20]);
+    let backend = Backend::start(move |_| {
+        let big = big.clone();
+        async move { http::Response::new(http_body_util::Full::new(big)) }
+    })
+    .await;
+    let node = node(&backend, 29_000, "send_timeout_ms: 1000");
+    let mut stream = connect_from("127.0.0.1", node.data).await.expect("connect");
+    let request = format!("GET {PATH} HTTP/1.1\r\nhost: x\r\n\r\n");
+    stream.write_all(request.as_bytes()).await.expect("send");
+    wait_for_open(&node, 1).await.expect("held");
+    // Never read: the node's writes block, and it gives up on them.
+    wait_for_open(&node, 0).await.expect("closed by the node");
+    assert_eq!(backend.seen().len(), 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_full_data_plane_answers_503_while_the_admin_listener_answers() {
     let backend = Backend::echo().await;
     let node = node(

@@ -11,7 +11,8 @@
 //! connection, sends GOAWAY on HTTP/2, abandons the detection read); if it
 //! is still open `grace` later (a request head trickling in is not idle to
 //! hyper) it is dropped. A request in flight is never cut by these: its
-//! body has its own pace ([`super::body`]) and the integration its timeout.
+//! body has its own pace ([`super::body`]), the integration its timeout,
+//! and a response no one reads the send deadline (`SendDeadline`).
 //!
 //! Also answered here, before any handler: an HTTP/1.1 request without
 //! exactly one `Host` header gets 400 (RFC 9112 §3.2).
@@ -37,6 +38,7 @@ use tokio::time::Instant;
 use super::admission::Slot;
 use super::body::{Body, BoxError};
 use super::respond::plain;
+use super::send_deadline::SendDeadline;
 use super::server::Handler;
 
 /// How long a connection may wait for its next request, and how long it
@@ -51,6 +53,8 @@ pub(crate) struct Deadlines {
     pub grace: Duration,
     /// From server shutdown to a forced close.
     pub drain: Duration,
+    /// The longest a write to the client may stay blocked.
+    pub send: Duration,
 }
 
 /// Serves one accepted connection until it closes or its deadlines pass;
@@ -66,7 +70,8 @@ pub(crate) async fn drive<H: Handler>(
 ) {
     let activity = Arc::new(Activity::new());
     let service = service(handler, remote, activity.clone());
-    let connection = builder.serve_connection_with_upgrades(TokioIo::new(stream), service);
+    let io = TokioIo::new(SendDeadline::new(stream, deadlines.send));
+    let connection = builder.serve_connection_with_upgrades(io, service);
     tokio::pin!(connection);
     let mut forced_close: Option<Instant> = None;
     let mut stopping = false;
@@ -242,6 +247,7 @@ mod tests {
             idle: Duration::from_secs(60),
             grace: Duration::from_secs(1),
             drain: Duration::from_secs(30),
+            send: Duration::from_secs(60),
         }
     }
 

@@ -3,7 +3,7 @@
 //! - [`server`]: accept loop, HTTP/1.1 + h2c, graceful shutdown;
 //!   [`admission`]: connection caps (total, per source) and the 503 beyond
 //!   them; [`connection`]: one connection's deadlines (header, idle) and the
-//!   Host check; [`capacity`]: those counts and the backend pools' on
+//!   Host check; `send_deadline`: writes to a client that reads nothing fail; [`capacity`]: those counts and the backend pools' on
 //!   `/metrics`;
 //! - [`pipeline`]: the phases a request walks (locate, route, authorize,
 //!   read body, integrate) and the gateway response when one fails;
@@ -37,6 +37,7 @@ pub mod locate;
 pub mod pipeline;
 pub mod quic_body;
 pub mod respond;
+pub(crate) mod send_deadline;
 pub mod server;
 pub mod source;
 pub mod validate;

@@ -49,6 +49,8 @@ pub struct ServerOptions {
     pub header_timeout: Duration,
     /// How long a connection with no request in flight stays open.
     pub idle_timeout: Duration,
+    /// How long a write to the client may stay blocked (it reads nothing).
+    pub send_timeout: Duration,
     /// HTTP/2: how often a PING checks that the peer is alive, and how long
     /// its answer may take before the connection is closed.
     pub h2_keepalive_interval: Duration,
@@ -66,6 +68,7 @@ impl Default for ServerOptions {
             max_header_bytes: 10_240,
             header_timeout: Duration::from_secs(30),
             idle_timeout: Duration::from_secs(60),
+            send_timeout: Duration::from_secs(60),
             h2_keepalive_interval: Duration::from_secs(20),
             h2_keepalive_timeout: Duration::from_secs(20),
             h2_max_streams: 128,
@@ -91,6 +94,7 @@ pub async fn serve<H: Handler>(
         idle: options.idle_timeout,
         grace: IDLE_GRACE,
         drain: options.drain,
+        send: options.send_timeout,
     };
     let (stop, stopped) = watch::channel(false);
     tokio::pin!(shutdown);

@@ -53,6 +53,7 @@ pub fn plan(limits: &LimitsSection) -> Plan {
         max_header_bytes: limits.max_header_bytes,
         header_timeout: ms(limits.header_timeout_ms),
         idle_timeout: ms(limits.idle_timeout_ms),
+        send_timeout: ms(limits.send_timeout_ms),
         h2_keepalive_interval: ms(limits.h2_keepalive_interval_ms),
         h2_keepalive_timeout: ms(limits.h2_keepalive_timeout_ms),
         h2_max_streams: limits.h2_max_streams,

@@ -227,6 +227,8 @@ pub struct LimitsSection {
     /// A connection with no request in flight is closed after this
     /// (HTTP/1.1 keep-alive and HTTP/2 alike).
     pub idle_timeout_ms: u64,
+    /// A write to a client that reads nothing fails after this.
+    pub send_timeout_ms: u64,
     /// A request body must arrive within this...
     pub body_timeout_ms: u64,
     /// ...plus one second per this many bytes received (0: no extension).
@@ -258,6 +260,7 @@ impl Default for LimitsSection {
             admin_max_connections: 256,
             header_timeout_ms: 30_000,
             idle_timeout_ms: 60_000,
+            send_timeout_ms: 60_000,
             body_timeout_ms: 30_000,
             min_body_rate: 1_024,
             h2_keepalive_interval_ms: 20_000,
@@ -271,12 +274,13 @@ impl Default for LimitsSection {
 
 impl LimitsSection {
     /// The settings that must be above zero, by name.
-    fn positive(&self) -> [(&'static str, u64); 8] {
+    fn positive(&self) -> [(&'static str, u64); 9] {
         [
             ("max_connections", self.max_connections as u64),
             ("admin_max_connections", self.admin_max_connections as u64),
             ("header_timeout_ms", self.header_timeout_ms),
             ("idle_timeout_ms", self.idle_timeout_ms),
+            ("send_timeout_ms", self.send_timeout_ms),
             ("body_timeout_ms", self.body_timeout_ms),
             ("h2_keepalive_interval_ms", self.h2_keepalive_interval_ms),
             ("h2_keepalive_timeout_ms", self.h2_keepalive_timeout_ms),

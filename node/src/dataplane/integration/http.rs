@@ -7,7 +7,8 @@
 //!
 //! Each request to a backend holds a slot of [`BackendSlots`] while
 //! it is in flight (a cap per `scheme://host:port`, shared by the workers);
-//! waiting for one counts against the integration's timeout.
+//! waiting for one counts against the integration's timeout, and a request
+//! that timed out keeps its slot until the backend answers it.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -21,7 +22,7 @@ use hyper_util::client::legacy::Client;
 use hyper_util::rt::TokioExecutor;
 use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 
-use super::pool::{BackendSlots, Leased};
+use super::pool::{BackendSlots, Lease, Leased};
 use super::{map_request_body, method_response};
 use crate::dataplane::body::{full, Body, BoxError};
 use crate::dataplane::context::RequestContext;
@@ -142,11 +143,8 @@ pub(crate) async fn call(
                 tracing::debug!(requestId = %ctx.request_id, error = %e, "backend queue");
                 RequestError::IntegrationTimeout(integration.timeout.as_millis())
             })?;
-        let response = client
-            .client
-            .request(request)
-            .await
-            .map_err(|e| RequestError::IntegrationFailure(error_chain(&e)))?;
+        let (response, lease) =
+            send_holding(&client.client, request, lease, 2 * integration.timeout).await?;
         if integration.proxy {
             let leased = |body| Leased {
                 body,
@@ -190,6 +188,34 @@ pub(crate) async fn call(
                 .ok_or(RequestError::NoIntegrationResponse(selector))?;
             method_response(selected, ctx, Some(response.headers()), bytes)
         }
+    }
+}
+
+/// Sends `request` on a task of its own that keeps the backend's slot until
+/// the backend answers, even after the caller stopped waiting (its
+/// integration timed out): a request the client gave up on still occupies
+/// the backend, so its slot goes to the next request only once the backend
+/// is done with it, or `hold` has passed.
+async fn send_holding(
+    client: &Client<Connector, Full<Bytes>>,
+    request: Request<Full<Bytes>>,
+    lease: Lease,
+    hold: Duration,
+) -> Result<(Response<hyper::body::Incoming>, Lease), RequestError> {
+    let (answered, answer) = tokio::sync::oneshot::channel();
+    let sent = client.request(request);
+    tokio::spawn(async move {
+        let outcome = tokio::time::timeout(hold, sent).await;
+        // With no one waiting any more, the response and the slot drop here.
+        let _ = answered.send((outcome, lease));
+    });
+    match answer.await {
+        Ok((Ok(Ok(response)), lease)) => Ok((response, lease)),
+        Ok((Ok(Err(e)), _)) => Err(RequestError::IntegrationFailure(error_chain(&e))),
+        Ok((Err(_), _)) => Err(RequestError::IntegrationTimeout(hold.as_millis())),
+        Err(_) => Err(RequestError::IntegrationFailure(
+            "the backend call was abandoned".into(),
+        )),
     }
 }
 

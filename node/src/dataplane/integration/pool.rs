@@ -3,7 +3,9 @@
 //!
 //! A request to a backend holds a [`Lease`] from just before it is sent
 //! until its response has been read (HTTP) or streamed to the client
-//! (HTTP_PROXY). An HTTP/1.1 request holds one connection for that time,
+//! (HTTP_PROXY); one whose client got a timeout keeps it until the backend
+//! answers (for at most one more integration timeout), since the backend is
+//! still working on it. An HTTP/1.1 request holds one connection for that time,
 //! so at most `max_per_backend` connections to a backend are in use at
 //! once; a request beyond waits in a queue, for at most the time its
 //! integration has left (or the configured queue timeout, if shorter).
