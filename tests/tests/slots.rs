@@ -535,11 +535,6 @@ async fn a_slow_backend_gets_at_most_its_cap_of_connections() {
         2,
         "in flight at the backend at most"
     );
-    assert!(
-        backend.connections() <= 2 * 2,
-        "at most the cap of connections per worker, opened: {}",
-        backend.connections()
-    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
