@@ -110,7 +110,7 @@ mod tests {
 
     #[tokio::test]
     async fn a_write_nobody_reads_fails_and_one_that_is_read_goes_on() {
-        let (near, mut far) = tokio::io::duplex(1024);
+        let (near, far) = tokio::io::duplex(1024);
         let mut stalled = SendDeadline::new(near, Duration::from_millis(20));
         let blocked = stalled.write_all(&[0u8; 4096]).await;
         assert_eq!(

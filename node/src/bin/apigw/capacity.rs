@@ -107,14 +107,19 @@ fn raise_fd_limit() -> Option<u64> {
         };
         match setrlimit(Resource::Nofile, raised) {
             Ok(()) => tracing::info!(
-                from = ?limit.current,
-                to = ?limit.maximum,
+                from = %shown(limit.current),
+                to = %shown(limit.maximum),
                 "raised the file-descriptor limit"
             ),
             Err(e) => tracing::warn!(error = %e, "cannot raise the file-descriptor limit"),
         }
     }
     getrlimit(Resource::Nofile).current
+}
+
+/// A limit as a log shows it.
+fn shown(limit: Option<u64>) -> String {
+    limit.map_or_else(|| "unlimited".into(), |n| n.to_string())
 }
 
 #[cfg(test)]

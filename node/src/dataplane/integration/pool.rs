@@ -143,7 +143,7 @@ impl BackendSlots {
              apigw_backend_max_connections {}\n",
             self.max_per_backend
         );
-        let series: [(&str, &str, &str, fn(&Backend) -> u64); 3] = [
+        let series: [Series; 3] = [
             (
                 "apigw_backend_connections_in_use",
                 "gauge",
@@ -176,6 +176,14 @@ impl BackendSlots {
         out
     }
 }
+
+/// A metric family of the backends: name, type, help, value.
+type Series = (
+    &'static str,
+    &'static str,
+    &'static str,
+    fn(&Backend) -> u64,
+);
 
 /// A request waiting in a backend's queue; counted as refused if it stops
 /// waiting without a slot (timed out, or its client went away).
