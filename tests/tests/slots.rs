@@ -284,15 +284,24 @@ async fn read_one_response(stream: &mut TcpStream) -> Result<()> {
     }
 }
 
-/// An idle HTTP/2 client: preface and SETTINGS, then it only answers what
-/// the server sends (SETTINGS and PING acks). Runs until the server closes;
-/// returns whether a PING and a GOAWAY arrived.
-async fn idle_h2c(mut stream: TcpStream, bound: Duration) -> Result<(bool, bool)> {
+/// What a raw HTTP/2 client saw before the server closed.
+#[derive(Debug, Default)]
+struct H2Seen {
+    pinged: bool,
+    goaway: bool,
+    data_bytes: usize,
+}
+
+/// A raw HTTP/2 client: preface and SETTINGS, then `request` (frames) if
+/// any; after that it only answers what the server sends (SETTINGS and PING
+/// acks) and never opens flow-control window. Runs until the server closes.
+async fn h2c_client(mut stream: TcpStream, request: &[u8], bound: Duration) -> Result<H2Seen> {
     stream
         .write_all(b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n")
         .await?;
-    stream.write_all(&frame(4, 0, &[])).await?;
-    let (mut pinged, mut goaway) = (false, false);
+    stream.write_all(&frame(4, 0, 0, &[])).await?;
+    stream.write_all(request).await?;
+    let mut seen = H2Seen::default();
     let run = async {
         let mut header = [0u8; 9];
         while stream.read_exact(&mut header).await.is_ok() {
@@ -304,13 +313,17 @@ async fn idle_h2c(mut stream: TcpStream, bound: Duration) -> Result<(bool, bool)
                 break;
             }
             let reply = match (kind, flags & 1) {
-                (4, 0) => Some(frame(4, 1, &[])),
+                (0, _) => {
+                    seen.data_bytes += length;
+                    None
+                }
+                (4, 0) => Some(frame(4, 1, 0, &[])),
                 (6, 0) => {
-                    pinged = true;
-                    Some(frame(6, 1, &payload))
+                    seen.pinged = true;
+                    Some(frame(6, 1, 0, &payload))
                 }
                 (7, _) => {
-                    goaway = true;
+                    seen.goaway = true;
                     None
                 }
                 _ => None,
@@ -325,11 +338,11 @@ async fn idle_h2c(mut stream: TcpStream, bound: Duration) -> Result<(bool, bool)
     tokio::time::timeout(bound, run)
         .await
         .map_err(|_| anyhow::anyhow!("the node kept the h2c connection open for {bound:?}"))?;
-    Ok((pinged, goaway))
+    Ok(seen)
 }
 
-/// An HTTP/2 frame on stream 0.
-fn frame(kind: u8, flags: u8, payload: &[u8]) -> Vec<u8> {
+/// An HTTP/2 frame.
+fn frame(kind: u8, flags: u8, stream: u8, payload: &[u8]) -> Vec<u8> {
     let len = payload.len();
     let mut out = vec![
         (len >> 16) as u8,
@@ -340,10 +353,20 @@ fn frame(kind: u8, flags: u8, payload: &[u8]) -> Vec<u8> {
         0,
         0,
         0,
-        0,
+        stream,
     ];
     out.extend_from_slice(payload);
     out
+}
+
+/// HEADERS (END_STREAM, END_HEADERS) on stream 1 for `GET {path}`, in HPACK
+/// without Huffman: `:method GET` and `:scheme http` from the static table,
+/// `:path` and `:authority` as literals with indexed names.
+fn h2_get(path: &str) -> Vec<u8> {
+    let mut block = vec![0x82, 0x86, 0x44, path.len() as u8];
+    block.extend_from_slice(path.as_bytes());
+    block.extend_from_slice(&[0x41, 1, b'x']);
+    frame(1, 0x5, 1, &block)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -353,15 +376,20 @@ async fn idle_h2c_connections_are_pinged_then_closed_after_the_idle_timeout() {
     let mut clients = Vec::new();
     for _ in 0..HELD {
         let stream = connect_from("127.0.0.1", node.data).await.expect("connect");
-        clients.push(tokio::spawn(idle_h2c(stream, CLOSE_BOUND)));
+        clients.push(tokio::spawn(async move {
+            h2c_client(stream, &[], CLOSE_BOUND).await
+        }));
     }
     still_serving_during(&node)
         .await
         .expect("serving during the attack");
     for client in clients {
-        let (pinged, goaway) = client.await.expect("joined").expect("closed by the node");
-        assert!(pinged, "the node checks an idle HTTP/2 peer with PINGs");
-        assert!(goaway, "and closes it with GOAWAY");
+        let seen = client.await.expect("joined").expect("closed by the node");
+        assert!(
+            seen.pinged,
+            "the node checks an idle HTTP/2 peer with PINGs"
+        );
+        assert!(seen.goaway, "and closes it with GOAWAY");
     }
 }
 
@@ -381,6 +409,29 @@ async fn a_client_that_reads_nothing_is_closed_after_the_send_timeout() {
     wait_for_open(&node, 1).await.expect("held");
     // Never read: the node's writes block, and it gives up on them.
     wait_for_open(&node, 0).await.expect("closed by the node");
+    assert_eq!(backend.seen().len(), 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_h2c_client_that_opens_no_window_is_closed_after_the_send_timeout() {
+    let big = bytes::Bytes::from(vec![b'z'; 1 << 20]);
+    let backend = Backend::start(move |_| {
+        let big = big.clone();
+        async move { http::Response::new(http_body_util::Full::new(big)) }
+    })
+    .await;
+    let node = node(
+        &backend,
+        29_000,
+        "send_timeout_ms: 1000, h2_keepalive_interval_ms: 200",
+    );
+    let stream = connect_from("127.0.0.1", node.data).await.expect("connect");
+    // It reads everything and answers PINGs, but grants no window beyond
+    // the first 65,535 bytes: the node's writes never block.
+    let seen = h2c_client(stream, &h2_get(PATH), CLOSE_BOUND)
+        .await
+        .expect("closed by the node");
+    assert!(seen.data_bytes > 0 && seen.data_bytes <= 65_535, "{seen:?}");
     assert_eq!(backend.seen().len(), 1);
 }
 

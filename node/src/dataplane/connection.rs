@@ -12,7 +12,10 @@
 //! is still open `grace` later (a request head trickling in is not idle to
 //! hyper) it is dropped. A request in flight is never cut by these: its
 //! body has its own pace ([`super::body`]), the integration its timeout,
-//! and a response no one reads the send deadline (`SendDeadline`).
+//! and a response no one takes the send deadline: a blocked write fails
+//! (`SendDeadline`), and a connection whose response has had a frame ready
+//! that hyper could not send for that long (an HTTP/2 client that opens no
+//! flow-control window) is dropped.
 //!
 //! Also answered here, before any handler: an HTTP/1.1 request without
 //! exactly one `Host` header gets 400 (RFC 9112 §3.2).
@@ -78,7 +81,7 @@ pub(crate) async fn drive<H: Handler>(
     loop {
         let wake = forced_close
             .or_else(|| activity.deadline(&deadlines))
-            .unwrap_or_else(|| Instant::now() + Duration::from_secs(3600));
+            .unwrap_or_else(|| activity.stall_check(&deadlines));
         tokio::select! {
             result = connection.as_mut() => {
                 if let Err(e) = result {
@@ -96,6 +99,10 @@ pub(crate) async fn drive<H: Handler>(
             _ = tokio::time::sleep_until(wake) => {
                 if forced_close.is_some_and(|f| f <= Instant::now()) {
                     tracing::debug!(%remote, "connection closed: did not finish after shutdown");
+                    break;
+                }
+                if activity.stalled(&deadlines) {
+                    tracing::debug!(%remote, "connection closed: the client took no response data for the send timeout");
                     break;
                 }
                 if activity.deadline(&deadlines).is_some_and(|d| d <= Instant::now()) {
@@ -159,6 +166,11 @@ struct Activity {
     served: AtomicBool,
     /// When the connection last became idle, in ms since `started`.
     idle_since_ms: AtomicU64,
+    /// Since when a response frame has waited for hyper to take the next
+    /// one (ms since `started`; [`NONE`]: none waits). hyper stops asking
+    /// for frames when it cannot send: the socket is full (HTTP/1.1) or the
+    /// client opens no HTTP/2 flow-control window.
+    unsent_since_ms: AtomicU64,
     started: Instant,
     /// Woken whenever a request starts or ends.
     changed: Notify,
@@ -170,6 +182,7 @@ impl Activity {
             in_flight: AtomicUsize::new(0),
             served: AtomicBool::new(false),
             idle_since_ms: AtomicU64::new(0),
+            unsent_since_ms: AtomicU64::new(NONE),
             started: Instant::now(),
             changed: Notify::new(),
         }
@@ -198,14 +211,44 @@ impl Activity {
     }
 }
 
+impl Activity {
+    fn now_ms(&self) -> u64 {
+        u64::try_from(self.started.elapsed().as_millis()).unwrap_or(NONE - 1)
+    }
+
+    /// When to look again for a stalled response while requests are in
+    /// flight: when the waiting frame's time is up, else a send timeout
+    /// from now (a stall that starts meanwhile is found within two).
+    fn stall_check(&self, deadlines: &Deadlines) -> Instant {
+        match self.unsent_since_ms.load(Ordering::SeqCst) {
+            NONE => Instant::now() + deadlines.send,
+            since => self.started + Duration::from_millis(since) + deadlines.send,
+        }
+    }
+
+    /// Whether a response frame has waited a send timeout for the client.
+    fn stalled(&self, deadlines: &Deadlines) -> bool {
+        let since = self.unsent_since_ms.load(Ordering::SeqCst);
+        since != NONE
+            && self.in_flight.load(Ordering::SeqCst) > 0
+            && self.started + Duration::from_millis(since) + deadlines.send <= Instant::now()
+    }
+}
+
+/// No time: nothing waits.
+const NONE: u64 = u64::MAX;
+
 /// A request in flight; dropping it ends the request.
 struct Busy(Arc<Activity>);
 
 impl Drop for Busy {
     fn drop(&mut self) {
         let activity = &self.0;
-        let elapsed = u64::try_from(activity.started.elapsed().as_millis()).unwrap_or(u64::MAX);
-        activity.idle_since_ms.store(elapsed, Ordering::SeqCst);
+        activity
+            .idle_since_ms
+            .store(activity.now_ms(), Ordering::SeqCst);
+        // What it left unsent is no one's any more.
+        activity.unsent_since_ms.store(NONE, Ordering::SeqCst);
         activity.in_flight.fetch_sub(1, Ordering::SeqCst);
         activity.changed.notify_one();
     }
@@ -225,7 +268,19 @@ impl hyper::body::Body for Tracked {
         mut self: Pin<&mut Self>,
         cx: &mut Context<'_>,
     ) -> Poll<Option<Result<Frame<Bytes>, BoxError>>> {
-        Pin::new(&mut self.body).poll_frame(cx)
+        let activity = self._busy.0.clone();
+        activity.unsent_since_ms.store(NONE, Ordering::SeqCst);
+        let polled = Pin::new(&mut self.body).poll_frame(cx);
+        if matches!(polled, Poll::Ready(Some(Ok(_)))) && !self.body.is_end_stream() {
+            let now = activity.now_ms();
+            let _ = activity.unsent_since_ms.compare_exchange(
+                NONE,
+                now,
+                Ordering::SeqCst,
+                Ordering::SeqCst,
+            );
+        }
+        polled
     }
 
     fn is_end_stream(&self) -> bool {
