@@ -7,6 +7,7 @@ pub mod client;
 pub mod cluster;
 pub mod node;
 pub mod python;
+pub mod raw;
 
 pub use backend::{Backend, Seen};
 pub use client::{Client, Reply};
