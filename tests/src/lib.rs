@@ -8,6 +8,7 @@ pub mod client;
 pub mod cluster;
 pub mod node;
 pub mod python;
+pub mod raw;
 
 pub use admin::{AdminClient, AdminKeys};
 pub use backend::{Backend, Seen};

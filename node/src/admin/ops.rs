@@ -25,6 +25,7 @@ impl Admin {
         text.push_str(&services.authorizers.prometheus());
         text.push_str(&services.cache.prometheus());
         text.push_str(&services.access.prometheus());
+        text.push_str(&services.capacity.prometheus());
         if let Some(edge) = &services.edge {
             text.push_str(&edge.prometheus());
         }

@@ -32,6 +32,9 @@ pub enum RequestError {
     UnsupportedMediaType(String),
     #[error("the client's request could not be read: {0}")]
     BadRequest(String),
+    /// The request body arrived slower than the body pace allows (408).
+    #[error("the request body arrived too slowly")]
+    BodyTimeout,
     #[error("throttled: {0}")]
     Throttled(String),
     #[error("quota exceeded: {0}")]
@@ -100,7 +103,7 @@ impl RequestError {
             RequestError::IntegrationTimeout(_) => T::IntegrationTimeout,
             RequestError::IntegrationFailure(_) => T::IntegrationFailure,
             RequestError::UnsupportedMediaType(_) => T::UnsupportedMediaType,
-            RequestError::BadRequest(_) => T::Default4xx,
+            RequestError::BadRequest(_) | RequestError::BodyTimeout => T::Default4xx,
             RequestError::Throttled(_) => T::Throttled,
             RequestError::QuotaExceeded(_) => T::QuotaExceeded,
             RequestError::Unauthorized(_) => T::Unauthorized,
@@ -124,6 +127,7 @@ impl RequestError {
             RequestError::NoSuchStage | RequestError::EndpointRefused(_) => 403,
             RequestError::NoRegion(_) => 503,
             RequestError::BadRequest(_) => 400,
+            RequestError::BodyTimeout => 408,
             RequestError::FunctionFailed(_) | RequestError::TemplateFailed(_) => 500,
             RequestError::BadFunctionResponse(_) => 502,
             other => other.response_type().default_status().unwrap_or(500),
@@ -145,6 +149,7 @@ impl RequestError {
             RequestError::IntegrationTimeout(_) => "Endpoint request timed out".into(),
             RequestError::UnsupportedMediaType(_) => "Unsupported Media Type".into(),
             RequestError::BadRequest(_) => "Bad Request".into(),
+            RequestError::BodyTimeout => "Request Timeout".into(),
             RequestError::Throttled(_) => "Too Many Requests".into(),
             RequestError::QuotaExceeded(_) => "Limit Exceeded".into(),
             RequestError::Unauthorized(_) => "Unauthorized".into(),

@@ -1,6 +1,10 @@
 //! The data plane: listeners and the REST API request pipeline.
 //!
-//! - [`server`]: accept loop, HTTP/1.1 + h2c, connection limit, graceful shutdown;
+//! - [`server`]: accept loop, HTTP/1.1 + h2c, graceful shutdown;
+//!   [`admission`]: connection caps (total, per source) and the 503 beyond
+//!   them; [`connection`]: one connection's deadlines (header, idle) and the
+//!   Host check; `send_deadline`: writes to a client that reads nothing fail; [`capacity`]: those counts and the backend pools' on
+//!   `/metrics`;
 //! - [`pipeline`]: the phases a request walks (locate, route, authorize,
 //!   read body, integrate) and the gateway response when one fails;
 //! - [`authorize`]: Lambda authorizers and resource policies; [`iam`]:
@@ -17,9 +21,12 @@
 //! - [`context`], [`locate`], [`body`], [`access_log`]: what the phases share.
 
 pub mod access_log;
+pub mod admission;
 pub mod authorize;
 pub mod body;
 pub mod caching;
+pub mod capacity;
+pub mod connection;
 pub mod context;
 pub mod edge;
 pub mod error;
@@ -30,6 +37,7 @@ pub mod locate;
 pub mod pipeline;
 pub mod quic_body;
 pub mod respond;
+pub(crate) mod send_deadline;
 pub mod server;
 pub mod source;
 pub mod validate;

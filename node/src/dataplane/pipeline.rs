@@ -27,7 +27,7 @@ use super::access_log;
 use super::authorize::{
     authorize, authorize_iam, check_resource_policy, may_invalidate_cache, AuthorizerCache,
 };
-use super::body::{read_limited, Body, BoxError, ReadError};
+use super::body::{read_paced, Body, BoxError, Pace, ReadError};
 use super::caching;
 use super::context::RequestContext;
 use super::edge::{Edge, ForwardedHandler};
@@ -52,12 +52,15 @@ use crate::snapshot::{decode, Authorization, CompiledIntegration, CompiledMethod
 pub struct Limits {
     /// Largest request body (AWS: 10 MiB).
     pub max_body_bytes: usize,
+    /// How fast the body must arrive.
+    pub body_pace: Pace,
 }
 
 impl Default for Limits {
     fn default() -> Self {
         Limits {
             max_body_bytes: 10 * 1024 * 1024,
+            body_pace: Pace::default(),
         }
     }
 }
@@ -83,6 +86,8 @@ pub struct Services {
     pub edge: Option<Arc<Edge>>,
     /// Trusted proxies and the networks PRIVATE APIs answer.
     pub networks: SourceNetworks,
+    /// Connection caps and counts of listeners and backends.
+    pub capacity: Arc<super::capacity::Capacity>,
 }
 
 /// What a request body must be for the pipeline (a client's, or one
@@ -496,8 +501,10 @@ impl Gateway {
 
     async fn read_body<B: RequestBody>(&self, body: B) -> Result<Bytes, RequestError> {
         let limit = self.limits.max_body_bytes;
-        read_limited(body, limit).await.map_err(|e| match e {
+        let pace = self.limits.body_pace;
+        read_paced(body, limit, pace).await.map_err(|e| match e {
             ReadError::TooLarge => RequestError::RequestTooLarge { limit },
+            ReadError::TooSlow => RequestError::BodyTimeout,
             ReadError::Broken(reason) => RequestError::BadRequest(reason),
         })
     }

@@ -3,10 +3,14 @@
 //! Takes an already-bound listener and a shutdown future (so tests bind port
 //! 0 and stop the server when they like). Each connection speaks HTTP/1.1 or
 //! HTTP/2 cleartext (h2c, prior knowledge), detected from its first bytes.
-//! A semaphore bounds open connections. On shutdown the listener closes,
-//! idle connections close, and in-flight requests get `drain` to finish.
+//! A connection takes a slot from the listener's [`Admission`] (a cap in
+//! total and per source address, shared by all workers); one beyond the caps
+//! is answered 503 and closed, never left waiting in the backlog. Each
+//! admitted connection is driven by [`connection::drive`], which closes it
+//! when it holds its slot without a request. On shutdown the listener
+//! closes, idle connections close, and in-flight requests get `drain` to
+//! finish.
 
-use std::convert::Infallible;
 use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -14,13 +18,14 @@ use std::time::Duration;
 
 use http::{Request, Response};
 use hyper::body::Incoming;
-use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
+use hyper_util::rt::{TokioExecutor, TokioTimer};
 use hyper_util::server::conn::auto::Builder;
-use hyper_util::server::graceful::GracefulShutdown;
 use tokio::net::TcpListener;
-use tokio::sync::Semaphore;
+use tokio::sync::watch;
 
+use super::admission::Admission;
 use super::body::Body;
+use super::connection::{self, Deadlines};
 
 /// Something that answers requests.
 pub trait Handler: Send + Sync + 'static {
@@ -35,9 +40,23 @@ pub trait Handler: Send + Sync + 'static {
 /// Listener settings.
 #[derive(Debug, Clone)]
 pub struct ServerOptions {
-    pub max_connections: usize,
+    /// Connection caps (shared by the workers serving one address).
+    pub admission: Arc<Admission>,
     /// Largest request head (request line + headers) accepted; larger gets 431.
     pub max_header_bytes: usize,
+    /// From accept to a complete first request head (includes the protocol
+    /// detection read).
+    pub header_timeout: Duration,
+    /// How long a connection with no request in flight stays open.
+    pub idle_timeout: Duration,
+    /// How long a write to the client may stay blocked (it reads nothing).
+    pub send_timeout: Duration,
+    /// HTTP/2: how often a PING checks that the peer is alive, and how long
+    /// its answer may take before the connection is closed.
+    pub h2_keepalive_interval: Duration,
+    pub h2_keepalive_timeout: Duration,
+    /// HTTP/2: streams a client may have open at once on one connection.
+    pub h2_max_streams: u32,
     /// How long in-flight requests may run after shutdown begins.
     pub drain: Duration,
 }
@@ -45,12 +64,22 @@ pub struct ServerOptions {
 impl Default for ServerOptions {
     fn default() -> Self {
         ServerOptions {
-            max_connections: 10_000,
+            admission: Arc::new(Admission::default()),
             max_header_bytes: 10_240,
+            header_timeout: Duration::from_secs(30),
+            idle_timeout: Duration::from_secs(60),
+            send_timeout: Duration::from_secs(60),
+            h2_keepalive_interval: Duration::from_secs(20),
+            h2_keepalive_timeout: Duration::from_secs(20),
+            h2_max_streams: 128,
             drain: Duration::from_secs(30),
         }
     }
 }
+
+/// How long a connection shut down for idleness may take to close before
+/// it is dropped.
+const IDLE_GRACE: Duration = Duration::from_secs(1);
 
 /// Serves `handler` on `listener` until `shutdown` completes, then drains.
 pub async fn serve<H: Handler>(
@@ -59,28 +88,17 @@ pub async fn serve<H: Handler>(
     options: ServerOptions,
     shutdown: impl Future<Output = ()>,
 ) {
-    let mut builder = Builder::new(TokioExecutor::new());
-    builder
-        .http1()
-        .timer(TokioTimer::new())
-        .header_read_timeout(Duration::from_secs(30))
-        .max_buf_size(options.max_header_bytes.max(8192));
-    builder
-        .http2()
-        .timer(TokioTimer::new())
-        .max_header_list_size(u32::try_from(options.max_header_bytes).unwrap_or(u32::MAX));
-    let builder = Arc::new(builder);
-    let limit = Arc::new(Semaphore::new(options.max_connections));
-    let graceful = GracefulShutdown::new();
+    let builder = Arc::new(builder(&options));
+    let deadlines = Deadlines {
+        header: options.header_timeout,
+        idle: options.idle_timeout,
+        grace: IDLE_GRACE,
+        drain: options.drain,
+        send: options.send_timeout,
+    };
+    let (stop, stopped) = watch::channel(false);
     tokio::pin!(shutdown);
     loop {
-        let permit = tokio::select! {
-            _ = &mut shutdown => break,
-            permit = limit.clone().acquire_owned() => match permit {
-                Ok(p) => p,
-                Err(_) => break,
-            },
-        };
         let (stream, remote) = tokio::select! {
             _ = &mut shutdown => break,
             accepted = listener.accept() => match accepted {
@@ -93,26 +111,52 @@ pub async fn serve<H: Handler>(
                 }
             },
         };
-        let _ = stream.set_nodelay(true);
-        let handler = handler.clone();
-        let service = hyper::service::service_fn(move |request| {
-            let handler = handler.clone();
-            async move { Ok::<_, Infallible>(handler.call(request, remote).await) }
-        });
-        let connection = builder.serve_connection_with_upgrades(TokioIo::new(stream), service);
-        let connection = graceful.watch(connection.into_owned());
-        tokio::spawn(async move {
-            if let Err(e) = connection.await {
-                tracing::debug!(error = %e, %remote, "connection ended with an error");
+        match options.admission.admit(remote.ip()) {
+            Ok(slot) => {
+                let _ = stream.set_nodelay(true);
+                tokio::spawn(connection::drive(
+                    stream,
+                    remote,
+                    builder.clone(),
+                    handler.clone(),
+                    deadlines,
+                    stopped.clone(),
+                    slot,
+                ));
             }
-            drop(permit);
-        });
+            Err(refusal) => {
+                tracing::debug!(%remote, ?refusal, "connection refused: over its cap");
+                options.admission.refuse(stream);
+            }
+        }
     }
     drop(listener);
+    drop(stopped);
+    let _ = stop.send(true);
     tokio::select! {
-        _ = graceful.shutdown() => {}
+        _ = stop.closed() => {}
         _ = tokio::time::sleep(options.drain) => {
             tracing::warn!("drain time over; closing the connections still open");
         }
     }
+}
+
+/// The HTTP/1.1 and HTTP/2 settings every connection of a listener shares.
+fn builder(options: &ServerOptions) -> Builder<TokioExecutor> {
+    let mut builder = Builder::new(TokioExecutor::new());
+    builder
+        .http1()
+        .timer(TokioTimer::new())
+        // A backstop: the connection's own deadline (header, then idle) is
+        // the one that normally fires.
+        .header_read_timeout(options.header_timeout.max(options.idle_timeout))
+        .max_buf_size(options.max_header_bytes.max(8192));
+    builder
+        .http2()
+        .timer(TokioTimer::new())
+        .keep_alive_interval(Some(options.h2_keepalive_interval))
+        .keep_alive_timeout(options.h2_keepalive_timeout)
+        .max_concurrent_streams(options.h2_max_streams)
+        .max_header_list_size(u32::try_from(options.max_header_bytes).unwrap_or(u32::MAX));
+    builder
 }

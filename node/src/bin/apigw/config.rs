@@ -244,11 +244,40 @@ pub struct LimitsSection {
     pub max_header_bytes: usize,
     /// Ceiling for integrations' `timeoutInMillis` (AWS: 29,000).
     pub max_integration_timeout_ms: u64,
+    /// Data-plane client connections, all workers together.
     pub max_connections: usize,
     pub drain_timeout_ms: u64,
     /// The account-level throttle every request passes (AWS: 10,000 rps).
     pub account_rate_limit: f64,
     pub account_burst_limit: u32,
+    /// Data-plane connections from one source address (IPv6: one /64);
+    /// 0: no cap. Behind a load balancer every client has its address:
+    /// raise it or set 0.
+    pub max_connections_per_ip: usize,
+    /// The admin listener's own connection cap.
+    pub admin_max_connections: usize,
+    /// From accept to a complete request head, the first bytes included.
+    pub header_timeout_ms: u64,
+    /// A connection with no request in flight is closed after this
+    /// (HTTP/1.1 keep-alive and HTTP/2 alike).
+    pub idle_timeout_ms: u64,
+    /// A write to a client that reads nothing fails after this.
+    pub send_timeout_ms: u64,
+    /// A request body must arrive within this...
+    pub body_timeout_ms: u64,
+    /// ...plus one second per this many bytes received (0: no extension).
+    pub min_body_rate: u64,
+    /// HTTP/2 PING interval, and how long its answer may take.
+    pub h2_keepalive_interval_ms: u64,
+    pub h2_keepalive_timeout_ms: u64,
+    /// HTTP/2 streams open at once per connection.
+    pub h2_max_streams: u32,
+    /// Integration requests in flight per backend (`scheme://host:port`),
+    /// all workers together; 0: no cap.
+    pub backend_max_connections: usize,
+    /// The longest a request waits for one of them [default: its
+    /// integration's timeout].
+    pub backend_queue_timeout_ms: Option<u64>,
 }
 
 impl Default for LimitsSection {
@@ -261,7 +290,36 @@ impl Default for LimitsSection {
             drain_timeout_ms: 30_000,
             account_rate_limit: 10_000.0,
             account_burst_limit: 5_000,
+            max_connections_per_ip: 1_000,
+            admin_max_connections: 256,
+            header_timeout_ms: 30_000,
+            idle_timeout_ms: 60_000,
+            send_timeout_ms: 60_000,
+            body_timeout_ms: 30_000,
+            min_body_rate: 1_024,
+            h2_keepalive_interval_ms: 20_000,
+            h2_keepalive_timeout_ms: 20_000,
+            h2_max_streams: 128,
+            backend_max_connections: 512,
+            backend_queue_timeout_ms: None,
         }
+    }
+}
+
+impl LimitsSection {
+    /// The settings that must be above zero, by name.
+    fn positive(&self) -> [(&'static str, u64); 9] {
+        [
+            ("max_connections", self.max_connections as u64),
+            ("admin_max_connections", self.admin_max_connections as u64),
+            ("header_timeout_ms", self.header_timeout_ms),
+            ("idle_timeout_ms", self.idle_timeout_ms),
+            ("send_timeout_ms", self.send_timeout_ms),
+            ("body_timeout_ms", self.body_timeout_ms),
+            ("h2_keepalive_interval_ms", self.h2_keepalive_interval_ms),
+            ("h2_keepalive_timeout_ms", self.h2_keepalive_timeout_ms),
+            ("h2_max_streams", u64::from(self.h2_max_streams)),
+        ]
     }
 }
 
@@ -480,6 +538,14 @@ pub fn parse(text: &str) -> Result<ConfigFile> {
             .unwrap_or_default();
         anyhow::anyhow!("{line}at `{path}`: {inner}")
     })?;
+    for (name, value) in file.limits.positive() {
+        if value == 0 {
+            bail!("at `limits.{name}`: must be above 0");
+        }
+    }
+    if file.limits.backend_queue_timeout_ms == Some(0) {
+        bail!("at `limits.backend_queue_timeout_ms`: must be above 0");
+    }
     if let Some(cluster) = &file.cluster {
         if let Some(role) = &cluster.role {
             if role != "edge" && role != "regional" {

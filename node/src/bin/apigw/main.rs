@@ -2,6 +2,7 @@
 
 mod access;
 mod apply;
+mod capacity;
 mod check;
 mod cluster;
 mod config;

@@ -122,11 +122,8 @@ pub fn run(args: ServeArgs) -> Result<ExitCode> {
     }
 
     let limits = &loaded.file.limits;
-    let options = ServerOptions {
-        max_connections: limits.max_connections.div_ceil(workers),
-        max_header_bytes: limits.max_header_bytes,
-        drain: Duration::from_millis(limits.drain_timeout_ms),
-    };
+    let plan = crate::capacity::plan(limits);
+    let options = plan.dataplane.clone();
 
     let function_runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(node.function_threads.unwrap_or(2).clamp(1, 64))
@@ -222,6 +219,7 @@ pub fn run(args: ServeArgs) -> Result<ExitCode> {
         iam: apigw::dataplane::iam::IamUsers::new(iam_keys),
         identities,
         region,
+        capacity: plan.capacity.clone(),
     });
 
     if let Some(view) = services.cluster.as_ref().filter(|v| v.role == "regional") {
@@ -231,15 +229,16 @@ pub fn run(args: ServeArgs) -> Result<ExitCode> {
             services.clone(),
             Limits {
                 max_body_bytes: limits.max_body_bytes,
+                body_pace: plan.body_pace,
             },
         );
         crate::edge::serve_forwarded(view, gateway, function_runtime.handle());
     }
 
     let (stop, stopped) = watch::channel(false);
-    let mut admin = Some((
-        admin_listener,
-        Arc::new(Admin::new(
+    let admin = AdminWorker {
+        listener: admin_listener,
+        handler: Arc::new(Admin::new(
             deployed.clone(),
             services.clone(),
             Some(
@@ -262,30 +261,27 @@ pub fn run(args: ServeArgs) -> Result<ExitCode> {
                 )
             },
         )),
-    ));
-    let mut threads = Vec::new();
-    if let Some((listener, handler)) = admin.take() {
-        let worker = AdminWorker {
-            listener,
-            handler,
-            stopped: stopped.clone(),
-            log_flush: Duration::from_millis(loaded.file.log.flush_ms.max(1)),
-        };
-        threads.push(
-            std::thread::Builder::new()
-                .name("apigw-admin".into())
-                .spawn(move || run_admin(worker))?,
-        );
-    }
+        options: plan.admin.clone(),
+        stopped: stopped.clone(),
+        log_flush: Duration::from_millis(loaded.file.log.flush_ms.max(1)),
+    };
+    let mut threads = vec![std::thread::Builder::new()
+        .name("apigw-admin".into())
+        .spawn(move || run_admin(admin))?];
     for (index, listener) in listeners.into_iter().enumerate() {
-        let client = HttpClient::new(Duration::from_secs(90), limits.max_body_bytes)
-            .context("cannot set up the backend client")?;
+        let client = HttpClient::with_slots(
+            Duration::from_secs(90),
+            limits.max_body_bytes,
+            plan.capacity.backends.clone(),
+        )
+        .context("cannot set up the backend client")?;
         let gateway = Arc::new(Gateway::new(
             deployed.clone(),
             client,
             services.clone(),
             Limits {
                 max_body_bytes: limits.max_body_bytes,
+                body_pace: plan.body_pace,
             },
         ));
         let worker = Worker {
@@ -499,6 +495,8 @@ fn run_worker(worker: Worker) -> Result<()> {
 struct AdminWorker {
     listener: std::net::TcpListener,
     handler: Arc<Admin>,
+    /// The admin listener's own connection budget and timeouts.
+    options: ServerOptions,
     stopped: watch::Receiver<bool>,
     log_flush: Duration,
 }
@@ -517,7 +515,7 @@ fn run_admin(worker: AdminWorker) -> Result<()> {
         let stop = async move {
             let _ = stopped.wait_for(|s| *s).await;
         };
-        dataplane::serve(listener, worker.handler, ServerOptions::default(), stop).await;
+        dataplane::serve(listener, worker.handler, worker.options, stop).await;
         flusher.abort();
         anyhow::Ok(())
     });

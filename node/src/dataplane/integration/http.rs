@@ -4,7 +4,13 @@
 //! streams the backend's response back unchanged. HTTP (non-proxy) sends only
 //! what `requestParameters` map, then selects an integration response by the
 //! backend's status code.
+//!
+//! Each request to a backend holds a slot of [`BackendSlots`] while
+//! it is in flight (a cap per `scheme://host:port`, shared by the workers);
+//! waiting for one counts against the integration's timeout, and a request
+//! that timed out keeps its slot until the backend answers it.
 
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
@@ -16,6 +22,7 @@ use hyper_util::client::legacy::Client;
 use hyper_util::rt::TokioExecutor;
 use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 
+use super::pool::{BackendSlots, Lease, Leased};
 use super::{map_request_body, method_response};
 use crate::dataplane::body::{full, Body, BoxError};
 use crate::dataplane::context::RequestContext;
@@ -32,13 +39,31 @@ pub struct HttpClient {
     client: Client<Connector, Full<Bytes>>,
     /// Largest backend response body read into memory (non-proxy).
     max_response_bytes: usize,
+    /// Caps per backend on integration requests in flight.
+    slots: Arc<BackendSlots>,
 }
 
 impl HttpClient {
-    /// Builds the client; `idle_timeout` is how long pooled connections live.
+    /// Builds the client; `idle_timeout` is how long pooled connections
+    /// live. Integration requests are not capped per backend.
     pub fn new(
         idle_timeout: Duration,
         max_response_bytes: usize,
+    ) -> Result<HttpClient, rustls::Error> {
+        HttpClient::with_slots(
+            idle_timeout,
+            max_response_bytes,
+            Arc::new(BackendSlots::default()),
+        )
+    }
+
+    /// Builds a client whose integration requests take `slots` (shared by
+    /// the workers); each worker keeps at most the cap of idle connections
+    /// per backend.
+    pub fn with_slots(
+        idle_timeout: Duration,
+        max_response_bytes: usize,
+        slots: Arc<BackendSlots>,
     ) -> Result<HttpClient, rustls::Error> {
         let mut http = HttpConnector::new();
         http.enforce_http(false);
@@ -50,12 +75,16 @@ impl HttpClient {
             .enable_http1()
             .enable_http2()
             .wrap_connector(http);
-        let client = Client::builder(TokioExecutor::new())
-            .pool_idle_timeout(idle_timeout)
-            .build(https);
+        let mut builder = Client::builder(TokioExecutor::new());
+        builder.pool_idle_timeout(idle_timeout);
+        if slots.max_per_backend() > 0 {
+            builder.pool_max_idle_per_host(slots.max_per_backend());
+        }
+        let client = builder.build(https);
         Ok(HttpClient {
             client,
             max_response_bytes,
+            slots,
         })
     }
 }
@@ -71,6 +100,15 @@ impl HttpClient {
             .await
             .map_err(|e| error_chain(&e))
     }
+}
+
+/// `scheme://host:port` of a backend URI, the key its slots are kept under.
+fn backend_key(uri: &Uri) -> String {
+    let scheme = uri.scheme_str().unwrap_or("http");
+    let port = uri
+        .port_u16()
+        .unwrap_or(if scheme == "https" { 443 } else { 80 });
+    format!("{scheme}://{}:{port}", uri.host().unwrap_or_default())
 }
 
 /// Headers that belong to one connection and are never forwarded.
@@ -94,15 +132,28 @@ pub(crate) async fn call(
     body: Bytes,
 ) -> Result<Response<Body>, RequestError> {
     let request = build_request(integration, ctx, body)?;
+    let backend = backend_key(request.uri());
     let started = Instant::now();
     let exchange = async {
-        let response = client
-            .client
-            .request(request)
+        let lease = client
+            .slots
+            .acquire(&backend, integration.timeout)
             .await
-            .map_err(|e| RequestError::IntegrationFailure(error_chain(&e)))?;
+            .map_err(|e| {
+                tracing::debug!(requestId = %ctx.request_id, error = %e, "backend queue");
+                RequestError::IntegrationTimeout(integration.timeout.as_millis())
+            })?;
+        let (response, lease) =
+            send_holding(&client.client, request, lease, 2 * integration.timeout).await?;
         if integration.proxy {
-            return Ok((response.map(|b| b.map_err(BoxError::from).boxed()), None));
+            let leased = |body| Leased {
+                body,
+                lease: Some(lease),
+            };
+            return Ok((
+                response.map(|b| leased(b).map_err(BoxError::from).boxed()),
+                None,
+            ));
         }
         let (parts, incoming) = response.into_parts();
         let collected = http_body_util::Limited::new(incoming, client.max_response_bytes)
@@ -137,6 +188,34 @@ pub(crate) async fn call(
                 .ok_or(RequestError::NoIntegrationResponse(selector))?;
             method_response(selected, ctx, Some(response.headers()), bytes)
         }
+    }
+}
+
+/// Sends `request` on a task of its own that keeps the backend's slot until
+/// the backend answers, even after the caller stopped waiting (its
+/// integration timed out): a request the client gave up on still occupies
+/// the backend, so its slot goes to the next request only once the backend
+/// is done with it, or `hold` has passed.
+async fn send_holding(
+    client: &Client<Connector, Full<Bytes>>,
+    request: Request<Full<Bytes>>,
+    lease: Lease,
+    hold: Duration,
+) -> Result<(Response<hyper::body::Incoming>, Lease), RequestError> {
+    let (answered, answer) = tokio::sync::oneshot::channel();
+    let sent = client.request(request);
+    tokio::spawn(async move {
+        let outcome = tokio::time::timeout(hold, sent).await;
+        // With no one waiting any more, the response and the slot drop here.
+        let _ = answered.send((outcome, lease));
+    });
+    match answer.await {
+        Ok((Ok(Ok(response)), lease)) => Ok((response, lease)),
+        Ok((Ok(Err(e)), _)) => Err(RequestError::IntegrationFailure(error_chain(&e))),
+        Ok((Err(_), _)) => Err(RequestError::IntegrationTimeout(hold.as_millis())),
+        Err(_) => Err(RequestError::IntegrationFailure(
+            "the backend call was abandoned".into(),
+        )),
     }
 }
 

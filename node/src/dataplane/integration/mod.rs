@@ -2,6 +2,7 @@
 //! method response.
 //!
 //! - [`http`]: HTTP and HTTP_PROXY backends, over a pooled keep-alive client;
+//!   [`pool`]: the cap per backend on requests in flight, and its queue;
 //! - [`mock`]: MOCK, answered from the integration's own templates;
 //! - this module: integration response handling shared by non-proxy kinds
 //!   (selection, `responseParameters`, response templates).
@@ -11,6 +12,7 @@ pub mod http;
 pub mod lambda;
 pub(crate) mod lambda_proxy;
 pub mod mock;
+pub mod pool;
 
 use std::collections::HashMap;
 
