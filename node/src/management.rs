@@ -180,11 +180,7 @@ impl Management {
 
     /// Answers a request whose signature (and, for an admin user, policies)
     /// the admin listener has checked.
-    pub async fn handle(
-        &self,
-        ctx: &RequestContext,
-        body: Bytes,
-    ) -> Response<Body> {
+    pub async fn handle(&self, ctx: &RequestContext, body: Bytes) -> Response<Body> {
         // Exports come as YAML when asked for (`accepts=application/yaml`).
         let yaml = ctx.raw_path.contains("/exports/")
             && ctx.header("accept").is_some_and(|a| a.contains("yaml"));

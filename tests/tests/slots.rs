@@ -76,9 +76,7 @@ async fn get_from(source: &str, node: &Node) -> Result<String> {
 async fn wait_for_open(node: &Node, n: usize) -> Result<()> {
     let want = format!("apigw_connections_open{{listener=\"dataplane\"}} {n}\n");
     for _ in 0..400 {
-        let metrics = Client::default()
-            .get(&format!("http://{}/metrics", node.admin))
-            .await?;
+        let metrics = node.admin_client().get("/metrics").await?;
         if metrics.text().contains(&want) {
             return Ok(());
         }
@@ -315,10 +313,7 @@ async fn a_full_data_plane_answers_503_while_the_admin_listener_answers() {
         .await
         .expect("health");
     assert_eq!(health.status, 200);
-    let metrics = Client::default()
-        .get(&format!("http://{}/metrics", node.admin))
-        .await
-        .expect("metrics");
+    let metrics = node.admin_client().get("/metrics").await.expect("metrics");
     assert!(
         metrics
             .text()
@@ -350,10 +345,7 @@ async fn the_per_source_cap_refuses_one_source_and_lets_another_in() {
     still_serving_during(&node)
         .await
         .expect("one source capped, another served");
-    let metrics = Client::default()
-        .get(&format!("http://{}/metrics", node.admin))
-        .await
-        .expect("metrics");
+    let metrics = node.admin_client().get("/metrics").await.expect("metrics");
     assert!(
         metrics.text().contains(
             "apigw_connections_refused_total{listener=\"dataplane\",reason=\"per_source\"} 1"
@@ -458,8 +450,9 @@ async fn requests_queued_past_the_integration_timeout_get_504() {
         assert_eq!(body, r#"{"message":"Endpoint request timed out"}"#);
     }
     assert!(peak.load(Ordering::SeqCst) <= 2);
-    let metrics = Client::default()
-        .get(&format!("http://{}/metrics", node.admin))
+    let metrics = node
+        .admin_client()
+        .get("/metrics")
         .await
         .expect("metrics")
         .text();

@@ -522,10 +522,7 @@ async fn an_online_restore_through_one_member_reaches_the_other_through_raft() {
     let one = member(1, p1, 2, p2);
     let two = member(2, p2, 1, p1);
     let client = Client::default();
-    apigw_tests::cluster::wait_for_view(&one, "a leader", |v| {
-        v["raft"]["leader"].is_u64()
-    })
-    .await;
+    apigw_tests::cluster::wait_for_view(&one, "a leader", |v| v["raft"]["leader"].is_u64()).await;
     boto3(&one, "setup");
     apigw_tests::cluster::wait_for_stage_count(&client, &two, 1).await;
     let before = boto3(&one, "state");

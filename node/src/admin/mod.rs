@@ -136,14 +136,10 @@ impl Admin {
             Operation::FlushStageCache => {
                 self.flush_stage_cache(param("restapi_id"), param("stage_name"))
             }
-            Operation::StoreBackup | Operation::StoreRestore => {
-                match (&self.management, caller) {
-                    (Some(management), Some(_)) => {
-                        management.store_call(ctx, &body).await
-                    }
-                    _ => not_found(ctx),
-                }
-            }
+            Operation::StoreBackup | Operation::StoreRestore => match (&self.management, caller) {
+                (Some(management), Some(_)) => management.store_call(ctx, &body).await,
+                _ => not_found(ctx),
+            },
             Operation::Management => match (&self.management, caller) {
                 (Some(management), Some(_)) => management.handle(ctx, body).await,
                 _ => not_found(ctx),

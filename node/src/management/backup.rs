@@ -34,11 +34,7 @@ pub const RESTORE: &str = "/store/restore";
 impl Management {
     /// Answers a backup or restore request whose signature and policies the
     /// admin listener has checked.
-    pub async fn store_call(
-        &self,
-        ctx: &RequestContext,
-        body: &[u8],
-    ) -> Response<Body> {
+    pub async fn store_call(&self, ctx: &RequestContext, body: &[u8]) -> Response<Body> {
         let outcome = match (&ctx.method, ctx.raw_path.as_str()) {
             (&Method::GET, BACKUP) => self.backup(),
             (&Method::POST, RESTORE) => {
