@@ -61,10 +61,11 @@ for _ in $(seq 1 200); do
 done
 echo "node pid $NODE_PID, soft fd limit $(awk '/Max open files/ {print $4}' /proc/$NODE_PID/limits)"
 
-python3 - "$CONNECTIONS" "$DATA" "$ADMIN" "$NODE_PID" <<'PY'
-import resource, socket, subprocess, sys, time
+python3 - "$CONNECTIONS" "$DATA" "$ADMIN" "$NODE_PID" "$ROOT/ops/admin-curl.sh" "$WORK/data" <<'PY'
+import os, resource, socket, subprocess, sys, time
 
 n, data, admin, pid = (int(a) for a in sys.argv[1:5])
+admin_curl, os.environ["APIGW_DATA_DIR"] = sys.argv[5], sys.argv[6]
 soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
 resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
 
@@ -80,7 +81,7 @@ def timed(url):
     return f"{out[0]} in {float(out[1]) * 1000:.1f} ms" if len(out) == 2 else "no answer"
 def wait_open(want):
     for _ in range(600):
-        text = subprocess.run(["curl", "-s", f"http://127.0.0.1:{admin}/metrics"], capture_output=True, text=True).stdout
+        text = subprocess.run([admin_curl, "-s", f"http://127.0.0.1:{admin}/metrics"], capture_output=True, text=True).stdout
         for line in text.splitlines():
             if line.startswith('apigw_connections_open{listener="dataplane"}') and int(line.split()[-1]) >= want:
                 return
