@@ -125,8 +125,11 @@ class Runner:
 
     def run(self) -> dict:
         modules = {m.__name__.split(".")[-1]: m for m in load_cases()}
+        declared = {}
         for m in modules.values():
-            self.functions.extend(getattr(m, "FUNCTIONS", []))
+            for f in getattr(m, "FUNCTIONS", []):
+                declared.setdefault(f["name"], f)
+        self.functions = list(declared.values())
         base = recorded_dir(self.args.recorded)
         files, cases = {}, []
         for path in sorted(base.glob("*.snapshot.json")):

@@ -5,10 +5,14 @@ documentation versions, routing)."""
 import json
 from functools import partial
 
-from harness.case import case
+from harness import functions as fn
+from harness.case import case, lambda_arn, lambda_uri, role_arn
 
 MODULE = "test_apigateway_common"
 port = partial(case, MODULE)
+FUNCTIONS = [fn.PROXY_ECHO]
+LOCAL = ("the function is a local function of the node (no Lambda API: its GetFunction and "
+         "AddPermission calls are left out), its role a made-up ARN")
 
 
 def patch(op, path, value=None):
@@ -101,6 +105,102 @@ def request_validator_with_ref_one_of_models(t):
     t.match("failed-validation-no-data", body(t.invoke("POST", api, "local", "/path")))
     t.match("failed-validation-bad-data", body(t.invoke("POST", api, "local", "/path",
                                                         json={"badFormat": "bla"})))
+
+
+def redeploy(t, api: str, stage: str):
+    """The tests' `apigw_redeploy_api`: a new deployment put on the stage."""
+    dep = t.do("create_deployment", restApiId=api)["id"]
+    t.do("update_stage", restApiId=api, stageName=stage,
+         patchOperations=[patch("replace", "/deploymentId", dep)])
+
+
+@port("TestApiGatewayCommon::test_api_gateway_request_validator", note=LOCAL)
+def api_gateway_request_validator(t):
+    name = fn.PROXY_ECHO["name"]
+    t.match("register-lambda", {"fn_name": name, "fn_arn": lambda_arn(name)})
+    a = t.with_root(t.do("create_rest_api", name="aws lambda api"))
+    api = a["id"]
+    nested = t.resource(api, a["rootResourceId"], "nested")
+    resource = t.resource(api, nested, "{test}")
+    validator = t.do("create_request_validator", restApiId=api, name="test-validator",
+                     validateRequestParameters=True, validateRequestBody=True)["id"]
+    t.do("create_model", restApiId=api, name="testSchema", contentType="application/json",
+         schema=json.dumps({"$schema": "http://json-schema.org/draft-04/schema#", "title": "testSchema",
+                            "type": "object",
+                            "properties": {"a": {"type": "number"}, "b": {"type": "number"}},
+                            "required": ["a", "b"]}))
+    for method in ("GET", "POST"):
+        ids = {"restApiId": api, "resourceId": resource, "httpMethod": method}
+        # The path parameter is there for SDK generation.
+        t.do("put_method", authorizationType="NONE", requestValidatorId=validator,
+             requestParameters={"method.request.path.test": True, "method.request.querystring.qs1": True,
+                                "method.request.header.x-header-param": True},
+             requestModels={"application/json": "testSchema"}, **ids)
+        t.do("put_integration", integrationHttpMethod="POST", type="AWS_PROXY", uri=lambda_uri(name), **ids)
+        t.do("put_method_response", statusCode="200", **ids)
+        t.do("put_integration_response", statusCode="200", **ids)
+    t.call("deploy-1", "create_deployment", restApiId=api, stageName="local")
+    post = {"restApiId": api, "resourceId": resource, "httpMethod": "POST"}
+
+    def invoke(method, **kwargs):
+        return body(t.invoke(method, api, "local", "/nested/value", **kwargs))
+
+    # Require a path part ({issuer}) the resource does not have.
+    t.call("change-request-path-names", "update_method", patchOperations=[
+        patch("add", "/requestParameters/method.request.path.issuer", "true"),
+        patch("remove", "/requestParameters/method.request.path.test", "true")], **post)
+    redeploy(t, api, "local")
+    t.match("missing-all-required-request-params-post", invoke("POST", json={"test": "test"}))
+    t.match("missing-required-headers-request-params-get", invoke("GET", params={"qs1": "test"}))
+    t.match("missing-required-qs-request-params-get", invoke("GET", headers={"x-header-param": "test"}))
+    t.call("revert-request-path-names", "update_method", patchOperations=[
+        patch("add", "/requestParameters/method.request.path.test", "true"),
+        patch("remove", "/requestParameters/method.request.path.issuer", "true")], **post)
+    redeploy(t, api, "local")
+    t.match("invalid-request-body", invoke("POST", json={"test": "test"}, headers={"x-header-param": "test"},
+                                           params={"qs1": "test"}))
+    t.call("disable-request-validator", "update_request_validator", restApiId=api,
+           requestValidatorId=validator, patchOperations=[
+               patch("replace", "/validateRequestBody", "false"),
+               patch("replace", "/validateRequestParameters", "false")])
+
+
+def headers_as_recorded(value):
+    """The test's `date` and `content-length` transformers (no reference):
+    the value becomes the key's name."""
+    if isinstance(value, dict):
+        return {k: (k if k in ("date", "content-length") else v) for k, v in value.items()}
+    return value
+
+
+@port("TestApiGatewayCommon::test_invocation_trace_id", note=LOCAL)
+def invocation_trace_id(t):
+    t.without_cloudfront()
+    t.snap.transform(headers_as_recorded)
+    a = t.with_root(t.do("create_rest_api", name="test trace id"))
+    api = a["id"]
+    path = t.resource(api, a["rootResourceId"], "path")
+    mock_with_200_template(t, api, path, "GET", {"statusCode": 200})
+    name = fn.PROXY_ECHO["name"]
+    t.match("register-lambda", {"FunctionName": name, "FunctionArn": lambda_arn(name)})
+    proxy = t.resource(api, a["rootResourceId"], "{proxy+}")
+    ids = {"restApiId": api, "resourceId": proxy, "httpMethod": "ANY"}
+    t.do("put_method", authorizationType="NONE", **ids)
+    t.do("put_integration", type="AWS_PROXY", integrationHttpMethod="POST", uri=lambda_uri(name),
+         credentials=role_arn(f"apigw-invoke-{t.uid()}"), **ids)
+    t.do("create_deployment", restApiId=api, stageName="dev")
+    full = "Root=1-3152b799-8954dae64eda91bc9a23a7e8;Parent=7fa8c0f79203be72;Sampled=1"
+    root_only = "Root=1-3152b799-8954dae64eda91bc9a23a7e8"
+
+    def headers(route, trace=None):
+        r = t.invoke("GET", api, "dev", route, headers={"x-amzn-trace-id": trace} if trace else {})
+        return {k.lower(): v for k, v in r.headers.items()}
+
+    t.match("normal-req-headers-MOCK", headers("/path"))
+    t.match("trace-id-req-headers-MOCK", headers("/path", full))
+    t.match("normal-req-headers-AWS_PROXY", headers("/proxy-value"))
+    t.match("trace-id-req-headers-AWS_PROXY", headers("/proxy-value", full))
+    t.match("trace-id-small-req-headers-AWS_PROXY", headers("/proxy-value", root_only))
 
 
 @port("TestApiGatewayCommon::test_input_path_template_formatting",

@@ -55,6 +55,8 @@ def signature(diff: dict, op: str) -> str:
         return f"{op}: returns `{where}` that AWS omits"
     if kind == "binding":
         return f"{op}: `{where}` reuses a value AWS gives another id"
+    if kind == "case":
+        return f"{op}: header names in `{where.rsplit('.', 1)[0]}` spelled in another case"
     if kind == "type":
         return f"{op}: `{where}` has another type"
     return f"{op}: `{where}` differs"
@@ -109,6 +111,8 @@ def category(diff: dict, op: str) -> str:
         return f"member `{leaf}` that AWS returns is missing"
     if kind == "binding":
         return "one value where AWS gives two different ids"
+    if kind == "case":
+        return "header names spelled in another case than AWS's (e.g. `content-type` for `Content-Type`)"
     return f"value of `{leaf}` differs"
 
 

@@ -12,10 +12,17 @@ placeholder `<kind:N>` in a recorded string (or dict key) binds to the part
 of our string in its place, consistently for the whole test: the same
 placeholder always stands for the same value, different placeholders for
 different values. A placeholder without a number (`<region>`, `<latency>`)
-matches anything."""
+matches anything.
+
+A port can also leave parts out of the comparison, each with its reason (the
+stand-ins of README "Substitutions"): `ignore` drops members at matching
+paths from both sides (e.g. the headers CloudFront adds in front of an
+edge-optimised endpoint), `skip_value` keeps the member but does not compare
+its value (e.g. a Content-Length that depends on the echo backend's body)."""
 
 import copy
 import datetime
+import fnmatch
 import io
 import json
 import re
@@ -41,7 +48,7 @@ TIMESTAMP_KEY = re.compile(r"^.*timestamp.*$", re.IGNORECASE)
 class Diff:
     """One difference: where, what kind, our value and AWS's."""
     path: str
-    kind: str  # missing | extra | value | type | length | binding
+    kind: str  # missing | extra | value | type | length | binding | case
     ours: Any = None
     aws: Any = None
 
@@ -192,19 +199,43 @@ def _same_scalar(aws: Any, ours: Any) -> bool:
     return type(aws) is type(ours) and aws == ours
 
 
-def compare(aws: Any, ours: Any, b: Bindings, path: str, out: list[Diff]):
+@dataclass
+class Rules:
+    """Paths (fnmatch patterns over `.key.key[0]` paths, compared without
+    regard to case) left out of a comparison."""
+    ignored: list[str] = field(default_factory=list)
+    unchecked: list[str] = field(default_factory=list)
+
+    @staticmethod
+    def _hit(patterns: list[str], path: str) -> bool:
+        low = path.lower()
+        return any(fnmatch.fnmatchcase(low, p.lower()) for p in patterns)
+
+    def ignores(self, path: str) -> bool:
+        return self._hit(self.ignored, path)
+
+    def skips_value(self, path: str) -> bool:
+        return self._hit(self.unchecked, path)
+
+
+NO_RULES = Rules()
+
+
+def compare(aws: Any, ours: Any, b: Bindings, path: str, out: list[Diff], rules: Rules = NO_RULES):
     """Walks both values and appends each difference to `out`."""
+    if path and rules.skips_value(path):
+        return
     if isinstance(aws, dict):
         if not isinstance(ours, dict):
             out.append(Diff(path, "type", ours, aws))
             return
-        _compare_dicts(aws, ours, b, path, out)
+        _compare_dicts(aws, ours, b, path, out, rules)
     elif isinstance(aws, list):
         if not isinstance(ours, list):
             out.append(Diff(path, "type", ours, aws))
             return
         for i in range(min(len(aws), len(ours))):
-            compare(aws[i], ours[i], b, f"{path}[{i}]", out)
+            compare(aws[i], ours[i], b, f"{path}[{i}]", out, rules)
         for i in range(len(ours), len(aws)):
             out.append(Diff(f"{path}[{i}]", "missing", None, aws[i]))
         for i in range(len(aws), len(ours)):
@@ -226,21 +257,34 @@ def compare(aws: Any, ours: Any, b: Bindings, path: str, out: list[Diff]):
                         else "value", ours, aws))
 
 
-def _compare_dicts(aws: dict, ours: dict, b: Bindings, path: str, out: list[Diff]):
+def _compare_dicts(aws: dict, ours: dict, b: Bindings, path: str, out: list[Diff],
+                   rules: Rules = NO_RULES):
+    if rules.ignored:
+        aws = {k: v for k, v in aws.items() if not rules.ignores(f"{path}.{k}")}
+        ours = {k: v for k, v in ours.items() if not rules.ignores(f"{path}.{k}")}
     remaining = dict(ours)
     pending = []
     for k in aws:
         if k in remaining and not (PLACEHOLDER.search(k) and b.pattern(k)):
-            compare(aws[k], remaining.pop(k), b, f"{path}.{k}", out)
+            compare(aws[k], remaining.pop(k), b, f"{path}.{k}", out, rules)
         else:
             pending.append(k)
+    headers = path.lower().endswith("headers")
     for k in pending:
         hit = next((o for o in remaining if b.fits(k, o)), None)
+        if hit is None and headers:
+            # Header names match whatever their case; a different case is
+            # a difference of its own.
+            hit = next((o for o in remaining if o.lower() == k.lower()), None)
+            if hit is not None:
+                out.append(Diff(f"{path}.{k}", "case", hit, k))
+                compare(aws[k], remaining.pop(hit), b, f"{path}.{k}", out, rules)
+                continue
         if hit is None:
             out.append(Diff(f"{path}.{k}", "missing", None, aws[k]))
             continue
         b.match(k, hit)
-        compare(aws[k], remaining.pop(hit), b, f"{path}.{k}", out)
+        compare(aws[k], remaining.pop(hit), b, f"{path}.{k}", out, rules)
     for k, v in remaining.items():
         out.append(Diff(f"{path}.{k}", "extra", v, None))
 
@@ -255,6 +299,8 @@ class Snap:
         self.sorters: list[tuple[str, Callable]] = []
         self.drop_keys: set[str] = set()
         self.transforms: list[Callable[[Any], Any]] = []
+        self.rules = Rules()
+        self.reasons: list[str] = []
         self.last_op = ""
 
     def sort(self, key: str, by: Callable | None = None):
@@ -268,6 +314,33 @@ class Snap:
     def transform(self, fn: Callable[[Any], Any]):
         """Applies `fn` to our normalised value before comparing."""
         self.transforms.append(fn)
+
+    def replace_values(self, replacements: dict[str, Any]):
+        """Replaces the value of every member named like a key of
+        `replacements`, whatever its type (LocalStack's key_value transformer
+        without reference replacement: `<X-Forwarded-For>` stands in for the
+        header's list in multiValueHeaders too)."""
+        def walk(v):
+            if isinstance(v, dict):
+                return {k: replacements[k] if k in replacements else walk(x) for k, x in v.items()}
+            if isinstance(v, list):
+                return [walk(x) for x in v]
+            return v
+        self.transforms.append(walk)
+
+    def ignore(self, reason: str, *paths: str):
+        """Leaves the members at `paths` out on both sides (see the module docs)."""
+        self.rules.ignored.extend(paths)
+        self._why(reason)
+
+    def skip_value(self, reason: str, *paths: str):
+        """Compares that the members at `paths` exist, not their values."""
+        self.rules.unchecked.extend(paths)
+        self._why(reason)
+
+    def _why(self, reason: str):
+        if reason not in self.reasons:
+            self.reasons.append(reason)
 
     def _sorted(self, v: Any) -> Any:
         if isinstance(v, dict):
@@ -286,8 +359,10 @@ class Snap:
             return [self._sorted(x) for x in v]
         return v
 
-    def match(self, name: str, value: Any):
-        """Compares our `value` with the recorded entry `name`."""
+    def match(self, name: str, value: Any, unchecked: tuple[str, ...] = (), reason: str = ""):
+        """Compares our `value` with the recorded entry `name`; `unchecked`
+        paths (with their `reason`) are compared for presence only, in this
+        entry alone."""
         if name in self.outcomes:
             raise KeyError(f"{name} matched twice")
         if name not in self.recorded:
@@ -295,9 +370,15 @@ class Snap:
         ours = self._sorted(normalize(value, self.drop_keys))
         for fn in self.transforms:
             ours = fn(ours)
+        rules = self.rules
+        reasons = self.reasons
+        if unchecked:
+            rules = Rules(self.rules.ignored, self.rules.unchecked + list(unchecked))
+            reasons = reasons + [reason]
         diffs: list[Diff] = []
-        compare(self.recorded[name], ours, self.bindings, "", diffs)
-        self.outcomes[name] = Outcome(name, "fail" if diffs else "pass", diffs, self.last_op)
+        compare(self.recorded[name], ours, self.bindings, "", diffs, rules)
+        self.outcomes[name] = Outcome(name, "fail" if diffs else "pass", diffs, self.last_op,
+                                      "; ".join(r for r in reasons if r))
 
     def not_applicable(self, name: str, reason: str):
         """Marks an entry that cannot be compared here."""
