@@ -5,8 +5,9 @@
 //!
 //! serde_json_path has no bounds of its own, so a path is checked before it
 //! runs: its brackets may nest [`MAX_PATH_NESTING`] deep (the parser
-//! recurses), and an estimate of the nodes it may visit in this document
-//! must stay under [`MAX_PATH_VISITS`] (see [`estimated_visits`]).
+//! recurses) and its filters [`MAX_FILTER_NESTING`] deep (the parser's time
+//! doubles with each), and an estimate of the nodes it may visit in this
+//! document must stay under [`MAX_PATH_VISITS`] (see [`estimated_visits`]).
 
 use serde_json::Value;
 
@@ -14,6 +15,10 @@ use serde_json::Value;
 pub const MAX_PATH_NESTING: usize = 32;
 /// The most node visits a path is estimated to make in one document.
 pub const MAX_PATH_VISITS: u128 = 10_000_000;
+/// How deep filters may nest inside filters (`$[?$[?@.a]]` is two):
+/// serde_json_path's parser takes about twice as long for each level
+/// (20 levels: ten seconds).
+pub const MAX_FILTER_NESTING: usize = 4;
 /// Paths longer than this are refused.
 const MAX_PATH_BYTES: usize = 16 * 1024;
 
@@ -57,14 +62,14 @@ pub fn json_path(doc: &Value, path: &str) -> Result<Value, String> {
 pub fn select<'d>(doc: &'d Value, path: &str, nodes_in_doc: usize) -> Result<Found<'d>, PathError> {
     let path = path.trim();
     let path = if path.is_empty() { "$" } else { path };
-    check_shape(path)?;
-    let compiled = serde_json_path::JsonPath::parse(path)
-        .or_else(|first| {
-            lenient_path(path)
-                .and_then(|p| serde_json_path::JsonPath::parse(&p).ok())
-                .ok_or(first)
-        })
-        .map_err(|e| PathError::Invalid(format!("`{path}` is not a JSONPath: {e}")))?;
+    let compiled = match parse(path) {
+        Ok(compiled) => compiled,
+        Err(first) => match lenient_path(path).map(|p| parse(&p)) {
+            Some(Ok(compiled)) => compiled,
+            Some(Err(e @ PathError::TooCostly(_))) => return Err(e),
+            _ => return Err(first),
+        },
+    };
     let visits = estimated_visits(path, nodes_in_doc);
     if visits > MAX_PATH_VISITS {
         return Err(PathError::TooCostly(format!(
@@ -77,6 +82,25 @@ pub fn select<'d>(doc: &'d Value, path: &str, nodes_in_doc: usize) -> Result<Fou
     } else {
         Found::One(nodes.first().copied())
     })
+}
+
+/// serde_json_path's parser, for a path (as written, or as the leniencies
+/// rewrote it) whose shape passed [`check_shape`]. The parser panics on
+/// some input that ends inside a string (`nom::Err::Incomplete`,
+/// "unreachable"): such paths are refused before it runs, and a panic that
+/// still happens is taken as a parse error.
+fn parse(path: &str) -> Result<serde_json_path::JsonPath, PathError> {
+    check_shape(path)?;
+    let invalid = |why: &dyn std::fmt::Display| {
+        PathError::Invalid(format!("`{path}` is not a JSONPath: {why}"))
+    };
+    if ends_in_string(path) {
+        return Err(invalid(&"a string in it is not closed"));
+    }
+    match std::panic::catch_unwind(|| serde_json_path::JsonPath::parse(path)) {
+        Ok(parsed) => parsed.map_err(|e| invalid(&e)),
+        Err(_) => Err(invalid(&"the parser gave up")),
+    }
 }
 
 /// The nodes of a document (each value, array and object counts one).
@@ -103,9 +127,12 @@ fn check_shape(path: &str) -> Result<(), PathError> {
         )));
     }
     let mut depth = 0usize;
+    // The bracket depth at which each open filter began.
+    let mut filters: Vec<usize> = Vec::new();
     for (b, quoted) in unquoted(path) {
         match b {
-            b'[' | b'(' if !quoted => {
+            _ if quoted => {}
+            b'[' | b'(' => {
                 depth += 1;
                 if depth > MAX_PATH_NESTING {
                     return Err(PathError::TooCostly(format!(
@@ -113,29 +140,63 @@ fn check_shape(path: &str) -> Result<(), PathError> {
                     )));
                 }
             }
-            b']' | b')' if !quoted => depth = depth.saturating_sub(1),
+            b']' | b')' => {
+                depth = depth.saturating_sub(1);
+                if filters.last().is_some_and(|&d| depth < d) {
+                    filters.pop();
+                }
+            }
+            b'?' => {
+                filters.push(depth);
+                if filters.len() > MAX_FILTER_NESTING {
+                    return Err(PathError::TooCostly(format!(
+                        "the JSONPath nests filters more than {MAX_FILTER_NESTING} deep"
+                    )));
+                }
+            }
             _ => {}
         }
     }
     Ok(())
 }
 
-/// The path's bytes, each with whether it is inside a quoted string.
-fn unquoted(path: &str) -> impl Iterator<Item = (u8, bool)> + '_ {
-    let mut quote: Option<u8> = None;
-    let mut escaped = false;
-    path.bytes().map(move |b| {
-        let inside = quote.is_some();
-        match quote {
-            Some(_) if escaped => escaped = false,
-            Some(_) if b == b'\\' => escaped = true,
-            Some(q) if b == q => quote = None,
+/// Where a scan of a path is: inside a quoted string or not.
+#[derive(Default)]
+struct Quotes {
+    quote: Option<u8>,
+    escaped: bool,
+}
+
+impl Quotes {
+    /// Takes the next byte; whether it is part of a quoted string (its
+    /// quotes included).
+    fn step(&mut self, b: u8) -> bool {
+        let inside = self.quote.is_some();
+        match self.quote {
+            Some(_) if self.escaped => self.escaped = false,
+            Some(_) if b == b'\\' => self.escaped = true,
+            Some(q) if b == q => self.quote = None,
             Some(_) => {}
-            None if b == b'\'' || b == b'"' => quote = Some(b),
+            None if b == b'\'' || b == b'"' => self.quote = Some(b),
             None => {}
         }
-        (b, inside || quote.is_some())
-    })
+        inside || self.quote.is_some()
+    }
+}
+
+/// The path's bytes, each with whether it is inside a quoted string.
+fn unquoted(path: &str) -> impl Iterator<Item = (u8, bool)> + '_ {
+    let mut quotes = Quotes::default();
+    path.bytes().map(move |b| (b, quotes.step(b)))
+}
+
+/// Whether the path ends inside a string.
+fn ends_in_string(path: &str) -> bool {
+    let mut quotes = Quotes::default();
+    path.bytes().for_each(|b| {
+        quotes.step(b);
+    });
+    quotes.quote.is_some()
 }
 
 /// An upper estimate of the nodes a path visits in a document of `n` nodes.
@@ -307,6 +368,34 @@ mod tests {
         let small = json!([[1], [2]]);
         let found = select(&small, "$..*..*", count_nodes(&small)).expect("small");
         assert!(matches!(found, Found::Many(ref v) if v.len() == 2));
+        // Found by fuzzing: serde_json_path panicked on a path ending
+        // inside a string.
+        for path in ["O[?$.H61\r[?$[?'0\\u", "$['\\u", "$[?@.a == '\\u00"] {
+            assert!(
+                matches!(select(&small, path, 5), Err(PathError::Invalid(_))),
+                "{path}"
+            );
+        }
+        // Found by fuzzing: nested filters take the parser twice as long
+        // for each level.
+        for path in [
+            format!("${}{}", "[?$".repeat(20), "]".repeat(20)),
+            format!("${}", "..W[?$.W".repeat(20)),
+        ] {
+            assert!(
+                matches!(select(&small, &path, 5), Err(PathError::TooCostly(_))),
+                "{path}"
+            );
+        }
+        // Found by fuzzing: brackets hidden from the check inside an open
+        // quote that the leniencies then closed (a stack overflow).
+        let hidden = format!("&n;'''''tcS[?{}", "(".repeat(600));
+        assert!(matches!(
+            select(&small, &hidden, 5),
+            Err(PathError::TooCostly(_))
+        ));
+        let sequential = "[?@.a]".repeat(50);
+        assert!(select(&small, &format!("${sequential}"), 5).is_ok());
         let nested = format!("$[?{}@.a{}]", "(".repeat(40), ")".repeat(40));
         assert!(matches!(
             select(&small, &nested, 5),

@@ -408,7 +408,9 @@ impl<'s> Scanner<'s> {
     /// `None` if the `$` starts no reference.
     fn reference(&mut self, input: &mut &'s str) -> PResult<Option<(Expr, usize)>> {
         let whole = *input;
-        let mut rest = &whole[1..];
+        let Some(mut rest) = whole.strip_prefix('$') else {
+            return Ok(None);
+        };
         if let Some(r) = rest.strip_prefix('!') {
             rest = r;
         }

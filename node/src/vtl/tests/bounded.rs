@@ -278,3 +278,17 @@ fn the_deepest_templates_fit_a_worker_stack() {
         .expect("the thread did not overflow its stack");
     assert_eq!(outcome, Ok(vec![(); 4]));
 }
+
+/// Inputs cargo-fuzz found (node/fuzz), kept so they stay fixed.
+#[test]
+fn inputs_found_by_fuzzing() {
+    for text in [
+        // `#set(` followed by a multi-byte character: the parser sliced
+        // one byte into it looking for `$`.
+        "#set(\u{711} lt$uti{\"a\": [1, 2]}'))$o.orget(1) $o",
+    ] {
+        if let Ok(template) = Template::compile(text) {
+            let _ = template.render(&bindings("{}"), &Limits::default());
+        }
+    }
+}
