@@ -342,6 +342,11 @@ impl Node {
         }
     }
 
+    /// The process id of the running node.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
     pub fn stderr(&self) -> String {
         self.stderr
             .lock()

@@ -65,16 +65,18 @@ pub struct Scope<'a> {
 }
 
 /// The parts of `Authorization: AWS4-HMAC-SHA256 Credential=..., SignedHeaders=..., Signature=...`.
-struct Authorization<'a> {
-    access_key_id: &'a str,
-    date: &'a str,
-    region: &'a str,
-    service: &'a str,
-    signed_headers: Vec<&'a str>,
-    signature: &'a str,
+pub struct Authorization<'a> {
+    pub access_key_id: &'a str,
+    pub date: &'a str,
+    pub region: &'a str,
+    pub service: &'a str,
+    pub signed_headers: Vec<&'a str>,
+    pub signature: &'a str,
 }
 
-fn parse(header: &str) -> Option<Authorization<'_>> {
+/// Reads an `Authorization` header; `None` if it is not a SigV4 one with
+/// all three parameters.
+pub fn parse(header: &str) -> Option<Authorization<'_>> {
     let rest = header.strip_prefix("AWS4-HMAC-SHA256")?.trim_start();
     let mut credential = None;
     let mut signed = None;

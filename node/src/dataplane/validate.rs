@@ -9,7 +9,7 @@ use crate::params::Location;
 use crate::snapshot::Validation;
 
 /// Checks a request against its method's validation.
-pub(crate) fn validate(
+pub fn validate(
     validation: &Validation,
     ctx: &RequestContext,
     body: &[u8],

@@ -72,6 +72,7 @@ fn parse_text(text: &str) -> Result<Value, ImportError> {
             message: e.to_string(),
         });
     }
+    check_flow_nesting(text)?;
     serde_yaml::from_str::<Value>(text).map_err(|e| {
         let (line, column) = e.location().map_or((0, 0), |l| (l.line(), l.column()));
         ImportError::Syntax {
@@ -80,6 +81,69 @@ fn parse_text(text: &str) -> Result<Value, ImportError> {
             message: e.to_string(),
         }
     })
+}
+
+/// How deep YAML flow collections (`[...]`, `{...}`) may nest: libyaml's
+/// work grows with the nesting for every token (100,000 levels take about
+/// a minute), and serde refuses more than 128 levels anyway.
+const MAX_FLOW_NESTING: usize = 128;
+
+/// Refuses YAML whose flow collections nest past [`MAX_FLOW_NESTING`],
+/// before the parser sees it. Brackets inside quoted scalars (a quote that
+/// opens a scalar, after `:`, `-`, `,`, `[`, `{`, `?` or at a line's start)
+/// and comments do not count; in plain and block scalars they do, so only
+/// text with more than 128 unclosed brackets there could be refused wrongly.
+fn check_flow_nesting(text: &str) -> Result<(), ImportError> {
+    let mut depth = 0usize;
+    let mut quote: Option<char> = None;
+    let mut previous = '\n';
+    // The last character before this one that is not a space.
+    let mut last_token = '\n';
+    let mut chars = text.chars().peekable();
+    let (mut line, mut column) = (1, 0);
+    while let Some(c) = chars.next() {
+        column += 1;
+        match (quote, c) {
+            (Some('#'), '\n') => quote = None,
+            (Some('"'), '\\') => {
+                chars.next();
+            }
+            (Some('\''), '\'') if chars.peek() == Some(&'\'') => {
+                chars.next();
+            }
+            (Some(q), c) if c == q && q != '#' => quote = None,
+            (Some(_), _) => {}
+            (None, '"' | '\'')
+                if matches!(last_token, ':' | '-' | ',' | '[' | '{' | '?' | '\n') =>
+            {
+                quote = Some(c);
+            }
+            (None, '#') if previous.is_whitespace() => quote = Some('#'),
+            (None, '[' | '{') => {
+                depth += 1;
+                if depth > MAX_FLOW_NESTING {
+                    return Err(ImportError::Syntax {
+                        line,
+                        column,
+                        message: format!(
+                            "collections nest more than {MAX_FLOW_NESTING} levels deep"
+                        ),
+                    });
+                }
+            }
+            (None, ']' | '}') => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+        if c == '\n' {
+            line += 1;
+            column = 0;
+            last_token = '\n';
+        } else if !c.is_whitespace() {
+            last_token = c;
+        }
+        previous = c;
+    }
+    Ok(())
 }
 
 /// Which OpenAPI dialect a document is written in.

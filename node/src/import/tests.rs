@@ -202,3 +202,20 @@ fn not_openapi_is_refused() {
         Err(ImportError::NotOpenApi(_))
     ));
 }
+
+#[test]
+fn deep_yaml_flow_nesting_is_refused_before_parsing() {
+    // libyaml's work grows with the depth for every token: 100,000 levels
+    // took about a minute before this check.
+    let deep = format!("a: {}{}", "[".repeat(100_000), "]".repeat(100_000));
+    let err = parse_document(&deep).expect_err("too deep");
+    assert!(err.to_string().contains("nest"), "{err}");
+    let hidden = format!("- it's\n- {}{}", "[".repeat(1000), "]".repeat(1000));
+    assert!(parse_document(&hidden).is_err());
+    // Brackets in quoted scalars and comments do not count.
+    let quoted = format!(
+        "a: '{0}'\nb: \"{0}\"\nc: 1 # {0}\nd: [[1]]\n",
+        "[".repeat(500)
+    );
+    assert!(parse_document(&quoted).is_ok());
+}

@@ -1,14 +1,24 @@
 //! What API Gateway gives templates: `$input` (body, JSONPath, parameters),
 //! `$util` (escaping, JSON, URL and base64), `$context` and
 //! `$stageVariables` (built by the caller as maps).
+//!
+//! Every value these build is charged to the render's meter before it is
+//! made: lengths are computed first (escaping, encoding, the lossy UTF-8
+//! of a body), JSON is charged by an estimate while it is parsed and by its
+//! exact cost before it becomes values, and JSON text is written into a
+//! buffer capped at the room left.
 
 use base64::Engine;
 use indexmap::IndexMap;
 
+use super::budget::{self, Fallible, Fault, Meter};
 use super::eval::Evaluator;
-use super::value::Value;
+use super::jsonpath::{self, Found};
+use super::value::{self, Value};
 use super::RenderError;
 use crate::vtl::ast::Offset;
+
+pub use super::jsonpath::json_path;
 
 /// The values a template renders with.
 pub struct Bindings<'a> {
@@ -29,24 +39,43 @@ pub struct Bindings<'a> {
     pub body_from_client: bool,
 }
 
-/// The body parsed as JSON, once per render.
+/// The body parsed as JSON, once per render, and its node count (for
+/// [`jsonpath::select`]).
 #[derive(Default)]
 pub(super) struct InputState {
-    parsed: Option<serde_json::Value>,
+    parsed: Option<(serde_json::Value, usize)>,
+}
+
+/// Bytes a parsed JSON value takes per node beyond its text, about (a
+/// `serde_json::Value` is 80 bytes; an object entry adds its key and hash).
+const JSON_NODE_BYTES: usize = 128;
+
+/// An upper estimate of the memory `serde_json` takes to parse `text`:
+/// every node starts at a `[`, `{` or `,`, or is the only one.
+fn parse_estimate(text: &[u8]) -> usize {
+    let nodes = text
+        .iter()
+        .filter(|b| matches!(b, b'[' | b'{' | b','))
+        .count()
+        + 1;
+    text.len()
+        .saturating_add(nodes.saturating_mul(JSON_NODE_BYTES))
 }
 
 impl InputState {
     fn document(
         &mut self,
         bindings: &Bindings<'_>,
+        meter: &mut Meter,
         at: Offset,
-    ) -> Result<&serde_json::Value, RenderError> {
+    ) -> Result<(&serde_json::Value, usize), RenderError> {
         if self.parsed.is_none() {
             let body = bindings.body;
             let parsed = if body.iter().all(u8::is_ascii_whitespace) {
                 // An empty body reads as an empty object, as on AWS.
                 serde_json::Value::Object(serde_json::Map::new())
             } else {
+                meter.charge(parse_estimate(body)).map_err(|f| f.at(at))?;
                 serde_json::from_slice(body).map_err(|e| {
                     let message = format!("Could not parse request body into json: {e}");
                     if bindings.body_from_client {
@@ -56,9 +85,13 @@ impl InputState {
                     }
                 })?
             };
-            self.parsed = Some(parsed);
+            let nodes = jsonpath::count_nodes(&parsed);
+            self.parsed = Some((parsed, nodes));
         }
-        Ok(self.parsed.get_or_insert(serde_json::Value::Null))
+        match &self.parsed {
+            Some((doc, nodes)) => Ok((doc, *nodes)),
+            None => Err(RenderError::eval(at, "the body was not parsed")),
+        }
     }
 }
 
@@ -70,109 +103,251 @@ pub(super) fn input_method(
     at: Offset,
 ) -> Result<Value, RenderError> {
     let bindings = ev.bindings;
+    let fault = |f: Fault| f.at(at);
     Ok(match name {
-        "body" | "getBody" => Value::str(String::from_utf8_lossy(bindings.body).into_owned()),
-        "json" | "path" => {
-            let path = args
-                .first()
-                .map(Value::render)
-                .unwrap_or_else(|| "$".into());
-            let doc = ev.input.document(bindings, at)?;
-            let found = json_path(doc, &path).map_err(|m| RenderError::eval(at, m))?;
-            if name == "path" {
-                Value::from_json(&found)
-            } else {
-                Value::str(found.to_string())
-            }
+        "body" | "getBody" => {
+            ev.charge_str(lossy_len(bindings.body)).map_err(fault)?;
+            Value::str(String::from_utf8_lossy(bindings.body).into_owned())
         }
-        "params" => match args.first() {
-            Some(wanted) => {
-                let wanted = wanted.render();
-                let find = |list: &[(String, String)], case_insensitive: bool| {
-                    list.iter()
-                        .rev()
-                        .find(|(k, _)| {
-                            if case_insensitive {
-                                k.eq_ignore_ascii_case(&wanted)
-                            } else {
-                                *k == wanted
-                            }
-                        })
-                        .map(|(_, v)| v.clone())
-                };
-                let value = find(&bindings.path, false)
-                    .or_else(|| find(&bindings.querystring, false))
-                    .or_else(|| find(&bindings.header, true))
-                    .unwrap_or_default();
-                Value::str(value)
-            }
-            None => {
-                let as_map = |list: &[(String, String)]| {
-                    let mut m = IndexMap::new();
-                    for (k, v) in list {
-                        m.insert(k.clone(), Value::str(v.as_str()));
+        "json" | "path" => {
+            let path = match args.first() {
+                Some(p) => ev.key_text(p).map_err(fault)?,
+                None => "$".to_string(),
+            };
+            let room = ev.text_room();
+            let (doc, nodes) = ev.input.document(bindings, &mut ev.meter, at)?;
+            let found = jsonpath::select(doc, &path, nodes).map_err(|e| match e {
+                jsonpath::PathError::Invalid(m) => RenderError::eval(at, m),
+                jsonpath::PathError::TooCostly(m) => RenderError::limit(at, m),
+            })?;
+            let value = if name == "path" {
+                found_value(&found, &mut ev.meter)
+            } else {
+                found_json(&found, room, &mut ev.meter)
+            };
+            value.map_err(fault)?
+        }
+        "params" => params(ev, args).map_err(fault)?,
+        _ => Value::Null,
+    })
+}
+
+/// `$input.path`: the found nodes as values, charged first.
+fn found_value(found: &Found<'_>, meter: &mut Meter) -> Fallible<Value> {
+    let (docs, as_list) = match found {
+        Found::One(None) => return Ok(Value::Null),
+        Found::One(Some(node)) => (vec![*node], false),
+        Found::Many(nodes) => (nodes.clone(), true),
+    };
+    let cost = value::json_cost(&docs, as_list, meter.room()).ok_or_else(|| meter.exceeded())?;
+    meter.charge(cost)?;
+    Ok(if as_list {
+        Value::json_list(docs.into_iter().map(Value::from_json).collect())
+    } else {
+        Value::from_json(docs[0])
+    })
+}
+
+/// `$input.json`: the found nodes as JSON text, written within the room.
+fn found_json(found: &Found<'_>, room: usize, meter: &mut Meter) -> Fallible<Value> {
+    let mut out = Capped::new(room.saturating_sub(budget::STR_HEADER));
+    let written = match found {
+        Found::One(None) => serde_json::to_writer(&mut out, &serde_json::Value::Null),
+        Found::One(Some(node)) => serde_json::to_writer(&mut out, node),
+        Found::Many(nodes) => serde_json::to_writer(&mut out, nodes),
+    };
+    if written.is_err() {
+        return Err(meter.exceeded());
+    }
+    let text = String::from_utf8_lossy(&out.bytes).into_owned();
+    meter.charge(budget::str_cost(text.len()))?;
+    Ok(Value::str(text))
+}
+
+/// A byte buffer that refuses writes past its cap.
+struct Capped {
+    bytes: Vec<u8>,
+    cap: usize,
+}
+
+impl Capped {
+    fn new(cap: usize) -> Capped {
+        Capped {
+            bytes: Vec::new(),
+            cap,
+        }
+    }
+}
+
+impl std::io::Write for Capped {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        if self.bytes.len().saturating_add(buf.len()) > self.cap {
+            return Err(std::io::Error::other("over the cap"));
+        }
+        self.bytes.extend_from_slice(buf);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// The length of `String::from_utf8_lossy(bytes)`: each invalid sequence
+/// becomes U+FFFD (3 bytes).
+fn lossy_len(bytes: &[u8]) -> usize {
+    bytes
+        .utf8_chunks()
+        .map(|c| c.valid().len() + if c.invalid().is_empty() { 0 } else { 3 })
+        .sum()
+}
+
+/// `$input.params()` (all, by location) or `$input.params('name')`.
+fn params(ev: &mut Evaluator<'_>, args: &[Value]) -> Fallible<Value> {
+    let bindings = ev.bindings;
+    if let Some(wanted) = args.first() {
+        let wanted = ev.key_text(wanted)?;
+        let find = |list: &[(String, String)], case_insensitive: bool| {
+            list.iter()
+                .rev()
+                .find(|(k, _)| {
+                    if case_insensitive {
+                        k.eq_ignore_ascii_case(&wanted)
+                    } else {
+                        *k == wanted
                     }
-                    Value::map(m)
-                };
-                let mut all = IndexMap::new();
-                all.insert("path".to_string(), as_map(&bindings.path));
-                all.insert("querystring".to_string(), as_map(&bindings.querystring));
-                all.insert("header".to_string(), as_map(&bindings.header));
-                Value::map(all)
+                })
+                .map(|(_, v)| v.clone())
+        };
+        let value = find(&bindings.path, false)
+            .or_else(|| find(&bindings.querystring, false))
+            .or_else(|| find(&bindings.header, true))
+            .unwrap_or_default();
+        return ev.new_str(value);
+    }
+    let sections = [
+        ("path", &bindings.path),
+        ("querystring", &bindings.querystring),
+        ("header", &bindings.header),
+    ];
+    let mut cost = budget::map_cost(sections.iter().map(|(name, _)| *name));
+    for (_, list) in &sections {
+        cost = cost.saturating_add(budget::map_cost(list.iter().map(|(k, _)| k.as_str())));
+        for (_, v) in list.iter() {
+            cost = cost.saturating_add(budget::str_cost(v.len()));
+        }
+    }
+    ev.meter.charge(cost)?;
+    let mut all = IndexMap::new();
+    for (name, list) in sections {
+        let mut m = IndexMap::new();
+        for (k, v) in list {
+            m.insert(k.clone(), Value::str(v.as_str()));
+        }
+        all.insert(name.to_string(), Value::map(m));
+    }
+    Ok(Value::map(all))
+}
+
+/// `$util.*` methods. Each result's size is known, or bounded, before it
+/// is built.
+pub(super) fn util_method(ev: &mut Evaluator<'_>, name: &str, args: &[Value]) -> Fallible<Value> {
+    let arg = ev.arg_text(args, 0)?;
+    ev.meter.work(arg.len())?;
+    Ok(match name {
+        "escapeJavaScript" => {
+            let mut len = Counted(0);
+            escape_javascript_into(&arg, &mut len);
+            ev.charge_str(len.0)?;
+            Value::str(escape_javascript(&arg))
+        }
+        "parseJson" => parse_json(ev, &arg)?,
+        "urlEncode" => {
+            let len = arg.bytes().map(|b| if url_safe(b) { 1 } else { 3 }).sum();
+            ev.charge_str(len)?;
+            Value::str(url_encode(&arg))
+        }
+        "urlDecode" => {
+            // Decoding never lengthens the text.
+            ev.charge_str(arg.len())?;
+            let decoded = crate::dataplane::context::decode_form_component(&arg);
+            ev.meter.refund(arg.len().saturating_sub(decoded.len()));
+            Value::str(decoded)
+        }
+        "base64Encode" => {
+            ev.charge_str(arg.len().div_ceil(3).saturating_mul(4))?;
+            Value::str(base64::engine::general_purpose::STANDARD.encode(arg.as_bytes()))
+        }
+        "base64Decode" => match base64::engine::general_purpose::STANDARD.decode(arg.trim()) {
+            Ok(bytes) => {
+                ev.charge_str(lossy_len(&bytes))?;
+                Value::str(String::from_utf8_lossy(&bytes).into_owned())
             }
+            Err(e) => return Err(Fault::Eval(format!("$util.base64Decode: {e}"))),
         },
         _ => Value::Null,
     })
 }
 
-/// `$util.*` methods.
-pub(super) fn util_method(name: &str, args: &[Value]) -> Result<Value, String> {
-    let arg = args.first().map(Value::render).unwrap_or_default();
-    Ok(match name {
-        "escapeJavaScript" => Value::str(escape_javascript(&arg)),
-        "parseJson" => match serde_json::from_str::<serde_json::Value>(&arg) {
-            Ok(v) => Value::from_json(&v),
-            Err(e) => return Err(format!("$util.parseJson: {e}")),
-        },
-        "urlEncode" => Value::str(url_encode(&arg)),
-        "urlDecode" => Value::str(crate::dataplane::context::decode_form_component(&arg)),
-        "base64Encode" => {
-            Value::str(base64::engine::general_purpose::STANDARD.encode(arg.as_bytes()))
-        }
-        "base64Decode" => match base64::engine::general_purpose::STANDARD.decode(arg.trim()) {
-            Ok(bytes) => Value::str(String::from_utf8_lossy(&bytes).into_owned()),
-            Err(e) => return Err(format!("$util.base64Decode: {e}")),
-        },
-        _ => Value::Null,
-    })
+/// `$util.parseJson`: the parse is charged by estimate while it lives, the
+/// values by their exact cost before they are made. serde_json refuses
+/// documents nested more than 128 deep.
+fn parse_json(ev: &mut Evaluator<'_>, text: &str) -> Fallible<Value> {
+    let estimate = parse_estimate(text.as_bytes());
+    ev.meter.charge(estimate)?;
+    let parsed = serde_json::from_str::<serde_json::Value>(text)
+        .map_err(|e| Fault::Eval(format!("$util.parseJson: {e}")));
+    let result = parsed.and_then(|doc| {
+        let cost =
+            value::json_cost(&[&doc], false, ev.meter.room()).ok_or_else(|| ev.meter.exceeded())?;
+        ev.meter.charge(cost)?;
+        Ok(Value::from_json(&doc))
+    });
+    ev.meter.refund(estimate);
+    result
+}
+
+/// Counts the bytes written to it.
+struct Counted(usize);
+
+impl std::fmt::Write for Counted {
+    fn write_str(&mut self, s: &str) -> std::fmt::Result {
+        self.0 += s.len();
+        Ok(())
+    }
 }
 
 /// Apache Commons `StringEscapeUtils.escapeJavaScript`, as AWS uses it
 /// (single quotes and slashes are escaped too).
 pub fn escape_javascript(s: &str) -> String {
     let mut out = String::with_capacity(s.len() + 8);
+    escape_javascript_into(s, &mut out);
+    out
+}
+
+fn escape_javascript_into(s: &str, out: &mut impl std::fmt::Write) {
     for c in s.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\'' => out.push_str("\\'"),
-            '\\' => out.push_str("\\\\"),
-            '/' => out.push_str("\\/"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            '\u{8}' => out.push_str("\\b"),
-            '\u{c}' => out.push_str("\\f"),
-            c if (c as u32) < 0x20 => out.push_str(&format!("\\u{:04X}", c as u32)),
+        let _ = match c {
+            '"' => out.write_str("\\\""),
+            '\'' => out.write_str("\\'"),
+            '\\' => out.write_str("\\\\"),
+            '/' => out.write_str("\\/"),
+            '\n' => out.write_str("\\n"),
+            '\r' => out.write_str("\\r"),
+            '\t' => out.write_str("\\t"),
+            '\u{8}' => out.write_str("\\b"),
+            '\u{c}' => out.write_str("\\f"),
+            c if (c as u32) < 0x20 => write!(out, "\\u{:04X}", c as u32),
             c if (c as u32) > 0x7e => {
                 let mut units = [0u16; 2];
                 for unit in c.encode_utf16(&mut units) {
-                    out.push_str(&format!("\\u{unit:04X}"));
+                    let _ = write!(out, "\\u{unit:04X}");
                 }
+                Ok(())
             }
-            c => out.push(c),
-        }
+            c => out.write_char(c),
+        };
     }
-    out
 }
 
 /// Java's `URLEncoder.encode(s, "UTF-8")`: space as `+`, `*-._` kept.
@@ -180,122 +355,35 @@ fn url_encode(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for b in s.bytes() {
         match b {
-            b'a'..=b'z' | b'A'..=b'Z' | b'0'..=b'9' | b'*' | b'-' | b'.' | b'_' => {
-                out.push(b as char)
-            }
             b' ' => out.push('+'),
+            b if url_safe(b) => out.push(b as char),
             other => out.push_str(&format!("%{other:02X}")),
         }
     }
     out
 }
 
-/// `$input.path`/`$input.json`: one node for a definite path (null when
-/// absent), a list for wildcards, slices, filters and descendants.
-pub fn json_path(doc: &serde_json::Value, path: &str) -> Result<serde_json::Value, String> {
-    let path = path.trim();
-    let path = if path.is_empty() { "$" } else { path };
-    let compiled = serde_json_path::JsonPath::parse(path)
-        .or_else(|first| {
-            lenient_path(path)
-                .and_then(|p| serde_json_path::JsonPath::parse(&p).ok())
-                .ok_or(first)
-        })
-        .map_err(|e| format!("`{path}` is not a JSONPath: {e}"))?;
-    let nodes = compiled.query(doc).all();
-    let multiple = path_is_indefinite(path);
-    Ok(if multiple {
-        serde_json::Value::Array(nodes.into_iter().cloned().collect())
-    } else {
-        nodes
-            .first()
-            .map_or(serde_json::Value::Null, |v| (*v).clone())
-    })
-}
-
-/// Jayway-style paths RFC 9535 refuses (`$.foo-bar`, `$.1st`, a missing
-/// `$`), rewritten with brackets.
-fn lenient_path(path: &str) -> Option<String> {
-    let rest = path.strip_prefix('$').unwrap_or(path);
-    let mut out = String::from("$");
-    let mut chars = rest.chars().peekable();
-    while let Some(c) = chars.next() {
-        match c {
-            '.' => {
-                let mut name = String::new();
-                while let Some(n) = chars.peek().filter(|n| **n != '.' && **n != '[') {
-                    name.push(*n);
-                    chars.next();
-                }
-                if name == "*" {
-                    out.push_str("[*]");
-                } else if !name.is_empty() {
-                    out.push_str(&format!("['{}']", name.replace('\'', "\\'")));
-                }
-            }
-            '[' => {
-                out.push('[');
-                for n in chars.by_ref() {
-                    out.push(n);
-                    if n == ']' {
-                        break;
-                    }
-                }
-            }
-            _ if out == "$" => {
-                // `foo.bar` without `$.`
-                let mut name = c.to_string();
-                while let Some(n) = chars.peek().filter(|n| **n != '.' && **n != '[') {
-                    name.push(*n);
-                    chars.next();
-                }
-                out.push_str(&format!("['{name}']"));
-            }
-            _ => return None,
-        }
-    }
-    Some(out)
-}
-
-fn path_is_indefinite(path: &str) -> bool {
-    let mut in_quote = None;
-    let bytes = path.as_bytes();
-    for (i, &b) in bytes.iter().enumerate() {
-        match in_quote {
-            Some(q) if b == q => in_quote = None,
-            Some(_) => {}
-            None => match b {
-                b'\'' | b'"' => in_quote = Some(b),
-                b'*' | b'?' | b',' | b':' => return true,
-                b'.' if bytes.get(i + 1) == Some(&b'.') => return true,
-                _ => {}
-            },
-        }
-    }
-    false
+/// Bytes `url_encode` writes as one byte (a space becomes `+`).
+fn url_safe(b: u8) -> bool {
+    matches!(b, b'a'..=b'z' | b'A'..=b'Z' | b'0'..=b'9' | b'*' | b'-' | b'.' | b'_' | b' ')
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::json;
 
     #[test]
-    fn json_paths() {
-        let doc = json!({"a": {"b-c": [1, 2, {"d": "x"}]}, "list": [{"n": 1}, {"n": 2}]});
+    fn lengths_are_known_before_building() {
+        for s in ["", "plain", "a\"b'c/d\\\n\u{e9}\u{1F600}\u{1}"] {
+            let mut n = Counted(0);
+            escape_javascript_into(s, &mut n);
+            assert_eq!(n.0, escape_javascript(s).len(), "{s:?}");
+        }
         assert_eq!(
-            json_path(&doc, "$.a['b-c'][2].d").expect("path"),
-            json!("x")
+            lossy_len(b"ok\xff\xfe!"),
+            String::from_utf8_lossy(b"ok\xff\xfe!").len()
         );
-        assert_eq!(json_path(&doc, "$.a.b-c[0]").expect("lenient"), json!(1));
-        assert_eq!(
-            json_path(&doc, "$.missing").expect("path"),
-            serde_json::Value::Null
-        );
-        assert_eq!(json_path(&doc, "$.list[*].n").expect("path"), json!([1, 2]));
-        assert_eq!(json_path(&doc, "$..n").expect("path"), json!([1, 2]));
-        assert_eq!(json_path(&doc, "$").expect("root"), doc);
-        assert!(json_path(&doc, "$[").is_err());
+        assert!(parse_estimate(b"[1,2,3]") >= 7 + 4 * JSON_NODE_BYTES);
     }
 
     #[test]

@@ -1,16 +1,24 @@
-//! Evaluating a template: variables, directives, operators, and the methods
-//! templates call on strings, lists, maps and numbers. Every step is counted
-//! and every loop and output bounded, so no template hangs or exhausts memory.
+//! Evaluating a template: variables, directives and operators (the methods
+//! templates call are in [`super::methods`]). Every step is counted, every
+//! value charged to the render's [`Meter`], every loop and the output
+//! bounded, and the evaluator's own recursion is capped, so no template
+//! hangs, exhausts memory or overflows the stack.
 
 use std::collections::HashMap;
-use std::rc::Rc;
+use std::sync::Arc;
 
 use indexmap::IndexMap;
 
 use super::ast::{BinOp, Expr, MacroDef, Node, Offset, Step, Target};
 use super::aws::{self, Bindings};
+use super::budget::{self, Fallible, Fault, Meter};
+use super::print::PrintError;
 use super::value::{Builtin, Value};
 use super::{Limits, RenderError};
+
+/// How many evaluations and blocks may be open at once (each is a few stack
+/// frames; a 2 MiB thread stack holds this many in a debug build).
+pub(super) const MAX_NESTING: usize = 160;
 
 /// What a block asks of the blocks around it.
 enum Flow {
@@ -23,14 +31,20 @@ pub(super) struct Evaluator<'b> {
     pub bindings: &'b Bindings<'b>,
     pub vars: HashMap<String, Value>,
     pub out: String,
-    limits: &'b Limits,
-    steps: u64,
-    depth: usize,
-    macros: HashMap<String, std::sync::Arc<MacroDef>>,
+    pub limits: &'b Limits,
+    pub meter: Meter,
+    /// Evaluations and blocks open now.
+    nesting: usize,
+    /// Interpolated strings being built: their text counts as a value.
+    interpolating: usize,
+    macro_depth: usize,
+    macros: HashMap<String, Arc<MacroDef>>,
     pub input: aws::InputState,
+    /// Regular expressions compiled in this render, by pattern.
+    pub regexes: HashMap<String, regex::Regex>,
 }
 
-type EResult<T> = Result<T, RenderError>;
+pub(super) type EResult<T> = Result<T, RenderError>;
 
 impl<'b> Evaluator<'b> {
     pub fn new(bindings: &'b Bindings<'b>, limits: &'b Limits) -> Evaluator<'b> {
@@ -47,10 +61,13 @@ impl<'b> Evaluator<'b> {
             vars,
             out: String::new(),
             limits,
-            steps: 0,
-            depth: 0,
+            meter: Meter::new(limits),
+            nesting: 0,
+            interpolating: 0,
+            macro_depth: 0,
             macros: HashMap::new(),
             input: aws::InputState::default(),
+            regexes: HashMap::new(),
         }
     }
 
@@ -59,31 +76,131 @@ impl<'b> Evaluator<'b> {
     }
 
     fn tick(&mut self, at: Offset) -> EResult<()> {
-        self.steps += 1;
-        if self.steps > self.limits.max_steps {
+        self.meter.tick().map_err(|f| f.at(at))
+    }
+
+    /// Opens one level of evaluation, refused past [`MAX_NESTING`].
+    fn enter(&mut self, at: Offset) -> EResult<()> {
+        if self.nesting >= MAX_NESTING {
             return Err(RenderError::limit(
                 at,
-                format!("the template ran more than {} steps", self.limits.max_steps),
+                format!("the template nests more than {MAX_NESTING} levels deep as it runs"),
             ));
         }
+        self.nesting += 1;
         Ok(())
     }
 
-    fn emit(&mut self, text: &str, at: Offset) -> EResult<()> {
-        if self.out.len() + text.len() > self.limits.max_output_bytes {
-            return Err(RenderError::limit(
-                at,
-                format!(
-                    "the output would exceed {} bytes",
-                    self.limits.max_output_bytes
-                ),
-            ));
+    /// The most bytes the buffer being written may hold: the output cap, and
+    /// inside an interpolated string also what the budget has room for.
+    fn out_cap(&self) -> usize {
+        let cap = self.limits.max_output_bytes;
+        if self.interpolating > 0 {
+            cap.min(self.out.len().saturating_add(self.meter.room()))
+        } else {
+            cap
         }
+    }
+
+    fn too_much_output(&self, at: Offset) -> RenderError {
+        let what = if self.interpolating > 0 {
+            "a string"
+        } else {
+            "the output"
+        };
+        RenderError::limit(
+            at,
+            format!("{what} would exceed {} bytes", self.limits.max_output_bytes),
+        )
+    }
+
+    /// Counts `len` bytes about to be written to the buffer: inside an
+    /// interpolated string they are a value's bytes, else output work.
+    fn count_write(&mut self, len: usize, at: Offset) -> EResult<()> {
+        let counted = if self.interpolating > 0 {
+            self.meter.charge(len)
+        } else {
+            self.meter.work(len)
+        };
+        counted.map_err(|f| f.at(at))
+    }
+
+    fn emit(&mut self, text: &str, at: Offset) -> EResult<()> {
+        if self.out.len().saturating_add(text.len()) > self.limits.max_output_bytes {
+            return Err(self.too_much_output(at));
+        }
+        self.count_write(text.len(), at)?;
         self.out.push_str(text);
         Ok(())
     }
 
+    /// Prints a value into the buffer, within the output cap (and inside an
+    /// interpolated string, the budget's room), then counts what it wrote.
+    fn emit_value(&mut self, value: &Value, at: Offset) -> EResult<()> {
+        let before = self.out.len();
+        let cap = self.out_cap();
+        let printed = value.write_text(&mut self.out, cap);
+        let written = self.out.len() - before;
+        match printed {
+            Ok(()) => {
+                if self.interpolating > 0 {
+                    self.meter.charge(written).map_err(|f| f.at(at))
+                } else {
+                    self.meter.work(written).map_err(|f| f.at(at))
+                }
+            }
+            Err(PrintError::TooLong) if cap < self.limits.max_output_bytes => {
+                Err(self.meter.exceeded().at(at))
+            }
+            Err(PrintError::TooLong) => Err(self.too_much_output(at)),
+            Err(e) => Err(e.fault(cap).at(at)),
+        }
+    }
+
+    /// Lets go of a value the render no longer holds, refunding what it
+    /// was charged if this was its last reference.
+    pub(super) fn discard(&mut self, value: Value) {
+        self.meter.refund(value.freed_by_drop());
+    }
+
+    /// Charges a new string of `len` bytes; no value may be larger than the
+    /// output cap.
+    pub(super) fn charge_str(&mut self, len: usize) -> Fallible<()> {
+        if len > self.limits.max_output_bytes {
+            return Err(Fault::Limit(format!(
+                "a value would exceed {} bytes",
+                self.limits.max_output_bytes
+            )));
+        }
+        self.meter.charge(budget::str_cost(len))
+    }
+
+    /// The fault for a print given `room` bytes: the budget's when the room
+    /// was less than the largest value.
+    pub(super) fn print_fault(&self, e: PrintError, room: usize) -> Fault {
+        match e {
+            PrintError::TooLong if room < self.limits.max_output_bytes => self.meter.exceeded(),
+            PrintError::TooLong => Fault::Limit(format!(
+                "a value would exceed {} bytes",
+                self.limits.max_output_bytes
+            )),
+            other => other.fault(room),
+        }
+    }
+
+    /// The most bytes a transient text (a key, a printed argument) may take.
+    pub(super) fn text_room(&self) -> usize {
+        self.limits.max_output_bytes.min(self.meter.room())
+    }
+
     fn block(&mut self, nodes: &[Node]) -> EResult<Flow> {
+        self.enter(0)?;
+        let result = self.block_inner(nodes);
+        self.nesting -= 1;
+        result
+    }
+
+    fn block_inner(&mut self, nodes: &[Node]) -> EResult<Flow> {
         for node in nodes {
             match self.node(node)? {
                 Flow::Normal => {}
@@ -99,8 +216,8 @@ impl<'b> Evaluator<'b> {
             Node::Print { expr, at } => {
                 self.tick(*at)?;
                 let value = self.eval(expr, *at)?;
-                let text = value.render();
-                self.emit(&text, *at)?;
+                self.emit_value(&value, *at)?;
+                self.discard(value);
             }
             Node::Set { target, value, at } => {
                 self.tick(*at)?;
@@ -115,7 +232,10 @@ impl<'b> Evaluator<'b> {
                 otherwise,
             } => {
                 for (cond, body) in branches {
-                    if self.eval(cond, 0)?.truthy() {
+                    let value = self.eval(cond, 0)?;
+                    let truthy = value.truthy();
+                    self.discard(value);
+                    if truthy {
                         return self.block(body);
                     }
                 }
@@ -132,75 +252,97 @@ impl<'b> Evaluator<'b> {
             Node::Macro(def) => {
                 self.macros.insert(def.name.clone(), def.clone());
             }
-            Node::MacroCall { name, args, at } => {
-                let Some(def) = self.macros.get(name).cloned() else {
-                    return Err(RenderError::eval(
-                        *at,
-                        format!("macro #{name} is used before it is defined"),
-                    ));
-                };
-                self.depth += 1;
-                if self.depth > self.limits.max_depth {
-                    return Err(RenderError::limit(*at, "macros nest too deeply"));
-                }
-                let mut saved = Vec::new();
-                for (i, param) in def.params.iter().enumerate() {
-                    let value = match args.get(i) {
-                        Some(arg) => self.eval(arg, *at)?,
-                        None => Value::Null,
-                    };
-                    saved.push((param.clone(), self.vars.insert(param.clone(), value)));
-                }
-                let flow = self.block(&def.body);
-                for (param, old) in saved {
-                    match old {
-                        Some(v) => self.vars.insert(param, v),
-                        None => self.vars.remove(&param),
-                    };
-                }
-                self.depth -= 1;
-                if matches!(flow?, Flow::Stop) {
-                    return Ok(Flow::Stop);
-                }
-            }
+            Node::MacroCall { name, args, at } => return self.call_macro(name, args, *at),
         }
         Ok(Flow::Normal)
     }
 
-    fn foreach(&mut self, var: &str, iterable: &Expr, body: &[Node], at: Offset) -> EResult<Flow> {
-        let items: Vec<Value> = match self.eval(iterable, at)? {
-            Value::List { items, .. } => items.borrow().clone(),
-            Value::Map(m) => m.borrow().values().cloned().collect(),
-            Value::Null => Vec::new(),
-            other => vec![other],
+    fn call_macro(&mut self, name: &str, args: &[Expr], at: Offset) -> EResult<Flow> {
+        let Some(def) = self.macros.get(name).cloned() else {
+            return Err(RenderError::eval(
+                at,
+                format!("macro #{name} is used before it is defined"),
+            ));
         };
-        if items.len() > self.limits.max_loop_iterations {
+        if self.macro_depth >= self.limits.max_depth {
+            return Err(RenderError::limit(at, "macros nest too deeply"));
+        }
+        let mut values = Vec::with_capacity(def.params.len());
+        for i in 0..def.params.len() {
+            values.push(match args.get(i) {
+                Some(arg) => self.eval(arg, at)?,
+                None => Value::Null,
+            });
+        }
+        let saved: Vec<(String, Option<Value>)> = def
+            .params
+            .iter()
+            .zip(values)
+            .map(|(param, value)| (param.clone(), self.vars.insert(param.clone(), value)))
+            .collect();
+        self.macro_depth += 1;
+        let flow = self.block(&def.body);
+        self.macro_depth -= 1;
+        for (param, old) in saved {
+            self.restore(&param, old);
+        }
+        Ok(match flow? {
+            Flow::Stop => Flow::Stop,
+            _ => Flow::Normal,
+        })
+    }
+
+    /// Puts a variable back as it was before a loop or a macro bound it.
+    fn restore(&mut self, name: &str, old: Option<Value>) {
+        let replaced = match old {
+            Some(v) => self.vars.insert(name.to_string(), v),
+            None => self.vars.remove(name),
+        };
+        if let Some(v) = replaced {
+            self.discard(v);
+        }
+    }
+
+    fn foreach(&mut self, var: &str, iterable: &Expr, body: &[Node], at: Offset) -> EResult<Flow> {
+        let iterated = self.eval(iterable, at)?;
+        let len = match &iterated {
+            Value::List { items, .. } => items.borrow().len(),
+            Value::Map(m) => m.borrow().len(),
+            Value::Null => 0,
+            _ => 1,
+        };
+        if len > self.limits.max_loop_iterations {
             return Err(RenderError::limit(
                 at,
                 format!(
-                    "#foreach over {} items; the limit is {}",
-                    items.len(),
+                    "#foreach over {len} items; the limit is {}",
                     self.limits.max_loop_iterations
                 ),
             ));
         }
+        let items: Vec<Value> = match &iterated {
+            Value::List { items, .. } => items.borrow().clone(),
+            Value::Map(m) => m.borrow().values().cloned().collect(),
+            Value::Null => Vec::new(),
+            other => vec![other.clone()],
+        };
+        self.discard(iterated);
         let saved_var = self.vars.remove(var);
         let saved_foreach = self.vars.remove("foreach");
         let saved_count = self.vars.remove("velocityCount");
-        let total = items.len();
         let mut flow = Flow::Normal;
         for (index, item) in items.into_iter().enumerate() {
             self.tick(at)?;
-            let mut state = IndexMap::new();
-            state.insert("index".to_string(), Value::Int(index as i64));
-            state.insert("count".to_string(), Value::Int(index as i64 + 1));
-            state.insert("hasNext".to_string(), Value::Bool(index + 1 < total));
-            state.insert("first".to_string(), Value::Bool(index == 0));
-            state.insert("last".to_string(), Value::Bool(index + 1 == total));
-            self.vars.insert("foreach".to_string(), Value::map(state));
-            self.vars
-                .insert("velocityCount".to_string(), Value::Int(index as i64 + 1));
-            self.vars.insert(var.to_string(), item);
+            let state = self.loop_state(index, len).map_err(|f| f.at(at))?;
+            for (name, value) in [
+                ("foreach", state),
+                ("velocityCount", Value::Int(index as i64 + 1)),
+                (var, item),
+            ] {
+                if let Some(old) = self.vars.insert(name.to_string(), value) {
+                    self.discard(old);
+                }
+            }
             match self.block(body)? {
                 Flow::Normal => {}
                 Flow::Break => break,
@@ -210,86 +352,131 @@ impl<'b> Evaluator<'b> {
                 }
             }
         }
-        for (name, old) in [
-            (var, saved_var),
-            ("foreach", saved_foreach),
-            ("velocityCount", saved_count),
-        ] {
-            match old {
-                Some(v) => self.vars.insert(name.to_string(), v),
-                None => self.vars.remove(name),
-            };
-        }
+        self.restore(var, saved_var);
+        self.restore("foreach", saved_foreach);
+        self.restore("velocityCount", saved_count);
         Ok(flow)
+    }
+
+    /// `$foreach` for one pass.
+    fn loop_state(&mut self, index: usize, total: usize) -> Fallible<Value> {
+        const KEYS: [&str; 5] = ["index", "count", "hasNext", "first", "last"];
+        self.meter.charge(budget::map_cost(KEYS.into_iter()))?;
+        let values = [
+            Value::Int(index as i64),
+            Value::Int(index as i64 + 1),
+            Value::Bool(index + 1 < total),
+            Value::Bool(index == 0),
+            Value::Bool(index + 1 == total),
+        ];
+        Ok(Value::map(
+            KEYS.into_iter().map(str::to_string).zip(values).collect(),
+        ))
     }
 
     fn assign(&mut self, target: &Target, value: Value, at: Offset) -> EResult<()> {
         match target {
             Target::Var(name) => {
-                self.vars.insert(name.clone(), value);
+                if let Some(old) = self.vars.insert(name.clone(), value) {
+                    self.discard(old);
+                }
             }
             Target::Path(base, step) => {
                 let container = self.eval(base, at)?;
-                match (container, step) {
-                    (Value::Map(m), Step::Property(key)) => {
-                        m.borrow_mut().insert(key.clone(), value);
-                    }
-                    (Value::Map(m), Step::Index(key)) => {
-                        let key = self.eval(key, at)?.render();
-                        m.borrow_mut().insert(key, value);
+                match (&container, step) {
+                    (Value::Map(m), _) => {
+                        let key = match step {
+                            Step::Property(key) => key.clone(),
+                            Step::Index(key) => {
+                                let key = self.eval(key, at)?;
+                                let text = self.key_text(&key).map_err(|f| f.at(at))?;
+                                self.discard(key);
+                                text
+                            }
+                        };
+                        value
+                            .check_insert(&container, &mut self.meter)
+                            .map_err(|f| f.at(at))?;
+                        if !m.borrow().contains_key(&key) {
+                            let cost = budget::map_cost(std::iter::once(key.as_str()))
+                                - budget::CONTAINER_HEADER;
+                            self.meter.charge(cost).map_err(|f| f.at(at))?;
+                        }
+                        let old = m.borrow_mut().insert(key, value);
+                        if let Some(old) = old {
+                            self.discard(old);
+                        }
                     }
                     (Value::List { items, .. }, Step::Index(index)) => {
                         let index = self.eval(index, at)?.as_i64();
-                        let mut items = items.borrow_mut();
-                        match index
+                        value
+                            .check_insert(&container, &mut self.meter)
+                            .map_err(|f| f.at(at))?;
+                        let len = items.borrow().len();
+                        let Some(i) = index
                             .and_then(|i| usize::try_from(i).ok())
-                            .filter(|i| *i < items.len())
-                        {
-                            Some(i) => items[i] = value,
-                            None => {
-                                return Err(RenderError::eval(at, "#set: list index out of range"))
-                            }
-                        }
+                            .filter(|i| *i < len)
+                        else {
+                            return Err(RenderError::eval(at, "#set: list index out of range"));
+                        };
+                        let old = std::mem::replace(&mut items.borrow_mut()[i], value);
+                        self.discard(old);
                     }
                     // Setting a property of something that is not a map is
                     // ignored, as Velocity does when no setter exists.
                     _ => {}
                 }
+                self.discard(container);
             }
         }
         Ok(())
     }
 
+    /// The text of a map key or index, within the room left.
+    /// It is counted as held while it is made (the caller lets it go or
+    /// charges what it keeps).
+    pub(super) fn key_text(&mut self, key: &Value) -> Fallible<String> {
+        let room = self.text_room();
+        let text = key.text(room).map_err(|e| self.print_fault(e, room))?;
+        self.meter.charge(text.len())?;
+        self.meter.refund(text.len());
+        Ok(text)
+    }
+
     pub fn eval(&mut self, expr: &Expr, at: Offset) -> EResult<Value> {
-        self.steps += 1;
-        if self.steps > self.limits.max_steps {
-            return Err(RenderError::limit(
-                at,
-                format!("the template ran more than {} steps", self.limits.max_steps),
-            ));
-        }
+        self.tick(at)?;
+        self.enter(at)?;
+        let result = self.eval_inner(expr, at);
+        self.nesting -= 1;
+        result
+    }
+
+    fn eval_inner(&mut self, expr: &Expr, at: Offset) -> EResult<Value> {
+        let fault = |f: Fault| f.at(at);
         Ok(match expr {
             Expr::Null => Value::Null,
             Expr::Bool(b) => Value::Bool(*b),
             Expr::Int(i) => Value::Int(*i),
             Expr::Float(f) => Value::Float(*f),
-            Expr::Str(s) => Value::str(s.as_str()),
-            Expr::Interpolated(nodes) => {
-                let outer = std::mem::take(&mut self.out);
-                let result = self.block(nodes);
-                let inner = std::mem::replace(&mut self.out, outer);
-                result?;
-                Value::str(inner)
+            Expr::Str(s) => {
+                self.charge_str(s.len()).map_err(fault)?;
+                Value::str(s.as_str())
             }
+            Expr::Interpolated(nodes) => self.interpolate(nodes, at)?,
             Expr::Var(name) => self.vars.get(name).cloned().unwrap_or_default(),
             Expr::Property(base, name) => {
                 let base = self.eval(base, at)?;
-                self.property(base, name, at)?
+                let value = self.property(base.clone(), name, at)?;
+                self.discard(base);
+                value
             }
             Expr::Index(base, index) => {
                 let base = self.eval(base, at)?;
                 let index = self.eval(index, at)?;
-                index_of(&base, &index)
+                let value = self.index_of(&base, &index).map_err(fault)?;
+                self.discard(index);
+                self.discard(base);
+                value
             }
             Expr::Call(base, name, args, call_at) => {
                 let base = self.eval(base, *call_at)?;
@@ -297,107 +484,156 @@ impl<'b> Evaluator<'b> {
                 for a in args {
                     values.push(self.eval(a, *call_at)?);
                 }
-                self.call(base, name, values, *call_at)?
+                let result = self.call(base.clone(), name, &values, *call_at)?;
+                for v in values {
+                    self.discard(v);
+                }
+                self.discard(base);
+                result
             }
             Expr::List(items) => {
+                self.meter
+                    .charge(budget::list_cost(items.len()))
+                    .map_err(fault)?;
                 let mut values = Vec::with_capacity(items.len());
                 for i in items {
                     values.push(self.eval(i, at)?);
                 }
                 Value::list(values)
             }
-            Expr::Map(entries) => {
-                let mut map = IndexMap::new();
-                for (k, v) in entries {
-                    let key = self.eval(k, at)?.render();
-                    let value = self.eval(v, at)?;
-                    map.insert(key, value);
-                }
-                Value::map(map)
+            Expr::Map(entries) => self.map_literal(entries, at)?,
+            Expr::Range(a, b) => self.range(a, b, at)?,
+            Expr::Not(e) => {
+                let value = self.eval(e, at)?;
+                let truthy = value.truthy();
+                self.discard(value);
+                Value::Bool(!truthy)
             }
-            Expr::Range(a, b) => {
-                let (Some(a), Some(b)) = (self.eval(a, at)?.as_i64(), self.eval(b, at)?.as_i64())
-                else {
-                    return Ok(Value::Null);
-                };
-                let len = a.abs_diff(b) as usize + 1;
-                if len > self.limits.max_loop_iterations {
-                    return Err(RenderError::limit(
-                        at,
-                        format!("a range of {len} items exceeds the loop limit"),
-                    ));
-                }
-                let items = if a <= b {
-                    (a..=b).map(Value::Int).collect()
-                } else {
-                    (b..=a).rev().map(Value::Int).collect()
-                };
-                Value::list(items)
-            }
-            Expr::Not(e) => Value::Bool(!self.eval(e, at)?.truthy()),
             Expr::Neg(e) => match self.eval(e, at)? {
                 Value::Int(i) => i
                     .checked_neg()
                     .map_or(Value::Float(-(i as f64)), Value::Int),
                 Value::Float(f) => Value::Float(-f),
-                _ => Value::Null,
+                other => {
+                    self.discard(other);
+                    Value::Null
+                }
             },
             Expr::Binary(op, a, b, op_at) => self.binary(*op, a, b, *op_at)?,
         })
     }
 
+    fn interpolate(&mut self, nodes: &[Node], at: Offset) -> EResult<Value> {
+        self.meter
+            .charge(budget::STR_HEADER)
+            .map_err(|f| f.at(at))?;
+        let outer = std::mem::take(&mut self.out);
+        self.interpolating += 1;
+        let result = self.block(nodes);
+        self.interpolating -= 1;
+        let inner = std::mem::replace(&mut self.out, outer);
+        result?;
+        Ok(Value::str(inner))
+    }
+
+    fn map_literal(&mut self, entries: &[(Expr, Expr)], at: Offset) -> EResult<Value> {
+        let mut map = IndexMap::new();
+        for (k, v) in entries {
+            let key = self.eval(k, at)?;
+            let key_text = self.key_text(&key).map_err(|f| f.at(at))?;
+            self.discard(key);
+            let cost = budget::map_cost(std::iter::once(key_text.as_str()));
+            self.meter
+                .charge(cost - budget::CONTAINER_HEADER)
+                .map_err(|f| f.at(at))?;
+            let value = self.eval(v, at)?;
+            map.insert(key_text, value);
+        }
+        self.meter
+            .charge(budget::CONTAINER_HEADER)
+            .map_err(|f| f.at(at))?;
+        Ok(Value::map(map))
+    }
+
+    fn range(&mut self, a: &Expr, b: &Expr, at: Offset) -> EResult<Value> {
+        let (Some(a), Some(b)) = (self.eval(a, at)?.as_i64(), self.eval(b, at)?.as_i64()) else {
+            return Ok(Value::Null);
+        };
+        let len = a.abs_diff(b).saturating_add(1);
+        if len > self.limits.max_loop_iterations as u64 {
+            return Err(RenderError::limit(
+                at,
+                format!("a range of {len} items exceeds the loop limit"),
+            ));
+        }
+        self.meter
+            .charge(budget::list_cost(len as usize))
+            .map_err(|f| f.at(at))?;
+        let items = if a <= b {
+            (a..=b).map(Value::Int).collect()
+        } else {
+            (b..=a).rev().map(Value::Int).collect()
+        };
+        Ok(Value::list(items))
+    }
+
     fn binary(&mut self, op: BinOp, a: &Expr, b: &Expr, at: Offset) -> EResult<Value> {
-        match op {
-            BinOp::And => {
-                return Ok(Value::Bool(
-                    self.eval(a, at)?.truthy() && self.eval(b, at)?.truthy(),
-                ));
-            }
-            BinOp::Or => {
-                return Ok(Value::Bool(
-                    self.eval(a, at)?.truthy() || self.eval(b, at)?.truthy(),
-                ));
-            }
-            _ => {}
+        if matches!(op, BinOp::And | BinOp::Or) {
+            let left = self.eval(a, at)?;
+            let left_true = left.truthy();
+            self.discard(left);
+            let result = match (op, left_true) {
+                (BinOp::And, false) => false,
+                (BinOp::Or, true) => true,
+                _ => {
+                    let right = self.eval(b, at)?;
+                    let truthy = right.truthy();
+                    self.discard(right);
+                    truthy
+                }
+            };
+            return Ok(Value::Bool(result));
         }
         let left = self.eval(a, at)?;
         let right = self.eval(b, at)?;
+        let result = self.operate(op, &left, &right).map_err(|f| f.at(at))?;
+        self.discard(left);
+        self.discard(right);
+        Ok(result)
+    }
+
+    fn operate(&mut self, op: BinOp, left: &Value, right: &Value) -> Fallible<Value> {
         use std::cmp::Ordering::*;
+        let max = self.text_room();
         Ok(match op {
-            BinOp::Eq => Value::Bool(left.loose_eq(&right)),
-            BinOp::Ne => Value::Bool(!left.loose_eq(&right)),
-            BinOp::Lt => Value::Bool(left.compare(&right) == Some(Less)),
-            BinOp::Le => Value::Bool(matches!(left.compare(&right), Some(Less | Equal))),
-            BinOp::Gt => Value::Bool(left.compare(&right) == Some(Greater)),
-            BinOp::Ge => Value::Bool(matches!(left.compare(&right), Some(Greater | Equal))),
+            BinOp::Eq => Value::Bool(left.loose_eq(right, &mut self.meter, max)?),
+            BinOp::Ne => Value::Bool(!left.loose_eq(right, &mut self.meter, max)?),
+            BinOp::Lt => Value::Bool(left.compare(right) == Some(Less)),
+            BinOp::Le => Value::Bool(matches!(left.compare(right), Some(Less | Equal))),
+            BinOp::Gt => Value::Bool(left.compare(right) == Some(Greater)),
+            BinOp::Ge => Value::Bool(matches!(left.compare(right), Some(Greater | Equal))),
             BinOp::Add if matches!(left, Value::Str(_)) || matches!(right, Value::Str(_)) => {
-                let joined = format!("{}{}", left.render(), right.render());
-                self.check_size(joined.len(), at)?;
-                Value::str(joined)
+                self.concat(left, right)?
             }
-            _ => arithmetic(op, &left, &right),
+            _ => arithmetic(op, left, right),
         })
     }
 
-    fn check_size(&self, len: usize, at: Offset) -> EResult<()> {
-        if len > self.limits.max_output_bytes {
-            return Err(RenderError::limit(
-                at,
-                format!(
-                    "a value would exceed {} bytes",
-                    self.limits.max_output_bytes
-                ),
-            ));
-        }
-        Ok(())
+    /// `a + b` with a string: the two printed texts, charged before joining.
+    fn concat(&mut self, left: &Value, right: &Value) -> Fallible<Value> {
+        let mut joined = String::new();
+        let room = self.text_room().saturating_sub(budget::STR_HEADER);
+        left.write_text(&mut joined, room)
+            .and_then(|()| right.write_text(&mut joined, room))
+            .map_err(|e| self.print_fault(e, room))?;
+        self.charge_str(joined.len())?;
+        Ok(Value::str(joined))
     }
 
     fn property(&mut self, base: Value, name: &str, at: Offset) -> EResult<Value> {
         match &base {
             Value::Map(m) => Ok(m.borrow().get(name).cloned().unwrap_or_default()),
-            Value::Builtin(Builtin::Input) if name == "body" => {
-                self.call(base, "body", Vec::new(), at)
-            }
+            Value::Builtin(Builtin::Input) if name == "body" => self.call(base, "body", &[], at),
             Value::Null => Ok(Value::Null),
             _ => {
                 // Java bean properties: `$list.empty` is `isEmpty()`.
@@ -406,7 +642,7 @@ impl<'b> Evaluator<'b> {
                     first.make_ascii_uppercase();
                 }
                 for method in [format!("get{capital}"), format!("is{capital}")] {
-                    let v = self.call(base.clone(), &method, Vec::new(), at)?;
+                    let v = self.call(base.clone(), &method, &[], at)?;
                     if !v.is_null() {
                         return Ok(v);
                     }
@@ -416,25 +652,44 @@ impl<'b> Evaluator<'b> {
         }
     }
 
-    /// A method call; unknown methods give null, as Velocity does.
-    fn call(&mut self, base: Value, name: &str, args: Vec<Value>, at: Offset) -> EResult<Value> {
-        let result = match &base {
-            Value::Builtin(Builtin::Input) => aws::input_method(self, name, &args, at)?,
-            Value::Builtin(Builtin::Util) => {
-                aws::util_method(name, &args).map_err(|m| RenderError::eval(at, m))?
+    fn index_of(&mut self, base: &Value, index: &Value) -> Fallible<Value> {
+        Ok(match base {
+            Value::List { items, .. } => {
+                let items = items.borrow();
+                index
+                    .as_i64()
+                    .and_then(|i| usize::try_from(i).ok())
+                    .and_then(|i| items.get(i).cloned())
+                    .unwrap_or_default()
             }
-            Value::Str(s) => string_method(s, name, &args).map_err(|m| RenderError::eval(at, m))?,
-            Value::List { items, json } => list_method(items, *json, name, &args),
-            Value::Map(m) => map_method(m, name, &args),
-            Value::Int(_) | Value::Float(_) => number_method(&base, name, &args),
+            Value::Map(m) => {
+                let key = self.key_text(index)?;
+                m.borrow().get(&key).cloned().unwrap_or_default()
+            }
+            _ => Value::Null,
+        })
+    }
+
+    /// A method call; unknown methods give null, as Velocity does.
+    fn call(&mut self, base: Value, name: &str, args: &[Value], at: Offset) -> EResult<Value> {
+        let fault = |f: Fault| f.at(at);
+        Ok(match &base {
+            Value::Builtin(Builtin::Input) => aws::input_method(self, name, args, at)?,
+            Value::Builtin(Builtin::Util) => aws::util_method(self, name, args).map_err(fault)?,
+            Value::Str(s) => self.string_method(s, name, args).map_err(fault)?,
+            Value::List { items, json } => self
+                .list_method(&base, items, *json, name, args)
+                .map_err(fault)?,
+            Value::Map(m) => self.map_method(&base, m, name, args).map_err(fault)?,
+            Value::Int(_) | Value::Float(_) => {
+                self.number_method(&base, name, args).map_err(fault)?
+            }
             Value::Bool(b) => match name {
                 "booleanValue" => Value::Bool(*b),
-                _ => common_method(&base, name, &args),
+                _ => self.common_method(&base, name, args).map_err(fault)?,
             },
             Value::Null => Value::Null,
-        };
-        self.check_size(result.weight(), at)?;
-        Ok(result)
+        })
     }
 }
 
@@ -471,317 +726,5 @@ fn float_op(op: BinOp, a: f64, b: f64) -> Value {
         BinOp::Div if b != 0.0 => Value::Float(a / b),
         BinOp::Rem if b != 0.0 => Value::Float(a % b),
         _ => Value::Null,
-    }
-}
-
-fn index_of(base: &Value, index: &Value) -> Value {
-    match base {
-        Value::List { items, .. } => {
-            let items = items.borrow();
-            index
-                .as_i64()
-                .and_then(|i| usize::try_from(i).ok())
-                .and_then(|i| items.get(i).cloned())
-                .unwrap_or_default()
-        }
-        Value::Map(m) => m.borrow().get(&index.render()).cloned().unwrap_or_default(),
-        _ => Value::Null,
-    }
-}
-
-fn arg_str(args: &[Value], i: usize) -> String {
-    args.get(i).map(Value::render).unwrap_or_default()
-}
-
-fn arg_int(args: &[Value], i: usize) -> Option<i64> {
-    args.get(i).and_then(Value::as_i64)
-}
-
-fn common_method(base: &Value, name: &str, args: &[Value]) -> Value {
-    match name {
-        "toString" => Value::str(base.render()),
-        "equals" => Value::Bool(args.first().is_some_and(|a| a.loose_eq(base))),
-        _ => Value::Null,
-    }
-}
-
-/// Java `String` methods templates use.
-fn string_method(s: &Rc<str>, name: &str, args: &[Value]) -> Result<Value, String> {
-    let chars = || s.chars().count();
-    // Substrings work on characters (Java counts UTF-16 units; the same for
-    // most text).
-    let char_slice = |from: usize, to: usize| -> String {
-        s.chars().skip(from).take(to.saturating_sub(from)).collect()
-    };
-    Ok(match name {
-        "length" | "size" => Value::Int(chars() as i64),
-        "isEmpty" => Value::Bool(s.is_empty()),
-        "isBlank" => Value::Bool(s.trim().is_empty()),
-        "toLowerCase" => Value::str(s.to_lowercase()),
-        "toUpperCase" => Value::str(s.to_uppercase()),
-        "trim" | "strip" => Value::str(s.trim()),
-        "contains" => Value::Bool(s.contains(arg_str(args, 0).as_str())),
-        "startsWith" => Value::Bool(s.starts_with(arg_str(args, 0).as_str())),
-        "endsWith" => Value::Bool(s.ends_with(arg_str(args, 0).as_str())),
-        "equalsIgnoreCase" => Value::Bool(s.to_lowercase() == arg_str(args, 0).to_lowercase()),
-        "indexOf" => Value::Int(find_chars(s, &arg_str(args, 0), false)),
-        "lastIndexOf" => Value::Int(find_chars(s, &arg_str(args, 0), true)),
-        "charAt" => arg_int(args, 0)
-            .and_then(|i| usize::try_from(i).ok())
-            .and_then(|i| s.chars().nth(i))
-            .map_or(Value::Null, |c| Value::str(c.to_string())),
-        "substring" => {
-            let len = chars();
-            let from = arg_int(args, 0).unwrap_or(0).clamp(0, len as i64) as usize;
-            let to = arg_int(args, 1).map_or(len, |t| t.clamp(0, len as i64) as usize);
-            if from > to {
-                return Err(format!("substring({from}, {to}): begin is after end"));
-            }
-            Value::str(char_slice(from, to))
-        }
-        "concat" => Value::str(format!("{s}{}", arg_str(args, 0))),
-        "replace" => Value::str(s.replace(arg_str(args, 0).as_str(), &arg_str(args, 1))),
-        "replaceAll" | "replaceFirst" => {
-            let re = java_regex(&arg_str(args, 0))?;
-            let replacement = java_replacement(&arg_str(args, 1));
-            let out = if name == "replaceAll" {
-                re.replace_all(s, replacement.as_str())
-            } else {
-                re.replace(s, replacement.as_str())
-            };
-            Value::str(out.into_owned())
-        }
-        "matches" => Value::Bool(java_regex(&format!("^(?:{})$", arg_str(args, 0)))?.is_match(s)),
-        "split" => {
-            let re = java_regex(&arg_str(args, 0))?;
-            let mut parts: Vec<Value> = re.split(s).map(Value::str).collect();
-            // Java drops trailing empty strings.
-            while parts
-                .last()
-                .is_some_and(|p| matches!(p, Value::Str(x) if x.is_empty()))
-            {
-                parts.pop();
-            }
-            Value::list(parts)
-        }
-        "toString" => Value::Str(s.clone()),
-        "equals" => Value::Bool(
-            args.first()
-                .is_some_and(|a| matches!(a, Value::Str(o) if o == s)),
-        ),
-        "hashCode" => Value::Int(java_hash(s)),
-        _ => Value::Null,
-    })
-}
-
-fn find_chars(s: &str, needle: &str, last: bool) -> i64 {
-    let found = if last {
-        s.rfind(needle)
-    } else {
-        s.find(needle)
-    };
-    found.map_or(-1, |byte| s[..byte].chars().count() as i64)
-}
-
-fn java_hash(s: &str) -> i64 {
-    let mut h: i32 = 0;
-    for unit in s.encode_utf16() {
-        h = h.wrapping_mul(31).wrapping_add(i32::from(unit));
-    }
-    i64::from(h)
-}
-
-/// A Java regex for Rust's engine (the common syntax is shared; what Rust
-/// lacks, such as look-around, is reported).
-fn java_regex(pattern: &str) -> Result<regex::Regex, String> {
-    regex::RegexBuilder::new(pattern)
-        .size_limit(1 << 20)
-        .build()
-        .map_err(|e| format!("regular expression `{pattern}`: {e}"))
-}
-
-/// Java's `$1` group references in a replacement, for Rust (`${1}`).
-fn java_replacement(replacement: &str) -> String {
-    let mut out = String::with_capacity(replacement.len());
-    let mut chars = replacement.chars().peekable();
-    while let Some(c) = chars.next() {
-        match c {
-            '\\' => match chars.next() {
-                Some('$') => out.push_str("$$"),
-                Some(other) => out.push(other),
-                None => {}
-            },
-            '$' => {
-                let mut digits = String::new();
-                while let Some(d) = chars.peek().filter(|d| d.is_ascii_digit()) {
-                    digits.push(*d);
-                    chars.next();
-                }
-                if digits.is_empty() {
-                    out.push_str("$$");
-                } else {
-                    out.push_str(&format!("${{{digits}}}"));
-                }
-            }
-            c => out.push(c),
-        }
-    }
-    out
-}
-
-/// `java.util.List` methods templates use.
-fn list_method(items: &super::value::List, json: bool, name: &str, args: &[Value]) -> Value {
-    let len = items.borrow().len();
-    let index = |i: usize| arg_int(args, i).and_then(|v| usize::try_from(v).ok());
-    match name {
-        "size" => Value::Int(len as i64),
-        "isEmpty" => Value::Bool(len == 0),
-        "get" => index(0)
-            .and_then(|i| items.borrow().get(i).cloned())
-            .unwrap_or_default(),
-        "contains" => Value::Bool(
-            args.first()
-                .is_some_and(|a| items.borrow().iter().any(|x| x.loose_eq(a))),
-        ),
-        "indexOf" => Value::Int(
-            args.first()
-                .and_then(|a| items.borrow().iter().position(|x| x.loose_eq(a)))
-                .map_or(-1, |p| p as i64),
-        ),
-        "add" => {
-            match (args.len(), index(0)) {
-                (2, Some(i)) if i <= len => items.borrow_mut().insert(i, args[1].clone()),
-                _ => items
-                    .borrow_mut()
-                    .push(args.first().cloned().unwrap_or_default()),
-            }
-            Value::Bool(true)
-        }
-        "addAll" => {
-            if let Some(Value::List { items: more, .. }) = args.first() {
-                let more = more.borrow().clone();
-                items.borrow_mut().extend(more);
-            }
-            Value::Bool(true)
-        }
-        "set" => match index(0) {
-            Some(i) if i < len => std::mem::replace(
-                &mut items.borrow_mut()[i],
-                args.get(1).cloned().unwrap_or_default(),
-            ),
-            _ => Value::Null,
-        },
-        "remove" => match args.first() {
-            Some(Value::Int(i)) if (*i as usize) < len && *i >= 0 => {
-                items.borrow_mut().remove(*i as usize)
-            }
-            Some(other) => {
-                let position = items.borrow().iter().position(|x| x.loose_eq(other));
-                Value::Bool(position.map(|p| items.borrow_mut().remove(p)).is_some())
-            }
-            None => Value::Null,
-        },
-        "clear" => {
-            items.borrow_mut().clear();
-            Value::Null
-        }
-        "subList" => {
-            let from = index(0).unwrap_or(0).min(len);
-            let to = index(1).unwrap_or(len).min(len).max(from);
-            Value::List {
-                items: Rc::new(std::cell::RefCell::new(items.borrow()[from..to].to_vec())),
-                json,
-            }
-        }
-        "toString" => Value::str(
-            Value::List {
-                items: items.clone(),
-                json,
-            }
-            .render(),
-        ),
-        _ => Value::Null,
-    }
-}
-
-/// `java.util.Map` methods templates use.
-fn map_method(map: &super::value::Map, name: &str, args: &[Value]) -> Value {
-    let key = || arg_str(args, 0);
-    match name {
-        "get" => map.borrow().get(&key()).cloned().unwrap_or_default(),
-        "getOrDefault" => map
-            .borrow()
-            .get(&key())
-            .cloned()
-            .or_else(|| args.get(1).cloned())
-            .unwrap_or_default(),
-        "put" => map
-            .borrow_mut()
-            .insert(key(), args.get(1).cloned().unwrap_or_default())
-            .unwrap_or_default(),
-        "putAll" => {
-            if let Some(Value::Map(other)) = args.first() {
-                let entries: Vec<(String, Value)> = other
-                    .borrow()
-                    .iter()
-                    .map(|(k, v)| (k.clone(), v.clone()))
-                    .collect();
-                map.borrow_mut().extend(entries);
-            }
-            Value::Null
-        }
-        "remove" => map.borrow_mut().shift_remove(&key()).unwrap_or_default(),
-        "containsKey" => Value::Bool(map.borrow().contains_key(&key())),
-        "containsValue" => Value::Bool(
-            args.first()
-                .is_some_and(|a| map.borrow().values().any(|v| v.loose_eq(a))),
-        ),
-        "keySet" => Value::list(
-            map.borrow()
-                .keys()
-                .map(|k| Value::str(k.as_str()))
-                .collect(),
-        ),
-        "values" => Value::list(map.borrow().values().cloned().collect()),
-        "entrySet" => Value::list(
-            map.borrow()
-                .iter()
-                .map(|(k, v)| Value::entry(k, v.clone()))
-                .collect(),
-        ),
-        "size" => Value::Int(map.borrow().len() as i64),
-        "isEmpty" => Value::Bool(map.borrow().is_empty()),
-        "toString" => Value::str(Value::Map(map.clone()).render()),
-        _ if args.is_empty() => {
-            // `getKey()` on an entry, `hasNext()` on $foreach: the bean
-            // property of that name.
-            let property = name
-                .strip_prefix("get")
-                .or_else(|| name.strip_prefix("is"))
-                .map(|p| {
-                    let mut p = p.to_string();
-                    if let Some(first) = p.get_mut(0..1) {
-                        first.make_ascii_lowercase();
-                    }
-                    p
-                })
-                .unwrap_or_else(|| name.to_string());
-            map.borrow().get(&property).cloned().unwrap_or_default()
-        }
-        _ => Value::Null,
-    }
-}
-
-fn number_method(n: &Value, name: &str, args: &[Value]) -> Value {
-    match name {
-        "intValue" | "longValue" => n
-            .as_f64()
-            .map_or(Value::Null, |f| Value::Int(f.trunc() as i64)),
-        "doubleValue" | "floatValue" => n.as_f64().map_or(Value::Null, Value::Float),
-        "compareTo" => match args.first().and_then(|a| n.compare(a)) {
-            Some(o) => Value::Int(o as i64),
-            None => Value::Null,
-        },
-        _ => common_method(n, name, args),
     }
 }

@@ -8,16 +8,25 @@
 //! - [`eval`]: rendering with Velocity 1.7's rules (a null `#set` leaves the
 //!   target alone, null prints as nothing as on AWS) and the methods
 //!   templates call on strings, lists, maps and numbers;
-//! - [`aws`]: `$input`, `$util`, JSONPath;
-//! - [`value`]: values and how they print.
+//! - [`aws`]: `$input`, `$util`; [`jsonpath`]: JSONPath with Jayway's
+//!   leniencies and a cost check;
+//! - [`value`]: values; `print`: how they print and compare;
+//! - `methods`: the String/List/Map methods; `budget`: what a render may
+//!   spend.
 //!
-//! A render is bounded ([`Limits`]): steps, loop iterations, output size and
-//! macro depth, so no template hangs or exhausts memory.
+//! A render is bounded ([`Limits`]): steps, loop iterations, output size,
+//! the bytes of every value it builds, macro depth and nesting, so no
+//! template hangs, exhausts memory or overflows the stack. Compiling is
+//! bounded too: expressions and blocks nest at most 64 levels.
 
 mod ast;
 pub mod aws;
+mod budget;
 mod eval;
+pub mod jsonpath;
+mod methods;
 mod parse;
+mod print;
 pub mod value;
 
 pub use aws::Bindings;
@@ -51,7 +60,8 @@ pub enum RenderError {
         column: usize,
         message: String,
     },
-    /// A bound was hit (steps, loop size, output size, depth).
+    /// A bound was hit (steps, loop size, output size, the memory budget,
+    /// depth).
     #[error("line {line}, column {column}: limit reached: {message}")]
     Limit {
         line: usize,
@@ -86,10 +96,17 @@ impl RenderError {
 /// Bounds on one render.
 #[derive(Debug, Clone)]
 pub struct Limits {
+    /// Steps: each directive, expression and loop pass, each KiB a string
+    /// operation reads or writes, each container a walk visits.
     pub max_steps: u64,
     /// Items one `#foreach` may visit (AWS: 1,000).
     pub max_loop_iterations: usize,
+    /// The rendered text; also the largest single string value.
     pub max_output_bytes: usize,
+    /// The memory budget: bytes of the values (strings, lists, maps, the
+    /// parsed body) the render holds at once, counted as they are built.
+    pub max_value_bytes: usize,
+    /// Macro calls open at once.
     pub max_depth: usize,
 }
 
@@ -99,9 +116,20 @@ impl Default for Limits {
             max_steps: 1_000_000,
             max_loop_iterations: 1_000,
             max_output_bytes: 10 * 1024 * 1024,
+            // Room for a 10 MiB JSON body parsed (2-4 times its size in
+            // memory) and a body-sized value or two beside it.
+            max_value_bytes: 64 * 1024 * 1024,
             max_depth: 32,
         }
     }
+}
+
+/// What a render spent (for tests, benchmarks and logs).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct RenderStats {
+    pub steps: u64,
+    /// The most value bytes held at once (the budget's high-water mark).
+    pub peak_value_bytes: usize,
 }
 
 /// A rendered template, and what it asked to override
@@ -114,6 +142,7 @@ pub struct Rendered {
     pub header_overrides: Vec<(String, String)>,
     pub querystring_overrides: Vec<(String, String)>,
     pub path_overrides: Vec<(String, String)>,
+    pub stats: RenderStats,
 }
 
 impl Template {
@@ -167,6 +196,10 @@ impl Template {
         let context = ev.vars.get("context").cloned().unwrap_or_default();
         let mut rendered = Rendered {
             text: std::mem::take(&mut ev.out),
+            stats: RenderStats {
+                steps: ev.meter.steps(),
+                peak_value_bytes: ev.meter.peak(),
+            },
             ..Rendered::default()
         };
         read_overrides(&context, &mut rendered);

@@ -23,6 +23,13 @@ pub struct ParseError {
 
 type PResult<T> = Result<T, ParseError>;
 
+/// Expressions open inside one another while parsing (the parser recurses).
+pub const MAX_NESTING: usize = 64;
+/// How deep one expression's tree may be (`a + b + c` is three deep).
+pub const MAX_EXPR_DEPTH: usize = 64;
+/// How deep `#if`, `#foreach` and `#macro` blocks may nest.
+pub const MAX_BLOCK_DEPTH: usize = 64;
+
 /// Directives Velocity has that API Gateway templates cannot use here.
 const UNSUPPORTED: &[&str] = &["define", "include", "parse", "evaluate"];
 const DIRECTIVES: &[&str] = &[
@@ -48,6 +55,11 @@ enum Tok {
 }
 
 impl Tok {
+    /// `#if`, `#foreach` and `#macro`, which open a block.
+    fn opens_block(&self) -> bool {
+        matches!(self, Tok::If(..) | Tok::Foreach(..) | Tok::MacroStart(..))
+    }
+
     /// Directives that stand alone on a line take the line with them.
     fn is_line_directive(&self) -> bool {
         !matches!(self, Tok::Text(_) | Tok::Print(..) | Tok::Call(..))
@@ -56,7 +68,12 @@ impl Tok {
 
 /// Parses a whole template.
 pub fn parse(src: &str) -> PResult<Vec<Node>> {
-    let mut p = Scanner { base: src };
+    let mut p = Scanner {
+        base: src,
+        nesting: 0,
+        depth: 0,
+        deepest: 0,
+    };
     let mut toks = p.scan(src, false)?;
     gobble(&mut toks);
     let macros: HashSet<String> = toks
@@ -67,7 +84,7 @@ pub fn parse(src: &str) -> PResult<Vec<Node>> {
         })
         .collect();
     let mut it = toks.into_iter().peekable();
-    let (nodes, end) = build(&mut it, &macros)?;
+    let (nodes, end) = build(&mut it, &macros, 0)?;
     match end {
         None => Ok(nodes),
         Some(EndTok::End(at) | EndTok::Else(at) | EndTok::ElseIf(_, at)) => Err(ParseError {
@@ -79,11 +96,43 @@ pub fn parse(src: &str) -> PResult<Vec<Node>> {
 
 struct Scanner<'s> {
     base: &'s str,
+    /// Expressions being parsed now, one inside the other.
+    nesting: usize,
+    /// The depth of the expression parsed last.
+    depth: usize,
+    /// The deepest expression parsed since this was last reset.
+    deepest: usize,
 }
 
 impl<'s> Scanner<'s> {
     fn offset_of(&self, s: &str) -> Offset {
         (s.as_ptr() as usize).saturating_sub(self.base.as_ptr() as usize)
+    }
+
+    /// Records that the expression just built is `depth` deep; refused
+    /// past [`MAX_EXPR_DEPTH`].
+    fn built(&mut self, depth: usize, at: &str) -> PResult<()> {
+        if depth > MAX_EXPR_DEPTH {
+            return self.err(
+                at,
+                format!("the expression nests more than {MAX_EXPR_DEPTH} levels deep"),
+            );
+        }
+        self.depth = depth;
+        self.deepest = self.deepest.max(depth);
+        Ok(())
+    }
+
+    /// Opens one more expression inside the ones being parsed.
+    fn open(&mut self, at: &str) -> PResult<()> {
+        if self.nesting >= MAX_NESTING {
+            return self.err(
+                at,
+                format!("expressions nest more than {MAX_NESTING} levels deep"),
+            );
+        }
+        self.nesting += 1;
+        Ok(())
     }
 
     fn err<T>(&self, at: &str, message: impl Into<String>) -> PResult<T> {
@@ -359,7 +408,9 @@ impl<'s> Scanner<'s> {
     /// `None` if the `$` starts no reference.
     fn reference(&mut self, input: &mut &'s str) -> PResult<Option<(Expr, usize)>> {
         let whole = *input;
-        let mut rest = &whole[1..];
+        let Some(mut rest) = whole.strip_prefix('$') else {
+            return Ok(None);
+        };
         if let Some(r) = rest.strip_prefix('!') {
             rest = r;
         }
@@ -371,6 +422,7 @@ impl<'s> Scanner<'s> {
             return Ok(None);
         };
         let mut expr = Expr::Var(name.to_string());
+        let mut depth = 1;
         loop {
             if let Some(after_dot) = rest.strip_prefix('.') {
                 let mut probe = after_dot;
@@ -380,16 +432,22 @@ impl<'s> Scanner<'s> {
                 if let Some(args_src) = probe.strip_prefix('(') {
                     let call_at = self.offset_of(after_dot);
                     let mut args_input = args_src;
-                    let args = self.arguments(&mut args_input)?;
+                    let (args, deepest_arg) = self.arguments(&mut args_input)?;
+                    depth = depth.max(deepest_arg) + 1;
+                    self.built(depth, after_dot)?;
                     expr = Expr::Call(Box::new(expr), member.to_string(), args, call_at);
                     rest = args_input;
                 } else {
+                    depth += 1;
+                    self.built(depth, after_dot)?;
                     expr = Expr::Property(Box::new(expr), member.to_string());
                     rest = probe;
                 }
             } else if let Some(after_bracket) = rest.strip_prefix('[') {
                 let mut index_input = after_bracket;
                 let index = self.expr(&mut index_input)?;
+                depth = depth.max(self.depth) + 1;
+                self.built(depth, after_bracket)?;
                 self.ws(&mut index_input);
                 let Some(after_close) = index_input.strip_prefix(']') else {
                     return self.err(index_input, "expected `]`");
@@ -406,25 +464,29 @@ impl<'s> Scanner<'s> {
                 None => return Ok(None),
             }
         }
+        self.built(depth, whole)?;
         Ok(Some((expr, whole.len() - rest.len())))
     }
 
-    /// `(a, b)` after a method name (the `(` already taken).
-    fn arguments(&mut self, input: &mut &'s str) -> PResult<Vec<Expr>> {
+    /// `(a, b)` after a method name (the `(` already taken), and the depth
+    /// of the deepest argument.
+    fn arguments(&mut self, input: &mut &'s str) -> PResult<(Vec<Expr>, usize)> {
         let mut args = Vec::new();
+        let mut deepest = 0;
         self.ws(input);
         if let Some(after) = input.strip_prefix(')') {
             *input = after;
-            return Ok(args);
+            return Ok((args, deepest));
         }
         loop {
             args.push(self.expr(input)?);
+            deepest = deepest.max(self.depth);
             self.ws(input);
             if let Some(after) = input.strip_prefix(',') {
                 *input = after;
             } else if let Some(after) = input.strip_prefix(')') {
                 *input = after;
-                return Ok(args);
+                return Ok((args, deepest));
             } else {
                 return self.err(input, "expected `,` or `)` in the argument list");
             }
@@ -437,7 +499,10 @@ impl<'s> Scanner<'s> {
 
     /// A full expression (lowest precedence: `||`).
     fn expr(&mut self, input: &mut &'s str) -> PResult<Expr> {
-        self.binary(input, 0)
+        self.open(input)?;
+        let expr = self.binary(input, 0);
+        self.nesting -= 1;
+        expr
     }
 
     /// Precedence climbing over the binary operators.
@@ -468,6 +533,7 @@ impl<'s> Scanner<'s> {
             return self.unary(input);
         }
         let mut left = self.binary(input, level + 1)?;
+        let mut depth = self.depth;
         loop {
             self.ws(input);
             let found = LEVELS[level].iter().find(|(symbol, _)| {
@@ -482,29 +548,41 @@ impl<'s> Scanner<'s> {
             let at = self.offset_of(input);
             *input = &input[symbol.len()..];
             let right = self.binary(input, level + 1)?;
+            depth = depth.max(self.depth) + 1;
+            self.built(depth, input)?;
             left = Expr::Binary(*op, Box::new(left), Box::new(right), at);
         }
     }
 
     fn unary(&mut self, input: &mut &'s str) -> PResult<Expr> {
         self.ws(input);
-        if let Some(after) = input.strip_prefix('!') {
-            *input = after;
-            return Ok(Expr::Not(Box::new(self.unary(input)?)));
-        }
-        if input.starts_with("not")
+        let start = *input;
+        let negate = if let Some(after) = input.strip_prefix('!') {
+            Some((after, true))
+        } else if input.starts_with("not")
             && !input[3..].starts_with(|c: char| c.is_ascii_alphanumeric() || c == '_')
         {
-            *input = &input[3..];
-            return Ok(Expr::Not(Box::new(self.unary(input)?)));
-        }
-        if let Some(after) = input.strip_prefix('-') {
-            if !after.starts_with(|c: char| c.is_ascii_digit()) {
-                *input = after;
-                return Ok(Expr::Neg(Box::new(self.unary(input)?)));
-            }
-        }
-        self.primary(input)
+            Some((&input[3..], true))
+        } else {
+            input
+                .strip_prefix('-')
+                .filter(|after| !after.starts_with(|c: char| c.is_ascii_digit()))
+                .map(|after| (after, false))
+        };
+        let Some((after, not)) = negate else {
+            return self.primary(input);
+        };
+        *input = after;
+        self.open(start)?;
+        let inner = self.unary(input);
+        self.nesting -= 1;
+        let inner = Box::new(inner?);
+        self.built(self.depth + 1, start)?;
+        Ok(if not {
+            Expr::Not(inner)
+        } else {
+            Expr::Neg(inner)
+        })
     }
 
     fn primary(&mut self, input: &mut &'s str) -> PResult<Expr> {
@@ -524,19 +602,26 @@ impl<'s> Scanner<'s> {
             '\'' => {
                 let (text, used) = self.quoted(start, '\'')?;
                 *input = &start[used..];
+                self.built(1, start)?;
                 Ok(Expr::Str(text.replace("''", "'")))
             }
             '"' => {
                 let (raw, used) = self.quoted(start, '"')?;
                 *input = &start[used..];
                 if raw.contains(['$', '#']) {
+                    let outer_deepest = std::mem::take(&mut self.deepest);
                     let toks = self.scan(raw, true)?;
+                    let blocks = toks.iter().filter(|t| t.opens_block()).count();
+                    let depth = self.deepest + blocks + 1;
+                    self.deepest = outer_deepest;
+                    self.built(depth, start)?;
                     let mut it = toks.into_iter().peekable();
-                    let (nodes, _) = build(&mut it, &HashSet::new())?;
+                    let (nodes, _) = build(&mut it, &HashSet::new(), 0)?;
                     Ok(Expr::Interpolated(nodes))
                 } else {
                     let mut text = String::new();
                     push_text(&mut text, raw, true);
+                    self.built(1, start)?;
                     Ok(Expr::Str(text))
                 }
             }
@@ -566,6 +651,7 @@ impl<'s> Scanner<'s> {
                     };
                     if let Some(v) = value {
                         *input = probe;
+                        self.built(1, start)?;
                         return Ok(v);
                     }
                 }
@@ -612,6 +698,7 @@ impl<'s> Scanner<'s> {
         }
         let text = &start[..start.len() - rest.len()];
         *input = rest;
+        self.built(1, start)?;
         if is_float {
             text.parse()
                 .map(Expr::Float)
@@ -630,15 +717,19 @@ impl<'s> Scanner<'s> {
     fn list_or_range(&mut self, input: &mut &'s str) -> PResult<Expr> {
         *input = &input[1..];
         self.ws(input);
+        let start = *input;
         if let Some(after) = input.strip_prefix(']') {
             *input = after;
+            self.built(1, start)?;
             return Ok(Expr::List(Vec::new()));
         }
         let first = self.expr(input)?;
+        let mut deepest = self.depth;
         self.ws(input);
         if let Some(after) = input.strip_prefix("..") {
             *input = after;
             let last = self.expr(input)?;
+            self.built(deepest.max(self.depth) + 1, start)?;
             self.ws(input);
             return match input.strip_prefix(']') {
                 Some(after) => {
@@ -653,6 +744,7 @@ impl<'s> Scanner<'s> {
             self.ws(input);
             if let Some(after) = input.strip_prefix(']') {
                 *input = after;
+                self.built(deepest + 1, start)?;
                 return Ok(Expr::List(items));
             }
             let Some(after) = input.strip_prefix(',') else {
@@ -660,16 +752,20 @@ impl<'s> Scanner<'s> {
             };
             *input = after;
             items.push(self.expr(input)?);
+            deepest = deepest.max(self.depth);
         }
     }
 
     fn map_literal(&mut self, input: &mut &'s str) -> PResult<Expr> {
+        let start = *input;
         *input = &input[1..];
         let mut entries = Vec::new();
+        let mut deepest = 0;
         loop {
             self.ws(input);
             if let Some(after) = input.strip_prefix('}') {
                 *input = after;
+                self.built(deepest + 1, start)?;
                 return Ok(Expr::Map(entries));
             }
             if !entries.is_empty() {
@@ -679,12 +775,14 @@ impl<'s> Scanner<'s> {
                 *input = after;
             }
             let key = self.expr(input)?;
+            deepest = deepest.max(self.depth);
             self.ws(input);
             let Some(after) = input.strip_prefix(':') else {
                 return self.err(input, "expected `:` after the map key");
             };
             *input = after;
             let value = self.expr(input)?;
+            deepest = deepest.max(self.depth);
             entries.push((key, value));
         }
     }
@@ -829,8 +927,22 @@ enum EndTok {
 type Toks = std::iter::Peekable<std::vec::IntoIter<Tok>>;
 
 /// Nests tokens into nodes until a block-ending token (returned) or the end.
-fn build(it: &mut Toks, macros: &HashSet<String>) -> PResult<(Vec<Node>, Option<EndTok>)> {
+fn build(
+    it: &mut Toks,
+    macros: &HashSet<String>,
+    depth: usize,
+) -> PResult<(Vec<Node>, Option<EndTok>)> {
     let mut nodes = Vec::new();
+    // A block inside this one: refused past the bound, before it recurses.
+    let inner = |at: Offset| {
+        if depth >= MAX_BLOCK_DEPTH {
+            return Err(ParseError {
+                at,
+                message: format!("blocks nest more than {MAX_BLOCK_DEPTH} levels deep"),
+            });
+        }
+        Ok(depth + 1)
+    };
     while let Some(tok) = it.next() {
         match tok {
             Tok::Text(t) => {
@@ -854,8 +966,9 @@ fn build(it: &mut Toks, macros: &HashSet<String>) -> PResult<(Vec<Node>, Option<
                 let mut branches = Vec::new();
                 let mut otherwise = Vec::new();
                 let mut cond = cond;
+                let depth = inner(at)?;
                 loop {
-                    let (body, end) = build(it, macros)?;
+                    let (body, end) = build(it, macros, depth)?;
                     match end {
                         Some(EndTok::End(_)) => {
                             branches.push((cond, body));
@@ -867,7 +980,7 @@ fn build(it: &mut Toks, macros: &HashSet<String>) -> PResult<(Vec<Node>, Option<
                         }
                         Some(EndTok::Else(_)) => {
                             branches.push((cond, body));
-                            let (rest, end) = build(it, macros)?;
+                            let (rest, end) = build(it, macros, depth)?;
                             if !matches!(end, Some(EndTok::End(_))) {
                                 return Err(ParseError {
                                     at,
@@ -891,7 +1004,7 @@ fn build(it: &mut Toks, macros: &HashSet<String>) -> PResult<(Vec<Node>, Option<
                 });
             }
             Tok::Foreach(var, iterable, at) => {
-                let (body, end) = build(it, macros)?;
+                let (body, end) = build(it, macros, inner(at)?)?;
                 if !matches!(end, Some(EndTok::End(_))) {
                     return Err(ParseError {
                         at,
@@ -906,7 +1019,7 @@ fn build(it: &mut Toks, macros: &HashSet<String>) -> PResult<(Vec<Node>, Option<
                 });
             }
             Tok::MacroStart(name, params, at) => {
-                let (body, end) = build(it, macros)?;
+                let (body, end) = build(it, macros, inner(at)?)?;
                 if !matches!(end, Some(EndTok::End(_))) {
                     return Err(ParseError {
                         at,

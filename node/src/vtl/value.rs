@@ -1,23 +1,83 @@
-//! Template values, and how Velocity (as API Gateway runs it) prints and
-//! compares them.
+//! Template values, and how Velocity (as API Gateway runs it) compares them.
 //!
 //! Lists and maps are shared and mutable (`$list.add(...)`, `$map.put(...)`,
-//! `#set($map.key = ...)` change what every alias sees, as in Java).
-//! Printing follows what AWS produces: maps print as Java maps
-//! (`{foo=bar, n=1}`), lists that came from JSON print as JSON
-//! (`[{"foo":"bar"}]`), lists made in the template as Java lists (`[a, b]`),
-//! null prints as nothing.
+//! `#set($map.key = ...)` change what every alias sees, as in Java). A list
+//! or map may not contain itself (the engine refuses the insertion), so
+//! values form no cycles and are freed when the render ends; dropping a
+//! deeply nested value is iterative, so no nesting overflows the stack.
+//! How values print is in [`super::print`].
 
 use std::cell::RefCell;
-use std::fmt::Write;
+use std::collections::HashSet;
+use std::ops::Deref;
 use std::rc::Rc;
 
 use indexmap::IndexMap;
 
+use super::budget::{self, Fallible, Fault, Meter};
+
+/// The cell behind a list: a `RefCell` whose drop takes nested values apart
+/// one by one instead of recursing.
+#[derive(Debug, Default)]
+pub struct ListCell(RefCell<Vec<Value>>);
+
+/// The cell behind a map (insertion order kept), dropped like [`ListCell`].
+#[derive(Debug, Default)]
+pub struct MapCell(RefCell<IndexMap<String, Value>>);
+
 /// A shared, mutable list.
-pub type List = Rc<RefCell<Vec<Value>>>;
+pub type List = Rc<ListCell>;
 /// A shared, mutable map that keeps insertion order.
-pub type Map = Rc<RefCell<IndexMap<String, Value>>>;
+pub type Map = Rc<MapCell>;
+
+impl Deref for ListCell {
+    type Target = RefCell<Vec<Value>>;
+    fn deref(&self) -> &Self::Target {
+        &self.0
+    }
+}
+
+impl Deref for MapCell {
+    type Target = RefCell<IndexMap<String, Value>>;
+    fn deref(&self) -> &Self::Target {
+        &self.0
+    }
+}
+
+impl Drop for ListCell {
+    fn drop(&mut self) {
+        dismantle(std::mem::take(self.0.get_mut()));
+    }
+}
+
+impl Drop for MapCell {
+    fn drop(&mut self) {
+        let entries = std::mem::take(self.0.get_mut());
+        dismantle(entries.into_values().collect());
+    }
+}
+
+/// Drops `values` with an explicit stack: a container whose last reference
+/// this is gives up its items to the stack before it is freed, so its own
+/// drop finds it empty.
+fn dismantle(mut stack: Vec<Value>) {
+    while let Some(value) = stack.pop() {
+        match value {
+            Value::List { items, .. } => {
+                if let Some(mut cell) = Rc::into_inner(items) {
+                    stack.extend(std::mem::take(cell.0.get_mut()));
+                }
+            }
+            Value::Map(map) => {
+                if let Some(mut cell) = Rc::into_inner(map) {
+                    let entries = std::mem::take(cell.0.get_mut());
+                    stack.extend(entries.into_values());
+                }
+            }
+            _ => {}
+        }
+    }
+}
 
 /// A value a template computes with.
 #[derive(Debug, Clone, Default)]
@@ -45,6 +105,10 @@ pub enum Builtin {
     Util,
 }
 
+/// How deep values may nest when they are printed, compared or converted
+/// (JSON documents nest at most 128 levels when parsed).
+pub(super) const MAX_VALUE_DEPTH: usize = 200;
+
 impl Value {
     pub fn str(s: impl Into<Rc<str>>) -> Value {
         Value::Str(s.into())
@@ -52,13 +116,21 @@ impl Value {
 
     pub fn list(items: Vec<Value>) -> Value {
         Value::List {
-            items: Rc::new(RefCell::new(items)),
+            items: Rc::new(ListCell(RefCell::new(items))),
             json: false,
         }
     }
 
+    /// A list that prints as JSON (what JSON arrays become).
+    pub fn json_list(items: Vec<Value>) -> Value {
+        Value::List {
+            items: Rc::new(ListCell(RefCell::new(items))),
+            json: true,
+        }
+    }
+
     pub fn map(entries: IndexMap<String, Value>) -> Value {
-        Value::Map(Rc::new(RefCell::new(entries)))
+        Value::Map(Rc::new(MapCell(RefCell::new(entries))))
     }
 
     /// A map entry as `entrySet()` yields it (`$e.key`, `$e.value`).
@@ -79,7 +151,8 @@ impl Value {
     }
 
     /// A JSON document as template values (objects become maps, arrays
-    /// JSON lists).
+    /// JSON lists). Callers charge [`json_cost`] first; the recursion is
+    /// bounded by serde_json's own nesting limit (128) on what it parses.
     pub fn from_json(json: &serde_json::Value) -> Value {
         match json {
             serde_json::Value::Null => Value::Null,
@@ -89,82 +162,15 @@ impl Value {
                 None => Value::Float(n.as_f64().unwrap_or(0.0)),
             },
             serde_json::Value::String(s) => Value::str(s.as_str()),
-            serde_json::Value::Array(items) => Value::List {
-                items: Rc::new(RefCell::new(items.iter().map(Value::from_json).collect())),
-                json: true,
-            },
+            serde_json::Value::Array(items) => {
+                Value::json_list(items.iter().map(Value::from_json).collect())
+            }
             serde_json::Value::Object(fields) => Value::map(
                 fields
                     .iter()
                     .map(|(k, v)| (k.clone(), Value::from_json(v)))
                     .collect(),
             ),
-        }
-    }
-
-    /// The value as JSON (strings stay strings; builtins become null).
-    pub fn to_json(&self) -> serde_json::Value {
-        match self {
-            Value::Null | Value::Builtin(_) => serde_json::Value::Null,
-            Value::Bool(b) => serde_json::Value::Bool(*b),
-            Value::Int(i) => serde_json::Value::from(*i),
-            Value::Float(f) => serde_json::Number::from_f64(*f)
-                .map_or(serde_json::Value::Null, serde_json::Value::Number),
-            Value::Str(s) => serde_json::Value::String(s.to_string()),
-            Value::List { items, .. } => {
-                serde_json::Value::Array(items.borrow().iter().map(Value::to_json).collect())
-            }
-            Value::Map(m) => serde_json::Value::Object(
-                m.borrow()
-                    .iter()
-                    .map(|(k, v)| (k.clone(), v.to_json()))
-                    .collect(),
-            ),
-        }
-    }
-
-    /// The text the value prints as (Java's `toString()` of what AWS holds).
-    pub fn render(&self) -> String {
-        let mut out = String::new();
-        self.render_into(&mut out);
-        out
-    }
-
-    pub fn render_into(&self, out: &mut String) {
-        match self {
-            Value::Null | Value::Builtin(_) => {}
-            Value::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
-            Value::Int(i) => {
-                let _ = write!(out, "{i}");
-            }
-            Value::Float(f) => out.push_str(&java_double(*f)),
-            Value::Str(s) => out.push_str(s),
-            Value::List { items, json: true } => out.push_str(
-                &serde_json::Value::Array(items.borrow().iter().map(Value::to_json).collect())
-                    .to_string(),
-            ),
-            Value::List { items, json: false } => {
-                out.push('[');
-                for (i, item) in items.borrow().iter().enumerate() {
-                    if i > 0 {
-                        out.push_str(", ");
-                    }
-                    item.render_into(out);
-                }
-                out.push(']');
-            }
-            Value::Map(m) => {
-                out.push('{');
-                for (i, (k, v)) in m.borrow().iter().enumerate() {
-                    if i > 0 {
-                        out.push_str(", ");
-                    }
-                    out.push_str(k);
-                    out.push('=');
-                    v.render_into(out);
-                }
-                out.push('}');
-            }
         }
     }
 
@@ -184,20 +190,6 @@ impl Value {
             Value::Float(f) if f.fract() == 0.0 && f.abs() < 9.0e15 => Some(*f as i64),
             Value::Str(s) => s.trim().parse().ok(),
             _ => None,
-        }
-    }
-
-    /// Velocity's `==`: numbers by value, same kinds by content, others by
-    /// their printed text; null equals null and, as AWS shows, the empty string.
-    pub fn loose_eq(&self, other: &Value) -> bool {
-        match (self, other) {
-            (Value::Null, Value::Null) => true,
-            (Value::Null, Value::Str(s)) | (Value::Str(s), Value::Null) => s.is_empty(),
-            (Value::Null, _) | (_, Value::Null) => false,
-            (Value::Bool(a), Value::Bool(b)) => a == b,
-            (a, b) if a.as_f64().is_some() && b.as_f64().is_some() => a.as_f64() == b.as_f64(),
-            (Value::Str(a), Value::Str(b)) => a == b,
-            (a, b) => a.render() == b.render(),
         }
     }
 
@@ -227,43 +219,113 @@ impl Value {
         }
     }
 
-    /// Bytes this value would take printed, roughly (for memory limits).
-    pub fn weight(&self) -> usize {
+    /// The address of the list or map behind the value, to tell containers
+    /// apart.
+    pub(super) fn container_id(&self) -> Option<usize> {
         match self {
-            Value::Str(s) => s.len(),
-            Value::List { items, .. } => 8 * items.borrow().len(),
-            Value::Map(m) => 16 * m.borrow().len(),
-            _ => 8,
+            Value::List { items, .. } => Some(Rc::as_ptr(items) as *const () as usize),
+            Value::Map(m) => Some(Rc::as_ptr(m) as *const () as usize),
+            _ => None,
         }
+    }
+
+    /// The bytes the value's own allocation was charged (a container's
+    /// header, slots and keys, not what its items hold), if dropping this
+    /// reference frees it.
+    pub(super) fn freed_by_drop(&self) -> usize {
+        match self {
+            Value::Str(s) if Rc::strong_count(s) == 1 => budget::str_cost(s.len()),
+            Value::List { items, .. } if Rc::strong_count(items) == 1 => {
+                budget::list_cost(items.borrow().len())
+            }
+            Value::Map(m) if Rc::strong_count(m) == 1 => {
+                budget::map_cost(m.borrow().keys().map(String::as_str))
+            }
+            _ => 0,
+        }
+    }
+
+    /// Whether the container `target` can be reached from this value (so
+    /// putting this value into `target` would make a cycle). Each container
+    /// visited is a step.
+    pub(super) fn reaches(&self, target: usize, meter: &mut Meter) -> Fallible<bool> {
+        let mut seen = HashSet::new();
+        let mut stack = vec![self.clone()];
+        while let Some(value) = stack.pop() {
+            let Some(id) = value.container_id() else {
+                continue;
+            };
+            if id == target {
+                return Ok(true);
+            }
+            if !seen.insert(id) {
+                continue;
+            }
+            meter.tick()?;
+            match &value {
+                Value::List { items, .. } => stack.extend(
+                    items
+                        .borrow()
+                        .iter()
+                        .filter(|v| v.container_id().is_some())
+                        .cloned(),
+                ),
+                Value::Map(m) => stack.extend(
+                    m.borrow()
+                        .values()
+                        .filter(|v| v.container_id().is_some())
+                        .cloned(),
+                ),
+                _ => {}
+            }
+        }
+        Ok(false)
+    }
+
+    /// Refuses to put this value into `container` if that would make the
+    /// container contain itself.
+    pub(super) fn check_insert(&self, container: &Value, meter: &mut Meter) -> Fallible<()> {
+        let Some(target) = container.container_id() else {
+            return Ok(());
+        };
+        if self.container_id().is_some() && self.reaches(target, meter)? {
+            return Err(Fault::Eval(
+                "a list or map cannot contain itself".to_string(),
+            ));
+        }
+        Ok(())
     }
 }
 
-/// Java's `Double.toString` for the common cases: `2.0`, `1.5`, `1.0E10`.
-fn java_double(f: f64) -> String {
-    if !f.is_finite() {
-        return if f.is_nan() {
-            "NaN".into()
-        } else if f > 0.0 {
-            "Infinity".into()
-        } else {
-            "-Infinity".into()
+/// The bytes [`Value::from_json`] would charge for `docs` (and a list
+/// holding them when `as_list`), or `None` once that passes `cap`. Visits
+/// at most one node per value slot counted, so it ends quickly.
+pub(super) fn json_cost(docs: &[&serde_json::Value], as_list: bool, cap: usize) -> Option<usize> {
+    let mut total = if as_list {
+        budget::list_cost(docs.len())
+    } else {
+        0
+    };
+    let mut stack: Vec<&serde_json::Value> = docs.to_vec();
+    while let Some(v) = stack.pop() {
+        let cost = match v {
+            serde_json::Value::String(s) => budget::str_cost(s.len()),
+            serde_json::Value::Array(items) => {
+                stack.extend(items);
+                budget::list_cost(items.len())
+            }
+            serde_json::Value::Object(fields) => {
+                stack.extend(fields.values());
+                budget::map_cost(fields.keys().map(String::as_str))
+            }
+            _ => 0,
         };
-    }
-    let abs = f.abs();
-    if abs != 0.0 && !(1e-3..1e7).contains(&abs) {
-        let exp = abs.log10().floor() as i32;
-        let mantissa = f / 10f64.powi(exp);
-        let mut m = format!("{mantissa}");
-        if !m.contains('.') {
-            m.push_str(".0");
+        total = total.saturating_add(cost);
+        if total > cap {
+            return None;
         }
-        return format!("{m}E{exp}");
     }
-    let mut s = format!("{f}");
-    if !s.contains('.') {
-        s.push_str(".0");
-    }
-    s
+    Some(total)
 }
 
 #[cfg(test)]
@@ -271,29 +333,41 @@ mod tests {
     use super::*;
 
     #[test]
-    fn printing_follows_aws() {
-        let doc = serde_json::json!({"foo": [{"nested": "bar"}], "n": 1, "f": 2.0, "s": "x"});
-        assert_eq!(
-            Value::from_json(&doc).render(),
-            r#"{foo=[{"nested":"bar"}], n=1, f=2.0, s=x}"#
-        );
-        let list = Value::from_json(&serde_json::json!([{"foo": "bar"}]));
-        assert_eq!(list.render(), r#"[{"foo":"bar"}]"#);
-        assert_eq!(
-            Value::list(vec![Value::str("a"), Value::Int(2)]).render(),
-            "[a, 2]"
-        );
-        assert_eq!(Value::Null.render(), "");
-        assert_eq!(java_double(1.5), "1.5");
-        assert_eq!(java_double(1e10), "1.0E10");
+    fn deep_values_drop_without_recursing() {
+        // Far deeper than a 2 MiB stack would take recursively.
+        let mut v = Value::list(Vec::new());
+        for _ in 0..200_000 {
+            v = Value::list(vec![v]);
+        }
+        let mut m = Value::map(IndexMap::new());
+        for _ in 0..200_000 {
+            let mut entries = IndexMap::new();
+            entries.insert("k".to_string(), m);
+            m = Value::map(entries);
+        }
+        drop(v);
+        drop(m);
     }
 
     #[test]
-    fn equality() {
-        assert!(Value::Null.loose_eq(&Value::str("")));
-        assert!(!Value::Null.loose_eq(&Value::str("a")));
-        assert!(Value::Int(2).loose_eq(&Value::Float(2.0)));
-        assert!(Value::Bool(true).loose_eq(&Value::str("true")));
-        assert!(!Value::list(vec![]).loose_eq(&Value::str("")));
+    fn cycles_are_refused() {
+        let limits = super::super::Limits::default();
+        let mut meter = Meter::new(&limits);
+        let outer = Value::list(Vec::new());
+        let inner = Value::list(vec![outer.clone()]);
+        assert!(outer.check_insert(&outer, &mut meter).is_err());
+        assert!(inner.check_insert(&outer, &mut meter).is_err());
+        let other = Value::list(Vec::new());
+        assert!(inner.check_insert(&other, &mut meter).is_ok());
+        assert!(Value::Int(1).check_insert(&outer, &mut meter).is_ok());
+    }
+
+    #[test]
+    fn json_cost_stops_at_the_cap() {
+        let doc = serde_json::json!({"a": ["xy", {"b": null}]});
+        let cost = json_cost(&[&doc], false, usize::MAX).expect("under");
+        assert!(cost > 0);
+        assert_eq!(json_cost(&[&doc], false, cost), Some(cost));
+        assert_eq!(json_cost(&[&doc], false, cost - 1), None);
     }
 }

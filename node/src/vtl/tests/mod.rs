@@ -27,7 +27,7 @@ fn stage_variables() -> Value {
     Value::map(m)
 }
 
-fn bindings(body: &str) -> Bindings<'_> {
+pub(super) fn bindings(body: &str) -> Bindings<'_> {
     Bindings {
         body: body.as_bytes(),
         path: vec![("id".into(), "42".into())],
@@ -431,70 +431,5 @@ fn reshaping_a_response() {
     );
 }
 
-mod fuzz {
-    //! Property tests in the spirit of the cargo-fuzz target (node/fuzz):
-    //! template-like noise never panics the parser or the renderer, and a
-    //! render always ends within its limits.
-
-    use proptest::prelude::*;
-
-    use super::*;
-
-    /// Pieces templates are made of, so the noise reaches deep into the grammar.
-    fn piece() -> impl Strategy<Value = String> {
-        prop_oneof![
-            Just("#set($a = ".to_string()),
-            Just("#if(".to_string()),
-            Just("#elseif(".to_string()),
-            Just("#else".to_string()),
-            Just("#end".to_string()),
-            Just("#foreach($i in ".to_string()),
-            Just("#macro(m $x)".to_string()),
-            Just("#m(".to_string()),
-            Just("#break".to_string()),
-            Just("#stop".to_string()),
-            Just("##".to_string()),
-            Just("#*".to_string()),
-            Just("*#".to_string()),
-            Just("$input.path('$.a')".to_string()),
-            Just("$input.json('$')".to_string()),
-            Just("$util.escapeJavaScript(".to_string()),
-            Just("$a".to_string()),
-            Just("$!{a}".to_string()),
-            Just("$a.size()".to_string()),
-            Just("[1..3]".to_string()),
-            Just("{'k': 1}".to_string()),
-            Just("\"$a x\"".to_string()),
-            Just("'q'".to_string()),
-            "[ -~\n]{0,4}".prop_map(|s| s),
-            prop::sample::select(vec![
-                "(", ")", "[", "]", "{", "}", ",", "=", "==", "+", "-", "*", "/", "%", "!", "&&",
-                "||", "\\", "$", "#", "\"", "'"
-            ])
-            .prop_map(str::to_string),
-        ]
-    }
-
-    proptest! {
-        #![proptest_config(ProptestConfig::with_cases(600))]
-
-        #[test]
-        fn noise_never_panics(pieces in prop::collection::vec(piece(), 0..24)) {
-            let text: String = pieces.concat();
-            if let Ok(template) = Template::compile(&text) {
-                let limits = Limits { max_steps: 20_000, max_loop_iterations: 100, max_output_bytes: 64 * 1024, max_depth: 8 };
-                let body = r#"{"a": [1, {"b": "c"}]}"#;
-                if let Ok(out) = template.render(&bindings(body), &limits) {
-                    prop_assert!(out.text.len() <= limits.max_output_bytes);
-                }
-            }
-        }
-
-        #[test]
-        fn any_text_compiles_or_says_where(text in "\\PC{0,64}") {
-            if let Err(e) = Template::compile(&text) {
-                prop_assert!(e.line >= 1 && e.column >= 1);
-            }
-        }
-    }
-}
+mod bounded;
+mod fuzz;
