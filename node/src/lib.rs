@@ -19,6 +19,7 @@ pub mod import;
 pub mod management;
 pub mod model;
 pub mod names;
+pub mod outbound;
 pub mod params;
 pub mod policy;
 pub mod replicated_cache;

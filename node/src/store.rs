@@ -28,8 +28,8 @@ use serde::de::DeserializeOwned;
 use serde::Serialize;
 
 use crate::access::{ApiKey, UsagePlan};
-use crate::functions::FunctionDecl;
 use crate::ids;
+use crate::model::function::FunctionDecl;
 use crate::model::{Deployment, DomainName, RestApi, Stage};
 
 pub use contents::StoreContents;

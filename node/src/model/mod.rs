@@ -14,6 +14,7 @@ mod api;
 mod deployment;
 pub mod diff;
 mod domain;
+pub mod function;
 mod gateway_response;
 mod stage;
 

@@ -13,24 +13,9 @@ use std::path::{Path, PathBuf};
 use apigw_cluster::redb_file::{self, RedbFileError};
 use redb::TableError;
 
+pub use super::contents::Problem;
 use super::contents::{begin_read, read_all};
 use super::{StoreContents, StoreError, FILE, META, SCHEMA_VERSION};
-
-/// Something wrong with one record.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Problem {
-    /// The table (`stages`, `deployments`...).
-    pub table: String,
-    /// The record's key in it.
-    pub key: String,
-    pub message: String,
-}
-
-impl std::fmt::Display for Problem {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{} `{}`: {}", self.table, self.key, self.message)
-    }
-}
 
 /// What checking a store found.
 #[derive(Debug)]

@@ -8,14 +8,29 @@ use redb::{ReadTransaction, ReadableDatabase, ReadableTable, TableDefinition, Ta
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
-use super::check::Problem;
 use super::{
     encode, Store, StoreError, APIS, API_KEYS, DEPLOYMENTS, DOMAINS, FUNCTIONS, STAGES, TAGS,
     USAGE_PLANS,
 };
 use crate::access::{ApiKey, UsagePlan};
-use crate::functions::FunctionDecl;
+use crate::model::function::FunctionDecl;
 use crate::model::{Deployment, DomainName, RestApi, Stage};
+
+/// Something wrong with one record.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Problem {
+    /// The table (`stages`, `deployments`...).
+    pub table: String,
+    /// The record's key in it.
+    pub key: String,
+    pub message: String,
+}
+
+impl std::fmt::Display for Problem {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} `{}`: {}", self.table, self.key, self.message)
+    }
+}
 
 /// All APIs, deployments, stages, keys, plans, functions, domains and tags.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]

@@ -11,92 +11,35 @@
 use base64::Engine;
 use indexmap::IndexMap;
 
+use super::ast::Offset;
+use super::bindings::parse_estimate;
 use super::budget::{self, Fallible, Fault, Meter};
 use super::eval::Evaluator;
 use super::jsonpath::{self, Found};
+use super::url;
 use super::value::{self, Value};
 use super::RenderError;
-use crate::vtl::ast::Offset;
 
 pub use super::jsonpath::json_path;
 
-/// The values a template renders with.
-pub struct Bindings<'a> {
-    /// `$input.body`: the request body (request templates) or the
-    /// integration's response body (response templates).
-    pub body: &'a [u8],
-    /// `$input.params()`: method request parameters by location.
-    pub path: Vec<(String, String)>,
-    pub querystring: Vec<(String, String)>,
-    pub header: Vec<(String, String)>,
-    /// `$context`, a map (the caller adds `responseOverride` and
-    /// `requestOverride` maps the template may write to).
-    pub context: Value,
-    /// `$stageVariables`, a map.
-    pub stage_variables: Value,
-    /// Whether the body is the client's (a request template): an unparsable
-    /// JSON body is then the client's fault.
-    pub body_from_client: bool,
-}
-
-/// The body parsed as JSON, once per render, and its node count (for
-/// [`jsonpath::select`]).
-#[derive(Default)]
-pub(super) struct InputState {
-    parsed: Option<(serde_json::Value, usize)>,
-}
-
-/// Bytes a parsed JSON value takes per node beyond its text, about (a
-/// `serde_json::Value` is 80 bytes; an object entry adds its key and hash).
-const JSON_NODE_BYTES: usize = 128;
-
-/// An upper estimate of the memory `serde_json` takes to parse `text`:
-/// every node starts at a `[`, `{` or `,`, or is the only one.
-fn parse_estimate(text: &[u8]) -> usize {
-    let nodes = text
-        .iter()
-        .filter(|b| matches!(b, b'[' | b'{' | b','))
-        .count()
-        + 1;
-    text.len()
-        .saturating_add(nodes.saturating_mul(JSON_NODE_BYTES))
-}
-
-impl InputState {
-    fn document(
+impl Evaluator<'_> {
+    /// `$input.*` methods.
+    pub(super) fn input_method(
         &mut self,
-        bindings: &Bindings<'_>,
-        meter: &mut Meter,
+        name: &str,
+        args: &[Value],
         at: Offset,
-    ) -> Result<(&serde_json::Value, usize), RenderError> {
-        if self.parsed.is_none() {
-            let body = bindings.body;
-            let parsed = if body.iter().all(u8::is_ascii_whitespace) {
-                // An empty body reads as an empty object, as on AWS.
-                serde_json::Value::Object(serde_json::Map::new())
-            } else {
-                meter.charge(parse_estimate(body)).map_err(|f| f.at(at))?;
-                serde_json::from_slice(body).map_err(|e| {
-                    let message = format!("Could not parse request body into json: {e}");
-                    if bindings.body_from_client {
-                        RenderError::BadBody(message)
-                    } else {
-                        RenderError::eval(at, message)
-                    }
-                })?
-            };
-            let nodes = jsonpath::count_nodes(&parsed);
-            self.parsed = Some((parsed, nodes));
-        }
-        match &self.parsed {
-            Some((doc, nodes)) => Ok((doc, *nodes)),
-            None => Err(RenderError::eval(at, "the body was not parsed")),
-        }
+    ) -> Result<Value, RenderError> {
+        input_method(self, name, args, at)
+    }
+
+    /// `$util.*` methods.
+    pub(super) fn util_method(&mut self, name: &str, args: &[Value]) -> Fallible<Value> {
+        util_method(self, name, args)
     }
 }
 
-/// `$input.*` methods.
-pub(super) fn input_method(
+fn input_method(
     ev: &mut Evaluator<'_>,
     name: &str,
     args: &[Value],
@@ -251,7 +194,7 @@ fn params(ev: &mut Evaluator<'_>, args: &[Value]) -> Fallible<Value> {
 
 /// `$util.*` methods. Each result's size is known, or bounded, before it
 /// is built.
-pub(super) fn util_method(ev: &mut Evaluator<'_>, name: &str, args: &[Value]) -> Fallible<Value> {
+fn util_method(ev: &mut Evaluator<'_>, name: &str, args: &[Value]) -> Fallible<Value> {
     let arg = ev.arg_text(args, 0)?;
     ev.meter.work(arg.len())?;
     Ok(match name {
@@ -263,14 +206,14 @@ pub(super) fn util_method(ev: &mut Evaluator<'_>, name: &str, args: &[Value]) ->
         }
         "parseJson" => parse_json(ev, &arg)?,
         "urlEncode" => {
-            let len = arg.bytes().map(|b| if url_safe(b) { 1 } else { 3 }).sum();
+            let len = url::encoded_len(&arg);
             ev.charge_str(len)?;
-            Value::str(url_encode(&arg))
+            Value::str(url::encode(&arg))
         }
         "urlDecode" => {
             // Decoding never lengthens the text.
             ev.charge_str(arg.len())?;
-            let decoded = crate::dataplane::context::decode_form_component(&arg);
+            let decoded = url::decode_form_component(&arg);
             ev.meter.refund(arg.len().saturating_sub(decoded.len()));
             Value::str(decoded)
         }
@@ -350,27 +293,10 @@ fn escape_javascript_into(s: &str, out: &mut impl std::fmt::Write) {
     }
 }
 
-/// Java's `URLEncoder.encode(s, "UTF-8")`: space as `+`, `*-._` kept.
-fn url_encode(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for b in s.bytes() {
-        match b {
-            b' ' => out.push('+'),
-            b if url_safe(b) => out.push(b as char),
-            other => out.push_str(&format!("%{other:02X}")),
-        }
-    }
-    out
-}
-
-/// Bytes `url_encode` writes as one byte (a space becomes `+`).
-fn url_safe(b: u8) -> bool {
-    matches!(b, b'a'..=b'z' | b'A'..=b'Z' | b'0'..=b'9' | b'*' | b'-' | b'.' | b'_' | b' ')
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::vtl::bindings::JSON_NODE_BYTES;
 
     #[test]
     fn lengths_are_known_before_building() {
@@ -392,6 +318,5 @@ mod tests {
             escape_javascript("a\"b'c/d\\\n\u{e9}"),
             "a\\\"b\\'c\\/d\\\\\\n\\u00E9"
         );
-        assert_eq!(url_encode("a b&c=d/é*"), "a+b%26c%3Dd%2F%C3%A9*");
     }
 }

@@ -10,7 +10,7 @@ use std::sync::Arc;
 use indexmap::IndexMap;
 
 use super::ast::{BinOp, Expr, MacroDef, Node, Offset, Step, Target};
-use super::aws::{self, Bindings};
+use super::bindings::{Bindings, InputState};
 use super::budget::{self, Fallible, Fault, Meter};
 use super::print::PrintError;
 use super::value::{Builtin, Value};
@@ -39,7 +39,7 @@ pub(super) struct Evaluator<'b> {
     interpolating: usize,
     macro_depth: usize,
     macros: HashMap<String, Arc<MacroDef>>,
-    pub input: aws::InputState,
+    pub input: InputState,
     /// Regular expressions compiled in this render, by pattern.
     pub regexes: HashMap<String, regex::Regex>,
 }
@@ -66,7 +66,7 @@ impl<'b> Evaluator<'b> {
             interpolating: 0,
             macro_depth: 0,
             macros: HashMap::new(),
-            input: aws::InputState::default(),
+            input: InputState::default(),
             regexes: HashMap::new(),
         }
     }
@@ -674,8 +674,8 @@ impl<'b> Evaluator<'b> {
     fn call(&mut self, base: Value, name: &str, args: &[Value], at: Offset) -> EResult<Value> {
         let fault = |f: Fault| f.at(at);
         Ok(match &base {
-            Value::Builtin(Builtin::Input) => aws::input_method(self, name, args, at)?,
-            Value::Builtin(Builtin::Util) => aws::util_method(self, name, args).map_err(fault)?,
+            Value::Builtin(Builtin::Input) => self.input_method(name, args, at)?,
+            Value::Builtin(Builtin::Util) => self.util_method(name, args).map_err(fault)?,
             Value::Str(s) => self.string_method(s, name, args).map_err(fault)?,
             Value::List { items, json } => self
                 .list_method(&base, items, *json, name, args)

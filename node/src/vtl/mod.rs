@@ -21,15 +21,17 @@
 
 mod ast;
 pub mod aws;
+mod bindings;
 mod budget;
 mod eval;
 pub mod jsonpath;
 mod methods;
 mod parse;
 mod print;
+pub mod url;
 pub mod value;
 
-pub use aws::Bindings;
+pub use bindings::Bindings;
 pub use value::Value;
 
 /// A compiled template.
