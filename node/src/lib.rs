@@ -28,4 +28,5 @@ pub mod sigv4;
 pub mod snapshot;
 pub mod store;
 pub mod throttle;
-pub mod vtl;
+/// Mapping templates: the VTL engine, its own crate ([`apigw_vtl`]).
+pub use apigw_vtl as vtl;

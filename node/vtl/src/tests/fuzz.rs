@@ -8,7 +8,7 @@
 use proptest::prelude::*;
 
 use super::*;
-use crate::vtl::jsonpath::{count_nodes, estimated_visits, select, Found};
+use crate::jsonpath::{count_nodes, estimated_visits, select, Found};
 
 /// Pieces templates are made of, so the noise reaches deep into the grammar.
 fn piece() -> impl Strategy<Value = String> {
@@ -210,7 +210,7 @@ proptest! {
             Ok(Found::One(_)) | Err(_) => {}
         }
         // As `$input.path` reads it, with the leniencies.
-        let _ = crate::vtl::jsonpath::json_path(&doc, &pieces.concat());
+        let _ = crate::jsonpath::json_path(&doc, &pieces.concat());
     }
 }
 

@@ -276,7 +276,7 @@ pub(super) fn java_double(f: f64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::vtl::Limits;
+    use crate::Limits;
 
     #[test]
     fn printing_follows_aws() {

@@ -296,7 +296,7 @@ fn escape_javascript_into(s: &str, out: &mut impl std::fmt::Write) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::vtl::bindings::JSON_NODE_BYTES;
+    use crate::bindings::JSON_NODE_BYTES;
 
     #[test]
     fn lengths_are_known_before_building() {

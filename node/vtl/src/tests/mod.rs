@@ -53,7 +53,7 @@ fn render(template: &str, body: &str) -> String {
 fn recorded_input_path_cases() {
     let path = concat!(
         env!("CARGO_MANIFEST_DIR"),
-        "/../../shared/conformance/vtl_input_path_cases.localstack.json"
+        "/../../../shared/conformance/vtl_input_path_cases.localstack.json"
     );
     let Ok(text) = std::fs::read_to_string(path) else {
         eprintln!("conformance data not beside the checkout; skipping");

@@ -1,15 +1,36 @@
-//! Velocity Template Language, as API Gateway's mapping templates use it:
-//! compiled once when a deployment is loaded, rendered per request.
+//! apigw-vtl: the Velocity Template Language as AWS API Gateway's mapping
+//! templates use it, compiled once (when a deployment is loaded) and
+//! rendered per request. It depends on no other apigw crate and can be used
+//! alone:
 //!
-//! - [`parse`]: text, references and directives (`#set`, `#if`/`#elseif`/
+//! ```
+//! use apigw_vtl::{Bindings, Limits, Template, Value};
+//!
+//! let template = Template::compile(r#"{"name": "$input.path('$.name')"}"#).unwrap();
+//! let bindings = Bindings {
+//!     body: br#"{"name": "Ada"}"#,
+//!     path: vec![],
+//!     querystring: vec![],
+//!     header: vec![],
+//!     context: Value::map(Default::default()),
+//!     stage_variables: Value::map(Default::default()),
+//!     body_from_client: true,
+//! };
+//! let rendered = template.render(&bindings, &Limits::default()).unwrap();
+//! assert_eq!(rendered.text, r#"{"name": "Ada"}"#);
+//! ```
+//!
+//! - `parse`: text, references and directives (`#set`, `#if`/`#elseif`/
 //!   `#else`, `#foreach` with `$foreach`, `#break`, `#stop`, `#macro`,
 //!   comments), expressions with arithmetic, comparisons, lists, maps and
 //!   ranges; errors carry the line and column;
-//! - [`eval`]: rendering with Velocity 1.7's rules (a null `#set` leaves the
+//! - `eval`: rendering with Velocity 1.7's rules (a null `#set` leaves the
 //!   target alone, null prints as nothing as on AWS) and the methods
 //!   templates call on strings, lists, maps and numbers;
-//! - [`aws`]: `$input`, `$util`; [`jsonpath`]: JSONPath with Jayway's
-//!   leniencies and a cost check;
+//! - [`Bindings`]: what a render reads; [`aws`]: `$input`, `$util`;
+//!   [`jsonpath`]: JSONPath with Jayway's leniencies and a cost check;
+//!   [`url`]: URL and form coding (`$util.urlEncode`/`urlDecode`, which the
+//!   gateway's query strings and path parameters follow too);
 //! - [`value`]: values; `print`: how they print and compare;
 //! - `methods`: the String/List/Map methods; `budget`: what a render may
 //!   spend.
