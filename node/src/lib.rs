@@ -21,7 +21,8 @@ pub mod model;
 pub mod names;
 pub mod outbound;
 pub mod params;
-pub mod policy;
+/// IAM policies and their evaluator, its own crate ([`apigw_policy`]).
+pub use apigw_policy as policy;
 pub mod replicated_cache;
 pub mod shared_counters;
 pub mod sigv4;
