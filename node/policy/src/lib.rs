@@ -1,5 +1,6 @@
-//! apigw-policy: IAM policy documents and the one evaluator the gateway judges them with:
-//! resource policies (before routing on), Lambda authorizer results, and
+//! apigw-policy: IAM policy documents and the one evaluator the gateway
+//! judges them with: resource policies (before routing on), Lambda
+//! authorizer results, and
 //! the identity policies of IAM users (data-plane callers signing
 //! `execute-api` requests, admin users of the management API).
 //!
