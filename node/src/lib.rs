@@ -8,19 +8,18 @@
 //! - [`dataplane`]: listeners and the request pipeline;
 //! - [`admin`]: the management listener.
 
+/// The model of APIs, stages, deployments..., its own crate ([`apigw_model`]).
+pub use apigw_model as model;
+pub use apigw_model::{ids, import, names, params};
+
 pub mod access;
 pub mod admin;
 pub mod cache;
 pub mod control;
 pub mod dataplane;
 pub mod functions;
-pub mod ids;
-pub mod import;
 pub mod management;
-pub mod model;
-pub mod names;
 pub mod outbound;
-pub mod params;
 /// IAM policies and their evaluator, its own crate ([`apigw_policy`]).
 pub use apigw_policy as policy;
 pub mod replicated_cache;

@@ -19,8 +19,10 @@ use serde_json::Value;
 /// The workspace's crates from the bottom up; a crate may depend only on crates
 /// in lower rows. Rows hold crates that do not depend on each other.
 const LAYERS: &[&[&str]] = &[
-    &["apigw-geo", "apigw-vtl"],
-    &["apigw-cluster"],
+    &["apigw-geo", "apigw-vtl", "apigw-policy"],
+    &["apigw-cluster", "apigw-model"],
+    &["apigw-store"],
+    &["apigw-dataplane", "apigw-management"],
     &["apigw"],
     &["apigw-tests", "apigw-simulations", "apigw-test-function"],
 ];

@@ -16,7 +16,7 @@ mod walker;
 
 use serde_json::Value;
 
-use crate::model::{Integration, IntegrationResponse, RestApi};
+use crate::{Integration, IntegrationResponse, RestApi};
 pub use walker::Finding;
 use walker::Walker;
 
@@ -236,14 +236,15 @@ pub fn integration_response(status: &str, v: &Value) -> Result<IntegrationRespon
     }
 }
 
-/// Test support: the API a document (JSON or YAML text) imports to, as API
-/// `abc` with AWS's timeout ceiling; panics with the findings otherwise.
-#[cfg(test)]
-pub(crate) fn test_api(text: &str) -> RestApi {
+/// Test support (feature `test-support`, for other crates' tests): the API a
+/// document (JSON or YAML text) imports to, as API `abc` with AWS's timeout
+/// ceiling; panics with the findings otherwise.
+#[cfg(any(test, feature = "test-support"))]
+pub fn test_api(text: &str) -> RestApi {
     let doc = parse_document(text).unwrap_or_else(|e| panic!("{e}"));
     let options = ImportOptions {
         api_id: "abc".into(),
-        max_integration_timeout_ms: crate::model::DEFAULT_INTEGRATION_TIMEOUT_MS,
+        max_integration_timeout_ms: crate::DEFAULT_INTEGRATION_TIMEOUT_MS,
     };
     import(&doc, &options).unwrap_or_else(|e| panic!("{e}")).api
 }

@@ -7,7 +7,7 @@ use serde_json::Value;
 
 use super::walker::{join, Walker};
 use super::Dialect;
-use crate::model::{Method, RestApi};
+use crate::{Method, RestApi};
 
 /// What a named security scheme means to API Gateway.
 #[derive(Debug, Clone, PartialEq, Eq)]

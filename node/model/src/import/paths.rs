@@ -9,7 +9,7 @@ use super::integration::read_integration;
 use super::security::{apply_requirement, Scheme};
 use super::walker::{join, Walker};
 use super::Dialect;
-use crate::model::{Method, MethodResponse, Resource, RestApi};
+use crate::{Method, MethodResponse, Resource, RestApi};
 
 /// OpenAPI operation keys and the method they define.
 const OPERATIONS: &[(&str, &str)] = &[

@@ -2,9 +2,9 @@
 //! every kind of finding.
 
 use super::*;
-use crate::model::{EndpointType, GatewayResponseType, IntegrationType, PassthroughBehavior};
+use crate::{EndpointType, GatewayResponseType, IntegrationType, PassthroughBehavior};
 
-const PETSTORE_OAS3: &str = include_str!("../../../ops/examples/petstore-openapi3.yaml");
+const PETSTORE_OAS3: &str = include_str!("../../../../ops/examples/petstore-openapi3.yaml");
 
 fn options() -> ImportOptions {
     ImportOptions {

@@ -7,7 +7,7 @@ use serde_json::Value;
 
 use super::walker::{join, Walker};
 use super::Dialect;
-use crate::model::{EndpointType, GatewayResponse, GatewayResponseType, RequestValidator, RestApi};
+use crate::{EndpointType, GatewayResponse, GatewayResponseType, RequestValidator, RestApi};
 
 /// Extensions understood at the top of a document.
 const TOP_LEVEL: &[&str] = &[

@@ -4,11 +4,11 @@ use serde_json::Value;
 
 use super::extensions::{status, string_map};
 use super::walker::{join, Walker};
-use crate::model::{
+use crate::params;
+use crate::{
     Integration, IntegrationResponse, IntegrationType, PassthroughBehavior,
     DEFAULT_INTEGRATION_TIMEOUT_MS, MIN_INTEGRATION_TIMEOUT_MS,
 };
-use crate::params;
 
 /// Integration fields this gateway reads.
 const READ: &[&str] = &[

@@ -116,7 +116,7 @@ mod tests {
     fn defaults_match_the_aws_recording() {
         let path = concat!(
             env!("CARGO_MANIFEST_DIR"),
-            "/../../shared/conformance/gateway_responses_defaults.localstack.json"
+            "/../../../shared/conformance/gateway_responses_defaults.localstack.json"
         );
         let Ok(text) = std::fs::read_to_string(path) else {
             eprintln!("conformance data not beside the checkout; skipping");
