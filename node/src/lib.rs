@@ -26,7 +26,8 @@ pub mod replicated_cache;
 pub mod shared_counters;
 pub mod sigv4;
 pub mod snapshot;
-pub mod store;
+/// The embedded store, its own crate ([`apigw_store`]).
+pub use apigw_store as store;
 pub mod throttle;
 /// Mapping templates: the VTL engine, its own crate ([`apigw_vtl`]).
 pub use apigw_vtl as vtl;

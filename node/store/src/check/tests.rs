@@ -4,23 +4,24 @@
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
-use crate::store::backup::{Backup, BackupError};
-use crate::store::check::check_dir;
-use crate::store::{Store, StoreError, FILE, META, STAGES};
+use crate::backup::{Backup, BackupError};
+use crate::check::check_dir;
+use crate::{Store, StoreError, FILE, META, STAGES};
 use apigw_cluster::redb_file::RedbFileError;
 
 fn temp_dir(name: &str) -> PathBuf {
     let dir = std::env::temp_dir().join(format!(
         "apigw-store-check-{name}-{}",
-        crate::ids::new_api_id()
+        apigw_model::ids::new_api_id()
     ));
     let _ = std::fs::remove_dir_all(&dir);
     dir
 }
 
-fn api(id: &str) -> crate::model::RestApi {
-    let mut api =
-        crate::import::test_api(r#"{"openapi": "3.0.1", "info": {"title": "t"}, "paths": {}}"#);
+fn api(id: &str) -> apigw_model::RestApi {
+    let mut api = apigw_model::import::test_api(
+        r#"{"openapi": "3.0.1", "info": {"title": "t"}, "paths": {}}"#,
+    );
     api.id = id.into();
     api
 }
@@ -167,10 +168,10 @@ fn backups_this_version_cannot_restore_faithfully_are_refused() {
         Backup::parse(br#"{"apis": []}"#),
         Err(BackupError::NotABackup(_))
     ));
-    let mut contents = crate::store::StoreContents::default();
+    let mut contents = crate::StoreContents::default();
     contents
         .stages
-        .push(crate::model::Stage::new("aaa", "prod", "d1", 0));
+        .push(apigw_model::Stage::new("aaa", "prod", "d1", 0));
     let text = Backup::new(contents).to_bytes();
     assert!(matches!(
         Backup::parse(&text),

@@ -18,7 +18,7 @@ use serde::{Deserialize, Serialize};
 
 use super::check::{references, Problem};
 use super::{StoreContents, SCHEMA_VERSION};
-use crate::model::function::FunctionSpec;
+use apigw_model::function::FunctionSpec;
 
 /// The `format` of every backup.
 pub const FORMAT: &str = "apigw-store-backup";

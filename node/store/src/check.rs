@@ -55,7 +55,7 @@ pub fn check_dir(dir: &Path) -> Result<Report, StoreError> {
     let scratch = std::env::temp_dir().join(format!(
         "apigw-check-{}-{}.redb",
         std::process::id(),
-        crate::ids::new_api_id()
+        apigw_model::ids::new_api_id()
     ));
     let outcome = check_copy(&file, &scratch);
     let _ = std::fs::remove_file(&scratch);

@@ -12,9 +12,9 @@ use super::{
     encode, Store, StoreError, APIS, API_KEYS, DEPLOYMENTS, DOMAINS, FUNCTIONS, STAGES, TAGS,
     USAGE_PLANS,
 };
-use crate::access::{ApiKey, UsagePlan};
-use crate::model::function::FunctionDecl;
-use crate::model::{Deployment, DomainName, RestApi, Stage};
+use apigw_model::function::FunctionDecl;
+use apigw_model::usage::{ApiKey, UsagePlan};
+use apigw_model::{Deployment, DomainName, RestApi, Stage};
 
 /// Something wrong with one record.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -1,4 +1,5 @@
-//! The embedded store: APIs, deployments and stages on disk (redb), as JSON.
+//! apigw-store: the embedded store: APIs, deployments and stages on disk
+//! (redb), as JSON.
 //!
 //! One file, `apigw.redb`, in the data directory. Every change is one ACID
 //! transaction, so a crash never leaves half a deployment. The file is locked
@@ -10,10 +11,12 @@
 //! [`StoreError::File`] naming it, and the node does not start. Opening
 //! reads every record once, so a start that succeeds can serve all of them.
 //!
-//! [`contents`]: everything at once (snapshots, backups, restores);
+//! `contents`: everything at once (snapshots, backups, restores);
+//! [`Store::apply`]: a control command, as every node applies it;
 //! [`check`]: verifying a store without opening it for writing, and the
 //! references between records; [`backup`]: the versioned backup format.
 
+mod apply;
 pub mod backup;
 pub mod check;
 mod contents;
@@ -27,11 +30,12 @@ use redb::{Database, ReadableDatabase, ReadableTable, TableDefinition};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 
-use crate::access::{ApiKey, UsagePlan};
-use crate::ids;
-use crate::model::function::FunctionDecl;
-use crate::model::{Deployment, DomainName, RestApi, Stage};
+use apigw_model::function::FunctionDecl;
+use apigw_model::ids;
+use apigw_model::usage::{ApiKey, UsagePlan};
+use apigw_model::{Deployment, DomainName, RestApi, Stage};
 
+pub use apply::ApplyError;
 pub use contents::StoreContents;
 
 const APIS: TableDefinition<&str, &[u8]> = TableDefinition::new("apis");
