@@ -1,0 +1,133 @@
+import json, sys
+import os
+OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "src", "managed") + "/"
+
+def tt(*types):
+    return [{"Priority": i, "Type": t} for i, t in enumerate(types or ("NONE",))]
+
+QARGS = {"AllQueryArguments": {}}
+BODY = {"Body": {"OversizeHandling": "CONTINUE"}}
+URI = {"UriPath": {}}
+QS = {"QueryString": {}}
+COOKIES = {"Cookies": {"MatchPattern": {"All": {}}, "MatchScope": "ALL", "OversizeHandling": "CONTINUE"}}
+COOKIE_VALUES = {"Cookies": {"MatchPattern": {"All": {}}, "MatchScope": "VALUE", "OversizeHandling": "CONTINUE"}}
+HEADERS = {"Headers": {"MatchPattern": {"All": {}}, "MatchScope": "ALL", "OversizeHandling": "CONTINUE"}}
+JSON_ALL = {"JsonBody": {"MatchPattern": {"All": {}}, "MatchScope": "ALL",
+                         "InvalidFallbackBehavior": "EVALUATE_AS_STRING", "OversizeHandling": "CONTINUE"}}
+def header(n): return {"SingleHeader": {"Name": n}}
+
+def rx(field, pattern, tts):
+    return {"RegexMatchStatement": {"RegexString": pattern, "FieldToMatch": field, "TextTransformations": tt(*tts)}}
+def sqli(field, tts, level="LOW"):
+    return {"SqliMatchStatement": {"FieldToMatch": field, "TextTransformations": tt(*tts), "SensitivityLevel": level}}
+def xss(field, tts):
+    return {"XssMatchStatement": {"FieldToMatch": field, "TextTransformations": tt(*tts)}}
+def size(field, op, n):
+    return {"SizeConstraintStatement": {"FieldToMatch": field, "ComparisonOperator": op, "Size": n, "TextTransformations": tt("NONE")}}
+def byte(field, s, pos, tts=("NONE",)):
+    return {"ByteMatchStatement": {"SearchString": s, "FieldToMatch": field, "TextTransformations": tt(*tts), "PositionalConstraint": pos}}
+def OR(*s): return {"OrStatement": {"Statements": list(s)}}
+def AND(*s): return {"AndStatement": {"Statements": list(s)}}
+def NOT(s): return {"NotStatement": {"Statement": s}}
+
+IS_JSON = byte(header("content-type"), "json", "CONTAINS", ("LOWERCASE",))
+def body_aware(make):
+    """JSON bodies are inspected element by element (keys and values), other
+    bodies as text: the JSON punctuation around a value is not an injection."""
+    return OR(AND(IS_JSON, make(JSON_ALL)), AND(NOT(IS_JSON), make(BODY)))
+
+def rule(name, label, stmt, prio, action="Block"):
+    return {"Name": name, "Priority": prio, "Statement": stmt, "Action": {action: {}},
+            "RuleLabels": [{"Name": label}],
+            "VisibilityConfig": {"SampledRequestsEnabled": True, "CloudWatchMetricsEnabled": True, "MetricName": name}}
+
+def group(rules):
+    return [rule(n, l, s, i * 10, *a) for i, (n, l, s, *a) in enumerate(rules)]
+
+DEC = ("URL_DECODE", "HTML_ENTITY_DECODE")
+DEC2 = ("URL_DECODE_UNI", "URL_DECODE_UNI", "HTML_ENTITY_DECODE")
+
+# --- Core rule set --------------------------------------------------------
+BAD_BOTS = r"(?:^|[^a-z0-9])(?:nessus|nmap|nikto|sqlmap|masscan|zgrab|dirbuster|gobuster|wpscan|acunetix|netsparker|w3af|havij|zmeu|openvas|nuclei|ffuf|wfuzz|arachni|skipfish|jorgee|paros|whatweb|commix|fimap|morfeus|libwww-perl/[0-9]|python-httpx/0\.0|brutus|hydra)(?:[^a-z0-9]|$)"
+METADATA = r"169\.254\.169\.254|169\.254\.170\.2(?:[^0-9]|$)|2852039166|0xa9\.?0?xfe\.?0?xa9\.?0?xfe|0xa9fea9fe|0251\.0376\.0251\.0376|fd00:ec2::254|instance-data(?:\.ec2\.internal)?|/latest/(?:meta-data|user-data|api/token)"
+TRAVERSAL = r"(?:^|[/\\=\s'\"])\.\.+(?:[/\\]|;/|$)|[/\\]\.\.+(?:[/\\;]|$)|%(?:c0%ae|c1%9c|c0%af|e0%80%ae)|\x00"
+LFI_FILES = r"(?:^|[=\s'\"/\\])(?:etc[/\\](?:passwd|shadow|group|hosts|issue|crontab|sudoers)|proc[/\\]self[/\\]|windows[/\\](?:win\.ini|system32)|boot\.ini|(?:php|file|zip|phar|expect|data)://)"
+EXT = r"\.(?:log|ini|bak|backup|old|orig|swp|sql|conf|cfg|env|htaccess|htpasswd|pem|key|db|sqlite|mdb|dat|tmp|inc|passwd|git|svn)(?:$|[/;?#&])"
+RFI = r"(?:https?|ftps?|file)://(?:[^/@\s]*@)?\[?(?:[0-9]{1,3}\.){3}[0-9]{1,3}"
+
+crs = group([
+    ("NoUserAgent_HEADER", "NoUserAgent_Header", NOT(size(header("user-agent"), "GT", 0))),
+    ("UserAgent_BadBots_HEADER", "BadBots_Header", rx(header("user-agent"), BAD_BOTS, ("LOWERCASE",))),
+    ("SizeRestrictions_QUERYSTRING", "SizeRestrictions_QueryString", size(QS, "GT", 2048)),
+    ("SizeRestrictions_Cookie_HEADER", "SizeRestrictions_Cookie_Header", size(header("cookie"), "GT", 10240)),
+    ("SizeRestrictions_BODY", "SizeRestrictions_Body", size(BODY, "GT", 8192)),
+    ("SizeRestrictions_URIPATH", "SizeRestrictions_URIPath", size(URI, "GT", 1024)),
+    ("EC2MetaDataSSRF_BODY", "EC2MetaDataSSRF_Body", rx(BODY, METADATA, DEC2 + ("LOWERCASE",))),
+    ("EC2MetaDataSSRF_COOKIE", "EC2MetaDataSSRF_Cookie", rx(COOKIES, METADATA, DEC2 + ("LOWERCASE",))),
+    ("EC2MetaDataSSRF_URIPATH", "EC2MetaDataSSRF_URIPath", rx(URI, METADATA, DEC2 + ("LOWERCASE",))),
+    ("EC2MetaDataSSRF_QUERYARGUMENTS", "EC2MetaDataSSRF_QueryArguments", rx(QARGS, METADATA, DEC2 + ("LOWERCASE",))),
+    ("GenericLFI_QUERYARGUMENTS", "GenericLFI_QueryArguments", OR(rx(QARGS, TRAVERSAL, DEC2), rx(QARGS, LFI_FILES, DEC2 + ("LOWERCASE",)))),
+    ("GenericLFI_URIPATH", "GenericLFI_URIPath", rx(URI, TRAVERSAL, DEC2)),
+    ("GenericLFI_BODY", "GenericLFI_Body", body_aware(lambda f: OR(rx(f, TRAVERSAL, DEC2), rx(f, LFI_FILES, DEC2 + ("LOWERCASE",))))),
+    ("RestrictedExtensions_URIPATH", "RestrictedExtensions_URIPath", rx(URI, EXT, ("URL_DECODE", "LOWERCASE"))),
+    ("RestrictedExtensions_QUERYARGUMENTS", "RestrictedExtensions_QueryArguments", rx(QARGS, EXT, ("URL_DECODE", "LOWERCASE"))),
+    ("GenericRFI_QUERYARGUMENTS", "GenericRFI_QueryArguments", rx(QARGS, RFI, DEC2 + ("LOWERCASE",))),
+    ("GenericRFI_BODY", "GenericRFI_Body", body_aware(lambda f: rx(f, RFI, DEC2 + ("LOWERCASE",)))),
+    ("GenericRFI_URIPATH", "GenericRFI_URIPath", rx(URI, RFI, DEC2 + ("LOWERCASE",))),
+    ("CrossSiteScripting_COOKIE", "CrossSiteScripting_Cookie", xss(COOKIE_VALUES, DEC)),
+    ("CrossSiteScripting_QUERYARGUMENTS", "CrossSiteScripting_QueryArguments", xss(QARGS, DEC)),
+    ("CrossSiteScripting_BODY", "CrossSiteScripting_Body", body_aware(lambda f: xss(f, DEC))),
+    ("CrossSiteScripting_URIPATH", "CrossSiteScripting_URIPath", xss(URI, DEC)),
+])
+
+# --- Known bad inputs -----------------------------------------------------
+JAVA = r"java\.lang\.(?:runtime|processbuilder|system|class)|getruntime\(\)|\.exec\s*\(|class\.module\.classloader|classloader\.(?:resources|urls|parent)|spring\.cloud\.function\.routing-expression|\bt\s*\(\s*java\.|aced0005|objectinputstream|ysoserial|java\.beans\.xmldecoder|commons\.collections\.functors|javax\.script\.scriptenginemanager|invokertransformer|javax\.naming\.initialcontext"
+JAVA_B64 = r"rO0AB[A-Za-z0-9+/]"
+LOG4J = r"\$\{[^}\n]{0,80}\$\{|\$\{\s*j\s*n\s*d\s*i\s*:|\$\{\s*(?:lower|upper|env|sys|java|date|main|ctx|k8s|docker|bundle|spring|log4j|jvmrunargs|web|marker|map|sd|event|base64)\s*:|\$\{[^}\n]{0,40}:-[a-z]\}|\$\{\s*(?:ldaps?|rmi|dns|iiop|corba|nds|nis)\s*:"
+LOG4J_T = ("URL_DECODE_UNI", "URL_DECODE_UNI", "JS_DECODE", "HTML_ENTITY_DECODE", "LOWERCASE")
+HOST_LOCAL = r"^\s*(?:localhost|127(?:\.[0-9]{1,3}){3}|0\.0\.0\.0|0+|\[?::1\]?|\[?0:0:0:0:0:0:0:1\]?)(?::[0-9]+)?\.?\s*$"
+EXPLOITABLE = r"(?:^|/)(?:web-inf|meta-inf|\.git|\.svn|\.hg|\.bzr|\.aws|\.ssh|\.env|cgi-bin/[^/]*\.(?:sh|pl|cgi)|phpmyadmin|server-status|server-info|jmx-console|invoker/jmxinvokerservlet|manager/html|wp-config\.php|\.ds_store|\.idea|\.vscode)(?:$|[/;.?])"
+
+def java(field):
+    return OR(rx(field, JAVA, ("URL_DECODE_UNI", "HTML_ENTITY_DECODE", "COMPRESS_WHITE_SPACE", "LOWERCASE")), rx(field, JAVA_B64, ("URL_DECODE",)))
+
+kbi = group([
+    ("JavaDeserializationRCE_HEADER", "JavaDeserializationRCE_Header", java(HEADERS)),
+    ("JavaDeserializationRCE_BODY", "JavaDeserializationRCE_Body", java(BODY)),
+    ("JavaDeserializationRCE_URIPATH", "JavaDeserializationRCE_URIPath", java(URI)),
+    ("JavaDeserializationRCE_QUERYSTRING", "JavaDeserializationRCE_QueryString", java(QS)),
+    ("Host_localhost_HEADER", "Host_Localhost_Header", rx(header("host"), HOST_LOCAL, ("LOWERCASE",))),
+    ("PROPFIND_METHOD", "Propfind_Method", byte({"Method": {}}, "PROPFIND", "EXACTLY", ("UPPERCASE",))),
+    ("ExploitablePaths_URIPATH", "ExploitablePaths_URIPath", rx(URI, EXPLOITABLE, ("URL_DECODE_UNI", "NORMALIZE_PATH_WIN", "LOWERCASE"))),
+    ("Log4JRCE_HEADER", "Log4JRCE_Header", rx(HEADERS, LOG4J, LOG4J_T)),
+    ("Log4JRCE_QUERYSTRING", "Log4JRCE_QueryString", rx(QS, LOG4J, LOG4J_T)),
+    ("Log4JRCE_BODY", "Log4JRCE_Body", rx(BODY, LOG4J, LOG4J_T)),
+    ("Log4JRCE_URIPATH", "Log4JRCE_URIPath", rx(URI, LOG4J, LOG4J_T)),
+])
+
+# --- SQL database ---------------------------------------------------------
+EXTENDED = r"\b(?:sleep|benchmark|pg_sleep|randomblob)\s*\(|\bwaitfor\s+(?:delay|time)\b|\bunion\b(?:\s|/\*.*?\*/|\+)+(?:all\s+|distinct\s+)?select\b|\b(?:information_schema|sysobjects|syscolumns|pg_catalog|sqlite_master|mysql\.user)\b|\b(?:load_file|extractvalue|updatexml|utl_inaddr\.get_host_address|dbms_pipe\.receive_message)\s*\(|\binto\s+(?:out|dump)file\b|\bxp_cmdshell\b|;\s*(?:drop|truncate|shutdown|exec|declare|alter|insert|update|delete)\s|['\"`]\s*(?:or|and|xor|\|\||&&)\s+[(]?\s*['\"0-9a-z_]+\s*(?:=|<|>|like\b|is\b|regexp\b)|['\"`)]\s*(?:--|#|/\*)|\bselect\b.{1,100}?\bfrom\b.{1,100}?\bwhere\b|\border\s+by\s+[0-9]+\s*(?:--|#|/\*)|\b(?:char|chr|concat|concat_ws|group_concat|ascii|substring|substr|mid|hex|unhex)\s*\(\s*(?:0x|[0-9]+\s*[,)]|select\b)|@@(?:version|datadir|hostname)\b"
+SQL_T = ("URL_DECODE", "HTML_ENTITY_DECODE")
+SQL_XT = ("URL_DECODE", "HTML_ENTITY_DECODE", "REPLACE_COMMENTS", "COMPRESS_WHITE_SPACE", "LOWERCASE")
+
+sql = group([
+    ("SQLi_QUERYARGUMENTS", "SQLi_QueryArguments", sqli(QARGS, SQL_T)),
+    ("SQLiExtendedPatterns_QUERYARGUMENTS", "SQLiExtendedPatterns_QueryArguments", rx(QARGS, EXTENDED, SQL_XT)),
+    ("SQLi_BODY", "SQLi_Body", body_aware(lambda f: sqli(f, SQL_T))),
+    ("SQLiExtendedPatterns_BODY", "SQLiExtendedPatterns_Body", body_aware(lambda f: rx(f, EXTENDED, SQL_XT))),
+    ("SQLi_COOKIE", "SQLi_Cookie", sqli(COOKIE_VALUES, SQL_T)),
+])
+
+# --- Amazon IP reputation list -------------------------------------------
+def ipset(name): return {"IPSetReferenceStatement": {"ARN": "apigw:managed:ipset:" + name}}
+iprep = group([
+    ("AWSManagedIPReputationList", "AWSManagedIPReputationList", ipset("AWSManagedIPReputationList")),
+    ("AWSManagedReconnaissanceList", "AWSManagedReconnaissanceList", ipset("AWSManagedReconnaissanceList")),
+    ("AWSManagedIPDDoSList", "AWSManagedIPDDoSList", ipset("AWSManagedIPDDoSList"), "Count"),
+])
+
+for fname, rules in [("common.json", crs), ("known_bad_inputs.json", kbi), ("sqli.json", sql), ("ip_reputation.json", iprep)]:
+    with open(OUT + fname, "w") as f:
+        json.dump(rules, f, indent=1)
+        f.write("\n")
+print("ok", len(crs), len(kbi), len(sql), len(iprep))
