@@ -142,7 +142,11 @@ fn finish(e: &mut Eval, acl: &CompiledWebAcl, t: Terminal) -> Verdict {
         e.insert_headers(h);
     }
     let (action, response) = verdict::response(&t.action);
-    e.trace.tallies.push((t.metric.clone(), action.into()));
+    if t.rule_id == "Default_Action" {
+        // Matched rules tallied themselves in `apply`; the default action
+        // counts under the web ACL's metric name.
+        e.trace.tallies.push((t.metric.clone(), action.into()));
+    }
     e.trace.tallies.push(("ALL".to_owned(), action.into()));
     let client = e.prep.req.client_ip;
     let country = e.lookup(client).country;

@@ -239,6 +239,18 @@ pub fn escape_seq_decode(input: &[u8]) -> Vec<u8> {
         } else if let (b'x', Some(v)) = (next, hex_at(input, i + 2, 2)) {
             out.push(v as u8);
             i += 4;
+        } else if next == b'0' {
+            // `\0OOO`: a zero, then up to three octal digits (`\0` alone is NUL).
+            match octal(&input[i + 2..]) {
+                Some((v, len)) => {
+                    out.push(v);
+                    i += 2 + len;
+                }
+                None => {
+                    out.push(0);
+                    i += 2;
+                }
+            }
         } else if let Some((v, len)) = octal(&input[i + 1..]) {
             out.push(v);
             i += 1 + len;
