@@ -16,8 +16,22 @@ JSON_ALL = {"JsonBody": {"MatchPattern": {"All": {}}, "MatchScope": "ALL",
                          "InvalidFallbackBehavior": "EVALUATE_AS_STRING", "OversizeHandling": "CONTINUE"}}
 def header(n): return {"SingleHeader": {"Name": n}}
 
-def rx(field, pattern, tts):
+def rx1(field, pattern, tts):
     return {"RegexMatchStatement": {"RegexString": pattern, "FieldToMatch": field, "TextTransformations": tt(*tts)}}
+def rx(field, pattern, tts):
+    """One regex, or an OR of regexes when the alternatives exceed the
+    512-character limit AWS (and the compiler) puts on a pattern."""
+    alts = pattern if isinstance(pattern, list) else [pattern]
+    chunks, cur = [], []
+    for a in alts:
+        if cur and len("|".join(cur + [a])) > 500:
+            chunks.append(cur); cur = []
+        cur.append(a)
+    chunks.append(cur)
+    stmts = [rx1(field, "|".join(c), tts) for c in chunks]
+    for c in chunks:
+        assert len("|".join(c)) <= 512, c
+    return stmts[0] if len(stmts) == 1 else OR(*stmts)
 def sqli(field, tts, level="LOW"):
     return {"SqliMatchStatement": {"FieldToMatch": field, "TextTransformations": tt(*tts), "SensitivityLevel": level}}
 def xss(field, tts):
@@ -106,7 +120,21 @@ kbi = group([
 ])
 
 # --- SQL database ---------------------------------------------------------
-EXTENDED = r"\b(?:sleep|benchmark|pg_sleep|randomblob)\s*\(|\bwaitfor\s+(?:delay|time)\b|\bunion\b(?:\s|/\*.*?\*/|\+)+(?:all\s+|distinct\s+)?select\b|\b(?:information_schema|sysobjects|syscolumns|pg_catalog|sqlite_master|mysql\.user)\b|\b(?:load_file|extractvalue|updatexml|utl_inaddr\.get_host_address|dbms_pipe\.receive_message)\s*\(|\binto\s+(?:out|dump)file\b|\bxp_cmdshell\b|;\s*(?:drop|truncate|shutdown|exec|declare|alter|insert|update|delete)\s|['\"`]\s*(?:or|and|xor|\|\||&&)\s+[(]?\s*['\"0-9a-z_]+\s*(?:=|<|>|like\b|is\b|regexp\b)|['\"`)]\s*(?:--|#|/\*)|\bselect\b.{1,100}?\bfrom\b.{1,100}?\bwhere\b|\border\s+by\s+[0-9]+\s*(?:--|#|/\*)|\b(?:char|chr|concat|concat_ws|group_concat|ascii|substring|substr|mid|hex|unhex)\s*\(\s*(?:0x|[0-9]+\s*[,)]|select\b)|@@(?:version|datadir|hostname)\b"
+EXTENDED = [
+    r'\b(?:sleep|benchmark|pg_sleep|randomblob)\s*\(',
+    r'\bwaitfor\s+(?:delay|time)\b',
+    r'\bunion\b(?:\s|/\*.*?\*/|\+)+(?:all\s+|distinct\s+)?select\b',
+    r'\b(?:information_schema|sysobjects|syscolumns|pg_catalog|sqlite_master|mysql\.user)\b',
+    r'\b(?:load_file|extractvalue|updatexml|utl_inaddr\.get_host_address|dbms_pipe\.receive_message)\s*\(',
+    r'\binto\s+(?:out|dump)file\b',
+    r'\bxp_cmdshell\b',
+    r';\s*(?:drop|truncate|shutdown|exec|declare|alter|insert|update|delete)\s',
+    r'[\'\"`]\s*(?:or|and|xor|\|\||&&)\s+[(]?\s*[\'\"0-9a-z_]+\s*(?:=|<|>|like\b|is\b|regexp\b)|[\'\"`)]\s*(?:--|#|/\*)',
+    r'\bselect\b.{1,100}?\bfrom\b.{1,100}?\bwhere\b',
+    r'\border\s+by\s+[0-9]+\s*(?:--|#|/\*)',
+    r'\b(?:char|chr|concat|concat_ws|group_concat|ascii|substring|substr|mid|hex|unhex)\s*\(\s*(?:0x|[0-9]+\s*[,)]|select\b)',
+    r'@@(?:version|datadir|hostname)\b',
+]
 SQL_T = ("URL_DECODE", "HTML_ENTITY_DECODE")
 SQL_XT = ("URL_DECODE", "HTML_ENTITY_DECODE", "REPLACE_COMMENTS", "COMPRESS_WHITE_SPACE", "LOWERCASE")
 
