@@ -64,10 +64,26 @@ DEC2 = ("URL_DECODE_UNI", "URL_DECODE_UNI", "HTML_ENTITY_DECODE")
 # --- Core rule set --------------------------------------------------------
 BAD_BOTS = r"(?:^|[^a-z0-9])(?:nessus|nmap|nikto|sqlmap|masscan|zgrab|dirbuster|gobuster|wpscan|acunetix|netsparker|w3af|havij|zmeu|openvas|nuclei|ffuf|wfuzz|arachni|skipfish|jorgee|paros|whatweb|commix|fimap|morfeus|libwww-perl/[0-9]|python-httpx/0\.0|brutus|hydra)(?:[^a-z0-9]|$)"
 METADATA = r"169\.254\.169\.254|169\.254\.170\.2(?:[^0-9]|$)|2852039166|0xa9\.?0?xfe\.?0?xa9\.?0?xfe|0xa9fea9fe|0251\.0376\.0251\.0376|fd00:ec2::254|instance-data(?:\.ec2\.internal)?|/latest/(?:meta-data|user-data|api/token)"
-TRAVERSAL = r"(?:^|[/\\=\s'\"])\.\.+(?:[/\\]|;/|$)|[/\\]\.\.+(?:[/\\;]|$)|%(?:c0%ae|c1%9c|c0%af|e0%80%ae)|\x00"
-LFI_FILES = r"(?:^|[=\s'\"/\\])(?:etc[/\\](?:passwd|shadow|group|hosts|issue|crontab|sudoers)|proc[/\\]self[/\\]|windows[/\\](?:win\.ini|system32)|boot\.ini|(?:php|file|zip|phar|expect|data)://)"
+TRAVERSAL = r"(?:[/\\]\.){3,}[/\\]|(?:^|[/\\=\s'\"])\.\.+(?:[/\\]|;/|$)|[/\\]\.\.+(?:[/\\;]|$)|(?-u:\xc0[\xae\xaf]|\xc1\x9c|\xe0\x80\xae)|\x00"
+LFI_FILES = r"(?:^|[=\s'\"/\\])(?:etc[/\\](?:passwd|shadow|group|hosts|issue|crontab|sudoers)|proc[/\\]self[/\\]|windows[/\\](?:win\.ini|system32)|boot\.ini|[a-z]:[/\\](?:windows|winnt|inetpub|boot\.ini)|(?:php|file|zip|phar|expect)://)"
 EXT = r"\.(?:log|ini|bak|backup|old|orig|swp|sql|conf|cfg|env|htaccess|htpasswd|pem|key|db|sqlite|mdb|dat|tmp|inc|passwd|git|svn)(?:$|[/;?#&])"
 RFI = r"(?:https?|ftps?|file)://(?:[^/@\s]*@)?\[?(?:[0-9]{1,3}\.){3}[0-9]{1,3}"
+
+XSS_EXTRA = [
+    r"<[a-z][a-z0-9:-]*\b[^>]*?\bon[a-z]{3,}[\s/]*=",
+    r"<\s*/?\s*(?:script|iframe|frame|object|embed|applet|meta|base|layer|ilayer|bgsound|svg|isindex|xml|vmlframe|import)\b",
+    r"\bdata:\s*(?:text/html|application/(?:x-)?xhtml|image/svg\+xml)",
+    r"['\"`;}\)]\s*[;+\-]?\s*(?:alert|prompt|confirm|eval)\s*[\(`]",
+    r"(?:^|[\s'\"=(])(?:javascript|vbscript|livescript|mocha)\s*:",
+]
+XSS_SCHEME = r"(?:java|vb|live)script:|mocha:"
+XSS_T = ("URL_DECODE_UNI", "URL_DECODE_UNI", "HTML_ENTITY_DECODE", "JS_DECODE", "REMOVE_NULLS", "LOWERCASE")
+def xss_any(field):
+    """The built-in XSS statement, then our patterns for vectors
+    libinjection lets through (unknown event handlers, nested tags,
+    script URLs split by white space, data: HTML, breaking out of a string
+    into a call)."""
+    return OR(xss(field, DEC), rx(field, XSS_EXTRA, XSS_T), rx(field, XSS_SCHEME, XSS_T[:-1] + ("REMOVE_WHITESPACE", "LOWERCASE")))
 
 crs = group([
     ("NoUserAgent_HEADER", "NoUserAgent_Header", NOT(size(header("user-agent"), "GT", 0))),
@@ -81,17 +97,17 @@ crs = group([
     ("EC2MetaDataSSRF_URIPATH", "EC2MetaDataSSRF_URIPath", rx(URI, METADATA, DEC2 + ("LOWERCASE",))),
     ("EC2MetaDataSSRF_QUERYARGUMENTS", "EC2MetaDataSSRF_QueryArguments", rx(QARGS, METADATA, DEC2 + ("LOWERCASE",))),
     ("GenericLFI_QUERYARGUMENTS", "GenericLFI_QueryArguments", OR(rx(QARGS, TRAVERSAL, DEC2), rx(QARGS, LFI_FILES, DEC2 + ("LOWERCASE",)))),
-    ("GenericLFI_URIPATH", "GenericLFI_URIPath", rx(URI, TRAVERSAL, DEC2)),
+    ("GenericLFI_URIPATH", "GenericLFI_URIPath", OR(rx(URI, TRAVERSAL, DEC2), rx(URI, LFI_FILES, DEC2 + ("LOWERCASE",)))),
     ("GenericLFI_BODY", "GenericLFI_Body", body_aware(lambda f: OR(rx(f, TRAVERSAL, DEC2), rx(f, LFI_FILES, DEC2 + ("LOWERCASE",))))),
-    ("RestrictedExtensions_URIPATH", "RestrictedExtensions_URIPath", rx(URI, EXT, ("URL_DECODE", "LOWERCASE"))),
-    ("RestrictedExtensions_QUERYARGUMENTS", "RestrictedExtensions_QueryArguments", rx(QARGS, EXT, ("URL_DECODE", "LOWERCASE"))),
+    ("RestrictedExtensions_URIPATH", "RestrictedExtensions_URIPath", rx(URI, EXT, DEC2 + ("LOWERCASE",))),
+    ("RestrictedExtensions_QUERYARGUMENTS", "RestrictedExtensions_QueryArguments", rx(QARGS, EXT, DEC2 + ("LOWERCASE",))),
     ("GenericRFI_QUERYARGUMENTS", "GenericRFI_QueryArguments", rx(QARGS, RFI, DEC2 + ("LOWERCASE",))),
     ("GenericRFI_BODY", "GenericRFI_Body", body_aware(lambda f: rx(f, RFI, DEC2 + ("LOWERCASE",)))),
     ("GenericRFI_URIPATH", "GenericRFI_URIPath", rx(URI, RFI, DEC2 + ("LOWERCASE",))),
-    ("CrossSiteScripting_COOKIE", "CrossSiteScripting_Cookie", xss(COOKIE_VALUES, DEC)),
-    ("CrossSiteScripting_QUERYARGUMENTS", "CrossSiteScripting_QueryArguments", xss(QARGS, DEC)),
-    ("CrossSiteScripting_BODY", "CrossSiteScripting_Body", body_aware(lambda f: xss(f, DEC))),
-    ("CrossSiteScripting_URIPATH", "CrossSiteScripting_URIPath", xss(URI, DEC)),
+    ("CrossSiteScripting_COOKIE", "CrossSiteScripting_Cookie", xss_any(COOKIE_VALUES)),
+    ("CrossSiteScripting_QUERYARGUMENTS", "CrossSiteScripting_QueryArguments", xss_any(QARGS)),
+    ("CrossSiteScripting_BODY", "CrossSiteScripting_Body", body_aware(xss_any)),
+    ("CrossSiteScripting_URIPATH", "CrossSiteScripting_URIPath", xss_any(URI)),
 ])
 
 # --- Known bad inputs -----------------------------------------------------
@@ -107,7 +123,7 @@ def java(field):
 
 kbi = group([
     ("JavaDeserializationRCE_HEADER", "JavaDeserializationRCE_Header", java(HEADERS)),
-    ("JavaDeserializationRCE_BODY", "JavaDeserializationRCE_Body", java(BODY)),
+    ("JavaDeserializationRCE_BODY", "JavaDeserializationRCE_Body", body_aware(java)),
     ("JavaDeserializationRCE_URIPATH", "JavaDeserializationRCE_URIPath", java(URI)),
     ("JavaDeserializationRCE_QUERYSTRING", "JavaDeserializationRCE_QueryString", java(QS)),
     ("Host_localhost_HEADER", "Host_Localhost_Header", rx(header("host"), HOST_LOCAL, ("LOWERCASE",))),
@@ -115,7 +131,7 @@ kbi = group([
     ("ExploitablePaths_URIPATH", "ExploitablePaths_URIPath", rx(URI, EXPLOITABLE, ("URL_DECODE_UNI", "NORMALIZE_PATH_WIN", "LOWERCASE"))),
     ("Log4JRCE_HEADER", "Log4JRCE_Header", rx(HEADERS, LOG4J, LOG4J_T)),
     ("Log4JRCE_QUERYSTRING", "Log4JRCE_QueryString", rx(QS, LOG4J, LOG4J_T)),
-    ("Log4JRCE_BODY", "Log4JRCE_Body", rx(BODY, LOG4J, LOG4J_T)),
+    ("Log4JRCE_BODY", "Log4JRCE_Body", body_aware(lambda f: rx(f, LOG4J, LOG4J_T))),
     ("Log4JRCE_URIPATH", "Log4JRCE_URIPath", rx(URI, LOG4J, LOG4J_T)),
 ])
 
@@ -128,12 +144,18 @@ EXTENDED = [
     r'\b(?:load_file|extractvalue|updatexml|utl_inaddr\.get_host_address|dbms_pipe\.receive_message)\s*\(',
     r'\binto\s+(?:out|dump)file\b',
     r'\bxp_cmdshell\b',
-    r';\s*(?:drop|truncate|shutdown|exec|declare|alter|insert|update|delete)\s',
-    r'[\'\"`]\s*(?:or|and|xor|\|\||&&)\s+[(]?\s*[\'\"0-9a-z_]+\s*(?:=|<|>|like\b|is\b|regexp\b)|[\'\"`)]\s*(?:--|#|/\*)',
+    r';\s*(?:drop|truncate|shutdown|declare|alter)\s|;\s*exec(?:ute)?\s+(?:master\.|xp_|sp_)|;\s*(?:insert\s+into|update\s+[a-z0-9_.]+\s+set|delete\s+from)\b',
+    r'[\'\"`]\s*(?:or|and|xor|\|\||&&)\s+[(]?\s*[\'\"0-9a-z_]+\s*(?:=|<|>|like\b|is\b|regexp\b)|[\'\"`]\s*\)*\s*(?:--|#)[\s-]*$|[\'\"`)]\s*/\*',
     r'\bselect\b.{1,100}?\bfrom\b.{1,100}?\bwhere\b',
     r'\border\s+by\s+[0-9]+\s*(?:--|#|/\*)',
     r'\b(?:char|chr|concat|concat_ws|group_concat|ascii|substring|substr|mid|hex|unhex)\s*\(\s*(?:0x|[0-9]+\s*[,)]|select\b)',
     r'@@(?:version|datadir|hostname)\b',
+    r'\b(?:or|and|xor|having|where)\s+\(?\s*[0-9]+\s*(?:=|<>|!=|\blike\b)\s*\(?\s*[0-9]+',
+    r'\b(?:or|and|xor|having)\s+[a-z_][a-z0-9_]*\s*=\s*[a-z_][a-z0-9_]*\s*(?:--|#|/\*|$)',
+    r'\b(?:or|and)\s+(?:true|false)\s*(?:--|#|/\*)',
+    r'\border\s+by\s+[0-9]+\b',
+    r'\b(?:rlike|regexp)\s*\(\s*select\b|\bcase\s+when\b.{1,80}?\bthen\b',
+    r'\bas\s+[a-z_][a-z0-9_]*\s+where\s',
 ]
 SQL_T = ("URL_DECODE", "HTML_ENTITY_DECODE")
 SQL_XT = ("URL_DECODE", "HTML_ENTITY_DECODE", "REPLACE_COMMENTS", "COMPRESS_WHITE_SPACE", "LOWERCASE")
