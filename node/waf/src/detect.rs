@@ -26,7 +26,8 @@ pub const HIGH_PATTERNS: &[&str] = &[
 
 fn high() -> Option<&'static RegexSet> {
     static SET: OnceLock<Option<RegexSet>> = OnceLock::new();
-    SET.get_or_init(|| RegexSet::new(HIGH_PATTERNS).ok()).as_ref()
+    SET.get_or_init(|| RegexSet::new(HIGH_PATTERNS).ok())
+        .as_ref()
 }
 
 /// Whether `input` looks like SQL injection. A panic inside the detector
@@ -36,7 +37,10 @@ pub fn sqli(input: &[u8], high_sensitivity: bool) -> bool {
     if input.is_empty() {
         return false;
     }
-    let lib = catch_unwind(AssertUnwindSafe(|| libinjectionrs::detect_sqli(input).is_injection())).unwrap_or(true);
+    let lib = catch_unwind(AssertUnwindSafe(|| {
+        libinjectionrs::detect_sqli(input).is_injection()
+    }))
+    .unwrap_or(true);
     lib || (high_sensitivity && high().is_some_and(|s| s.is_match(input)))
 }
 
@@ -46,7 +50,10 @@ pub fn xss(input: &[u8]) -> bool {
     if input.is_empty() {
         return false;
     }
-    catch_unwind(AssertUnwindSafe(|| libinjectionrs::detect_xss(input).is_injection())).unwrap_or(true)
+    catch_unwind(AssertUnwindSafe(|| {
+        libinjectionrs::detect_xss(input).is_injection()
+    }))
+    .unwrap_or(true)
 }
 
 #[cfg(test)]

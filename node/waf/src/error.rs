@@ -87,7 +87,11 @@ impl CompileError {
     }
 
     /// A `WAFLimitsExceededException`.
-    pub fn limits(rule: Option<&str>, parameter: impl Into<String>, reason: impl Into<String>) -> Self {
+    pub fn limits(
+        rule: Option<&str>,
+        parameter: impl Into<String>,
+        reason: impl Into<String>,
+    ) -> Self {
         Self {
             exception: AwsException::LimitsExceeded,
             rule: rule.map(str::to_owned),

@@ -31,7 +31,11 @@ const MAX_DEPTH: usize = 128;
 
 /// Parses `body` leniently.
 pub fn parse(body: &[u8]) -> JsonDoc {
-    let mut p = Parser { s: body, i: 0, doc: JsonDoc::default() };
+    let mut p = Parser {
+        s: body,
+        i: 0,
+        doc: JsonDoc::default(),
+    };
     p.ws();
     let ok = match p.peek() {
         Some(b'{') | Some(b'[') => p.value("", 0).is_some(),
@@ -50,7 +54,9 @@ struct Parser<'a> {
 }
 
 fn escape_pointer(key: &[u8]) -> String {
-    String::from_utf8_lossy(key).replace('~', "~0").replace('/', "~1")
+    String::from_utf8_lossy(key)
+        .replace('~', "~0")
+        .replace('/', "~1")
 }
 
 impl Parser<'_> {
@@ -59,7 +65,10 @@ impl Parser<'_> {
     }
 
     fn ws(&mut self) {
-        while self.peek().is_some_and(|b| matches!(b, b' ' | b'\t' | b'\n' | b'\r')) {
+        while self
+            .peek()
+            .is_some_and(|b| matches!(b, b' ' | b'\t' | b'\n' | b'\r'))
+        {
             self.i += 1;
         }
     }
@@ -97,7 +106,11 @@ impl Parser<'_> {
     }
 
     fn push(&mut self, pointer: &str, is_key: bool, text: Vec<u8>) {
-        self.doc.elems.push(JsonElem { pointer: pointer.to_owned(), is_key, text });
+        self.doc.elems.push(JsonElem {
+            pointer: pointer.to_owned(),
+            is_key,
+            text,
+        });
     }
 
     fn object(&mut self, pointer: &str, depth: usize) -> Option<()> {
@@ -208,7 +221,10 @@ mod tests {
     use super::*;
 
     fn texts(doc: &JsonDoc) -> Vec<String> {
-        doc.elems.iter().map(|e| String::from_utf8_lossy(&e.text).into_owned()).collect()
+        doc.elems
+            .iter()
+            .map(|e| String::from_utf8_lossy(&e.text).into_owned())
+            .collect()
     }
 
     #[test]
@@ -229,7 +245,13 @@ mod tests {
         let doc = parse(br#"{"a":{"c":"d","b":{"e":{"f":"g"}}},"l":[1,"x"]}"#);
         assert!(!doc.invalid);
         let ptrs: Vec<&str> = doc.elems.iter().map(|e| e.pointer.as_str()).collect();
-        assert_eq!(ptrs, ["/a", "/a/c", "/a/c", "/a/b", "/a/b/e", "/a/b/e/f", "/a/b/e/f", "/l", "/l/0", "/l/1"]);
+        assert_eq!(
+            ptrs,
+            [
+                "/a", "/a/c", "/a/c", "/a/b", "/a/b/e", "/a/b/e/f", "/a/b/e/f", "/l", "/l/0",
+                "/l/1"
+            ]
+        );
         let dup = parse(br#"{"a":1,"a":2}"#);
         assert!(dup.invalid);
         assert_eq!(texts(&dup), ["a", "1"]);

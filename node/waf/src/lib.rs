@@ -32,14 +32,19 @@ pub mod token;
 pub mod transform;
 mod wcu;
 
-pub use compile::{compile, check_rule_group, CAction, CompileOptions, CompiledWebAcl, CustomResponseSpec, Resources};
+pub use compile::{
+    check_rule_group, compile, CAction, CompileOptions, CompiledWebAcl, CustomResponseSpec,
+    Resources,
+};
 pub use error::{AwsException, CompileError, ParseError};
 pub use eval::{evaluate, Action, RuleType, Verdict, WafResponse};
 pub use geo::{GeoInfo, GeoLookup, NoGeo, StaticGeo};
 pub use log::LogContext;
 pub use managed::IpReputationLists;
 pub use metrics::{Counts, Tallies};
-pub use model::{parse_ip_set, parse_regex_pattern_set, parse_rule_group, parse_web_acl, Dialect, WebAcl};
+pub use model::{
+    parse_ip_set, parse_regex_pattern_set, parse_rule_group, parse_web_acl, Dialect, WebAcl,
+};
 pub use rate::{InMemoryRateCounters, RateCounters, RateKey};
 pub use request::RequestView;
 pub use token::{TokenKey, TokenTimes};

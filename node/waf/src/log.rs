@@ -68,8 +68,17 @@ pub fn record(req: &RequestView, verdict: &Verdict, ctx: &LogContext) -> Value {
             })
         })
         .collect();
-    let inserted: Vec<Value> = verdict.inserted_headers.iter().map(|(n, v)| json!({"name": n, "value": v})).collect();
-    let labels: Vec<Value> = verdict.labels.iter().take(MAX_LABELS).map(|l| json!({ "name": l })).collect();
+    let inserted: Vec<Value> = verdict
+        .inserted_headers
+        .iter()
+        .map(|(n, v)| json!({"name": n, "value": v}))
+        .collect();
+    let labels: Vec<Value> = verdict
+        .labels
+        .iter()
+        .take(MAX_LABELS)
+        .map(|l| json!({ "name": l }))
+        .collect();
     let mut rec = json!({
         "timestamp": ctx.timestamp_ms,
         "formatVersion": 1,
@@ -103,7 +112,11 @@ pub fn record(req: &RequestView, verdict: &Verdict, ctx: &LogContext) -> Value {
         rec["oversizeFields"] = json!(t.oversize_fields);
     }
     if let Some((code, reason)) = verdict.challenge_failure {
-        let key = if code == 405 { "captchaResponse" } else { "challengeResponse" };
+        let key = if code == 405 {
+            "captchaResponse"
+        } else {
+            "challengeResponse"
+        };
         rec[key] = json!({ "responseCode": code, "failureReason": reason });
     }
     rec

@@ -46,7 +46,9 @@ pub struct Tallies {
 impl Tallies {
     /// Records one verdict.
     pub fn record(&self, v: &Verdict) {
-        let Ok(mut map) = self.inner.lock() else { return };
+        let Ok(mut map) = self.inner.lock() else {
+            return;
+        };
         for (metric, t) in &v.trace.tallies {
             map.entry(metric.clone()).or_default().bump(*t);
         }

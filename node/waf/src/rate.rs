@@ -47,13 +47,16 @@ pub fn in_window(start: u64, window_sec: u64, now: u64) -> bool {
     start + BUCKET_SEC > now.saturating_sub(window_sec)
 }
 
+/// (rule instance, aggregation key) -> (bucket start, count), oldest first.
+type Buckets = HashMap<(String, Vec<u8>), VecDeque<(u64, u64)>>;
+
 /// Exact in-process counters, bounded: at most `max_keys` aggregation
 /// instances are tracked; when full, stale instances are dropped first and
 /// new ones are not tracked (they count as zero) until room frees up.
 #[derive(Debug)]
 pub struct InMemoryRateCounters {
     max_keys: usize,
-    inner: Mutex<HashMap<(String, Vec<u8>), VecDeque<(u64, u64)>>>,
+    inner: Mutex<Buckets>,
 }
 
 impl Default for InMemoryRateCounters {
@@ -65,7 +68,10 @@ impl Default for InMemoryRateCounters {
 impl InMemoryRateCounters {
     /// Counters tracking at most `max_keys` aggregation instances.
     pub fn new(max_keys: usize) -> Self {
-        Self { max_keys, inner: Mutex::new(HashMap::new()) }
+        Self {
+            max_keys,
+            inner: Mutex::new(HashMap::new()),
+        }
     }
 
     /// How many aggregation instances are tracked.
@@ -81,7 +87,9 @@ impl InMemoryRateCounters {
 
 impl RateCounters for InMemoryRateCounters {
     fn add(&self, key: &RateKey<'_>, now: u64) {
-        let Ok(mut map) = self.inner.lock() else { return };
+        let Ok(mut map) = self.inner.lock() else {
+            return;
+        };
         let id = (key.instance.to_owned(), key.key.to_vec());
         if !map.contains_key(&id) && map.len() >= self.max_keys {
             map.retain(|_, q| q.back().is_some_and(|(s, _)| in_window(*s, 600, now)));
@@ -103,7 +111,12 @@ impl RateCounters for InMemoryRateCounters {
     fn count(&self, key: &RateKey<'_>, now: u64) -> u64 {
         let Ok(map) = self.inner.lock() else { return 0 };
         map.get(&(key.instance.to_owned(), key.key.to_vec()))
-            .map(|q| q.iter().filter(|(s, _)| in_window(*s, key.window_sec, now)).map(|(_, c)| c).sum())
+            .map(|q| {
+                q.iter()
+                    .filter(|(s, _)| in_window(*s, key.window_sec, now))
+                    .map(|(_, c)| c)
+                    .sum()
+            })
             .unwrap_or(0)
     }
 }

@@ -83,8 +83,8 @@ impl<'a> RequestView<'a> {
 /// The per-evaluation view: components split once, limits applied.
 pub(crate) struct Prepared<'r> {
     pub req: &'r RequestView<'r>,
-    pub query_args: Vec<(&'r [u8], &'r [u8])>,
-    pub cookies: Vec<(&'r [u8], &'r [u8])>,
+    pub query_args: Pairs<'r>,
+    pub cookies: Pairs<'r>,
     pub cookies_oversize: bool,
     /// How many headers fall inside the inspection limits.
     pub headers_inspectable: usize,
@@ -156,7 +156,10 @@ pub(crate) fn query_args(q: &[u8]) -> Vec<(&[u8], &[u8])> {
         .collect()
 }
 
-fn cookies<'r>(req: &'r RequestView<'r>) -> (Vec<(&'r [u8], &'r [u8])>, bool) {
+/// Name/value pairs borrowed from the request.
+pub(crate) type Pairs<'r> = Vec<(&'r [u8], &'r [u8])>;
+
+fn cookies<'r>(req: &'r RequestView<'r>) -> (Pairs<'r>, bool) {
     let mut out = Vec::new();
     let mut bytes = 0;
     for value in req.header_values("cookie") {
@@ -179,7 +182,13 @@ fn cookies<'r>(req: &'r RequestView<'r>) -> (Vec<(&'r [u8], &'r [u8])>, bool) {
 }
 
 pub(crate) fn trim_ascii(s: &[u8]) -> &[u8] {
-    let start = s.iter().position(|b| !b.is_ascii_whitespace()).unwrap_or(s.len());
-    let end = s.iter().rposition(|b| !b.is_ascii_whitespace()).map_or(start, |e| e + 1);
+    let start = s
+        .iter()
+        .position(|b| !b.is_ascii_whitespace())
+        .unwrap_or(s.len());
+    let end = s
+        .iter()
+        .rposition(|b| !b.is_ascii_whitespace())
+        .map_or(start, |e| e + 1);
     &s[start..end]
 }

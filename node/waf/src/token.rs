@@ -114,7 +114,10 @@ mod tests {
     fn issue_verify_and_tamper() {
         let key = TokenKey::new(b"0123456789abcdef");
         let ip: IpAddr = "192.0.2.7".parse().unwrap_or(IpAddr::from([0, 0, 0, 0]));
-        let t = TokenTimes { challenge: 1000, captcha: 990 };
+        let t = TokenTimes {
+            challenge: 1000,
+            captcha: 990,
+        };
         let tok = key.issue(ip, t);
         assert_eq!(key.verify(ip, &tok), Some(t));
         let other: IpAddr = "192.0.2.8".parse().unwrap_or(ip);

@@ -27,13 +27,24 @@ use crate::managed;
 use crate::model::*;
 
 fn component(base: u64, field: &FieldToMatch, tt: &[TextTransformation]) -> u64 {
-    let base = if field.json_body.is_some() { base * 2 } else { base };
-    let all_args = if field.all_query_arguments.is_some() { 10 } else { 0 };
+    let base = if field.json_body.is_some() {
+        base * 2
+    } else {
+        base
+    };
+    let all_args = if field.all_query_arguments.is_some() {
+        10
+    } else {
+        0
+    };
     base + all_args + transformations(tt)
 }
 
 fn transformations(tt: &[TextTransformation]) -> u64 {
-    10 * tt.iter().filter(|t| t.kind != TextTransformationType::None).count() as u64
+    10 * tt
+        .iter()
+        .filter(|t| t.kind != TextTransformationType::None)
+        .count() as u64
 }
 
 /// The WCUs of one statement.
@@ -47,7 +58,11 @@ pub(crate) fn statement(ctx: &Ctx, s: &Statement) -> Result<u64, CompileError> {
         return Ok(component(base, &b.field_to_match, &b.text_transformations));
     }
     if let Some(q) = &s.sqli_match {
-        let base = if q.sensitivity_level == Some(SensitivityLevel::High) { 30 } else { 20 };
+        let base = if q.sensitivity_level == Some(SensitivityLevel::High) {
+            30
+        } else {
+            20
+        };
         return Ok(component(base, &q.field_to_match, &q.text_transformations));
     }
     if let Some(x) = &s.xss_match {
@@ -66,7 +81,10 @@ pub(crate) fn statement(ctx: &Ctx, s: &Statement) -> Result<u64, CompileError> {
         return Ok(1);
     }
     if let Some(i) = &s.ip_set_reference {
-        let any = i.ip_set_forwarded_ip_config.as_ref().is_some_and(|c| c.position == ForwardedIpPosition::Any);
+        let any = i
+            .ip_set_forwarded_ip_config
+            .as_ref()
+            .is_some_and(|c| c.position == ForwardedIpPosition::Any);
         return Ok(if any { 5 } else { 1 });
     }
     if let Some(a) = &s.and {
@@ -82,7 +100,12 @@ pub(crate) fn statement(ctx: &Ctx, s: &Statement) -> Result<u64, CompileError> {
         return rate_based(ctx, r);
     }
     if let Some(m) = &s.managed_rule_group {
-        let scope = m.scope_down_statement.as_ref().map(|s| statement(ctx, s)).transpose()?.unwrap_or(0);
+        let scope = m
+            .scope_down_statement
+            .as_ref()
+            .map(|s| statement(ctx, s))
+            .transpose()?
+            .unwrap_or(0);
         return Ok(managed::capacity(ctx, m)? + scope);
     }
     if let Some(g) = &s.rule_group_reference {
@@ -97,7 +120,8 @@ pub(crate) fn statement(ctx: &Ctx, s: &Statement) -> Result<u64, CompileError> {
 }
 
 fn sum(ctx: &Ctx, list: &[Statement]) -> Result<u64, CompileError> {
-    list.iter().try_fold(0, |acc, s| Ok(acc + statement(ctx, s)?))
+    list.iter()
+        .try_fold(0, |acc, s| Ok(acc + statement(ctx, s)?))
 }
 
 fn rate_based(ctx: &Ctx, r: &RateBasedStatement) -> Result<u64, CompileError> {
@@ -111,13 +135,24 @@ fn rate_based(ctx: &Ctx, r: &RateBasedStatement) -> Result<u64, CompileError> {
                 .or(k.cookie.as_ref())
                 .or(k.query_argument.as_ref())
                 .map(|n| n.text_transformations.as_slice())
-                .or(k.query_string.as_ref().map(|t| t.text_transformations.as_slice()))
-                .or(k.uri_path.as_ref().map(|t| t.text_transformations.as_slice()))
+                .or(k
+                    .query_string
+                    .as_ref()
+                    .map(|t| t.text_transformations.as_slice()))
+                .or(k
+                    .uri_path
+                    .as_ref()
+                    .map(|t| t.text_transformations.as_slice()))
                 .unwrap_or_default();
             30 + transformations(tt)
         })
         .sum();
-    let scope = r.scope_down_statement.as_ref().map(|s| statement(ctx, s)).transpose()?.unwrap_or(0);
+    let scope = r
+        .scope_down_statement
+        .as_ref()
+        .map(|s| statement(ctx, s))
+        .transpose()?
+        .unwrap_or(0);
     Ok(2 + key_tt + scope)
 }
 

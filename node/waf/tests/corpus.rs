@@ -10,7 +10,11 @@ use common::*;
 use std::fmt::Write as _;
 
 const CORPUS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/corpus");
-const GROUPS: [&str; 3] = ["AWSManagedRulesCommonRuleSet", "AWSManagedRulesKnownBadInputsRuleSet", "AWSManagedRulesSQLiRuleSet"];
+const GROUPS: [&str; 3] = [
+    "AWSManagedRulesCommonRuleSet",
+    "AWSManagedRulesKnownBadInputsRuleSet",
+    "AWSManagedRulesSQLiRuleSet",
+];
 
 fn lines(name: &str) -> Vec<String> {
     std::fs::read_to_string(format!("{CORPUS}/{name}"))
@@ -35,7 +39,10 @@ fn pct(s: &str) -> String {
 /// Keeps the payload as written (its own encodings intact), escaping only
 /// what would end the query value.
 fn raw_keep_pct(s: &str) -> String {
-    s.replace('&', "%26").replace('#', "%23").replace(' ', "%20").replace('+', "%2B")
+    s.replace('&', "%26")
+        .replace('#', "%23")
+        .replace(' ', "%20")
+        .replace('+', "%2B")
 }
 
 struct Score {
@@ -51,8 +58,18 @@ impl Score {
     }
 }
 
-fn score(acl: &CompiledWebAcl, name: &'static str, payloads: &[String], deliver: impl Fn(&str) -> Req) -> Score {
-    let mut s = Score { name, total: 0, blocked: 0, misses: Vec::new() };
+fn score(
+    acl: &CompiledWebAcl,
+    name: &'static str,
+    payloads: &[String],
+    deliver: impl Fn(&str) -> Req,
+) -> Score {
+    let mut s = Score {
+        name,
+        total: 0,
+        blocked: 0,
+        misses: Vec::new(),
+    };
     for p in payloads {
         s.total += 1;
         if eval(acl, &deliver(p)).action == Action::Block {
@@ -68,8 +85,17 @@ fn report(scores: &[Score]) {
     let dir = format!("{}/waf-corpus", env!("CARGO_TARGET_TMPDIR"));
     let _ = std::fs::create_dir_all(&dir);
     for s in scores {
-        println!("detection {:<28} {:>4}/{:<4} = {:5.1} %", s.name, s.blocked, s.total, s.rate());
-        let _ = std::fs::write(format!("{dir}/{}.misses.txt", s.name), s.misses.join("\n") + "\n");
+        println!(
+            "detection {:<28} {:>4}/{:<4} = {:5.1} %",
+            s.name,
+            s.blocked,
+            s.total,
+            s.rate()
+        );
+        let _ = std::fs::write(
+            format!("{dir}/{}.misses.txt", s.name),
+            s.misses.join("\n") + "\n",
+        );
     }
     println!("misses written to {dir}");
 }
@@ -99,11 +125,28 @@ fn benign_traffic_passes_with_zero_blocks() {
         }
         let v = eval(&acl, &r);
         if v.action != Action::Allow {
-            blocked.push(format!("{}: {} by {:?}", e["name"], v.terminating_rule_id, v.trace.rule_groups.last().and_then(|g| g.terminating_rule.clone())));
+            blocked.push(format!(
+                "{}: {} by {:?}",
+                e["name"],
+                v.terminating_rule_id,
+                v.trace
+                    .rule_groups
+                    .last()
+                    .and_then(|g| g.terminating_rule.clone())
+            ));
         }
     }
-    println!("false positives: {}/{} = {:.1} %", blocked.len(), entries.len(), 100.0 * blocked.len() as f64 / entries.len() as f64);
-    assert!(blocked.is_empty(), "benign requests blocked:\n{}", blocked.join("\n"));
+    println!(
+        "false positives: {}/{} = {:.1} %",
+        blocked.len(),
+        entries.len(),
+        100.0 * blocked.len() as f64 / entries.len() as f64
+    );
+    assert!(
+        blocked.is_empty(),
+        "benign requests blocked:\n{}",
+        blocked.join("\n")
+    );
 }
 
 #[test]
@@ -115,18 +158,42 @@ fn libinjection_false_positive_list_stays_under_its_ceiling() {
     let blocked: Vec<String> = list
         .iter()
         .filter_map(|q| {
-            let v = eval(&acl, &Req::get(&format!("/prod/search?q={}", q.replace(' ', "+").replace('#', "%23").replace('&', "%26"))));
-            let by = v.trace.rule_groups.last().and_then(|g| g.terminating_rule.as_ref()).map(|m| m.rule_id.clone());
+            let v = eval(
+                &acl,
+                &Req::get(&format!(
+                    "/prod/search?q={}",
+                    q.replace(' ', "+").replace('#', "%23").replace('&', "%26")
+                )),
+            );
+            let by = v
+                .trace
+                .rule_groups
+                .last()
+                .and_then(|g| g.terminating_rule.as_ref())
+                .map(|m| m.rule_id.clone());
             (v.action == Action::Block).then(|| format!("{q}    <- {}", by.unwrap_or_default()))
         })
         .collect();
-    println!("false positives (libinjection list): {}/{} = {:.1} %", blocked.len(), list.len(), 100.0 * blocked.len() as f64 / list.len() as f64);
+    println!(
+        "false positives (libinjection list): {}/{} = {:.1} %",
+        blocked.len(),
+        list.len(),
+        100.0 * blocked.len() as f64 / list.len() as f64
+    );
     let dir = format!("{}/waf-corpus", env!("CARGO_TARGET_TMPDIR"));
     let _ = std::fs::create_dir_all(&dir);
-    let _ = std::fs::write(format!("{dir}/benign-search.blocked.txt"), blocked.join("\n") + "\n");
+    let _ = std::fs::write(
+        format!("{dir}/benign-search.blocked.txt"),
+        blocked.join("\n") + "\n",
+    );
     // These are inputs chosen because they fool SQL detectors; most of the
     // blocks are libinjection's own LOW-sensitivity verdict. Ceiling as measured.
-    assert!(blocked.len() * 100 <= list.len() * 6, "{} blocked:\n{}", blocked.len(), blocked.join("\n"));
+    assert!(
+        blocked.len() * 100 <= list.len() * 6,
+        "{} blocked:\n{}",
+        blocked.len(),
+        blocked.join("\n")
+    );
 }
 
 #[test]
@@ -139,17 +206,37 @@ fn attack_corpora_are_blocked() {
     log4j.extend(lines("log4shell-extra.txt"));
     let json = |b: Vec<u8>| Req::new("POST", "/prod/items").body("application/json", &b);
     let scores = vec![
-        score(&acl, "sqli-query", &sqli, |p| Req::get(&format!("/prod/items?id={}", pct(p)))),
-        score(&acl, "sqli-query-appended", &sqli, |p| Req::get(&format!("/prod/items?id=1{}", pct(p)))),
+        score(&acl, "sqli-query", &sqli, |p| {
+            Req::get(&format!("/prod/items?id={}", pct(p)))
+        }),
+        score(&acl, "sqli-query-appended", &sqli, |p| {
+            Req::get(&format!("/prod/items?id=1{}", pct(p)))
+        }),
         score(&acl, "sqli-json-body", &sqli, |p| json(json_body("id", p))),
-        score(&acl, "xss-query", &xss, |p| Req::get(&format!("/prod/search?q={}", pct(p)))),
-        score(&acl, "xss-json-body", &xss, |p| json(json_body("comment", p))),
-        score(&acl, "traversal-query", &traversal, |p| Req::get(&format!("/prod/download?file={}", raw_keep_pct(p)))),
-        score(&acl, "traversal-query-encoded", &traversal, |p| Req::get(&format!("/prod/download?file={}", pct(p)))),
-        score(&acl, "traversal-path", &traversal, |p| Req::get(&format!("/prod/download/{}", raw_keep_pct(p)))),
-        score(&acl, "log4shell-header", &log4j, |p| Req::get("/prod/items").header("X-Api-Version", p)),
-        score(&acl, "log4shell-query", &log4j, |p| Req::get(&format!("/prod/items?v={}", raw_keep_pct(p)))),
-        score(&acl, "log4shell-json-body", &log4j, |p| json(json_body("v", p))),
+        score(&acl, "xss-query", &xss, |p| {
+            Req::get(&format!("/prod/search?q={}", pct(p)))
+        }),
+        score(&acl, "xss-json-body", &xss, |p| {
+            json(json_body("comment", p))
+        }),
+        score(&acl, "traversal-query", &traversal, |p| {
+            Req::get(&format!("/prod/download?file={}", raw_keep_pct(p)))
+        }),
+        score(&acl, "traversal-query-encoded", &traversal, |p| {
+            Req::get(&format!("/prod/download?file={}", pct(p)))
+        }),
+        score(&acl, "traversal-path", &traversal, |p| {
+            Req::get(&format!("/prod/download/{}", raw_keep_pct(p)))
+        }),
+        score(&acl, "log4shell-header", &log4j, |p| {
+            Req::get("/prod/items").header("X-Api-Version", p)
+        }),
+        score(&acl, "log4shell-query", &log4j, |p| {
+            Req::get(&format!("/prod/items?v={}", raw_keep_pct(p)))
+        }),
+        score(&acl, "log4shell-json-body", &log4j, |p| {
+            json(json_body("v", p))
+        }),
     ];
     report(&scores);
     // Floors set from what was measured (see README.md); a drop is a regression.
@@ -168,6 +255,10 @@ fn attack_corpora_are_blocked() {
     ];
     for (name, floor) in floors {
         let s = scores.iter().find(|s| s.name == name).expect("scored");
-        assert!(s.rate() >= floor, "{name}: {:.1} % < floor {floor} %", s.rate());
+        assert!(
+            s.rate() >= floor,
+            "{name}: {:.1} % < floor {floor} %",
+            s.rate()
+        );
     }
 }

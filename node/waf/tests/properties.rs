@@ -12,11 +12,37 @@ use proptest::prelude::*;
 use serde_json::{json, Value};
 
 const TRANSFORMS: [&str; 31] = [
-    "NONE", "COMPRESS_WHITE_SPACE", "HTML_ENTITY_DECODE", "LOWERCASE", "CMD_LINE", "URL_DECODE", "BASE64_DECODE",
-    "HEX_DECODE", "MD5", "REPLACE_COMMENTS", "ESCAPE_SEQ_DECODE", "SQL_HEX_DECODE", "CSS_DECODE", "JS_DECODE",
-    "NORMALIZE_PATH", "NORMALIZE_PATH_WIN", "REMOVE_NULLS", "REPLACE_NULLS", "BASE64_DECODE_EXT", "URL_DECODE_UNI",
-    "UTF8_TO_UNICODE", "REMOVE_WHITESPACE", "TRIM", "TRIM_LEFT", "TRIM_RIGHT", "REMOVE_COMMENTS_CHAR", "UPPERCASE",
-    "CMD_LINE_WIN", "CMD_LINE_UNIX", "JS_DECODE_EXT", "SHA256",
+    "NONE",
+    "COMPRESS_WHITE_SPACE",
+    "HTML_ENTITY_DECODE",
+    "LOWERCASE",
+    "CMD_LINE",
+    "URL_DECODE",
+    "BASE64_DECODE",
+    "HEX_DECODE",
+    "MD5",
+    "REPLACE_COMMENTS",
+    "ESCAPE_SEQ_DECODE",
+    "SQL_HEX_DECODE",
+    "CSS_DECODE",
+    "JS_DECODE",
+    "NORMALIZE_PATH",
+    "NORMALIZE_PATH_WIN",
+    "REMOVE_NULLS",
+    "REPLACE_NULLS",
+    "BASE64_DECODE_EXT",
+    "URL_DECODE_UNI",
+    "UTF8_TO_UNICODE",
+    "REMOVE_WHITESPACE",
+    "TRIM",
+    "TRIM_LEFT",
+    "TRIM_RIGHT",
+    "REMOVE_COMMENTS_CHAR",
+    "UPPERCASE",
+    "CMD_LINE_WIN",
+    "CMD_LINE_UNIX",
+    "JS_DECODE_EXT",
+    "SHA256",
 ];
 
 fn field() -> impl Strategy<Value = Value> {
@@ -44,12 +70,24 @@ fn field() -> impl Strategy<Value = Value> {
 }
 
 fn transforms() -> impl Strategy<Value = Value> {
-    prop::collection::vec(0..TRANSFORMS.len(), 1..4)
-        .prop_map(|v| Value::Array(v.iter().enumerate().map(|(i, t)| json!({"Priority": i, "Type": TRANSFORMS[*t]})).collect()))
+    prop::collection::vec(0..TRANSFORMS.len(), 1..4).prop_map(|v| {
+        Value::Array(
+            v.iter()
+                .enumerate()
+                .map(|(i, t)| json!({"Priority": i, "Type": TRANSFORMS[*t]}))
+                .collect(),
+        )
+    })
 }
 
 fn leaf() -> impl Strategy<Value = Value> {
-    let pos = prop_oneof![Just("EXACTLY"), Just("STARTS_WITH"), Just("ENDS_WITH"), Just("CONTAINS"), Just("CONTAINS_WORD")];
+    let pos = prop_oneof![
+        Just("EXACTLY"),
+        Just("STARTS_WITH"),
+        Just("ENDS_WITH"),
+        Just("CONTAINS"),
+        Just("CONTAINS_WORD")
+    ];
     prop_oneof![
         ("[a-z0-9_]{1,6}", field(), transforms(), pos).prop_map(|(s, f, t, p)| json!({"ByteMatchStatement": {"SearchString": s, "FieldToMatch": f, "TextTransformations": t, "PositionalConstraint": p}})),
         (field(), transforms(), any::<bool>()).prop_map(|(f, t, h)| json!({"SqliMatchStatement": {"FieldToMatch": f, "TextTransformations": t, "SensitivityLevel": if h {"HIGH"} else {"LOW"}}})),
@@ -65,8 +103,10 @@ fn leaf() -> impl Strategy<Value = Value> {
 fn statement() -> impl Strategy<Value = Value> {
     leaf().prop_recursive(3, 16, 3, |inner| {
         prop_oneof![
-            prop::collection::vec(inner.clone(), 1..3).prop_map(|v| json!({"AndStatement": {"Statements": v}})),
-            prop::collection::vec(inner.clone(), 1..3).prop_map(|v| json!({"OrStatement": {"Statements": v}})),
+            prop::collection::vec(inner.clone(), 1..3)
+                .prop_map(|v| json!({"AndStatement": {"Statements": v}})),
+            prop::collection::vec(inner.clone(), 1..3)
+                .prop_map(|v| json!({"OrStatement": {"Statements": v}})),
             inner.prop_map(|s| json!({"NotStatement": {"Statement": s}})),
         ]
     })
@@ -98,11 +138,22 @@ fn acl() -> impl Strategy<Value = CompiledWebAcl> {
 
 fn request() -> impl Strategy<Value = Req> {
     (
-        prop_oneof![Just("GET".to_owned()), Just("POST".to_owned()), Just("PROPFIND".to_owned()), "[A-Z]{1,8}"],
+        prop_oneof![
+            Just("GET".to_owned()),
+            Just("POST".to_owned()),
+            Just("PROPFIND".to_owned()),
+            "[A-Z]{1,8}"
+        ],
         "/[ -~]{0,60}",
         "[ -~]{0,80}",
-        prop::collection::vec(("[A-Za-z-]{1,12}", prop::collection::vec(any::<u8>(), 0..40)), 0..8),
-        prop_oneof![prop::collection::vec(any::<u8>(), 0..300), "[{}\\[\\]\":,a-z0-9 ]{0,200}".prop_map(String::into_bytes)],
+        prop::collection::vec(
+            ("[A-Za-z-]{1,12}", prop::collection::vec(any::<u8>(), 0..40)),
+            0..8,
+        ),
+        prop_oneof![
+            prop::collection::vec(any::<u8>(), 0..300),
+            "[{}\\[\\]\":,a-z0-9 ]{0,200}".prop_map(String::into_bytes)
+        ],
         0usize..40_000,
     )
         .prop_map(|(m, path, q, headers, body, extra)| {

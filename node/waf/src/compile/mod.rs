@@ -5,6 +5,8 @@
 //! [`Resources`], keyed by ARN; AWS managed rule groups from
 //! [`crate::managed`].
 
+mod actions;
+mod rate;
 mod rules;
 pub(crate) mod statement;
 pub(crate) mod types;
@@ -40,17 +42,20 @@ pub struct Resources {
 impl Resources {
     /// Adds a rule group under its `ARN` (or `arn` if it has none).
     pub fn add_rule_group(&mut self, arn: &str, g: RuleGroup) {
-        self.rule_groups.insert(g.arn.clone().unwrap_or_else(|| arn.to_owned()), g);
+        self.rule_groups
+            .insert(g.arn.clone().unwrap_or_else(|| arn.to_owned()), g);
     }
 
     /// Adds an IP set under its `ARN` (or `arn` if it has none).
     pub fn add_ip_set(&mut self, arn: &str, s: IpSet) {
-        self.ip_sets.insert(s.arn.clone().unwrap_or_else(|| arn.to_owned()), s);
+        self.ip_sets
+            .insert(s.arn.clone().unwrap_or_else(|| arn.to_owned()), s);
     }
 
     /// Adds a regex pattern set under its `ARN` (or `arn` if it has none).
     pub fn add_regex_pattern_set(&mut self, arn: &str, s: RegexPatternSet) {
-        self.regex_pattern_sets.insert(s.arn.clone().unwrap_or_else(|| arn.to_owned()), s);
+        self.regex_pattern_sets
+            .insert(s.arn.clone().unwrap_or_else(|| arn.to_owned()), s);
     }
 }
 
@@ -103,7 +108,12 @@ pub(crate) struct Ctx<'a> {
 }
 
 impl Ctx<'_> {
-    pub fn invalid(&self, field: &'static str, param: impl Into<String>, reason: impl Into<String>) -> CompileError {
+    pub fn invalid(
+        &self,
+        field: &'static str,
+        param: impl Into<String>,
+        reason: impl Into<String>,
+    ) -> CompileError {
         CompileError::invalid(self.rule, field, param, reason)
     }
 
@@ -145,7 +155,10 @@ fn immunity(c: &Option<ImmunityConfig>, default: u64) -> Result<u64, String> {
     match c.as_ref().and_then(|c| c.immunity_time_property.as_ref()) {
         None => Ok(default),
         Some(p) if (60..=259_200).contains(&p.immunity_time) => Ok(p.immunity_time as u64),
-        Some(p) => Err(format!("ImmunityTime {} is outside 60..259200 seconds.", p.immunity_time)),
+        Some(p) => Err(format!(
+            "ImmunityTime {} is outside 60..259200 seconds.",
+            p.immunity_time
+        )),
     }
 }
 
@@ -154,21 +167,30 @@ fn body_limit(acl: &WebAcl, resource_type: &str) -> usize {
         .as_ref()
         .and_then(|a| a.request_body.as_ref())
         .and_then(|m| m.get(resource_type))
-        .map_or(DEFAULT_BODY_LIMIT, |c| c.default_size_inspection_limit.bytes())
+        .map_or(DEFAULT_BODY_LIMIT, |c| {
+            c.default_size_inspection_limit.bytes()
+        })
 }
 
 /// Compiles a web ACL. Refusals name the rule and say why, in AWS's terms.
-pub fn compile(acl: &WebAcl, resources: &Resources, opts: &CompileOptions) -> Result<CompiledWebAcl, CompileError> {
-    let account = account_of(acl.arn.as_deref()).unwrap_or(&opts.account_id).to_owned();
+pub fn compile(
+    acl: &WebAcl,
+    resources: &Resources,
+    opts: &CompileOptions,
+) -> Result<CompiledWebAcl, CompileError> {
+    let account = account_of(acl.arn.as_deref())
+        .unwrap_or(&opts.account_id)
+        .to_owned();
     let namespace = acl
         .label_namespace
         .clone()
         .unwrap_or_else(|| format!("awswaf:{account}:webacl:{}:", acl.name));
     let invalid = |f: &'static str, p: &str, r: String| CompileError::invalid(None, f, p, r);
-    let captcha_immunity = immunity(&acl.captcha_config, DEFAULT_IMMUNITY).map_err(|r| invalid("CHALLENGE_CONFIG", "CaptchaConfig", r))?;
+    let captcha_immunity = immunity(&acl.captcha_config, DEFAULT_IMMUNITY)
+        .map_err(|r| invalid("CHALLENGE_CONFIG", "CaptchaConfig", r))?;
     let challenge_immunity = immunity(&acl.challenge_config, DEFAULT_IMMUNITY)
         .map_err(|r| invalid("CHALLENGE_CONFIG", "ChallengeConfig", r))?;
-    rules::check_bodies(acl.custom_response_bodies.as_ref())?;
+    actions::check_bodies(acl.custom_response_bodies.as_ref())?;
     let ctx = Ctx {
         rule: None,
         dialect: opts.dialect,
@@ -181,7 +203,7 @@ pub fn compile(acl: &WebAcl, resources: &Resources, opts: &CompileOptions) -> Re
         captcha_immunity,
         challenge_immunity,
     };
-    let default_action = rules::default_action(&ctx, &acl.default_action)?;
+    let default_action = actions::default_action(&ctx, &acl.default_action)?;
     let mut compiled: Vec<CRule> = Vec::new();
     let mut capacity = 0u64;
     for (list, what) in rules::rule_lists(acl) {
@@ -193,7 +215,10 @@ pub fn compile(acl: &WebAcl, resources: &Resources, opts: &CompileOptions) -> Re
         return Err(CompileError::limits(
             None,
             "Capacity",
-            format!("The web ACL needs {capacity} WCUs, more than its limit of {}.", opts.max_capacity),
+            format!(
+                "The web ACL needs {capacity} WCUs, more than its limit of {}.",
+                opts.max_capacity
+            ),
         ));
     }
     let rule_count = rules::count(&compiled);
@@ -212,18 +237,19 @@ pub fn compile(acl: &WebAcl, resources: &Resources, opts: &CompileOptions) -> Re
 
 /// Checks a rule group as `CreateRuleGroup` would and returns the WCUs its
 /// rules use (which must fit its declared `Capacity`).
-pub fn check_rule_group(group: &RuleGroup, resources: &Resources, opts: &CompileOptions) -> Result<u64, CompileError> {
-    let c = rules::compile_rule_group(group, resources, opts, "check", opts.challenge_immunity_default())?;
-    Ok(c.1)
-}
-
-impl CompileOptions {
-    fn challenge_immunity_default(&self) -> (u64, u64) {
-        (DEFAULT_IMMUNITY, DEFAULT_IMMUNITY)
-    }
+pub fn check_rule_group(
+    group: &RuleGroup,
+    resources: &Resources,
+    opts: &CompileOptions,
+) -> Result<u64, CompileError> {
+    let immunities = (DEFAULT_IMMUNITY, DEFAULT_IMMUNITY);
+    rules::compile_rule_group(group, resources, opts, "check", immunities).map(|(_, used)| used)
 }
 
 /// Compiles a managed group's rule list (in the managed context).
-pub(crate) fn rules_for_managed(ctx: &Ctx, list: &[Rule]) -> Result<(Vec<CRule>, u64), CompileError> {
+pub(crate) fn rules_for_managed(
+    ctx: &Ctx,
+    list: &[Rule],
+) -> Result<(Vec<CRule>, u64), CompileError> {
     rules::compile_rules(ctx, list, "the managed rule group", true)
 }

@@ -30,9 +30,15 @@ pub(crate) fn kind_of(s: &Statement) -> Result<&'static str, &'static str> {
         (s.xss_match.is_some(), "XSS_MATCH_STATEMENT"),
         (s.size_constraint.is_some(), "SIZE_CONSTRAINT_STATEMENT"),
         (s.geo_match.is_some(), "GEO_MATCH_STATEMENT"),
-        (s.rule_group_reference.is_some(), "RULE_GROUP_REFERENCE_STATEMENT"),
+        (
+            s.rule_group_reference.is_some(),
+            "RULE_GROUP_REFERENCE_STATEMENT",
+        ),
         (s.ip_set_reference.is_some(), "IP_SET_REFERENCE_STATEMENT"),
-        (s.regex_pattern_set_reference.is_some(), "REGEX_PATTERN_REFERENCE_STATEMENT"),
+        (
+            s.regex_pattern_set_reference.is_some(),
+            "REGEX_PATTERN_REFERENCE_STATEMENT",
+        ),
         (s.rate_based.is_some(), "RATE_BASED_STATEMENT"),
         (s.and.is_some(), "AND_STATEMENT"),
         (s.or.is_some(), "OR_STATEMENT"),
@@ -67,17 +73,32 @@ pub(crate) fn compile(ctx: &Ctx, s: &Statement, depth: usize) -> Result<CStateme
     }
     if let Some(q) = &s.sqli_match {
         let high = q.sensitivity_level == Some(SensitivityLevel::High);
-        return inspect(ctx, &q.field_to_match, &q.text_transformations, Matcher::Sqli { high }, kind);
+        return inspect(
+            ctx,
+            &q.field_to_match,
+            &q.text_transformations,
+            Matcher::Sqli { high },
+            kind,
+        );
     }
     if let Some(x) = &s.xss_match {
-        return inspect(ctx, &x.field_to_match, &x.text_transformations, Matcher::Xss, kind);
+        return inspect(
+            ctx,
+            &x.field_to_match,
+            &x.text_transformations,
+            Matcher::Xss,
+            kind,
+        );
     }
     if let Some(z) = &s.size_constraint {
         let size = u64::try_from(z.size)
             .ok()
             .filter(|v| *v <= 21_474_836_480)
             .ok_or_else(|| ctx.invalid(kind, "Size", "Size must be between 0 and 21474836480."))?;
-        let m = Matcher::Size { op: z.comparison_operator, size };
+        let m = Matcher::Size {
+            op: z.comparison_operator,
+            size,
+        };
         return inspect(ctx, &z.field_to_match, &z.text_transformations, m, kind);
     }
     if let Some(r) = &s.regex_match {
@@ -86,12 +107,17 @@ pub(crate) fn compile(ctx: &Ctx, s: &Statement, depth: usize) -> Result<CStateme
         return inspect(ctx, &r.field_to_match, &r.text_transformations, m, kind);
     }
     if let Some(r) = &s.regex_pattern_set_reference {
-        let set = ctx.resources.regex_pattern_sets.get(&r.arn).ok_or_else(|| {
-            CompileError::nonexistent(ctx.rule, "REGEX_PATTERN_SET", &r.arn)
-        })?;
+        let set = ctx
+            .resources
+            .regex_pattern_sets
+            .get(&r.arn)
+            .ok_or_else(|| CompileError::nonexistent(ctx.rule, "REGEX_PATTERN_SET", &r.arn))?;
         let list = set.regular_expression_list.as_deref().unwrap_or_default();
         if list.len() > 10 {
-            return Err(ctx.limits("RegularExpressionList", "A regex pattern set holds at most 10 patterns."));
+            return Err(ctx.limits(
+                "RegularExpressionList",
+                "A regex pattern set holds at most 10 patterns.",
+            ));
         }
         let res = list
             .iter()
@@ -105,15 +131,26 @@ pub(crate) fn compile(ctx: &Ctx, s: &Statement, depth: usize) -> Result<CStateme
         return geo(ctx, g);
     }
     if let Some(a) = &s.asn_match {
-        let asns = a.asn_list.iter().filter_map(|v| u32::try_from(*v).ok()).collect();
-        let fwd = a.forwarded_ip_config.as_ref().map(|f| fwd(ctx, f)).transpose()?;
+        let asns = a
+            .asn_list
+            .iter()
+            .filter_map(|v| u32::try_from(*v).ok())
+            .collect();
+        let fwd = a
+            .forwarded_ip_config
+            .as_ref()
+            .map(|f| fwd(ctx, f))
+            .transpose()?;
         return Ok(CStatement::Asn { asns, fwd });
     }
     if let Some(i) = &s.ip_set_reference {
         return ip_set(ctx, i);
     }
     if let Some(l) = &s.label_match {
-        return Ok(CStatement::Label { scope: l.scope, key: ctx.qualify(&l.key) });
+        return Ok(CStatement::Label {
+            scope: l.scope,
+            key: ctx.qualify(&l.key),
+        });
     }
     if let Some(a) = &s.and {
         return logical(ctx, &a.statements, depth, kind).map(CStatement::And);
@@ -122,7 +159,11 @@ pub(crate) fn compile(ctx: &Ctx, s: &Statement, depth: usize) -> Result<CStateme
         return logical(ctx, &o.statements, depth, kind).map(CStatement::Or);
     }
     if let Some(n) = &s.not {
-        return Ok(CStatement::Not(Box::new(compile(ctx, &n.statement, depth + 1)?)));
+        return Ok(CStatement::Not(Box::new(compile(
+            ctx,
+            &n.statement,
+            depth + 1,
+        )?)));
     }
     Err(ctx.invalid(
         "STATEMENT",
@@ -138,7 +179,11 @@ fn logical(
     kind: &'static str,
 ) -> Result<Vec<CStatement>, CompileError> {
     if list.is_empty() {
-        return Err(ctx.invalid(kind, "Statements", format!("{kind} needs at least one nested statement.")));
+        return Err(ctx.invalid(
+            kind,
+            "Statements",
+            format!("{kind} needs at least one nested statement."),
+        ));
     }
     list.iter().map(|s| compile(ctx, s, depth + 1)).collect()
 }
@@ -147,13 +192,24 @@ fn byte_match(ctx: &Ctx, b: &ByteMatchStatement) -> Result<CStatement, CompileEr
     let kind = "BYTE_MATCH_STATEMENT";
     let needle = search_string(ctx, b)?;
     if needle.len() > MAX_SEARCH_STRING {
-        return Err(ctx.invalid(kind, "SearchString", "The search string is longer than 200 bytes."));
+        return Err(ctx.invalid(
+            kind,
+            "SearchString",
+            "The search string is longer than 200 bytes.",
+        ));
     }
-    let fingerprint = b.field_to_match.ja3_fingerprint.is_some() || b.field_to_match.ja4_fingerprint.is_some();
+    let fingerprint =
+        b.field_to_match.ja3_fingerprint.is_some() || b.field_to_match.ja4_fingerprint.is_some();
     if fingerprint && b.positional_constraint != PositionalConstraint::Exactly {
-        return Err(ctx.invalid(kind, "PositionalConstraint", "JA3/JA4 fingerprints can only be matched EXACTLY."));
+        return Err(ctx.invalid(
+            kind,
+            "PositionalConstraint",
+            "JA3/JA4 fingerprints can only be matched EXACTLY.",
+        ));
     }
-    let word_ok = needle.iter().all(|c| c.is_ascii_alphanumeric() || *c == b'_');
+    let word_ok = needle
+        .iter()
+        .all(|c| c.is_ascii_alphanumeric() || *c == b'_');
     if b.positional_constraint == PositionalConstraint::ContainsWord && !word_ok {
         return Err(ctx.invalid(
             kind,
@@ -161,7 +217,10 @@ fn byte_match(ctx: &Ctx, b: &ByteMatchStatement) -> Result<CStatement, CompileEr
             "With CONTAINS_WORD the search string must contain only A-Z, a-z, 0-9 or _.",
         ));
     }
-    let m = Matcher::Bytes { needle, pos: b.positional_constraint };
+    let m = Matcher::Bytes {
+        needle,
+        pos: b.positional_constraint,
+    };
     inspect(ctx, &b.field_to_match, &b.text_transformations, m, kind)
 }
 
@@ -170,20 +229,34 @@ fn search_string(ctx: &Ctx, b: &ByteMatchStatement) -> Result<Vec<u8>, CompileEr
     let decode = |s: &str| {
         base64::engine::general_purpose::STANDARD
             .decode(s.trim())
-            .map_err(|_| ctx.invalid("BYTE_MATCH_STATEMENT", "SearchString", "The search string is not valid base64."))
+            .map_err(|_| {
+                ctx.invalid(
+                    "BYTE_MATCH_STATEMENT",
+                    "SearchString",
+                    "The search string is not valid base64.",
+                )
+            })
     };
     match (&b.search_string, &b.search_string_base64, ctx.dialect) {
         (_, Some(b64), _) => decode(b64),
         (Some(s), None, Dialect::Api) => decode(s),
         (Some(s), None, Dialect::CloudFormation) => Ok(s.as_bytes().to_vec()),
-        (None, None, _) => Err(ctx.invalid("BYTE_MATCH_STATEMENT", "SearchString", "SearchString is required.")),
+        (None, None, _) => Err(ctx.invalid(
+            "BYTE_MATCH_STATEMENT",
+            "SearchString",
+            "SearchString is required.",
+        )),
     }
 }
 
 /// Compiles a regex for linear-time matching; refuses what needs backtracking.
 pub(crate) fn regex(ctx: &Ctx, pattern: &str) -> Result<regex::bytes::Regex, CompileError> {
     if pattern.len() > MAX_REGEX_LEN {
-        return Err(ctx.invalid("STATEMENT", pattern, "The regex pattern is longer than 512 characters."));
+        return Err(ctx.invalid(
+            "STATEMENT",
+            pattern,
+            "The regex pattern is longer than 512 characters.",
+        ));
     }
     if let Err(e) = regex_syntax::ast::parse::Parser::new().parse(pattern) {
         use regex_syntax::ast::ErrorKind as K;
@@ -192,21 +265,42 @@ pub(crate) fn regex(ctx: &Ctx, pattern: &str) -> Result<regex::bytes::Regex, Com
             K::UnsupportedBackreference => "backreferences are not supported",
             _ => "the pattern is not a valid regex",
         };
-        return Err(ctx.invalid("STATEMENT", pattern, format!("Unsupported regex pattern: {what} ({e})")));
+        return Err(ctx.invalid(
+            "STATEMENT",
+            pattern,
+            format!("Unsupported regex pattern: {what} ({e})"),
+        ));
     }
     regex::bytes::RegexBuilder::new(pattern)
         .size_limit(REGEX_SIZE_LIMIT)
         .dfa_size_limit(REGEX_SIZE_LIMIT)
         .build()
-        .map_err(|e| ctx.invalid("STATEMENT", pattern, format!("Unsupported regex pattern: {e}")))
+        .map_err(|e| {
+            ctx.invalid(
+                "STATEMENT",
+                pattern,
+                format!("Unsupported regex pattern: {e}"),
+            )
+        })
 }
 
-pub(crate) fn chain(ctx: &Ctx, list: &[TextTransformation]) -> Result<Vec<TextTransformationType>, CompileError> {
+pub(crate) fn chain(
+    ctx: &Ctx,
+    list: &[TextTransformation],
+) -> Result<Vec<TextTransformationType>, CompileError> {
     if list.is_empty() {
-        return Err(ctx.invalid("TEXT_TRANSFORMATION", "TextTransformations", "At least one text transformation is required (use NONE)."));
+        return Err(ctx.invalid(
+            "TEXT_TRANSFORMATION",
+            "TextTransformations",
+            "At least one text transformation is required (use NONE).",
+        ));
     }
     if list.len() > MAX_TRANSFORMATIONS {
-        return Err(ctx.invalid("TEXT_TRANSFORMATION", "TextTransformations", "A statement takes at most 10 text transformations."));
+        return Err(ctx.invalid(
+            "TEXT_TRANSFORMATION",
+            "TextTransformations",
+            "A statement takes at most 10 text transformations.",
+        ));
     }
     let mut seen = HashSet::new();
     if let Some(dup) = list.iter().find(|t| !seen.insert(t.priority)) {
@@ -226,7 +320,11 @@ fn inspect(
     matcher: Matcher,
     _kind: &'static str,
 ) -> Result<CStatement, CompileError> {
-    Ok(CStatement::Inspect(Box::new(Inspect { field: compile_field(ctx, field)?, chain: chain(ctx, tt)?, matcher })))
+    Ok(CStatement::Inspect(Box::new(Inspect {
+        field: compile_field(ctx, field)?,
+        chain: chain(ctx, tt)?,
+        matcher,
+    })))
 }
 
 fn name_filter(
@@ -237,12 +335,26 @@ fn name_filter(
     fold: bool,
     field: &'static str,
 ) -> Result<NameFilter, CompileError> {
-    let norm = |v: &Vec<String>| v.iter().map(|n| if fold { n.to_ascii_lowercase() } else { n.clone() }).collect();
+    let norm = |v: &Vec<String>| {
+        v.iter()
+            .map(|n| {
+                if fold {
+                    n.to_ascii_lowercase()
+                } else {
+                    n.clone()
+                }
+            })
+            .collect()
+    };
     match (all, inc, exc) {
         (true, None, None) => Ok(NameFilter::All),
         (false, Some(i), None) => Ok(NameFilter::Include(norm(i))),
         (false, None, Some(e)) => Ok(NameFilter::Exclude(norm(e))),
-        _ => Err(ctx.invalid(field, "MatchPattern", "Set exactly one of All, Included... or Excluded...")),
+        _ => Err(ctx.invalid(
+            field,
+            "MatchPattern",
+            "Set exactly one of All, Included... or Excluded...",
+        )),
     }
 }
 
@@ -275,13 +387,35 @@ pub(crate) fn compile_field(ctx: &Ctx, f: &FieldToMatch) -> Result<CField, Compi
     }
     if let Some(h) = &f.headers {
         let p = &h.match_pattern;
-        let filter = name_filter(ctx, p.all.is_some(), &p.included_headers, &p.excluded_headers, true, "HEADER_MATCH_PATTERN")?;
-        out.push(CField::Headers { filter, scope: h.match_scope, oversize: h.oversize_handling });
+        let filter = name_filter(
+            ctx,
+            p.all.is_some(),
+            &p.included_headers,
+            &p.excluded_headers,
+            true,
+            "HEADER_MATCH_PATTERN",
+        )?;
+        out.push(CField::Headers {
+            filter,
+            scope: h.match_scope,
+            oversize: h.oversize_handling,
+        });
     }
     if let Some(c) = &f.cookies {
         let p = &c.match_pattern;
-        let filter = name_filter(ctx, p.all.is_some(), &p.included_cookies, &p.excluded_cookies, false, "COOKIE_MATCH_PATTERN")?;
-        out.push(CField::Cookies { filter, scope: c.match_scope, oversize: c.oversize_handling });
+        let filter = name_filter(
+            ctx,
+            p.all.is_some(),
+            &p.included_cookies,
+            &p.excluded_cookies,
+            false,
+            "COOKIE_MATCH_PATTERN",
+        )?;
+        out.push(CField::Cookies {
+            filter,
+            scope: c.match_scope,
+            oversize: c.oversize_handling,
+        });
     }
     if let Some(h) = &f.header_order {
         out.push(CField::HeaderOrder(h.oversize_handling));
@@ -293,7 +427,9 @@ pub(crate) fn compile_field(ctx: &Ctx, f: &FieldToMatch) -> Result<CField, Compi
         out.push(CField::Ja4(j.fallback_behavior));
     }
     if let Some(u) = &f.uri_fragment {
-        out.push(CField::UriFragment(u.fallback_behavior.unwrap_or(FallbackBehavior::NoMatch)));
+        out.push(CField::UriFragment(
+            u.fallback_behavior.unwrap_or(FallbackBehavior::NoMatch),
+        ));
     }
     match out.len() {
         1 => Ok(out.remove(0)),
@@ -310,13 +446,30 @@ fn json_body(ctx: &Ctx, j: &JsonBody) -> Result<CField, CompileError> {
     let pattern = match (&p.all, &p.included_paths) {
         (Some(_), None) => JsonPattern::All,
         (None, Some(paths)) if !paths.is_empty() => {
-            let valid = paths.iter().all(|s| s == "/" || (s.starts_with('/') && !s.contains("~2")));
+            let valid = paths
+                .iter()
+                .all(|s| s == "/" || (s.starts_with('/') && !s.contains("~2")));
             if !valid {
-                return Err(ctx.invalid("JSON_MATCH_PATTERN", "IncludedPaths", "IncludedPaths must be JSON Pointers."));
+                return Err(ctx.invalid(
+                    "JSON_MATCH_PATTERN",
+                    "IncludedPaths",
+                    "IncludedPaths must be JSON Pointers.",
+                ));
             }
-            JsonPattern::Paths(paths.iter().map(|s| if s == "/" { String::new() } else { s.clone() }).collect())
+            JsonPattern::Paths(
+                paths
+                    .iter()
+                    .map(|s| if s == "/" { String::new() } else { s.clone() })
+                    .collect(),
+            )
         }
-        _ => return Err(ctx.invalid("JSON_MATCH_PATTERN", "MatchPattern", "Set exactly one of All or IncludedPaths.")),
+        _ => {
+            return Err(ctx.invalid(
+                "JSON_MATCH_PATTERN",
+                "MatchPattern",
+                "Set exactly one of All or IncludedPaths.",
+            ))
+        }
     };
     Ok(CField::JsonBody {
         pattern,
@@ -328,11 +481,16 @@ fn json_body(ctx: &Ctx, j: &JsonBody) -> Result<CField, CompileError> {
 
 pub(crate) fn fwd(ctx: &Ctx, f: &ForwardedIpConfig) -> Result<Fwd, CompileError> {
     header_name(ctx, &f.header_name, "FORWARDED_IP_CONFIG")?;
-    Ok(Fwd { header: f.header_name.to_ascii_lowercase(), fallback: f.fallback_behavior })
+    Ok(Fwd {
+        header: f.header_name.to_ascii_lowercase(),
+        fallback: f.fallback_behavior,
+    })
 }
 
 fn header_name(ctx: &Ctx, name: &str, field: &'static str) -> Result<(), CompileError> {
-    let ok = !name.is_empty() && name.len() <= 255 && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-');
+    let ok = !name.is_empty()
+        && name.len() <= 255
+        && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-');
     if ok {
         Ok(())
     } else {
@@ -343,13 +501,31 @@ fn header_name(ctx: &Ctx, name: &str, field: &'static str) -> Result<(), Compile
 fn geo(ctx: &Ctx, g: &GeoMatchStatement) -> Result<CStatement, CompileError> {
     let codes = g.country_codes.as_deref().unwrap_or_default();
     if codes.is_empty() {
-        return Err(ctx.invalid("GEO_MATCH_STATEMENT", "CountryCodes", "CountryCodes needs at least one country."));
+        return Err(ctx.invalid(
+            "GEO_MATCH_STATEMENT",
+            "CountryCodes",
+            "CountryCodes needs at least one country.",
+        ));
     }
-    if let Some(bad) = codes.iter().find(|c| c.len() != 2 || !c.bytes().all(|b| b.is_ascii_uppercase())) {
-        return Err(ctx.invalid("GEO_MATCH_STATEMENT", bad.clone(), "Country codes are ISO 3166 alpha-2 codes."));
+    if let Some(bad) = codes
+        .iter()
+        .find(|c| c.len() != 2 || !c.bytes().all(|b| b.is_ascii_uppercase()))
+    {
+        return Err(ctx.invalid(
+            "GEO_MATCH_STATEMENT",
+            bad.clone(),
+            "Country codes are ISO 3166 alpha-2 codes.",
+        ));
     }
-    let fwd = g.forwarded_ip_config.as_ref().map(|f| fwd(ctx, f)).transpose()?;
-    Ok(CStatement::Geo { countries: codes.iter().cloned().collect(), fwd })
+    let fwd = g
+        .forwarded_ip_config
+        .as_ref()
+        .map(|f| fwd(ctx, f))
+        .transpose()?;
+    Ok(CStatement::Geo {
+        countries: codes.iter().cloned().collect(),
+        fwd,
+    })
 }
 
 fn ip_set(ctx: &Ctx, i: &IpSetReferenceStatement) -> Result<CStatement, CompileError> {
@@ -357,7 +533,13 @@ fn ip_set(ctx: &Ctx, i: &IpSetReferenceStatement) -> Result<CStatement, CompileE
     let fwd = match &i.ip_set_forwarded_ip_config {
         Some(c) => {
             header_name(ctx, &c.header_name, "IP_SET_FORWARDED_IP_CONFIG")?;
-            Some((Fwd { header: c.header_name.to_ascii_lowercase(), fallback: c.fallback_behavior }, c.position))
+            Some((
+                Fwd {
+                    header: c.header_name.to_ascii_lowercase(),
+                    fallback: c.fallback_behavior,
+                },
+                c.position,
+            ))
         }
         None => None,
     };
@@ -367,14 +549,23 @@ fn ip_set(ctx: &Ctx, i: &IpSetReferenceStatement) -> Result<CStatement, CompileE
 /// Compiles an IP set's addresses; refuses `/0` and malformed CIDRs as AWS does.
 pub(crate) fn ip_matcher(set: &IpSet) -> Result<IpMatcher, (String, &'static str)> {
     if set.addresses.len() > 10_000 {
-        return Err((set.name.clone(), "An IP set holds at most 10,000 addresses."));
+        return Err((
+            set.name.clone(),
+            "An IP set holds at most 10,000 addresses.",
+        ));
     }
     let mut nets = Vec::with_capacity(set.addresses.len());
     for a in &set.addresses {
-        let net: ipnet::IpNet = a.trim().parse().map_err(|_| (a.clone(), "Not a CIDR block."))?;
+        let net: ipnet::IpNet = a
+            .trim()
+            .parse()
+            .map_err(|_| (a.clone(), "Not a CIDR block."))?;
         let v4 = matches!(net, ipnet::IpNet::V4(_));
         if v4 != (set.ip_address_version == IpAddressVersion::Ipv4) {
-            return Err((a.clone(), "The address does not match the set's IPAddressVersion."));
+            return Err((
+                a.clone(),
+                "The address does not match the set's IPAddressVersion.",
+            ));
         }
         if net.prefix_len() == 0 {
             return Err((a.clone(), "AWS WAF supports all CIDR ranges except /0."));

@@ -85,8 +85,16 @@ pub(crate) enum CField {
         fallback: Option<BodyParsingFallbackBehavior>,
         oversize: OversizeHandling,
     },
-    Headers { filter: NameFilter, scope: MatchScope, oversize: OversizeHandling },
-    Cookies { filter: NameFilter, scope: MatchScope, oversize: OversizeHandling },
+    Headers {
+        filter: NameFilter,
+        scope: MatchScope,
+        oversize: OversizeHandling,
+    },
+    Cookies {
+        filter: NameFilter,
+        scope: MatchScope,
+        oversize: OversizeHandling,
+    },
     HeaderOrder(OversizeHandling),
     Ja3(FallbackBehavior),
     Ja4(FallbackBehavior),
@@ -96,10 +104,18 @@ pub(crate) enum CField {
 /// What an inspection statement tests the transformed bytes for.
 #[derive(Debug, Clone)]
 pub(crate) enum Matcher {
-    Bytes { needle: Vec<u8>, pos: PositionalConstraint },
+    Bytes {
+        needle: Vec<u8>,
+        pos: PositionalConstraint,
+    },
     Regex(Arc<Vec<regex::bytes::Regex>>),
-    Size { op: ComparisonOperator, size: u64 },
-    Sqli { high: bool },
+    Size {
+        op: ComparisonOperator,
+        size: u64,
+    },
+    Sqli {
+        high: bool,
+    },
     Xss,
 }
 
@@ -138,10 +154,22 @@ impl IpMatcher {
 #[derive(Debug, Clone)]
 pub(crate) enum CStatement {
     Inspect(Box<Inspect>),
-    Geo { countries: HashSet<String>, fwd: Option<Fwd> },
-    Asn { asns: HashSet<u32>, fwd: Option<Fwd> },
-    IpSet { set: Arc<IpMatcher>, fwd: Option<(Fwd, ForwardedIpPosition)> },
-    Label { scope: LabelMatchScope, key: String },
+    Geo {
+        countries: HashSet<String>,
+        fwd: Option<Fwd>,
+    },
+    Asn {
+        asns: HashSet<u32>,
+        fwd: Option<Fwd>,
+    },
+    IpSet {
+        set: Arc<IpMatcher>,
+        fwd: Option<(Fwd, ForwardedIpPosition)>,
+    },
+    Label {
+        scope: LabelMatchScope,
+        key: String,
+    },
     And(Vec<CStatement>),
     Or(Vec<CStatement>),
     Not(Box<CStatement>),

@@ -5,7 +5,10 @@
 
 use crate::compile::types::{CField, Inspect, JsonPattern, Matcher, NameFilter};
 use crate::detect;
-use crate::model::{BodyParsingFallbackBehavior as Fb, ComparisonOperator as Op, FallbackBehavior, MatchScope, OversizeHandling, PositionalConstraint as P};
+use crate::model::{
+    BodyParsingFallbackBehavior as Fb, ComparisonOperator as Op, FallbackBehavior, MatchScope,
+    OversizeHandling, PositionalConstraint as P,
+};
 use crate::request::Prepared;
 use crate::transform;
 use std::borrow::Cow;
@@ -33,7 +36,13 @@ fn fallback(f: FallbackBehavior) -> Values<'static> {
 }
 
 fn keep(filter: &NameFilter, name: &[u8], fold: bool) -> bool {
-    let eq = |n: &String| if fold { name.eq_ignore_ascii_case(n.as_bytes()) } else { name == n.as_bytes() };
+    let eq = |n: &String| {
+        if fold {
+            name.eq_ignore_ascii_case(n.as_bytes())
+        } else {
+            name == n.as_bytes()
+        }
+    };
     match filter {
         NameFilter::All => true,
         NameFilter::Include(list) => list.iter().any(eq),
@@ -41,7 +50,10 @@ fn keep(filter: &NameFilter, name: &[u8], fold: bool) -> bool {
     }
 }
 
-fn scoped<'p>(pairs: impl Iterator<Item = (&'p [u8], &'p [u8])>, scope: MatchScope) -> Vec<Cow<'p, [u8]>> {
+fn scoped<'p>(
+    pairs: impl Iterator<Item = (&'p [u8], &'p [u8])>,
+    scope: MatchScope,
+) -> Vec<Cow<'p, [u8]>> {
     let mut out = Vec::new();
     for (k, v) in pairs {
         if scope != MatchScope::Value {
@@ -56,7 +68,8 @@ fn scoped<'p>(pairs: impl Iterator<Item = (&'p [u8], &'p [u8])>, scope: MatchSco
 
 /// Whether a raw (percent-encoded) query argument name is `want` (lowercase).
 fn arg_named(raw: &[u8], want: &str) -> bool {
-    raw.eq_ignore_ascii_case(want.as_bytes()) || transform::url_decode(raw, false).eq_ignore_ascii_case(want.as_bytes())
+    raw.eq_ignore_ascii_case(want.as_bytes())
+        || transform::url_decode(raw, false).eq_ignore_ascii_case(want.as_bytes())
 }
 
 /// Extracts a field's values.
@@ -66,10 +79,19 @@ pub(crate) fn extract<'p>(p: &'p Prepared<'p>, field: &CField) -> (Values<'p>, O
     let items = |v: Vec<Cow<'p, [u8]>>| (Values::Items(v), None);
     match field {
         CField::SingleHeader(n) => items(req.header_values(n).map(Cow::Borrowed).collect()),
-        CField::SingleQueryArgument(n) => {
-            items(p.query_args.iter().filter(|(k, _)| arg_named(k, n)).map(|(_, v)| Cow::Borrowed(*v)).collect())
-        }
-        CField::AllQueryArguments => items(p.query_args.iter().map(|(_, v)| Cow::Borrowed(*v)).collect()),
+        CField::SingleQueryArgument(n) => items(
+            p.query_args
+                .iter()
+                .filter(|(k, _)| arg_named(k, n))
+                .map(|(_, v)| Cow::Borrowed(*v))
+                .collect(),
+        ),
+        CField::AllQueryArguments => items(
+            p.query_args
+                .iter()
+                .map(|(_, v)| Cow::Borrowed(*v))
+                .collect(),
+        ),
         CField::UriPath => items(vec![b(req.uri_path)]),
         CField::QueryString => items(vec![b(req.query_string)]),
         CField::Method => items(vec![b(req.method)]),
@@ -79,27 +101,51 @@ pub(crate) fn extract<'p>(p: &'p Prepared<'p>, field: &CField) -> (Values<'p>, O
                     return (v, Some("REQUEST_BODY"));
                 }
             }
-            (Values::Items(vec![Cow::Borrowed(p.body)]), p.body_oversize.then_some("REQUEST_BODY"))
+            (
+                Values::Items(vec![Cow::Borrowed(p.body)]),
+                p.body_oversize.then_some("REQUEST_BODY"),
+            )
         }
-        CField::JsonBody { pattern, scope, fallback: fb, oversize: h } => json_body(p, pattern, *scope, *fb, *h),
-        CField::Headers { filter, scope, oversize: h } => {
+        CField::JsonBody {
+            pattern,
+            scope,
+            fallback: fb,
+            oversize: h,
+        } => json_body(p, pattern, *scope, *fb, *h),
+        CField::Headers {
+            filter,
+            scope,
+            oversize: h,
+        } => {
             let over = p.headers_oversize.then_some("REQUEST_HEADERS");
             if p.headers_oversize {
                 if let Some(v) = oversize(*h) {
                     return (v, over);
                 }
             }
-            let pairs = p.headers().iter().filter(|(n, _)| keep(filter, n.as_bytes(), true)).map(|(n, v)| (n.as_bytes(), *v));
+            let pairs = p
+                .headers()
+                .iter()
+                .filter(|(n, _)| keep(filter, n.as_bytes(), true))
+                .map(|(n, v)| (n.as_bytes(), *v));
             (Values::Items(scoped(pairs, *scope)), over)
         }
-        CField::Cookies { filter, scope, oversize: h } => {
+        CField::Cookies {
+            filter,
+            scope,
+            oversize: h,
+        } => {
             let over = p.cookies_oversize.then_some("REQUEST_COOKIES");
             if p.cookies_oversize {
                 if let Some(v) = oversize(*h) {
                     return (v, over);
                 }
             }
-            let pairs = p.cookies.iter().filter(|(n, _)| keep(filter, n, false)).copied();
+            let pairs = p
+                .cookies
+                .iter()
+                .filter(|(n, _)| keep(filter, n, false))
+                .copied();
             (Values::Items(scoped(pairs, *scope)), over)
         }
         CField::HeaderOrder(h) => {
@@ -112,11 +158,19 @@ pub(crate) fn extract<'p>(p: &'p Prepared<'p>, field: &CField) -> (Values<'p>, O
         }
         CField::Ja3(f) => req.ja3.map_or((fallback(*f), None), |v| items(vec![b(v)])),
         CField::Ja4(f) => req.ja4.map_or((fallback(*f), None), |v| items(vec![b(v)])),
-        CField::UriFragment(f) => req.fragment.map_or((fallback(*f), None), |v| items(vec![b(v)])),
+        CField::UriFragment(f) => req
+            .fragment
+            .map_or((fallback(*f), None), |v| items(vec![b(v)])),
     }
 }
 
-fn json_body<'p>(p: &'p Prepared<'p>, pattern: &JsonPattern, scope: MatchScope, fb: Option<Fb>, h: OversizeHandling) -> (Values<'p>, Oversize) {
+fn json_body<'p>(
+    p: &'p Prepared<'p>,
+    pattern: &JsonPattern,
+    scope: MatchScope,
+    fb: Option<Fb>,
+    h: OversizeHandling,
+) -> (Values<'p>, Oversize) {
     let over = p.body_oversize.then_some("REQUEST_JSON_BODY");
     if p.body_oversize {
         if let Some(v) = oversize(h) {
@@ -131,7 +185,9 @@ fn json_body<'p>(p: &'p Prepared<'p>, pattern: &JsonPattern, scope: MatchScope, 
         match fb {
             Some(Fb::Match) => return (Values::Forced(true), over),
             Some(Fb::NoMatch) => return (Values::Forced(false), over),
-            Some(Fb::EvaluateAsString) => return (Values::Items(vec![Cow::Borrowed(p.body)]), over),
+            Some(Fb::EvaluateAsString) => {
+                return (Values::Items(vec![Cow::Borrowed(p.body)]), over)
+            }
             None => {}
         }
     }
@@ -144,13 +200,18 @@ fn json_body<'p>(p: &'p Prepared<'p>, pattern: &JsonPattern, scope: MatchScope, 
         let in_pattern = match pattern {
             JsonPattern::All => true,
             JsonPattern::Paths(paths) => paths.iter().any(|path| {
-                let inside = e.pointer.len() > path.len() && e.pointer.starts_with(path.as_str()) && e.pointer.as_bytes()[path.len()] == b'/';
+                let inside = e.pointer.len() > path.len()
+                    && e.pointer.starts_with(path.as_str())
+                    && e.pointer.as_bytes()[path.len()] == b'/';
                 inside || (!e.is_key && e.pointer == *path)
             }),
         };
         in_scope && in_pattern
     });
-    (Values::Items(selected.map(|e| Cow::Borrowed(e.text.as_slice())).collect()), over)
+    (
+        Values::Items(selected.map(|e| Cow::Borrowed(e.text.as_slice())).collect()),
+        over,
+    )
 }
 
 fn is_word(b: u8) -> bool {
@@ -204,7 +265,9 @@ pub(crate) fn run(p: &Prepared<'_>, i: &Inspect) -> (bool, Oversize) {
     let (values, over) = extract(p, &i.field);
     let hit = match values {
         Values::Forced(b) => b,
-        Values::Items(items) => items.iter().any(|v| test(&i.matcher, &transform::apply(&i.chain, v))),
+        Values::Items(items) => items
+            .iter()
+            .any(|v| test(&i.matcher, &transform::apply(&i.chain, v))),
     };
     (hit, over)
 }

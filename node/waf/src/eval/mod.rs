@@ -46,7 +46,10 @@ enum TokenState {
 impl Eval<'_> {
     pub fn lookup(&mut self, ip: IpAddr) -> GeoInfo {
         let geo = self.geo;
-        self.geo_cache.entry(ip).or_insert_with(|| geo.lookup(ip)).clone()
+        self.geo_cache
+            .entry(ip)
+            .or_insert_with(|| geo.lookup(ip))
+            .clone()
     }
 
     fn add_labels(&mut self, labels: impl IntoIterator<Item = String>) {
@@ -59,7 +62,11 @@ impl Eval<'_> {
 
     fn insert_headers(&mut self, headers: &[HeaderPair]) {
         for (n, v) in headers {
-            match self.inserted.iter_mut().find(|(k, _)| k.eq_ignore_ascii_case(n)) {
+            match self
+                .inserted
+                .iter_mut()
+                .find(|(k, _)| k.eq_ignore_ascii_case(n))
+            {
                 Some(slot) => slot.1 = v.clone(),
                 None => self.inserted.push((n.clone(), v.clone())),
             }
@@ -69,8 +76,15 @@ impl Eval<'_> {
     fn token(&self) -> TokenState {
         *self.token.get_or_init(|| {
             let req = self.prep.req;
-            let cookie = self.prep.cookies.iter().find(|(n, _)| *n == token::TOKEN_COOKIE.as_bytes()).map(|(_, v)| *v);
-            let Some(raw) = cookie.or_else(|| req.header(token::TOKEN_HEADER)) else { return TokenState::Missing };
+            let cookie = self
+                .prep
+                .cookies
+                .iter()
+                .find(|(n, _)| *n == token::TOKEN_COOKIE.as_bytes())
+                .map(|(_, v)| *v);
+            let Some(raw) = cookie.or_else(|| req.header(token::TOKEN_HEADER)) else {
+                return TokenState::Missing;
+            };
             let text = String::from_utf8_lossy(raw);
             match self.token_key.and_then(|k| k.verify(req.client_ip, &text)) {
                 Some(t) => TokenState::Valid(t),
@@ -86,7 +100,11 @@ impl Eval<'_> {
             TokenState::Missing => Err("TOKEN_MISSING"),
             TokenState::Invalid => Err("TOKEN_INVALID"),
             TokenState::Valid(t) => {
-                let ts = if captcha { t.captcha } else { t.challenge.max(t.captcha) };
+                let ts = if captcha {
+                    t.captcha
+                } else {
+                    t.challenge.max(t.captcha)
+                };
                 if token::fresh(ts, immunity, self.now) {
                     Ok(())
                 } else {
@@ -124,7 +142,13 @@ pub fn evaluate(
             return finish(&mut e, acl, t);
         }
     }
-    let t = Terminal { rule_id: "Default_Action".to_owned(), rule_type: RuleType::Regular, action: acl.default_action.clone(), metric: acl.metric_name.clone(), failure: None };
+    let t = Terminal {
+        rule_id: "Default_Action".to_owned(),
+        rule_type: RuleType::Regular,
+        action: acl.default_action.clone(),
+        metric: acl.metric_name.clone(),
+        failure: None,
+    };
     finish(&mut e, acl, t)
 }
 
@@ -156,7 +180,11 @@ fn finish(e: &mut Eval, acl: &CompiledWebAcl, t: Terminal) -> Verdict {
         response,
         terminating_rule_id: t.rule_id,
         terminating_rule_type: t.rule_type,
-        inserted_headers: if action == Action::Allow { std::mem::take(&mut e.inserted) } else { Vec::new() },
+        inserted_headers: if action == Action::Allow {
+            std::mem::take(&mut e.inserted)
+        } else {
+            Vec::new()
+        },
         labels: std::mem::take(&mut e.labels),
         challenge_failure: t.failure.map(|f| (verdict::status_of(&t.action), f)),
         country,
@@ -172,10 +200,21 @@ enum Applied {
 }
 
 /// Applies a matched rule's effective action: labels, headers, tokens.
-fn apply(e: &mut Eval, rule: &CRule, action: &CAction, overridden: Option<&'static str>) -> Applied {
+fn apply(
+    e: &mut Eval,
+    rule: &CRule,
+    action: &CAction,
+    overridden: Option<&'static str>,
+) -> Applied {
     e.add_labels(rule.labels.iter().cloned());
-    let m = RuleMatch { rule_id: rule.name.clone(), action: action.log_name(), overridden_action: overridden };
-    e.trace.tallies.push((rule.metric_name.clone(), Tally::from_action(action)));
+    let m = RuleMatch {
+        rule_id: rule.name.clone(),
+        action: action.log_name(),
+        overridden_action: overridden,
+    };
+    e.trace
+        .tallies
+        .push((rule.metric_name.clone(), Tally::from_action(action)));
     match action {
         CAction::Count(h) => {
             e.insert_headers(h);
@@ -183,7 +222,11 @@ fn apply(e: &mut Eval, rule: &CRule, action: &CAction, overridden: Option<&'stat
         }
         CAction::Captcha(h) | CAction::Challenge(h) => {
             let captcha = matches!(action, CAction::Captcha(_));
-            let immunity = if captcha { rule.captcha_immunity } else { rule.challenge_immunity };
+            let immunity = if captcha {
+                rule.captcha_immunity
+            } else {
+                rule.challenge_immunity
+            };
             match e.token_ok(captcha, immunity) {
                 Ok(()) => {
                     e.insert_headers(h);
@@ -215,13 +258,23 @@ fn eval_top_rule(e: &mut Eval, rule: &CRule) -> Option<Terminal> {
     if !rule_matches(e, rule) {
         return None;
     }
-    let rule_type = if matches!(rule.body, RuleBody::Rate(_)) { RuleType::RateBased } else { RuleType::Regular };
+    let rule_type = if matches!(rule.body, RuleBody::Rate(_)) {
+        RuleType::RateBased
+    } else {
+        RuleType::Regular
+    };
     match apply(e, rule, &rule.action, None) {
         Applied::Continue(m) => {
             e.trace.non_terminating.extend(m);
             None
         }
-        Applied::Stop(action, failure, _) => Some(Terminal { rule_id: rule.name.clone(), rule_type, action, metric: rule.metric_name.clone(), failure }),
+        Applied::Stop(action, failure, _) => Some(Terminal {
+            rule_id: rule.name.clone(),
+            rule_type,
+            action,
+            metric: rule.metric_name.clone(),
+            failure,
+        }),
     }
 }
 
@@ -234,7 +287,11 @@ fn eval_group(e: &mut Eval, outer: &CRule, g: &CGroupRef) -> Option<Terminal> {
             return None;
         }
     }
-    let mut trace = RuleGroupTrace { rule_group_id: g.id.clone(), excluded_rules: g.excluded.iter().cloned().collect(), ..RuleGroupTrace::default() };
+    let mut trace = RuleGroupTrace {
+        rule_group_id: g.id.clone(),
+        excluded_rules: g.excluded.iter().cloned().collect(),
+        ..RuleGroupTrace::default()
+    };
     trace.excluded_rules.sort();
     let mut result = None;
     for rule in &g.group.rules {
@@ -245,13 +302,24 @@ fn eval_group(e: &mut Eval, outer: &CRule, g: &CGroupRef) -> Option<Terminal> {
         if outer.override_count || g.excluded.contains(&rule.name) {
             action = CAction::Count(Vec::new());
         }
-        let overridden = (action.log_name() != rule.action.log_name()).then(|| rule.action.log_name());
+        let overridden =
+            (action.log_name() != rule.action.log_name()).then(|| rule.action.log_name());
         match apply(e, rule, &action, overridden) {
             Applied::Continue(m) => trace.non_terminating.extend(m),
             Applied::Stop(action, failure, m) => {
                 trace.terminating_rule = Some(m);
-                let rule_type = if g.managed { RuleType::ManagedRuleGroup } else { RuleType::Group };
-                result = Some(Terminal { rule_id: outer.name.clone(), rule_type, action, metric: rule.metric_name.clone(), failure });
+                let rule_type = if g.managed {
+                    RuleType::ManagedRuleGroup
+                } else {
+                    RuleType::Group
+                };
+                result = Some(Terminal {
+                    rule_id: outer.name.clone(),
+                    rule_type,
+                    action,
+                    metric: rule.metric_name.clone(),
+                    failure,
+                });
                 break;
             }
         }

@@ -35,7 +35,9 @@ fn fingerprint(v: Option<&str>, f: FallbackBehavior) -> Part {
 }
 
 fn forwarded_ip(e: &Eval, r: &CRate) -> Part {
-    let Some(f) = &r.fwd else { return Part::Missing };
+    let Some(f) = &r.fwd else {
+        return Part::Missing;
+    };
     match forwarded(e, &f.header) {
         None => Part::Missing,
         Some(Ok(list)) if !list.is_empty() => Part::Value(list[0].to_string().into_bytes()),
@@ -47,7 +49,11 @@ fn part(e: &mut Eval, r: &CRate, k: &CKey) -> Part {
     let p = e.prep;
     match k {
         CKey::Header(n, c) => p.req.header(n).map_or(Part::Missing, |v| transformed(c, v)),
-        CKey::Cookie(n, c) => p.cookies.iter().find(|(k, _)| *k == n.as_bytes()).map_or(Part::Missing, |(_, v)| transformed(c, v)),
+        CKey::Cookie(n, c) => p
+            .cookies
+            .iter()
+            .find(|(k, _)| *k == n.as_bytes())
+            .map_or(Part::Missing, |(_, v)| transformed(c, v)),
         CKey::QueryArgument(n, c) => p
             .query_args
             .iter()
@@ -59,7 +65,12 @@ fn part(e: &mut Eval, r: &CRate, k: &CKey) -> Part {
         CKey::Ip => Part::Value(p.req.client_ip.to_string().into_bytes()),
         CKey::ForwardedIp => forwarded_ip(e, r),
         CKey::LabelNamespace(ns) => {
-            let mut names: Vec<&str> = e.labels.iter().filter(|l| l.starts_with(ns.as_str())).map(String::as_str).collect();
+            let mut names: Vec<&str> = e
+                .labels
+                .iter()
+                .filter(|l| l.starts_with(ns.as_str()))
+                .map(String::as_str)
+                .collect();
             names.sort_unstable();
             if names.is_empty() {
                 Part::Missing
@@ -70,7 +81,10 @@ fn part(e: &mut Eval, r: &CRate, k: &CKey) -> Part {
         CKey::Ja3(f) => fingerprint(p.req.ja3, *f),
         CKey::Ja4(f) => fingerprint(p.req.ja4, *f),
         CKey::Asn => match source_ip(e, None) {
-            Ok(ip) => e.lookup(ip).asn.map_or(Part::Missing, |a| Part::Value(a.to_string().into_bytes())),
+            Ok(ip) => e
+                .lookup(ip)
+                .asn
+                .map_or(Part::Missing, |a| Part::Value(a.to_string().into_bytes())),
             Err(_) => Part::Missing,
         },
     }
@@ -121,7 +135,11 @@ pub(super) fn matches(e: &mut Eval, rule: &CRule, r: &CRate, pending: &mut Vec<S
         Ok(k) => k,
         Err(decided) => return decided.unwrap_or(false),
     };
-    let rk = RateKey { instance: &r.instance, key: &bytes, window_sec: r.window_sec };
+    let rk = RateKey {
+        instance: &r.instance,
+        key: &bytes,
+        window_sec: r.window_sec,
+    };
     e.counters.add(&rk, e.now);
     let over = e.counters.count(&rk, e.now) > r.limit;
     if over {

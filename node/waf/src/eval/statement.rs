@@ -16,17 +16,26 @@ use std::net::IpAddr;
 pub(crate) fn forwarded(e: &Eval, header: &str) -> Option<Result<Vec<IpAddr>, ()>> {
     let raw = e.prep.req.header(header)?;
     let text = std::str::from_utf8(raw).map_err(|_| ());
-    Some(text.and_then(|t| t.split(',').map(|a| a.trim().parse::<IpAddr>().map_err(|_| ())).collect()))
+    Some(text.and_then(|t| {
+        t.split(',')
+            .map(|a| a.trim().parse::<IpAddr>().map_err(|_| ()))
+            .collect()
+    }))
 }
 
 /// The address a statement looks at: the origin, or the first forwarded one.
 /// `Err(Some(b))`: decided by the fallback; `Err(None)`: doesn't apply.
 pub(crate) fn source_ip(e: &Eval, fwd: Option<&Fwd>) -> Result<IpAddr, Option<bool>> {
-    let Some(f) = fwd else { return Ok(e.prep.req.client_ip) };
+    let Some(f) = fwd else {
+        return Ok(e.prep.req.client_ip);
+    };
     match forwarded(e, &f.header) {
         None => Err(None),
         Some(Err(())) => Err(Some(f.fallback == FallbackBehavior::Match)),
-        Some(Ok(list)) => list.first().copied().ok_or(Some(f.fallback == FallbackBehavior::Match)),
+        Some(Ok(list)) => list
+            .first()
+            .copied()
+            .ok_or(Some(f.fallback == FallbackBehavior::Match)),
     }
 }
 
@@ -64,7 +73,10 @@ pub(crate) fn matches(e: &mut Eval, s: &CStatement, pending: &mut Vec<String>) -
             Err(decided) => decided.unwrap_or(false),
         },
         CStatement::IpSet { set, fwd: None } => set.contains(e.prep.req.client_ip),
-        CStatement::IpSet { set, fwd: Some((f, pos)) } => match forwarded(e, &f.header) {
+        CStatement::IpSet {
+            set,
+            fwd: Some((f, pos)),
+        } => match forwarded(e, &f.header) {
             None => false,
             Some(Err(())) => f.fallback == FallbackBehavior::Match,
             Some(Ok(list)) => {
@@ -79,7 +91,11 @@ pub(crate) fn matches(e: &mut Eval, s: &CStatement, pending: &mut Vec<String>) -
         CStatement::Label { scope, key } => match scope {
             LabelMatchScope::Label => e.labels.iter().any(|l| l == key),
             LabelMatchScope::Namespace => {
-                let ns = if key.ends_with(':') { key.clone() } else { format!("{key}:") };
+                let ns = if key.ends_with(':') {
+                    key.clone()
+                } else {
+                    format!("{key}:")
+                };
                 e.labels.iter().any(|l| l.starts_with(&ns))
             }
         },

@@ -209,13 +209,22 @@ pub(crate) fn status_of(a: &CAction) -> u16 {
 
 /// The final action and the response for a terminating rule action.
 pub(crate) fn response(a: &CAction) -> (Action, Option<WafResponse>) {
-    let waf_action = |v: &str, status| WafResponse { status, headers: vec![("x-amzn-waf-action".to_owned(), v.to_owned())], body: None };
+    let waf_action = |v: &str, status| WafResponse {
+        status,
+        headers: vec![("x-amzn-waf-action".to_owned(), v.to_owned())],
+        body: None,
+    };
     match a {
         CAction::Allow(_) | CAction::Count(_) => (Action::Allow, None),
         CAction::Block(None) => (Action::Block, None),
-        CAction::Block(Some(c)) => {
-            (Action::Block, Some(WafResponse { status: c.status, headers: c.headers.clone(), body: c.body.clone() }))
-        }
+        CAction::Block(Some(c)) => (
+            Action::Block,
+            Some(WafResponse {
+                status: c.status,
+                headers: c.headers.clone(),
+                body: c.body.clone(),
+            }),
+        ),
         CAction::Captcha(_) => (Action::Captcha, Some(waf_action("captcha", 405))),
         CAction::Challenge(_) => (Action::Challenge, Some(waf_action("challenge", 202))),
     }

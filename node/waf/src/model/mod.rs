@@ -281,13 +281,25 @@ pub struct ManagedRuleGroupConfig {
     pub username_field: Option<Value>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub password_field: Option<Value>,
-    #[serde(rename = "AWSManagedRulesBotControlRuleSet", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "AWSManagedRulesBotControlRuleSet",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub aws_managed_rules_bot_control_rule_set: Option<Value>,
-    #[serde(rename = "AWSManagedRulesATPRuleSet", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "AWSManagedRulesATPRuleSet",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub aws_managed_rules_atp_rule_set: Option<Value>,
-    #[serde(rename = "AWSManagedRulesACFPRuleSet", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "AWSManagedRulesACFPRuleSet",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub aws_managed_rules_acfp_rule_set: Option<Value>,
-    #[serde(rename = "AWSManagedRulesAntiDDoSRuleSet", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "AWSManagedRulesAntiDDoSRuleSet",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub aws_managed_rules_anti_ddos_rule_set: Option<Value>,
 }
 
@@ -299,7 +311,12 @@ pub struct WebAcl {
     pub name: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
-    #[serde(rename = "ARN", alias = "Arn", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "ARN",
+        alias = "Arn",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub arn: Option<String>,
     pub default_action: DefaultAction,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -335,7 +352,10 @@ pub struct WebAcl {
     pub association_config: Option<AssociationConfig>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub retrofitted_by_firewall_manager: Option<bool>,
-    #[serde(rename = "OnSourceDDoSProtectionConfig", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "OnSourceDDoSProtectionConfig",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub on_source_ddos_protection_config: Option<Value>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub application_config: Option<Value>,
@@ -360,7 +380,12 @@ pub struct RuleGroup {
     pub id: Option<String>,
     #[serde(deserialize_with = "lenient::i64")]
     pub capacity: i64,
-    #[serde(rename = "ARN", alias = "Arn", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "ARN",
+        alias = "Arn",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub arn: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
@@ -395,7 +420,12 @@ pub struct IpSet {
     pub name: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
-    #[serde(rename = "ARN", alias = "Arn", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "ARN",
+        alias = "Arn",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub arn: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
@@ -429,8 +459,12 @@ impl<'de> Deserialize<'de> for RegexEntry {
             Obj(Obj),
         }
         Ok(match Either::deserialize(d)? {
-            Either::Bare(s) => Self { regex_string: Some(s) },
-            Either::Obj(o) => Self { regex_string: o.regex_string },
+            Either::Bare(s) => Self {
+                regex_string: Some(s),
+            },
+            Either::Obj(o) => Self {
+                regex_string: o.regex_string,
+            },
         })
     }
 }
@@ -444,7 +478,12 @@ pub struct RegexPatternSet {
     pub name: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
-    #[serde(rename = "ARN", alias = "Arn", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "ARN",
+        alias = "Arn",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub arn: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,

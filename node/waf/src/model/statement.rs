@@ -17,13 +17,22 @@ pub struct Statement {
     pub sqli_match: Option<SqliMatchStatement>,
     #[serde(rename = "XssMatchStatement", skip_serializing_if = "Option::is_none")]
     pub xss_match: Option<XssMatchStatement>,
-    #[serde(rename = "SizeConstraintStatement", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "SizeConstraintStatement",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub size_constraint: Option<SizeConstraintStatement>,
     #[serde(rename = "GeoMatchStatement", skip_serializing_if = "Option::is_none")]
     pub geo_match: Option<GeoMatchStatement>,
-    #[serde(rename = "RuleGroupReferenceStatement", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "RuleGroupReferenceStatement",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub rule_group_reference: Option<RuleGroupReferenceStatement>,
-    #[serde(rename = "IPSetReferenceStatement", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "IPSetReferenceStatement",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub ip_set_reference: Option<IpSetReferenceStatement>,
     #[serde(
         rename = "RegexPatternSetReferenceStatement",
@@ -38,11 +47,20 @@ pub struct Statement {
     pub or: Option<OrStatement>,
     #[serde(rename = "NotStatement", skip_serializing_if = "Option::is_none")]
     pub not: Option<Box<NotStatement>>,
-    #[serde(rename = "ManagedRuleGroupStatement", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "ManagedRuleGroupStatement",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub managed_rule_group: Option<Box<ManagedRuleGroupStatement>>,
-    #[serde(rename = "LabelMatchStatement", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "LabelMatchStatement",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub label_match: Option<LabelMatchStatement>,
-    #[serde(rename = "RegexMatchStatement", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "RegexMatchStatement",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub regex_match: Option<RegexMatchStatement>,
     #[serde(rename = "AsnMatchStatement", skip_serializing_if = "Option::is_none")]
     pub asn_match: Option<AsnMatchStatement>,
@@ -209,7 +227,10 @@ pub struct IpSetForwardedIpConfig {
 pub struct IpSetReferenceStatement {
     #[serde(rename = "ARN", alias = "Arn")]
     pub arn: String,
-    #[serde(rename = "IPSetForwardedIPConfig", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "IPSetForwardedIPConfig",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub ip_set_forwarded_ip_config: Option<IpSetForwardedIpConfig>,
 }
 

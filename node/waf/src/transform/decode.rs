@@ -104,9 +104,7 @@ pub fn html_entity_decode(input: &[u8]) -> Vec<u8> {
 fn named_entity(rest: &[u8]) -> Option<(&'static [u8], usize)> {
     NAMED_ENTITIES.iter().find_map(|(name, rep)| {
         let n = name.len();
-        let matches = rest.len() > n
-            && rest[..n].eq_ignore_ascii_case(name)
-            && rest[n] == b';';
+        let matches = rest.len() > n && rest[..n].eq_ignore_ascii_case(name) && rest[n] == b';';
         matches.then_some((*rep, n + 1))
     })
 }
@@ -120,9 +118,15 @@ fn numeric_entity(s: &[u8]) -> Option<(u32, usize)> {
     let mut end = start;
     let mut code: u32 = 0;
     while let Some(&b) = s.get(end) {
-        let digit = if hex { hex_val(b).map(u32::from) } else { b.is_ascii_digit().then(|| u32::from(b - b'0')) };
+        let digit = if hex {
+            hex_val(b).map(u32::from)
+        } else {
+            b.is_ascii_digit().then(|| u32::from(b - b'0'))
+        };
         let Some(d) = digit else { break };
-        code = code.saturating_mul(if hex { 16 } else { 10 }).saturating_add(d);
+        code = code
+            .saturating_mul(if hex { 16 } else { 10 })
+            .saturating_add(d);
         end += 1;
         if end - start > 8 {
             break;
@@ -279,7 +283,11 @@ pub fn css_decode(input: &[u8]) -> Vec<u8> {
             i += 1;
             continue;
         }
-        let n = input[i + 1..].iter().take(6).take_while(|b| b.is_ascii_hexdigit()).count();
+        let n = input[i + 1..]
+            .iter()
+            .take(6)
+            .take_while(|b| b.is_ascii_hexdigit())
+            .count();
         if n > 0 {
             let code = hex_at(input, i + 1, n).unwrap_or(0) & 0xFFFF;
             out.push(narrow(code));
@@ -328,7 +336,10 @@ fn b64_decode_values(vals: impl Iterator<Item = u8>) -> Vec<u8> {
 /// BASE64_DECODE: standard alphabet, padding optional. Input that is not
 /// base64 (an invalid character, a length of 4n+1) is left unchanged.
 pub fn base64_decode(input: &[u8]) -> Vec<u8> {
-    let body = input.strip_suffix(b"==").or_else(|| input.strip_suffix(b"=")).unwrap_or(input);
+    let body = input
+        .strip_suffix(b"==")
+        .or_else(|| input.strip_suffix(b"="))
+        .unwrap_or(input);
     let vals: Option<Vec<u8>> = body.iter().map(|b| b64_val(*b, false)).collect();
     match vals {
         Some(v) if v.len() % 4 != 1 => b64_decode_values(v.into_iter()),

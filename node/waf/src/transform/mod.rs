@@ -19,7 +19,10 @@ pub use normalize::*;
 pub fn ordered(list: &[TextTransformation]) -> Vec<T> {
     let mut v: Vec<(i64, T)> = list.iter().map(|t| (t.priority, t.kind)).collect();
     v.sort_by_key(|(p, _)| *p);
-    v.into_iter().map(|(_, k)| k).filter(|k| *k != T::None).collect()
+    v.into_iter()
+        .map(|(_, k)| k)
+        .filter(|k| *k != T::None)
+        .collect()
 }
 
 /// Applies one transformation.
@@ -50,7 +53,10 @@ pub fn apply_one(kind: T, input: &[u8]) -> Vec<u8> {
         T::NormalizePath => normalize_path(input, false),
         T::NormalizePathWin => normalize_path(input, true),
         T::RemoveNulls => input.iter().copied().filter(|b| *b != 0).collect(),
-        T::ReplaceNulls => input.iter().map(|b| if *b == 0 { b' ' } else { *b }).collect(),
+        T::ReplaceNulls => input
+            .iter()
+            .map(|b| if *b == 0 { b' ' } else { *b })
+            .collect(),
         T::Utf8ToUnicode => utf8_to_unicode(input),
         T::RemoveWhitespace => remove_whitespace(input),
         T::Trim => trim(input, true, true),

@@ -81,7 +81,8 @@ pub fn cmd_line(input: &[u8], flavour: CmdFlavour) -> Vec<u8> {
     };
     let mut out = Vec::with_capacity(pre.len());
     for &b in &pre {
-        let sep = matches!(b, b',' | b';') || is_ws(b) || (flavour == CmdFlavour::Windows && b == b'=');
+        let sep =
+            matches!(b, b',' | b';') || is_ws(b) || (flavour == CmdFlavour::Windows && b == b'=');
         match b {
             b'\\' | b'"' | b'\'' | b'^' => {}
             _ if sep => {
@@ -163,7 +164,10 @@ pub fn remove_comments_char(input: &[u8]) -> Vec<u8> {
 pub fn normalize_path(input: &[u8], win: bool) -> Vec<u8> {
     let owned: Vec<u8>;
     let s: &[u8] = if win {
-        owned = input.iter().map(|b| if *b == b'\\' { b'/' } else { *b }).collect();
+        owned = input
+            .iter()
+            .map(|b| if *b == b'\\' { b'/' } else { *b })
+            .collect();
         &owned
     } else {
         input

@@ -8,7 +8,8 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 pub const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures");
 
 pub fn fixture(name: &str) -> String {
-    std::fs::read_to_string(format!("{FIXTURES}/{name}")).unwrap_or_else(|e| panic!("fixture {name}: {e}"))
+    std::fs::read_to_string(format!("{FIXTURES}/{name}"))
+        .unwrap_or_else(|e| panic!("fixture {name}: {e}"))
 }
 
 pub fn ip(s: &str) -> IpAddr {
@@ -40,8 +41,14 @@ impl Req {
             path: path.into(),
             query: query.into(),
             headers: vec![
-                ("Host".into(), b"abc123.execute-api.us-east-1.amazonaws.com".to_vec()),
-                ("User-Agent".into(), b"Mozilla/5.0 (X11; Linux x86_64) Firefox/128.0".to_vec()),
+                (
+                    "Host".into(),
+                    b"abc123.execute-api.us-east-1.amazonaws.com".to_vec(),
+                ),
+                (
+                    "User-Agent".into(),
+                    b"Mozilla/5.0 (X11; Linux x86_64) Firefox/128.0".to_vec(),
+                ),
                 ("Accept".into(), b"application/json".to_vec()),
             ],
             body: Vec::new(),
@@ -72,7 +79,11 @@ impl Req {
     pub fn view(&self) -> RequestView<'_> {
         let mut v = RequestView::new(&self.method, &self.path, self.ip);
         v.query_string = &self.query;
-        v.headers = self.headers.iter().map(|(n, v)| (n.as_str(), v.as_slice())).collect();
+        v.headers = self
+            .headers
+            .iter()
+            .map(|(n, v)| (n.as_str(), v.as_slice()))
+            .collect();
         v.body = &self.body;
         v.body_len = self.body_len.unwrap_or(self.body.len());
         v.ja3 = self.ja3.as_deref();
@@ -80,14 +91,27 @@ impl Req {
     }
 }
 
-pub fn compile_json(json: &str, resources: &Resources, opts: &CompileOptions) -> Result<CompiledWebAcl, CompileError> {
+pub fn compile_json(
+    json: &str,
+    resources: &Resources,
+    opts: &CompileOptions,
+) -> Result<CompiledWebAcl, CompileError> {
     let (acl, dialect) = parse_web_acl(json).expect("parse");
-    let opts = CompileOptions { dialect: dialect.unwrap_or(opts.dialect), ..opts.clone() };
+    let opts = CompileOptions {
+        dialect: dialect.unwrap_or(opts.dialect),
+        ..opts.clone()
+    };
     compile(&acl, resources, &opts)
 }
 
 pub fn eval(acl: &CompiledWebAcl, r: &Req) -> Verdict {
-    evaluate(acl, &r.view(), &InMemoryRateCounters::default(), &NoGeo, at(1_700_000_000))
+    evaluate(
+        acl,
+        &r.view(),
+        &InMemoryRateCounters::default(),
+        &NoGeo,
+        at(1_700_000_000),
+    )
 }
 
 /// A bare web ACL (CloudFormation dialect) around `rules`.
@@ -114,13 +138,19 @@ pub fn managed_acl(groups: &[&str]) -> CompiledWebAcl {
     let rules: Vec<serde_json::Value> = groups
         .iter()
         .enumerate()
-        .map(|(i, g)| serde_json::json!({
-            "Name": g, "Priority": i,
-            "Statement": {"ManagedRuleGroupStatement": {"VendorName": "AWS", "Name": g}},
-            "OverrideAction": {"None": {}},
-            "VisibilityConfig": vis(g),
-        }))
+        .map(|(i, g)| {
+            serde_json::json!({
+                "Name": g, "Priority": i,
+                "Statement": {"ManagedRuleGroupStatement": {"VendorName": "AWS", "Name": g}},
+                "OverrideAction": {"None": {}},
+                "VisibilityConfig": vis(g),
+            })
+        })
         .collect();
-    compile_json(&acl_with(serde_json::Value::Array(rules), "Allow"), &Resources::default(), &CompileOptions::default())
-        .expect("managed ACL compiles")
+    compile_json(
+        &acl_with(serde_json::Value::Array(rules), "Allow"),
+        &Resources::default(),
+        &CompileOptions::default(),
+    )
+    .expect("managed ACL compiles")
 }
