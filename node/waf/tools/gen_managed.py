@@ -181,3 +181,99 @@ for fname, rules in [("common.json", crs), ("known_bad_inputs.json", kbi), ("sql
         json.dump(rules, f, indent=1)
         f.write("\n")
 print("ok", len(crs), len(kbi), len(sql), len(iprep))
+
+# --- RULES.md --------------------------------------------------------------
+DETECTS = {
+    "NoUserAgent_HEADER": "a missing or empty `User-Agent` header",
+    "UserAgent_BadBots_HEADER": "scanner and attack-tool user agents as a whole word: nessus, nmap, nikto, sqlmap, masscan, zgrab, dirbuster, gobuster, wpscan, acunetix, netsparker, w3af, havij, zmeu, openvas, nuclei, ffuf, wfuzz, arachni, skipfish, jorgee, paros, whatweb, commix, fimap, morfeus, hydra, brutus, old libwww-perl",
+    "SizeRestrictions_QUERYSTRING": "a query string over 2,048 bytes",
+    "SizeRestrictions_Cookie_HEADER": "a `Cookie` header over 10,240 bytes",
+    "SizeRestrictions_BODY": "a body over 8 KB (8,192 bytes); bodies beyond the inspection limit count as their inspected part, which is at least 16 KB",
+    "SizeRestrictions_URIPATH": "a URI path over 1,024 bytes",
+    "EC2MetaDataSSRF_BODY": "the instance metadata service in any spelling: 169.254.169.254 (dotted, decimal 2852039166, hex, octal), fd00:ec2::254, instance-data, the ECS task endpoint 169.254.170.2, and `/latest/meta-data`, `/latest/user-data`, `/latest/api/token` paths",
+    "GenericLFI_QUERYARGUMENTS": "path traversal (`../`, `..\\`, `..;/`, runs of `/./`, overlong UTF-8 dots and slashes, NUL bytes) and well-known targets (`etc/passwd`, `etc/shadow`, `proc/self/`, `windows/win.ini`, `boot.ini`, `C:\\inetpub`...), and `php://`, `file://`, `zip://`, `phar://`, `expect://` wrappers, after up to two rounds of URL decoding",
+    "RestrictedExtensions_URIPATH": "system-file extensions at the end of a path segment or value: .log .ini .bak .backup .old .orig .swp .sql .conf .cfg .env .htaccess .htpasswd .pem .key .db .sqlite .mdb .dat .tmp .inc .passwd .git .svn",
+    "GenericRFI_QUERYARGUMENTS": "URLs (http, https, ftp, ftps, file) whose host is an IPv4 address",
+    "CrossSiteScripting_COOKIE": "XSS: libinjection's HTML5 detector, plus event-handler attributes on any tag (`<x onxxx=`), script-capable tags (script, iframe, object, embed, svg, meta, base...), `data:` HTML/SVG, breaking out of a string into alert/prompt/confirm/eval, and javascript:/vbscript:/livescript:/mocha: URLs even when split by white space",
+    "JavaDeserializationRCE_HEADER": "Java gadget and expression-injection markers: java.lang.Runtime / ProcessBuilder, getRuntime(), .exec(, Spring4Shell's class.module.classLoader, spring.cloud.function.routing-expression, SpEL `T(java.`, serialized-object magic (hex aced0005, base64 rO0AB), ObjectInputStream, ysoserial, XMLDecoder, commons-collections functors, InvokerTransformer, ScriptEngineManager, InitialContext",
+    "Host_localhost_HEADER": "a `Host` of localhost, 127.x.x.x, 0.0.0.0, 0 or ::1 (with or without a port). NB: a gateway reached as localhost is blocked by this rule, as AWS's is",
+    "PROPFIND_METHOD": "the WebDAV `PROPFIND` method",
+    "ExploitablePaths_URIPATH": "paths to server internals: WEB-INF, META-INF, .git, .svn, .hg, .bzr, .aws, .ssh, .env, .DS_Store, .idea, .vscode, cgi-bin scripts, phpMyAdmin, server-status / server-info, jmx-console, JMXInvokerServlet, Tomcat manager/html, wp-config.php",
+    "Log4JRCE_HEADER": "Log4Shell lookups: `${jndi:` (with spaces), nested lookups (`${${lower:j}ndi:`, `${j${::-n}di:`), lookup prefixes (lower, upper, env, sys, java, date, main, ctx, k8s, docker, bundle, spring, log4j, jvmrunargs, web, marker, map, sd, event, base64), one-letter defaults (`${x:-j}`) and protocol lookups (ldap, ldaps, rmi, dns, iiop, corba, nds, nis), after double URL decoding, %u, JS and HTML-entity decoding",
+    "SQLi_QUERYARGUMENTS": "SQL injection: libinjection's tokenizer and fingerprints (the SQLi statement at LOW sensitivity)",
+    "SQLiExtendedPatterns_QUERYARGUMENTS": "SQL the fingerprints miss: time functions (sleep, benchmark, pg_sleep, waitfor delay), UNION SELECT across comments, catalog tables, file functions, stacked statements, quote-then-boolean or quote-then-comment, SELECT...FROM...WHERE, ORDER BY n, string-building functions on hex or numbers, @@version, numeric and identifier tautologies after OR/AND/HAVING/WHERE, CASE WHEN, RLIKE (SELECT",
+    "AWSManagedIPReputationList": "the client IP in the operator's reputation list (`IpReputationLists::reputation`)",
+    "AWSManagedReconnaissanceList": "the client IP in the operator's reconnaissance list",
+    "AWSManagedIPDDoSList": "the client IP in the operator's DDoS list (action Count, as AWS's)",
+}
+SAME = {"EC2MetaDataSSRF_COOKIE": "EC2MetaDataSSRF_BODY", "EC2MetaDataSSRF_URIPATH": "EC2MetaDataSSRF_BODY",
+        "EC2MetaDataSSRF_QUERYARGUMENTS": "EC2MetaDataSSRF_BODY", "GenericLFI_URIPATH": "GenericLFI_QUERYARGUMENTS",
+        "GenericLFI_BODY": "GenericLFI_QUERYARGUMENTS", "RestrictedExtensions_QUERYARGUMENTS": "RestrictedExtensions_URIPATH",
+        "GenericRFI_BODY": "GenericRFI_QUERYARGUMENTS", "GenericRFI_URIPATH": "GenericRFI_QUERYARGUMENTS",
+        "CrossSiteScripting_QUERYARGUMENTS": "CrossSiteScripting_COOKIE", "CrossSiteScripting_BODY": "CrossSiteScripting_COOKIE",
+        "CrossSiteScripting_URIPATH": "CrossSiteScripting_COOKIE", "JavaDeserializationRCE_BODY": "JavaDeserializationRCE_HEADER",
+        "JavaDeserializationRCE_URIPATH": "JavaDeserializationRCE_HEADER", "JavaDeserializationRCE_QUERYSTRING": "JavaDeserializationRCE_HEADER",
+        "Log4JRCE_QUERYSTRING": "Log4JRCE_HEADER", "Log4JRCE_BODY": "Log4JRCE_HEADER", "Log4JRCE_URIPATH": "Log4JRCE_HEADER",
+        "SQLi_BODY": "SQLi_QUERYARGUMENTS", "SQLi_COOKIE": "SQLi_QUERYARGUMENTS", "SQLiExtendedPatterns_BODY": "SQLiExtendedPatterns_QUERYARGUMENTS"}
+
+def components(st, acc):
+    for k, v in st.items():
+        if k == "FieldToMatch":
+            name = next(iter(v))
+            if name == "SingleHeader":
+                name = "header `%s`" % v[name]["Name"]
+            elif name in ("Cookies", "Headers"):
+                name = "%s (%s)" % (name, v[name]["MatchScope"].lower())
+            elif name == "JsonBody":
+                name = "JsonBody (JSON requests)"
+            elif name == "Body":
+                name = "Body" + (" (other requests)" if '"JsonBody"' in json.dumps(st) else "")
+            if name not in acc:
+                acc.append(name)
+        elif isinstance(v, dict):
+            components(v, acc)
+        elif isinstance(v, list):
+            for x in v:
+                if isinstance(x, dict):
+                    components(x, acc)
+    return acc
+
+def transforms_of(st, acc):
+    for k, v in st.items():
+        if k == "TextTransformations":
+            t = " > ".join(x["Type"] for x in v if x["Type"] != "NONE") or "none"
+            if t not in acc:
+                acc.append(t)
+        elif isinstance(v, dict):
+            transforms_of(v, acc)
+        elif isinstance(v, list):
+            for x in v:
+                if isinstance(x, dict):
+                    transforms_of(x, acc)
+    return acc
+
+GROUP_INFO = [("AWSManagedRulesCommonRuleSet", "core-rule-set", 700, crs), ("AWSManagedRulesKnownBadInputsRuleSet", "known-bad-inputs", 200, kbi),
+              ("AWSManagedRulesSQLiRuleSet", "sql-database", 200, sql), ("AWSManagedRulesAmazonIpReputationList", "amazon-ip-list", 25, iprep)]
+doc = ["# Managed rule groups: what each rule detects", "",
+       "AWS does not publish the patterns behind its managed rules. apigw-waf runs the four groups below under",
+       "AWS's group names, rule names, labels, default actions and published capacities, with **our own** rules:",
+       "ordinary wafv2 statements in `src/managed/*.json`, written by `tools/gen_managed.py` (which also writes",
+       "this file). Each rule inspects what AWS documents it inspects (query arguments, body, cookies, URI path,",
+       "headers); bodies are inspected up to the web ACL's body limit with oversize handling CONTINUE, JSON",
+       "bodies (a `Content-Type` containing `json`) element by element, other bodies as text. Version names",
+       "`Version_1.x` are accepted and all run these rules. Detection and false-positive rates are measured by",
+       "`tests/corpus.rs` (see README.md).", ""]
+for gname, label, cap, rules in GROUP_INFO:
+    doc += ["## %s" % gname, "", "Capacity %d WCUs; labels `awswaf:managed:aws:%s:<label>`." % (cap, label), "",
+            "| Rule | Action | Inspects | Transformations | Detects | Label |", "| --- | --- | --- | --- | --- | --- |"]
+    for r in rules:
+        n = r["Name"]
+        act = next(iter(r["Action"]))
+        det = DETECTS.get(n) or ("as " + SAME[n])
+        insp = ", ".join(components(r["Statement"], [])) or "client IP"
+        tts = "; ".join(transforms_of(r["Statement"], [])) or "-"
+        doc.append("| %s | %s | %s | %s | %s | `%s` |" % (n, act, insp, tts.replace("|", "\\|"), det.replace("|", "\\|"), r["RuleLabels"][0]["Name"]))
+    doc.append("")
+with open(os.path.join(OUT, "..", "..", "RULES.md"), "w") as f:
+    f.write("\n".join(doc))
+print("RULES.md written")
