@@ -592,7 +592,10 @@ fn log_record_has_aws_fields_and_tallies_count() {
 fn ip_sets_v4_v6_and_forwarded_positions() {
     let mut res = Resources::default();
     let set = |v: &str, a: &[&str]| {
-        serde_json::from_value::<apigw_waf::model::IpSet>(json!({"Name": "s", "IPAddressVersion": v, "Addresses": a})).expect("ip set")
+        serde_json::from_value::<apigw_waf::model::IpSet>(
+            json!({"Name": "s", "IPAddressVersion": v, "Addresses": a}),
+        )
+        .expect("ip set")
     };
     res.add_ip_set("arn:v4", set("IPV4", &["198.51.100.0/24"]));
     res.add_ip_set("arn:v6", set("IPV6", &["2001:db8::/32"]));
@@ -604,43 +607,156 @@ fn ip_sets_v4_v6_and_forwarded_positions() {
         s
     };
     let acl = |s: Value| {
-        compile_json(&acl_with(json!([rule("ip", 0, s, json!({"Block": {}}))]), "Allow"), &res, &CompileOptions::default()).expect("compiles")
+        compile_json(
+            &acl_with(json!([rule("ip", 0, s, json!({"Block": {}}))]), "Allow"),
+            &res,
+            &CompileOptions::default(),
+        )
+        .expect("compiles")
     };
     let xff = |v: &str| Req::get("/").header("X-Forwarded-For", v);
-    assert_eq!(eval(&acl(stmt("arn:v6", None)), &Req::get("/").from("2001:db8::7")).action, Action::Block);
-    assert_eq!(eval(&acl(stmt("arn:v4", None)), &Req::get("/").from("::ffff:198.51.100.9")).action, Action::Block, "IPv4-mapped");
-    assert_eq!(eval(&acl(stmt("arn:v4", Some("FIRST"))), &xff("198.51.100.1, 192.0.2.1")).action, Action::Block);
-    assert_eq!(eval(&acl(stmt("arn:v4", Some("LAST"))), &xff("198.51.100.1, 192.0.2.1")).action, Action::Allow);
-    assert_eq!(eval(&acl(stmt("arn:v4", Some("ANY"))), &xff("192.0.2.1, 198.51.100.1, 192.0.2.2")).action, Action::Block);
-    assert_eq!(eval(&acl(stmt("arn:v4", Some("ANY"))), &xff("198.51.100.1 192.0.2.1")).action, Action::Allow, "malformed: fallback NO_MATCH");
-    assert_eq!(eval(&acl(stmt("arn:v4", Some("FIRST"))), &Req::get("/").from("198.51.100.1")).action, Action::Allow, "header absent: rule not applied");
-    let refused = compile_json(&acl_with(json!([rule("ip", 0, stmt("arn:v4", None), json!({"Block": {}}))]), "Allow"), &{
-        let mut r = Resources::default();
-        r.add_ip_set("arn:v4", set("IPV4", &["0.0.0.0/0"]));
-        r
-    }, &CompileOptions::default());
+    assert_eq!(
+        eval(
+            &acl(stmt("arn:v6", None)),
+            &Req::get("/").from("2001:db8::7")
+        )
+        .action,
+        Action::Block
+    );
+    assert_eq!(
+        eval(
+            &acl(stmt("arn:v4", None)),
+            &Req::get("/").from("::ffff:198.51.100.9")
+        )
+        .action,
+        Action::Block,
+        "IPv4-mapped"
+    );
+    assert_eq!(
+        eval(
+            &acl(stmt("arn:v4", Some("FIRST"))),
+            &xff("198.51.100.1, 192.0.2.1")
+        )
+        .action,
+        Action::Block
+    );
+    assert_eq!(
+        eval(
+            &acl(stmt("arn:v4", Some("LAST"))),
+            &xff("198.51.100.1, 192.0.2.1")
+        )
+        .action,
+        Action::Allow
+    );
+    assert_eq!(
+        eval(
+            &acl(stmt("arn:v4", Some("ANY"))),
+            &xff("192.0.2.1, 198.51.100.1, 192.0.2.2")
+        )
+        .action,
+        Action::Block
+    );
+    assert_eq!(
+        eval(
+            &acl(stmt("arn:v4", Some("ANY"))),
+            &xff("198.51.100.1 192.0.2.1")
+        )
+        .action,
+        Action::Allow,
+        "malformed: fallback NO_MATCH"
+    );
+    assert_eq!(
+        eval(
+            &acl(stmt("arn:v4", Some("FIRST"))),
+            &Req::get("/").from("198.51.100.1")
+        )
+        .action,
+        Action::Allow,
+        "header absent: rule not applied"
+    );
+    let refused = compile_json(
+        &acl_with(
+            json!([rule("ip", 0, stmt("arn:v4", None), json!({"Block": {}}))]),
+            "Allow",
+        ),
+        &{
+            let mut r = Resources::default();
+            r.add_ip_set("arn:v4", set("IPV4", &["0.0.0.0/0"]));
+            r
+        },
+        &CompileOptions::default(),
+    );
     assert!(refused.is_err(), "/0 is refused");
 }
 
 #[test]
 fn headers_cookies_header_order_and_fingerprints() {
-    let acl = |field: Value, s: &str, pos: &str| build(json!([rule("f", 0, byte(field, s, pos), json!({"Block": {}}))]), "Allow", None, &CompileOptions::default());
-    let headers_keys = acl(json!({"Headers": {"MatchPattern": {"IncludedHeaders": ["X-Trace"]}, "MatchScope": "KEY", "OversizeHandling": "CONTINUE"}}), "x-trace", "EXACTLY");
-    assert_eq!(eval(&headers_keys, &Req::get("/").header("x-trace", "1")).action, Action::Block);
-    let cookie_vals = acl(json!({"Cookies": {"MatchPattern": {"ExcludedCookies": ["ok"]}, "MatchScope": "VALUE", "OversizeHandling": "CONTINUE"}}), "evil", "EXACTLY");
-    assert_eq!(eval(&cookie_vals, &Req::get("/").header("Cookie", "ok=evil; a=evil")).action, Action::Block);
-    assert_eq!(eval(&cookie_vals, &Req::get("/").header("Cookie", "ok=evil")).action, Action::Allow, "excluded cookie");
-    let order = acl(json!({"HeaderOrder": {"OversizeHandling": "CONTINUE"}}), "Host:User-Agent:Accept", "EXACTLY");
+    let acl = |field: Value, s: &str, pos: &str| {
+        build(
+            json!([rule("f", 0, byte(field, s, pos), json!({"Block": {}}))]),
+            "Allow",
+            None,
+            &CompileOptions::default(),
+        )
+    };
+    let headers_keys = acl(
+        json!({"Headers": {"MatchPattern": {"IncludedHeaders": ["X-Trace"]}, "MatchScope": "KEY", "OversizeHandling": "CONTINUE"}}),
+        "x-trace",
+        "EXACTLY",
+    );
+    assert_eq!(
+        eval(&headers_keys, &Req::get("/").header("x-trace", "1")).action,
+        Action::Block
+    );
+    let cookie_vals = acl(
+        json!({"Cookies": {"MatchPattern": {"ExcludedCookies": ["ok"]}, "MatchScope": "VALUE", "OversizeHandling": "CONTINUE"}}),
+        "evil",
+        "EXACTLY",
+    );
+    assert_eq!(
+        eval(
+            &cookie_vals,
+            &Req::get("/").header("Cookie", "ok=evil; a=evil")
+        )
+        .action,
+        Action::Block
+    );
+    assert_eq!(
+        eval(&cookie_vals, &Req::get("/").header("Cookie", "ok=evil")).action,
+        Action::Allow,
+        "excluded cookie"
+    );
+    let order = acl(
+        json!({"HeaderOrder": {"OversizeHandling": "CONTINUE"}}),
+        "Host:User-Agent:Accept",
+        "EXACTLY",
+    );
     assert_eq!(eval(&order, &Req::get("/")).action, Action::Block);
     let mut many = Req::get("/");
     for i in 0..250 {
         many = many.header(&format!("x-h{i}"), "v");
     }
-    let over = acl(json!({"Headers": {"MatchPattern": {"All": {}}, "MatchScope": "ALL", "OversizeHandling": "MATCH"}}), "nothing", "EXACTLY");
-    assert_eq!(eval(&over, &many).action, Action::Block, "more than 200 headers: oversize");
-    let ja3 = acl(json!({"JA3Fingerprint": {"FallbackBehavior": "MATCH"}}), "e7d705a3286e19ea42f587b344ee6865", "EXACTLY");
+    let over = acl(
+        json!({"Headers": {"MatchPattern": {"All": {}}, "MatchScope": "ALL", "OversizeHandling": "MATCH"}}),
+        "nothing",
+        "EXACTLY",
+    );
+    assert_eq!(
+        eval(&over, &many).action,
+        Action::Block,
+        "more than 200 headers: oversize"
+    );
+    let ja3 = acl(
+        json!({"JA3Fingerprint": {"FallbackBehavior": "MATCH"}}),
+        "e7d705a3286e19ea42f587b344ee6865",
+        "EXACTLY",
+    );
     let mut r = Req::get("/");
-    assert_eq!(eval(&ja3, &r).action, Action::Block, "no fingerprint: fallback MATCH");
+    assert_eq!(
+        eval(&ja3, &r).action,
+        Action::Block,
+        "no fingerprint: fallback MATCH"
+    );
     r.ja3 = Some("00000000000000000000000000000000".into());
     assert_eq!(eval(&ja3, &r).action, Action::Allow);
     r.ja3 = Some("e7d705a3286e19ea42f587b344ee6865".into());

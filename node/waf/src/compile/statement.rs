@@ -78,7 +78,6 @@ pub(crate) fn compile(ctx: &Ctx, s: &Statement, depth: usize) -> Result<CStateme
             &q.field_to_match,
             &q.text_transformations,
             Matcher::Sqli { high },
-            kind,
         );
     }
     if let Some(x) = &s.xss_match {
@@ -87,7 +86,6 @@ pub(crate) fn compile(ctx: &Ctx, s: &Statement, depth: usize) -> Result<CStateme
             &x.field_to_match,
             &x.text_transformations,
             Matcher::Xss,
-            kind,
         );
     }
     if let Some(z) = &s.size_constraint {
@@ -99,12 +97,12 @@ pub(crate) fn compile(ctx: &Ctx, s: &Statement, depth: usize) -> Result<CStateme
             op: z.comparison_operator,
             size,
         };
-        return inspect(ctx, &z.field_to_match, &z.text_transformations, m, kind);
+        return inspect(ctx, &z.field_to_match, &z.text_transformations, m);
     }
     if let Some(r) = &s.regex_match {
         let re = regex(ctx, &r.regex_string)?;
         let m = Matcher::Regex(Arc::new(vec![re]));
-        return inspect(ctx, &r.field_to_match, &r.text_transformations, m, kind);
+        return inspect(ctx, &r.field_to_match, &r.text_transformations, m);
     }
     if let Some(r) = &s.regex_pattern_set_reference {
         let set = ctx
@@ -125,7 +123,7 @@ pub(crate) fn compile(ctx: &Ctx, s: &Statement, depth: usize) -> Result<CStateme
             .map(|p| regex(ctx, p))
             .collect::<Result<Vec<_>, _>>()?;
         let m = Matcher::Regex(Arc::new(res));
-        return inspect(ctx, &r.field_to_match, &r.text_transformations, m, kind);
+        return inspect(ctx, &r.field_to_match, &r.text_transformations, m);
     }
     if let Some(g) = &s.geo_match {
         return geo(ctx, g);
@@ -221,7 +219,7 @@ fn byte_match(ctx: &Ctx, b: &ByteMatchStatement) -> Result<CStatement, CompileEr
         needle,
         pos: b.positional_constraint,
     };
-    inspect(ctx, &b.field_to_match, &b.text_transformations, m, kind)
+    inspect(ctx, &b.field_to_match, &b.text_transformations, m)
 }
 
 fn search_string(ctx: &Ctx, b: &ByteMatchStatement) -> Result<Vec<u8>, CompileError> {
@@ -318,7 +316,6 @@ fn inspect(
     field: &FieldToMatch,
     tt: &[TextTransformation],
     matcher: Matcher,
-    _kind: &'static str,
 ) -> Result<CStatement, CompileError> {
     Ok(CStatement::Inspect(Box::new(Inspect {
         field: compile_field(ctx, field)?,
