@@ -154,3 +154,30 @@ pub fn managed_acl(groups: &[&str]) -> CompiledWebAcl {
     )
     .expect("managed ACL compiles")
 }
+
+pub fn byte(field: serde_json::Value, s: &str, pos: &str) -> serde_json::Value {
+    serde_json::json!({"ByteMatchStatement": {"SearchString": s, "FieldToMatch": field,
+        "TextTransformations": [{"Priority": 0, "Type": "NONE"}], "PositionalConstraint": pos}})
+}
+
+pub fn rule(
+    name: &str,
+    prio: i64,
+    st: serde_json::Value,
+    action: serde_json::Value,
+) -> serde_json::Value {
+    serde_json::json!({"Name": name, "Priority": prio, "Statement": st, "Action": action, "VisibilityConfig": vis(name)})
+}
+
+pub fn build(
+    rules: serde_json::Value,
+    default: &str,
+    bodies: Option<serde_json::Value>,
+    opts: &CompileOptions,
+) -> CompiledWebAcl {
+    let mut doc: serde_json::Value = serde_json::from_str(&acl_with(rules, default)).expect("json");
+    if let Some(b) = bodies {
+        doc["Properties"]["CustomResponseBodies"] = b;
+    }
+    compile_json(&doc.to_string(), &Resources::default(), opts).expect("compiles")
+}
