@@ -33,8 +33,8 @@ pub mod transform;
 mod wcu;
 
 pub use compile::{
-    check_rule_group, compile, CAction, CompileOptions, CompiledWebAcl, CustomResponseSpec,
-    Resources,
+    check_capacity, check_rule_group, compile, CAction, CompileOptions, CompiledWebAcl,
+    CustomResponseSpec, Resources,
 };
 pub use error::{AwsException, CompileError, ParseError};
 pub use eval::{evaluate, Action, RuleType, Verdict, WafResponse};

@@ -179,3 +179,33 @@ fn pasted_acl_capacity_matches_its_rules() {
     let (acl, _) = parse_web_acl(&fixture("all-statements.json")).expect("parse");
     assert_eq!(acl.rules.as_ref().map(Vec::len), Some(14));
 }
+
+#[test]
+fn check_capacity_counts_a_rule_list() {
+    let (acl, _) = parse_web_acl(&fixture("all-statements.json")).expect("parse");
+    let rules = acl.rules.clone().unwrap_or_default();
+    let mut res = Resources::default();
+    res.add_rule_group(
+        "",
+        parse_rule_group(&fixture("own-group.json"))
+            .expect("group")
+            .0,
+    );
+    res.add_ip_set(
+        "",
+        parse_ip_set(&fixture("blocked-ipset.json")).expect("ip set"),
+    );
+    res.add_regex_pattern_set(
+        "",
+        parse_regex_pattern_set(&fixture("paths-regexset.json")).expect("regex set"),
+    );
+    let opts = CompileOptions::default();
+    assert_eq!(
+        check_capacity(&rules, &res, &opts).expect("capacity"),
+        compile(&acl, &res, &opts).expect("compiles").capacity()
+    );
+    assert_eq!(
+        check_capacity(&rules[..2], &res, &opts).expect("capacity"),
+        1 + 20
+    );
+}

@@ -253,3 +253,47 @@ pub(crate) fn rules_for_managed(
 ) -> Result<(Vec<CRule>, u64), CompileError> {
     rules::compile_rules(ctx, list, "the managed rule group", true)
 }
+
+/// The WCUs a list of rules needs, validated as `CheckCapacity` does (the
+/// rules compile in a web ACL context with no capacity limit).
+pub fn check_capacity(
+    rules: &[Rule],
+    resources: &Resources,
+    opts: &CompileOptions,
+) -> Result<u64, CompileError> {
+    let acl = WebAcl {
+        name: "CheckCapacity".to_owned(),
+        id: None,
+        arn: None,
+        default_action: DefaultAction {
+            allow: Some(HandlingAction::default()),
+            block: None,
+        },
+        description: None,
+        rules: Some(rules.to_vec()),
+        visibility_config: VisibilityConfig {
+            sampled_requests_enabled: false,
+            cloud_watch_metrics_enabled: false,
+            metric_name: "CheckCapacity".to_owned(),
+        },
+        data_protection_config: None,
+        capacity: None,
+        pre_process_firewall_manager_rule_groups: None,
+        post_process_firewall_manager_rule_groups: None,
+        managed_by_firewall_manager: None,
+        label_namespace: None,
+        custom_response_bodies: None,
+        captcha_config: None,
+        challenge_config: None,
+        token_domains: None,
+        association_config: None,
+        retrofitted_by_firewall_manager: None,
+        on_source_ddos_protection_config: None,
+        application_config: None,
+    };
+    let opts = CompileOptions {
+        max_capacity: u64::MAX,
+        ..opts.clone()
+    };
+    compile(&acl, resources, &opts).map(|c| c.capacity())
+}
