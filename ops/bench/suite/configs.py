@@ -46,7 +46,8 @@ def _yaml(value):
     return json.dumps(value, indent=1)
 
 
-def apigw_config(api_file, workers, access_log=False, keys=False, functions=()):
+def apigw_config(api_file, workers, access_log=False, keys=False, functions=(), more_apis=()):
+    """`more_apis`: ids of further APIs, each in `{id}.yaml`, on stage b."""
     config = {
         "node": {"workers": workers},
         "log": {"format": "json", "level": "info" if access_log else "warn"},
@@ -57,7 +58,8 @@ def apigw_config(api_file, workers, access_log=False, keys=False, functions=()):
             "account_burst_limit": HIGH_BURST,
             "max_connections_per_ip": 0,
         },
-        "apis": [{"id": "bench", "openapi": api_file, "stages": [{"name": "b"}]}],
+        "apis": [{"id": "bench", "openapi": api_file, "stages": [{"name": "b"}]}]
+        + [{"id": i, "openapi": f"{i}.yaml", "stages": [{"name": "b"}]} for i in more_apis],
         "functions": list(functions),
     }
     if keys:
@@ -133,8 +135,13 @@ def api_lambda():
         "type": "aws_proxy", "httpMethod": "POST", "uri": lambda_uri("fn")}}}})
 
 
+# What one imported document may declare (node/src/import/limits.rs).
+MAX_PATHS_PER_API = 1000
+
+
 def api_sized(backend, paths):
-    """`paths` paths of three resources each (/rN, /rN/items, /rN/items/{id})."""
+    """`paths` paths of three resources each (/rN, /rN/items, /rN/items/{id});
+    at most MAX_PATHS_PER_API (the node's import limit)."""
     integration = {"type": "http_proxy", "httpMethod": "GET",
                    "uri": f"http://127.0.0.1:{backend}/pets"}
     return _doc({f"/r{i}/items/{{id}}": {"get": {

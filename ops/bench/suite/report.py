@@ -86,10 +86,10 @@ def size_table(results):
     """api_size's start, redeploy and idle RSS per API size."""
     for result in results:
         if result["scenario"] == "api_size":
-            lines = ["| paths | resources | first start s | redeploy s | idle RSS MB |",
-                     "| ---: | ---: | ---: | ---: | ---: |"]
+            lines = ["| paths | APIs | resources | first start s | redeploy s | idle RSS MB |",
+                     "| ---: | ---: | ---: | ---: | ---: | ---: |"]
             for info in result["sizes"]:
-                lines.append(f"| {info['paths']:,} | {info['resources']:,} | "
+                lines.append(f"| {info['paths']:,} | {info['apis']} | {info['resources']:,} | "
                              f"{info['ready_s']:.2f} | {info['deploy_s']:.2f} | "
                              f"{info['idle_rss_mb']:.0f} |")
             return "\n".join(lines)

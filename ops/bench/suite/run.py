@@ -129,7 +129,7 @@ def run_scenario(env, scenario, args):
               "baseline": scenario.baseline, "runs": runs, "summary": summary,
               "ratios": report.ratios(scenario, summary)}
     if scenario.name == "api_size":
-        result["sizes"] = [{k: t.extra[k] for k in ("paths", "resources", "ready_s",
+        result["sizes"] = [{k: t.extra[k] for k in ("paths", "apis", "resources", "ready_s",
                                                     "deploy_s", "idle_rss_mb")} for t in found]
     for target in found:
         env.stop(target.proc)
@@ -170,7 +170,7 @@ def main():
     try:
         for name in args.names:
             out["results"].append(run_scenario(env, scenarios.BY_NAME[name], args))
-    except load.Failed as e:
+    except (load.Failed, SystemExit) as e:
         print(f"\nFAILED: {e}", file=sys.stderr)
         out["failed"] = str(e)
         code = 1

@@ -130,10 +130,14 @@ def backend(env, layout):
     return port
 
 
-def apigw(env, layout, label, api_text, check_path, headers=(), **config):
-    """apigw serving `api_text` as API `bench`, stage `b`."""
+def apigw(env, layout, label, api_text, check_path, headers=(), more_apis=(), **config):
+    """apigw serving `api_text` as API `bench`, stage `b`; `more_apis`:
+    (id, text) of further APIs."""
     work = env.dir(label)
     _write(f"{work}/api.yaml", api_text)
+    for api_id, text in more_apis:
+        _write(f"{work}/{api_id}.yaml", text)
+    config["more_apis"] = [api_id for api_id, _ in more_apis]
     _write(f"{work}/config.yaml", configs.apigw_config("api.yaml", layout.workers, **config))
     port, admin = procs.free_port(), procs.free_port()
     run_env = dict(os.environ, APIGW_ADMIN_ACCESS_KEY_ID=ADMIN_KEY,
