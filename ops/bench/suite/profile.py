@@ -3,7 +3,7 @@ runs it):
 
 - `perf`: perf record (cpu-clock samples, DWARF call graphs) of the apigw
   process under the http_proxy load; the top entries by self and by
-  children time;
+  children time, and self time summed by area;
 - `syscalls`: strace -c -f on apigw and on nginx's worker while each serves
   a fixed number of http_proxy requests; system calls per request;
 - `allocs`: heap allocations per request of the real binary, counted by
@@ -76,18 +76,68 @@ def perf(env, seconds):
     header = (f"# perf record -e cpu-clock -F 499 --call-graph dwarf on apigw (1 worker, "
               f"core 1) under wrk -c64 http_proxy for {seconds} s; {procs.machine()['cpu']}, "
               f"kernel {os.uname().release}; load average {procs.loadavg()}\n")
-    for mode, flag in (("self", "--no-children"), ("children", "--children")):
-        r = subprocess.run(["perf", "report", "-i", data, flag, "--stdio", "-g", "none",
-                            "--percent-limit", "0.3", "--sort", "symbol"],
-                           capture_output=True, text=True)
-        rows = [l for l in r.stdout.splitlines() if l.strip() and not l.startswith("#")]
-        write(f"perf-http_proxy-{mode}.txt", header + f"# top 40 by {mode}\n"
-              + "\n".join(rows[:40]) + "\n")
-    r = subprocess.run(["perf", "report", "-i", data, "--no-children", "--stdio", "--sort",
-                        "dso"], capture_output=True, text=True)
-    rows = [l for l in r.stdout.splitlines() if l.strip() and not l.startswith("#")]
-    write("perf-http_proxy-dso.txt", header + "# by shared object\n" + "\n".join(rows[:15]))
+    selfs = perf_rows(data, ["--no-children", "--sort", "dso,symbol"])
+    write("perf-http_proxy-self.txt", header + "# top 40 by self time (dso, symbol)\n"
+          + "\n".join(f"{pct:6.2f}%  {dso:<22} {sym}" for pct, _, dso, sym in selfs[:40])
+          + "\n\n# self time by area (rules in ops/bench/suite/profile.py AREAS)\n"
+          + "\n".join(f"{pct:6.2f}%  {area}" for area, pct in by_area(selfs)) + "\n")
+    children = perf_rows(data, ["--children", "--no-inline", "--sort", "symbol"])
+    kept = [r for r in children if not RUNTIME_FRAMES.search(r[3])]
+    write("perf-http_proxy-children.txt", header + "# top 40 by children (callees included), "
+          "without inlined frames and the runtime's own frames (block_on, run_task, "
+          "thread start)\n# children   self\n"
+          + "\n".join(f"{pct:6.2f}% {own:6.2f}%  {sym[:160]}" for pct, own, _, sym in kept[:40])
+          + "\n")
     os.remove(data)
+
+
+RUNTIME_FRAMES = re.compile(
+    r"block_on|run_task|thread_start|start_thread|LocalKey|call_once|__rust_begin|"
+    r"catch_unwind|0xffffffffffffffff|entry_SYSCALL|do_syscall_64|^\\{closure")
+
+# Where a self-time sample belongs: the first rule whose pattern matches
+# "dso symbol".
+AREAS = [
+    ("kernel: TCP/loopback send and receive (softirq included)",
+     r"kernel.*(tcp|inet|ip_|skb|sock|net_|napi|loopback|dev_|bbr|_raw_spin|__virt_addr|"
+     r"copy_to_iter|copy_from_iter|memcpy_orig|netif|nf_|sk_|__sys_|__x64_sys_send|recv)"),
+    ("kernel: syscall entry, epoll, scheduling, other", r"kernel"),
+    ("malloc / free (glibc)", r"libc.*(malloc|free|_int_|unlink_chunk|consolidate|realloc|"
+     r"calloc|tcache)"),
+    ("memmove / memcpy / memset", r"(memmove|memcpy|memset|memcmp)"),
+    ("clock reads (vdso)", r"(vdso|clock_gettime)"),
+    ("other libc", r"libc"),
+    ("tracing / log filtering", r"(tracing|EnvFilter|env_filter|callsite)"),
+    ("hyper HTTP/1 server and client", r"hyper(?!_util)"),
+    ("hyper-util client pool / legacy client", r"hyper_util"),
+    ("http crate: headers, URIs", r"\\bhttp::|HeaderMap|header::|HeaderValue"),
+    ("tokio runtime, timers, I/O driver", r"tokio"),
+    ("apigw pipeline and integration", r"apigw"),
+    ("other user space", r""),
+]
+
+
+def perf_rows(data, flags):
+    """(percent, self percent, dso, symbol) rows of perf report, best first."""
+    r = subprocess.run(["perf", "report", "-i", data, "--stdio", "-g", "none",
+                        "--percent-limit", "0.1", *flags], capture_output=True, text=True)
+    rows = []
+    for line in r.stdout.splitlines():
+        m = re.match(r"\s*([\d.]+)%\s+(?:([\d.]+)%\s+)?(\S+)?\s*\[[.k]\]\s+(.*?)\s*$", line)
+        if m:
+            pct, own, dso, sym = m.groups()
+            sym = re.sub(r"(\s+-)+$", "", sym)
+            rows.append((float(pct), float(own or pct), dso or "", sym))
+    return rows
+
+
+def by_area(rows):
+    totals = {}
+    for pct, _, dso, sym in rows:
+        text = f"{dso} {sym}"
+        area = next(a for a, pattern in AREAS if re.search(pattern, text))
+        totals[area] = totals.get(area, 0.0) + pct
+    return sorted(totals.items(), key=lambda kv: -kv[1])
 
 
 # --- syscalls --------------------------------------------------------------
@@ -159,7 +209,7 @@ def heaptrack_run(env, scenario, requests, keep_top=False):
         env.apigw = real
     target = found[0]
     for other in found[1:]:
-        env.stop(other)
+        env.stop(other.proc)
     h2load_count(target.url, requests, connections=scenario.connections,
                  headers=target.headers, h2=scenario.load == "h2c")
     # SIGTERM to apigw alone: heaptrack's interpreter must outlive it to
@@ -173,8 +223,9 @@ def heaptrack_run(env, scenario, requests, keep_top=False):
     files = glob.glob(prefix + "*")
     if not files:
         raise SystemExit(f"heaptrack wrote nothing for {scenario.name}")
-    text = subprocess.run(["heaptrack_print", "-f", files[0], "-n", "15", "-s", "0", "-a",
-                           "-l", "0", "-T", "0", "-p", "0"],
+    text = subprocess.run(["heaptrack_print", "-f", files[0], "--print-peaks=0",
+                           "--print-allocators=1", "--print-temporary=0", "--print-leaks=0",
+                           "--peak-limit=15", "--sub-peak-limit=3"],
                           capture_output=True, text=True).stdout
     m = re.search(r"calls to allocation functions: (\d+)", text)
     b = re.search(r"bytes allocated in total \(ignoring deallocations\): ([\d.]+)([KMG]?B)", text)

@@ -136,6 +136,22 @@ def run_scenario(env, scenario, args):
     return result
 
 
+def check_tally(env):
+    """The suite's own check, before anything is measured: a run that gets
+    non-2xx answers must fail (nginx with the key scenario's config, called
+    without the key, answers 403)."""
+    layout = targets.LAYOUTS["1c"]
+    target = targets.nginx(env, layout, "keyed", "/pets", [scenarios.KEY_HEADER])
+    try:
+        load.wrk(target.url, 1, 4, 1, layout.load_cores)
+    except load.Failed as e:
+        print(f"check: a run answered 403 fails as it should ({e})")
+        return
+    finally:
+        env.stop(target.proc)
+    raise SystemExit("check: a run answered 403 did not fail: the status tally is broken")
+
+
 def fmt(value):
     return "-" if value is None else f"{value:.2f}"
 
@@ -168,6 +184,7 @@ def main():
           + ("; QUICK: a smoke run, the figures mean nothing" if args.quick else ""))
     code = 0
     try:
+        check_tally(env)
         for name in args.names:
             out["results"].append(run_scenario(env, scenarios.BY_NAME[name], args))
     except (load.Failed, SystemExit) as e:
