@@ -232,7 +232,7 @@ pub fn check_resource_policy(
 
 /// Runs a Lambda authorizer for the request; on success fills
 /// `ctx.authorizer` and returns the usage plan key it named, if any.
-pub async fn authorize(
+pub async fn authorize_lambda(
     authorizer: &LambdaAuthorizer,
     functions: &Functions,
     cache: &AuthorizerCache,
