@@ -21,9 +21,9 @@
 //! body doubles the base, each text transformation other than NONE adds
 //! 10 (also on rate-based custom keys, which take transformations too).
 
+use super::managed_group as managed;
 use crate::compile::Ctx;
 use crate::error::CompileError;
-use crate::managed;
 use crate::model::*;
 
 fn component(base: u64, field: &FieldToMatch, tt: &[TextTransformation]) -> u64 {
