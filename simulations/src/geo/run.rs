@@ -607,28 +607,11 @@ async fn regional(
     let Ok(identity) = Identity::load(&certs, "sim", node.id) else {
         return;
     };
-    let mut peers: Vec<Peer> = all
-        .iter()
-        .filter(|p| p.id != node.id)
-        .map(|p| Peer {
-            id: p.id,
-            addr: addr_of(&p.host),
-            region: p.region.clone(),
-        })
-        .collect();
-    // Edges hear regional nodes' gossip (region, role, load) too.
-    for (id, host) in &edges {
-        peers.push(Peer {
-            id: *id,
-            addr: addr_of(host),
-            region: "edge".into(),
-        });
-    }
     let counters = Arc::new(CrdtCounters::new(node.id));
     let gossip = Gossip::new(
         node.region.clone(),
         "regional".into(),
-        peers.clone(),
+        regional_peers(&node, &all, &edges),
         counters.clone(),
         Duration::from_millis(100),
     );
@@ -637,29 +620,7 @@ async fn regional(
     }) else {
         return;
     };
-    let transport = member.transport.clone();
-    {
-        let (counters, gossip) = (counters.clone(), gossip.clone());
-        transport.set_stream_handler(Arc::new(move |_from, _head, mut send, mut recv| {
-            let (counters, gossip) = (counters.clone(), gossip.clone());
-            Box::pin(async move {
-                gossip.load.fetch_add(1, Ordering::Relaxed);
-                let _ = recv.read_to_end(1024).await;
-                let status: &[u8] = match limit {
-                    Some(l) if counters.total(QUOTA_KEY, 0) >= l => b"429",
-                    _ => {
-                        counters.add(QUOTA_KEY, 0, 1);
-                        b"200"
-                    }
-                };
-                // A little work, so load means something.
-                tokio::time::sleep(Duration::from_millis(2)).await;
-                let _ = apigw_cluster::write_head(&mut send, status).await;
-                let _ = send.finish();
-                gossip.load.fetch_sub(1, Ordering::Relaxed);
-            })
-        }));
-    }
+    answer_forwards(&member.transport, &counters, &gossip, limit);
     let timing = RaftTiming {
         snapshot_every: 50,
         election_min_ms: 1500 + 37 * node.id,
@@ -689,6 +650,59 @@ async fn regional(
         },
     );
     std::future::pending::<()>().await;
+}
+
+/// A regional node's gossip peers: the other regional nodes, and the edges
+/// (which hear regional nodes' gossip: region, role, load).
+fn regional_peers(node: &NodeSpec, all: &[NodeSpec], edges: &[(u64, String)]) -> Vec<Peer> {
+    let mut peers: Vec<Peer> = all
+        .iter()
+        .filter(|p| p.id != node.id)
+        .map(|p| Peer {
+            id: p.id,
+            addr: addr_of(&p.host),
+            region: p.region.clone(),
+        })
+        .collect();
+    for (id, host) in edges {
+        peers.push(Peer {
+            id: *id,
+            addr: addr_of(host),
+            region: "edge".into(),
+        });
+    }
+    peers
+}
+
+/// Answers forwarded requests: `200`, counted against the cluster-wide
+/// `limit`, or `429` once the count reached it; the request counts as load
+/// while it is served.
+fn answer_forwards(
+    transport: &Transport,
+    counters: &Arc<CrdtCounters>,
+    gossip: &Arc<Gossip>,
+    limit: Option<u64>,
+) {
+    let (counters, gossip) = (counters.clone(), gossip.clone());
+    transport.set_stream_handler(Arc::new(move |_from, _head, mut send, mut recv| {
+        let (counters, gossip) = (counters.clone(), gossip.clone());
+        Box::pin(async move {
+            gossip.load.fetch_add(1, Ordering::Relaxed);
+            let _ = recv.read_to_end(1024).await;
+            let status: &[u8] = match limit {
+                Some(l) if counters.total(QUOTA_KEY, 0) >= l => b"429",
+                _ => {
+                    counters.add(QUOTA_KEY, 0, 1);
+                    b"200"
+                }
+            };
+            // A little work, so load means something.
+            tokio::time::sleep(Duration::from_millis(2)).await;
+            let _ = apigw_cluster::write_head(&mut send, status).await;
+            let _ = send.finish();
+            gossip.load.fetch_sub(1, Ordering::Relaxed);
+        })
+    }));
 }
 
 /// An edge at a client population: sends its requests to the region the
@@ -723,6 +737,31 @@ async fn edge(
         Arc::new(CrdtCounters::new(edge_id)),
         Duration::from_millis(100),
     );
+    let Some(transport) = edge_transport(socket, identity, &gossip) else {
+        return;
+    };
+    let load = Load {
+        gossip,
+        transport,
+        chooser: Arc::new(Chooser::new(catalog, ChooserOptions::default())),
+        failed: Arc::default(),
+        samples,
+        client,
+    };
+    // Give gossip a moment to hear the regions before the load starts.
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    load.run(run_for).await;
+    // Requests still in flight end, and gossip settles the counters, before
+    // this client (and so the run) is done.
+    tokio::time::sleep(SETTLE).await;
+}
+
+/// An edge's endpoint: it takes gossip only, and gossips itself.
+fn edge_transport(
+    socket: Arc<SimSocket>,
+    identity: Identity,
+    gossip: &Arc<Gossip>,
+) -> Option<Arc<Transport>> {
     let handler_gossip = gossip.clone();
     let handler: apigw_cluster::transport::Handler = Arc::new(move |from, kind, payload| {
         let result = match kind {
@@ -731,49 +770,59 @@ async fn edge(
         };
         Box::pin(async move { result })
     });
-    let Ok(transport) =
-        Transport::bind_socket(socket, identity, TransportOptions::default(), handler)
-    else {
-        return;
-    };
+    let transport =
+        Transport::bind_socket(socket, identity, TransportOptions::default(), handler).ok()?;
     tokio::spawn(gossip.clone().run(transport.clone()));
-    let chooser = Arc::new(Chooser::new(catalog, ChooserOptions::default()));
-    let failed: Arc<Mutex<HashMap<u64, Instant>>> = Arc::default();
-    // Give gossip a moment to hear the regions before the load starts.
-    tokio::time::sleep(Duration::from_secs(2)).await;
-    let every = Duration::from_secs_f64(1.0 / f64::from(client.rps.max(1)));
-    let started = turmoil::sim_elapsed().unwrap_or_default();
-    let mut ticker = tokio::time::interval(every);
-    while turmoil::sim_elapsed().unwrap_or_default() < started + run_for {
-        ticker.tick().await;
-        let (gossip, transport, chooser, failed, samples, client) = (
-            gossip.clone(),
-            transport.clone(),
-            chooser.clone(),
-            failed.clone(),
-            samples.clone(),
-            client.clone(),
-        );
-        tokio::spawn(async move {
-            let at = turmoil::sim_elapsed().unwrap_or_default();
-            let outcome = one_request(&gossip, &transport, &chooser, &failed, &client).await;
-            let took = turmoil::sim_elapsed()
-                .unwrap_or_default()
-                .saturating_sub(at);
-            samples
-                .lock()
-                .unwrap_or_else(|e| e.into_inner())
-                .push(Sample {
-                    client: client.name.clone(),
-                    at_ms: at.as_millis() as u64,
-                    latency_us: took.as_micros() as u64,
-                    outcome,
-                });
-        });
+    Some(transport)
+}
+
+/// One client population's load through its edge.
+#[derive(Clone)]
+struct Load {
+    gossip: Arc<Gossip>,
+    transport: Arc<Transport>,
+    chooser: Arc<Chooser>,
+    failed: Arc<Mutex<HashMap<u64, Instant>>>,
+    samples: Samples,
+    client: super::scenario::ClientSpec,
+}
+
+impl Load {
+    /// Starts a request every `1/rps` seconds for `run_for`, each recorded.
+    async fn run(&self, run_for: Duration) {
+        let every = Duration::from_secs_f64(1.0 / f64::from(self.client.rps.max(1)));
+        let started = turmoil::sim_elapsed().unwrap_or_default();
+        let mut ticker = tokio::time::interval(every);
+        while turmoil::sim_elapsed().unwrap_or_default() < started + run_for {
+            ticker.tick().await;
+            tokio::spawn(self.clone().sample());
+        }
     }
-    // Requests still in flight end, and gossip settles the counters, before
-    // this client (and so the run) is done.
-    tokio::time::sleep(SETTLE).await;
+
+    /// One request, recorded with when it started and how long it took.
+    async fn sample(self) {
+        let at = turmoil::sim_elapsed().unwrap_or_default();
+        let outcome = one_request(
+            &self.gossip,
+            &self.transport,
+            &self.chooser,
+            &self.failed,
+            &self.client,
+        )
+        .await;
+        let took = turmoil::sim_elapsed()
+            .unwrap_or_default()
+            .saturating_sub(at);
+        self.samples
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(Sample {
+                client: self.client.name.clone(),
+                at_ms: at.as_millis() as u64,
+                latency_us: took.as_micros() as u64,
+                outcome,
+            });
+    }
 }
 
 async fn one_request(
