@@ -104,18 +104,7 @@ pub fn start(
     let raft_dir = data_dir.join("raft");
     let raft = start_raft(&member, section, &raft_dir, control, init_store, runtime)?;
     gossip_to_members(runtime, &raft, &gossip, region, section.node_id);
-    if let Some(target) = join {
-        let (id, addr) = join_target(target, &peers)?;
-        let own = transport.local_addr()?.to_string();
-        runtime.spawn(join_as_learner(
-            raft.clone(),
-            section.node_id,
-            own,
-            (id, addr),
-        ));
-    } else if lowest_id(section) == section.node_id {
-        initialize(runtime, &raft, section.node_id, &transport, &peers)?;
-    }
+    membership(runtime, &raft, section, &transport, &peers, join)?;
     let view = ClusterView {
         node_id: section.node_id,
         region: region.to_string(),
@@ -256,6 +245,26 @@ fn gossip_to_members(
             }
         }
     });
+}
+
+/// This node's place in the membership: with `--join`, asked for (in the
+/// background); else, on the lowest-id node, the first membership made.
+fn membership(
+    runtime: &tokio::runtime::Handle,
+    raft: &Arc<RaftNode>,
+    section: &ClusterSection,
+    transport: &Transport,
+    peers: &[Peer],
+    join: Option<&str>,
+) -> Result<()> {
+    if let Some(target) = join {
+        let via = join_target(target, peers)?;
+        let own = transport.local_addr()?.to_string();
+        runtime.spawn(join_as_learner(raft.clone(), section.node_id, own, via));
+    } else if lowest_id(section) == section.node_id {
+        initialize(runtime, raft, section.node_id, transport, peers)?;
+    }
+    Ok(())
 }
 
 /// The lowest node id of the configured cluster: that node makes the first
