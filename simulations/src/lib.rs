@@ -18,7 +18,7 @@ pub mod udp;
 
 use std::collections::{BTreeMap, HashMap};
 use std::net::SocketAddr;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -116,8 +116,7 @@ pub fn raft_scenario(scenario: &RaftScenario, dir: &std::path::Path) -> Result<R
     let ids: Vec<u64> = (1..=scenario.nodes).collect();
     pki::init(&certs, "sim", &ids).map_err(|e| e.to_string())?;
     let registry: Registry = Arc::default();
-    let acked: Arc<Mutex<Vec<String>>> = Arc::default();
-    let refused: Arc<Mutex<usize>> = Arc::default();
+    let writes = Writes::default();
     let mut sim = turmoil::Builder::new()
         .rng_seed(scenario.seed)
         .simulation_duration(Duration::from_secs(120))
@@ -125,12 +124,40 @@ pub fn raft_scenario(scenario: &RaftScenario, dir: &std::path::Path) -> Result<R
         .min_message_latency(scenario.latency)
         .max_message_latency(scenario.latency * 2)
         .build();
-    for id in ids.clone() {
+    start_nodes(&mut sim, &ids, &certs, dir, &registry);
+    start_client(&mut sim, scenario, &registry, &writes);
+    let mut watch = Watch::new(scenario.seed);
+    loop {
+        let done = sim.step().map_err(|e| e.to_string())?;
+        let now = sim.elapsed();
+        watch.leaders(&registry, now);
+        watch.partition(&mut sim, scenario, &ids, now);
+        if done {
+            break;
+        }
+    }
+    let mut report = watch.report;
+    report.simulated_ms = sim.elapsed().as_millis();
+    let members = registry.lock().unwrap_or_else(|e| e.into_inner()).clone();
+    writes.check(&mut report, &members, scenario.nodes);
+    Ok(report)
+}
+
+/// One turmoil host per node (restartable: a bounced host runs the same
+/// closure again).
+fn start_nodes(
+    sim: &mut turmoil::Sim<'_>,
+    ids: &[u64],
+    certs: &Path,
+    dir: &Path,
+    registry: &Registry,
+) {
+    for &id in ids {
         let (registry, certs, data, ids) = (
             registry.clone(),
-            certs.clone(),
+            certs.to_path_buf(),
             dir.join(format!("node-{id}")),
-            ids.clone(),
+            ids.to_vec(),
         );
         sim.host(host(id), move || {
             let (registry, certs, data, ids) =
@@ -141,137 +168,177 @@ pub fn raft_scenario(scenario: &RaftScenario, dir: &std::path::Path) -> Result<R
             }
         });
     }
-    {
-        let (registry, acked, refused, writes, nodes) = (
-            registry.clone(),
-            acked.clone(),
-            refused.clone(),
-            scenario.writes,
-            scenario.nodes,
-        );
-        sim.client("client", async move {
-            while registry.lock().unwrap_or_else(|e| e.into_inner()).len() < nodes as usize {
-                tokio::time::sleep(Duration::from_millis(50)).await;
+}
+
+/// What the client's writes came to.
+#[derive(Clone, Default)]
+struct Writes {
+    acked: Arc<Mutex<Vec<String>>>,
+    refused: Arc<Mutex<usize>>,
+}
+
+/// The client: once every node is up, `writes` writes, one every 100 ms,
+/// through every node in turn; then time for the cluster to settle.
+fn start_client(
+    sim: &mut turmoil::Sim<'_>,
+    scenario: &RaftScenario,
+    registry: &Registry,
+    writes: &Writes,
+) {
+    let (registry, writes, count, nodes) = (
+        registry.clone(),
+        writes.clone(),
+        scenario.writes,
+        scenario.nodes,
+    );
+    sim.client("client", async move {
+        while registry.lock().unwrap_or_else(|e| e.into_inner()).len() < nodes as usize {
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        for i in 0..count {
+            let through = (i as u64 % nodes) + 1;
+            let member = registry
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .get(&through)
+                .cloned();
+            if let Some(member) = member {
+                writes.write(&member, i).await;
             }
-            for i in 0..writes {
-                let through = (i as u64 % nodes) + 1;
-                let member = registry
-                    .lock()
-                    .unwrap_or_else(|e| e.into_inner())
-                    .get(&through)
-                    .cloned();
-                if let Some(member) = member {
-                    let command = Command {
-                        id: format!("w{i}"),
-                        data: format!("w{i}={i}").into_bytes(),
-                    };
-                    match tokio::time::timeout(
-                        Duration::from_secs(2),
-                        member.raft.write(command, Duration::from_secs(1)),
-                    )
-                    .await
-                    {
-                        Ok(Ok(_)) => acked
-                            .lock()
-                            .unwrap_or_else(|e| e.into_inner())
-                            .push(format!("w{i}")),
-                        _ => *refused.lock().unwrap_or_else(|e| e.into_inner()) += 1,
-                    }
-                }
-                tokio::time::sleep(Duration::from_millis(100)).await;
-            }
-            // Let the cluster settle after the partition healed.
-            tokio::time::sleep(Duration::from_secs(5)).await;
-            Ok(())
-        });
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        // Let the cluster settle after the partition healed.
+        tokio::time::sleep(Duration::from_secs(5)).await;
+        Ok(())
+    });
+}
+
+impl Writes {
+    /// Write `w{i}={i}` through `member`, counted as acknowledged or refused.
+    async fn write(&self, member: &Member, i: usize) {
+        let command = Command {
+            id: format!("w{i}"),
+            data: format!("w{i}={i}").into_bytes(),
+        };
+        match tokio::time::timeout(
+            Duration::from_secs(2),
+            member.raft.write(command, Duration::from_secs(1)),
+        )
+        .await
+        {
+            Ok(Ok(_)) => self
+                .acked
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .push(format!("w{i}")),
+            _ => *self.refused.lock().unwrap_or_else(|e| e.into_inner()) += 1,
+        }
     }
 
-    let mut report = Report {
-        seed: scenario.seed,
-        ..Report::default()
-    };
-    let mut leader_of_term: HashMap<u64, u64> = HashMap::new();
-    let mut cut: Option<u64> = None;
-    let mut healed = false;
-    loop {
-        let done = sim.step().map_err(|e| e.to_string())?;
-        let now = sim.elapsed();
-        // Invariant: one leader per term, whoever is asked.
+    /// The end checks: every acknowledged write on every node, every
+    /// node's counter at `COUNTED` from each of the `nodes`.
+    fn check(&self, report: &mut Report, members: &HashMap<u64, Member>, nodes: u64) {
+        let acked = self.acked.lock().unwrap_or_else(|e| e.into_inner()).clone();
+        report.acknowledged_writes = acked.len();
+        report.refused_writes = *self.refused.lock().unwrap_or_else(|e| e.into_inner());
+        for write in &acked {
+            for (id, m) in members {
+                if !m
+                    .kv
+                    .0
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .contains_key(write)
+                {
+                    report.lost_writes.push(format!("{write} on node {id}"));
+                }
+            }
+        }
+        for (id, m) in members {
+            report.counters.insert(*id, m.counters.total("k", 0));
+        }
+        let expected = COUNTED * nodes;
+        if report.counters.values().any(|v| *v != expected) {
+            report.violations.push(format!(
+                "counters did not converge to {expected}: {:?}",
+                report.counters
+            ));
+        }
+        if !report.lost_writes.is_empty() {
+            report.violations.push(format!(
+                "{} acknowledged writes missing",
+                report.lost_writes.len()
+            ));
+        }
+    }
+}
+
+/// What the harness watches after every step: one leader per term, and the
+/// partition (the first leader cut off at `partition_at`, healed
+/// `partition_for` later).
+struct Watch {
+    report: Report,
+    leader_of_term: HashMap<u64, u64>,
+    cut: Option<u64>,
+    healed: bool,
+}
+
+impl Watch {
+    fn new(seed: u64) -> Watch {
+        Watch {
+            report: Report {
+                seed,
+                ..Report::default()
+            },
+            leader_of_term: HashMap::new(),
+            cut: None,
+            healed: false,
+        }
+    }
+
+    /// Invariant: one leader per term, whoever is asked.
+    fn leaders(&mut self, registry: &Registry, now: Duration) {
         for (id, member) in registry.lock().unwrap_or_else(|e| e.into_inner()).iter() {
             let (term, _, leader) = member.raft.status();
-            if let Some(leader) = leader {
-                match leader_of_term.get(&term) {
-                    None => {
-                        leader_of_term.insert(term, leader);
-                        report.leaders.push((term, leader));
-                    }
-                    Some(known) if *known != leader => report.violations.push(format!(
-                        "at {now:?}: node {id} sees leader {leader} in term {term}, already led by {known}"
-                    )),
-                    Some(_) => {}
+            let Some(leader) = leader else { continue };
+            match self.leader_of_term.get(&term) {
+                None => {
+                    self.leader_of_term.insert(term, leader);
+                    self.report.leaders.push((term, leader));
                 }
+                Some(known) if *known != leader => self.report.violations.push(format!(
+                    "at {now:?}: node {id} sees leader {leader} in term {term}, already led by {known}"
+                )),
+                Some(_) => {}
             }
         }
-        if cut.is_none() && now >= scenario.partition_at {
-            if let Some((_, leader)) = report.leaders.last().copied() {
-                let others: Vec<String> = ids
-                    .iter()
-                    .filter(|i| **i != leader)
-                    .map(|i| host(*i))
-                    .collect();
-                for other in &others {
-                    sim.partition(host(leader), other.as_str());
+    }
+
+    /// Cuts the latest leader off when the partition is due, heals it after.
+    fn partition(
+        &mut self,
+        sim: &mut turmoil::Sim<'_>,
+        scenario: &RaftScenario,
+        ids: &[u64],
+        now: Duration,
+    ) {
+        if self.cut.is_none() && now >= scenario.partition_at {
+            if let Some((_, leader)) = self.report.leaders.last().copied() {
+                for other in ids.iter().filter(|i| **i != leader) {
+                    sim.partition(host(leader), host(*other).as_str());
                 }
-                cut = Some(leader);
+                self.cut = Some(leader);
             }
         }
-        if let (Some(leader), false) = (cut, healed) {
+        if let (Some(leader), false) = (self.cut, self.healed) {
             if now >= scenario.partition_at + scenario.partition_for {
                 for other in ids.iter().filter(|i| **i != leader) {
                     sim.repair(host(leader), host(*other));
                 }
-                healed = true;
-            }
-        }
-        if done {
-            break;
-        }
-    }
-    report.simulated_ms = sim.elapsed().as_millis();
-    let members = registry.lock().unwrap_or_else(|e| e.into_inner()).clone();
-    let acked = acked.lock().unwrap_or_else(|e| e.into_inner()).clone();
-    report.acknowledged_writes = acked.len();
-    report.refused_writes = *refused.lock().unwrap_or_else(|e| e.into_inner());
-    for write in &acked {
-        for (id, m) in &members {
-            if !m
-                .kv
-                .0
-                .lock()
-                .unwrap_or_else(|e| e.into_inner())
-                .contains_key(write)
-            {
-                report.lost_writes.push(format!("{write} on node {id}"));
+                self.healed = true;
             }
         }
     }
-    for (id, m) in &members {
-        report.counters.insert(*id, m.counters.total("k", 0));
-    }
-    let expected = COUNTED * scenario.nodes;
-    if report.counters.values().any(|v| *v != expected) {
-        report.violations.push(format!(
-            "counters did not converge to {expected}: {:?}",
-            report.counters
-        ));
-    }
-    if !report.lost_writes.is_empty() {
-        report.violations.push(format!(
-            "{} acknowledged writes missing",
-            report.lost_writes.len()
-        ));
-    }
-    Ok(report)
 }
 
 /// One node: transport over simulated UDP, Raft, gossip, a counter it

@@ -232,7 +232,7 @@ pub fn check_resource_policy(
 
 /// Runs a Lambda authorizer for the request; on success fills
 /// `ctx.authorizer` and returns the usage plan key it named, if any.
-pub async fn authorize(
+pub async fn authorize_lambda(
     authorizer: &LambdaAuthorizer,
     functions: &Functions,
     cache: &AuthorizerCache,
@@ -240,33 +240,11 @@ pub async fn authorize(
     ctx: &mut RequestContext,
     stage: &StageView,
 ) -> Result<Option<String>, RequestError> {
-    let identity = identity(authorizer, ctx).ok_or_else(|| {
-        cache.denials.fetch_add(1, Ordering::Relaxed);
-        RequestError::Unauthorized("an identity source is missing".into())
-    })?;
-    if let Some(validation) = &authorizer.validation {
-        if !validation
-            .0
-            .is_match(identity.first().map_or("", String::as_str))
-        {
-            cache.denials.fetch_add(1, Ordering::Relaxed);
-            return Err(RequestError::Unauthorized(
-                "the token does not match identityValidationExpression".into(),
-            ));
-        }
-    }
+    let identity = checked_identity(authorizer, cache, ctx)?;
     let prefix = arn_prefix(region, &stage.api.api_id);
     let arn = method_arn(&prefix, ctx, stage);
     let key = format!("{}\u{0}{}", authorizer.id, identity.join("\u{0}"));
-    let cached = if authorizer.ttl.is_zero() {
-        None
-    } else {
-        cache
-            .entries
-            .get(&key)
-            .filter(|c| c.expires > Instant::now())
-    };
-    let decision = match cached {
+    let decision = match cached(authorizer, cache, &key) {
         Some(hit) => {
             cache.cache_hits.fetch_add(1, Ordering::Relaxed);
             hit
@@ -283,24 +261,59 @@ pub async fn authorize(
     let verdict = decision
         .policy
         .evaluate(&subject(ctx, policy::INVOKE, &arn, &prefix, None));
-    match verdict {
+    let denied = match verdict {
         Decision::Allow => {
             ctx.authorizer = Some(decision.result.clone());
-            Ok(decision.usage_key.clone())
+            return Ok(decision.usage_key.clone());
         }
         Decision::ExplicitDeny => {
-            cache.denials.fetch_add(1, Ordering::Relaxed);
-            Err(RequestError::AccessDenied(
-                "User is not authorized to access this resource with an explicit deny".into(),
-            ))
+            "User is not authorized to access this resource with an explicit deny"
         }
-        Decision::ImplicitDeny => {
+        Decision::ImplicitDeny => "User is not authorized to access this resource",
+    };
+    cache.denials.fetch_add(1, Ordering::Relaxed);
+    Err(RequestError::AccessDenied(denied.into()))
+}
+
+/// The identity source values, each present and, for a TOKEN authorizer,
+/// matching its validation expression (else 401, counted as a denial).
+fn checked_identity(
+    authorizer: &LambdaAuthorizer,
+    cache: &AuthorizerCache,
+    ctx: &RequestContext,
+) -> Result<Vec<String>, RequestError> {
+    let identity = identity(authorizer, ctx).ok_or_else(|| {
+        cache.denials.fetch_add(1, Ordering::Relaxed);
+        RequestError::Unauthorized("an identity source is missing".into())
+    })?;
+    if let Some(validation) = &authorizer.validation {
+        if !validation
+            .0
+            .is_match(identity.first().map_or("", String::as_str))
+        {
             cache.denials.fetch_add(1, Ordering::Relaxed);
-            Err(RequestError::AccessDenied(
-                "User is not authorized to access this resource".into(),
-            ))
+            return Err(RequestError::Unauthorized(
+                "the token does not match identityValidationExpression".into(),
+            ));
         }
     }
+    Ok(identity)
+}
+
+/// The cached decision for this authorizer and identity, while it lasts
+/// (none is kept with a TTL of 0).
+fn cached(
+    authorizer: &LambdaAuthorizer,
+    cache: &AuthorizerCache,
+    key: &str,
+) -> Option<Arc<Cached>> {
+    if authorizer.ttl.is_zero() {
+        return None;
+    }
+    cache
+        .entries
+        .get(key)
+        .filter(|c| c.expires > Instant::now())
 }
 
 /// The identity source values, or `None` if one is missing or empty.
@@ -320,6 +333,7 @@ fn identity(authorizer: &LambdaAuthorizer, ctx: &RequestContext) -> Option<Vec<S
         .collect()
 }
 
+/// Calls the authorizer function and reads its decision.
 async fn invoke(
     authorizer: &LambdaAuthorizer,
     functions: &Functions,
@@ -329,38 +343,65 @@ async fn invoke(
     arn: &str,
     identity: &[String],
 ) -> Result<Cached, RequestError> {
-    let event = if authorizer.token {
-        json!({"type": "TOKEN", "authorizationToken": identity.first(), "methodArn": arn})
-    } else {
-        let mut event = lambda_proxy::event(ctx, &[], &stage.api.binary_media_types);
-        if let Value::Object(fields) = &mut event {
-            fields.insert("type".into(), Value::from("REQUEST"));
-            fields.insert("methodArn".into(), Value::from(arn));
-            fields.remove("body");
-            fields.remove("isBase64Encoded");
-        }
-        event
-    };
+    let event = event(authorizer, ctx, stage, arn, identity);
     let name = super::integration::lambda::resolve_function(&authorizer.function, ctx)?;
+    let payload = call(authorizer, functions, cache, &ctx.request_id, &name, event).await?;
+    decision(&payload, authorizer).map_err(|reason| failed(cache, authorizer, reason))
+}
+
+/// The event a TOKEN or REQUEST authorizer receives.
+fn event(
+    authorizer: &LambdaAuthorizer,
+    ctx: &RequestContext,
+    stage: &StageView,
+    arn: &str,
+    identity: &[String],
+) -> Value {
+    if authorizer.token {
+        return json!({"type": "TOKEN", "authorizationToken": identity.first(), "methodArn": arn});
+    }
+    let mut event = lambda_proxy::event(ctx, &[], &stage.api.binary_media_types);
+    if let Value::Object(fields) = &mut event {
+        fields.insert("type".into(), Value::from("REQUEST"));
+        fields.insert("methodArn".into(), Value::from(arn));
+        fields.remove("body");
+        fields.remove("isBase64Encoded");
+    }
+    event
+}
+
+/// A failure of the authorizer (500), counted.
+fn failed(cache: &AuthorizerCache, authorizer: &LambdaAuthorizer, reason: String) -> RequestError {
+    cache.failures.fetch_add(1, Ordering::Relaxed);
+    RequestError::AuthorizerFailed(format!("authorizer `{}`: {reason}", authorizer.name))
+}
+
+/// Invokes the function within [`AUTHORIZER_TIMEOUT`] (timed and counted);
+/// its successful answer, or why there is none (`Unauthorized` from the
+/// function: 401).
+async fn call(
+    authorizer: &LambdaAuthorizer,
+    functions: &Functions,
+    cache: &AuthorizerCache,
+    request_id: &str,
+    name: &str,
+    event: Value,
+) -> Result<Bytes, RequestError> {
     cache.calls.fetch_add(1, Ordering::Relaxed);
     let started = Instant::now();
     let invocation = Invocation {
-        request_id: ctx.request_id.clone(),
+        request_id: request_id.to_string(),
         payload: Bytes::from(event.to_string()),
     };
     let outcome =
-        tokio::time::timeout(AUTHORIZER_TIMEOUT, functions.invoke(&name, invocation)).await;
+        tokio::time::timeout(AUTHORIZER_TIMEOUT, functions.invoke(name, invocation)).await;
     cache.latency_us_total.fetch_add(
         u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX),
         Ordering::Relaxed,
     );
-    let fail = |reason: String| {
-        cache.failures.fetch_add(1, Ordering::Relaxed);
-        RequestError::AuthorizerFailed(format!("authorizer `{}`: {reason}", authorizer.name))
-    };
-    let payload = match outcome {
-        Err(_) => return Err(fail("the function timed out".into())),
-        Ok(Err(e)) => return Err(fail(e.to_string())),
+    match outcome {
+        Err(_) => Err(failed(cache, authorizer, "the function timed out".into())),
+        Ok(Err(e)) => Err(failed(cache, authorizer, e.to_string())),
         Ok(Ok(Outcome::FunctionError(payload))) => {
             let message = serde_json::from_slice::<Value>(&payload)
                 .ok()
@@ -375,43 +416,30 @@ async fn invoke(
                     "the authorizer answered Unauthorized".into(),
                 ));
             }
-            return Err(fail(format!(
-                "the function failed: {}",
-                String::from_utf8_lossy(&payload)
-            )));
+            let reason = format!("the function failed: {}", String::from_utf8_lossy(&payload));
+            Err(failed(cache, authorizer, reason))
         }
-        Ok(Ok(Outcome::Success(payload))) => payload,
-    };
-    let answer: Value = serde_json::from_slice(&payload)
-        .map_err(|e| fail(format!("the answer is not JSON: {e}")))?;
+        Ok(Ok(Outcome::Success(payload))) => Ok(payload),
+    }
+}
+
+/// The decision in the function's answer: principal, policy, context and
+/// usage plan key; `Err` says what is wrong with the answer.
+fn decision(payload: &[u8], authorizer: &LambdaAuthorizer) -> Result<Cached, String> {
+    let answer: Value =
+        serde_json::from_slice(payload).map_err(|e| format!("the answer is not JSON: {e}"))?;
     let principal_id = match answer.get("principalId") {
         Some(Value::String(s)) => s.clone(),
         Some(Value::Number(n)) => n.to_string(),
-        _ => return Err(fail("the answer has no principalId".into())),
+        _ => return Err("the answer has no principalId".into()),
     };
     let policy = Policy::parse(answer.get("policyDocument").unwrap_or(&Value::Null))
-        .map_err(|e| fail(format!("policyDocument: {e}")))?;
-    let mut context = Vec::new();
-    if let Some(Value::Object(fields)) = answer.get("context") {
-        for (key, value) in fields {
-            let text = match value {
-                Value::String(s) => s.clone(),
-                Value::Number(_) | Value::Bool(_) => value.to_string(),
-                // AWS refuses objects and arrays in the context.
-                _ => {
-                    return Err(fail(format!(
-                        "context value `{key}` is not a string, number or boolean"
-                    )))
-                }
-            };
-            context.push((key.clone(), text));
-        }
-    }
+        .map_err(|e| format!("policyDocument: {e}"))?;
     Ok(Cached {
         policy,
         result: AuthorizerResult {
             principal_id,
-            context,
+            context: context_of(&answer)?,
         },
         usage_key: answer
             .get("usageIdentifierKey")
@@ -419,4 +447,25 @@ async fn invoke(
             .map(str::to_string),
         expires: Instant::now() + authorizer.ttl,
     })
+}
+
+/// The answer's `context`, values as strings (AWS refuses objects and
+/// arrays in it).
+fn context_of(answer: &Value) -> Result<Vec<(String, String)>, String> {
+    let mut context = Vec::new();
+    if let Some(Value::Object(fields)) = answer.get("context") {
+        for (key, value) in fields {
+            let text = match value {
+                Value::String(s) => s.clone(),
+                Value::Number(_) | Value::Bool(_) => value.to_string(),
+                _ => {
+                    return Err(format!(
+                        "context value `{key}` is not a string, number or boolean"
+                    ))
+                }
+            };
+            context.push((key.clone(), text));
+        }
+    }
+    Ok(context)
 }

@@ -24,10 +24,10 @@ use apigw_geo::{Chooser, GeoDb, RegionState};
 use http::{HeaderMap, HeaderName, HeaderValue, Method, Response, StatusCode};
 use serde::{Deserialize, Serialize};
 
-use super::body::Body;
+use super::body::{Body, RequestBody};
+use super::cluster_view::ClusterView;
 use super::context::RequestContext;
 use super::error::RequestError;
-use super::pipeline::{ClusterView, RequestBody};
 use super::quic_body::{pump, QuicBody};
 
 /// The head of a forwarded request.
@@ -174,6 +174,33 @@ pub struct Edge {
 /// Tries per request at most (nodes, across regions).
 const MAX_ATTEMPTS: usize = 3;
 
+/// Why one forwarding attempt gave no answer.
+enum Attempt {
+    /// The stream could not be opened: nothing reached the node.
+    Unreachable(String),
+    /// The node took the request and failed it (or went down).
+    Failed(String),
+}
+
+/// The head an edge sends before the body: the request as the client sent
+/// it, hop-by-hop headers left out, with the client's address and request id.
+fn forward_head(ctx: &RequestContext) -> ForwardHead {
+    let uri = match &ctx.raw_query {
+        Some(q) => format!("{}?{q}", ctx.raw_path),
+        None => ctx.raw_path.clone(),
+    };
+    ForwardHead {
+        method: ctx.method.as_str().to_string(),
+        uri,
+        headers: header_list(&ctx.headers)
+            .into_iter()
+            .filter(|(k, _)| !is_hop_by_hop(k))
+            .collect(),
+        client_ip: ctx.source_ip,
+        request_id: ctx.request_id.clone(),
+    }
+}
+
 impl Edge {
     pub fn new(view: Arc<ClusterView>, chooser: Chooser, geo: Option<Arc<GeoDb>>) -> Edge {
         let home = chooser
@@ -237,21 +264,7 @@ impl Edge {
         if switched {
             self.metrics.switched.fetch_add(1, Ordering::Relaxed);
         }
-        let uri = match &ctx.raw_query {
-            Some(q) => format!("{}?{q}", ctx.raw_path),
-            None => ctx.raw_path.clone(),
-        };
-        let head = ForwardHead {
-            method: ctx.method.as_str().to_string(),
-            uri,
-            headers: header_list(&ctx.headers)
-                .into_iter()
-                .filter(|(k, _)| !is_hop_by_hop(k))
-                .collect(),
-            client_ip: ctx.source_ip,
-            request_id: ctx.request_id.clone(),
-        };
-        let head = encode(&head).map_err(RequestError::NoRegion)?;
+        let head = encode(&forward_head(ctx)).map_err(RequestError::NoRegion)?;
         let empty = body.is_end_stream()
             || ctx
                 .headers
@@ -268,49 +281,17 @@ impl Edge {
             if attempt > 0 {
                 self.metrics.retried.fetch_add(1, Ordering::Relaxed);
             }
-            let opened = self
-                .view
-                .transport
-                .open_stream(target.node, target.addr, head.clone(), self.connect_timeout)
-                .await;
-            let (mut send, mut recv) = match opened {
-                Ok(pair) => pair,
-                Err(e) => {
-                    tracing::warn!(target: "apigw::edge", node = target.node, region = %target.region, error = %e, "regional node unreachable; trying the next");
-                    self.mark_failed(target.node);
-                    last_error = e.to_string();
-                    continue;
-                }
-            };
-            if empty {
-                let _ = send.finish();
-            } else if let Some(body) = body.take() {
-                tokio::spawn(async move {
-                    if let Err(e) = pump(body, &mut send).await {
-                        tracing::debug!(target: "apigw::edge", error = %e, "request body not forwarded whole");
-                        let _ = send.reset(1u32.into());
-                    }
-                });
-            }
-            let reply = tokio::select! {
-                reply = tokio::time::timeout(self.answer_timeout, apigw_cluster::read_head(&mut recv)) => match reply {
-                    Ok(Ok(bytes)) => decode::<ReplyHead>(&bytes),
-                    Ok(Err(e)) => Err(e.to_string()),
-                    Err(_) => Err("no answer in time".to_string()),
-                },
-                () = self.view.gossip.until_down(target.node) => Err("the node went down".to_string()),
-            };
-            match reply {
-                Ok(reply) => {
+            match self.try_node(target, &head, empty, &mut body).await {
+                Ok(response) => {
                     self.metrics.forwarded.fetch_add(1, Ordering::Relaxed);
-                    let mut response =
-                        Response::new(http_body_util::BodyExt::boxed(QuicBody::new(recv)));
-                    *response.status_mut() =
-                        StatusCode::from_u16(reply.status).unwrap_or(StatusCode::BAD_GATEWAY);
-                    *response.headers_mut() = header_map(reply.headers);
                     return Ok(Ok(response));
                 }
-                Err(e) => {
+                Err(Attempt::Unreachable(e)) => {
+                    tracing::warn!(target: "apigw::edge", node = target.node, region = %target.region, error = %e, "regional node unreachable; trying the next");
+                    self.mark_failed(target.node);
+                    last_error = e;
+                }
+                Err(Attempt::Failed(e)) => {
                     tracing::warn!(target: "apigw::edge", node = target.node, region = %target.region, error = %e, "regional node failed the request");
                     self.mark_failed(target.node);
                     last_error = e;
@@ -322,6 +303,53 @@ impl Edge {
         }
         self.metrics.failed.fetch_add(1, Ordering::Relaxed);
         Err(RequestError::NoRegion(last_error))
+    }
+
+    /// One attempt on one regional node: open a stream, send the body (taken
+    /// from `body` by the first attempt that gets this far), read the answer's
+    /// head; the answer's body streams on from the node.
+    async fn try_node<B: RequestBody>(
+        &self,
+        target: &Target,
+        head: &[u8],
+        empty: bool,
+        body: &mut Option<B>,
+    ) -> Result<Response<Body>, Attempt> {
+        let (mut send, mut recv) = self
+            .view
+            .transport
+            .open_stream(
+                target.node,
+                target.addr,
+                head.to_vec(),
+                self.connect_timeout,
+            )
+            .await
+            .map_err(|e| Attempt::Unreachable(e.to_string()))?;
+        if empty {
+            let _ = send.finish();
+        } else if let Some(body) = body.take() {
+            tokio::spawn(async move {
+                if let Err(e) = pump(body, &mut send).await {
+                    tracing::debug!(target: "apigw::edge", error = %e, "request body not forwarded whole");
+                    let _ = send.reset(1u32.into());
+                }
+            });
+        }
+        let reply = tokio::select! {
+            reply = tokio::time::timeout(self.answer_timeout, apigw_cluster::read_head(&mut recv)) => match reply {
+                Ok(Ok(bytes)) => decode::<ReplyHead>(&bytes),
+                Ok(Err(e)) => Err(e.to_string()),
+                Err(_) => Err("no answer in time".to_string()),
+            },
+            () = self.view.gossip.until_down(target.node) => Err("the node went down".to_string()),
+        };
+        let reply = reply.map_err(Attempt::Failed)?;
+        let mut response = Response::new(http_body_util::BodyExt::boxed(QuicBody::new(recv)));
+        *response.status_mut() =
+            StatusCode::from_u16(reply.status).unwrap_or(StatusCode::BAD_GATEWAY);
+        *response.headers_mut() = header_map(reply.headers);
+        Ok(response)
     }
 
     /// Prometheus text of the edge's counters.

@@ -57,6 +57,19 @@ pub fn verify(
         .header(&method.header)
         .ok_or_else(|| unauthorized("no token"))?;
     let token = raw.strip_prefix("Bearer ").unwrap_or(raw).trim();
+    let claims = verified_claims(verifier, token)?;
+    if !verifier.audiences.is_empty() && !audience_ok(verifier, &claims) {
+        return Err(unauthorized("the token is for another audience"));
+    }
+    if !method.scopes.is_empty() && !scope_ok(method, &claims) {
+        return Err(unauthorized("the token has none of the method's scopes"));
+    }
+    Ok(result(&claims))
+}
+
+/// The token's claims once its signature (by the key its `kid` names, or
+/// the only key), issuer and times check out.
+fn verified_claims(verifier: &JwtVerifier, token: &str) -> Result<Value, RequestError> {
     let header = decode_header(token).map_err(|e| unauthorized(format!("malformed token: {e}")))?;
     let jwk = match &header.kid {
         Some(kid) => verifier.keys.find(kid),
@@ -69,35 +82,38 @@ pub fn verify(
     validation.set_issuer(&[verifier.issuer.as_str()]);
     validation.validate_aud = false;
     validation.leeway = 0;
-    let claims = decode::<Value>(token, &key, &validation)
+    Ok(decode::<Value>(token, &key, &validation)
         .map_err(|e| unauthorized(format!("invalid token: {e}")))?
-        .claims;
-    if !verifier.audiences.is_empty() {
-        let audience_ok = ["aud", "client_id"]
-            .iter()
-            .any(|field| match claims.get(*field) {
-                Some(Value::String(a)) => verifier.audiences.contains(a),
-                Some(Value::Array(list)) => list.iter().any(|a| {
-                    a.as_str()
-                        .is_some_and(|a| verifier.audiences.iter().any(|x| x == a))
-                }),
-                _ => false,
-            });
-        if !audience_ok {
-            return Err(unauthorized("the token is for another audience"));
-        }
-    }
-    if !method.scopes.is_empty() {
-        let granted: Vec<&str> = claims
-            .get("scope")
-            .and_then(Value::as_str)
-            .unwrap_or("")
-            .split_whitespace()
-            .collect();
-        if !method.scopes.iter().any(|s| granted.contains(&s.as_str())) {
-            return Err(unauthorized("the token has none of the method's scopes"));
-        }
-    }
+        .claims)
+}
+
+/// Whether `aud` (ID tokens) or `client_id` (access tokens) is accepted.
+fn audience_ok(verifier: &JwtVerifier, claims: &Value) -> bool {
+    ["aud", "client_id"]
+        .iter()
+        .any(|field| match claims.get(*field) {
+            Some(Value::String(a)) => verifier.audiences.contains(a),
+            Some(Value::Array(list)) => list.iter().any(|a| {
+                a.as_str()
+                    .is_some_and(|a| verifier.audiences.iter().any(|x| x == a))
+            }),
+            _ => false,
+        })
+}
+
+/// Whether the token's `scope` grants one of the method's scopes.
+fn scope_ok(method: &JwtMethod, claims: &Value) -> bool {
+    let granted: Vec<&str> = claims
+        .get("scope")
+        .and_then(Value::as_str)
+        .unwrap_or("")
+        .split_whitespace()
+        .collect();
+    method.scopes.iter().any(|s| granted.contains(&s.as_str()))
+}
+
+/// The principal (`sub`) and the claims as `claims.*`, values as strings.
+fn result(claims: &Value) -> AuthorizerResult {
     let principal_id = claims
         .get("sub")
         .and_then(Value::as_str)
@@ -118,8 +134,8 @@ pub fn verify(
                 .collect()
         })
         .unwrap_or_default();
-    Ok(AuthorizerResult {
+    AuthorizerResult {
         principal_id,
         context,
-    })
+    }
 }

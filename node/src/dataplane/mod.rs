@@ -5,8 +5,10 @@
 //!   them; [`connection`]: one connection's deadlines (header, idle) and the
 //!   Host check; `send_deadline`: writes to a client that reads nothing fail; [`capacity`]: those counts and the backend pools' on
 //!   `/metrics`;
-//! - [`pipeline`]: the phases a request walks (locate, route, authorize,
-//!   read body, integrate) and the gateway response when one fails;
+//! - [`pipeline`]: the phases a request walks, listed once in
+//!   `Gateway::run` (locate, edge, waf, route, resource policy, authorize,
+//!   admit, cache, validate, integrate, encode, finish), one module each
+//!   under `pipeline/`;
 //! - [`authorize`]: Lambda authorizers and resource policies; [`iam`]:
 //!   SigV4 verification for AWS_IAM methods; [`jwt`]: Cognito user pool
 //!   authorizers; [`caching`]:
@@ -26,6 +28,7 @@ pub mod authorize;
 pub mod body;
 pub mod caching;
 pub mod capacity;
+pub mod cluster_view;
 pub mod connection;
 pub mod context;
 pub mod edge;
@@ -42,5 +45,6 @@ pub mod server;
 pub mod source;
 pub mod validate;
 
-pub use pipeline::{ClusterView, Gateway, Limits, Services};
+pub use cluster_view::ClusterView;
+pub use pipeline::{Gateway, Limits, Services};
 pub use server::{serve, Handler, ServerOptions};

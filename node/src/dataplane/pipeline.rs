@@ -1,51 +1,78 @@
-//! The REST API request pipeline. Phases, in order (each may end the request
-//! with a gateway response):
+//! The REST API request pipeline: the phases a request walks, listed once,
+//! in order, in [`Gateway::run`]. Each phase is one function with the
+//! phase's name, in its own module below; each may end the request early
+//! (with an answer, or with an error that becomes a gateway response):
 //!
-//! 1. locate the API and stage (host or `/restapis/...` path), then its
-//!    endpoint type: an edge node forwards EDGE APIs to the nearest healthy
-//!    region; REGIONAL and PRIVATE APIs are served only by regional nodes of
-//!    their region, PRIVATE ones only to the private networks;
-//! 2. refuse bodies declared over the payload limit;
-//! 3. route: resource, then method (exact verb, then `ANY`);
-//! 4. resource policy, authorization (Lambda authorizers; kinds this version
-//!    does not enforce fail closed), then
-//!    admission: account and stage throttles, API key and usage plan;
-//! 5. the stage cache (a hit ends here);
-//! 6. read the body (payload limit), validate parameters and body;
-//! 7. integration request and response (kept by the stage cache);
-//! 8. ids on every response, access log.
+//! 1. [`locate`](Gateway::locate): the API and stage, from the host or the
+//!    `/restapis/...` path (dot segments resolved first);
+//! 2. [`edge`](Gateway::edge): the endpoint type's verdict: an edge node
+//!    forwards EDGE APIs to the nearest healthy region; REGIONAL and PRIVATE
+//!    APIs are served only by regional nodes of their region, PRIVATE ones
+//!    only to the private networks;
+//! 3. [`waf`](Gateway::waf): the web ACL (nothing yet);
+//! 4. [`limit_body`](Gateway::limit_body): bodies declared over the payload
+//!    limit are refused;
+//! 5. [`route`](Gateway::route): resource, then method (exact verb, then `ANY`);
+//! 6. [`resource_policy`](Gateway::resource_policy): the API's policy for
+//!    anonymous callers (AWS_IAM callers are judged with their identity);
+//! 7. [`authorize`](Gateway::authorize): NONE, Lambda, Cognito user pool or
+//!    AWS_IAM (kinds this version does not enforce fail closed);
+//! 8. [`admit`](Gateway::admit): account and stage throttles, API key and
+//!    usage plan quota;
+//! 9. [`cache_lookup`](Gateway::cache_lookup): the stage cache (a hit ends here);
+//! 10. [`validate`](Gateway::validate): read the body (payload limit and pace),
+//!     check required parameters and the body model;
+//! 11. [`integrate`](Gateway::integrate): integration request, backend call
+//!     and integration response, mapped to the method response
+//!     (`dataplane/integration`);
+//! 12. [`cache_store`](Gateway::cache_store): a successful answer kept;
+//! 13. [`encode`](Gateway::encode): content encoding (nothing yet);
+//! 14. [`finish`](Gateway::finish): a failed phase's gateway response, the ids
+//!     on every answer, the access log.
+//!
+//! The phases share one `Exchange`: the
+//! [`RequestContext`](super::context::RequestContext) that mapping
+//! templates, gateway responses and logs read, plus what only the pipeline
+//! needs (how the request arrived, its body, the verified caller). What a
+//! phase finds that later phases need and that the context does not hold
+//! (the stage, the method) is passed on as a typed value.
+
+mod admit;
+mod authorize;
+mod body;
+mod cache;
+mod edge;
+mod encode;
+mod exchange;
+mod finish;
+mod integrate;
+mod locate;
+mod route;
+mod validate;
+mod waf;
 
 use std::net::{IpAddr, SocketAddr};
-use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
-use bytes::Bytes;
-use http::header::{HeaderValue, CONTENT_LENGTH};
+use http::header::HeaderValue;
 use http::{Request, Response};
 
-use super::access_log;
-use super::authorize::{
-    authorize, authorize_iam, check_resource_policy, may_invalidate_cache, AuthorizerCache,
-};
-use super::body::{read_paced, Body, BoxError, Pace, ReadError};
-use super::caching;
-use super::context::RequestContext;
+use self::exchange::{Exchange, InFlight, Via};
+use super::authorize::AuthorizerCache;
+use super::body::{Body, Pace, RequestBody};
+use super::cluster_view::ClusterView;
 use super::edge::{Edge, ForwardedHandler};
 use super::error::RequestError;
-use super::iam::{self, IamUsers};
-use super::integration::{self, http::HttpClient};
-use super::jwt::{self, JwtAuthorizers};
-use super::locate::{locate, normalize};
-use super::respond::gateway_response;
+use super::iam::IamUsers;
+use super::jwt::JwtAuthorizers;
 use super::server::Handler;
 use super::source::SourceNetworks;
-use super::validate::validate;
-use crate::access::{self, Access, Refusal};
+use crate::access::Access;
 use crate::cache::ResponseCache;
 use crate::functions::Functions;
-use crate::model::EndpointType;
-use crate::policy::{Identities, Identity};
-use crate::snapshot::{decode, Authorization, CompiledIntegration, CompiledMethod, Deployed};
+use crate::outbound::HttpClient;
+use crate::policy::Identities;
+use crate::snapshot::Deployed;
 
 /// Limits on what clients may send.
 #[derive(Debug, Clone)]
@@ -88,65 +115,6 @@ pub struct Services {
     pub networks: SourceNetworks,
     /// Connection caps and counts of listeners and backends.
     pub capacity: Arc<super::capacity::Capacity>,
-}
-
-/// What a request body must be for the pipeline (a client's, or one
-/// forwarded over QUIC).
-pub trait RequestBody:
-    hyper::body::Body<Data = Bytes, Error: Into<BoxError> + Send> + Unpin + Send + 'static
-{
-}
-
-impl<B> RequestBody for B where
-    B: hyper::body::Body<Data = Bytes, Error: Into<BoxError> + Send> + Unpin + Send + 'static
-{
-}
-
-/// How a request reached this node.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Via {
-    Client,
-    /// From an edge node: served here, never forwarded again.
-    Edge,
-}
-
-/// Counts a request in flight on this node while it lives (gossiped as
-/// the node's load).
-struct InFlight<'a>(Option<&'a apigw_cluster::Gossip>);
-
-impl<'a> InFlight<'a> {
-    fn enter(cluster: Option<&'a Arc<ClusterView>>) -> InFlight<'a> {
-        let gossip = cluster.map(|c| c.gossip.as_ref());
-        if let Some(g) = gossip {
-            g.load.fetch_add(1, Ordering::Relaxed);
-        }
-        InFlight(gossip)
-    }
-}
-
-impl Drop for InFlight<'_> {
-    fn drop(&mut self) {
-        if let Some(g) = self.0 {
-            g.load.fetch_sub(1, Ordering::Relaxed);
-        }
-    }
-}
-
-/// A node's place in its cluster, for the admin API and metrics.
-pub struct ClusterView {
-    pub node_id: u64,
-    pub region: String,
-    pub role: String,
-    pub gossip: Arc<apigw_cluster::Gossip>,
-    pub transport: Arc<apigw_cluster::Transport>,
-    pub raft: Arc<apigw_cluster::raft::RaftNode>,
-}
-
-/// The request body: still on the wire, or already read (AWS_IAM reads it
-/// to check the signature).
-enum Pending<B> {
-    Unread(B),
-    Read(Bytes),
 }
 
 /// The data-plane request handler.
@@ -204,6 +172,7 @@ impl Gateway {
             .await
     }
 
+    /// One request from arrival to answer: the phases, then [`finish`](Gateway::finish).
     async fn respond<B: RequestBody>(
         &self,
         request: Request<B>,
@@ -212,301 +181,34 @@ impl Gateway {
         request_id: Option<String>,
     ) -> Response<Body> {
         let _in_flight = InFlight::enter(self.services.cluster.as_ref());
-        let (parts, body) = request.into_parts();
-        let mut ctx = RequestContext::new(
-            client,
-            parts.method,
-            &parts.uri,
-            parts.headers,
-            parts.version,
-        );
-        if let Some(id) = request_id {
-            ctx.request_id = id;
-        }
-        let mut response = match self.run(&mut ctx, body, via).await {
-            Ok(response) => response,
-            Err(error) => {
-                if error.is_operator_fault() {
-                    tracing::warn!(requestId = %ctx.request_id, error = %error, "request failed");
-                } else {
-                    tracing::debug!(requestId = %ctx.request_id, error = %error, "request refused");
-                }
-                gateway_response(&error, &mut ctx)
-            }
-        };
-        let headers = response.headers_mut();
-        if let Ok(v) = HeaderValue::from_str(&ctx.request_id) {
-            headers.insert("x-amzn-requestid", v);
-        }
-        if let Ok(v) = HeaderValue::from_str(&ctx.extended_request_id) {
-            headers.insert("x-amz-apigw-id", v);
-        }
-        if let Some(region) = &self.region_header {
-            if !headers.contains_key("x-apigw-region") {
-                headers.insert("x-apigw-region", region.clone());
-            }
-        }
-        access_log::record(&ctx, response.status().as_u16());
-        response
+        let mut ex = Exchange::new(request, client, via, request_id);
+        let outcome = self.run(&mut ex).await;
+        self.finish(&mut ex.ctx, outcome)
     }
 
-    async fn run<B: RequestBody>(
-        &self,
-        ctx: &mut RequestContext,
-        body: B,
-        via: Via,
+    /// The phases, in order.
+    async fn run<'g, B: RequestBody>(
+        &'g self,
+        ex: &mut Exchange<'g, B>,
     ) -> Result<Response<Body>, RequestError> {
-        let snapshot = self.deployed.load();
-        let raw_path = ctx.raw_path.clone();
-        let host = ctx.header("host").map(str::to_string);
-        // Dot segments are resolved before anything is decided on the path.
-        let path = normalize(&raw_path);
-        let located = locate(host.as_deref(), &path).ok_or(RequestError::NoSuchStage)?;
-        let stage = snapshot
-            .stage(located.api_id, located.stage)
-            .map_err(|_| RequestError::NoSuchStage)?
-            .clone();
-        ctx.stage = Some(stage.clone());
-        ctx.stage_path = located.path.to_string();
-        drop(snapshot);
-        let body = match self.endpoint(ctx, &stage, via)? {
-            Some(edge) => match edge.forward(ctx, body).await? {
-                Ok(response) => return Ok(response),
-                // No region is healthy: an edge has the configuration too.
-                Err(body) => body,
-            },
-            None => body,
+        let stage = self.locate(ex)?;
+        if let Some(forwarded) = self.edge(ex, &stage).await? {
+            return Ok(forwarded);
+        }
+        self.waf(ex, &stage)?;
+        self.limit_body(ex).await?;
+        let route = self.route(ex, stage)?;
+        self.resource_policy(ex, &route)?;
+        self.authorize(ex, &route).await?;
+        self.admit(ex, &route)?;
+        let miss = match self.cache_lookup(ex, &route).await? {
+            cache::Cached::Hit(response) => return Ok(response),
+            cache::Cached::Miss(miss) => miss,
         };
-        let limit = self.limits.max_body_bytes;
-        let declared = ctx
-            .header(CONTENT_LENGTH.as_str())
-            .and_then(|v| v.parse::<usize>().ok());
-        if declared.is_some_and(|len| len > limit) {
-            super::body::drain(body).await;
-            return Err(RequestError::RequestTooLarge { limit });
-        }
-        let matched = stage
-            .api
-            .router
-            .find(located.path)
-            .ok_or(RequestError::MissingAuthenticationToken)?;
-        let method = matched
-            .value
-            .method(&ctx.method)
-            .ok_or(RequestError::MissingAuthenticationToken)?
-            .clone();
-        ctx.resource_path = Some(matched.value.path.clone());
-        ctx.raw_path_params = matched
-            .params
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect();
-        ctx.path_params = matched
-            .params
-            .iter()
-            .map(|(k, v)| (k.to_string(), decode(v)))
-            .collect();
-        if !matches!(method.authorization, Authorization::Iam) {
-            check_resource_policy(ctx, &stage, &self.services.region)?;
-        }
-        let mut body = Pending::Unread(body);
-        // A verified AWS_IAM caller's rights, for the cache's max-age=0 too.
-        let fallback;
-        let mut identity: Option<&Identity> = None;
-        let usage_key = match &method.authorization {
-            Authorization::None => None,
-            Authorization::Lambda(authorizer) => {
-                let services = &self.services;
-                authorize(
-                    authorizer,
-                    &services.functions,
-                    &services.authorizers,
-                    &services.region,
-                    ctx,
-                    &stage,
-                )
-                .await?
-            }
-            Authorization::Jwt(jwt_method) => {
-                ctx.authorizer = Some(jwt::verify(&self.services.jwt, jwt_method, ctx)?);
-                None
-            }
-            Authorization::Iam => {
-                // The signature covers the body: read it first.
-                let Pending::Unread(incoming) = body else {
-                    return Err(RequestError::IntegrationUnavailable(
-                        "body already read".into(),
-                    ));
-                };
-                let bytes = self.read_body(incoming).await?;
-                let regions = self.signing_regions(via);
-                let regions: Vec<&str> = regions.iter().map(String::as_str).collect();
-                let user = iam::verify(&self.services.iam, ctx, &bytes, &regions)?;
-                ctx.iam_caller = Some((user.access_key_id.clone(), user.arn()));
-                let grants = self.services.identities.get(&user.access_key_id);
-                let caller = match grants {
-                    Some(known) => known,
-                    None => {
-                        fallback = Identity::invoke_only(&user.name);
-                        &fallback
-                    }
-                };
-                authorize_iam(caller, ctx, &stage, &self.services.region)?;
-                identity = Some(caller);
-                body = Pending::Read(bytes);
-                None
-            }
-            Authorization::Unsupported(kind) => {
-                return Err(RequestError::AuthorizationUnsupported(kind.clone()));
-            }
-        };
-        let api_key = if stage.api.api_key_from_authorizer {
-            usage_key
-        } else {
-            ctx.header("x-api-key").map(str::to_string)
-        };
-        let method_key = format!("{}/{}", method.resource_path, method.http_method);
-        let admitted = self
-            .services
-            .access
-            .admit(&access::Request {
-                api_id: &stage.api.api_id,
-                stage: &stage.stage_name,
-                method_key: &method_key,
-                stage_throttle: stage.throttle_for(&method_key),
-                api_key_required: method.api_key_required,
-                api_key: api_key.as_deref(),
-            })
-            .map_err(|refusal| match refusal {
-                Refusal::Throttled(by) => RequestError::Throttled(by),
-                Refusal::Forbidden => RequestError::ApiKeyRequired,
-                Refusal::QuotaExceeded { plan, key } => {
-                    RequestError::QuotaExceeded(format!("usage plan {plan}, key {key}"))
-                }
-            })?;
-        ctx.api_key = admitted.api_key;
-        ctx.api_key_id = admitted.api_key_id;
-        let cache = stage.cache_policy(&method_key, &ctx.method).map(|policy| {
-            let key = caching::key(ctx, &method, &stage.api.api_id, &stage.stage_name);
-            (policy, key)
-        });
-        let miss = match cache {
-            None => None,
-            Some((policy, key)) => {
-                let region = &self.services.region;
-                let may_invalidate =
-                    || identity.is_some_and(|i| may_invalidate_cache(i, ctx, &stage, region));
-                match caching::lookup(
-                    self.services.cache.as_ref(),
-                    &policy,
-                    ctx,
-                    key,
-                    &may_invalidate,
-                )? {
-                    caching::Lookup::Hit(response) => {
-                        if let Pending::Unread(incoming) = body {
-                            super::body::drain(incoming).await;
-                        }
-                        return Ok(response);
-                    }
-                    caching::Lookup::Miss { key, warn } => Some((policy, key, warn)),
-                }
-            }
-        };
-        let response = self.integrate(ctx, &method, body).await?;
-        match miss {
-            None => Ok(response),
-            Some((policy, key, warn)) => {
-                caching::store(self.services.cache.as_ref(), &policy, key, warn, response).await
-            }
-        }
-    }
-
-    /// The regions an AWS_IAM signature may be scoped to: this node's; for
-    /// a request an edge forwarded, also every cluster member's (the client
-    /// signed for the edge it called, whose region this node cannot see).
-    fn signing_regions(&self, via: Via) -> Vec<String> {
-        let mut regions = vec![self.services.region.clone()];
-        if let (Via::Edge, Some(cluster)) = (via, &self.services.cluster) {
-            regions.extend(cluster.gossip.peers().into_iter().map(|p| p.region));
-        }
-        regions
-    }
-
-    /// The endpoint type's verdict: serve here (`None`), forward through the
-    /// edge (an EDGE API on an edge node with a healthy region), or refuse.
-    fn endpoint(
-        &self,
-        ctx: &RequestContext,
-        stage: &crate::snapshot::StageView,
-        via: Via,
-    ) -> Result<Option<&Arc<Edge>>, RequestError> {
-        let edge = self.services.edge.as_ref();
-        let api = &stage.api;
-        match api.endpoint_type {
-            EndpointType::Edge => Ok(edge.filter(|_| via == Via::Client)),
-            EndpointType::Regional | EndpointType::Private => {
-                if edge.is_some() {
-                    return Err(RequestError::EndpointRefused(format!(
-                        "{:?} API {} is not served by edge nodes",
-                        api.endpoint_type, api.api_id
-                    )));
-                }
-                if let Some(region) = api.region.as_deref() {
-                    if region != self.services.region {
-                        return Err(RequestError::EndpointRefused(format!(
-                            "API {} is served in {region}, this node is in {}",
-                            api.api_id, self.services.region
-                        )));
-                    }
-                }
-                if api.endpoint_type == EndpointType::Private
-                    && !self.services.networks.is_private(ctx.source_ip)
-                {
-                    return Err(RequestError::EndpointRefused(format!(
-                        "PRIVATE API {} called from {}, outside the private networks",
-                        api.api_id, ctx.source_ip
-                    )));
-                }
-                Ok(None)
-            }
-        }
-    }
-
-    /// Reads and validates the body, then calls the method's integration.
-    async fn integrate<B: RequestBody>(
-        &self,
-        ctx: &mut RequestContext,
-        method: &CompiledMethod,
-        body: Pending<B>,
-    ) -> Result<Response<Body>, RequestError> {
-        let body = match body {
-            Pending::Unread(incoming) => self.read_body(incoming).await?,
-            Pending::Read(bytes) => bytes,
-        };
-        validate(&method.validation, ctx, &body)?;
-        match &method.integration {
-            CompiledIntegration::Http(http) => {
-                integration::http::call(http, &self.client, ctx, body).await
-            }
-            CompiledIntegration::Lambda(lambda) => {
-                integration::lambda::call(lambda, &self.services.functions, ctx, body).await
-            }
-            CompiledIntegration::Mock(mock) => integration::mock::answer(mock, ctx, &body),
-            CompiledIntegration::Unavailable(reason) => {
-                Err(RequestError::IntegrationUnavailable(reason.clone()))
-            }
-        }
-    }
-
-    async fn read_body<B: RequestBody>(&self, body: B) -> Result<Bytes, RequestError> {
-        let limit = self.limits.max_body_bytes;
-        let pace = self.limits.body_pace;
-        read_paced(body, limit, pace).await.map_err(|e| match e {
-            ReadError::TooLarge => RequestError::RequestTooLarge { limit },
-            ReadError::TooSlow => RequestError::BodyTimeout,
-            ReadError::Broken(reason) => RequestError::BadRequest(reason),
-        })
+        let body = self.validate(ex, &route).await?;
+        let response = self.integrate(ex, &route, body).await?;
+        let response = self.cache_store(miss, response).await?;
+        Ok(self.encode(ex, response))
     }
 }
 

@@ -30,7 +30,6 @@ pub mod rate;
 pub mod request;
 pub mod token;
 pub mod transform;
-mod wcu;
 
 pub use compile::{
     check_capacity, check_rule_group, compile, CAction, CompileOptions, CompiledWebAcl,

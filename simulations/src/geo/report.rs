@@ -7,34 +7,15 @@ use std::fmt::Write as _;
 
 use serde::Serialize;
 
-use super::run::RunOutput;
-use super::scenario::{Action, Scenario};
+use super::record::{Outcome, RunOutput, Sample};
+use super::scenario::{Action, Event, Scenario};
 
-/// How one request ended.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-#[serde(tag = "kind", rename_all = "snake_case")]
-pub enum Outcome {
-    Ok {
-        region: String,
-    },
-    /// Answered 429 by the cluster-wide limit.
-    Limited {
-        region: String,
-    },
-    /// Every node tried failed.
-    Failed,
-    /// No region was healthy.
-    NoRegion,
-}
-
-/// One request.
-#[derive(Debug, Clone, Serialize)]
-pub struct Sample {
-    pub client: String,
-    pub at_ms: u64,
-    pub latency_us: u64,
-    pub outcome: Outcome,
-}
+/// A deployment as the run saw it: name, when written, when each node applied it.
+type Deploy = (
+    String,
+    std::time::Duration,
+    BTreeMap<u64, Option<std::time::Duration>>,
+);
 
 #[derive(Debug, Clone, Serialize)]
 pub struct ClientPhase {
@@ -122,122 +103,15 @@ fn describe(action: &Action) -> String {
 
 /// Builds the report from what the run saw.
 pub fn build(scenario: &Scenario, out: RunOutput) -> Report {
-    let mut violations = out.violations;
     // Samples are stamped in simulated time from the start of the run; the
     // load starts 2 s in (edges first hear gossip).
     let mut events = scenario.timeline.clone();
     events.sort_by(|a, b| a.at_s.total_cmp(&b.at_s));
     let end_s = out.simulated.as_secs_f64();
-    let mut bounds = vec![(0.0, "start".to_string())];
-    for e in &events {
-        bounds.push((e.at_s, describe(&e.action)));
-    }
-    let mut phases = Vec::new();
-    for (i, (from, name)) in bounds.iter().enumerate() {
-        let to = bounds.get(i + 1).map_or(end_s, |b| b.0);
-        let mut clients = Vec::new();
-        for c in &scenario.clients {
-            let in_phase: Vec<&Sample> = out
-                .samples
-                .iter()
-                .filter(|s| {
-                    s.client == c.name
-                        && (s.at_ms as f64) >= from * 1000.0
-                        && (s.at_ms as f64) < to * 1000.0
-                })
-                .collect();
-            let mut latencies: Vec<u64> = in_phase
-                .iter()
-                .filter(|s| matches!(s.outcome, Outcome::Ok { .. } | Outcome::Limited { .. }))
-                .map(|s| s.latency_us)
-                .collect();
-            latencies.sort_unstable();
-            let mut regions = BTreeMap::new();
-            for region in in_phase.iter().filter_map(|s| s.outcome.region()) {
-                *regions.entry(region.to_string()).or_insert(0) += 1;
-            }
-            let limited = in_phase
-                .iter()
-                .filter(|s| matches!(s.outcome, Outcome::Limited { .. }))
-                .count();
-            clients.push(ClientPhase {
-                client: c.name.clone(),
-                requests: in_phase.len(),
-                answered: latencies.len(),
-                limited,
-                success_ratio: if in_phase.is_empty() {
-                    1.0
-                } else {
-                    latencies.len() as f64 / in_phase.len() as f64
-                },
-                p50_ms: percentile(&latencies, 0.5),
-                p99_ms: percentile(&latencies, 0.99),
-                regions,
-            });
-        }
-        phases.push(Phase {
-            name: name.clone(),
-            from_s: *from,
-            to_s: to,
-            clients,
-        });
-    }
-    let mut failovers = Vec::new();
-    for e in &events {
-        let Action::RegionDown(region) = &e.action else {
-            continue;
-        };
-        let at_ms = (e.at_s * 1000.0) as u64;
-        for c in &scenario.clients {
-            let mine: Vec<&Sample> = out.samples.iter().filter(|s| s.client == c.name).collect();
-            let was_there = mine
-                .iter()
-                .rev()
-                .find_map(|s| s.outcome.region().filter(|_| s.at_ms < at_ms))
-                .is_some_and(|r| r == region);
-            if !was_there {
-                continue;
-            }
-            let after: Vec<&&Sample> = mine.iter().filter(|s| s.at_ms >= at_ms).collect();
-            let elsewhere = after
-                .iter()
-                .position(|s| s.outcome.region().is_some_and(|r| r != region));
-            let first_elsewhere = elsewhere.map(|i| after[i]);
-            let failed_requests = after[..elsewhere.unwrap_or(after.len())]
-                .iter()
-                .filter(|s| matches!(s.outcome, Outcome::Failed | Outcome::NoRegion))
-                .count();
-            failovers.push(Failover {
-                region: region.clone(),
-                client: c.name.clone(),
-                at_s: e.at_s,
-                failover_ms: first_elsewhere
-                    .map(|s| (s.at_ms + s.latency_us / 1000).saturating_sub(at_ms)),
-                failed_requests,
-            });
-        }
-    }
-    let propagation = out
-        .deploys
-        .iter()
-        .map(|(name, at, applied)| {
-            let not_applied_on: Vec<u64> = applied
-                .iter()
-                .filter(|(_, t)| t.is_none())
-                .map(|(id, _)| *id)
-                .collect();
-            let last = applied.values().flatten().max().copied();
-            Propagation {
-                deploy: name.clone(),
-                at_s: at.as_secs_f64(),
-                all_applied_ms: match (not_applied_on.is_empty(), last) {
-                    (true, Some(last)) => Some(last.saturating_sub(*at).as_millis() as u64),
-                    _ => None,
-                },
-                not_applied_on,
-            }
-        })
-        .collect::<Vec<_>>();
+    let phases = phases(scenario, &events, &out.samples, end_s);
+    let failovers = failovers(scenario, &events, &out.samples);
+    let propagation = out.deploys.iter().map(propagation).collect();
+    let mut violations = out.violations;
     let totals: Vec<u64> = out.counters_at_end.values().copied().collect();
     if totals.windows(2).any(|w| w[0] != w[1]) {
         violations.push(format!(
@@ -268,13 +142,136 @@ pub fn build(scenario: &Scenario, out: RunOutput) -> Report {
     }
 }
 
-impl Outcome {
-    /// The region that answered (200 or 429).
-    fn region(&self) -> Option<&str> {
-        match self {
-            Outcome::Ok { region } | Outcome::Limited { region } => Some(region),
-            Outcome::Failed | Outcome::NoRegion => None,
+/// The run cut at every timeline event, each stretch with every client
+/// population's figures.
+fn phases(scenario: &Scenario, events: &[Event], samples: &[Sample], end_s: f64) -> Vec<Phase> {
+    let mut bounds = vec![(0.0, "start".to_string())];
+    for e in events {
+        bounds.push((e.at_s, describe(&e.action)));
+    }
+    let mut phases = Vec::new();
+    for (i, (from, name)) in bounds.iter().enumerate() {
+        let to = bounds.get(i + 1).map_or(end_s, |b| b.0);
+        let clients = scenario
+            .clients
+            .iter()
+            .map(|c| {
+                let in_phase: Vec<&Sample> = samples
+                    .iter()
+                    .filter(|s| {
+                        s.client == c.name
+                            && (s.at_ms as f64) >= from * 1000.0
+                            && (s.at_ms as f64) < to * 1000.0
+                    })
+                    .collect();
+                client_phase(&c.name, &in_phase)
+            })
+            .collect();
+        phases.push(Phase {
+            name: name.clone(),
+            from_s: *from,
+            to_s: to,
+            clients,
+        });
+    }
+    phases
+}
+
+/// One client population's figures over one stretch of the run.
+fn client_phase(client: &str, in_phase: &[&Sample]) -> ClientPhase {
+    let mut latencies: Vec<u64> = in_phase
+        .iter()
+        .filter(|s| matches!(s.outcome, Outcome::Ok { .. } | Outcome::Limited { .. }))
+        .map(|s| s.latency_us)
+        .collect();
+    latencies.sort_unstable();
+    let mut regions = BTreeMap::new();
+    for region in in_phase.iter().filter_map(|s| s.outcome.region()) {
+        *regions.entry(region.to_string()).or_insert(0) += 1;
+    }
+    let limited = in_phase
+        .iter()
+        .filter(|s| matches!(s.outcome, Outcome::Limited { .. }))
+        .count();
+    ClientPhase {
+        client: client.to_string(),
+        requests: in_phase.len(),
+        answered: latencies.len(),
+        limited,
+        success_ratio: if in_phase.is_empty() {
+            1.0
+        } else {
+            latencies.len() as f64 / in_phase.len() as f64
+        },
+        p50_ms: percentile(&latencies, 0.5),
+        p99_ms: percentile(&latencies, 0.99),
+        regions,
+    }
+}
+
+/// For every region taken down, each client population that was served
+/// there: how long until another region answered it, and what failed
+/// meanwhile.
+fn failovers(scenario: &Scenario, events: &[Event], samples: &[Sample]) -> Vec<Failover> {
+    let mut failovers = Vec::new();
+    for e in events {
+        let Action::RegionDown(region) = &e.action else {
+            continue;
+        };
+        for c in &scenario.clients {
+            let mine: Vec<&Sample> = samples.iter().filter(|s| s.client == c.name).collect();
+            failovers.extend(failover(&c.name, region, e.at_s, &mine));
         }
+    }
+    failovers
+}
+
+/// One client population's failover from `region`, down at `at_s`; `None`
+/// if it was not served there.
+fn failover(client: &str, region: &str, at_s: f64, mine: &[&Sample]) -> Option<Failover> {
+    let at_ms = (at_s * 1000.0) as u64;
+    let was_there = mine
+        .iter()
+        .rev()
+        .find_map(|s| s.outcome.region().filter(|_| s.at_ms < at_ms))
+        .is_some_and(|r| r == region);
+    if !was_there {
+        return None;
+    }
+    let after: Vec<&&Sample> = mine.iter().filter(|s| s.at_ms >= at_ms).collect();
+    let elsewhere = after
+        .iter()
+        .position(|s| s.outcome.region().is_some_and(|r| r != region));
+    let first_elsewhere = elsewhere.map(|i| after[i]);
+    let failed_requests = after[..elsewhere.unwrap_or(after.len())]
+        .iter()
+        .filter(|s| matches!(s.outcome, Outcome::Failed | Outcome::NoRegion))
+        .count();
+    Some(Failover {
+        region: region.to_string(),
+        client: client.to_string(),
+        at_s,
+        failover_ms: first_elsewhere.map(|s| (s.at_ms + s.latency_us / 1000).saturating_sub(at_ms)),
+        failed_requests,
+    })
+}
+
+/// How long one deployment took to reach every running node.
+fn propagation((name, at, applied): &Deploy) -> Propagation {
+    let not_applied_on: Vec<u64> = applied
+        .iter()
+        .filter(|(_, t)| t.is_none())
+        .map(|(id, _)| *id)
+        .collect();
+    let last = applied.values().flatten().max().copied();
+    Propagation {
+        deploy: name.clone(),
+        at_s: at.as_secs_f64(),
+        all_applied_ms: match (not_applied_on.is_empty(), last) {
+            (true, Some(last)) => Some(last.saturating_sub(*at).as_millis() as u64),
+            _ => None,
+        },
+        not_applied_on,
     }
 }
 

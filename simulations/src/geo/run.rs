@@ -23,8 +23,8 @@ use apigw_geo::{distance_km, Catalog, Chooser, Region};
 // tokio's clock: simulated under turmoil.
 use tokio::time::Instant;
 
-use super::report::{Outcome, Sample};
-use super::scenario::{Action, Scenario};
+use super::record::{Outcome, RunOutput, Sample};
+use super::scenario::{Action, Event, Scenario};
 use crate::udp::SimSocket;
 
 const PORT: u16 = 7000;
@@ -78,18 +78,6 @@ struct Member {
 type Registry = Arc<Mutex<HashMap<u64, Member>>>;
 type Samples = Arc<Mutex<Vec<Sample>>>;
 
-/// What the runner hands the report.
-pub struct RunOutput {
-    pub samples: Vec<Sample>,
-    pub leaders: Vec<(u64, u64)>,
-    pub violations: Vec<String>,
-    /// Deploy name -> (written at, applied at per node id).
-    pub deploys: Vec<(String, Duration, BTreeMap<u64, Option<Duration>>)>,
-    pub counters_at_end: BTreeMap<u64, u64>,
-    pub simulated: Duration,
-    pub notes: Vec<String>,
-}
-
 fn nodes_of(scenario: &Scenario) -> Vec<NodeSpec> {
     let mut nodes = Vec::new();
     for region in &scenario.regions {
@@ -129,108 +117,184 @@ fn latency(scenario: &Scenario, a: &str, b: &str) -> Duration {
     }
 }
 
+/// The scenario's hosts: its regional nodes, one edge per client population
+/// (ids after the nodes'), and what the harness reads back from them.
+struct World {
+    nodes: Vec<NodeSpec>,
+    edges: Vec<u64>,
+    certs: PathBuf,
+    registry: Registry,
+    samples: Samples,
+    catalog: Catalog,
+}
+
 /// Runs the scenario; `dir` receives certificates and the nodes' disks.
 pub fn run(scenario: &Scenario, dir: &Path) -> Result<RunOutput, String> {
     let _ = std::fs::remove_dir_all(dir);
-    let nodes = nodes_of(scenario);
-    let edges: Vec<u64> = (0..scenario.clients.len())
-        .map(|i| nodes.len() as u64 + 1 + i as u64)
-        .collect();
-    let certs = dir.join("certs");
-    let all_ids: Vec<u64> = nodes
-        .iter()
-        .map(|n| n.id)
-        .chain(edges.iter().copied())
-        .collect();
-    pki::init(&certs, "sim", &all_ids).map_err(|e| e.to_string())?;
-    let registry: Registry = Arc::default();
-    let samples: Samples = Arc::default();
-    let limit = scenario.rate_limit.as_ref().map(|r| r.limit);
+    let world = World::new(scenario, dir)?;
+    let mut sim = simulation(scenario);
+    world.start_regionals(&mut sim, scenario, dir);
+    world.start_edges(&mut sim, scenario);
+    let links = Links::new(scenario, &world);
+    links.set(&sim, None);
+    let mut play = Play::new(scenario);
     let run_for = Duration::from_secs(scenario.duration_s);
-    let mut sim = turmoil::Builder::new()
+    loop {
+        let done = sim.step().map_err(|e| e.to_string())?;
+        let now = sim.elapsed();
+        play.watch_leaders(&world.registry, now);
+        play.end_spike(&sim, &links, now);
+        play.due_events(&mut sim, &world, &links, now);
+        play.submit_deploys(&mut sim, &world);
+        if done || now > run_for + Duration::from_secs(10) {
+            break;
+        }
+    }
+    Ok(play.output(&world, sim.elapsed()))
+}
+
+/// The simulated network: seeded, ticking every millisecond, running a
+/// minute past the load.
+fn simulation(scenario: &Scenario) -> turmoil::Sim<'static> {
+    let run_for = Duration::from_secs(scenario.duration_s);
+    turmoil::Builder::new()
         .rng_seed(scenario.seed)
         .simulation_duration(run_for + Duration::from_secs(60))
         .tick_duration(Duration::from_millis(1))
         .min_message_latency(Duration::from_millis(scenario.latency.intra_ms))
         .max_message_latency(Duration::from_millis(scenario.latency.intra_ms))
-        .build();
-    let edge_hosts: Vec<(u64, String)> = edges
-        .iter()
-        .zip(&scenario.clients)
-        .map(|(id, c)| (*id, format!("edge-{}", c.name)))
-        .collect();
-    for node in nodes.clone() {
-        // Kept across restarts: when the node first applied each deployment
-        // (a restarted node replays its log; that is not propagation).
-        let applied = Arc::new(Deployments::default());
-        let (registry, certs, data, all, edge_hosts) = (
-            registry.clone(),
-            certs.clone(),
-            dir.join(format!("node-{}", node.id)),
-            nodes.clone(),
-            edge_hosts.clone(),
-        );
-        let host = node.host.clone();
-        sim.host(host.as_str(), move || {
-            let (registry, certs, data, all, node, edge_hosts, applied) = (
-                registry.clone(),
-                certs.clone(),
-                data.clone(),
-                all.clone(),
-                node.clone(),
-                edge_hosts.clone(),
-                applied.clone(),
-            );
-            async move {
-                regional(node, all, edge_hosts, certs, data, registry, limit, applied).await;
-                Ok(())
-            }
-        });
-    }
-    let catalog = Catalog::new(
-        scenario
-            .regions
+        .build()
+}
+
+impl World {
+    /// The hosts of the scenario, with certificates for each under `dir`.
+    fn new(scenario: &Scenario, dir: &Path) -> Result<World, String> {
+        let nodes = nodes_of(scenario);
+        let edges: Vec<u64> = (0..scenario.clients.len())
+            .map(|i| nodes.len() as u64 + 1 + i as u64)
+            .collect();
+        let certs = dir.join("certs");
+        let all_ids: Vec<u64> = nodes
             .iter()
-            .map(|r| Region {
-                name: r.name.clone(),
-                lat: r.lat,
-                lon: r.lon,
-            })
-            .collect(),
-    );
-    for (client, edge_id) in scenario.clients.iter().zip(&edges) {
-        let host = format!("edge-{}", client.name);
-        let (client, edge_id, certs, nodes, samples, catalog) = (
-            client.clone(),
-            *edge_id,
-            certs.clone(),
-            nodes.clone(),
-            samples.clone(),
-            catalog.clone(),
+            .map(|n| n.id)
+            .chain(edges.iter().copied())
+            .collect();
+        pki::init(&certs, "sim", &all_ids).map_err(|e| e.to_string())?;
+        let catalog = Catalog::new(
+            scenario
+                .regions
+                .iter()
+                .map(|r| Region {
+                    name: r.name.clone(),
+                    lat: r.lat,
+                    lon: r.lon,
+                })
+                .collect(),
         );
-        sim.client(host.as_str(), async move {
-            edge(client, edge_id, certs, nodes, catalog, samples, run_for).await;
-            Ok(())
-        });
+        Ok(World {
+            nodes,
+            edges,
+            certs,
+            registry: Arc::default(),
+            samples: Arc::default(),
+            catalog,
+        })
     }
-    // Latency: an edge sits in its clients' nearest region.
-    let mut located: Vec<(String, String)> = nodes
-        .iter()
-        .map(|n| (n.host.clone(), n.region.clone()))
-        .collect();
-    for c in &scenario.clients {
-        located.push((
-            format!("edge-{}", c.name),
-            catalog
-                .by_distance(c.lat, c.lon)
-                .first()
-                .map_or_else(String::new, |(r, _)| r.name.clone()),
-        ));
+
+    /// One turmoil host per regional node (restartable: a bounced host runs
+    /// the same closure again).
+    fn start_regionals(&self, sim: &mut turmoil::Sim<'_>, scenario: &Scenario, dir: &Path) {
+        let limit = scenario.rate_limit.as_ref().map(|r| r.limit);
+        let edge_hosts: Vec<(u64, String)> = self
+            .edges
+            .iter()
+            .zip(&scenario.clients)
+            .map(|(id, c)| (*id, format!("edge-{}", c.name)))
+            .collect();
+        for node in self.nodes.clone() {
+            // Kept across restarts: when the node first applied each deployment
+            // (a restarted node replays its log; that is not propagation).
+            let applied = Arc::new(Deployments::default());
+            let (registry, certs, data, all, edge_hosts) = (
+                self.registry.clone(),
+                self.certs.clone(),
+                dir.join(format!("node-{}", node.id)),
+                self.nodes.clone(),
+                edge_hosts.clone(),
+            );
+            let host = node.host.clone();
+            sim.host(host.as_str(), move || {
+                let (registry, certs, data, all, node, edge_hosts, applied) = (
+                    registry.clone(),
+                    certs.clone(),
+                    data.clone(),
+                    all.clone(),
+                    node.clone(),
+                    edge_hosts.clone(),
+                    applied.clone(),
+                );
+                async move {
+                    regional(node, all, edge_hosts, certs, data, registry, limit, applied).await;
+                    Ok(())
+                }
+            });
+        }
     }
-    let set_latency = |sim: &turmoil::Sim, spike: Option<(&str, &str, Duration)>| {
-        for (i, (ha, ra)) in located.iter().enumerate() {
-            for (hb, rb) in located.iter().skip(i + 1) {
-                let mut l = latency(scenario, ra, rb);
+
+    /// One turmoil client per client population: its edge and its load.
+    fn start_edges(&self, sim: &mut turmoil::Sim<'_>, scenario: &Scenario) {
+        let run_for = Duration::from_secs(scenario.duration_s);
+        for (client, edge_id) in scenario.clients.iter().zip(&self.edges) {
+            let host = format!("edge-{}", client.name);
+            let (client, edge_id, certs, nodes, samples, catalog) = (
+                client.clone(),
+                *edge_id,
+                self.certs.clone(),
+                self.nodes.clone(),
+                self.samples.clone(),
+                self.catalog.clone(),
+            );
+            sim.client(host.as_str(), async move {
+                edge(client, edge_id, certs, nodes, catalog, samples, run_for).await;
+                Ok(())
+            });
+        }
+    }
+}
+
+/// Every host with its region (an edge sits in its clients' nearest
+/// region), for link latencies and partitions.
+struct Links<'s> {
+    scenario: &'s Scenario,
+    located: Vec<(String, String)>,
+}
+
+impl<'s> Links<'s> {
+    fn new(scenario: &'s Scenario, world: &World) -> Links<'s> {
+        let mut located: Vec<(String, String)> = world
+            .nodes
+            .iter()
+            .map(|n| (n.host.clone(), n.region.clone()))
+            .collect();
+        for c in &scenario.clients {
+            located.push((
+                format!("edge-{}", c.name),
+                world
+                    .catalog
+                    .by_distance(c.lat, c.lon)
+                    .first()
+                    .map_or_else(String::new, |(r, _)| r.name.clone()),
+            ));
+        }
+        Links { scenario, located }
+    }
+
+    /// Sets every link's latency from the scenario, the `spike` (between two
+    /// regions) in place of it where one is given.
+    fn set(&self, sim: &turmoil::Sim<'_>, spike: Option<(&str, &str, Duration)>) {
+        for (i, (ha, ra)) in self.located.iter().enumerate() {
+            for (hb, rb) in self.located.iter().skip(i + 1) {
+                let mut l = latency(self.scenario, ra, rb);
                 if let Some((a, b, d)) = spike {
                     if (ra == a && rb == b) || (ra == b && rb == a) {
                         l = d;
@@ -239,189 +303,270 @@ pub fn run(scenario: &Scenario, dir: &Path) -> Result<RunOutput, String> {
                 sim.set_link_latency(ha.as_str(), hb.as_str(), l);
             }
         }
-    };
-    set_latency(&sim, None);
+    }
 
-    let hosts_of = |region: &str| -> Vec<String> {
-        located
+    fn hosts_of(&self, region: &str) -> Vec<String> {
+        self.located
             .iter()
             .filter(|(_, r)| r == region)
             .map(|(h, _)| h.clone())
             .collect()
-    };
-    let mut timeline = scenario.timeline.clone();
-    timeline.sort_by(|a, b| a.at_s.total_cmp(&b.at_s));
-    let mut next_event = 0;
-    let mut bounced: Vec<u64> = Vec::new();
-    let mut spike_ends: Option<Duration> = None;
-    let mut leaders: Vec<(u64, u64)> = Vec::new();
-    let mut leader_of_term: HashMap<u64, u64> = HashMap::new();
-    let mut violations = Vec::new();
-    let mut deploys: Vec<(String, Duration)> = Vec::new();
-    let mut pending_deploys: Vec<(String, String)> = Vec::new();
-    loop {
-        let done = sim.step().map_err(|e| e.to_string())?;
-        let now = sim.elapsed();
+    }
+
+    /// Cuts (or, `cut` false, repairs) every link between two regions.
+    fn partition(&self, sim: &mut turmoil::Sim<'_>, [a, b]: &[String; 2], cut: bool) {
+        for ha in self.hosts_of(a) {
+            for hb in self.hosts_of(b) {
+                if cut {
+                    sim.partition(ha.as_str(), hb.as_str());
+                } else {
+                    sim.repair(ha.as_str(), hb.as_str());
+                }
+            }
+        }
+    }
+}
+
+/// The harness's side of a run: the timeline played, the leaders watched
+/// (one per term), the deployments submitted, and what it saw.
+struct Play {
+    timeline: Vec<Event>,
+    next_event: usize,
+    bounced: Vec<u64>,
+    spike_ends: Option<Duration>,
+    leaders: Vec<(u64, u64)>,
+    leader_of_term: HashMap<u64, u64>,
+    violations: Vec<String>,
+    deploys: Vec<(String, Duration)>,
+    pending_deploys: Vec<(String, String)>,
+}
+
+impl Play {
+    fn new(scenario: &Scenario) -> Play {
+        let mut timeline = scenario.timeline.clone();
+        timeline.sort_by(|a, b| a.at_s.total_cmp(&b.at_s));
+        Play {
+            timeline,
+            next_event: 0,
+            bounced: Vec::new(),
+            spike_ends: None,
+            leaders: Vec::new(),
+            leader_of_term: HashMap::new(),
+            violations: Vec::new(),
+            deploys: Vec::new(),
+            pending_deploys: Vec::new(),
+        }
+    }
+
+    /// Records each term's leader, and a violation when two nodes see
+    /// different leaders in one term.
+    fn watch_leaders(&mut self, registry: &Registry, now: Duration) {
         for (id, member) in registry.lock().unwrap_or_else(|e| e.into_inner()).iter() {
             let (term, _, leader) = member.raft.status();
-            if let Some(leader) = leader {
-                match leader_of_term.get(&term) {
-                    None => {
-                        leader_of_term.insert(term, leader);
-                        leaders.push((term, leader));
-                    }
-                    Some(known) if *known != leader => violations.push(format!(
-                        "at {now:?}: node {id} sees leader {leader} in term {term}, already led by {known}"
-                    )),
-                    Some(_) => {}
+            let Some(leader) = leader else { continue };
+            match self.leader_of_term.get(&term) {
+                None => {
+                    self.leader_of_term.insert(term, leader);
+                    self.leaders.push((term, leader));
                 }
+                Some(known) if *known != leader => self.violations.push(format!(
+                    "at {now:?}: node {id} sees leader {leader} in term {term}, already led by {known}"
+                )),
+                Some(_) => {}
             }
         }
-        if spike_ends.is_some_and(|end| now >= end) {
-            set_latency(&sim, None);
-            spike_ends = None;
+    }
+
+    fn end_spike(&mut self, sim: &turmoil::Sim<'_>, links: &Links<'_>, now: Duration) {
+        if self.spike_ends.is_some_and(|end| now >= end) {
+            links.set(sim, None);
+            self.spike_ends = None;
         }
-        while next_event < timeline.len()
-            && now >= Duration::from_secs_f64(timeline[next_event].at_s.max(0.0))
+    }
+
+    /// Plays every timeline event that is due.
+    fn due_events(
+        &mut self,
+        sim: &mut turmoil::Sim<'_>,
+        world: &World,
+        links: &Links<'_>,
+        now: Duration,
+    ) {
+        while self.next_event < self.timeline.len()
+            && now >= Duration::from_secs_f64(self.timeline[self.next_event].at_s.max(0.0))
         {
-            match &timeline[next_event].action {
-                Action::RegionDown(region) => {
-                    for h in nodes.iter().filter(|n| &n.region == region) {
-                        crash(&mut sim, &registry, h);
-                    }
-                }
-                Action::RegionUp(region) => {
-                    for h in nodes.iter().filter(|n| &n.region == region) {
-                        if !sim.is_host_running(h.host.as_str()) {
-                            sim.bounce(h.host.as_str());
-                            bounced.push(h.id);
-                        }
-                    }
-                }
-                Action::Partition([a, b]) => {
-                    for ha in hosts_of(a) {
-                        for hb in hosts_of(b) {
-                            sim.partition(ha.as_str(), hb.as_str());
-                        }
-                    }
-                }
-                Action::Heal([a, b]) => {
-                    for ha in hosts_of(a) {
-                        for hb in hosts_of(b) {
-                            sim.repair(ha.as_str(), hb.as_str());
-                        }
-                    }
-                }
-                Action::LatencySpike {
-                    between: [a, b],
-                    ms,
-                    for_s,
-                } => {
-                    set_latency(&sim, Some((a, b, Duration::from_millis(*ms))));
-                    spike_ends = Some(now + Duration::from_secs_f64(for_s.max(0.0)));
-                }
-                Action::KillNode(name) => {
-                    let host = name.replacen('/', "-n", 1);
-                    if let Some(n) = nodes.iter().find(|n| n.host == host) {
-                        crash(&mut sim, &registry, n);
-                    }
-                }
-                Action::KillLeader => {
-                    let leader = leaders.last().map(|l| l.1);
-                    if let Some(n) = nodes.iter().find(|n| Some(n.id) == leader) {
-                        crash(&mut sim, &registry, n);
-                    }
-                }
-                Action::Deploy { via } => {
-                    let name = format!("deploy-{next_event}");
-                    pending_deploys.push((name.clone(), via.clone()));
-                    deploys.push((name, now));
+            let action = self.timeline[self.next_event].action.clone();
+            self.act(sim, world, links, &action, now);
+            self.next_event += 1;
+        }
+    }
+
+    fn act(
+        &mut self,
+        sim: &mut turmoil::Sim<'_>,
+        world: &World,
+        links: &Links<'_>,
+        action: &Action,
+        now: Duration,
+    ) {
+        let nodes = &world.nodes;
+        match action {
+            Action::RegionDown(region) => {
+                for h in nodes.iter().filter(|n| &n.region == region) {
+                    crash(sim, &world.registry, h);
                 }
             }
-            next_event += 1;
+            Action::RegionUp(region) => self.region_up(sim, world, region),
+            Action::Partition(pair) => links.partition(sim, pair, true),
+            Action::Heal(pair) => links.partition(sim, pair, false),
+            Action::LatencySpike {
+                between: [a, b],
+                ms,
+                for_s,
+            } => {
+                links.set(sim, Some((a, b, Duration::from_millis(*ms))));
+                self.spike_ends = Some(now + Duration::from_secs_f64(for_s.max(0.0)));
+            }
+            Action::KillNode(name) => {
+                let host = name.replacen('/', "-n", 1);
+                if let Some(n) = nodes.iter().find(|n| n.host == host) {
+                    crash(sim, &world.registry, n);
+                }
+            }
+            Action::KillLeader => {
+                let leader = self.leaders.last().map(|l| l.1);
+                if let Some(n) = nodes.iter().find(|n| Some(n.id) == leader) {
+                    crash(sim, &world.registry, n);
+                }
+            }
+            Action::Deploy { via } => {
+                let name = format!("deploy-{}", self.next_event);
+                self.pending_deploys.push((name.clone(), via.clone()));
+                self.deploys.push((name, now));
+            }
         }
-        // Deployments are submitted by the harness to the leader (as a node
-        // of `via` would forward them), retried while there is none.
-        for (name, via) in pending_deploys.drain(..) {
-            let registry = registry.clone();
-            let via_ids: Vec<u64> = nodes
+    }
+
+    /// Restarts a region's crashed nodes.
+    fn region_up(&mut self, sim: &mut turmoil::Sim<'_>, world: &World, region: &str) {
+        for h in world.nodes.iter().filter(|n| n.region == region) {
+            if !sim.is_host_running(h.host.as_str()) {
+                sim.bounce(h.host.as_str());
+                self.bounced.push(h.id);
+            }
+        }
+    }
+
+    /// Deployments are submitted by the harness to the leader (as a node
+    /// of `via` would forward them), retried while there is none.
+    fn submit_deploys(&mut self, sim: &mut turmoil::Sim<'_>, world: &World) {
+        for (name, via) in self.pending_deploys.drain(..) {
+            let registry = world.registry.clone();
+            let via_ids: Vec<u64> = world
+                .nodes
                 .iter()
                 .filter(|n| n.region == via)
                 .map(|n| n.id)
                 .collect();
             sim.client(format!("deployer-{name}").as_str(), async move {
-                for _ in 0..40 {
-                    let target = {
-                        let members = registry.lock().unwrap_or_else(|e| e.into_inner());
-                        let leader = via_ids
-                            .iter()
-                            .find_map(|id| members.get(id).and_then(|m| m.raft.status().2));
-                        leader.and_then(|l| members.get(&l).cloned())
-                    };
-                    if let Some(member) = target {
-                        let command = Command {
-                            id: name.clone(),
-                            data: name.clone().into_bytes(),
-                        };
-                        if member
-                            .raft
-                            .write(command, Duration::from_secs(5))
-                            .await
-                            .is_ok()
-                        {
-                            return Ok(());
-                        }
-                    }
-                    tokio::time::sleep(Duration::from_millis(500)).await;
-                }
+                deploy(registry, via_ids, name).await;
                 Ok(())
             });
         }
-        if done || now > run_for + Duration::from_secs(10) {
-            break;
-        }
     }
-    let members = registry.lock().unwrap_or_else(|e| e.into_inner()).clone();
-    let mut deploy_report = Vec::new();
-    for (name, at) in deploys {
-        let applied: BTreeMap<u64, Option<Duration>> = members
-            .iter()
-            .map(|(id, m)| {
-                let t = m
-                    .deployments
-                    .0
-                    .lock()
-                    .unwrap_or_else(|e| e.into_inner())
-                    .get(&name)
-                    .copied();
-                (*id, t)
+
+    /// What the run saw: samples, leaders, violations, when each node applied
+    /// each deployment, the counters at the end.
+    fn output(self, world: &World, simulated: Duration) -> RunOutput {
+        let members = world
+            .registry
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone();
+        let deploys = self
+            .deploys
+            .into_iter()
+            .map(|(name, at)| {
+                let applied = applied_at(&members, &name);
+                (name, at, applied)
             })
             .collect();
-        deploy_report.push((name, at, applied));
-    }
-    let counters_at_end: BTreeMap<u64, u64> = members
-        .iter()
-        .map(|(id, m)| (*id, m.counters.total(QUOTA_KEY, 0)))
-        .collect();
-    let samples = samples.lock().unwrap_or_else(|e| e.into_inner()).clone();
-    let mut notes = Vec::new();
-    for id in &bounced {
-        if !members.contains_key(id) {
-            notes.push(format!(
-                "node {id} was restarted but could not bind its simulated socket again \
-                 (the crashed instance's socket is not released): it stays down"
-            ));
+        let counters_at_end: BTreeMap<u64, u64> = members
+            .iter()
+            .map(|(id, m)| (*id, m.counters.total(QUOTA_KEY, 0)))
+            .collect();
+        let samples = world
+            .samples
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone();
+        let notes = self
+            .bounced
+            .iter()
+            .filter(|id| !members.contains_key(id))
+            .map(|id| {
+                format!(
+                    "node {id} was restarted but could not bind its simulated socket again \
+                     (the crashed instance's socket is not released): it stays down"
+                )
+            })
+            .collect();
+        RunOutput {
+            notes,
+            samples,
+            leaders: self.leaders,
+            violations: self.violations,
+            deploys,
+            counters_at_end,
+            simulated,
         }
     }
-    Ok(RunOutput {
-        notes,
-        samples,
-        leaders,
-        violations,
-        deploys: deploy_report,
-        counters_at_end,
-        simulated: sim.elapsed(),
-    })
+}
+
+/// When each member applied a deployment (`None`: it never did).
+fn applied_at(members: &HashMap<u64, Member>, name: &str) -> BTreeMap<u64, Option<Duration>> {
+    members
+        .iter()
+        .map(|(id, m)| {
+            let t = m
+                .deployments
+                .0
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .get(name)
+                .copied();
+            (*id, t)
+        })
+        .collect()
+}
+
+/// Writes a deployment through the leader a node of `via_ids` knows,
+/// retrying (40 times, every 500 ms) while there is none or the write fails.
+async fn deploy(registry: Registry, via_ids: Vec<u64>, name: String) {
+    for _ in 0..40 {
+        let target = {
+            let members = registry.lock().unwrap_or_else(|e| e.into_inner());
+            let leader = via_ids
+                .iter()
+                .find_map(|id| members.get(id).and_then(|m| m.raft.status().2));
+            leader.and_then(|l| members.get(&l).cloned())
+        };
+        if let Some(member) = target {
+            let command = Command {
+                id: name.clone(),
+                data: name.clone().into_bytes(),
+            };
+            if member
+                .raft
+                .write(command, Duration::from_secs(5))
+                .await
+                .is_ok()
+            {
+                return;
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
 }
 
 fn addr_of(host: &str) -> SocketAddr {
@@ -462,28 +607,11 @@ async fn regional(
     let Ok(identity) = Identity::load(&certs, "sim", node.id) else {
         return;
     };
-    let mut peers: Vec<Peer> = all
-        .iter()
-        .filter(|p| p.id != node.id)
-        .map(|p| Peer {
-            id: p.id,
-            addr: addr_of(&p.host),
-            region: p.region.clone(),
-        })
-        .collect();
-    // Edges hear regional nodes' gossip (region, role, load) too.
-    for (id, host) in &edges {
-        peers.push(Peer {
-            id: *id,
-            addr: addr_of(host),
-            region: "edge".into(),
-        });
-    }
     let counters = Arc::new(CrdtCounters::new(node.id));
     let gossip = Gossip::new(
         node.region.clone(),
         "regional".into(),
-        peers.clone(),
+        regional_peers(&node, &all, &edges),
         counters.clone(),
         Duration::from_millis(100),
     );
@@ -492,29 +620,7 @@ async fn regional(
     }) else {
         return;
     };
-    let transport = member.transport.clone();
-    {
-        let (counters, gossip) = (counters.clone(), gossip.clone());
-        transport.set_stream_handler(Arc::new(move |_from, _head, mut send, mut recv| {
-            let (counters, gossip) = (counters.clone(), gossip.clone());
-            Box::pin(async move {
-                gossip.load.fetch_add(1, Ordering::Relaxed);
-                let _ = recv.read_to_end(1024).await;
-                let status: &[u8] = match limit {
-                    Some(l) if counters.total(QUOTA_KEY, 0) >= l => b"429",
-                    _ => {
-                        counters.add(QUOTA_KEY, 0, 1);
-                        b"200"
-                    }
-                };
-                // A little work, so load means something.
-                tokio::time::sleep(Duration::from_millis(2)).await;
-                let _ = apigw_cluster::write_head(&mut send, status).await;
-                let _ = send.finish();
-                gossip.load.fetch_sub(1, Ordering::Relaxed);
-            })
-        }));
-    }
+    answer_forwards(&member.transport, &counters, &gossip, limit);
     let timing = RaftTiming {
         snapshot_every: 50,
         election_min_ms: 1500 + 37 * node.id,
@@ -544,6 +650,59 @@ async fn regional(
         },
     );
     std::future::pending::<()>().await;
+}
+
+/// A regional node's gossip peers: the other regional nodes, and the edges
+/// (which hear regional nodes' gossip: region, role, load).
+fn regional_peers(node: &NodeSpec, all: &[NodeSpec], edges: &[(u64, String)]) -> Vec<Peer> {
+    let mut peers: Vec<Peer> = all
+        .iter()
+        .filter(|p| p.id != node.id)
+        .map(|p| Peer {
+            id: p.id,
+            addr: addr_of(&p.host),
+            region: p.region.clone(),
+        })
+        .collect();
+    for (id, host) in edges {
+        peers.push(Peer {
+            id: *id,
+            addr: addr_of(host),
+            region: "edge".into(),
+        });
+    }
+    peers
+}
+
+/// Answers forwarded requests: `200`, counted against the cluster-wide
+/// `limit`, or `429` once the count reached it; the request counts as load
+/// while it is served.
+fn answer_forwards(
+    transport: &Transport,
+    counters: &Arc<CrdtCounters>,
+    gossip: &Arc<Gossip>,
+    limit: Option<u64>,
+) {
+    let (counters, gossip) = (counters.clone(), gossip.clone());
+    transport.set_stream_handler(Arc::new(move |_from, _head, mut send, mut recv| {
+        let (counters, gossip) = (counters.clone(), gossip.clone());
+        Box::pin(async move {
+            gossip.load.fetch_add(1, Ordering::Relaxed);
+            let _ = recv.read_to_end(1024).await;
+            let status: &[u8] = match limit {
+                Some(l) if counters.total(QUOTA_KEY, 0) >= l => b"429",
+                _ => {
+                    counters.add(QUOTA_KEY, 0, 1);
+                    b"200"
+                }
+            };
+            // A little work, so load means something.
+            tokio::time::sleep(Duration::from_millis(2)).await;
+            let _ = apigw_cluster::write_head(&mut send, status).await;
+            let _ = send.finish();
+            gossip.load.fetch_sub(1, Ordering::Relaxed);
+        })
+    }));
 }
 
 /// An edge at a client population: sends its requests to the region the
@@ -578,6 +737,31 @@ async fn edge(
         Arc::new(CrdtCounters::new(edge_id)),
         Duration::from_millis(100),
     );
+    let Some(transport) = edge_transport(socket, identity, &gossip) else {
+        return;
+    };
+    let load = Load {
+        gossip,
+        transport,
+        chooser: Arc::new(Chooser::new(catalog, ChooserOptions::default())),
+        failed: Arc::default(),
+        samples,
+        client,
+    };
+    // Give gossip a moment to hear the regions before the load starts.
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    load.run(run_for).await;
+    // Requests still in flight end, and gossip settles the counters, before
+    // this client (and so the run) is done.
+    tokio::time::sleep(SETTLE).await;
+}
+
+/// An edge's endpoint: it takes gossip only, and gossips itself.
+fn edge_transport(
+    socket: Arc<SimSocket>,
+    identity: Identity,
+    gossip: &Arc<Gossip>,
+) -> Option<Arc<Transport>> {
     let handler_gossip = gossip.clone();
     let handler: apigw_cluster::transport::Handler = Arc::new(move |from, kind, payload| {
         let result = match kind {
@@ -586,49 +770,59 @@ async fn edge(
         };
         Box::pin(async move { result })
     });
-    let Ok(transport) =
-        Transport::bind_socket(socket, identity, TransportOptions::default(), handler)
-    else {
-        return;
-    };
+    let transport =
+        Transport::bind_socket(socket, identity, TransportOptions::default(), handler).ok()?;
     tokio::spawn(gossip.clone().run(transport.clone()));
-    let chooser = Arc::new(Chooser::new(catalog, ChooserOptions::default()));
-    let failed: Arc<Mutex<HashMap<u64, Instant>>> = Arc::default();
-    // Give gossip a moment to hear the regions before the load starts.
-    tokio::time::sleep(Duration::from_secs(2)).await;
-    let every = Duration::from_secs_f64(1.0 / f64::from(client.rps.max(1)));
-    let started = turmoil::sim_elapsed().unwrap_or_default();
-    let mut ticker = tokio::time::interval(every);
-    while turmoil::sim_elapsed().unwrap_or_default() < started + run_for {
-        ticker.tick().await;
-        let (gossip, transport, chooser, failed, samples, client) = (
-            gossip.clone(),
-            transport.clone(),
-            chooser.clone(),
-            failed.clone(),
-            samples.clone(),
-            client.clone(),
-        );
-        tokio::spawn(async move {
-            let at = turmoil::sim_elapsed().unwrap_or_default();
-            let outcome = one_request(&gossip, &transport, &chooser, &failed, &client).await;
-            let took = turmoil::sim_elapsed()
-                .unwrap_or_default()
-                .saturating_sub(at);
-            samples
-                .lock()
-                .unwrap_or_else(|e| e.into_inner())
-                .push(Sample {
-                    client: client.name.clone(),
-                    at_ms: at.as_millis() as u64,
-                    latency_us: took.as_micros() as u64,
-                    outcome,
-                });
-        });
+    Some(transport)
+}
+
+/// One client population's load through its edge.
+#[derive(Clone)]
+struct Load {
+    gossip: Arc<Gossip>,
+    transport: Arc<Transport>,
+    chooser: Arc<Chooser>,
+    failed: Arc<Mutex<HashMap<u64, Instant>>>,
+    samples: Samples,
+    client: super::scenario::ClientSpec,
+}
+
+impl Load {
+    /// Starts a request every `1/rps` seconds for `run_for`, each recorded.
+    async fn run(&self, run_for: Duration) {
+        let every = Duration::from_secs_f64(1.0 / f64::from(self.client.rps.max(1)));
+        let started = turmoil::sim_elapsed().unwrap_or_default();
+        let mut ticker = tokio::time::interval(every);
+        while turmoil::sim_elapsed().unwrap_or_default() < started + run_for {
+            ticker.tick().await;
+            tokio::spawn(self.clone().sample());
+        }
     }
-    // Requests still in flight end, and gossip settles the counters, before
-    // this client (and so the run) is done.
-    tokio::time::sleep(SETTLE).await;
+
+    /// One request, recorded with when it started and how long it took.
+    async fn sample(self) {
+        let at = turmoil::sim_elapsed().unwrap_or_default();
+        let outcome = one_request(
+            &self.gossip,
+            &self.transport,
+            &self.chooser,
+            &self.failed,
+            &self.client,
+        )
+        .await;
+        let took = turmoil::sim_elapsed()
+            .unwrap_or_default()
+            .saturating_sub(at);
+        self.samples
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(Sample {
+                client: self.client.name.clone(),
+                at_ms: at.as_millis() as u64,
+                latency_us: took.as_micros() as u64,
+                outcome,
+            });
+    }
 }
 
 async fn one_request(

@@ -17,7 +17,7 @@ use apigw_cluster::raft::{Application, Command, RaftFailure, RaftNode, RaftTimin
 use apigw_cluster::{pki, CrdtCounters, Gossip, Identity, Peer, Transport, TransportOptions};
 use clap::Subcommand;
 
-use crate::config::{socket_addr, Loaded};
+use crate::config::{socket_addr, ClusterSection, Loaded};
 
 #[derive(Debug, Subcommand)]
 pub enum ClusterCommand {
@@ -87,33 +87,10 @@ pub fn start(
     let Some(section) = &loaded.file.cluster else {
         return Ok(None);
     };
-    let certs = loaded.resolve(&section.certs);
-    let identity = Identity::load(&certs, &section.name, section.node_id).with_context(|| {
-        format!(
-            "cannot load node {}'s certificates from {}",
-            section.node_id,
-            certs.display()
-        )
-    })?;
-    let listen = socket_addr("cluster listen", &section.listen)?;
-    let peers = section
-        .peers
-        .iter()
-        .map(|p| {
-            Ok(Peer {
-                id: p.id,
-                addr: p.addr.parse::<SocketAddr>().with_context(|| {
-                    format!("cluster peer {}: `{}` is not an address", p.id, p.addr)
-                })?,
-                region: p.region.clone().unwrap_or_else(|| region.to_string()),
-            })
-        })
-        .collect::<Result<Vec<_>>>()?;
+    let (identity, listen) = identity(loaded, section)?;
+    let peers = peers(section, region)?;
+    let role = role(section)?;
     let counters = Arc::new(CrdtCounters::new(section.node_id));
-    let role = section.role.clone().unwrap_or_else(|| "regional".into());
-    if role != "edge" && role != "regional" {
-        anyhow::bail!("cluster.role `{role}`: use `edge` or `regional`");
-    }
     let gossip = Gossip::new(
         region.to_string(),
         role.clone(),
@@ -122,105 +99,12 @@ pub fn start(
         Duration::from_millis(section.gossip_interval_ms),
     );
     let _guard = runtime.enter();
-    let member = apigw_cluster::Member::open(gossip.clone(), |handler| {
-        Transport::bind(listen, identity, TransportOptions::default(), handler)
-    })
-    .with_context(|| format!("cannot open the cluster endpoint on {listen}"))?;
+    let member = open_endpoint(section, identity, listen, gossip.clone())?;
     let transport = member.transport.clone();
-    tracing::info!(role = "cluster", addr = %transport.local_addr()?, node = section.node_id, "listening");
     let raft_dir = data_dir.join("raft");
-    let start = || {
-        runtime.block_on(member.start_raft(
-            section.node_id,
-            &raft_dir,
-            control.clone(),
-            RaftTiming::default(),
-        ))
-    };
-    let raft = match start() {
-        Err(RaftFailure::File(e)) if e.is_damage() && init_store => {
-            let aside = apigw_cluster::redb_file::set_aside(e.path())
-                .with_context(|| format!("cannot move {} aside", e.path().display()))?;
-            tracing::warn!(error = %e, kept_as = %aside.display(), "--init-store: the unreadable Raft state was set aside; the cluster sends this node its state again");
-            start()
-        }
-        Err(RaftFailure::File(e)) if e.is_damage() => anyhow::bail!(
-            "{e}\n  Nothing was changed and the node did not start. This is the node's Raft log and state: \
-             start it with `--init-store` to set the file aside and receive the state from the cluster's \
-             other members again (a cluster of one starts empty: then restore a backup through it)."
-        ),
-        other => other,
-    }
-    .context("cannot start this node's Raft member")?;
-    // Gossip to every member, including nodes that joined after the start.
-    {
-        let (raft, gossip, region, own) = (
-            raft.clone(),
-            gossip.clone(),
-            region.to_string(),
-            section.node_id,
-        );
-        runtime.spawn(async move {
-            let mut metrics = raft.raft.metrics();
-            loop {
-                let members: Vec<(u64, String)> = metrics
-                    .borrow()
-                    .membership_config
-                    .nodes()
-                    .map(|(id, node)| (*id, node.addr.clone()))
-                    .collect();
-                for (id, addr) in members {
-                    if let (true, Ok(addr)) = (id != own, addr.parse::<SocketAddr>()) {
-                        gossip.add_peer(Peer {
-                            id,
-                            addr,
-                            region: region.clone(),
-                        });
-                    }
-                }
-                if metrics.changed().await.is_err() {
-                    return;
-                }
-            }
-        });
-    }
-    let lowest = section
-        .peers
-        .iter()
-        .map(|p| p.id)
-        .chain([section.node_id])
-        .min();
-    if let Some(target) = join {
-        let (id, addr) = join_target(target, &peers)?;
-        let own = transport.local_addr()?.to_string();
-        let raft = raft.clone();
-        let node_id = section.node_id;
-        runtime.spawn(async move {
-            let change = apigw_cluster::raft::MemberChange::Join { id: node_id, addr: own };
-            for attempt in 1..=60 {
-                match raft.change_members(change.clone(), Some((id, addr)), Duration::from_secs(10)).await {
-                    Ok(()) => {
-                        tracing::info!(target: "apigw::cluster", via = id, "joined the cluster as a learner");
-                        return;
-                    }
-                    Err(e) => {
-                        tracing::warn!(target: "apigw::cluster", attempt, error = %e, "cannot join the cluster yet");
-                        tokio::time::sleep(Duration::from_secs(1)).await;
-                    }
-                }
-            }
-            tracing::error!(target: "apigw::cluster", "gave up joining the cluster");
-        });
-    } else if lowest == Some(section.node_id) {
-        let mut members = std::collections::BTreeMap::new();
-        members.insert(section.node_id, transport.local_addr()?);
-        for p in &peers {
-            members.insert(p.id, p.addr);
-        }
-        runtime
-            .block_on(raft.initialize(members))
-            .context("cannot initialize the Raft membership")?;
-    }
+    let raft = start_raft(&member, section, &raft_dir, control, init_store, runtime)?;
+    gossip_to_members(runtime, &raft, &gossip, region, section.node_id);
+    membership(runtime, &raft, section, &transport, &peers, join)?;
     let view = ClusterView {
         node_id: section.node_id,
         region: region.to_string(),
@@ -234,6 +118,206 @@ pub fn start(
         counters,
         raft,
     }))
+}
+
+/// The configured peers (a peer without a region is in this node's).
+fn peers(section: &ClusterSection, region: &str) -> Result<Vec<Peer>> {
+    section
+        .peers
+        .iter()
+        .map(|p| {
+            Ok(Peer {
+                id: p.id,
+                addr: p.addr.parse::<SocketAddr>().with_context(|| {
+                    format!("cluster peer {}: `{}` is not an address", p.id, p.addr)
+                })?,
+                region: p.region.clone().unwrap_or_else(|| region.to_string()),
+            })
+        })
+        .collect()
+}
+
+/// `edge` or `regional` (the default).
+fn role(section: &ClusterSection) -> Result<String> {
+    let role = section.role.clone().unwrap_or_else(|| "regional".into());
+    if role != "edge" && role != "regional" {
+        anyhow::bail!("cluster.role `{role}`: use `edge` or `regional`");
+    }
+    Ok(role)
+}
+
+/// This node's certificates and the address its endpoint listens on.
+fn identity(loaded: &Loaded, section: &ClusterSection) -> Result<(Identity, SocketAddr)> {
+    let certs = loaded.resolve(&section.certs);
+    let identity = Identity::load(&certs, &section.name, section.node_id).with_context(|| {
+        format!(
+            "cannot load node {}'s certificates from {}",
+            section.node_id,
+            certs.display()
+        )
+    })?;
+    let listen = socket_addr("cluster listen", &section.listen)?;
+    Ok((identity, listen))
+}
+
+/// Opens the QUIC endpoint with gossip running on it (inside the runtime).
+fn open_endpoint(
+    section: &ClusterSection,
+    identity: Identity,
+    listen: SocketAddr,
+    gossip: Arc<Gossip>,
+) -> Result<apigw_cluster::Member> {
+    let member = apigw_cluster::Member::open(gossip, |handler| {
+        Transport::bind(listen, identity, TransportOptions::default(), handler)
+    })
+    .with_context(|| format!("cannot open the cluster endpoint on {listen}"))?;
+    let addr = member.transport.local_addr()?;
+    tracing::info!(role = "cluster", addr = %addr, node = section.node_id, "listening");
+    Ok(member)
+}
+
+/// Starts this node's Raft member. A damaged Raft file stops the start,
+/// unless `--init-store` sets it aside (the cluster then sends the state
+/// again).
+fn start_raft(
+    member: &apigw_cluster::Member,
+    section: &ClusterSection,
+    raft_dir: &Path,
+    control: Arc<dyn Application>,
+    init_store: bool,
+    runtime: &tokio::runtime::Handle,
+) -> Result<Arc<RaftNode>> {
+    let start = || {
+        runtime.block_on(member.start_raft(
+            section.node_id,
+            raft_dir,
+            control.clone(),
+            RaftTiming::default(),
+        ))
+    };
+    match start() {
+        Err(RaftFailure::File(e)) if e.is_damage() && init_store => {
+            let aside = apigw_cluster::redb_file::set_aside(e.path())
+                .with_context(|| format!("cannot move {} aside", e.path().display()))?;
+            tracing::warn!(error = %e, kept_as = %aside.display(), "--init-store: the unreadable Raft state was set aside; the cluster sends this node its state again");
+            start()
+        }
+        Err(RaftFailure::File(e)) if e.is_damage() => anyhow::bail!(
+            "{e}\n  Nothing was changed and the node did not start. This is the node's Raft log and state: \
+             start it with `--init-store` to set the file aside and receive the state from the cluster's \
+             other members again (a cluster of one starts empty: then restore a backup through it)."
+        ),
+        other => other,
+    }
+    .context("cannot start this node's Raft member")
+}
+
+/// Gossip to every member, including nodes that joined after the start:
+/// each membership change adds its nodes as gossip peers.
+fn gossip_to_members(
+    runtime: &tokio::runtime::Handle,
+    raft: &Arc<RaftNode>,
+    gossip: &Arc<Gossip>,
+    region: &str,
+    own: u64,
+) {
+    let (raft, gossip, region) = (raft.clone(), gossip.clone(), region.to_string());
+    runtime.spawn(async move {
+        let mut metrics = raft.raft.metrics();
+        loop {
+            let members: Vec<(u64, String)> = metrics
+                .borrow()
+                .membership_config
+                .nodes()
+                .map(|(id, node)| (*id, node.addr.clone()))
+                .collect();
+            for (id, addr) in members {
+                if let (true, Ok(addr)) = (id != own, addr.parse::<SocketAddr>()) {
+                    gossip.add_peer(Peer {
+                        id,
+                        addr,
+                        region: region.clone(),
+                    });
+                }
+            }
+            if metrics.changed().await.is_err() {
+                return;
+            }
+        }
+    });
+}
+
+/// This node's place in the membership: with `--join`, asked for (in the
+/// background); else, on the lowest-id node, the first membership made.
+fn membership(
+    runtime: &tokio::runtime::Handle,
+    raft: &Arc<RaftNode>,
+    section: &ClusterSection,
+    transport: &Transport,
+    peers: &[Peer],
+    join: Option<&str>,
+) -> Result<()> {
+    if let Some(target) = join {
+        let via = join_target(target, peers)?;
+        let own = transport.local_addr()?.to_string();
+        runtime.spawn(join_as_learner(raft.clone(), section.node_id, own, via));
+    } else if lowest_id(section) == section.node_id {
+        initialize(runtime, raft, section.node_id, transport, peers)?;
+    }
+    Ok(())
+}
+
+/// The lowest node id of the configured cluster: that node makes the first
+/// membership.
+fn lowest_id(section: &ClusterSection) -> u64 {
+    section
+        .peers
+        .iter()
+        .map(|p| p.id)
+        .fold(section.node_id, u64::min)
+}
+
+/// `--join`: asks the member at `via` (id, address) to add this node as a
+/// learner, once a second for a minute.
+async fn join_as_learner(raft: Arc<RaftNode>, node_id: u64, own: String, via: (u64, SocketAddr)) {
+    let change = apigw_cluster::raft::MemberChange::Join {
+        id: node_id,
+        addr: own,
+    };
+    for attempt in 1..=60 {
+        match raft
+            .change_members(change.clone(), Some(via), Duration::from_secs(10))
+            .await
+        {
+            Ok(()) => {
+                tracing::info!(target: "apigw::cluster", via = via.0, "joined the cluster as a learner");
+                return;
+            }
+            Err(e) => {
+                tracing::warn!(target: "apigw::cluster", attempt, error = %e, "cannot join the cluster yet");
+                tokio::time::sleep(Duration::from_secs(1)).await;
+            }
+        }
+    }
+    tracing::error!(target: "apigw::cluster", "gave up joining the cluster");
+}
+
+/// The first membership: this node and every configured peer.
+fn initialize(
+    runtime: &tokio::runtime::Handle,
+    raft: &RaftNode,
+    node_id: u64,
+    transport: &Transport,
+    peers: &[Peer],
+) -> Result<()> {
+    let mut members = std::collections::BTreeMap::new();
+    members.insert(node_id, transport.local_addr()?);
+    for p in peers {
+        members.insert(p.id, p.addr);
+    }
+    runtime
+        .block_on(raft.initialize(members))
+        .context("cannot initialize the Raft membership")
 }
 
 /// `ID@HOST:PORT`, or `HOST:PORT` of a configured peer.

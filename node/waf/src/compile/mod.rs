@@ -6,10 +6,12 @@
 //! [`crate::managed`].
 
 mod actions;
+mod managed_group;
 mod rate;
 mod rules;
 pub(crate) mod statement;
 pub(crate) mod types;
+mod wcu;
 
 use crate::error::CompileError;
 use crate::managed::IpReputationLists;

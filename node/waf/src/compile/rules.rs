@@ -3,13 +3,13 @@
 //! with their exclusions and overrides, and capacity.
 
 use super::actions::{check_bodies, rule_action, valid_name};
+use super::managed_group as managed;
 use super::statement::{compile as compile_stmt, kind_of};
 use super::types::*;
+use super::wcu;
 use super::{immunity, Ctx, Resources};
 use crate::error::CompileError;
-use crate::managed;
 use crate::model::*;
-use crate::wcu;
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 

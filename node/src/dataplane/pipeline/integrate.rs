@@ -1,0 +1,37 @@
+//! Phase `integrate`: the method's integration, by kind. Each kind maps
+//! the request in and the backend's answer out to the method response
+//! (`dataplane::integration`).
+
+use bytes::Bytes;
+use http::Response;
+
+use super::exchange::{Exchange, Route};
+use super::Gateway;
+use crate::dataplane::body::Body;
+use crate::dataplane::error::RequestError;
+use crate::dataplane::integration;
+use crate::snapshot::CompiledIntegration;
+
+impl Gateway {
+    /// Calls the backend (HTTP, HTTP_PROXY, Lambda) or answers a MOCK.
+    pub(super) async fn integrate<B>(
+        &self,
+        ex: &mut Exchange<'_, B>,
+        route: &Route,
+        body: Bytes,
+    ) -> Result<Response<Body>, RequestError> {
+        let ctx = &mut ex.ctx;
+        match &route.method.integration {
+            CompiledIntegration::Http(http) => {
+                integration::http::call(http, &self.client, ctx, body).await
+            }
+            CompiledIntegration::Lambda(lambda) => {
+                integration::lambda::call(lambda, &self.services.functions, ctx, body).await
+            }
+            CompiledIntegration::Mock(mock) => integration::mock::answer(mock, ctx, &body),
+            CompiledIntegration::Unavailable(reason) => {
+                Err(RequestError::IntegrationUnavailable(reason.clone()))
+            }
+        }
+    }
+}

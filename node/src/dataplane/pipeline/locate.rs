@@ -1,0 +1,33 @@
+//! Phase `locate`: which API and stage a request is for.
+
+use std::sync::Arc;
+
+use super::exchange::Exchange;
+use super::Gateway;
+use crate::dataplane::error::RequestError;
+use crate::dataplane::locate::{locate, normalize};
+use crate::snapshot::StageView;
+
+impl Gateway {
+    /// Finds the stage from the host or the `/restapis/...` path (dot
+    /// segments are resolved before anything is decided on the path); sets
+    /// the context's stage and the path inside it.
+    pub(super) fn locate<B>(
+        &self,
+        ex: &mut Exchange<'_, B>,
+    ) -> Result<Arc<StageView>, RequestError> {
+        let ctx = &mut ex.ctx;
+        let path = normalize(&ctx.raw_path);
+        let located = locate(ctx.header("host"), &path).ok_or(RequestError::NoSuchStage)?;
+        let stage = self
+            .deployed
+            .load()
+            .stage(located.api_id, located.stage)
+            .map_err(|_| RequestError::NoSuchStage)?
+            .clone();
+        let stage_path = located.path.to_string();
+        ctx.stage = Some(stage.clone());
+        ctx.stage_path = stage_path;
+        Ok(stage)
+    }
+}
