@@ -29,9 +29,22 @@ struct Bucket {
     tat: Duration,
 }
 
+/// One shard of buckets, with the latest time any caller has shown it.
+///
+/// Callers read the clock before they take the shard's lock; a worker
+/// descheduled in between arrives with an older time than one already
+/// admitted. Time inside a shard therefore never runs backwards: an older
+/// reading is lifted to the latest, so a late caller is judged at the time
+/// the bucket was last filled, not refused for a debt it did not incur.
+#[derive(Default)]
+struct BucketShard {
+    latest: Duration,
+    buckets: HashMap<String, Bucket>,
+}
+
 /// Counters for one node.
 pub struct LocalCounters {
-    buckets: Vec<Mutex<HashMap<String, Bucket>>>,
+    buckets: Vec<Mutex<BucketShard>>,
     quotas: Vec<Mutex<HashMap<String, (u64, u64)>>>,
     hasher: std::collections::hash_map::RandomState,
 }
@@ -67,17 +80,20 @@ impl Counters for LocalCounters {
         }
         let interval = Duration::from_secs_f64(1.0 / rate.per_second);
         let tolerance = interval * rate.burst;
-        let mut shard = lock(&self.buckets[self.shard(key)]);
-        if shard.len() > PRUNE_ABOVE {
+        let mut guard = lock(&self.buckets[self.shard(key)]);
+        let shard = &mut *guard;
+        let now = now.max(shard.latest);
+        shard.latest = now;
+        if shard.buckets.len() > PRUNE_ABOVE {
             // A bucket whose arrival time has passed is full again: forget it.
-            shard.retain(|_, b| b.tat > now);
+            shard.buckets.retain(|_, b| b.tat > now);
         }
-        let tat = shard.get(key).map_or(now, |b| b.tat.max(now));
+        let tat = shard.buckets.get(key).map_or(now, |b| b.tat.max(now));
         let next = tat + interval;
         if next.saturating_sub(now) > tolerance {
             return false;
         }
-        shard.insert(key.to_string(), Bucket { tat: next });
+        shard.buckets.insert(key.to_string(), Bucket { tat: next });
         true
     }
 
@@ -146,6 +162,26 @@ mod tests {
             },
             t0
         ));
+    }
+
+    #[test]
+    fn a_caller_with_an_older_clock_reading_is_not_refused_for_it() {
+        // 1000 rps, burst 2: the bucket holds two tokens, one every 1 ms.
+        let c = LocalCounters::default();
+        let rate = Rate {
+            per_second: 1000.0,
+            burst: 2,
+        };
+        let t = Duration::from_secs(50);
+        // A worker admitted at t + 5 ms, then one that read the clock at t
+        // and was descheduled before taking the lock.
+        assert!(c.try_acquire("k", rate, t + Duration::from_millis(5)));
+        assert!(
+            c.try_acquire("k", rate, t),
+            "judged at the latest time the shard has seen, one token is left"
+        );
+        assert!(!c.try_acquire("k", rate, t), "and then the bucket is empty");
+        assert!(c.try_acquire("k", rate, t + Duration::from_millis(7)));
     }
 
     #[test]

@@ -19,8 +19,10 @@ use serde_json::Value;
 pub const MAX_DEPTH: usize = 64;
 
 /// Most paths (resources) one document may declare. AWS's default quota is
-/// 300 resources per API.
-pub const MAX_PATHS: usize = 1_000;
+/// 300 resources per API (raised on request); the benchmark suite serves an
+/// API of 10,000 paths, and an import of this many takes well under a
+/// second off the data plane.
+pub const MAX_PATHS: usize = 20_000;
 
 /// Refuses text whose flow-style nesting (`[`, `{`) is deeper than
 /// [`MAX_DEPTH`]; brackets inside quoted strings and comments do not count.
@@ -120,6 +122,6 @@ mod tests {
             .map(|i| (format!("/p{i}"), serde_json::json!({})))
             .collect();
         let e = check_value(&serde_json::json!({ "paths": paths })).expect_err("paths");
-        assert!(e.contains("at most 1000"), "{e}");
+        assert!(e.contains("at most 20000"), "{e}");
     }
 }
