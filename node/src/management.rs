@@ -24,6 +24,7 @@
 //! `?apigwDefinition=true` on an API or a stage reads and writes the
 //! store's own shape, for `apigw diff` and `apigw apply`.
 
+mod account;
 pub mod backup;
 mod definitions;
 mod domains;
@@ -141,6 +142,12 @@ pub struct Management {
     counters: Option<Arc<dyn crate::throttle::Counters>>,
     /// Held through an API edit's read, change and write.
     edits: tokio::sync::Mutex<()>,
+    /// Held through the read, change and write of a stage, usage plan,
+    /// domain name, tags or the account, so concurrent calls on this node
+    /// lose none (the store writes whole records).
+    writes: tokio::sync::Mutex<()>,
+    /// The account throttle this node admits with (`GetAccount`).
+    account_throttle: crate::throttle::Rate,
 }
 
 type Reply = Result<(StatusCode, Value), ApiError>;
@@ -204,7 +211,18 @@ impl Management {
             max_integration_timeout_ms,
             counters: None,
             edits: tokio::sync::Mutex::new(()),
+            writes: tokio::sync::Mutex::new(()),
+            account_throttle: crate::throttle::Rate {
+                per_second: 10_000.0,
+                burst: 5_000,
+            },
         }
+    }
+
+    /// Reports `throttle` as the account throttle (`GetAccount`).
+    pub fn with_account_throttle(mut self, throttle: crate::throttle::Rate) -> Management {
+        self.account_throttle = throttle;
+        self
     }
 
     /// Reads usage (`GetUsage`) from these quota counters.
@@ -298,6 +316,16 @@ impl Management {
             matched,
             segments,
         };
+        // Stages, plans, domains, tags and the account are read, changed
+        // and written whole: their writes on this node take turns.
+        let whole_records = matches!(
+            req.matched.family,
+            Family::Stages | Family::Keys | Family::Domains | Family::Tags | Family::Account
+        );
+        let _turn = match whole_records && *req.method != Method::GET {
+            true => Some(self.writes.lock().await),
+            false => None,
+        };
         match req.matched.family {
             Family::RestApis => self.rest_apis(&req).await,
             Family::Resources => self.resources(&req).await,
@@ -310,6 +338,7 @@ impl Management {
                 let arn = req.param("resource_arn");
                 self.tags(req.method, arn, body, req.query).await
             }
+            Family::Account => self.account(&req).await,
         }
     }
 

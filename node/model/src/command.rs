@@ -30,6 +30,8 @@ pub enum ControlCommand {
     DeleteDomain(String),
     /// Resource path (`/restapis/{id}`...), its tags (empty: none).
     PutTags(String, std::collections::BTreeMap<String, String>),
+    /// Replaces the account's settings.
+    PutAccount(Box<crate::account::AccountSettings>),
     /// Replaces an API only if it is still the one with digest `base`
     /// ([`api_digest`]): edits made on two nodes at once cannot lose one.
     PutApiIf {

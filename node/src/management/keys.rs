@@ -82,13 +82,14 @@ impl Management {
         let input: Value = serde_json::from_slice(body)
             .map_err(|e| bad_request(format!("the body is not JSON: {e}")))?;
         let value = match input.get("value").and_then(Value::as_str) {
-            Some(v) if v.len() < 20 => {
+            // An empty value is no value: AWS generates one.
+            Some(v) if !v.is_empty() && v.len() < 20 => {
                 return Err(bad_request(
                     "API Key value should be at least 20 characters",
                 ))
             }
-            Some(v) => v.to_string(),
-            None => format!(
+            Some(v) if !v.is_empty() => v.to_string(),
+            _ => format!(
                 "{}{}{}{}",
                 crate::ids::new_api_id(),
                 crate::ids::new_api_id(),
@@ -112,6 +113,8 @@ impl Management {
         if let Some(name) = input.get("name").and_then(Value::as_str) {
             check_name(crate::names::free_text("name", name, 1024))?;
         }
+        let description = description_of(&input)?;
+        let now = crate::store::unix_now();
         let key = ApiKey {
             id: crate::ids::new_api_id(),
             name: input
@@ -125,6 +128,9 @@ impl Management {
                 .and_then(Value::as_bool)
                 .unwrap_or(false),
             from_config: false,
+            description,
+            created_date: now,
+            last_updated_date: now,
         };
         self.write(ControlCommand::PutApiKey(Box::new(key.clone())))
             .await?;
@@ -207,6 +213,7 @@ impl Management {
             stages,
             keys: Vec::new(),
             from_config: false,
+            description: description_of(&input)?,
         };
         self.write(ControlCommand::PutUsagePlan(Box::new(plan.clone())))
             .await?;
@@ -241,10 +248,13 @@ impl Management {
             match (op.sets(), op.path.as_str()) {
                 (true, "/name") => key.name = op.value()?.to_string(),
                 (true, "/enabled") => key.enabled = op.bool()?,
-                (_, "/description" | "/customerId") => {}
+                (true, "/description") => key.description = op.value.clone(),
+                (false, "/description") => key.description = None,
+                (_, "/customerId") => {}
                 _ => return Err(op.unsupported()),
             }
         }
+        key.last_updated_date = crate::store::unix_now();
         self.write(ControlCommand::PutApiKey(Box::new(key.clone())))
             .await?;
         Ok((StatusCode::OK, key_json(&key, false)))
@@ -278,7 +288,9 @@ impl Management {
         };
         match (op.op.as_str(), parts.as_slice()) {
             ("replace" | "add", ["name"]) => plan.name = op.value()?.to_string(),
-            (_, ["description" | "productCode"]) => {}
+            ("replace" | "add", ["description"]) => plan.description = op.value.clone(),
+            ("remove", ["description"]) => plan.description = None,
+            (_, ["productCode"]) => {}
             ("replace" | "add", ["throttle", "rateLimit"]) => {
                 let mut r = rate(plan);
                 r.per_second = op.number()?;
@@ -409,8 +421,32 @@ impl Management {
     }
 }
 
+/// A create call's `description` (absent or empty: none).
+fn description_of(input: &Value) -> Result<Option<String>, ApiError> {
+    match input.get("description") {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::String(d)) if d.is_empty() => Ok(None),
+        Some(Value::String(d)) => {
+            check_name(crate::names::free_text("description", d, 1024))?;
+            Ok(Some(d.clone()))
+        }
+        Some(_) => Err(bad_request("description must be a string")),
+    }
+}
+
+/// An ApiKey in AWS's shape (the value only when asked for).
 pub(super) fn key_json(k: &ApiKey, with_value: bool) -> Value {
-    let mut v = json!({"id": k.id, "name": k.name, "enabled": k.enabled, "stageKeys": []});
+    let mut v = json!({
+        "id": k.id,
+        "name": k.name,
+        "enabled": k.enabled,
+        "createdDate": k.created_date,
+        "lastUpdatedDate": k.last_updated_date,
+        "stageKeys": [],
+    });
+    if let Some(d) = &k.description {
+        v["description"] = json!(d);
+    }
     if with_value {
         v["value"] = json!(k.value);
     }
@@ -421,17 +457,34 @@ pub(super) fn rate_json(r: &crate::throttle::Rate) -> Value {
     json!({"rateLimit": r.per_second, "burstLimit": r.burst})
 }
 
+/// A UsagePlan in AWS's shape: `throttle`, `quota`, `description` and a
+/// stage's `throttle` only when set.
 pub(super) fn plan_json(p: &UsagePlan) -> Value {
-    json!({
-        "id": p.id,
-        "name": p.name,
-        "apiStages": p.stages.iter().map(|s| json!({
-            "apiId": s.api_id,
-            "stage": s.stage,
-            "throttle": s.methods.iter().map(|(k, r)| (k.clone(), rate_json(r))).collect::<serde_json::Map<String, Value>>(),
-        })).collect::<Vec<_>>(),
-        "throttle": p.throttle.as_ref().map(rate_json),
-        "quota": p.quota.as_ref().map(|q| json!({
+    let stages: Vec<Value> = p
+        .stages
+        .iter()
+        .map(|s| {
+            let mut stage = json!({"apiId": s.api_id, "stage": s.stage});
+            if !s.methods.is_empty() {
+                let throttle: serde_json::Map<String, Value> = s
+                    .methods
+                    .iter()
+                    .map(|(k, r)| (k.clone(), rate_json(r)))
+                    .collect();
+                stage["throttle"] = Value::Object(throttle);
+            }
+            stage
+        })
+        .collect();
+    let mut out = json!({"id": p.id, "name": p.name, "apiStages": stages});
+    if let Some(d) = &p.description {
+        out["description"] = json!(d);
+    }
+    if let Some(t) = &p.throttle {
+        out["throttle"] = rate_json(t);
+    }
+    if let Some(q) = &p.quota {
+        out["quota"] = json!({
             "limit": q.limit,
             "offset": q.offset,
             "period": match q.period {
@@ -439,6 +492,7 @@ pub(super) fn plan_json(p: &UsagePlan) -> Value {
                 crate::throttle::Period::Week => "WEEK",
                 crate::throttle::Period::Month => "MONTH",
             },
-        })),
-    })
+        });
+    }
+    out
 }

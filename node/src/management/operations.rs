@@ -30,6 +30,8 @@ pub(super) enum Family {
     Domains,
     /// Tags on any taggable resource.
     Tags,
+    /// The account's settings.
+    Account,
 }
 
 macro_rules! operations {
@@ -158,6 +160,10 @@ operations! {
         GetTags = GET "/tags/{resource_arn}";
         TagResource = PUT "/tags/{resource_arn}";
         UntagResource = DELETE "/tags/{resource_arn}";
+    }
+    Account {
+        GetAccount = GET "/account";
+        UpdateAccount = PATCH "/account";
     }
 }
 

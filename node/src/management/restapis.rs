@@ -32,20 +32,27 @@ impl Management {
             }
             Op::GetRestApiDefinition => Ok((StatusCode::OK, json!(self.api(id)?))),
             Op::PutRestApiDefinition => self.put_definition(id, req.body).await,
-            Op::GetRestApi => Ok((StatusCode::OK, api_json(&self.api(id)?))),
+            Op::GetRestApi => {
+                let mut out = api_json(&self.api(id)?);
+                out["tags"] = json!(self.api_tags(id)?);
+                Ok((StatusCode::OK, out))
+            }
             Op::PutRestApi => {
                 self.api(id)?;
                 let mode = req.query("mode").unwrap_or("merge");
                 self.import_api(Some(id), mode, options()?, req.body).await
             }
             Op::UpdateRestApi => {
+                let tags = self.api_tags(id)?;
                 self.edit_api(id, req.method, req.body, |api, call| {
                     for op in call.ops {
                         patch_api(api, op)?;
                     }
+                    let mut body = api_json(api);
+                    body["tags"] = json!(tags);
                     Ok(Outcome {
                         status: StatusCode::OK,
-                        body: api_json(api),
+                        body,
                         changed: true,
                     })
                 })
@@ -59,6 +66,13 @@ impl Management {
             }
             other => Err(req.not_served(other)),
         }
+    }
+
+    /// The tags on REST API `id`.
+    fn api_tags(&self, id: &str) -> Result<std::collections::BTreeMap<String, String>, ApiError> {
+        self.store
+            .get_tags(&format!("/restapis/{id}"))
+            .map_err(internal)
     }
 
     pub(super) async fn create_api(&self, body: &[u8]) -> Reply {
@@ -79,12 +93,39 @@ impl Management {
             max_integration_timeout_ms: self.max_integration_timeout_ms,
         };
         let imported = import::import(&doc, &options).map_err(|e| bad_request(e.to_string()))?;
-        let api = imported.api;
+        let mut api = imported.api;
+        api.created_date = Some(crate::store::unix_now());
+        if let Some(types) = input.pointer("/endpointConfiguration/types") {
+            api.endpoint_type = endpoint_type(types)?;
+        }
+        if let Some(source) = input.get("apiKeySource").and_then(Value::as_str) {
+            api.api_key_source = Some(api_key_source(source)?);
+        }
+        if let Some(Value::Array(types)) = input.get("binaryMediaTypes") {
+            api.binary_media_types = types
+                .iter()
+                .filter_map(Value::as_str)
+                .map(str::to_string)
+                .collect();
+        }
+        if let Some(size) = input.get("minimumCompressionSize") {
+            api.minimum_compression_size = Some(size.as_u64().ok_or_else(|| {
+                bad_request("Invalid minimum compression size, must be between 0 and 10485760")
+            })?);
+        }
+        if let Some(policy) = input.get("policy").and_then(Value::as_str) {
+            api.policy = Some(policy_of(policy)?);
+        }
         self.write(ControlCommand::PutApi(Box::new(api.clone())))
             .await?;
-        self.tag_new(format!("/restapis/{}", api.id), input.get("tags"))
-            .await?;
-        Ok((StatusCode::CREATED, api_json(&api)))
+        let resource = format!("/restapis/{}", api.id);
+        self.tag_new(resource.clone(), input.get("tags")).await?;
+        let mut out = api_json(&api);
+        let tags = self.store.get_tags(&resource).map_err(internal)?;
+        if !tags.is_empty() {
+            out["tags"] = json!(tags);
+        }
+        Ok((StatusCode::CREATED, out))
     }
 
     pub(super) async fn import_api(
@@ -112,6 +153,17 @@ impl Management {
             )));
         }
         let mut api = imported.api;
+        api.created_date = Some(crate::store::unix_now());
+        if let Some(old) = &existing {
+            // A put keeps what belongs to the API rather than its
+            // definition: when it was made, and (unless the document says)
+            // its endpoint type.
+            api.created_date = old.created_date;
+            let text = String::from_utf8_lossy(body);
+            if !text.contains("x-amazon-apigateway-endpoint-configuration") {
+                api.endpoint_type = old.endpoint_type;
+            }
+        }
         if let (Some(old), "merge") = (existing, mode) {
             // Merge keeps what the new definition does not mention.
             let mut merged = old;
@@ -135,6 +187,9 @@ impl Management {
             StatusCode::OK
         };
         let mut out = api_json(&api);
+        if !creating {
+            out["tags"] = json!(self.api_tags(&api.id)?);
+        }
         if !imported.warnings.is_empty() {
             out["warnings"] = json!(imported
                 .warnings
@@ -147,7 +202,7 @@ impl Management {
 
     /// Stores a whole definition under `id` (created if missing); tags stay.
     pub(super) async fn put_definition(&self, id: &str, body: &[u8]) -> Reply {
-        let api: RestApi = serde_json::from_slice(body)
+        let mut api: RestApi = serde_json::from_slice(body)
             .map_err(|e| bad_request(format!("not an apigw API definition: {e}")))?;
         if api.id != id {
             return Err(bad_request(format!(
@@ -158,6 +213,11 @@ impl Management {
         check_name(crate::names::api_id(id))?;
         check_name(check_definition(&api))?;
         let existing = self.store.get_api(id).map_err(internal)?;
+        api.created_date = existing
+            .as_ref()
+            .and_then(|e| e.created_date)
+            .or(api.created_date)
+            .or_else(|| Some(crate::store::unix_now()));
         self.write(ControlCommand::PutApi(Box::new(api.clone())))
             .await?;
         let status = if existing.is_some() {
@@ -208,13 +268,7 @@ pub(super) fn patch_api(api: &mut RestApi, op: &patch::PatchOp) -> Result<(), Ap
         (true, ["name"]) => api.name = op.value()?.to_string(),
         (true, ["description"]) => api.description = op.value.clone(),
         (true, ["version"]) => api.version = op.value.clone(),
-        (true, ["apiKeySource"]) => {
-            let source = op.value()?;
-            if !matches!(source, "HEADER" | "AUTHORIZER") {
-                return Err(bad_request("apiKeySource must be HEADER or AUTHORIZER"));
-            }
-            api.api_key_source = Some(source.to_string());
-        }
+        (true, ["apiKeySource"]) => api.api_key_source = Some(api_key_source(op.value()?)?),
         (true, ["minimumCompressionSize"]) => api.minimum_compression_size = Some(op.number()?),
         (false, ["minimumCompressionSize"]) => api.minimum_compression_size = None,
         (true, ["binaryMediaTypes", media]) => {
@@ -224,19 +278,10 @@ pub(super) fn patch_api(api: &mut RestApi, op: &patch::PatchOp) -> Result<(), Ap
         }
         (false, ["binaryMediaTypes", media]) => api.binary_media_types.retain(|m| m != media),
         (true, ["endpointConfiguration", "types", _]) => {
-            api.endpoint_type = match op.value()? {
-                "EDGE" => crate::model::EndpointType::Edge,
-                "REGIONAL" => crate::model::EndpointType::Regional,
-                "PRIVATE" => crate::model::EndpointType::Private,
-                other => return Err(bad_request(format!("Invalid endpoint type {other}"))),
-            }
+            api.endpoint_type = endpoint_type(&json!([op.value()?]))?
         }
-        (true, ["policy"]) => {
-            api.policy = Some(
-                serde_json::from_str(op.value()?)
-                    .map_err(|e| bad_request(format!("the policy is not JSON: {e}")))?,
-            )
-        }
+        (true, ["endpointConfiguration", "ipAddressType"]) => {}
+        (true, ["policy"]) => api.policy = Some(policy_of(op.value()?)?),
         (false, ["policy"]) => api.policy = None,
         _ => return Err(op.unsupported()),
     }
@@ -316,17 +361,65 @@ pub(super) fn apply_base_path(doc: &mut Value, how: BasePath) {
     }
 }
 
+/// A RestApi in AWS's shape: the members AWS always sends, the optional
+/// ones only when set (`tags` are added by the caller where AWS sends them).
 pub(super) fn api_json(api: &RestApi) -> Value {
-    json!({
+    let mut out = json!({
         "id": api.id,
         "name": api.name,
-        "description": api.description,
-        "version": api.version,
-        "binaryMediaTypes": api.binary_media_types,
+        "createdDate": api.created_date.unwrap_or(0),
         "apiKeySource": api.api_key_source.clone().unwrap_or_else(|| "HEADER".into()),
-        "endpointConfiguration": {"types": [serde_json::to_value(api.endpoint_type).unwrap_or(json!("EDGE"))]},
+        "endpointConfiguration": {
+            "types": [serde_json::to_value(api.endpoint_type).unwrap_or(json!("EDGE"))],
+            "ipAddressType": "ipv4",
+        },
         "disableExecuteApiEndpoint": false,
+        "rootResourceId": crate::ids::resource_id(&api.id, "/"),
+    });
+    if let Some(d) = &api.description {
+        out["description"] = json!(d);
+    }
+    if let Some(v) = &api.version {
+        out["version"] = json!(v);
+    }
+    if !api.binary_media_types.is_empty() {
+        out["binaryMediaTypes"] = json!(api.binary_media_types);
+    }
+    if let Some(size) = api.minimum_compression_size {
+        out["minimumCompressionSize"] = json!(size);
+    }
+    if let Some(policy) = &api.policy {
+        // AWS answers the policy as a JSON string.
+        out["policy"] = json!(policy.to_string());
+    }
+    out
+}
+
+/// `endpointConfiguration.types` (exactly one of EDGE, REGIONAL, PRIVATE).
+fn endpoint_type(types: &Value) -> Result<crate::model::EndpointType, ApiError> {
+    let one = match types.as_array().map(Vec::as_slice) {
+        Some([one]) => one.as_str().unwrap_or_default(),
+        _ => return Err(bad_request("REST APIs must have exactly one endpoint type")),
+    };
+    Ok(match one {
+        "EDGE" => crate::model::EndpointType::Edge,
+        "REGIONAL" => crate::model::EndpointType::Regional,
+        "PRIVATE" => crate::model::EndpointType::Private,
+        other => return Err(bad_request(format!("Invalid endpoint type {other}"))),
     })
+}
+
+/// `apiKeySource`: HEADER or AUTHORIZER.
+fn api_key_source(source: &str) -> Result<String, ApiError> {
+    match source {
+        "HEADER" | "AUTHORIZER" => Ok(source.to_string()),
+        _ => Err(bad_request("apiKeySource must be HEADER or AUTHORIZER")),
+    }
+}
+
+/// A resource policy given as a JSON string.
+fn policy_of(text: &str) -> Result<Value, ApiError> {
+    serde_json::from_str(text).map_err(|e| bad_request(format!("the policy is not JSON: {e}")))
 }
 
 #[cfg(test)]

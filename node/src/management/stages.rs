@@ -38,14 +38,15 @@ impl Management {
             Op::GetStages => {
                 self.api(id)?;
                 let stages = self.store.list_stages(id).map_err(internal)?;
-                Ok((
-                    StatusCode::OK,
-                    json!({"item": stages.iter().map(stage_json).collect::<Vec<_>>()}),
-                ))
+                let items = stages
+                    .iter()
+                    .map(|s| self.stage_answer(s))
+                    .collect::<Result<Vec<_>, _>>()?;
+                Ok((StatusCode::OK, json!({ "item": items })))
             }
             Op::GetStageDefinition => Ok((StatusCode::OK, json!(self.stage(id, name)?))),
             Op::PutStageDefinition => self.put_stage_definition(id, name, req.body).await,
-            Op::GetStage => Ok((StatusCode::OK, stage_json(&self.stage(id, name)?))),
+            Op::GetStage => Ok((StatusCode::OK, self.stage_answer(&self.stage(id, name)?)?)),
             Op::UpdateStage => self.update_stage(id, name, req.body).await,
             Op::DeleteStage => {
                 self.stage(id, name)?;
@@ -122,7 +123,11 @@ impl Management {
             serde_json::from_slice(body)
                 .map_err(|e| bad_request(format!("the body is not JSON: {e}")))?
         };
-        let stage_name = input.get("stageName").and_then(Value::as_str);
+        // An empty stage name is no stage (the deployment alone), as AWS.
+        let stage_name = input
+            .get("stageName")
+            .and_then(Value::as_str)
+            .filter(|n| !n.is_empty());
         if let Some(name) = stage_name {
             check_name(crate::names::stage_name(name))?;
             super::tags::tags_of(input.get("tags"))?;
@@ -137,6 +142,7 @@ impl Management {
             description: input
                 .get("description")
                 .and_then(Value::as_str)
+                .filter(|d| !d.is_empty())
                 .map(str::to_string),
             created_date: now,
             api,
@@ -150,8 +156,25 @@ impl Management {
                     s.last_updated_date = now;
                     s
                 }
-                None => Stage::new(id, stage_name, &deployment.id, now),
+                None => {
+                    let mut s = Stage::new(id, stage_name, &deployment.id, now);
+                    s.description = input
+                        .get("stageDescription")
+                        .and_then(Value::as_str)
+                        .filter(|d| !d.is_empty())
+                        .map(str::to_string);
+                    s
+                }
             };
+            if let Some(on) = input.get("cacheClusterEnabled").and_then(Value::as_bool) {
+                stage.cache_cluster_enabled = on;
+            }
+            if let Some(size) = input.get("cacheClusterSize").and_then(Value::as_str) {
+                stage.cache_cluster_size = Some(cache_size(size)?);
+            }
+            if let Some(on) = input.get("tracingEnabled").and_then(Value::as_bool) {
+                stage.tracing_enabled = on;
+            }
             if let Some(Value::Object(vars)) = input.get("variables") {
                 for (k, v) in vars {
                     stage
@@ -187,11 +210,19 @@ impl Management {
             .map_err(internal)?
             .ok_or_else(|| bad_request(format!("Deployment id {deployment} does not exist")))?;
         let mut stage = Stage::new(id, name, deployment, crate::store::unix_now());
-        stage.description = text("description").map(str::to_string);
+        stage.description = text("description")
+            .filter(|d| !d.is_empty())
+            .map(str::to_string);
         stage.cache_cluster_enabled = input
             .get("cacheClusterEnabled")
             .and_then(Value::as_bool)
             .unwrap_or(false);
+        stage.cache_cluster_size = text("cacheClusterSize").map(cache_size).transpose()?;
+        stage.tracing_enabled = input
+            .get("tracingEnabled")
+            .and_then(Value::as_bool)
+            .unwrap_or(false);
+        super::tags::tags_of(input.get("tags"))?;
         if let Some(Value::Object(vars)) = input.get("variables") {
             for (k, v) in vars {
                 let v = v
@@ -204,7 +235,7 @@ impl Management {
             .await?;
         self.tag_new(format!("/restapis/{id}/stages/{name}"), input.get("tags"))
             .await?;
-        Ok((StatusCode::CREATED, stage_json(&stage)))
+        Ok((StatusCode::CREATED, self.stage_answer(&stage)?))
     }
 
     pub(super) async fn update_stage(&self, id: &str, name: &str, body: &[u8]) -> Reply {
@@ -224,6 +255,8 @@ impl Management {
                     stage.deployment_id = target;
                 }
                 (true, ["description"]) => stage.description = op.value.clone(),
+                (false, ["description"]) => stage.description = None,
+                (true, ["tracingEnabled"]) => stage.tracing_enabled = op.bool()?,
                 (true, ["variables", key]) => {
                     stage
                         .variables
@@ -233,7 +266,18 @@ impl Management {
                     stage.variables.remove(*key);
                 }
                 (true, ["cacheClusterEnabled"]) => stage.cache_cluster_enabled = op.bool()?,
-                (true, ["cacheClusterSize"]) => {}
+                (true, ["cacheClusterSize"]) => {
+                    stage.cache_cluster_size = Some(cache_size(op.value()?)?)
+                }
+                (false, [resource, verb]) => {
+                    // Removes one method's settings (`/*/*`, `/~1pets/GET`).
+                    let key = format!("{resource}/{verb}");
+                    if stage.method_settings.remove(&key).is_none() {
+                        return Err(bad_request(format!(
+                            "Cannot remove method setting {key} because there is no method setting for this method "
+                        )));
+                    }
+                }
                 (sets, [resource, verb, rest @ ..]) if !rest.is_empty() => {
                     // `/{resourcePath}/{method}/throttling/rateLimit`; the
                     // resource path is escaped (`~1pets`), `*` means all.
@@ -249,7 +293,7 @@ impl Management {
         stage.last_updated_date = crate::store::unix_now();
         self.write(ControlCommand::PutStage(Box::new(stage.clone())))
             .await?;
-        Ok((StatusCode::OK, stage_json(&stage)))
+        Ok((StatusCode::OK, self.stage_answer(&stage)?))
     }
 }
 
@@ -263,9 +307,50 @@ pub(super) fn patch_method_setting(
     if !sets {
         return Err(op.unsupported());
     }
+    // -1 is "no override" (what Terraform sends for an unset limit).
+    let minus_one = op
+        .value
+        .as_deref()
+        .and_then(|v| v.trim().parse::<f64>().ok())
+        .is_some_and(|v| v == -1.0);
     match rest {
-        ["throttling", "rateLimit"] => setting.throttling_rate_limit = Some(op.number()?),
-        ["throttling", "burstLimit"] => setting.throttling_burst_limit = Some(op.number()?),
+        ["throttling", member @ ("rateLimit" | "burstLimit")] if minus_one => {
+            let name = match *member {
+                "rateLimit" => {
+                    setting.throttling_rate_limit = None;
+                    "throttlingRateLimit"
+                }
+                _ => {
+                    setting.throttling_burst_limit = None;
+                    "throttlingBurstLimit"
+                }
+            };
+            setting.inherited.insert(name.to_string());
+        }
+        ["throttling", "rateLimit"] => {
+            let rate: f64 = op.number()?;
+            if !(0.0..=1e9).contains(&rate) {
+                return Err(bad_request(format!("Invalid rate limit {rate}")));
+            }
+            setting.throttling_rate_limit = Some(rate);
+            setting.inherited.remove("throttlingRateLimit");
+        }
+        ["throttling", "burstLimit"] => {
+            setting.throttling_burst_limit = Some(op.number()?);
+            setting.inherited.remove("throttlingBurstLimit");
+        }
+        ["metrics", "enabled"] => setting.metrics_enabled = Some(op.bool()?),
+        ["logging", "dataTrace"] => setting.data_trace_enabled = Some(op.bool()?),
+        ["logging", "loglevel"] => {
+            let level = op.value()?.to_ascii_uppercase();
+            if !matches!(level.as_str(), "OFF" | "ERROR" | "INFO") {
+                return Err(bad_request(format!(
+                    "Invalid logging level {level}: OFF, ERROR or INFO"
+                )));
+            }
+            setting.logging_level = Some(level);
+        }
+        ["caching", "dataEncrypted"] => setting.cache_data_encrypted = Some(op.bool()?),
         ["caching", "enabled"] => setting.caching_enabled = Some(op.bool()?),
         ["caching", "ttlInSeconds"] => {
             let ttl: u32 = op.number()?;
@@ -295,20 +380,105 @@ pub(super) fn patch_method_setting(
     Ok(())
 }
 
+/// A Deployment in AWS's shape.
 pub(super) fn deployment_json(d: &Deployment) -> Value {
-    json!({"id": d.id, "description": d.description, "createdDate": d.created_date})
+    let mut out = json!({"id": d.id, "createdDate": d.created_date});
+    if let Some(desc) = &d.description {
+        out["description"] = json!(desc);
+    }
+    out
 }
 
+/// A cache size AWS offers (GB).
+fn cache_size(size: &str) -> Result<String, ApiError> {
+    const SIZES: [&str; 8] = ["0.5", "1.6", "6.1", "13.5", "28.4", "58.2", "118", "237"];
+    match SIZES.contains(&size) {
+        true => Ok(size.to_string()),
+        false => Err(bad_request(format!(
+            "Invalid cache cluster size {size}: one of {}",
+            SIZES.join(", ")
+        ))),
+    }
+}
+
+/// The limits a method gets when neither it nor the stage sets one
+/// (AWS's account defaults).
+const DEFAULT_RATE_LIMIT: f64 = 10000.0;
+const DEFAULT_BURST_LIMIT: u32 = 5000;
+
+/// A MethodSetting in AWS's shape: every member, AWS's defaults where unset.
+fn method_setting_json(m: &crate::model::MethodSetting) -> Value {
+    let inherited = |name: &str| m.inherited.contains(name);
+    let mut out = json!({
+        "metricsEnabled": m.metrics_enabled.unwrap_or(false),
+        "dataTraceEnabled": m.data_trace_enabled.unwrap_or(false),
+        "throttlingBurstLimit": match inherited("throttlingBurstLimit") {
+            true => json!(-1),
+            false => json!(m.throttling_burst_limit.unwrap_or(DEFAULT_BURST_LIMIT)),
+        },
+        "throttlingRateLimit": match inherited("throttlingRateLimit") {
+            true => json!(-1.0),
+            false => json!(m.throttling_rate_limit.unwrap_or(DEFAULT_RATE_LIMIT)),
+        },
+        "cachingEnabled": m.caching_enabled.unwrap_or(false),
+        "cacheTtlInSeconds": m.cache_ttl_in_seconds.unwrap_or(300),
+        "cacheDataEncrypted": m.cache_data_encrypted.unwrap_or(false),
+        "requireAuthorizationForCacheControl": m.require_authorization_for_cache_control.unwrap_or(true),
+        "unauthorizedCacheControlHeaderStrategy": m
+            .unauthorized_cache_control_header_strategy
+            .clone()
+            .unwrap_or_else(|| "SUCCEED_WITH_RESPONSE_HEADER".into()),
+    });
+    if let Some(level) = &m.logging_level {
+        out["loggingLevel"] = json!(level);
+    }
+    out
+}
+
+/// A Stage in AWS's shape (without `tags`: [`Management::stage_answer`]
+/// adds them).
 pub(super) fn stage_json(s: &Stage) -> Value {
-    let variables: BTreeMap<&String, &String> = s.variables.iter().collect();
-    json!({
+    let settings: serde_json::Map<String, Value> = s
+        .method_settings
+        .iter()
+        .map(|(k, m)| (k.clone(), method_setting_json(m)))
+        .collect();
+    let mut out = json!({
         "stageName": s.stage_name,
         "deploymentId": s.deployment_id,
-        "description": s.description,
-        "variables": variables,
         "cacheClusterEnabled": s.cache_cluster_enabled,
-        "methodSettings": s.method_settings,
+        "cacheClusterStatus": match s.cache_cluster_enabled {
+            // apigw's stage cache exists as soon as it is asked for.
+            true => "AVAILABLE",
+            false => "NOT_AVAILABLE",
+        },
+        "methodSettings": settings,
+        "tracingEnabled": s.tracing_enabled,
         "createdDate": s.created_date,
         "lastUpdatedDate": s.last_updated_date,
-    })
+    });
+    if let Some(d) = &s.description {
+        out["description"] = json!(d);
+    }
+    if let Some(size) = &s.cache_cluster_size {
+        out["cacheClusterSize"] = json!(size);
+    }
+    if !s.variables.is_empty() {
+        let variables: BTreeMap<&String, &String> = s.variables.iter().collect();
+        out["variables"] = json!(variables);
+    }
+    out
+}
+
+impl Management {
+    /// A stage's answer: its shape and, when it has any, its tags.
+    pub(super) fn stage_answer(&self, s: &Stage) -> Result<Value, ApiError> {
+        let mut out = stage_json(s);
+        let resource = format!("/restapis/{}/stages/{}", s.rest_api_id, s.stage_name);
+        let tags = self.store.get_tags(&resource).map_err(internal)?;
+        if !tags.is_empty() {
+            out["tags"] = json!(tags);
+        }
+        Ok(out)
+    }
 }

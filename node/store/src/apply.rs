@@ -43,6 +43,7 @@ impl Store {
             ControlCommand::PutDomain(domain) => self.put_domain(&domain),
             ControlCommand::PutTags(resource, tags) => self.put_tags(&resource, &tags),
             ControlCommand::DeleteDomain(name) => self.delete_domain(&name),
+            ControlCommand::PutAccount(settings) => self.put_account(&settings),
         }
         .map_err(ApplyError::from)
     }
