@@ -49,6 +49,7 @@ use crate::control::{ControlCommand, ControlPlane};
 use crate::dataplane::body::{full, Body};
 use crate::dataplane::context::RequestContext;
 use crate::dataplane::iam::IamUser;
+use crate::model::command::Record;
 use crate::model::{RestApi, Stage};
 use crate::policy::{self, Identities};
 use crate::store::Store;
@@ -277,7 +278,7 @@ impl Management {
         // Exports come as YAML when asked for (`accepts=application/yaml`).
         let yaml = ctx.raw_path.contains("/exports/")
             && ctx.header("accept").is_some_and(|a| a.contains("yaml"));
-        match self.route(ctx, &body).await {
+        let mut response = match self.route(ctx, &body).await {
             Ok((status, value)) => {
                 let (text, kind) = match yaml {
                     true => (
@@ -293,7 +294,12 @@ impl Management {
                 r
             }
             Err(e) => e.into_response(),
+        };
+        // Every AWS answer names its request (the SDKs show it in errors).
+        if let Ok(id) = http::HeaderValue::from_str(&ctx.request_id) {
+            response.headers_mut().insert("x-amzn-requestid", id);
         }
+        response
     }
 
     async fn route(&self, ctx: &RequestContext, body: &[u8]) -> Reply {
@@ -501,6 +507,37 @@ impl Management {
             }
             return Ok((outcome.status, outcome.body));
         }
+    }
+
+    /// Read-modify-write of one whole record: `change` reads what it needs
+    /// and returns the command that writes the record and its answer; the
+    /// command is applied only if `record` is still as it was before the
+    /// read (on every node, through the log), else `change` runs again on
+    /// what is there now, as [`Management::edit_api`] does for APIs.
+    async fn edit_record<T>(
+        &self,
+        record: Record,
+        mut change: impl FnMut() -> Result<(ControlCommand, T), ApiError>,
+    ) -> Result<T, ApiError> {
+        for _ in 0..10 {
+            let base = self.store.digest_of(&record).map_err(internal)?;
+            let (command, out) = change()?;
+            let command = ControlCommand::PutIf {
+                record: record.clone(),
+                base,
+                command: Box::new(command),
+            };
+            match self.write(command).await {
+                Err(e) if e.message == crate::control::STALE_API => continue,
+                Err(e) => return Err(e),
+                Ok(()) => return Ok(out),
+            }
+        }
+        Err(err(
+            StatusCode::CONFLICT,
+            "ConflictException",
+            "Unable to complete operation due to concurrent modification. Please try again later.",
+        ))
     }
 
     /// Stores the `tags` a create call carried for its new resource.

@@ -11,6 +11,7 @@ use super::patch::{self, PatchOp};
 use super::{bad_request, internal, ApiError, Management, Reply, Request};
 use crate::control::ControlCommand;
 use crate::model::account::AccountSettings;
+use crate::model::command::Record;
 
 /// The API key version AWS reports for accounts made since 2016.
 const API_KEY_VERSION: &str = "4";
@@ -25,11 +26,15 @@ impl Management {
             }
             Op::UpdateAccount => {
                 let ops = patch::operations(req.body)?;
-                let mut settings = self.store.get_account().map_err(internal)?;
-                for op in &ops {
-                    patch_account(&mut settings, op)?;
-                }
-                self.write(ControlCommand::PutAccount(Box::new(settings.clone())))
+                let settings = self
+                    .edit_record(Record::Account, || {
+                        let mut settings = self.store.get_account().map_err(internal)?;
+                        for op in &ops {
+                            patch_account(&mut settings, op)?;
+                        }
+                        let command = ControlCommand::PutAccount(Box::new(settings.clone()));
+                        Ok((command, settings))
+                    })
                     .await?;
                 Ok((StatusCode::OK, self.account_json(&settings)))
             }

@@ -18,6 +18,7 @@ use super::{
 use crate::access::ApiKey;
 use crate::access::{PlanStage, UsagePlan};
 use crate::control::ControlCommand;
+use crate::model::command::Record;
 use crate::throttle::{Period, Quota, Rate};
 
 impl Management {
@@ -221,7 +222,6 @@ impl Management {
     }
 
     pub(super) async fn add_plan_key(&self, plan_id: &str, body: &[u8]) -> Reply {
-        let mut plan = self.usage_plan(plan_id)?;
         let input: Value = serde_json::from_slice(body)
             .map_err(|e| bad_request(format!("the body is not JSON: {e}")))?;
         let key_id = input
@@ -229,11 +229,14 @@ impl Management {
             .and_then(Value::as_str)
             .ok_or_else(|| bad_request("keyId is required"))?;
         let key = self.api_key(key_id)?;
-        if !plan.keys.contains(&key.id) {
-            plan.keys.push(key.id.clone());
-            self.write(ControlCommand::PutUsagePlan(Box::new(plan.clone())))
-                .await?;
-        }
+        self.edit_record(Record::UsagePlan(plan_id.to_string()), || {
+            let mut plan = self.usage_plan(plan_id)?;
+            if !plan.keys.contains(&key.id) {
+                plan.keys.push(key.id.clone());
+            }
+            Ok((ControlCommand::PutUsagePlan(Box::new(plan)), ()))
+        })
+        .await?;
         Ok((
             StatusCode::CREATED,
             json!({"id": key.id, "type": "API_KEY", "name": key.name, "value": key.value}),
@@ -261,11 +264,15 @@ impl Management {
     }
 
     pub(super) async fn update_usage_plan(&self, id: &str, body: &[u8]) -> Reply {
-        let mut plan = self.usage_plan(id)?;
-        for op in patch::operations(body)? {
-            self.patch_plan(&mut plan, &op)?;
-        }
-        self.write(ControlCommand::PutUsagePlan(Box::new(plan.clone())))
+        let ops = patch::operations(body)?;
+        let plan = self
+            .edit_record(Record::UsagePlan(id.to_string()), || {
+                let mut plan = self.usage_plan(id)?;
+                for op in &ops {
+                    self.patch_plan(&mut plan, op)?;
+                }
+                Ok((ControlCommand::PutUsagePlan(Box::new(plan.clone())), plan))
+            })
             .await?;
         Ok((StatusCode::OK, plan_json(&plan)))
     }
@@ -347,14 +354,17 @@ impl Management {
 
     /// `GET` / `DELETE /usageplans/{plan}/keys/{key}`.
     pub(super) async fn plan_key(&self, plan_id: &str, key_id: &str, delete: bool) -> Reply {
-        let mut plan = self.usage_plan(plan_id)?;
+        let plan = self.usage_plan(plan_id)?;
         if !plan.keys.iter().any(|k| k == key_id) {
             return Err(not_found("Invalid Usage Plan Key identifier specified"));
         }
         if delete {
-            plan.keys.retain(|k| k != key_id);
-            self.write(ControlCommand::PutUsagePlan(Box::new(plan.clone())))
-                .await?;
+            self.edit_record(Record::UsagePlan(plan_id.to_string()), || {
+                let mut plan = self.usage_plan(plan_id)?;
+                plan.keys.retain(|k| k != key_id);
+                Ok((ControlCommand::PutUsagePlan(Box::new(plan)), ()))
+            })
+            .await?;
             return Ok((StatusCode::ACCEPTED, json!({})));
         }
         let key = self.api_key(key_id)?;

@@ -13,6 +13,7 @@ use super::{
     bad_request, check_name, err, internal, not_found, patch, ApiError, Management, Reply, Request,
 };
 use crate::control::ControlCommand;
+use crate::model::command::Record;
 use crate::model::{Deployment, Stage};
 
 impl Management {
@@ -238,9 +239,28 @@ impl Management {
         Ok((StatusCode::CREATED, self.stage_answer(&stage)?))
     }
 
+    /// `UpdateStage`: the patch applied to the stage as stored when it is
+    /// written (a concurrent update is not lost, on any node).
     pub(super) async fn update_stage(&self, id: &str, name: &str, body: &[u8]) -> Reply {
+        let ops = patch::operations(body)?;
+        let stage = self
+            .edit_record(Record::Stage(id.to_string(), name.to_string()), || {
+                let stage = self.patched_stage(id, name, &ops)?;
+                Ok((ControlCommand::PutStage(Box::new(stage.clone())), stage))
+            })
+            .await?;
+        Ok((StatusCode::OK, self.stage_answer(&stage)?))
+    }
+
+    /// Stage `name` of API `id` as stored, with `ops` applied.
+    fn patched_stage(
+        &self,
+        id: &str,
+        name: &str,
+        ops: &[patch::PatchOp],
+    ) -> Result<Stage, ApiError> {
         let mut stage = self.stage(id, name)?;
-        for op in patch::operations(body)? {
+        for op in ops {
             let parts = patch::segments(&op.path);
             let parts: Vec<&str> = parts.iter().map(String::as_str).collect();
             match (op.sets(), parts.as_slice()) {
@@ -285,15 +305,13 @@ impl Management {
                         .method_settings
                         .entry(format!("{resource}/{verb}"))
                         .or_default();
-                    patch_method_setting(setting, sets, rest, &op)?;
+                    patch_method_setting(setting, sets, rest, op)?;
                 }
                 _ => return Err(op.unsupported()),
             }
         }
         stage.last_updated_date = crate::store::unix_now();
-        self.write(ControlCommand::PutStage(Box::new(stage.clone())))
-            .await?;
-        Ok((StatusCode::OK, self.stage_answer(&stage)?))
+        Ok(stage)
     }
 }
 

@@ -9,6 +9,7 @@ use serde_json::{json, Value};
 
 use super::{bad_request, internal, not_found, ApiError, Management, Reply};
 use crate::control::ControlCommand;
+use crate::model::command::Record;
 
 impl Management {
     /// `/tags/{arn}`: GET lists, PUT adds (`{"tags": {...}}`), DELETE
@@ -38,25 +39,31 @@ impl Management {
             }
         }
         let resource = format!("/{}", target.join("/"));
-        let mut tags = self.store.get_tags(&resource).map_err(internal)?;
-        match *method {
-            http::Method::GET => return Ok((StatusCode::OK, json!({ "tags": tags }))),
-            http::Method::PUT => {
-                let input: Value = serde_json::from_slice(body)
-                    .map_err(|e| bad_request(format!("the body is not JSON: {e}")))?;
-                tags.extend(tags_of(input.get("tags"))?);
-                if tags.len() > 50 {
-                    return Err(bad_request("A resource has at most 50 tags"));
-                }
+        if *method == http::Method::GET {
+            let tags = self.store.get_tags(&resource).map_err(internal)?;
+            return Ok((StatusCode::OK, json!({ "tags": tags })));
+        }
+        let input: Value = match *method {
+            http::Method::PUT => serde_json::from_slice(body)
+                .map_err(|e| bad_request(format!("the body is not JSON: {e}")))?,
+            http::Method::DELETE => Value::Null,
+            _ => return Err(not_found("Invalid tags operation")),
+        };
+        let added = tags_of(input.get("tags"))?;
+        self.edit_record(Record::Tags(resource.clone()), || {
+            let mut tags = self.store.get_tags(&resource).map_err(internal)?;
+            tags.extend(added.clone());
+            if tags.len() > 50 {
+                return Err(bad_request("A resource has at most 50 tags"));
             }
-            http::Method::DELETE => {
-                for (_, key) in query.iter().filter(|(k, _)| k == "tagKeys") {
+            for (_, key) in query.iter().filter(|(k, _)| k == "tagKeys") {
+                if *method == http::Method::DELETE {
                     tags.remove(key);
                 }
             }
-            _ => return Err(not_found("Invalid tags operation")),
-        }
-        self.write(ControlCommand::PutTags(resource, tags)).await?;
+            Ok((ControlCommand::PutTags(resource.clone(), tags), ()))
+        })
+        .await?;
         Ok((StatusCode::NO_CONTENT, json!({})))
     }
 }
