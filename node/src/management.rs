@@ -304,7 +304,7 @@ impl Management {
 
     async fn route(&self, ctx: &RequestContext, body: &[u8]) -> Reply {
         let query = ctx.query();
-        let matched = operations::find(&ctx.method, &ctx.raw_path, &query)?;
+        let matched = operations::find(&ctx.method, &ctx.raw_path, query)?;
         let segments = ctx
             .raw_path
             .trim_matches('/')

@@ -300,7 +300,7 @@ mod tests {
             &[],
         )
         .map_err(|e| e.message)
-        .unwrap();
+        .expect("matches");
         assert_eq!(m.op, Op::PutIntegrationResponse);
         assert_eq!(m.family, Family::Resources);
         assert_eq!(m.param("restapi_id"), "a1");
@@ -315,7 +315,7 @@ mod tests {
             &[],
         )
         .map_err(|e| e.message)
-        .unwrap();
+        .expect("matches");
         assert_eq!(none.param("base_path"), "(none)");
     }
 
