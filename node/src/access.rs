@@ -261,6 +261,9 @@ mod tests {
             value: format!("value-{id}"),
             enabled,
             from_config: false,
+            description: None,
+            created_date: 0,
+            last_updated_date: 0,
         };
         let plan = UsagePlan {
             id: "p1".into(),
@@ -287,6 +290,7 @@ mod tests {
             }],
             keys: vec!["a".into(), "off".into()],
             from_config: false,
+            description: None,
         };
         Access::new(
             Rate {

@@ -131,6 +131,20 @@ fn no_module_of_any_crate_is_in_an_import_circle() {
     );
 }
 
+/// The data plane serves requests from the store's snapshot and never reaches
+/// into the management API (the AWS REST shapes): no path written anywhere
+/// under `apigw::dataplane` names `apigw::management`.
+#[test]
+fn the_data_plane_never_imports_management() {
+    let root = workspace().join("node/src/lib.rs");
+    let graph = ModuleGraph::of_crate(&root);
+    let dataplane = vec!["dataplane".to_string()];
+    let management = vec!["management".to_string()];
+    assert!(graph.files.contains_key(&dataplane) && graph.files.contains_key(&management));
+    let arrow = graph.arrows.get(&(dataplane, management));
+    assert!(arrow.is_none(), "dataplane imports management: {arrow:?}");
+}
+
 /// A module's path from the crate root (empty for the root).
 type ModPath = Vec<String>;
 

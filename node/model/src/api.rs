@@ -52,12 +52,22 @@ pub struct RestApi {
     /// Authorizers by name, kept as their OpenAPI definition until they are enforced.
     #[serde(default)]
     pub authorizers: BTreeMap<String, Value>,
+    /// Models' descriptions by model name (`CreateModel`'s `description`).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub model_descriptions: BTreeMap<String, String>,
+    /// When the API was made, epoch seconds (`None`: before apigw kept it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub created_date: Option<u64>,
 }
 
 /// `x-amazon-apigateway-request-validators` entry.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
 #[serde(rename_all = "camelCase")]
 pub struct RequestValidator {
+    /// The id it was made with, kept when it is renamed (`None`: derived
+    /// from its name).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
     #[serde(default)]
     pub validate_request_body: bool,
     #[serde(default)]

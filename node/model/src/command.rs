@@ -30,6 +30,17 @@ pub enum ControlCommand {
     DeleteDomain(String),
     /// Resource path (`/restapis/{id}`...), its tags (empty: none).
     PutTags(String, std::collections::BTreeMap<String, String>),
+    /// Replaces the account's settings.
+    PutAccount(Box<crate::account::AccountSettings>),
+    /// Applies `command` only if `record` is still what the proposer read
+    /// (its [`record_digest`] is `base`): read-modify-write of a whole
+    /// record (a stage, a usage plan, tags, the account) made on two nodes
+    /// at once cannot lose one.
+    PutIf {
+        record: Record,
+        base: String,
+        command: Box<ControlCommand>,
+    },
     /// Replaces an API only if it is still the one with digest `base`
     /// ([`api_digest`]): edits made on two nodes at once cannot lose one.
     PutApiIf {
@@ -38,8 +49,29 @@ pub enum ControlCommand {
     },
 }
 
+/// A record a [`ControlCommand::PutIf`] is conditional on.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Record {
+    /// API id, stage name.
+    Stage(String, String),
+    /// Usage plan id.
+    UsagePlan(String),
+    /// The tags of a resource path.
+    Tags(String),
+    /// The account's settings.
+    Account,
+}
+
+/// A digest of a record's stored form (SHA-256 of its JSON, hex; a record
+/// that is not there is `null`).
+pub fn record_digest<T: Serialize>(record: Option<&T>) -> String {
+    use sha2::{Digest, Sha256};
+    let digest = Sha256::digest(serde_json::to_vec(&record).unwrap_or_default());
+    digest.iter().map(|b| format!("{b:02x}")).collect()
+}
+
 /// What a [`ControlCommand::PutApiIf`] answers when the API changed since
-/// its base was read.
+/// its base was read (and a [`ControlCommand::PutIf`] when its record did).
 pub const STALE_API: &str = "the API changed while this change was being made";
 
 /// A digest of an API's definition (SHA-256 of its stored form, hex).

@@ -15,6 +15,7 @@
 //! The types serialize to JSON with AWS's field names (camelCase), which is
 //! what the store keeps on disk and what the management API will speak.
 
+pub mod account;
 pub mod command;
 pub mod ids;
 pub mod import;

@@ -1,6 +1,6 @@
 //! Stages: named pointers at a deployment, with variables and settings.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use serde::{Deserialize, Serialize};
 
@@ -19,6 +19,12 @@ pub struct Stage {
     /// Whether the stage cache is on (`cacheClusterEnabled`).
     #[serde(default)]
     pub cache_cluster_enabled: bool,
+    /// The cache's size as AWS names it (`0.5` ... `237`), as asked for.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cache_cluster_size: Option<String>,
+    /// Whether X-Ray tracing was asked for (`tracingEnabled`; kept, not acted on).
+    #[serde(default)]
+    pub tracing_enabled: bool,
     /// Per-method settings keyed `{resourcePath}/{httpMethod}` or `*/*`.
     #[serde(default)]
     pub method_settings: BTreeMap<String, MethodSetting>,
@@ -41,6 +47,8 @@ impl Stage {
             description: None,
             variables: BTreeMap::new(),
             cache_cluster_enabled: false,
+            cache_cluster_size: None,
+            tracing_enabled: false,
             method_settings: BTreeMap::new(),
             history: Vec::new(),
             created_date: now,
@@ -89,6 +97,21 @@ pub struct MethodSetting {
     /// `FAIL_WITH_403`, `SUCCEED_WITH_RESPONSE_HEADER`, `SUCCEED_WITHOUT_RESPONSE_HEADER`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub unauthorized_cache_control_header_strategy: Option<String>,
+    /// `metricsEnabled`, `loggingLevel` (OFF, ERROR, INFO), `dataTraceEnabled`
+    /// and `cacheDataEncrypted`: kept and answered back.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub metrics_enabled: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub logging_level: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub data_trace_enabled: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cache_data_encrypted: Option<bool>,
+    /// Throttling members set to -1 ("no override": the stage's and
+    /// account's limits apply), answered back as -1:
+    /// `throttlingRateLimit`, `throttlingBurstLimit`.
+    #[serde(default, skip_serializing_if = "BTreeSet::is_empty")]
+    pub inherited: BTreeSet<String>,
 }
 
 #[cfg(test)]

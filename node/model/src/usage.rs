@@ -14,6 +14,13 @@ pub struct ApiKey {
     /// Declared by a config file (and removed when the file drops it).
     #[serde(default)]
     pub from_config: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    /// Epoch seconds (0: made before apigw kept it).
+    #[serde(default)]
+    pub created_date: u64,
+    #[serde(default)]
+    pub last_updated_date: u64,
 }
 
 /// A usage plan: which stages it covers, its throttle and quota, its keys.
@@ -29,6 +36,8 @@ pub struct UsagePlan {
     /// Declared by a config file (and removed when the file drops it).
     #[serde(default)]
     pub from_config: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
 }
 
 /// A stage a plan covers, with per-method throttles (`/pets/GET`).

@@ -113,6 +113,7 @@ pub static ROUTES: &[Route] = &[
     Route::signed("*", "/domainnames", Op::Management),
     Route::signed("*", "/domainnames/{path+}", Op::Management),
     Route::signed("*", "/tags/{path+}", Op::Management),
+    Route::signed("*", "/account", Op::Management),
 ];
 
 /// What a request matched, with the template's parameters.

@@ -20,6 +20,14 @@ pub(super) fn validator_id(api_id: &str, name: &str) -> String {
     resource_id(api_id, &format!("validator:{name}"))
 }
 
+/// The id of request validator `name` of `api`: the one it was made with.
+pub(super) fn validator_id_in(api: &RestApi, name: &str) -> String {
+    api.request_validators
+        .get(name)
+        .and_then(|v| v.id.clone())
+        .unwrap_or_else(|| validator_id(&api.id, name))
+}
+
 fn model_id(api_id: &str, name: &str) -> String {
     resource_id(api_id, &format!("model:{name}"))
 }
@@ -37,7 +45,7 @@ pub(super) fn authorizer_name(api: &RestApi, id: &str) -> Result<String, ApiErro
 pub(super) fn validator_name(api: &RestApi, id: &str) -> Result<String, ApiError> {
     api.request_validators
         .keys()
-        .find(|n| validator_id(&api.id, n) == id)
+        .find(|n| validator_id_in(api, n) == id)
         .cloned()
         .ok_or_else(|| {
             bad_request(format!(
@@ -97,12 +105,16 @@ fn list(items: Vec<Value>) -> Result<Outcome, ApiError> {
 // ---- models ----
 
 fn model_json(api: &RestApi, name: &str, schema: &Value) -> Value {
-    json!({
+    let mut out = json!({
         "id": model_id(&api.id, name),
         "name": name,
         "contentType": "application/json",
         "schema": schema.to_string(),
-    })
+    });
+    if let Some(d) = api.model_descriptions.get(name) {
+        out["description"] = json!(d);
+    }
+    out
 }
 
 fn models(
@@ -129,8 +141,14 @@ fn models(
                 )));
             }
             let schema = schema_of(input.get("schema"))?;
-            let body = model_json(api, &name, &schema);
-            api.models.insert(name, schema);
+            match input.get("description").and_then(Value::as_str) {
+                Some(d) if !d.is_empty() => {
+                    api.model_descriptions.insert(name.clone(), d.to_string());
+                }
+                _ => {}
+            }
+            api.models.insert(name.clone(), schema);
+            let body = model_json(api, &name, &api.models[&name]);
             done(StatusCode::CREATED, body, true)
         }
         (&Verb::GET, [name]) => {
@@ -145,7 +163,15 @@ fn models(
                         let schema = schema_of(Some(&json!(op.value()?)))?;
                         api.models.insert(name.to_string(), schema);
                     }
-                    (true, "/description") => {}
+                    (true, "/description") => {
+                        match op.value.as_deref().filter(|d| !d.is_empty()) {
+                            Some(d) => api.model_descriptions.insert(name.to_string(), d.into()),
+                            None => api.model_descriptions.remove(*name),
+                        };
+                    }
+                    (false, "/description") => {
+                        api.model_descriptions.remove(*name);
+                    }
                     _ => return Err(op.unsupported()),
                 }
             }
@@ -169,6 +195,7 @@ fn models(
                 )));
             }
             api.models.remove(*name);
+            api.model_descriptions.remove(*name);
             done(StatusCode::ACCEPTED, json!({}), true)
         }
         _ => Err(not_found("Invalid model operation")),
@@ -201,7 +228,7 @@ fn schema_of(v: Option<&Value>) -> Result<Value, ApiError> {
 
 fn validator_json(api_id: &str, name: &str, v: &RequestValidator) -> Value {
     json!({
-        "id": validator_id(api_id, name),
+        "id": v.id.clone().unwrap_or_else(|| validator_id(api_id, name)),
         "name": name,
         "validateRequestBody": v.validate_request_body,
         "validateRequestParameters": v.validate_request_parameters,
@@ -231,6 +258,7 @@ fn validators(
                 )));
             }
             let v = RequestValidator {
+                id: None,
                 validate_request_body: flag("validateRequestBody"),
                 validate_request_parameters: flag("validateRequestParameters"),
             };
@@ -249,8 +277,10 @@ fn validators(
                 ),
                 Verb::PATCH => {
                     let mut v = api.request_validators[&name].clone();
+                    let mut new_name = name.clone();
                     for op in ops {
                         match (op.sets(), op.path.as_str()) {
+                            (true, "/name") => new_name = op.value()?.to_string(),
                             (true, "/validateRequestBody") => {
                                 v.validate_request_body = op.bool()?
                             }
@@ -260,8 +290,11 @@ fn validators(
                             _ => return Err(op.unsupported()),
                         }
                     }
-                    let body = validator_json(&api.id, &name, &v);
-                    api.request_validators.insert(name, v);
+                    if new_name != name {
+                        rename_validator(api, &name, &new_name, &mut v)?;
+                    }
+                    let body = validator_json(&api.id, &new_name, &v);
+                    api.request_validators.insert(new_name, v);
                     done(StatusCode::OK, body, true)
                 }
                 Verb::DELETE => {
@@ -280,6 +313,32 @@ fn validators(
         }
         _ => Err(not_found("Invalid request validator operation")),
     }
+}
+
+/// Renames validator `old` to `new` (keeping its id), and the methods and
+/// default that name it.
+fn rename_validator(
+    api: &mut RestApi,
+    old: &str,
+    new: &str,
+    v: &mut RequestValidator,
+) -> Result<(), ApiError> {
+    if new.is_empty() || api.request_validators.contains_key(new) {
+        return Err(bad_request(format!("Invalid validator name {new}")));
+    }
+    v.id = Some(validator_id_in(api, old));
+    api.request_validators.remove(old);
+    for resource in api.resources.values_mut() {
+        for m in resource.methods.values_mut() {
+            if m.request_validator.as_deref() == Some(old) {
+                m.request_validator = Some(new.to_string());
+            }
+        }
+    }
+    if api.default_request_validator.as_deref() == Some(old) {
+        api.default_request_validator = Some(new.to_string());
+    }
+    Ok(())
 }
 
 // ---- authorizers ----

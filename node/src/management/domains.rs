@@ -47,7 +47,7 @@ impl Management {
                         "The domain name you provided already exists.",
                     ));
                 }
-                super::usage::tags_of(input.get("tags"))?;
+                super::tags::tags_of(input.get("tags"))?;
                 self.write(ControlCommand::PutDomain(Box::new(domain.clone())))
                     .await?;
                 self.tag_new(

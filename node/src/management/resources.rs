@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 use http::{Method as Verb, StatusCode};
 use serde_json::{json, Value};
 
-use super::definitions::{authorizer_id, authorizer_name, validator_id, validator_name};
+use super::definitions::{authorizer_id, authorizer_name, validator_id_in, validator_name};
 use super::patch::{segments, PatchOp};
 use super::{bad_request, err, not_found, ApiError, Call, Outcome};
 use crate::ids::resource_id;
@@ -558,7 +558,7 @@ pub(super) fn method_json(api: &RestApi, m: &Method) -> Value {
         out["authorizerId"] = json!(authorizer_id(&api.id, a));
     }
     if let Some(v) = &m.request_validator {
-        out["requestValidatorId"] = json!(validator_id(&api.id, v));
+        out["requestValidatorId"] = json!(validator_id_in(api, v));
     }
     if let Some(o) = &m.operation_name {
         out["operationName"] = json!(o);

@@ -2,7 +2,7 @@
 //! commands in the same order (through Raft in a cluster), each as one
 //! transaction.
 
-use apigw_model::command::{api_digest, ControlCommand, STALE_API};
+use apigw_model::command::{api_digest, record_digest, ControlCommand, Record, STALE_API};
 
 use crate::{Store, StoreError};
 
@@ -27,6 +27,16 @@ impl Store {
             }
         }
         match command {
+            ControlCommand::PutIf {
+                record,
+                base,
+                command,
+            } => {
+                if self.digest_of(&record)? != base {
+                    return Err(ApplyError::Stale);
+                }
+                return self.apply(*command);
+            }
             ControlCommand::PutApiIf { api, .. } => self.put_api(&api),
             ControlCommand::PutApi(api) => self.put_api(&api),
             ControlCommand::PutDeployment(d) => self.put_deployment(&d),
@@ -43,7 +53,23 @@ impl Store {
             ControlCommand::PutDomain(domain) => self.put_domain(&domain),
             ControlCommand::PutTags(resource, tags) => self.put_tags(&resource, &tags),
             ControlCommand::DeleteDomain(name) => self.delete_domain(&name),
+            ControlCommand::PutAccount(settings) => self.put_account(&settings),
         }
         .map_err(ApplyError::from)
+    }
+}
+
+impl Store {
+    /// The [`record_digest`] of what `record` names now.
+    pub fn digest_of(&self, record: &Record) -> Result<String, StoreError> {
+        Ok(match record {
+            Record::Stage(api, name) => record_digest(self.get_stage(api, name)?.as_ref()),
+            Record::UsagePlan(id) => {
+                let plans = self.list_usage_plans()?;
+                record_digest(plans.iter().find(|p| p.id == *id))
+            }
+            Record::Tags(resource) => record_digest(Some(&self.get_tags(resource)?)),
+            Record::Account => record_digest(Some(&self.get_account()?)),
+        })
     }
 }

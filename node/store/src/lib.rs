@@ -49,6 +49,9 @@ const DOMAINS: TableDefinition<&str, &[u8]> = TableDefinition::new("domains");
 /// Tags by resource path (`/restapis/{id}`, `/restapis/{id}/stages/{name}`,
 /// `/domainnames/{name}`): kept apart from definitions, as on AWS.
 const TAGS: TableDefinition<&str, &[u8]> = TableDefinition::new("tags");
+/// Settings of the account as a whole, under [`ACCOUNT_KEY`].
+const ACCOUNT: TableDefinition<&str, &[u8]> = TableDefinition::new("account");
+const ACCOUNT_KEY: &str = "settings";
 
 /// Version of the on-disk encoding; bumped with a migration when it changes.
 pub const SCHEMA_VERSION: u64 = 1;
@@ -181,6 +184,7 @@ impl Store {
             txn.open_table(FUNCTIONS)?;
             txn.open_table(DOMAINS)?;
             txn.open_table(TAGS)?;
+            txn.open_table(ACCOUNT)?;
         }
         txn.commit()?;
         Ok(())
@@ -275,6 +279,18 @@ impl Store {
         } else {
             self.put(TAGS, resource, tags)
         }
+    }
+
+    /// The account's settings (never set: the defaults).
+    pub fn get_account(&self) -> Result<apigw_model::account::AccountSettings, StoreError> {
+        Ok(self.get(ACCOUNT, ACCOUNT_KEY)?.unwrap_or_default())
+    }
+
+    pub fn put_account(
+        &self,
+        settings: &apigw_model::account::AccountSettings,
+    ) -> Result<(), StoreError> {
+        self.put(ACCOUNT, ACCOUNT_KEY, settings)
     }
 
     pub fn put_domain(&self, domain: &DomainName) -> Result<(), StoreError> {
@@ -531,6 +547,8 @@ mod tests {
             default_request_validator: None,
             models: BTreeMap::new(),
             authorizers: BTreeMap::new(),
+            model_descriptions: BTreeMap::new(),
+            created_date: None,
         }
     }
 

@@ -125,6 +125,7 @@ fn read_validators(w: &mut Walker, v: &Value, api: &mut RestApi) {
         api.request_validators.insert(
             name.clone(),
             RequestValidator {
+                id: None,
                 validate_request_body: flag("validateRequestBody"),
                 validate_request_parameters: flag("validateRequestParameters"),
             },

@@ -186,6 +186,8 @@ pub fn import(doc: &Value, options: &ImportOptions) -> Result<Imported, ImportEr
         default_request_validator: None,
         models: Default::default(),
         authorizers: Default::default(),
+        model_descriptions: Default::default(),
+        created_date: None,
     };
     extensions::read_top_level(&mut walker, doc, &mut api);
     let schemes = security::read_schemes(&mut walker, doc, &mut api);

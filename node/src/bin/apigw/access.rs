@@ -29,6 +29,9 @@ pub fn keys_and_plans(loaded: &Loaded) -> (Vec<ApiKey>, Vec<UsagePlan>) {
             value: k.value.clone(),
             enabled: k.enabled,
             from_config: true,
+            description: None,
+            created_date: 0,
+            last_updated_date: 0,
         })
         .collect::<Vec<_>>();
     let key_id = |name: &str| keys.iter().find(|k| k.name == name).map(|k| k.id.clone());
@@ -63,6 +66,7 @@ pub fn keys_and_plans(loaded: &Loaded) -> (Vec<ApiKey>, Vec<UsagePlan>) {
                 .collect(),
             keys: p.keys.iter().filter_map(|k| key_id(k)).collect(),
             from_config: true,
+            description: None,
         })
         .collect();
     (keys, plans)

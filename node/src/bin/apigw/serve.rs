@@ -251,7 +251,11 @@ pub fn run(args: ServeArgs) -> Result<ExitCode> {
                     loaded.file.limits.max_integration_timeout_ms,
                 )
                 .with_counters(services.access.counters().clone())
-                .with_admin_users(admin_identities, &services.region),
+                .with_admin_users(admin_identities, &services.region)
+                .with_account_throttle(apigw::throttle::Rate {
+                    per_second: loaded.file.limits.account_rate_limit,
+                    burst: loaded.file.limits.account_burst_limit,
+                }),
             ),
             apigw::admin::AdminAuth {
                 metrics_token: loaded.file.admin.metrics_token.clone(),

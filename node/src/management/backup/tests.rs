@@ -27,6 +27,9 @@ fn key(id: &str) -> ApiKey {
         value: format!("{id}-value-0123456789abcdef"),
         enabled: true,
         from_config: false,
+        description: None,
+        created_date: 0,
+        last_updated_date: 0,
     }
 }
 

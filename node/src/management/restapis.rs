@@ -1,0 +1,460 @@
+//! REST APIs (the API reference's "RestApi" family): `CreateRestApi`,
+//! `ImportRestApi`, `PutRestApi` (merge or overwrite), `GetRestApi(s)`,
+//! `UpdateRestApi`, `DeleteRestApi`, and apigw's own whole-definition read
+//! and write (`?apigwDefinition=true`, for `apigw diff` and `apigw apply`).
+
+use http::StatusCode;
+use serde_json::{json, Value};
+
+use super::operations::Op;
+use super::{
+    bad_request, check_name, internal, patch, ApiError, Management, Outcome, Reply, Request,
+};
+use crate::control::ControlCommand;
+use crate::import::{self, ImportOptions};
+use crate::model::RestApi;
+
+impl Management {
+    /// Serves the REST API family's operations.
+    pub(super) async fn rest_apis(&self, req: &Request<'_>) -> Reply {
+        let id = req.param("restapi_id");
+        let options = || import_options(req.query("failonwarnings"), req.query("basepath"));
+        match req.op() {
+            Op::ImportRestApi => {
+                self.import_api(None, "overwrite", options()?, req.body)
+                    .await
+            }
+            Op::CreateRestApi => self.create_api(req.body).await,
+            Op::GetRestApis => {
+                let apis = self.store.list_apis().map_err(internal)?;
+                let items = apis.iter().map(api_json).collect();
+                Ok((StatusCode::OK, req.page(items)?))
+            }
+            Op::GetRestApiDefinition => Ok((StatusCode::OK, json!(self.api(id)?))),
+            Op::PutRestApiDefinition => self.put_definition(id, req.body).await,
+            Op::GetRestApi => {
+                let mut out = api_json(&self.api(id)?);
+                out["tags"] = json!(self.api_tags(id)?);
+                Ok((StatusCode::OK, out))
+            }
+            Op::PutRestApi => {
+                self.api(id)?;
+                let mode = req.query("mode").unwrap_or("merge");
+                self.import_api(Some(id), mode, options()?, req.body).await
+            }
+            Op::UpdateRestApi => {
+                let tags = self.api_tags(id)?;
+                self.edit_api(id, req.method, req.body, |api, call| {
+                    for op in call.ops {
+                        patch_api(api, op)?;
+                    }
+                    let mut body = api_json(api);
+                    body["tags"] = json!(tags);
+                    Ok(Outcome {
+                        status: StatusCode::OK,
+                        body,
+                        changed: true,
+                    })
+                })
+                .await
+            }
+            Op::DeleteRestApi => {
+                self.api(id)?;
+                self.write(ControlCommand::DeleteApi(id.to_string()))
+                    .await?;
+                Ok((StatusCode::ACCEPTED, json!({})))
+            }
+            other => Err(req.not_served(other)),
+        }
+    }
+
+    /// The tags on REST API `id`.
+    fn api_tags(&self, id: &str) -> Result<std::collections::BTreeMap<String, String>, ApiError> {
+        self.store
+            .get_tags(&format!("/restapis/{id}"))
+            .map_err(internal)
+    }
+
+    pub(super) async fn create_api(&self, body: &[u8]) -> Reply {
+        let input: Value = serde_json::from_slice(body)
+            .map_err(|e| bad_request(format!("the body is not JSON: {e}")))?;
+        let name = input
+            .get("name")
+            .and_then(Value::as_str)
+            .ok_or_else(|| bad_request("name is required"))?;
+        check_name(crate::names::free_text("name", name, 1024))?;
+        if let Some(description) = input.get("description").and_then(Value::as_str) {
+            check_name(crate::names::free_text("description", description, 1024))?;
+        }
+        super::tags::tags_of(input.get("tags"))?;
+        let doc = json!({"openapi": "3.0.1", "info": {"title": name, "description": input.get("description")}, "paths": {}});
+        let options = ImportOptions {
+            api_id: crate::ids::new_api_id(),
+            max_integration_timeout_ms: self.max_integration_timeout_ms,
+        };
+        let imported = import::import(&doc, &options).map_err(|e| bad_request(e.to_string()))?;
+        let mut api = imported.api;
+        api.created_date = Some(crate::store::unix_now());
+        if let Some(types) = input.pointer("/endpointConfiguration/types") {
+            api.endpoint_type = endpoint_type(types)?;
+        }
+        if let Some(source) = input.get("apiKeySource").and_then(Value::as_str) {
+            api.api_key_source = Some(api_key_source(source)?);
+        }
+        if let Some(Value::Array(types)) = input.get("binaryMediaTypes") {
+            api.binary_media_types = types
+                .iter()
+                .filter_map(Value::as_str)
+                .map(str::to_string)
+                .collect();
+        }
+        if let Some(size) = input.get("minimumCompressionSize") {
+            api.minimum_compression_size = Some(size.as_u64().ok_or_else(|| {
+                bad_request("Invalid minimum compression size, must be between 0 and 10485760")
+            })?);
+        }
+        if let Some(policy) = input.get("policy").and_then(Value::as_str) {
+            api.policy = Some(policy_of(policy)?);
+        }
+        self.write(ControlCommand::PutApi(Box::new(api.clone())))
+            .await?;
+        let resource = format!("/restapis/{}", api.id);
+        self.tag_new(resource.clone(), input.get("tags")).await?;
+        let mut out = api_json(&api);
+        let tags = self.store.get_tags(&resource).map_err(internal)?;
+        if !tags.is_empty() {
+            out["tags"] = json!(tags);
+        }
+        Ok((StatusCode::CREATED, out))
+    }
+
+    pub(super) async fn import_api(
+        &self,
+        id: Option<&str>,
+        mode: &str,
+        options: (bool, BasePath),
+        body: &[u8],
+    ) -> Reply {
+        let (fail_on_warnings, base_path) = options;
+        let creating = id.is_none();
+        let existing = match id {
+            Some(id) => Some(self.api(id)?),
+            None => None,
+        };
+        let options = ImportOptions {
+            api_id: id.map_or_else(crate::ids::new_api_id, str::to_string),
+            max_integration_timeout_ms: self.max_integration_timeout_ms,
+        };
+        let imported = import_off_thread(body.to_vec(), base_path, options).await?;
+        if fail_on_warnings && !imported.warnings.is_empty() {
+            return Err(bad_request(format!(
+                "Warnings found during import:\n{}",
+                import::Finding::list(&imported.warnings)
+            )));
+        }
+        let mut api = imported.api;
+        api.created_date = Some(crate::store::unix_now());
+        if let Some(old) = &existing {
+            // A put keeps what belongs to the API rather than its
+            // definition: when it was made, and (unless the document says)
+            // its endpoint type.
+            api.created_date = old.created_date;
+            let text = String::from_utf8_lossy(body);
+            if !text.contains("x-amazon-apigateway-endpoint-configuration") {
+                api.endpoint_type = old.endpoint_type;
+            }
+        }
+        if let (Some(old), "merge") = (existing, mode) {
+            // Merge keeps what the new definition does not mention.
+            let mut merged = old;
+            merged.resources.extend(api.resources);
+            merged.models.extend(api.models);
+            merged.gateway_responses.extend(api.gateway_responses);
+            merged.request_validators.extend(api.request_validators);
+            merged.authorizers.extend(api.authorizers);
+            api = merged;
+        } else if !matches!(mode, "overwrite" | "merge") {
+            return Err(bad_request(format!(
+                "mode `{mode}` is not merge or overwrite"
+            )));
+        }
+        self.write(ControlCommand::PutApi(Box::new(api.clone())))
+            .await?;
+        // AWS: an import creates (201), a put replaces (200).
+        let status = if creating {
+            StatusCode::CREATED
+        } else {
+            StatusCode::OK
+        };
+        let mut out = api_json(&api);
+        if !creating {
+            out["tags"] = json!(self.api_tags(&api.id)?);
+        }
+        if !imported.warnings.is_empty() {
+            out["warnings"] = json!(imported
+                .warnings
+                .iter()
+                .map(|w| w.to_string())
+                .collect::<Vec<_>>());
+        }
+        Ok((status, out))
+    }
+
+    /// Stores a whole definition under `id` (created if missing); tags stay.
+    pub(super) async fn put_definition(&self, id: &str, body: &[u8]) -> Reply {
+        let mut api: RestApi = serde_json::from_slice(body)
+            .map_err(|e| bad_request(format!("not an apigw API definition: {e}")))?;
+        if api.id != id {
+            return Err(bad_request(format!(
+                "the definition is API {}, not {id}",
+                api.id
+            )));
+        }
+        check_name(crate::names::api_id(id))?;
+        check_name(check_definition(&api))?;
+        let existing = self.store.get_api(id).map_err(internal)?;
+        api.created_date = existing
+            .as_ref()
+            .and_then(|e| e.created_date)
+            .or(api.created_date)
+            .or_else(|| Some(crate::store::unix_now()));
+        self.write(ControlCommand::PutApi(Box::new(api.clone())))
+            .await?;
+        let status = if existing.is_some() {
+            StatusCode::OK
+        } else {
+            StatusCode::CREATED
+        };
+        Ok((status, api_json(&api)))
+    }
+}
+
+/// Parses and imports a document on tokio's blocking pool, never on the
+/// thread that serves requests: a large document takes a while, and the
+/// listener keeps answering meanwhile.
+pub(super) async fn import_off_thread(
+    body: Vec<u8>,
+    base_path: BasePath,
+    options: ImportOptions,
+) -> Result<import::Imported, ApiError> {
+    let work = move || {
+        let text =
+            std::str::from_utf8(&body).map_err(|_| bad_request("the definition is not UTF-8"))?;
+        let mut doc = import::parse_document(text).map_err(|e| bad_request(e.to_string()))?;
+        apply_base_path(&mut doc, base_path);
+        import::import(&doc, &options).map_err(|e| bad_request(e.to_string()))
+    };
+    tokio::task::spawn_blocking(work).await.map_err(internal)?
+}
+
+/// The names a whole stored definition carries (`PUT ?apigwDefinition`):
+/// resource paths and model names, as an import would check them.
+pub(super) fn check_definition(api: &RestApi) -> Result<(), crate::names::NameError> {
+    crate::names::free_text("name", &api.name, 1024)?;
+    for path in api.resources.keys() {
+        crate::names::resource_path(path)?;
+    }
+    for model in api.models.keys() {
+        crate::names::model_name(model)?;
+    }
+    Ok(())
+}
+
+/// One `UpdateRestApi` operation.
+pub(super) fn patch_api(api: &mut RestApi, op: &patch::PatchOp) -> Result<(), ApiError> {
+    let parts = patch::segments(&op.path);
+    let parts: Vec<&str> = parts.iter().map(String::as_str).collect();
+    match (op.sets(), parts.as_slice()) {
+        (true, ["name"]) => api.name = op.value()?.to_string(),
+        (true, ["description"]) => api.description = op.value.clone(),
+        (true, ["version"]) => api.version = op.value.clone(),
+        (true, ["apiKeySource"]) => api.api_key_source = Some(api_key_source(op.value()?)?),
+        (true, ["minimumCompressionSize"]) => api.minimum_compression_size = Some(op.number()?),
+        (false, ["minimumCompressionSize"]) => api.minimum_compression_size = None,
+        (true, ["binaryMediaTypes", media]) => {
+            if !api.binary_media_types.iter().any(|m| m == media) {
+                api.binary_media_types.push(media.to_string());
+            }
+        }
+        (false, ["binaryMediaTypes", media]) => api.binary_media_types.retain(|m| m != media),
+        (true, ["endpointConfiguration", "types", _]) => {
+            api.endpoint_type = endpoint_type(&json!([op.value()?]))?
+        }
+        (true, ["endpointConfiguration", "ipAddressType"]) => {}
+        (true, ["policy"]) => api.policy = Some(policy_of(op.value()?)?),
+        (false, ["policy"]) => api.policy = None,
+        _ => return Err(op.unsupported()),
+    }
+    Ok(())
+}
+
+/// `basepath` of an import: what to do with the document's base path
+/// (Swagger `basePath`, or the path of OpenAPI's first server URL).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum BasePath {
+    /// Leave the paths as they are (AWS's default).
+    Ignore,
+    /// Put the base path in front of every path.
+    Prepend,
+    /// Put all but the base path's first segment in front of every path.
+    Split,
+}
+
+pub(super) fn import_options(
+    fail: Option<&str>,
+    base: Option<&str>,
+) -> Result<(bool, BasePath), ApiError> {
+    let fail = match fail {
+        None | Some("false") => false,
+        Some("true") => true,
+        Some(other) => return Err(bad_request(format!("Invalid failonwarnings value {other}"))),
+    };
+    let base = match base {
+        None | Some("ignore") => BasePath::Ignore,
+        Some("prepend") => BasePath::Prepend,
+        Some("split") => BasePath::Split,
+        Some(other) => {
+            return Err(bad_request(format!(
+                "Invalid basepath value {other}: ignore, prepend or split"
+            )))
+        }
+    };
+    Ok((fail, base))
+}
+
+/// Rewrites the document's paths for `basepath=prepend|split`.
+pub(super) fn apply_base_path(doc: &mut Value, how: BasePath) {
+    if how == BasePath::Ignore {
+        return;
+    }
+    let base = doc
+        .get("basePath")
+        .and_then(Value::as_str)
+        .map(str::to_string)
+        .or_else(|| {
+            let url = doc.pointer("/servers/0/url")?.as_str()?;
+            let path = match url.split_once("://") {
+                Some((_, rest)) => rest.find('/').map_or("", |i| &rest[i..]),
+                None => url,
+            };
+            Some(path.to_string())
+        })
+        .unwrap_or_default();
+    let mut segments: Vec<&str> = base.split('/').filter(|s| !s.is_empty()).collect();
+    if how == BasePath::Split && !segments.is_empty() {
+        segments.remove(0);
+    }
+    if segments.is_empty() {
+        return;
+    }
+    let prefix = format!("/{}", segments.join("/"));
+    if let Some(Value::Object(paths)) = doc.get_mut("paths") {
+        let old = std::mem::take(paths);
+        for (path, item) in old {
+            let joined = if path == "/" {
+                prefix.clone()
+            } else {
+                format!("{prefix}{path}")
+            };
+            paths.insert(joined, item);
+        }
+    }
+}
+
+/// A RestApi in AWS's shape: the members AWS always sends, the optional
+/// ones only when set (`tags` are added by the caller where AWS sends them).
+pub(super) fn api_json(api: &RestApi) -> Value {
+    let mut out = json!({
+        "id": api.id,
+        "name": api.name,
+        "createdDate": api.created_date.unwrap_or(0),
+        "apiKeySource": api.api_key_source.clone().unwrap_or_else(|| "HEADER".into()),
+        "endpointConfiguration": {
+            "types": [serde_json::to_value(api.endpoint_type).unwrap_or(json!("EDGE"))],
+            "ipAddressType": "ipv4",
+        },
+        "disableExecuteApiEndpoint": false,
+        "rootResourceId": crate::ids::resource_id(&api.id, "/"),
+    });
+    if let Some(d) = &api.description {
+        out["description"] = json!(d);
+    }
+    if let Some(v) = &api.version {
+        out["version"] = json!(v);
+    }
+    if !api.binary_media_types.is_empty() {
+        out["binaryMediaTypes"] = json!(api.binary_media_types);
+    }
+    if let Some(size) = api.minimum_compression_size {
+        out["minimumCompressionSize"] = json!(size);
+    }
+    if let Some(policy) = &api.policy {
+        // AWS answers the policy as a JSON string.
+        out["policy"] = json!(policy.to_string());
+    }
+    out
+}
+
+/// `endpointConfiguration.types` (exactly one of EDGE, REGIONAL, PRIVATE).
+fn endpoint_type(types: &Value) -> Result<crate::model::EndpointType, ApiError> {
+    let one = match types.as_array().map(Vec::as_slice) {
+        Some([one]) => one.as_str().unwrap_or_default(),
+        _ => return Err(bad_request("REST APIs must have exactly one endpoint type")),
+    };
+    Ok(match one {
+        "EDGE" => crate::model::EndpointType::Edge,
+        "REGIONAL" => crate::model::EndpointType::Regional,
+        "PRIVATE" => crate::model::EndpointType::Private,
+        other => return Err(bad_request(format!("Invalid endpoint type {other}"))),
+    })
+}
+
+/// `apiKeySource`: HEADER or AUTHORIZER.
+fn api_key_source(source: &str) -> Result<String, ApiError> {
+    match source {
+        "HEADER" | "AUTHORIZER" => Ok(source.to_string()),
+        _ => Err(bad_request("apiKeySource must be HEADER or AUTHORIZER")),
+    }
+}
+
+/// A resource policy given as a JSON string.
+fn policy_of(text: &str) -> Result<Value, ApiError> {
+    serde_json::from_str(text).map_err(|e| bad_request(format!("the policy is not JSON: {e}")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn base_paths_are_prepended_or_split_as_asked() {
+        let doc =
+            || json!({"swagger": "2.0", "basePath": "/v1/shop", "paths": {"/": {}, "/pets": {}}});
+        let paths = |d: &Value| {
+            let mut p: Vec<String> = d["paths"]
+                .as_object()
+                .map(|m| m.keys().cloned().collect())
+                .unwrap_or_default();
+            p.sort();
+            p
+        };
+        let mut d = doc();
+        apply_base_path(&mut d, BasePath::Ignore);
+        assert_eq!(paths(&d), ["/", "/pets"]);
+        let mut d = doc();
+        apply_base_path(&mut d, BasePath::Prepend);
+        assert_eq!(paths(&d), ["/v1/shop", "/v1/shop/pets"]);
+        let mut d = doc();
+        apply_base_path(&mut d, BasePath::Split);
+        assert_eq!(paths(&d), ["/shop", "/shop/pets"]);
+        let mut oas = json!({"openapi": "3.0.1", "servers": [{"url": "https://x.example/api"}], "paths": {"/a": {}}});
+        apply_base_path(&mut oas, BasePath::Prepend);
+        assert_eq!(paths(&oas), ["/api/a"]);
+        assert!(import_options(Some("maybe"), None).is_err());
+        assert!(import_options(None, Some("sideways")).is_err());
+        assert_eq!(
+            import_options(Some("true"), Some("split")).ok(),
+            Some((true, BasePath::Split))
+        );
+    }
+}
