@@ -21,6 +21,8 @@ pub struct ControlPlane {
     access: OnceLock<Arc<Access>>,
     /// The node's functions, once it has built the registry.
     functions: OnceLock<Arc<Functions>>,
+    /// The stages' web ACLs, once the node has built them.
+    waf: OnceLock<Arc<crate::wafv2::WebAcls>>,
 }
 
 impl ControlPlane {
@@ -30,6 +32,7 @@ impl ControlPlane {
             deployed,
             access: OnceLock::new(),
             functions: OnceLock::new(),
+            waf: OnceLock::new(),
         }
     }
 
@@ -70,7 +73,20 @@ impl ControlPlane {
         }
     }
 
+    /// Keeps `waf` in line with the stored web ACLs and associations.
+    pub fn attach_waf(&self, waf: Arc<crate::wafv2::WebAcls>) {
+        let _ = self.waf.set(waf);
+        self.reload_waf();
+    }
+
+    fn reload_waf(&self) {
+        if let Some(waf) = self.waf.get() {
+            waf.reload(&self.store);
+        }
+    }
+
     fn reload(&self) {
+        self.reload_waf();
         self.reload_access();
         self.reload_functions();
         match self.deployed.reload(&self.store) {

@@ -207,6 +207,8 @@ pub fn run(args: ServeArgs) -> Result<ExitCode> {
         &loaded.file.admin_users,
         apigw::policy::Grant::Everything,
     )?;
+    let waf = Arc::new(apigw::wafv2::WebAcls::new(access.counters().clone()));
+    control.attach_waf(waf.clone());
     let services = Arc::new(Services {
         edge,
         networks: crate::edge::networks(&loaded)?,
@@ -220,6 +222,7 @@ pub fn run(args: ServeArgs) -> Result<ExitCode> {
         identities,
         region,
         capacity: plan.capacity.clone(),
+        waf: waf.clone(),
     });
 
     if let Some(view) = services.cluster.as_ref().filter(|v| v.role == "regional") {
