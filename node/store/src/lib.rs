@@ -189,6 +189,8 @@ impl Store {
             txn.open_table(DOMAINS)?;
             txn.open_table(TAGS)?;
             txn.open_table(ACCOUNT)?;
+            txn.open_table(WAF)?;
+            txn.open_table(WAF_ASSOCIATIONS)?;
         }
         txn.commit()?;
         Ok(())
