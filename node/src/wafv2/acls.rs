@@ -68,6 +68,36 @@ impl WebAcls {
         self.tallies.snapshot()
     }
 
+    /// The tallies in Prometheus's text format:
+    /// `apigw_waf_requests_total{metric="<rule metric name>",action="blocked"}`.
+    pub fn prometheus(&self) -> String {
+        let tallies = self.tallies();
+        if tallies.is_empty() {
+            return String::new();
+        }
+        let mut out = String::from(
+            "# HELP apigw_waf_requests_total Requests per web ACL rule metric name and action (AWS WAF's AllowedRequests, BlockedRequests...).\n# TYPE apigw_waf_requests_total counter\n",
+        );
+        for (metric, c) in tallies {
+            let metric = metric.replace(['\\', '"', '\n'], "_");
+            for (action, n) in [
+                ("allowed", c.allowed),
+                ("blocked", c.blocked),
+                ("counted", c.counted),
+                ("captcha", c.captcha),
+                ("challenge", c.challenge),
+            ] {
+                if n > 0 {
+                    let _ = writeln!(
+                        out,
+                        "apigw_waf_requests_total{{metric=\"{metric}\",action=\"{action}\"}} {n}"
+                    );
+                }
+            }
+        }
+        out
+    }
+
     /// What rate-based rules count with.
     pub fn counters(&self) -> &dyn RateCounters {
         &self.counters

@@ -20,3 +20,14 @@ pub const ACCOUNT_ID: &str = "000000000000";
 
 /// The JSON 1.1 target prefix of every wafv2 operation.
 pub const TARGET_PREFIX: &str = "AWSWAF_20190729.";
+
+/// The ARN of the web ACL associated with a stage, if any (GetStage's
+/// `webAclArn`).
+pub fn web_acl_arn(store: &crate::store::Store, api_id: &str, stage: &str) -> Option<String> {
+    store
+        .list_waf_associations()
+        .ok()?
+        .into_iter()
+        .find(|(resource, _)| crate::model::waf::parse_stage_arn(resource) == Some((api_id, stage)))
+        .map(|(_, acl)| acl)
+}
