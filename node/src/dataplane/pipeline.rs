@@ -227,6 +227,7 @@ impl Gateway {
                 headers.insert("x-apigw-region", region.clone());
             }
         }
+        super::respond::connection_header(&ctx, response.headers_mut());
         access_log::record(&ctx, response.status().as_u16());
         response
     }
@@ -269,7 +270,7 @@ impl Gateway {
         let matched = stage
             .api
             .router
-            .find(located.path)
+            .find_for(located.path, |r| r.method(&ctx.method).is_some())
             .ok_or(RequestError::MissingAuthenticationToken)?;
         let method = matched
             .value

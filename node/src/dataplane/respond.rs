@@ -100,3 +100,21 @@ pub fn plain(status: StatusCode, message: &str) -> Response<Body> {
         .insert(CONTENT_TYPE, HeaderValue::from_static(JSON));
     response
 }
+
+/// `Connection: keep-alive` on every HTTP/1.1 answer, as AWS writes it,
+/// unless the client asked to close (hyper then says `close` itself).
+pub fn connection_header(ctx: &RequestContext, headers: &mut http::HeaderMap) {
+    let closing = ctx
+        .headers
+        .get_all(http::header::CONNECTION)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .any(|token| token.trim().eq_ignore_ascii_case("close"));
+    if ctx.protocol == "HTTP/1.1" && !closing && !headers.contains_key(http::header::CONNECTION) {
+        headers.insert(
+            http::header::CONNECTION,
+            HeaderValue::from_static("keep-alive"),
+        );
+    }
+}

@@ -6,6 +6,11 @@
 //! outside the five known ones, or an empty object, is refused (the caller
 //! answers 502).
 //!
+//! Headers as AWS passes them: without the connection's own (`Connection`,
+//! `Content-Length`, `Expect`, `TE`...), with `X-Amzn-Trace-Id` and
+//! `X-Forwarded-For/Port/Proto` added. `requestContext.authorizer` is there
+//! only when an authorizer ran.
+//!
 //! One known difference: HTTP/1 header names reach us lower-cased (hyper
 //! does not expose the client's spelling), so event header names are written
 //! in canonical Title-Case (`X-Amzn-Trace-Id`, `Content-Type`).
@@ -16,7 +21,7 @@ use http::header::{HeaderName, HeaderValue, CONTENT_TYPE};
 use http::{Response, StatusCode};
 use serde_json::{json, Map, Value};
 
-use super::{accepts_binary, is_binary};
+use super::{accepts_binary, forwarded_port, is_binary, trace_id};
 use crate::dataplane::body::{full, Body};
 use crate::dataplane::context::{clf_time, title_case, RequestContext};
 use crate::ids;
@@ -64,7 +69,7 @@ pub(crate) fn event(ctx: &RequestContext, body: &[u8], binary_media_types: &[Str
         .started_at
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_millis() as u64);
-    json!({
+    let mut event = json!({
         "resource": resource_path,
         "path": event_path(&ctx.stage_path),
         "httpMethod": ctx.method.as_str(),
@@ -104,18 +109,23 @@ pub(crate) fn event(ctx: &RequestContext, body: &[u8], binary_media_types: &[Str
             "domainName": ctx.domain_name,
             "deploymentId": stage.map_or("", |s| s.api.deployment_id.as_str()),
             "apiId": api_id,
-            "authorizer": authorizer(ctx),
         },
         "body": body,
         "isBase64Encoded": is_base64,
-    })
+    });
+    if let (Some(authorizer), Some(Value::Object(request_context))) =
+        (authorizer(ctx), event.get_mut("requestContext"))
+    {
+        request_context.insert("authorizer".into(), authorizer);
+    }
+    event
 }
 
 /// `requestContext.authorizer`: the principal and context a Lambda
 /// authorizer returned (absent without one).
-fn authorizer(ctx: &RequestContext) -> Value {
+fn authorizer(ctx: &RequestContext) -> Option<Value> {
     match &ctx.authorizer {
-        None => Value::Null,
+        None => None,
         Some(result) => {
             let mut fields = Map::new();
             fields.insert(
@@ -125,10 +135,28 @@ fn authorizer(ctx: &RequestContext) -> Value {
             for (k, v) in &result.context {
                 fields.insert(k.clone(), Value::from(v.as_str()));
             }
-            Value::Object(fields)
+            Some(Value::Object(fields))
         }
     }
 }
+
+/// Client headers AWS leaves out of the event: the connection's own.
+const NOT_IN_EVENT: &[&str] = &[
+    "connection",
+    "keep-alive",
+    "content-length",
+    "expect",
+    "max-forwards",
+    "proxy-authenticate",
+    "proxy-connection",
+    "server",
+    "te",
+    "trailer",
+    "transfer-encoding",
+    "upgrade",
+    "www-authenticate",
+    "content-md5",
+];
 
 /// The event's `path`: the path inside the stage with leading slashes
 /// collapsed to one (AWS keeps inner and trailing slashes).
@@ -151,13 +179,22 @@ fn header_maps(ctx: &RequestContext) -> (Value, Value) {
         }
     };
     for (name, value) in &ctx.headers {
+        if NOT_IN_EVENT.contains(&name.as_str()) {
+            continue;
+        }
         add(
             title_case(name.as_str()),
             &String::from_utf8_lossy(value.as_bytes()),
         );
     }
+    if !ctx.headers.contains_key("x-amzn-trace-id") {
+        add("X-Amzn-Trace-Id".into(), &trace_id(ctx));
+    }
     if !ctx.headers.contains_key("x-forwarded-for") {
         add("X-Forwarded-For".into(), &ctx.source_ip.to_string());
+    }
+    if !ctx.headers.contains_key("x-forwarded-port") {
+        add("X-Forwarded-Port".into(), forwarded_port(ctx));
     }
     if !ctx.headers.contains_key("x-forwarded-proto") {
         add("X-Forwarded-Proto".into(), "http");
