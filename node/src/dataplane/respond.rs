@@ -16,6 +16,8 @@ use crate::model::GatewayResponseType;
 use crate::snapshot::CompiledGatewayResponse;
 
 const JSON: &str = "application/json";
+/// The message of AWS's integration and configuration failures (500, 502).
+const INTERNAL: &str = "Internal server error";
 
 /// Builds the gateway response for `error` and records it in `ctx`.
 pub fn gateway_response(error: &RequestError, ctx: &mut RequestContext) -> Response<Body> {
@@ -39,6 +41,11 @@ pub fn gateway_response(error: &RequestError, ctx: &mut RequestContext) -> Respo
         None if error.message_is_null() => {
             (JSON.to_string(), Bytes::from_static(br#"{"message":null}"#))
         }
+        // AWS writes this one with a space after the colon (36 bytes).
+        None if message == INTERNAL => (
+            JSON.to_string(),
+            Bytes::from_static(br#"{"message": "Internal server error"}"#),
+        ),
         None => (
             JSON.to_string(),
             Bytes::from(serde_json::json!({ error.message_key(): message }).to_string()),

@@ -48,7 +48,8 @@ const HOP_BY_HOP: &[&str] = &[
 
 /// Client headers HTTP_PROXY does not pass on besides those (AWS drops
 /// them: `Expect`, `Max-Forwards`, `Via`, `Server`, `WWW-Authenticate`,
-/// `Content-MD5`, and sets its own `Host` and `Content-Length`).
+/// `Content-MD5`, `Content-Encoding` (a mapping may set it), and sets its
+/// own `Host`, `Content-Length` and trace header).
 const NOT_PASSED: &[&str] = &[
     "expect",
     "max-forwards",
@@ -56,6 +57,7 @@ const NOT_PASSED: &[&str] = &[
     "server",
     "www-authenticate",
     "content-md5",
+    "content-encoding",
     "host",
     "content-length",
     "x-amzn-trace-id",
@@ -127,19 +129,21 @@ pub(crate) async fn call(
         }
     };
     ctx.integration_status = Some(response.status().as_u16());
-    let mut response = match collected {
-        None => remap_proxy_headers(response),
+    match collected {
+        // HTTP_PROXY answers carry the backend's headers, no trace header.
+        None => Ok(remap_proxy_headers(response)),
         Some(bytes) => {
             let selector = response.status().as_u16().to_string();
             let selected = integration
                 .responses
                 .select(&selector)
                 .ok_or(RequestError::NoIntegrationResponse(selector))?;
-            method_response(selected, ctx, Some(response.headers()), bytes, &carried)?
+            let mut response =
+                method_response(selected, ctx, Some(response.headers()), bytes, &carried)?;
+            add_trace_header(&mut response, ctx);
+            Ok(response)
         }
-    };
-    add_trace_header(&mut response, ctx);
-    Ok(response)
+    }
 }
 
 /// The request to the backend, and what its request template left for the
@@ -234,7 +238,12 @@ fn request_body(
     )?;
     if mapped.templated {
         headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
-    } else if let Some(ct) = ctx.headers.get(CONTENT_TYPE) {
+    } else if let Some(ct) = ctx
+        .headers
+        .get(CONTENT_TYPE)
+        .filter(|_| !mapped.body.is_empty())
+    {
+        // A body passed through keeps its type; no body, no type (AWS).
         headers.insert(CONTENT_TYPE, ct.clone());
     }
     for (name, value) in &mapped.header_overrides {

@@ -15,7 +15,7 @@ pub mod mock;
 
 use std::collections::HashMap;
 
-use ::http::header::{HeaderName, HeaderValue, CONTENT_TYPE};
+use ::http::header::{HeaderName, HeaderValue, CONTENT_TYPE, TRANSFER_ENCODING};
 use ::http::{HeaderMap, Response, StatusCode};
 use bytes::Bytes;
 
@@ -124,7 +124,9 @@ pub(crate) fn method_response(
                 .source_value(other)
                 .and_then(|v| HeaderValue::from_str(&v).ok()),
         };
-        if let Some(value) = value {
+        // The gateway frames the body itself: a mapped Transfer-Encoding
+        // is dropped, as on AWS.
+        if let Some(value) = value.filter(|_| name != TRANSFER_ENCODING) {
             headers.insert(response_header_name(name), value);
         }
     }
@@ -169,6 +171,24 @@ fn apply_overrides(
     }
 }
 
+/// Client headers templates do not see (`$input.params('Connection')` is
+/// empty on AWS): the connection's own.
+const HIDDEN_FROM_TEMPLATES: &[&str] = &[
+    "connection",
+    "content-length",
+    "content-md5",
+    "expect",
+    "keep-alive",
+    "max-forwards",
+    "proxy-authenticate",
+    "server",
+    "te",
+    "trailer",
+    "transfer-encoding",
+    "upgrade",
+    "www-authenticate",
+];
+
 /// Bounds on every template render.
 static TEMPLATE_LIMITS: std::sync::LazyLock<vtl::Limits> =
     std::sync::LazyLock::new(vtl::Limits::default);
@@ -185,7 +205,10 @@ pub(crate) fn render(
     carried: Option<&serde_json::Value>,
     what: &str,
 ) -> Result<vtl::Rendered, RequestError> {
-    let bindings = ctx.template_bindings(body, from_client);
+    let mut bindings = ctx.template_bindings(body, from_client);
+    bindings
+        .header
+        .retain(|(name, _)| !HIDDEN_FROM_TEMPLATES.contains(&name.to_ascii_lowercase().as_str()));
     if let (Some(serde_json::Value::Object(carried)), vtl::Value::Map(context)) =
         (carried, &bindings.context)
     {
@@ -377,7 +400,6 @@ const REMAPPED: &[&str] = &[
     "proxy-authenticate",
     "server",
     "trailer",
-    "transfer-encoding",
     "upgrade",
     "user-agent",
     "www-authenticate",
