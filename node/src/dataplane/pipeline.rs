@@ -201,6 +201,7 @@ impl Gateway {
             parts.headers,
             parts.version,
         );
+        ctx.extensions = parts.extensions;
         if let Some(id) = request_id {
             ctx.request_id = id;
         }
@@ -227,7 +228,7 @@ impl Gateway {
                 headers.insert("x-apigw-region", region.clone());
             }
         }
-        super::respond::connection_header(&ctx, response.headers_mut());
+        super::respond::finish(&ctx, &mut response);
         access_log::record(&ctx, response.status().as_u16());
         response
     }

@@ -108,9 +108,16 @@ pub fn plain(status: StatusCode, message: &str) -> Response<Body> {
     response
 }
 
+/// What every answer gets last: `Connection: keep-alive` (HTTP/1.1) and
+/// AWS's spelling of its header names.
+pub fn finish(ctx: &RequestContext, response: &mut Response<Body>) {
+    connection_header(ctx, response.headers_mut());
+    super::integration::header_case::aws_spelling(response);
+}
+
 /// `Connection: keep-alive` on every HTTP/1.1 answer, as AWS writes it,
 /// unless the client asked to close (hyper then says `close` itself).
-pub fn connection_header(ctx: &RequestContext, headers: &mut http::HeaderMap) {
+fn connection_header(ctx: &RequestContext, headers: &mut http::HeaderMap) {
     let closing = ctx
         .headers
         .get_all(http::header::CONNECTION)

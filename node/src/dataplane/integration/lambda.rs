@@ -10,7 +10,9 @@ use std::time::Instant;
 use bytes::Bytes;
 use http::Response;
 
-use super::{add_trace_header, lambda_proxy, map_request_body, method_response, Carried};
+use super::{
+    add_trace_header, header_case, lambda_proxy, map_request_body, method_response, Carried,
+};
 use crate::dataplane::body::Body;
 use crate::dataplane::context::RequestContext;
 use crate::dataplane::error::RequestError;
@@ -29,7 +31,8 @@ pub(crate) async fn call(
     let binary_types: &[String] = stage.as_ref().map_or(&[], |s| &s.api.binary_media_types);
     let mut carried = Carried::default();
     let payload = if integration.proxy {
-        Bytes::from(lambda_proxy::event(ctx, &body, binary_types).to_string())
+        let spelling = header_case::client_spelling(&ctx.headers, &ctx.extensions).await;
+        Bytes::from(lambda_proxy::event_spelled(ctx, &body, binary_types, &spelling).to_string())
     } else {
         let mapped = map_request_body(
             &integration.passthrough,

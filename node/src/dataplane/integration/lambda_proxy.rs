@@ -11,9 +11,12 @@
 //! `X-Forwarded-For/Port/Proto` added. `requestContext.authorizer` is there
 //! only when an authorizer ran.
 //!
-//! One known difference: HTTP/1 header names reach us lower-cased (hyper
-//! does not expose the client's spelling), so event header names are written
-//! in canonical Title-Case (`X-Amzn-Trace-Id`, `Content-Type`).
+//! Header names keep the client's spelling on HTTP/1.1 (read back through
+//! [`super::header_case`]), except standard ones AWS writes canonically
+//! (`Authorization`, `User-Agent`); on HTTP/2, where names are lower case,
+//! they are written in canonical Title-Case (`X-Amzn-Trace-Id`).
+
+use std::collections::HashMap;
 
 use base64::Engine;
 use bytes::Bytes;
@@ -26,9 +29,20 @@ use crate::dataplane::body::{full, Body};
 use crate::dataplane::context::{clf_time, title_case, RequestContext};
 use crate::ids;
 
-/// The payload 1.0 event for a request.
+/// The payload 1.0 event for a request, header names in Title-Case.
 pub(crate) fn event(ctx: &RequestContext, body: &[u8], binary_media_types: &[String]) -> Value {
-    let (headers, multi_headers) = header_maps(ctx);
+    event_spelled(ctx, body, binary_media_types, &HashMap::new())
+}
+
+/// The payload 1.0 event for a request; `spelling` maps lower-case header
+/// names to the client's spelling (Title-Case for names it lacks).
+pub(crate) fn event_spelled(
+    ctx: &RequestContext,
+    body: &[u8],
+    binary_media_types: &[String],
+    spelling: &HashMap<String, String>,
+) -> Value {
+    let (headers, multi_headers) = header_maps(ctx, spelling);
     let (query, multi_query) = query_maps(ctx);
     let path_params = if ctx.raw_path_params.is_empty() {
         Value::Null
@@ -140,6 +154,38 @@ fn authorizer(ctx: &RequestContext) -> Option<Value> {
     }
 }
 
+/// Standard request headers AWS writes in their canonical spelling whatever
+/// the client's (`aUThorization` becomes `Authorization`, `user-Agent`
+/// `User-Agent`); other names keep the client's spelling.
+const CANONICAL: &[&str] = &[
+    "accept",
+    "accept-charset",
+    "accept-encoding",
+    "accept-language",
+    "age",
+    "authorization",
+    "cache-control",
+    "content-encoding",
+    "content-language",
+    "content-type",
+    "cookie",
+    "date",
+    "from",
+    "host",
+    "if-match",
+    "if-modified-since",
+    "if-none-match",
+    "if-range",
+    "if-unmodified-since",
+    "origin",
+    "pragma",
+    "range",
+    "referer",
+    "user-agent",
+    "via",
+    "warn",
+];
+
 /// Client headers AWS leaves out of the event: the connection's own.
 const NOT_IN_EVENT: &[&str] = &[
     "connection",
@@ -166,7 +212,7 @@ fn event_path(stage_path: &str) -> String {
 
 /// `headers` (last value wins) and `multiValueHeaders`, with the
 /// `X-Forwarded-*` headers AWS's front end adds when the client sent none.
-fn header_maps(ctx: &RequestContext) -> (Value, Value) {
+fn header_maps(ctx: &RequestContext, spelling: &HashMap<String, String>) -> (Value, Value) {
     let mut single = Map::new();
     let mut multi: Map<String, Value> = Map::new();
     let mut add = |name: String, value: &str| {
@@ -182,10 +228,11 @@ fn header_maps(ctx: &RequestContext) -> (Value, Value) {
         if NOT_IN_EVENT.contains(&name.as_str()) {
             continue;
         }
-        add(
-            title_case(name.as_str()),
-            &String::from_utf8_lossy(value.as_bytes()),
-        );
+        let spelled = match spelling.get(name.as_str()) {
+            Some(given) if !CANONICAL.contains(&name.as_str()) => given.clone(),
+            _ => title_case(name.as_str()),
+        };
+        add(spelled, &String::from_utf8_lossy(value.as_bytes()));
     }
     if !ctx.headers.contains_key("x-amzn-trace-id") {
         add("X-Amzn-Trace-Id".into(), &trace_id(ctx));

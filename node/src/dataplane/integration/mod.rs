@@ -4,10 +4,12 @@
 //! - [`http`]: HTTP and HTTP_PROXY backends, over a pooled keep-alive client;
 //!   [`pool`]: the cap per backend on requests in flight, and its queue;
 //! - [`mock`]: MOCK, answered from the integration's own templates;
+//! - [`header_case`]: header names spelled as AWS and the client spell them;
 //! - this module: integration response handling shared by non-proxy kinds
 //!   (selection, `responseParameters`, response templates).
 
 mod content;
+pub(crate) mod header_case;
 pub mod http;
 pub mod lambda;
 pub(crate) mod lambda_proxy;
