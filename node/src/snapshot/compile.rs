@@ -533,6 +533,11 @@ fn compile_responses(
                 &response.response_templates,
                 &format!("{at} response {}", response.status_code),
             )?,
+            header_spellings: response
+                .response_parameters
+                .keys()
+                .filter_map(|k| params::parse_method_response_target(k).ok())
+                .collect(),
             content_handling: ContentHandling::parse(response.content_handling.as_deref())?,
         });
         match &response.selection_pattern {

@@ -8,10 +8,14 @@
 //! constructor or accessor, so this module goes through hyper's own HTTP/1
 //! client, in memory:
 //!
-//! - [`aws_spelling`]: once per process, hyper's client reads a response
-//!   head written with AWS's spellings (`x-amzn-RequestId`, `Content-Type`,
-//!   `X-Amzn-Trace-Id`, `x-amzn-Remapped-*`...); every answer then carries
-//!   a copy of the extension that read left.
+//! - [`spell`]: hyper's client reads a response head written with the
+//!   wanted spellings: names a method response maps or a function answers
+//!   with as they were written, then AWS's own (`x-amzn-RequestId`,
+//!   `Content-Type`, `X-Amzn-Trace-Id`, `x-amzn-Remapped-*`...); the answer
+//!   carries a copy of the extension that read left. Reads run on one
+//!   helper thread and are kept per list of names (a bounded cache), so an
+//!   API's answers read once per distinct set of names; [`aws_spelling`]
+//!   gives an answer not spelled yet AWS's names only.
 //! - [`client_spelling`]: for a Lambda proxy event, hyper's client writes a
 //!   request head from the client's headers and their recorded spellings,
 //!   and the names are read back from it (bounded in size and time; on any
@@ -20,11 +24,12 @@
 //! HTTP/2 names are lower case by the protocol; nothing here applies.
 
 use std::collections::HashMap;
-use std::sync::LazyLock;
+use std::sync::mpsc::{self, Sender, SyncSender};
+use std::sync::{LazyLock, Mutex};
 use std::time::Duration;
 
 use bytes::Bytes;
-use http::{Extensions, HeaderMap, Request, Response};
+use http::{Extensions, HeaderMap, HeaderName, Request, Response};
 use http_body_util::Empty;
 use hyper_util::rt::TokioIo;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -63,27 +68,96 @@ const MAX_HEAD_BYTES: usize = 256 * 1024;
 /// How long reading a head back from memory may take.
 const DEADLINE: Duration = Duration::from_millis(200);
 
-/// The extension that spells [`AWS_NAMES`], made once.
-static AWS_SPELLING: LazyLock<Option<Extensions>> = LazyLock::new(|| {
-    // Its own thread and runtime: the first caller may be on a runtime
-    // thread, where blocking on another runtime is not allowed.
-    std::thread::spawn(|| {
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .enable_time()
-            .build()
-            .ok()?;
-        runtime.block_on(read_spelled_response(AWS_NAMES))
-    })
-    .join()
-    .ok()
-    .flatten()
+/// Distinct lists of names whose spelling is kept.
+const CACHE_ENTRIES: usize = 4096;
+
+/// Names of an answer's own spelled (beyond this many, AWS's only).
+const MAX_NAMES: usize = 100;
+
+/// A read of spellings asked of the helper thread, and where to answer.
+type Job = (Vec<String>, SyncSender<Option<Extensions>>);
+
+/// The helper thread that reads spellings (its own runtime: callers may be
+/// on a runtime thread, where blocking on another runtime is not allowed).
+static HELPER: LazyLock<Option<Mutex<Sender<Job>>>> = LazyLock::new(|| {
+    let (jobs, incoming) = mpsc::channel::<Job>();
+    std::thread::Builder::new()
+        .name("header-case".into())
+        .spawn(move || {
+            let Ok(runtime) = tokio::runtime::Builder::new_current_thread()
+                .enable_time()
+                .build()
+            else {
+                return;
+            };
+            while let Ok((names, reply)) = incoming.recv() {
+                let names: Vec<&str> = names.iter().map(String::as_str).collect();
+                let _ = reply.send(runtime.block_on(read_spelled_response(&names)));
+            }
+        })
+        .ok()?;
+    Some(Mutex::new(jobs))
 });
 
-/// Makes hyper write the answer's header names as AWS spells them.
+/// Spellings already read, by the names an answer asked for.
+static CACHE: LazyLock<Mutex<HashMap<Vec<String>, Option<Extensions>>>> =
+    LazyLock::new(|| Mutex::new(HashMap::new()));
+
+/// Marks an answer whose spelling is set.
+#[derive(Debug, Clone, Copy)]
+struct Spelled;
+
+/// Makes hyper write the answer's header names as AWS spells them, unless
+/// [`spell`] already did.
 pub(crate) fn aws_spelling<B>(response: &mut Response<B>) {
-    if let Some(extensions) = AWS_SPELLING.as_ref() {
-        response.extensions_mut().extend(extensions.clone());
+    if response.extensions().get::<Spelled>().is_none() {
+        spell(response, &[]);
     }
+}
+
+/// Makes hyper write `names` as given (in order; a name given twice spells
+/// its second value too), and AWS's own names as AWS spells them.
+pub(crate) fn spell<B>(response: &mut Response<B>, names: &[String]) {
+    let names: Vec<String> = names
+        .iter()
+        .filter(|n| HeaderName::from_bytes(n.as_bytes()).is_ok())
+        .take(MAX_NAMES)
+        .cloned()
+        .collect();
+    if let Some(extensions) = spelling_for(names) {
+        response.extensions_mut().extend(extensions);
+        response.extensions_mut().insert(Spelled);
+    }
+}
+
+/// The extension spelling `names` then AWS's names, from the cache or read.
+fn spelling_for(names: Vec<String>) -> Option<Extensions> {
+    let lock = |m: &'static Mutex<HashMap<Vec<String>, Option<Extensions>>>| {
+        m.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    };
+    if let Some(found) = lock(&CACHE).get(&names) {
+        return found.clone();
+    }
+    let mut wanted = names.clone();
+    for aws in AWS_NAMES {
+        if !names.iter().any(|n| n.eq_ignore_ascii_case(aws)) {
+            wanted.push((*aws).to_string());
+        }
+    }
+    let (reply, answer) = mpsc::sync_channel(1);
+    {
+        let helper = HELPER.as_ref()?;
+        let jobs = helper
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        jobs.send((wanted, reply)).ok()?;
+    }
+    let read = answer.recv_timeout(DEADLINE).ok().flatten();
+    let mut cache = lock(&CACHE);
+    if cache.len() < CACHE_ENTRIES && read.is_some() {
+        cache.insert(names, read.clone());
+    }
+    read
 }
 
 /// Has hyper's client read a response head with `names` spelled as given;
@@ -208,10 +282,18 @@ mod tests {
     }
 
     #[test]
-    fn aws_spelling_is_made() {
+    fn answers_are_marked_spelled_once() {
         let mut response = Response::new(());
-        aws_spelling(&mut response);
-        assert!(AWS_SPELLING.is_some(), "the spelling extension was made");
+        spell(
+            &mut response,
+            &["tesT-Multi".to_string(), "bad name".to_string()],
+        );
+        assert!(response.extensions().get::<Spelled>().is_some());
+        let mut plain = Response::new(());
+        aws_spelling(&mut plain);
+        assert!(plain.extensions().get::<Spelled>().is_some());
+        let cache = CACHE.lock().unwrap_or_else(|p| p.into_inner());
+        assert!(cache.contains_key(&vec!["tesT-Multi".to_string()]));
     }
 
     #[test]

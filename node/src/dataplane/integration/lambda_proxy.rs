@@ -308,6 +308,8 @@ pub(crate) fn response(
     let status = status_code(fields.get("statusCode"))?;
     let mut builder = Response::builder().status(status);
     let headers = builder.headers_mut().ok_or("response builder failed")?;
+    // The function's spelling of its header names, in the order added.
+    let mut spellings: Vec<String> = Vec::new();
     match fields.get("multiValueHeaders") {
         None | Some(Value::Null) => {}
         Some(Value::Object(map)) => {
@@ -317,6 +319,7 @@ pub(crate) fn response(
                 };
                 for value in values {
                     append_header(headers, name, value)?;
+                    spellings.push(name.clone());
                 }
             }
         }
@@ -327,6 +330,7 @@ pub(crate) fn response(
         Some(Value::Object(map)) => {
             for (name, value) in map {
                 append_header(headers, name, value)?;
+                spellings.push(name.clone());
             }
         }
         Some(_) => return Err("headers is not an object".into()),
@@ -357,7 +361,9 @@ pub(crate) fn response(
     } else {
         body
     };
-    builder.body(full(body)).map_err(|e| e.to_string())
+    let mut response = builder.body(full(body)).map_err(|e| e.to_string())?;
+    super::header_case::spell(&mut response, &spellings);
+    Ok(response)
 }
 
 /// `statusCode`: an integer or a numeric string, 200 when absent.

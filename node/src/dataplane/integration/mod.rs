@@ -133,14 +133,41 @@ pub(crate) fn method_response(
         }
     }
     apply_overrides(&mut response, carried.status, &carried.headers);
+    let mut spellings = answer_spellings(&selected.header_spellings);
+    spellings.extend(carried.headers.iter().map(|(name, _)| name.clone()));
     if let Some(rendered) = overrides {
         apply_overrides(
             &mut response,
             rendered.status_override,
             &rendered.header_overrides,
         );
+        spellings.extend(
+            rendered
+                .header_overrides
+                .iter()
+                .map(|(name, _)| name.clone()),
+        );
     }
+    header_case::spell(&mut response, &spellings);
     Ok(response)
+}
+
+/// How the answer spells mapped header names: as the mapping wrote them,
+/// `x-amzn-Remapped-<name>` for the reserved ones.
+fn answer_spellings(mapped: &[String]) -> Vec<String> {
+    mapped
+        .iter()
+        .filter_map(|name| {
+            let lower = name.to_ascii_lowercase();
+            if lower == "transfer-encoding" {
+                None
+            } else if REMAPPED.contains(&lower.as_str()) {
+                Some(format!("x-amzn-Remapped-{name}"))
+            } else {
+                Some(name.clone())
+            }
+        })
+        .collect()
 }
 
 /// `integration.response.body.a.b`: the JSON value at `$.a.b`, strings
