@@ -107,6 +107,38 @@ async fn mock_accepts_the_cdk_cors_template_and_answers_empty() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn answers_spell_header_names_as_aws_does() {
+    let node = mock_node();
+    let url = node.invoke_url("mocks", "dev", "/cors");
+    let (headers, _) = tokio::task::spawn_blocking(move || {
+        curl("OPTIONS", &url, &["Content-Type: application/json"], "")
+    })
+    .await
+    .expect("curl thread");
+    let names: Vec<&str> = headers.iter().map(|(k, _)| k.as_str()).collect();
+    // As the method response's mapping spells it, and AWS's own names.
+    for spelled in [
+        "Access-Control-Allow-Origin",
+        "Content-Type",
+        "Content-Length",
+        "Date",
+        "Connection",
+        "x-amzn-RequestId",
+        "x-amz-apigw-id",
+    ] {
+        assert!(names.contains(&spelled), "{spelled} not in {names:?}");
+    }
+    // A gateway response too.
+    let missing = node.invoke_url("mocks", "dev", "/nothing/here");
+    let (headers, body) = tokio::task::spawn_blocking(move || curl("GET", &missing, &[], ""))
+        .await
+        .expect("curl thread");
+    assert!(body.contains("Missing Authentication Token"), "{body}");
+    let names: Vec<&str> = headers.iter().map(|(k, _)| k.as_str()).collect();
+    assert!(names.contains(&"x-amzn-ErrorType"), "{names:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn mock_request_template_overrides_reach_the_response() {
     let node = mock_node();
     let reply = Client::default()
@@ -363,18 +395,12 @@ paths:
 
 /// One request with curl, which sends header names as written: the
 /// status line and headers as they came (names unchanged) and the body.
-fn curl(url: &str, headers: &[&str], body: &str) -> (Vec<(String, String)>, String) {
+fn curl(method: &str, url: &str, headers: &[&str], body: &str) -> (Vec<(String, String)>, String) {
     let mut command = std::process::Command::new("curl");
-    command.args([
-        "-sS",
-        "-i",
-        "--max-time",
-        "30",
-        "-X",
-        "POST",
-        "--data-binary",
-        body,
-    ]);
+    command.args(["-sS", "-i", "--max-time", "30", "-X", method]);
+    if !body.is_empty() {
+        command.args(["--data-binary", body]);
+    }
     for header in headers {
         command.args(["-H", header]);
     }
@@ -401,6 +427,7 @@ async fn lambda_proxy_event_and_answer_carry_what_aws_adds() {
     let url = node.invoke_url("fns", "prod", "/event");
     let (answer_headers, body) = tokio::task::spawn_blocking(move || {
         curl(
+            "POST",
             &url,
             &["x-cLiEnT: 1", "aUThorization: token", "TE: trailers"],
             "hello",
