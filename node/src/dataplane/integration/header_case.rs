@@ -103,6 +103,9 @@ static HELPER: LazyLock<Option<Mutex<Sender<Job>>>> = LazyLock::new(|| {
 static CACHE: LazyLock<Mutex<HashMap<Vec<String>, Option<Extensions>>>> =
     LazyLock::new(|| Mutex::new(HashMap::new()));
 
+/// AWS's names alone (most answers), read once.
+static AWS_ONLY: LazyLock<Option<Extensions>> = LazyLock::new(|| spelling_for(Vec::new()));
+
 /// Marks an answer whose spelling is set.
 #[derive(Debug, Clone, Copy)]
 struct Spelled;
@@ -124,7 +127,12 @@ pub(crate) fn spell<B>(response: &mut Response<B>, names: &[String]) {
         .take(MAX_NAMES)
         .cloned()
         .collect();
-    if let Some(extensions) = spelling_for(names) {
+    let spelled = if names.is_empty() {
+        AWS_ONLY.clone()
+    } else {
+        spelling_for(names)
+    };
+    if let Some(extensions) = spelled {
         response.extensions_mut().extend(extensions);
         response.extensions_mut().insert(Spelled);
     }
