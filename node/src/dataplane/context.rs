@@ -56,6 +56,9 @@ pub struct RequestContext {
     pub api_key: Option<String>,
     pub api_key_id: Option<String>,
     pub integration_latency_ms: Option<u128>,
+    /// The request's extensions (hyper's record of how the client spelled
+    /// its header names, for Lambda proxy events).
+    pub extensions: http::Extensions,
     query: OnceLock<Vec<(String, String)>>,
 }
 
@@ -101,6 +104,7 @@ impl RequestContext {
             api_key: None,
             api_key_id: None,
             integration_latency_ms: None,
+            extensions: http::Extensions::new(),
             query: OnceLock::new(),
         }
     }

@@ -133,6 +133,9 @@ fn builder(options: &ServerOptions) -> Builder<TokioExecutor> {
     let mut builder = Builder::new(TokioExecutor::new());
     builder
         .http1()
+        // Kept so answers and Lambda proxy events spell header names as
+        // AWS does (dataplane::integration::header_case).
+        .preserve_header_case(true)
         .timer(TokioTimer::new())
         // A backstop: the connection's own deadline (header, then idle) is
         // the one that normally fires.

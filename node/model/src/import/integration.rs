@@ -76,12 +76,6 @@ pub(super) fn read_integration(w: &mut Walker, at: &str, v: &Value) -> Option<In
             Some(_) => {}
         }
     }
-    if kind == IntegrationType::AwsProxy && http_method.as_deref().is_some_and(|m| m != "POST") {
-        w.problem(
-            join(at, "httpMethod"),
-            "AWS_PROXY (Lambda) integrations must use POST",
-        );
-    }
     let timeout_in_millis = timeout(w, at, map.get("timeoutInMillis"));
     let request_parameters = string_map(
         w,

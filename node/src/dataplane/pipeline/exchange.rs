@@ -67,6 +67,7 @@ impl<B> Exchange<'_, B> {
             parts.headers,
             parts.version,
         );
+        ctx.extensions = parts.extensions;
         if let Some(id) = request_id {
             ctx.request_id = id;
         }
