@@ -15,42 +15,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use crate::throttle::{Counters, LocalCounters, Quota, Rate};
-
-/// An API key.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-pub struct ApiKey {
-    pub id: String,
-    pub name: String,
-    pub value: String,
-    pub enabled: bool,
-    /// Declared by a config file (and removed when the file drops it).
-    #[serde(default)]
-    pub from_config: bool,
-}
-
-/// A usage plan: which stages it covers, its throttle and quota, its keys.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-pub struct UsagePlan {
-    pub id: String,
-    pub name: String,
-    pub throttle: Option<Rate>,
-    pub quota: Option<Quota>,
-    pub stages: Vec<PlanStage>,
-    /// Key ids.
-    pub keys: Vec<String>,
-    /// Declared by a config file (and removed when the file drops it).
-    #[serde(default)]
-    pub from_config: bool,
-}
-
-/// A stage a plan covers, with per-method throttles (`/pets/GET`).
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-pub struct PlanStage {
-    pub api_id: String,
-    pub stage: String,
-    pub methods: HashMap<String, Rate>,
-}
+pub use crate::model::usage::{ApiKey, PlanStage, UsagePlan};
+use crate::throttle::{Counters, LocalCounters, Rate};
 
 /// Why admission refused a request.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -286,7 +252,7 @@ impl Access {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::throttle::Period;
+    use crate::throttle::{Period, Quota};
 
     fn access() -> Access {
         let key = |id: &str, enabled| ApiKey {

@@ -7,59 +7,11 @@
 
 use std::sync::{Arc, OnceLock};
 
-use serde::{Deserialize, Serialize};
-
-use crate::access::{Access, ApiKey, UsagePlan};
-use crate::functions::{FunctionDecl, Functions};
-use crate::model::{Deployment, DomainName, RestApi, Stage};
+use crate::access::Access;
+use crate::functions::Functions;
+pub use crate::model::command::{api_digest, ControlCommand, STALE_API};
 use crate::snapshot::Deployed;
 use crate::store::{Store, StoreContents};
-
-/// A change to the control-plane state.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub enum ControlCommand {
-    PutApi(Box<RestApi>),
-    PutDeployment(Box<Deployment>),
-    PutStage(Box<Stage>),
-    DeleteApi(String),
-    PutApiKey(Box<ApiKey>),
-    PutUsagePlan(Box<UsagePlan>),
-    DeleteApiKey(String),
-    DeleteUsagePlan(String),
-    PutFunction(Box<FunctionDecl>),
-    DeleteFunction(String),
-    /// API id, stage name.
-    DeleteStage(String, String),
-    /// API id, deployment id.
-    DeleteDeployment(String, String),
-    PutDomain(Box<DomainName>),
-    DeleteDomain(String),
-    /// Resource path (`/restapis/{id}`...), its tags (empty: none).
-    PutTags(String, std::collections::BTreeMap<String, String>),
-    /// Replaces an API only if it is still the one with digest `base`
-    /// ([`api_digest`]): edits made on two nodes at once cannot lose one.
-    PutApiIf {
-        api: Box<RestApi>,
-        base: String,
-    },
-}
-
-/// What a [`ControlCommand::PutApiIf`] answers when the API changed since
-/// its base was read.
-pub const STALE_API: &str = "the API changed while this change was being made";
-
-/// A digest of an API's definition (SHA-256 of its stored form, hex).
-pub fn api_digest(api: &RestApi) -> String {
-    use sha2::{Digest, Sha256};
-    let digest = Sha256::digest(serde_json::to_vec(api).unwrap_or_default());
-    digest.iter().map(|b| format!("{b:02x}")).collect()
-}
-
-impl ControlCommand {
-    pub fn encode(&self) -> Vec<u8> {
-        serde_json::to_vec(self).unwrap_or_default()
-    }
-}
 
 /// Applies commands to the store and reloads what the data plane serves.
 pub struct ControlPlane {
@@ -130,41 +82,13 @@ impl ControlPlane {
             Err(e) => tracing::error!(error = %e, "cannot reload the deployed snapshot"),
         }
     }
-
-    fn apply_command(&self, command: ControlCommand) -> Result<(), String> {
-        if let ControlCommand::PutApiIf { api, base } = &command {
-            let current = self.store.get_api(&api.id).map_err(|e| e.to_string())?;
-            if current.as_ref().map(api_digest).as_deref() != Some(base.as_str()) {
-                return Err(STALE_API.to_string());
-            }
-        }
-        match command {
-            ControlCommand::PutApiIf { api, .. } => self.store.put_api(&api),
-            ControlCommand::PutApi(api) => self.store.put_api(&api),
-            ControlCommand::PutDeployment(d) => self.store.put_deployment(&d),
-            ControlCommand::PutStage(stage) => self.store.put_stage(&stage),
-            ControlCommand::DeleteApi(id) => self.store.delete_api(&id),
-            ControlCommand::PutApiKey(key) => self.store.put_api_key(&key),
-            ControlCommand::PutUsagePlan(plan) => self.store.put_usage_plan(&plan),
-            ControlCommand::DeleteApiKey(id) => self.store.delete_api_key(&id),
-            ControlCommand::DeleteUsagePlan(id) => self.store.delete_usage_plan(&id),
-            ControlCommand::PutFunction(decl) => self.store.put_function(&decl),
-            ControlCommand::DeleteFunction(name) => self.store.delete_function(&name),
-            ControlCommand::DeleteStage(api, name) => self.store.delete_stage(&api, &name),
-            ControlCommand::DeleteDeployment(api, id) => self.store.delete_deployment(&api, &id),
-            ControlCommand::PutDomain(domain) => self.store.put_domain(&domain),
-            ControlCommand::PutTags(resource, tags) => self.store.put_tags(&resource, &tags),
-            ControlCommand::DeleteDomain(name) => self.store.delete_domain(&name),
-        }
-        .map_err(|e| e.to_string())
-    }
 }
 
 impl apigw_cluster::raft::Application for ControlPlane {
     fn apply(&self, command: &[u8]) -> Vec<u8> {
         let outcome = serde_json::from_slice::<ControlCommand>(command)
             .map_err(|e| format!("unreadable command: {e}"))
-            .and_then(|c| self.apply_command(c));
+            .and_then(|c| self.store.apply(c).map_err(|e| e.to_string()));
         if let Err(e) = &outcome {
             // Every node applies the same log and fails the same way, so the
             // state stays the same everywhere; the proposer sees the error.

@@ -8,23 +8,26 @@
 //! - [`dataplane`]: listeners and the request pipeline;
 //! - [`admin`]: the management listener.
 
+/// The model of APIs, stages, deployments..., its own crate ([`apigw_model`]).
+pub use apigw_model as model;
+pub use apigw_model::{ids, import, names, params};
+
 pub mod access;
 pub mod admin;
 pub mod cache;
 pub mod control;
 pub mod dataplane;
 pub mod functions;
-pub mod ids;
-pub mod import;
 pub mod management;
-pub mod model;
-pub mod names;
-pub mod params;
-pub mod policy;
+pub mod outbound;
+/// IAM policies and their evaluator, its own crate ([`apigw_policy`]).
+pub use apigw_policy as policy;
 pub mod replicated_cache;
 pub mod shared_counters;
 pub mod sigv4;
 pub mod snapshot;
-pub mod store;
+/// The embedded store, its own crate ([`apigw_store`]).
+pub use apigw_store as store;
 pub mod throttle;
-pub mod vtl;
+/// Mapping templates: the VTL engine, its own crate ([`apigw_vtl`]).
+pub use apigw_vtl as vtl;

@@ -93,6 +93,24 @@ impl ApiError {
     }
 }
 
+/// What a call on an API's parts did: its answer, and
+/// whether the API changed (then it must be written).
+struct Outcome {
+    pub status: StatusCode,
+    pub body: Value,
+    pub changed: bool,
+}
+
+/// One call on an API's parts: its verb, its body as JSON (empty: `{}`),
+/// the body's patch operations (PATCH calls), and the integration timeout
+/// ceiling an integration is checked against.
+struct Call<'a> {
+    pub verb: &'a Method,
+    pub input: &'a Value,
+    pub ops: &'a [patch::PatchOp],
+    pub max_timeout_ms: u64,
+}
+
 /// Where a change goes.
 pub enum Writer {
     /// A single node: straight to the store.
@@ -282,7 +300,7 @@ impl Management {
                     for op in call.ops {
                         patch_api(api, op)?;
                     }
-                    Ok(resources::Outcome {
+                    Ok(Outcome {
                         status: StatusCode::OK,
                         body: api_json(api),
                         changed: true,
@@ -684,7 +702,7 @@ impl Management {
         id: &str,
         verb: &Method,
         body: &[u8],
-        edit: impl Fn(&mut RestApi, &resources::Call) -> Result<resources::Outcome, ApiError>,
+        edit: impl Fn(&mut RestApi, &Call) -> Result<Outcome, ApiError>,
     ) -> Reply {
         let input: Value = if body.is_empty() {
             json!({})
@@ -693,7 +711,7 @@ impl Management {
                 .map_err(|e| bad_request(format!("the body is not JSON: {e}")))?
         };
         let ops = patch::operations(body)?;
-        let call = resources::Call {
+        let call = Call {
             verb,
             input: &input,
             ops: &ops,

@@ -8,53 +8,9 @@
 use std::collections::HashMap;
 use std::hash::BuildHasher;
 use std::sync::Mutex;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
-/// A steady rate with a burst allowance (AWS: `rateLimit`, `burstLimit`).
-#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
-pub struct Rate {
-    /// Requests per second; 0 blocks everything.
-    pub per_second: f64,
-    /// Requests admitted at once from a full bucket; 0 blocks everything.
-    pub burst: u32,
-}
-
-/// A quota period (AWS: `DAY`, `WEEK`, `MONTH`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-pub enum Period {
-    Day,
-    Week,
-    Month,
-}
-
-/// A quota: `limit` requests per period; `offset` moves the period's start
-/// (weeks: 0 starts on Sunday, 1 on Monday...).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-pub struct Quota {
-    pub limit: u64,
-    pub period: Period,
-    pub offset: u32,
-}
-
-impl Quota {
-    /// The window (a number that changes when the period rolls over) that
-    /// `now` falls in, UTC.
-    pub fn window(&self, now: SystemTime) -> u64 {
-        let secs = now.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs());
-        let days = (secs / 86_400) as i64;
-        match self.period {
-            Period::Day => days as u64,
-            // 1970-01-04 was a Sunday.
-            Period::Week => (days - 3 - i64::from(self.offset)).div_euclid(7) as u64,
-            Period::Month => {
-                let date = time::OffsetDateTime::from_unix_timestamp(secs as i64)
-                    .map(|t| t.date())
-                    .unwrap_or(time::Date::MIN);
-                (date.year() as i64 * 12 + i64::from(u8::from(date.month()))) as u64
-            }
-        }
-    }
-}
+pub use crate::model::usage::{Period, Quota, Rate};
 
 /// Where admission state lives: in this process, or shared by a cluster.
 pub trait Counters: Send + Sync {
@@ -204,27 +160,5 @@ mod tests {
             Some(1),
             "a new window starts over"
         );
-    }
-
-    #[test]
-    fn quota_windows() {
-        let day = |d: u64| UNIX_EPOCH + Duration::from_secs(d * 86_400 + 3600);
-        let week = Quota {
-            limit: 1,
-            period: Period::Week,
-            offset: 0,
-        };
-        // 1970-01-03 (Saturday) and 1970-01-04 (Sunday) are in different weeks.
-        assert_ne!(week.window(day(2)), week.window(day(3)));
-        assert_eq!(week.window(day(3)), week.window(day(9)));
-        let monday = Quota { offset: 1, ..week };
-        assert_ne!(monday.window(day(3)), monday.window(day(4)));
-        let month = Quota {
-            limit: 1,
-            period: Period::Month,
-            offset: 0,
-        };
-        assert_eq!(month.window(day(0)), month.window(day(30)));
-        assert_ne!(month.window(day(30)), month.window(day(31)));
     }
 }

@@ -4,7 +4,7 @@
 //! `cargo +nightly fuzz run jsonpath`.
 #![no_main]
 
-use apigw::vtl::jsonpath::{count_nodes, estimated_visits, json_path, select, Found};
+use apigw_vtl::jsonpath::{count_nodes, estimated_visits, json_path, select, Found};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {

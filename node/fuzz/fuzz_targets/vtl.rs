@@ -4,7 +4,7 @@
 //! `cargo +nightly fuzz run vtl` from `node/`.
 #![no_main]
 
-use apigw::vtl::{Bindings, Limits, RenderError, Template, Value};
+use apigw_vtl::{Bindings, Limits, RenderError, Template, Value};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {

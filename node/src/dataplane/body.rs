@@ -131,6 +131,18 @@ where
     let _ = tokio::time::timeout(DRAIN_TIME, discard).await;
 }
 
+/// What a request body must be for the pipeline (a client's, or one
+/// forwarded over QUIC).
+pub trait RequestBody:
+    hyper::body::Body<Data = Bytes, Error: Into<BoxError> + Send> + Unpin + Send + 'static
+{
+}
+
+impl<B> RequestBody for B where
+    B: hyper::body::Body<Data = Bytes, Error: Into<BoxError> + Send> + Unpin + Send + 'static
+{
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -5,7 +5,7 @@
 use std::sync::Arc;
 
 use super::admission::Admission;
-use super::integration::pool::BackendSlots;
+use crate::outbound::slots::BackendSlots;
 
 /// Connection caps and counts of the listeners and backends.
 #[derive(Debug, Default)]

@@ -21,6 +21,7 @@
 //! exactly one `Host` header gets 400 (RFC 9112 §3.2).
 
 use std::convert::Infallible;
+use std::future::Future;
 use std::net::SocketAddr;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
@@ -42,7 +43,6 @@ use super::admission::Slot;
 use super::body::{Body, BoxError};
 use super::respond::plain;
 use super::send_deadline::SendDeadline;
-use super::server::Handler;
 
 /// How long a connection may wait for its next request, and how long it
 /// gets to close once told to.
@@ -58,6 +58,16 @@ pub(crate) struct Deadlines {
     pub drain: Duration,
     /// The longest a write to the client may stay blocked.
     pub send: Duration,
+}
+
+/// Something that answers requests.
+pub trait Handler: Send + Sync + 'static {
+    /// Called once per request with the client's address.
+    fn call(
+        &self,
+        request: Request<Incoming>,
+        remote: SocketAddr,
+    ) -> impl Future<Output = Response<Body>> + Send;
 }
 
 /// Serves one accepted connection until it closes or its deadlines pass;

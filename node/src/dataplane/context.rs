@@ -108,7 +108,7 @@ impl RequestContext {
     /// Query string parameters, decoded, in order.
     pub fn query(&self) -> &[(String, String)] {
         self.query
-            .get_or_init(|| parse_query(self.raw_query.as_deref().unwrap_or("")))
+            .get_or_init(|| crate::vtl::url::parse_query(self.raw_query.as_deref().unwrap_or("")))
     }
 
     /// The last value of a query parameter (AWS's single-value view).
@@ -363,25 +363,6 @@ pub fn title_case(name: &str) -> String {
     out
 }
 
-/// Splits and decodes a query string (`+` is a space, as browsers send it).
-pub fn parse_query(raw: &str) -> Vec<(String, String)> {
-    raw.split('&')
-        .filter(|p| !p.is_empty())
-        .map(|pair| {
-            let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
-            (decode_form_component(k), decode_form_component(v))
-        })
-        .collect()
-}
-
-/// Decodes a form-encoded component (`+` is a space, then `%XX`).
-pub fn decode_form_component(s: &str) -> String {
-    let spaced = s.replace('+', " ");
-    percent_encoding::percent_decode_str(&spaced)
-        .decode_utf8_lossy()
-        .into_owned()
-}
-
 fn epoch_millis(t: SystemTime) -> u128 {
     t.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_millis())
 }
@@ -399,20 +380,6 @@ pub fn clf_time(t: SystemTime) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn query_parsing() {
-        assert_eq!(
-            parse_query("a=1&b=x+y&c=%2F&d&a=2"),
-            vec![
-                ("a".into(), "1".into()),
-                ("b".into(), "x y".into()),
-                ("c".into(), "/".into()),
-                ("d".into(), "".into()),
-                ("a".into(), "2".into())
-            ]
-        );
-    }
 
     #[test]
     fn context_values() {

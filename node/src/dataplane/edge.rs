@@ -24,10 +24,10 @@ use apigw_geo::{Chooser, GeoDb, RegionState};
 use http::{HeaderMap, HeaderName, HeaderValue, Method, Response, StatusCode};
 use serde::{Deserialize, Serialize};
 
-use super::body::Body;
+use super::body::{Body, RequestBody};
+use super::cluster_view::ClusterView;
 use super::context::RequestContext;
 use super::error::RequestError;
-use super::pipeline::{ClusterView, RequestBody};
 use super::quic_body::{pump, QuicBody};
 
 /// The head of a forwarded request.

@@ -5,6 +5,9 @@ use http::StatusCode;
 
 use crate::model::GatewayResponseType;
 
+/// AWS's answer to an access key it does not know (`UnrecognizedClientException`).
+pub const UNKNOWN_KEY: &str = "The security token included in the request is invalid.";
+
 /// A request that the gateway itself answers.
 #[derive(Debug, thiserror::Error)]
 pub enum RequestError {
@@ -158,7 +161,7 @@ impl RequestError {
             }
             RequestError::AuthorizerFailed(_) => String::new(),
             RequestError::InvalidSignature(message) => message.clone(),
-            RequestError::UnrecognizedClient => super::iam::UNKNOWN_KEY.into(),
+            RequestError::UnrecognizedClient => UNKNOWN_KEY.into(),
             RequestError::CacheInvalidationDenied => {
                 "User is not authorized to invalidate the cache".into()
             }

@@ -48,8 +48,6 @@ impl IamUsers {
 
 const MAX_SKEW: Duration = Duration::from_secs(300);
 const MISMATCH: &str = "The request signature we calculated does not match the signature you provided. Check your AWS Secret Access Key and signing method. Consult the service documentation for details.";
-/// AWS's answer to an access key it does not know (`UnrecognizedClientException`).
-pub const UNKNOWN_KEY: &str = "The security token included in the request is invalid.";
 /// S3's words for a payload hash that is not the body's (other services
 /// define none; apigw uses these everywhere).
 pub const PAYLOAD_MISMATCH: &str =

@@ -26,6 +26,7 @@ pub mod authorize;
 pub mod body;
 pub mod caching;
 pub mod capacity;
+pub mod cluster_view;
 pub mod connection;
 pub mod context;
 pub mod edge;
@@ -42,5 +43,6 @@ pub mod server;
 pub mod source;
 pub mod validate;
 
-pub use pipeline::{ClusterView, Gateway, Limits, Services};
+pub use cluster_view::ClusterView;
+pub use pipeline::{Gateway, Limits, Services};
 pub use server::{serve, Handler, ServerOptions};

@@ -27,13 +27,14 @@ use super::access_log;
 use super::authorize::{
     authorize, authorize_iam, check_resource_policy, may_invalidate_cache, AuthorizerCache,
 };
-use super::body::{read_paced, Body, BoxError, Pace, ReadError};
+use super::body::{read_paced, Body, Pace, ReadError, RequestBody};
 use super::caching;
+use super::cluster_view::ClusterView;
 use super::context::RequestContext;
 use super::edge::{Edge, ForwardedHandler};
 use super::error::RequestError;
 use super::iam::{self, IamUsers};
-use super::integration::{self, http::HttpClient};
+use super::integration;
 use super::jwt::{self, JwtAuthorizers};
 use super::locate::{locate, normalize};
 use super::respond::gateway_response;
@@ -44,8 +45,10 @@ use crate::access::{self, Access, Refusal};
 use crate::cache::ResponseCache;
 use crate::functions::Functions;
 use crate::model::EndpointType;
+use crate::outbound::HttpClient;
 use crate::policy::{Identities, Identity};
-use crate::snapshot::{decode, Authorization, CompiledIntegration, CompiledMethod, Deployed};
+use crate::snapshot::{Authorization, CompiledIntegration, CompiledMethod, Deployed};
+use crate::vtl::url::decode_path_component;
 
 /// Limits on what clients may send.
 #[derive(Debug, Clone)]
@@ -90,18 +93,6 @@ pub struct Services {
     pub capacity: Arc<super::capacity::Capacity>,
 }
 
-/// What a request body must be for the pipeline (a client's, or one
-/// forwarded over QUIC).
-pub trait RequestBody:
-    hyper::body::Body<Data = Bytes, Error: Into<BoxError> + Send> + Unpin + Send + 'static
-{
-}
-
-impl<B> RequestBody for B where
-    B: hyper::body::Body<Data = Bytes, Error: Into<BoxError> + Send> + Unpin + Send + 'static
-{
-}
-
 /// How a request reached this node.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Via {
@@ -130,16 +121,6 @@ impl Drop for InFlight<'_> {
             g.load.fetch_sub(1, Ordering::Relaxed);
         }
     }
-}
-
-/// A node's place in its cluster, for the admin API and metrics.
-pub struct ClusterView {
-    pub node_id: u64,
-    pub region: String,
-    pub role: String,
-    pub gossip: Arc<apigw_cluster::Gossip>,
-    pub transport: Arc<apigw_cluster::Transport>,
-    pub raft: Arc<apigw_cluster::raft::RaftNode>,
 }
 
 /// The request body: still on the wire, or already read (AWS_IAM reads it
@@ -304,7 +285,7 @@ impl Gateway {
         ctx.path_params = matched
             .params
             .iter()
-            .map(|(k, v)| (k.to_string(), decode(v)))
+            .map(|(k, v)| (k.to_string(), decode_path_component(v)))
             .collect();
         if !matches!(method.authorization, Authorization::Iam) {
             check_resource_policy(ctx, &stage, &self.services.region)?;

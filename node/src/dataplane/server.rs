@@ -12,30 +12,17 @@
 //! finish.
 
 use std::future::Future;
-use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use http::{Request, Response};
-use hyper::body::Incoming;
 use hyper_util::rt::{TokioExecutor, TokioTimer};
 use hyper_util::server::conn::auto::Builder;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 
 use super::admission::Admission;
-use super::body::Body;
+pub use super::connection::Handler;
 use super::connection::{self, Deadlines};
-
-/// Something that answers requests.
-pub trait Handler: Send + Sync + 'static {
-    /// Called once per request with the client's address.
-    fn call(
-        &self,
-        request: Request<Incoming>,
-        remote: SocketAddr,
-    ) -> impl Future<Output = Response<Body>> + Send;
-}
 
 /// Listener settings.
 #[derive(Debug, Clone)]

@@ -7,37 +7,16 @@
 //! that dies fails its invocation with `Runtime.ExitError`; the next
 //! invocation starts a fresh one, and `min_warm` instances are kept up.
 
-use std::collections::BTreeMap;
-use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use tokio::sync::{oneshot, Semaphore};
 
-use super::instance::{deadline_after, Instance, Job};
+use super::instance::{deadline_after, Instance};
 use super::metrics::{FunctionMetrics, MetricsSnapshot};
-use super::{error_payload, Invocation, InvokeError, Outcome};
-
-/// How a local function is run.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-pub struct LocalSpec {
-    pub name: String,
-    /// Program and arguments (`["python3", "-m", "awslambdaric", "app.handler"]`).
-    pub command: Vec<String>,
-    /// `_HANDLER`, for runtimes that read it.
-    pub handler: Option<String>,
-    pub cwd: Option<PathBuf>,
-    pub env: BTreeMap<String, String>,
-    pub memory_mb: u32,
-    /// Lambda's function timeout (default 3 s).
-    pub timeout: Duration,
-    pub max_concurrency: usize,
-    pub min_warm: usize,
-    pub region: String,
-    /// How long a new instance may take to ask for its first event.
-    pub init_timeout: Duration,
-}
+use super::state::Job;
+use super::{error_payload, Invocation, InvokeError, LocalSpec, Outcome};
 
 /// A local function and its instances.
 pub struct LocalFunction {

@@ -13,15 +13,19 @@ pub mod local;
 pub mod metrics;
 pub mod remote;
 mod runtime_api;
+mod state;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use bytes::Bytes;
 
-pub use local::{LocalFunction, LocalSpec};
+pub use crate::model::function::{
+    function_name_from_uri, FunctionDecl, FunctionSpec, LocalSpec, RemoteSpec,
+};
+pub use local::LocalFunction;
 pub use metrics::MetricsSnapshot;
-pub use remote::{RemoteFunction, RemoteSpec};
+pub use remote::RemoteFunction;
 
 /// What a function returned.
 #[derive(Debug, Clone, PartialEq)]
@@ -77,23 +81,6 @@ impl Function {
     }
 }
 
-/// A function's declaration, as the control plane stores and replicates it.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-pub struct FunctionDecl {
-    pub name: String,
-    pub spec: FunctionSpec,
-    /// Declared by a config file (and removed when the file drops it).
-    #[serde(default)]
-    pub from_config: bool,
-}
-
-/// Local or remote.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-pub enum FunctionSpec {
-    Local(LocalSpec),
-    Remote(RemoteSpec),
-}
-
 /// A declared function and the declaration it was built from.
 #[derive(Clone)]
 struct Entry {
@@ -116,7 +103,7 @@ pub struct Functions {
     runtime: tokio::runtime::Handle,
     /// The Invoke API client for remote functions (`None` if TLS could not
     /// be set up: remote functions are then left out, with an error logged).
-    client: Option<crate::dataplane::integration::http::HttpClient>,
+    client: Option<crate::outbound::HttpClient>,
 }
 
 impl Functions {
@@ -125,7 +112,7 @@ impl Functions {
         Functions {
             by_name: arc_swap::ArcSwap::from_pointee(BTreeMap::new()),
             runtime,
-            client: crate::dataplane::integration::http::HttpClient::new(
+            client: crate::outbound::HttpClient::new(
                 std::time::Duration::from_secs(90),
                 6 * 1024 * 1024,
             )
@@ -226,50 +213,7 @@ impl Functions {
     }
 }
 
-/// The function name in a Lambda integration URI:
-/// `arn:aws:apigateway:{region}:lambda:path/2015-03-31/functions/arn:aws:lambda:{region}:{account}:function:{name}[:{qualifier}]/invocations`,
-/// or a bare function ARN or name.
-pub fn function_name_from_uri(uri: &str) -> Option<&str> {
-    let arn = match uri.split_once("/functions/") {
-        Some((_, rest)) => rest.strip_suffix("/invocations").unwrap_or(rest),
-        None => uri,
-    };
-    let name = match arn.split_once(":function:") {
-        Some((_, rest)) => rest.split(':').next().unwrap_or(rest),
-        None if arn.starts_with("arn:") => return None,
-        None => arn,
-    };
-    (!name.is_empty()
-        && name
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_'))
-    .then_some(name)
-}
-
 /// Lambda's error payload for failures the runtime reports itself.
 pub(crate) fn error_payload(error_type: &str, message: &str) -> Bytes {
     Bytes::from(serde_json::json!({ "errorMessage": message, "errorType": error_type }).to_string())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn names_from_integration_uris() {
-        let uri = "arn:aws:apigateway:us-east-1:lambda:path/2015-03-31/functions/arn:aws:lambda:us-east-1:123456789012:function:hello/invocations";
-        assert_eq!(function_name_from_uri(uri), Some("hello"));
-        let qualified = "arn:aws:apigateway:eu-west-1:lambda:path/2015-03-31/functions/arn:aws:lambda:eu-west-1:1:function:my-fn:live/invocations";
-        assert_eq!(function_name_from_uri(qualified), Some("my-fn"));
-        assert_eq!(
-            function_name_from_uri("arn:aws:lambda:us-east-1:1:function:x"),
-            Some("x")
-        );
-        assert_eq!(function_name_from_uri("plain_name"), Some("plain_name"));
-        assert_eq!(
-            function_name_from_uri("arn:aws:apigateway:us-east-1:s3:path/bucket/key"),
-            None
-        );
-        assert_eq!(function_name_from_uri("arn:aws:apigateway:r:lambda:path/2015-03-31/functions/arn:aws:lambda:r:1:function:/invocations"), None);
-    }
 }

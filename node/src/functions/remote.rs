@@ -11,8 +11,8 @@ use http::{Request, StatusCode};
 use http_body_util::{BodyExt, Full};
 
 use super::metrics::{FunctionMetrics, MetricsSnapshot};
-use super::{Invocation, InvokeError, Outcome};
-use crate::dataplane::integration::http::HttpClient;
+use super::{Invocation, InvokeError, Outcome, RemoteSpec};
+use crate::outbound::HttpClient;
 use crate::sigv4::SigningKey;
 
 /// What is escaped in the function name path segment: all but RFC 3986's
@@ -22,21 +22,6 @@ const PATH_SEGMENT: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANU
     .remove(b'_')
     .remove(b'.')
     .remove(b'~');
-
-/// Where and how a remote function is called.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-pub struct RemoteSpec {
-    /// The name the gateway knows it by.
-    pub name: String,
-    /// The name (or ARN) at the endpoint.
-    pub function_name: String,
-    /// `https://lambda.us-east-1.amazonaws.com`, `http://127.0.0.1:3001`...
-    pub endpoint: String,
-    pub region: String,
-    pub access_key_id: String,
-    pub secret_access_key: String,
-    pub session_token: Option<String>,
-}
 
 /// A remote function.
 pub struct RemoteFunction {

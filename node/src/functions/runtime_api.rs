@@ -19,7 +19,7 @@ use hyper::body::Incoming;
 use hyper_util::rt::TokioIo;
 use tokio::net::TcpListener;
 
-use super::instance::{InstanceState, Job};
+use super::state::{InstanceState, Job};
 use super::{error_payload, Outcome};
 
 const PREFIX: &str = "/2018-06-01/runtime/";

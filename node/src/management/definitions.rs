@@ -8,8 +8,7 @@ use http::{Method as Verb, StatusCode};
 use serde_json::{json, Value};
 
 use super::patch::{segments, PatchOp};
-use super::resources::{Call, Outcome};
-use super::{bad_request, err, not_found, ApiError};
+use super::{bad_request, err, not_found, ApiError, Call, Outcome};
 use crate::ids::resource_id;
 use crate::model::{GatewayResponse, GatewayResponseType, RequestValidator, RestApi};
 

@@ -11,7 +11,7 @@ use serde_json::{json, Value};
 
 use super::definitions::{authorizer_id, authorizer_name, validator_id, validator_name};
 use super::patch::{segments, PatchOp};
-use super::{bad_request, err, not_found, ApiError};
+use super::{bad_request, err, not_found, ApiError, Call, Outcome};
 use crate::ids::resource_id;
 use crate::model::{Integration, Method, MethodResponse, Resource, RestApi};
 
@@ -19,14 +19,6 @@ use crate::model::{Integration, Method, MethodResponse, Resource, RestApi};
 const VERBS: &[&str] = &[
     "GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS", "ANY",
 ];
-
-/// What a call under `/restapis/{id}/resources/...` did: its answer, and
-/// whether the API changed (then it must be written).
-pub(super) struct Outcome {
-    pub status: StatusCode,
-    pub body: Value,
-    pub changed: bool,
-}
 
 fn read(body: Value) -> Result<Outcome, ApiError> {
     Ok(Outcome {
@@ -42,16 +34,6 @@ fn wrote(status: StatusCode, body: Value) -> Result<Outcome, ApiError> {
         body,
         changed: true,
     })
-}
-
-/// One call on an API's parts: its verb, its body as JSON (empty: `{}`),
-/// the body's patch operations (PATCH calls), and the integration timeout
-/// ceiling an integration is checked against.
-pub(super) struct Call<'a> {
-    pub verb: &'a Verb,
-    pub input: &'a Value,
-    pub ops: &'a [PatchOp],
-    pub max_timeout_ms: u64,
 }
 
 /// Answers a call on `/restapis/{api}/resources/{rest...}`, editing `api`

@@ -410,7 +410,7 @@ fn function_ref(uri: &str) -> Result<FunctionRef, String> {
     {
         return Ok(FunctionRef::FromStageVariables(template));
     }
-    crate::functions::function_name_from_uri(uri)
+    crate::model::function::function_name_from_uri(uri)
         .map(|n| FunctionRef::Named(n.to_string()))
         .ok_or_else(|| format!("no function name in `{uri}`"))
 }

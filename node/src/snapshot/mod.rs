@@ -16,7 +16,7 @@ use arc_swap::ArcSwap;
 
 pub use compile::{compile, parse_uri};
 pub use compiled::*;
-pub use router::{decode, Matched, Router};
+pub use router::{Matched, Router};
 
 use crate::cache::{CachePolicy, UnauthorizedStrategy};
 use crate::import::Finding;

@@ -114,16 +114,10 @@ fn find_in<'r, 'p>(
     None
 }
 
-/// Percent-decodes a raw parameter value.
-pub fn decode(raw: &str) -> String {
-    percent_encoding::percent_decode_str(raw)
-        .decode_utf8_lossy()
-        .into_owned()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::vtl::url::decode_path_component as decode;
 
     fn router() -> Router<&'static str> {
         let mut r = Router::default();

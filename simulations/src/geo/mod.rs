@@ -2,11 +2,13 @@
 //! populations, faults on a timeline) run on the cluster's real code in
 //! simulated time, with a report.
 
+pub mod record;
 pub mod report;
 pub mod run;
 pub mod scenario;
 
-pub use report::{Report, Sample};
+pub use record::Sample;
+pub use report::Report;
 pub use scenario::Scenario;
 
 /// Runs a scenario and builds its report; the samples come back for charts.

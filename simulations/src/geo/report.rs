@@ -7,34 +7,8 @@ use std::fmt::Write as _;
 
 use serde::Serialize;
 
-use super::run::RunOutput;
+use super::record::{Outcome, RunOutput, Sample};
 use super::scenario::{Action, Scenario};
-
-/// How one request ended.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-#[serde(tag = "kind", rename_all = "snake_case")]
-pub enum Outcome {
-    Ok {
-        region: String,
-    },
-    /// Answered 429 by the cluster-wide limit.
-    Limited {
-        region: String,
-    },
-    /// Every node tried failed.
-    Failed,
-    /// No region was healthy.
-    NoRegion,
-}
-
-/// One request.
-#[derive(Debug, Clone, Serialize)]
-pub struct Sample {
-    pub client: String,
-    pub at_ms: u64,
-    pub latency_us: u64,
-    pub outcome: Outcome,
-}
 
 #[derive(Debug, Clone, Serialize)]
 pub struct ClientPhase {
@@ -265,16 +239,6 @@ pub fn build(scenario: &Scenario, out: RunOutput) -> Report {
         leaders: out.leaders,
         violations,
         notes: out.notes,
-    }
-}
-
-impl Outcome {
-    /// The region that answered (200 or 429).
-    fn region(&self) -> Option<&str> {
-        match self {
-            Outcome::Ok { region } | Outcome::Limited { region } => Some(region),
-            Outcome::Failed | Outcome::NoRegion => None,
-        }
     }
 }
 

@@ -23,7 +23,7 @@ use apigw_geo::{distance_km, Catalog, Chooser, Region};
 // tokio's clock: simulated under turmoil.
 use tokio::time::Instant;
 
-use super::report::{Outcome, Sample};
+use super::record::{Outcome, RunOutput, Sample};
 use super::scenario::{Action, Scenario};
 use crate::udp::SimSocket;
 
@@ -77,18 +77,6 @@ struct Member {
 
 type Registry = Arc<Mutex<HashMap<u64, Member>>>;
 type Samples = Arc<Mutex<Vec<Sample>>>;
-
-/// What the runner hands the report.
-pub struct RunOutput {
-    pub samples: Vec<Sample>,
-    pub leaders: Vec<(u64, u64)>,
-    pub violations: Vec<String>,
-    /// Deploy name -> (written at, applied at per node id).
-    pub deploys: Vec<(String, Duration, BTreeMap<u64, Option<Duration>>)>,
-    pub counters_at_end: BTreeMap<u64, u64>,
-    pub simulated: Duration,
-    pub notes: Vec<String>,
-}
 
 fn nodes_of(scenario: &Scenario) -> Vec<NodeSpec> {
     let mut nodes = Vec::new();

@@ -135,10 +135,7 @@ pub fn build_jwt(
 
 async fn fetch(url: &str) -> Result<String> {
     use http_body_util::BodyExt;
-    let client = apigw::dataplane::integration::http::HttpClient::new(
-        std::time::Duration::from_secs(5),
-        1024 * 1024,
-    )?;
+    let client = apigw::outbound::HttpClient::new(std::time::Duration::from_secs(5), 1024 * 1024)?;
     let request = http::Request::get(url).body(http_body_util::Full::new(bytes::Bytes::new()))?;
     let response = tokio::time::timeout(std::time::Duration::from_secs(10), client.send(request))
         .await

@@ -15,8 +15,8 @@ use std::time::Duration;
 use apigw::dataplane::admission::Admission;
 use apigw::dataplane::body::Pace;
 use apigw::dataplane::capacity::Capacity;
-use apigw::dataplane::integration::pool::BackendSlots;
 use apigw::dataplane::ServerOptions;
+use apigw::outbound::slots::BackendSlots;
 
 use crate::config::LimitsSection;
 

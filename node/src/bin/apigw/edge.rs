@@ -8,9 +8,9 @@ use std::time::Duration;
 
 use anyhow::{Context, Result};
 use apigw::dataplane::edge::{serve_stream, Edge};
-use apigw::dataplane::integration::http::HttpClient;
 use apigw::dataplane::source::{parse_networks, SourceNetworks, DEFAULT_PRIVATE};
 use apigw::dataplane::{ClusterView, Gateway};
+use apigw::outbound::HttpClient;
 use apigw_geo::choose::ChooserOptions;
 use apigw_geo::{Catalog, Chooser, GeoDb};
 

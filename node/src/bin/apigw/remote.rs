@@ -8,9 +8,9 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use anyhow::{bail, Context, Result};
-use apigw::dataplane::integration::http::HttpClient;
 use apigw::model::diff::{diff, Change};
 use apigw::model::{RestApi, Stage};
+use apigw::outbound::HttpClient;
 use apigw::sigv4::{signed_request, SigningKey};
 use bytes::Bytes;
 use http_body_util::BodyExt;

@@ -16,8 +16,8 @@ use std::time::Duration;
 
 use anyhow::{Context, Result};
 use apigw::admin::Admin;
-use apigw::dataplane::integration::http::HttpClient;
 use apigw::dataplane::{self, Gateway, Limits, ServerOptions, Services};
+use apigw::outbound::HttpClient;
 use apigw::snapshot::Deployed;
 use apigw::store::Store;
 use clap::Args;

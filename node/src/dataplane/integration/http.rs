@@ -5,111 +5,28 @@
 //! what `requestParameters` map, then selects an integration response by the
 //! backend's status code.
 //!
-//! Each request to a backend holds a slot of [`BackendSlots`] while
+//! Each request to a backend holds a slot of [`BackendSlots`](crate::outbound::slots::BackendSlots) while
 //! it is in flight (a cap per `scheme://host:port`, shared by the workers);
 //! waiting for one counts against the integration's timeout, and a request
 //! that timed out keeps its slot until the backend answers it.
 
-use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use bytes::Bytes;
 use http::header::{HeaderName, HeaderValue, CONTENT_LENGTH, CONTENT_TYPE, HOST};
 use http::{HeaderMap, Request, Response, Uri};
 use http_body_util::{BodyExt, Full};
-use hyper_util::client::legacy::connect::HttpConnector;
-use hyper_util::client::legacy::Client;
-use hyper_util::rt::TokioExecutor;
 use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 
-use super::pool::{BackendSlots, Lease, Leased};
 use super::{map_request_body, method_response};
 use crate::dataplane::body::{full, Body, BoxError};
 use crate::dataplane::context::RequestContext;
 use crate::dataplane::error::RequestError;
+use crate::outbound::slots::Leased;
+use crate::outbound::{backend_key, HttpClient, SendError};
 use crate::params::{Location, Source};
-use crate::snapshot::{decode, HttpIntegration, UriPiece};
-
-type Connector = hyper_rustls::HttpsConnector<HttpConnector>;
-
-/// The shared backend client: keep-alive pools per host, HTTP/1.1 and, over
-/// TLS, HTTP/2 by ALPN.
-#[derive(Clone)]
-pub struct HttpClient {
-    client: Client<Connector, Full<Bytes>>,
-    /// Largest backend response body read into memory (non-proxy).
-    max_response_bytes: usize,
-    /// Caps per backend on integration requests in flight.
-    slots: Arc<BackendSlots>,
-}
-
-impl HttpClient {
-    /// Builds the client; `idle_timeout` is how long pooled connections
-    /// live. Integration requests are not capped per backend.
-    pub fn new(
-        idle_timeout: Duration,
-        max_response_bytes: usize,
-    ) -> Result<HttpClient, rustls::Error> {
-        HttpClient::with_slots(
-            idle_timeout,
-            max_response_bytes,
-            Arc::new(BackendSlots::default()),
-        )
-    }
-
-    /// Builds a client whose integration requests take `slots` (shared by
-    /// the workers); each worker keeps at most the cap of idle connections
-    /// per backend.
-    pub fn with_slots(
-        idle_timeout: Duration,
-        max_response_bytes: usize,
-        slots: Arc<BackendSlots>,
-    ) -> Result<HttpClient, rustls::Error> {
-        let mut http = HttpConnector::new();
-        http.enforce_http(false);
-        http.set_nodelay(true);
-        http.set_keepalive(Some(Duration::from_secs(60)));
-        let https = hyper_rustls::HttpsConnectorBuilder::new()
-            .with_provider_and_webpki_roots(rustls::crypto::ring::default_provider())?
-            .https_or_http()
-            .enable_http1()
-            .enable_http2()
-            .wrap_connector(http);
-        let mut builder = Client::builder(TokioExecutor::new());
-        builder.pool_idle_timeout(idle_timeout);
-        if slots.max_per_backend() > 0 {
-            builder.pool_max_idle_per_host(slots.max_per_backend());
-        }
-        let client = builder.build(https);
-        Ok(HttpClient {
-            client,
-            max_response_bytes,
-            slots,
-        })
-    }
-}
-
-impl HttpClient {
-    /// Sends a request as it is (used by the Lambda Invoke API client).
-    pub async fn send(
-        &self,
-        request: Request<Full<Bytes>>,
-    ) -> Result<Response<hyper::body::Incoming>, String> {
-        self.client
-            .request(request)
-            .await
-            .map_err(|e| error_chain(&e))
-    }
-}
-
-/// `scheme://host:port` of a backend URI, the key its slots are kept under.
-fn backend_key(uri: &Uri) -> String {
-    let scheme = uri.scheme_str().unwrap_or("http");
-    let port = uri
-        .port_u16()
-        .unwrap_or(if scheme == "https" { 443 } else { 80 });
-    format!("{scheme}://{}:{port}", uri.host().unwrap_or_default())
-}
+use crate::snapshot::{HttpIntegration, UriPiece};
+use crate::vtl::url::decode_path_component as decode;
 
 /// Headers that belong to one connection and are never forwarded.
 const HOP_BY_HOP: &[&str] = &[
@@ -136,15 +53,20 @@ pub(crate) async fn call(
     let started = Instant::now();
     let exchange = async {
         let lease = client
-            .slots
+            .slots()
             .acquire(&backend, integration.timeout)
             .await
             .map_err(|e| {
                 tracing::debug!(requestId = %ctx.request_id, error = %e, "backend queue");
                 RequestError::IntegrationTimeout(integration.timeout.as_millis())
             })?;
-        let (response, lease) =
-            send_holding(&client.client, request, lease, 2 * integration.timeout).await?;
+        let (response, lease) = client
+            .send_holding(request, lease, 2 * integration.timeout)
+            .await
+            .map_err(|e| match e {
+                SendError::TimedOut(hold) => RequestError::IntegrationTimeout(hold.as_millis()),
+                SendError::Failed(reason) => RequestError::IntegrationFailure(reason),
+            })?;
         if integration.proxy {
             let leased = |body| Leased {
                 body,
@@ -156,7 +78,7 @@ pub(crate) async fn call(
             ));
         }
         let (parts, incoming) = response.into_parts();
-        let collected = http_body_util::Limited::new(incoming, client.max_response_bytes)
+        let collected = http_body_util::Limited::new(incoming, client.max_response_bytes())
             .collect()
             .await
             .map_err(|e| {
@@ -188,34 +110,6 @@ pub(crate) async fn call(
                 .ok_or(RequestError::NoIntegrationResponse(selector))?;
             method_response(selected, ctx, Some(response.headers()), bytes)
         }
-    }
-}
-
-/// Sends `request` on a task of its own that keeps the backend's slot until
-/// the backend answers, even after the caller stopped waiting (its
-/// integration timed out): a request the client gave up on still occupies
-/// the backend, so its slot goes to the next request only once the backend
-/// is done with it, or `hold` has passed.
-async fn send_holding(
-    client: &Client<Connector, Full<Bytes>>,
-    request: Request<Full<Bytes>>,
-    lease: Lease,
-    hold: Duration,
-) -> Result<(Response<hyper::body::Incoming>, Lease), RequestError> {
-    let (answered, answer) = tokio::sync::oneshot::channel();
-    let sent = client.request(request);
-    tokio::spawn(async move {
-        let outcome = tokio::time::timeout(hold, sent).await;
-        // With no one waiting any more, the response and the slot drop here.
-        let _ = answered.send((outcome, lease));
-    });
-    match answer.await {
-        Ok((Ok(Ok(response)), lease)) => Ok((response, lease)),
-        Ok((Ok(Err(e)), _)) => Err(RequestError::IntegrationFailure(error_chain(&e))),
-        Ok((Err(_), _)) => Err(RequestError::IntegrationTimeout(hold.as_millis())),
-        Err(_) => Err(RequestError::IntegrationFailure(
-            "the backend call was abandoned".into(),
-        )),
     }
 }
 
@@ -460,16 +354,4 @@ fn strip_hop_by_hop(mut response: Response<Body>) -> Response<Body> {
         response.headers_mut().remove(*name);
     }
     response
-}
-
-/// An error with its sources, for logs (`connection refused` hides two levels down).
-fn error_chain(e: &dyn std::error::Error) -> String {
-    let mut out = e.to_string();
-    let mut source = e.source();
-    while let Some(s) = source {
-        out.push_str(": ");
-        out.push_str(&s.to_string());
-        source = s.source();
-    }
-    out
 }

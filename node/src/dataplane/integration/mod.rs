@@ -12,7 +12,6 @@ pub mod http;
 pub mod lambda;
 pub(crate) mod lambda_proxy;
 pub mod mock;
-pub mod pool;
 
 use std::collections::HashMap;
 

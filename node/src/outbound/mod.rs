@@ -1,0 +1,159 @@
+//! Outbound HTTP: the client that integrations, remote functions (the Lambda
+//! Invoke API) and edge tooling share: keep-alive pools per host, HTTP/1.1
+//! and, over TLS, HTTP/2 by ALPN, and caps per backend ([`slots`]).
+
+pub mod slots;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use bytes::Bytes;
+use http::{Request, Response, Uri};
+use http_body_util::Full;
+use hyper_util::client::legacy::connect::HttpConnector;
+use hyper_util::client::legacy::Client;
+use hyper_util::rt::TokioExecutor;
+
+use slots::{BackendSlots, Lease};
+
+/// Why a request sent with [`HttpClient::send_holding`] got no response.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SendError {
+    /// No answer within the hold time.
+    #[error("no answer within {0:?}")]
+    TimedOut(Duration),
+    /// The connection or the exchange failed (the error and its sources).
+    #[error("{0}")]
+    Failed(String),
+}
+
+type Connector = hyper_rustls::HttpsConnector<HttpConnector>;
+
+/// The shared backend client: keep-alive pools per host, HTTP/1.1 and, over
+/// TLS, HTTP/2 by ALPN.
+#[derive(Clone)]
+pub struct HttpClient {
+    client: Client<Connector, Full<Bytes>>,
+    /// Largest backend response body read into memory (non-proxy).
+    max_response_bytes: usize,
+    /// Caps per backend on integration requests in flight.
+    slots: Arc<BackendSlots>,
+}
+
+impl HttpClient {
+    /// Builds the client; `idle_timeout` is how long pooled connections
+    /// live. Integration requests are not capped per backend.
+    pub fn new(
+        idle_timeout: Duration,
+        max_response_bytes: usize,
+    ) -> Result<HttpClient, rustls::Error> {
+        HttpClient::with_slots(
+            idle_timeout,
+            max_response_bytes,
+            Arc::new(BackendSlots::default()),
+        )
+    }
+
+    /// Builds a client whose integration requests take `slots` (shared by
+    /// the workers); each worker keeps at most the cap of idle connections
+    /// per backend.
+    pub fn with_slots(
+        idle_timeout: Duration,
+        max_response_bytes: usize,
+        slots: Arc<BackendSlots>,
+    ) -> Result<HttpClient, rustls::Error> {
+        let mut http = HttpConnector::new();
+        http.enforce_http(false);
+        http.set_nodelay(true);
+        http.set_keepalive(Some(Duration::from_secs(60)));
+        let https = hyper_rustls::HttpsConnectorBuilder::new()
+            .with_provider_and_webpki_roots(rustls::crypto::ring::default_provider())?
+            .https_or_http()
+            .enable_http1()
+            .enable_http2()
+            .wrap_connector(http);
+        let mut builder = Client::builder(TokioExecutor::new());
+        builder.pool_idle_timeout(idle_timeout);
+        if slots.max_per_backend() > 0 {
+            builder.pool_max_idle_per_host(slots.max_per_backend());
+        }
+        let client = builder.build(https);
+        Ok(HttpClient {
+            client,
+            max_response_bytes,
+            slots,
+        })
+    }
+}
+
+impl HttpClient {
+    /// The caps per backend its integration requests take.
+    pub fn slots(&self) -> &BackendSlots {
+        &self.slots
+    }
+
+    /// Largest backend response body read into memory (non-proxy).
+    pub fn max_response_bytes(&self) -> usize {
+        self.max_response_bytes
+    }
+
+    /// Sends a request as it is (used by the Lambda Invoke API client).
+    pub async fn send(
+        &self,
+        request: Request<Full<Bytes>>,
+    ) -> Result<Response<hyper::body::Incoming>, String> {
+        self.client
+            .request(request)
+            .await
+            .map_err(|e| error_chain(&e))
+    }
+}
+
+/// `scheme://host:port` of a backend URI, the key its slots are kept under.
+pub fn backend_key(uri: &Uri) -> String {
+    let scheme = uri.scheme_str().unwrap_or("http");
+    let port = uri
+        .port_u16()
+        .unwrap_or(if scheme == "https" { 443 } else { 80 });
+    format!("{scheme}://{}:{port}", uri.host().unwrap_or_default())
+}
+
+impl HttpClient {
+    /// Sends `request` on a task of its own that keeps the backend's slot until
+    /// the backend answers, even after the caller stopped waiting (its
+    /// integration timed out): a request the client gave up on still occupies
+    /// the backend, so its slot goes to the next request only once the backend
+    /// is done with it, or `hold` has passed.
+    pub async fn send_holding(
+        &self,
+        request: Request<Full<Bytes>>,
+        lease: Lease,
+        hold: Duration,
+    ) -> Result<(Response<hyper::body::Incoming>, Lease), SendError> {
+        let (answered, answer) = tokio::sync::oneshot::channel();
+        let sent = self.client.request(request);
+        tokio::spawn(async move {
+            let outcome = tokio::time::timeout(hold, sent).await;
+            // With no one waiting any more, the response and the slot drop here.
+            let _ = answered.send((outcome, lease));
+        });
+        match answer.await {
+            Ok((Ok(Ok(response)), lease)) => Ok((response, lease)),
+            Ok((Ok(Err(e)), _)) => Err(SendError::Failed(error_chain(&e))),
+            Ok((Err(_), _)) => Err(SendError::TimedOut(hold)),
+            Err(_) => Err(SendError::Failed("the backend call was abandoned".into())),
+        }
+    }
+}
+
+/// An error with its sources, for logs (`connection refused` hides two levels down).
+fn error_chain(e: &dyn std::error::Error) -> String {
+    let mut out = e.to_string();
+    let mut source = e.source();
+    while let Some(s) = source {
+        out.push_str(": ");
+        out.push_str(&s.to_string());
+        source = s.source();
+    }
+    out
+}

@@ -1,0 +1,55 @@
+//! What a run records and its report reads: every request's outcome, leader
+//! changes, invariant violations, deploy propagation and counters.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use serde::Serialize;
+
+/// How one request ended.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Outcome {
+    Ok {
+        region: String,
+    },
+    /// Answered 429 by the cluster-wide limit.
+    Limited {
+        region: String,
+    },
+    /// Every node tried failed.
+    Failed,
+    /// No region was healthy.
+    NoRegion,
+}
+
+/// One request.
+#[derive(Debug, Clone, Serialize)]
+pub struct Sample {
+    pub client: String,
+    pub at_ms: u64,
+    pub latency_us: u64,
+    pub outcome: Outcome,
+}
+
+impl Outcome {
+    /// The region that answered (200 or 429).
+    pub fn region(&self) -> Option<&str> {
+        match self {
+            Outcome::Ok { region } | Outcome::Limited { region } => Some(region),
+            Outcome::Failed | Outcome::NoRegion => None,
+        }
+    }
+}
+
+/// What the runner hands the report.
+pub struct RunOutput {
+    pub samples: Vec<Sample>,
+    pub leaders: Vec<(u64, u64)>,
+    pub violations: Vec<String>,
+    /// Deploy name -> (written at, applied at per node id).
+    pub deploys: Vec<(String, Duration, BTreeMap<u64, Option<Duration>>)>,
+    pub counters_at_end: BTreeMap<u64, u64>,
+    pub simulated: Duration,
+    pub notes: Vec<String>,
+}
