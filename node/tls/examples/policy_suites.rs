@@ -54,7 +54,7 @@ struct Server {
     rsa: bool,
 }
 
-#[tokio::main(flavor = "current_thread")]
+#[tokio::main(flavor = "multi_thread", worker_threads = 2)]
 async fn main() -> anyhow::Result<()> {
     let scratch = support::Scratch::new("policy-suites")?;
     let ecdsa = support::ecdsa_cert(&["ecdsa.test"])?;
@@ -67,25 +67,53 @@ async fn main() -> anyhow::Result<()> {
         }
     }
     let trust_file = scratch.0.join("trust.pem");
-    std::fs::write(&trust_file, format!("{}{}", ecdsa.trust_pem, rsa.as_ref().map_or("", |r| &r.trust_pem)))?;
+    std::fs::write(
+        &trust_file,
+        format!(
+            "{}{}",
+            ecdsa.trust_pem,
+            rsa.as_ref().map_or("", |r| &r.trust_pem)
+        ),
+    )?;
     let roots = Arc::new(roots);
     println!("| policy | TLS 1.3 suites | TLS 1.2 suites | key exchange |");
     println!("| --- | --- | --- | --- |");
     let mut openssl_rows = Vec::new();
     for policy in SecurityPolicy::all() {
         let store = Arc::new(TlsStore::new());
-        store.put("ecdsa.test", support::domain(&ecdsa, policy.name()), SystemTime::now())?;
+        store.put(
+            "ecdsa.test",
+            support::domain(&ecdsa, policy.name()),
+            SystemTime::now(),
+        )?;
         if let Some(rsa) = &rsa {
-            store.put("rsa.test", support::domain(rsa, policy.name()), SystemTime::now())?;
+            store.put(
+                "rsa.test",
+                support::domain(rsa, policy.name()),
+                SystemTime::now(),
+            )?;
         }
         let (listener, addr) = support::bind(0).await?;
         let task = tokio::spawn(support::serve_https(listener, store));
-        let server = Server { addr, roots: roots.clone(), rsa: rsa.is_some() };
+        let server = Server {
+            addr,
+            roots: roots.clone(),
+            rsa: rsa.is_some(),
+        };
         let (tls13, tls12) = suites_accepted(&server).await?;
         let groups = groups_accepted(&server).await?;
-        println!("| `{}` | {} | {} | {} |", policy.name(), list(&tls13), list(&tls12), groups.join(", "));
+        println!(
+            "| `{}` | {} | {} | {} |",
+            policy.name(),
+            list(&tls13),
+            list(&tls12),
+            groups.join(", ")
+        );
         if has_openssl {
-            openssl_rows.push((policy, openssl_sweep(addr, &trust_file.to_string_lossy())?));
+            // s_client blocks: off the runtime, so the server keeps answering.
+            let trust = trust_file.to_string_lossy().into_owned();
+            let sweep = tokio::task::spawn_blocking(move || openssl_sweep(addr, &trust)).await??;
+            openssl_rows.push((policy, sweep));
         }
         task.abort();
     }
@@ -97,7 +125,14 @@ async fn main() -> anyhow::Result<()> {
     println!("| policy | TLS 1.2 suites accepted | refused | TLS 1.0 | TLS 1.1 |");
     println!("| --- | --- | --- | --- | --- |");
     for (policy, (ok, refused, v10, v11)) in openssl_rows {
-        println!("| `{}` | {} | {} | {} | {} |", policy.name(), list(&ok), refused.len(), yes(v10), yes(v11));
+        println!(
+            "| `{}` | {} | {} | {} | {} |",
+            policy.name(),
+            list(&ok),
+            refused.len(),
+            yes(v10),
+            yes(v11)
+        );
     }
     Ok(())
 }
@@ -110,7 +145,11 @@ fn list(names: &[String]) -> String {
 }
 
 fn yes(b: bool) -> &'static str {
-    if b { "accepted" } else { "refused" }
+    if b {
+        "accepted"
+    } else {
+        "refused"
+    }
 }
 
 /// Which of rustls's nine suites the server accepts, one at a time.
@@ -123,10 +162,32 @@ async fn suites_accepted(server: &Server) -> anyhow::Result<(Vec<String>, Vec<St
             continue;
         }
         let name = if rsa_suite { "rsa.test" } else { "ecdsa.test" };
-        let provider = CryptoProvider { cipher_suites: vec![*suite], ..default_provider() };
-        if handshake(server, name, provider, if is13 { &rustls::version::TLS13 } else { &rustls::version::TLS12 }).await? {
-            let label = if is13 { iana_name(*suite) } else { openssl_name(*suite) };
-            if is13 { tls13.push(label.to_string()) } else { tls12.push(label.to_string()) }
+        let provider = CryptoProvider {
+            cipher_suites: vec![*suite],
+            ..default_provider()
+        };
+        if handshake(
+            server,
+            name,
+            provider,
+            if is13 {
+                &rustls::version::TLS13
+            } else {
+                &rustls::version::TLS12
+            },
+        )
+        .await?
+        {
+            let label = if is13 {
+                iana_name(*suite)
+            } else {
+                openssl_name(*suite)
+            };
+            if is13 {
+                tls13.push(label.to_string())
+            } else {
+                tls12.push(label.to_string())
+            }
         }
     }
     Ok((tls13, tls12))
@@ -136,7 +197,10 @@ async fn suites_accepted(server: &Server) -> anyhow::Result<(Vec<String>, Vec<St
 async fn groups_accepted(server: &Server) -> anyhow::Result<Vec<String>> {
     let mut out = Vec::new();
     for group in ALL_KX_GROUPS {
-        let provider = CryptoProvider { kx_groups: vec![*group as &dyn SupportedKxGroup], ..default_provider() };
+        let provider = CryptoProvider {
+            kx_groups: vec![*group as &dyn SupportedKxGroup],
+            ..default_provider()
+        };
         if handshake(server, "ecdsa.test", provider, &rustls::version::TLS13).await? {
             out.push(format!("{:?}", group.name()));
         }
@@ -156,7 +220,10 @@ async fn handshake(
         .with_no_client_auth();
     let tcp = tokio::net::TcpStream::connect(server.addr).await?;
     let sn = ServerName::try_from(name.to_string())?;
-    Ok(TlsConnector::from(Arc::new(config)).connect(sn, tcp).await.is_ok())
+    Ok(TlsConnector::from(Arc::new(config))
+        .connect(sn, tcp)
+        .await
+        .is_ok())
 }
 
 type Sweep = (Vec<String>, Vec<String>, bool, bool);
@@ -165,22 +232,49 @@ type Sweep = (Vec<String>, Vec<String>, bool, bool);
 fn openssl_sweep(addr: SocketAddr, trust: &str) -> anyhow::Result<Sweep> {
     let (mut ok, mut refused) = (Vec::new(), Vec::new());
     for cipher in AWS_TLS12 {
-        let name = if cipher.contains("ECDSA") { "ecdsa.test" } else { "rsa.test" };
+        let name = if cipher.contains("ECDSA") {
+            "ecdsa.test"
+        } else {
+            "rsa.test"
+        };
         let accepted = s_client(addr, trust, name, &["-tls1_2", "-cipher", cipher])?;
-        if accepted { ok.push(cipher.to_string()) } else { refused.push(cipher.to_string()) }
+        if accepted {
+            ok.push(cipher.to_string())
+        } else {
+            refused.push(cipher.to_string())
+        }
     }
-    let v10 = s_client(addr, trust, "ecdsa.test", &["-tls1", "-cipher", "DEFAULT@SECLEVEL=0"])?;
-    let v11 = s_client(addr, trust, "ecdsa.test", &["-tls1_1", "-cipher", "DEFAULT@SECLEVEL=0"])?;
+    let v10 = s_client(
+        addr,
+        trust,
+        "ecdsa.test",
+        &["-tls1", "-cipher", "DEFAULT@SECLEVEL=0"],
+    )?;
+    let v11 = s_client(
+        addr,
+        trust,
+        "ecdsa.test",
+        &["-tls1_1", "-cipher", "DEFAULT@SECLEVEL=0"],
+    )?;
     Ok((ok, refused, v10, v11))
 }
 
 fn s_client(addr: SocketAddr, trust: &str, name: &str, extra: &[&str]) -> anyhow::Result<bool> {
     let out = Command::new("openssl")
-        .args(["s_client", "-brief", "-verify_return_error", "-CAfile", trust, "-servername", name, "-connect"])
+        .args([
+            "s_client",
+            "-brief",
+            "-verify_return_error",
+            "-CAfile",
+            trust,
+            "-servername",
+            name,
+            "-connect",
+        ])
         .arg(addr.to_string())
         .args(extra)
         .stdin(Stdio::null())
         .output()?;
-    Ok(out.status.success() && String::from_utf8_lossy(&out.stderr).contains("CONNECTION ESTABLISHED"))
+    Ok(out.status.success()
+        && String::from_utf8_lossy(&out.stderr).contains("CONNECTION ESTABLISHED"))
 }
-

@@ -49,11 +49,17 @@ impl ServerCert {
 /// An ECDSA P-256 certificate for `names`, issued by a fresh CA.
 pub fn ecdsa_cert(names: &[&str]) -> anyhow::Result<ServerCert> {
     let mut ca_params = CertificateParams::new(Vec::<String>::new())?;
-    ca_params.distinguished_name.push(DnType::CommonName, "Example CA");
+    ca_params
+        .distinguished_name
+        .push(DnType::CommonName, "Example CA");
     ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
     let ca = CertifiedIssuer::self_signed(ca_params, KeyPair::generate()?)?;
-    let mut params = CertificateParams::new(names.iter().map(|n| n.to_string()).collect::<Vec<_>>())?;
-    params.distinguished_name.push(DnType::CommonName, names.first().copied().unwrap_or("server"));
+    let mut params =
+        CertificateParams::new(names.iter().map(|n| n.to_string()).collect::<Vec<_>>())?;
+    params.distinguished_name.push(
+        DnType::CommonName,
+        names.first().copied().unwrap_or("server"),
+    );
     let key = KeyPair::generate()?;
     let cert = params.signed_by(&key, &ca)?;
     Ok(ServerCert {
@@ -67,7 +73,9 @@ pub fn ecdsa_cert(names: &[&str]) -> anyhow::Result<ServerCert> {
 pub fn rsa_cert(name: &str, dir: &Path) -> Option<ServerCert> {
     let (key, cert) = (dir.join("rsa-key.pem"), dir.join("rsa-cert.pem"));
     let status = Command::new("openssl")
-        .args(["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "30", "-subj"])
+        .args([
+            "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "30", "-subj",
+        ])
         .arg(format!("/CN={name}"))
         .args(["-addext", &format!("subjectAltName=DNS:{name}")])
         .args(["-addext", "basicConstraints=critical,CA:FALSE", "-keyout"])
@@ -101,8 +109,11 @@ pub struct Scratch(pub PathBuf);
 
 impl Scratch {
     pub fn new(tag: &str) -> anyhow::Result<Scratch> {
-        let nanos = SystemTime::now().duration_since(SystemTime::UNIX_EPOCH)?.as_nanos();
-        let dir = std::env::temp_dir().join(format!("apigw-tls-{tag}-{}-{nanos}", std::process::id()));
+        let nanos = SystemTime::now()
+            .duration_since(SystemTime::UNIX_EPOCH)?
+            .as_nanos();
+        let dir =
+            std::env::temp_dir().join(format!("apigw-tls-{tag}-{}-{nanos}", std::process::id()));
         std::fs::create_dir_all(&dir)?;
         Ok(Scratch(dir))
     }
@@ -118,15 +129,20 @@ impl Drop for Scratch {
 /// accepted with `apigw_tls::accept` (5 s deadline) and every request answered `hello`.
 pub async fn serve_https(listener: TcpListener, store: Arc<TlsStore>) {
     loop {
-        let Ok((tcp, _)) = listener.accept().await else { continue };
+        let Ok((tcp, _)) = listener.accept().await else {
+            continue;
+        };
         let _ = tcp.set_nodelay(true);
         let snapshot = store.snapshot();
         tokio::spawn(async move {
             let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
-            let Ok(accepted) = apigw_tls::accept(tcp, &snapshot, deadline).await else { return };
-            let service = hyper::service::service_fn(|_req: Request<hyper::body::Incoming>| async {
-                Ok::<_, Infallible>(Response::new(Full::new(Bytes::from_static(b"hello\n"))))
-            });
+            let Ok(accepted) = apigw_tls::accept(tcp, &snapshot, deadline).await else {
+                return;
+            };
+            let service =
+                hyper::service::service_fn(|_req: Request<hyper::body::Incoming>| async {
+                    Ok::<_, Infallible>(Response::new(Full::new(Bytes::from_static(b"hello\n"))))
+                });
             let _ = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new())
                 .serve_connection(TokioIo::new(accepted.stream), service)
                 .await;
@@ -136,7 +152,9 @@ pub async fn serve_https(listener: TcpListener, store: Arc<TlsStore>) {
 
 /// Binds 127.0.0.1 on `port` (0 = any).
 pub async fn bind(port: u16) -> anyhow::Result<(TcpListener, SocketAddr)> {
-    let listener = TcpListener::bind(("127.0.0.1", port)).await.context("bind")?;
+    let listener = TcpListener::bind(("127.0.0.1", port))
+        .await
+        .context("bind")?;
     let addr = listener.local_addr()?;
     Ok((listener, addr))
 }
