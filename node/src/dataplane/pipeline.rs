@@ -91,6 +91,8 @@ pub struct Services {
     pub networks: SourceNetworks,
     /// Connection caps and counts of listeners and backends.
     pub capacity: Arc<super::capacity::Capacity>,
+    /// Custom domain names: base path mappings and TLS certificates.
+    pub domains: Arc<crate::domains::Domains>,
 }
 
 /// How a request reached this node.
@@ -204,6 +206,7 @@ impl Gateway {
         if let Some(id) = request_id {
             ctx.request_id = id;
         }
+        ctx.tls = parts.extensions.get::<super::tls::TlsConnection>().cloned();
         let mut response = match self.run(&mut ctx, body, via).await {
             Ok(response) => response,
             Err(error) => {
@@ -242,7 +245,9 @@ impl Gateway {
         let host = ctx.header("host").map(str::to_string);
         // Dot segments are resolved before anything is decided on the path.
         let path = normalize(&raw_path);
-        let located = locate(host.as_deref(), &path).ok_or(RequestError::NoSuchStage)?;
+        let domains = self.services.domains.routes();
+        let located = locate(&domains, host.as_deref(), &path).ok_or(RequestError::NoSuchStage)?;
+        ctx.base_path_matched = located.base_path.map(str::to_string);
         let stage = snapshot
             .stage(located.api_id, located.stage)
             .map_err(|_| RequestError::NoSuchStage)?
