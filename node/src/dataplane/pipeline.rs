@@ -242,7 +242,10 @@ impl Gateway {
     ) -> Result<Response<Body>, RequestError> {
         let snapshot = self.deployed.load();
         let raw_path = ctx.raw_path.clone();
-        let host = ctx.header("host").map(str::to_string);
+        // `Host`, else HTTP/2's `:authority`, else the TLS server name.
+        let host = Some(ctx.domain_name.clone())
+            .filter(|h| !h.is_empty())
+            .or_else(|| ctx.tls.as_ref().map(|t| t.0.server_name.clone()));
         // Dot segments are resolved before anything is decided on the path.
         let path = normalize(&raw_path);
         let domains = self.services.domains.routes();
