@@ -816,7 +816,11 @@ impl Management {
             max_integration_timeout_ms: self.max_integration_timeout_ms,
         };
         let imported = import::import(&doc, &options).map_err(|e| bad_request(e.to_string()))?;
-        let api = imported.api;
+        let mut api = imported.api;
+        api.disable_execute_api_endpoint = input
+            .get("disableExecuteApiEndpoint")
+            .and_then(Value::as_bool)
+            .unwrap_or(false);
         self.write(ControlCommand::PutApi(Box::new(api.clone())))
             .await?;
         self.tag_new(format!("/restapis/{}", api.id), input.get("tags"))
@@ -1138,6 +1142,17 @@ fn patch_api(api: &mut RestApi, op: &patch::PatchOp) -> Result<(), ApiError> {
             api.api_key_source = Some(source.to_string());
         }
         (true, ["minimumCompressionSize"]) => api.minimum_compression_size = Some(op.number()?),
+        (true, ["disableExecuteApiEndpoint"]) => {
+            api.disable_execute_api_endpoint = match op.value()? {
+                "true" => true,
+                "false" => false,
+                _ => {
+                    return Err(bad_request(
+                        "disableExecuteApiEndpoint must be true or false",
+                    ))
+                }
+            }
+        }
         (false, ["minimumCompressionSize"]) => api.minimum_compression_size = None,
         (true, ["binaryMediaTypes", media]) => {
             if !api.binary_media_types.iter().any(|m| m == media) {
@@ -1263,7 +1278,7 @@ fn api_json(api: &RestApi) -> Value {
         "binaryMediaTypes": api.binary_media_types,
         "apiKeySource": api.api_key_source.clone().unwrap_or_else(|| "HEADER".into()),
         "endpointConfiguration": {"types": [serde_json::to_value(api.endpoint_type).unwrap_or(json!("EDGE"))]},
-        "disableExecuteApiEndpoint": false,
+        "disableExecuteApiEndpoint": api.disable_execute_api_endpoint,
     })
 }
 

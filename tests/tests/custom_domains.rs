@@ -581,3 +581,89 @@ async fn update_domain_name_swaps_the_certificate_for_new_connections_only() {
     );
     assert!(!s.node.log_lines().iter().any(|l| l.contains("PRIVATE KEY")));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn disable_execute_api_endpoint_leaves_only_the_custom_domain() {
+    let closed = API.replace(
+        "info: {title: where}\n",
+        "info: {title: closed}\nx-amazon-apigateway-endpoint-configuration:\n  types: [REGIONAL]\n  disableExecuteApiEndpoint: true\n",
+    );
+    let config = r#"
+apis:
+  - {id: closed, openapi: closed.yaml, stages: [{name: prod}]}
+  - {id: open, openapi: api.yaml, stages: [{name: prod}]}
+"#;
+    let node = Node::builder()
+        .file("api.yaml", API)
+        .file("closed.yaml", &closed)
+        .config(config)
+        .start()
+        .expect("starts");
+    let admin = node.admin_client();
+    let create = serde_json::json!({"domainName": "shop.example.test", "regionalCertificateArn": "arn:aws:acm:us-east-1:000000000000:certificate/x", "endpointConfiguration": {"types": ["REGIONAL"]}});
+    let reply = admin
+        .send(Method::POST, "/domainnames", create.to_string())
+        .await
+        .expect("create");
+    assert_eq!(reply.status, 201, "{}", reply.text());
+    let mapping = serde_json::json!({"restApiId": "closed", "stage": "prod"});
+    let reply = admin
+        .send(
+            Method::POST,
+            "/domainnames/shop.example.test/basepathmappings",
+            mapping.to_string(),
+        )
+        .await
+        .expect("mapping");
+    assert_eq!(reply.status, 201, "{}", reply.text());
+
+    let client = Client::default();
+    for url in [node.invoke_url("closed", "prod", "/x"), node.url("/prod/x")] {
+        let host = if url.contains("/restapis/") {
+            "127.0.0.1"
+        } else {
+            "closed.execute-api.localhost"
+        };
+        let reply = client
+            .send(Method::GET, &url, &[("host", host)], "")
+            .await
+            .expect("default endpoint");
+        assert_eq!(reply.status, 403, "{url}");
+        assert_eq!(reply.json(), serde_json::json!({"message": "Forbidden"}));
+    }
+    let open = client
+        .get(&node.invoke_url("open", "prod", "/x"))
+        .await
+        .expect("open");
+    assert_eq!(open.status, 200);
+    let via_domain = client
+        .send(
+            Method::GET,
+            &node.url("/x"),
+            &[("host", "shop.example.test")],
+            "",
+        )
+        .await
+        .expect("custom domain");
+    assert_eq!(via_domain.status, 200, "{}", via_domain.text());
+    assert_eq!(via_domain.json()["api"], "closed");
+
+    let got = admin.get("/restapis/closed").await.expect("GetRestApi");
+    assert_eq!(got.json()["disableExecuteApiEndpoint"], true);
+    let patch = serde_json::json!({"patchOperations": [{"op": "replace", "path": "/disableExecuteApiEndpoint", "value": "false"}]});
+    let reply = admin
+        .send(Method::PATCH, "/restapis/closed", patch.to_string())
+        .await
+        .expect("UpdateRestApi");
+    assert_eq!(
+        reply.json()["disableExecuteApiEndpoint"],
+        false,
+        "{}",
+        reply.text()
+    );
+    let reopened = client
+        .get(&node.invoke_url("closed", "prod", "/x"))
+        .await
+        .expect("reopened");
+    assert_eq!(reopened.status, 200);
+}

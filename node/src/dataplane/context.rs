@@ -238,6 +238,21 @@ impl RequestContext {
         self.tls.as_ref()?.0.client_cert.as_ref()
     }
 
+    /// `requestContext.identity.clientCert` of proxy and REQUEST authorizer
+    /// events (`null` without one).
+    pub fn client_cert_json(&self) -> serde_json::Value {
+        let Some(c) = self.client_cert() else {
+            return serde_json::Value::Null;
+        };
+        serde_json::json!({
+            "clientCertPem": c.client_cert_pem,
+            "subjectDN": c.subject_dn,
+            "issuerDN": c.issuer_dn,
+            "serialNumber": c.serial_number,
+            "validity": {"notBefore": c.not_before, "notAfter": c.not_after},
+        })
+    }
+
     /// Milliseconds since the request arrived.
     pub fn elapsed_ms(&self) -> f64 {
         self.started.elapsed().as_secs_f64() * 1000.0

@@ -90,6 +90,9 @@ impl Domains {
         let stored = store.list_domains()?;
         let apis = store.list_apis()?;
         let mut table = DomainTable::default();
+        for api in apis.iter().filter(|a| a.disable_execute_api_endpoint) {
+            table.close_default_endpoint(&api.id);
+        }
         let api_id = |name_or_id: &str| {
             apis.iter()
                 .find(|a| a.id == name_or_id)
