@@ -6,6 +6,9 @@
 //! for config domains, certificates named by ARN, `s3://` truststores mapped
 //! to local files).
 //!
+//! The node also reloads every [`FILE_CHECK`], so a changed certificate or
+//! truststore file is served without a restart.
+//!
 //! A domain's TLS entry is put again only when what it is built from changed
 //! (a digest of the PEM text, the policy and the truststore file's size and
 //! modification time), so a reload does not rebuild TLS configurations nor
@@ -29,6 +32,9 @@ pub use table::{DomainTable, Mapping, Routed, NO_BASE_PATH};
 
 use crate::model::DomainName;
 use crate::store::{Store, StoreError};
+
+/// How often the node re-reads certificate and truststore files.
+pub const FILE_CHECK: std::time::Duration = std::time::Duration::from_secs(15);
 
 /// AWS's default security policy for a domain name.
 pub const DEFAULT_POLICY: &str = "TLS_1_2";
@@ -87,6 +93,8 @@ impl Domains {
     /// Rebuilds the table and brings the TLS store in line with the stored
     /// domains and the config's.
     pub fn reload(&self, store: &Store) -> Result<(), StoreError> {
+        // One reload at a time, so an older read never replaces a newer one.
+        let mut built = self.built.lock().unwrap_or_else(|p| p.into_inner());
         let stored = store.list_domains()?;
         let apis = store.list_apis()?;
         let mut table = DomainTable::default();
@@ -158,7 +166,7 @@ impl Domains {
             }
         }
         self.routes.store(Arc::new(table));
-        self.sync_tls(inputs);
+        self.sync_tls(&mut built, inputs);
         Ok(())
     }
 
@@ -209,8 +217,7 @@ impl Domains {
     }
 
     /// Puts what changed, removes what went.
-    fn sync_tls(&self, inputs: HashMap<String, TlsInput>) {
-        let mut built = self.built.lock().unwrap_or_else(|p| p.into_inner());
+    fn sync_tls(&self, built: &mut HashMap<String, u64>, inputs: HashMap<String, TlsInput>) {
         built.retain(|domain, _| {
             let keep = inputs.contains_key(domain);
             if !keep {

@@ -240,6 +240,7 @@ fn open_state(args: &ServeArgs, loaded: &Loaded, settings: &Settings) -> Result<
     )?;
     let domains = Arc::new(Domains::new(loaded.domain_sources()));
     control.attach_domains(domains.clone());
+    watch_domain_files(&domains, &store)?;
     Ok(State {
         store,
         deployed,
@@ -250,6 +251,25 @@ fn open_state(args: &ServeArgs, loaded: &Loaded, settings: &Settings) -> Result<
         domains,
         region,
     })
+}
+
+/// Re-reads the domains' PEM files now and then (a replaced certificate
+/// or truststore file is served without a restart); the thread ends with
+/// the process.
+fn watch_domain_files(domains: &Arc<Domains>, store: &Arc<Store>) -> Result<()> {
+    let (domains, store) = (Arc::downgrade(domains), Arc::downgrade(store));
+    std::thread::Builder::new()
+        .name("apigw-domain-files".into())
+        .spawn(move || loop {
+            std::thread::sleep(apigw::domains::FILE_CHECK);
+            let (Some(domains), Some(store)) = (domains.upgrade(), store.upgrade()) else {
+                return;
+            };
+            if let Err(e) = domains.reload(&store) {
+                tracing::warn!(error = %e, "cannot re-read the domain names");
+            }
+        })?;
+    Ok(())
 }
 
 fn install_signals() -> Result<Signals> {
