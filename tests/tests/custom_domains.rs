@@ -245,6 +245,8 @@ domains:
     private_key: m.key
     truststore: clients.pem
     base_path_mappings: [{api: one, stage: prod}]
+tls:
+  truststores: {"s3://bucket/clients.pem": clients.pem}
 "#;
     let node = Node::builder()
         .file("api.yaml", API)
@@ -459,6 +461,46 @@ async fn mutual_tls_admits_trusted_client_certificates_and_fills_client_cert() {
         let outcome = get_once(s.tls, "m.example.test", &offer, "/pets").await;
         assert!(outcome.is_err(), "refused: {outcome:?}");
     }
+    // The same through the management API, the truststore named by an
+    // s3:// URI the config maps to the file.
+    let (cert, key) = leaf(&s.server_ca, &["mapi.example.test"], "mapi");
+    let create = serde_json::json!({
+        "domainName": "mapi.example.test",
+        "certificateBody": cert,
+        "certificatePrivateKey": key,
+        "securityPolicy": "SecurityPolicy_TLS13_1_3_2025_09",
+        "mutualTlsAuthentication": {"truststoreUri": "s3://bucket/clients.pem"},
+    });
+    let admin = s.node.admin_client();
+    let reply = admin
+        .send(Method::POST, "/domainnames", create.to_string())
+        .await
+        .expect("create");
+    assert_eq!(reply.status, 201, "{}", reply.text());
+    assert_eq!(
+        reply.json()["mutualTlsAuthentication"]["truststoreUri"],
+        "s3://bucket/clients.pem"
+    );
+    let mapping = serde_json::json!({"restApiId": "two", "stage": "live"});
+    let reply = admin
+        .send(
+            Method::POST,
+            "/domainnames/mapi.example.test/basepathmappings",
+            mapping.to_string(),
+        )
+        .await
+        .expect("mapping");
+    assert_eq!(reply.status, 201, "{}", reply.text());
+    let (status, body) = get_once(s.tls, "mapi.example.test", &with(&trusted), "/x")
+        .await
+        .expect("trusted client");
+    assert_eq!(
+        (status, &body["api"], &body["subject"]),
+        (200, &"two".into(), &"CN=alice".into())
+    );
+    let outcome = get_once(s.tls, "mapi.example.test", &with(&untrusted), "/x").await;
+    assert!(outcome.is_err(), "refused: {outcome:?}");
+
     // A domain without mutual TLS ignores client certificates.
     let (_, body) = get_once(s.tls, "a.example.test", &with(&trusted), "/x")
         .await
