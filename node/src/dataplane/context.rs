@@ -426,6 +426,19 @@ pub fn clf_time(t: SystemTime) -> String {
         .unwrap_or_default()
 }
 
+/// A `$context.identity.clientCert` field by its AWS name.
+fn client_cert_field<'a>(cert: &'a apigw_tls::ClientCertInfo, field: &str) -> Option<&'a str> {
+    Some(match field {
+        "clientCertPem" => &cert.client_cert_pem,
+        "subjectDN" => &cert.subject_dn,
+        "issuerDN" => &cert.issuer_dn,
+        "serialNumber" => &cert.serial_number,
+        "validity.notBefore" => &cert.not_before,
+        "validity.notAfter" => &cert.not_after,
+        _ => return None,
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -462,17 +475,4 @@ mod tests {
         assert_eq!(ctx.context_value("stage"), None);
         assert_eq!(clf_time(UNIX_EPOCH), "01/Jan/1970:00:00:00 +0000");
     }
-}
-
-/// A `$context.identity.clientCert` field by its AWS name.
-fn client_cert_field<'a>(cert: &'a apigw_tls::ClientCertInfo, field: &str) -> Option<&'a str> {
-    Some(match field {
-        "clientCertPem" => &cert.client_cert_pem,
-        "subjectDN" => &cert.subject_dn,
-        "issuerDN" => &cert.issuer_dn,
-        "serialNumber" => &cert.serial_number,
-        "validity.notBefore" => &cert.not_before,
-        "validity.notAfter" => &cert.not_after,
-        _ => return None,
-    })
 }

@@ -30,7 +30,7 @@ use arc_swap::ArcSwap;
 pub use sources::{CertificateFiles, ConfigDomain, ConfigMapping, Sources};
 pub use table::{DomainTable, Mapping, Routed, NO_BASE_PATH};
 
-use crate::model::DomainName;
+use crate::model::{DomainName, RestApi};
 use crate::store::{Store, StoreError};
 
 /// How often the node re-reads certificate and truststore files.
@@ -101,34 +101,17 @@ impl Domains {
         for api in apis.iter().filter(|a| a.disable_execute_api_endpoint) {
             table.close_default_endpoint(&api.id);
         }
-        let api_id = |name_or_id: &str| {
-            apis.iter()
-                .find(|a| a.id == name_or_id)
-                .or_else(|| apis.iter().find(|a| a.name == name_or_id))
-                .map(|a| a.id.clone())
-        };
         let mut inputs: HashMap<String, TlsInput> = HashMap::new();
         for config in &self.sources.domains {
-            let mut mappings = Vec::new();
-            for m in &config.mappings {
-                match api_id(&m.api) {
-                    Some(id) => mappings.push(Mapping::new(&m.base_path, &id, m.stage.as_deref())),
-                    None => {
-                        tracing::warn!(domain = %config.name, api = %m.api, "base path mapping to an API that does not exist; skipped")
-                    }
-                }
-            }
-            table.insert(&config.name, mappings);
+            table.insert(&config.name, config_mappings(config, &apis));
             match config.certificate.read() {
                 Ok(certificate) => {
+                    let policy = config.security_policy.clone();
                     inputs.insert(
                         config.name.clone(),
                         TlsInput {
                             certificate,
-                            policy: config
-                                .security_policy
-                                .clone()
-                                .unwrap_or_else(|| DEFAULT_POLICY.into()),
+                            policy: policy.unwrap_or_else(|| DEFAULT_POLICY.into()),
                             truststore: config.truststore.clone(),
                         },
                     );
@@ -144,21 +127,14 @@ impl Domains {
                 .iter()
                 .map(|(base, m)| Mapping::new(base, &m.rest_api_id, m.stage.as_deref()))
                 .collect();
-            if let Some(config) = self
+            // A config domain's own mappings stay; the management API's are added.
+            let config = self
                 .sources
                 .domains
                 .iter()
-                .find(|c| c.name == d.domain_name)
-            {
-                // A config domain's own mappings stay; the API's are added.
-                let extra = config.mappings.iter().filter_map(|m| {
-                    Some(Mapping::new(
-                        &m.base_path,
-                        &api_id(&m.api)?,
-                        m.stage.as_deref(),
-                    ))
-                });
-                mappings.extend(extra);
+                .find(|c| c.name == d.domain_name);
+            if let Some(config) = config {
+                mappings.extend(config_mappings(config, &apis));
             }
             table.insert(&d.domain_name, mappings);
             if let Some(input) = self.tls_input(d) {
@@ -273,6 +249,27 @@ impl Domains {
         }
         out
     }
+}
+
+/// A config domain's mappings, APIs named by id or name (one that does not
+/// exist is skipped, and logged).
+fn config_mappings(config: &ConfigDomain, apis: &[RestApi]) -> Vec<Mapping> {
+    let api_id = |name_or_id: &str| {
+        apis.iter()
+            .find(|a| a.id == name_or_id)
+            .or_else(|| apis.iter().find(|a| a.name == name_or_id))
+            .map(|a| a.id.clone())
+    };
+    let mut out = Vec::new();
+    for m in &config.mappings {
+        match api_id(&m.api) {
+            Some(id) => out.push(Mapping::new(&m.base_path, &id, m.stage.as_deref())),
+            None => {
+                tracing::warn!(domain = %config.name, api = %m.api, "base path mapping to an API that does not exist; skipped")
+            }
+        }
+    }
+    out
 }
 
 /// What a TLS entry is built from, as a number: PEM text, policy, and the

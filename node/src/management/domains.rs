@@ -74,39 +74,7 @@ impl Management {
                         return Ok((StatusCode::ACCEPTED, json!({})));
                     }
                     (&Verb::PATCH, []) => {
-                        for op in patch::operations(body)? {
-                            let value = op.value.clone();
-                            match (op.sets(), op.path.as_str()) {
-                                (_, "/certificateArn") => domain.certificate_arn = value,
-                                (_, "/regionalCertificateArn") => {
-                                    domain.regional_certificate_arn = value
-                                }
-                                (true, "/securityPolicy") => {
-                                    domain.security_policy = Some(security_policy(op.value()?)?)
-                                }
-                                (
-                                    true,
-                                    "/certificateBody"
-                                    | "/certificatePrivateKey"
-                                    | "/certificateChain"
-                                    | "/certificateName",
-                                ) => replace_certificate_field(&mut domain, &op.path, op.value()?)?,
-                                (true, "/mutualTlsAuthentication/truststoreUri") => {
-                                    domain.mutual_tls = Some(crate::model::MutualTls {
-                                        truststore_uri: op.value()?.to_string(),
-                                        truststore_version: None,
-                                    })
-                                }
-                                (true, "/mutualTlsAuthentication/truststoreVersion") => {
-                                    if let Some(m) = &mut domain.mutual_tls {
-                                        m.truststore_version = Some(op.value()?.to_string());
-                                    }
-                                }
-                                (false, "/mutualTlsAuthentication") => domain.mutual_tls = None,
-                                _ => return Err(op.unsupported()),
-                            }
-                        }
-                        check_certificate(&domain)?;
+                        update_domain(&mut domain, body)?;
                         (StatusCode::OK, None)
                     }
                     (verb, ["basepathmappings", base @ ..]) => {
@@ -279,6 +247,41 @@ fn new_domain(input: &Value) -> Result<DomainName, ApiError> {
     };
     check_certificate(&domain)?;
     Ok(domain)
+}
+
+/// UpdateDomainName's operations on `domain`, then its certificate checked.
+fn update_domain(domain: &mut DomainName, body: &[u8]) -> Result<(), ApiError> {
+    for op in patch::operations(body)? {
+        let value = op.value.clone();
+        match (op.sets(), op.path.as_str()) {
+            (_, "/certificateArn") => domain.certificate_arn = value,
+            (_, "/regionalCertificateArn") => domain.regional_certificate_arn = value,
+            (true, "/securityPolicy") => {
+                domain.security_policy = Some(security_policy(op.value()?)?)
+            }
+            (
+                true,
+                "/certificateBody"
+                | "/certificatePrivateKey"
+                | "/certificateChain"
+                | "/certificateName",
+            ) => replace_certificate_field(domain, &op.path, op.value()?)?,
+            (true, "/mutualTlsAuthentication/truststoreUri") => {
+                domain.mutual_tls = Some(MutualTls {
+                    truststore_uri: op.value()?.to_string(),
+                    truststore_version: None,
+                })
+            }
+            (true, "/mutualTlsAuthentication/truststoreVersion") => {
+                if let Some(m) = &mut domain.mutual_tls {
+                    m.truststore_version = Some(op.value()?.to_string());
+                }
+            }
+            (false, "/mutualTlsAuthentication") => domain.mutual_tls = None,
+            _ => return Err(op.unsupported()),
+        }
+    }
+    check_certificate(domain)
 }
 
 fn security_policy(p: &str) -> Result<String, ApiError> {

@@ -394,41 +394,14 @@ fn start_threads(
     let limits = &loaded.file.limits;
     let plan = crate::capacity::plan(limits);
     let log_flush = Duration::from_millis(loaded.file.log.flush_ms.max(1));
-    let (admin_keys, admin_identities) = crate::users::load(
+    let admin = admin_worker(
         loaded,
-        "admin_users",
-        &loaded.file.admin_users,
-        apigw::policy::Grant::Everything,
+        state,
+        services,
+        admin_user,
+        listeners.admin,
+        stopped,
     )?;
-    let admin = AdminWorker {
-        listener: listeners.admin,
-        handler: Arc::new(Admin::new(
-            state.deployed.clone(),
-            services.clone(),
-            Some(
-                apigw::management::Management::new(
-                    state.store.clone(),
-                    match &services.cluster {
-                        Some(c) => apigw::management::Writer::Raft(c.raft.clone()),
-                        None => apigw::management::Writer::Local(state.control.clone()),
-                    },
-                    limits.max_integration_timeout_ms,
-                )
-                .with_counters(services.access.counters().clone())
-                .with_admin_users(admin_identities, &services.region),
-            ),
-            apigw::admin::AdminAuth {
-                metrics_token: loaded.file.admin.metrics_token.clone(),
-                ..apigw::admin::AdminAuth::new(
-                    std::iter::once(admin_user).chain(admin_keys).collect(),
-                    services.region.clone(),
-                )
-            },
-        )),
-        options: plan.admin.clone(),
-        stopped: stopped.clone(),
-        log_flush,
-    };
     let mut threads = vec![std::thread::Builder::new()
         .name("apigw-admin".into())
         .spawn(move || run_admin(admin))?];
@@ -466,6 +439,56 @@ fn start_threads(
         );
     }
     Ok(threads)
+}
+
+/// The admin listener's handler: the management API with the admin
+/// credentials and the config's admin users.
+fn admin_worker(
+    loaded: &Loaded,
+    state: &State,
+    services: &Arc<Services>,
+    admin_user: apigw::dataplane::iam::IamUser,
+    listener: std::net::TcpListener,
+    stopped: &watch::Receiver<bool>,
+) -> Result<AdminWorker> {
+    let limits = &loaded.file.limits;
+    let plan = crate::capacity::plan(limits);
+    let log_flush = Duration::from_millis(loaded.file.log.flush_ms.max(1));
+    let (admin_keys, admin_identities) = crate::users::load(
+        loaded,
+        "admin_users",
+        &loaded.file.admin_users,
+        apigw::policy::Grant::Everything,
+    )?;
+    Ok(AdminWorker {
+        listener,
+        handler: Arc::new(Admin::new(
+            state.deployed.clone(),
+            services.clone(),
+            Some(
+                apigw::management::Management::new(
+                    state.store.clone(),
+                    match &services.cluster {
+                        Some(c) => apigw::management::Writer::Raft(c.raft.clone()),
+                        None => apigw::management::Writer::Local(state.control.clone()),
+                    },
+                    limits.max_integration_timeout_ms,
+                )
+                .with_counters(services.access.counters().clone())
+                .with_admin_users(admin_identities, &services.region),
+            ),
+            apigw::admin::AdminAuth {
+                metrics_token: loaded.file.admin.metrics_token.clone(),
+                ..apigw::admin::AdminAuth::new(
+                    std::iter::once(admin_user).chain(admin_keys).collect(),
+                    services.region.clone(),
+                )
+            },
+        )),
+        options: plan.admin.clone(),
+        stopped: stopped.clone(),
+        log_flush,
+    })
 }
 
 /// Joins the threads, stops the functions and the cluster.
