@@ -103,6 +103,9 @@ struct State {
     cluster: Option<crate::cluster::Joined>,
     domains: Arc<Domains>,
     region: String,
+    /// The listeners' settings and the connection caps, made once: every
+    /// worker shares one data-plane admission, and `/metrics` shows it.
+    plan: crate::capacity::Plan,
 }
 
 /// The signal handlers, installed before the listeners are announced.
@@ -124,7 +127,7 @@ pub fn run(args: ServeArgs) -> Result<ExitCode> {
     // disk, and SIGTERM/SIGINT are caught, by the time anyone can call.
     let admin_user = admin_credentials(&loaded, &settings.data_dir)?;
     let signals = install_signals()?;
-    let listeners = bind_listeners(&settings)?;
+    let listeners = bind_listeners(&settings, &state.region)?;
     let services = build_services(&loaded, &mut state)?;
     let (stop, stopped) = watch::channel(false);
     let threads = start_threads(&loaded, &state, &services, admin_user, listeners, &stopped)?;
@@ -207,6 +210,7 @@ fn open_state(args: &ServeArgs, loaded: &Loaded, settings: &Settings) -> Result<
     for finding in deployed.reload(&store)? {
         tracing::warn!(at = %finding.at, "{} (this method answers 500)", finding.message);
     }
+    let plan = crate::capacity::plan(&loaded.file.limits);
     let function_runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(node.function_threads.unwrap_or(2).clamp(1, 64))
         .thread_name("apigw-functions")
@@ -250,6 +254,7 @@ fn open_state(args: &ServeArgs, loaded: &Loaded, settings: &Settings) -> Result<
         cluster,
         domains,
         region,
+        plan,
     })
 }
 
@@ -299,7 +304,7 @@ struct Listeners {
     admin: std::net::TcpListener,
 }
 
-fn bind_listeners(settings: &Settings) -> Result<Listeners> {
+fn bind_listeners(settings: &Settings, region: &str) -> Result<Listeners> {
     let dataplane = bind_shared(settings.listen, settings.workers)?;
     let tls = match settings.tls_listen {
         Some(addr) => bind_shared(addr, settings.workers)?,
@@ -310,7 +315,7 @@ fn bind_listeners(settings: &Settings) -> Result<Listeners> {
     if let Some(first) = tls.first() {
         tracing::info!(role = "dataplane-tls", addr = %first.local_addr()?, workers = settings.workers, "listening");
     }
-    tracing::info!(role = "admin", addr = %admin.local_addr()?, "listening");
+    tracing::info!(role = "admin", addr = %admin.local_addr()?, region = %region, "listening");
     Ok(Listeners {
         dataplane,
         tls,
@@ -322,7 +327,7 @@ fn bind_listeners(settings: &Settings) -> Result<Listeners> {
 fn build_services(loaded: &Loaded, state: &mut State) -> Result<Arc<Services>> {
     let node = &loaded.file.node;
     let limits = &loaded.file.limits;
-    let plan = crate::capacity::plan(limits);
+    let plan = &state.plan;
     let runtime = state.function_runtime.handle();
     let cluster = state.cluster.as_ref();
     let counters: Arc<dyn apigw::throttle::Counters> = match cluster {
@@ -392,7 +397,7 @@ fn start_threads(
     stopped: &watch::Receiver<bool>,
 ) -> Result<Vec<std::thread::JoinHandle<Result<()>>>> {
     let limits = &loaded.file.limits;
-    let plan = crate::capacity::plan(limits);
+    let plan = &state.plan;
     let log_flush = Duration::from_millis(loaded.file.log.flush_ms.max(1));
     let admin = admin_worker(
         loaded,
@@ -452,7 +457,7 @@ fn admin_worker(
     stopped: &watch::Receiver<bool>,
 ) -> Result<AdminWorker> {
     let limits = &loaded.file.limits;
-    let plan = crate::capacity::plan(limits);
+    let plan = &state.plan;
     let log_flush = Duration::from_millis(loaded.file.log.flush_ms.max(1));
     let (admin_keys, admin_identities) = crate::users::load(
         loaded,
