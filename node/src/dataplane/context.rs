@@ -57,7 +57,7 @@ pub struct RequestContext {
     pub api_key_id: Option<String>,
     pub integration_latency_ms: Option<u128>,
     /// What the TLS handshake settled, over the TLS listener.
-    pub tls: Option<super::tls::TlsConnection>,
+    pub tls: Option<Arc<apigw_tls::ConnectionInfo>>,
     /// Through a custom domain: the base path that matched.
     pub base_path_matched: Option<String>,
     query: OnceLock<Vec<(String, String)>>,
@@ -235,7 +235,7 @@ impl RequestContext {
 
     /// The client's certificate, on a mutual-TLS domain.
     pub fn client_cert(&self) -> Option<&apigw_tls::ClientCertInfo> {
-        self.tls.as_ref()?.0.client_cert.as_ref()
+        self.tls.as_ref()?.client_cert.as_ref()
     }
 
     /// `requestContext.identity.clientCert` of proxy and REQUEST authorizer

@@ -206,7 +206,10 @@ impl Gateway {
         if let Some(id) = request_id {
             ctx.request_id = id;
         }
-        ctx.tls = parts.extensions.get::<super::tls::TlsConnection>().cloned();
+        ctx.tls = parts
+            .extensions
+            .get::<Arc<apigw_tls::ConnectionInfo>>()
+            .cloned();
         let mut response = match self.run(&mut ctx, body, via).await {
             Ok(response) => response,
             Err(error) => {
@@ -245,7 +248,7 @@ impl Gateway {
         // `Host`, else HTTP/2's `:authority`, else the TLS server name.
         let host = Some(ctx.domain_name.clone())
             .filter(|h| !h.is_empty())
-            .or_else(|| ctx.tls.as_ref().map(|t| t.0.server_name.clone()));
+            .or_else(|| ctx.tls.as_ref().map(|t| t.server_name.clone()));
         // Dot segments are resolved before anything is decided on the path.
         let path = normalize(&raw_path);
         let domains = self.services.domains.routes();

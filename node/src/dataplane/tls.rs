@@ -5,8 +5,8 @@
 //! `http/1.1`) before HTTP. The handshake must finish within the header
 //! timeout; a connection over the caps is closed (a plain-text 503 would mean
 //! nothing to a TLS client). What the handshake settled rides on every
-//! request of the connection as a [`TlsConnection`] extension, for
-//! `$context.identity.clientCert` and the access log.
+//! request of the connection as an `Arc<ConnectionInfo>` extension, for
+//! `$context.identity.clientCert`.
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -22,14 +22,10 @@ use super::body::Body;
 use super::connection;
 use super::server::{accept_loop, builder, deadlines, Handler, ServerOptions};
 
-/// What a request's connection negotiated (a request extension).
-#[derive(Debug, Clone)]
-pub struct TlsConnection(pub Arc<ConnectionInfo>);
-
 /// The connection's handler: the listener's, with its TLS facts attached.
 struct WithTls<H> {
     inner: Arc<H>,
-    info: TlsConnection,
+    info: Arc<ConnectionInfo>,
 }
 
 impl<H: Handler> Handler for WithTls<H> {
@@ -60,7 +56,7 @@ pub async fn serve_tls<H: Handler>(
                     drop(snapshot);
                     let handler = Arc::new(WithTls {
                         inner: handler,
-                        info: TlsConnection(Arc::new(accepted.info)),
+                        info: Arc::new(accepted.info),
                     });
                     connection::drive(
                         accepted.stream,
