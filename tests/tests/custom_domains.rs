@@ -709,3 +709,49 @@ apis:
         .expect("reopened");
     assert_eq!(reopened.status, 200);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_replaced_certificate_file_is_served_without_a_restart() {
+    let s = setup();
+    let new_ca = ca("Rotated CA");
+    let (cert, key) = leaf(&new_ca, &["a.example.test"], "a.example.test");
+    let old_trust = [s.server_ca.pem.as_str()];
+    let new_trust = [new_ca.pem.as_str()];
+    let mut open = http(
+        connect(s.tls, "a.example.test", &Offer::trusting(&old_trust))
+            .await
+            .expect("the first certificate"),
+    )
+    .await
+    .expect("h1");
+    // The key first: a moment where the two files disagree is refused by
+    // the checks, and the old certificate keeps serving.
+    std::fs::write(s.node.dir.0.join("a.key"), &key).expect("write key");
+    std::fs::write(s.node.dir.0.join("a.pem"), &cert).expect("write cert");
+    // The node re-reads files every 15 s: wait (bounded) until a new
+    // handshake sees the new certificate.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(40);
+    loop {
+        if connect(s.tls, "a.example.test", &Offer::trusting(&new_trust))
+            .await
+            .is_ok()
+        {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the new certificate file was not served within 40 s"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(250)).await;
+    }
+    assert!(
+        connect(s.tls, "a.example.test", &Offer::trusting(&old_trust))
+            .await
+            .is_err()
+    );
+    let (status, _, _) = open
+        .get("a.example.test", "/v1/orders/x")
+        .await
+        .expect("old connection");
+    assert_eq!(status, 200);
+}
