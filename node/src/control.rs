@@ -21,6 +21,8 @@ pub struct ControlPlane {
     access: OnceLock<Arc<Access>>,
     /// The node's functions, once it has built the registry.
     functions: OnceLock<Arc<Functions>>,
+    /// The node's custom domains, once it has built them.
+    domains: OnceLock<Arc<crate::domains::Domains>>,
 }
 
 impl ControlPlane {
@@ -30,6 +32,7 @@ impl ControlPlane {
             deployed,
             access: OnceLock::new(),
             functions: OnceLock::new(),
+            domains: OnceLock::new(),
         }
     }
 
@@ -70,7 +73,22 @@ impl ControlPlane {
         }
     }
 
+    /// Keeps `domains` in line with the stored domain names from now on.
+    pub fn attach_domains(&self, domains: Arc<crate::domains::Domains>) {
+        let _ = self.domains.set(domains);
+        self.reload_domains();
+    }
+
+    fn reload_domains(&self) {
+        if let Some(domains) = self.domains.get() {
+            if let Err(e) = domains.reload(&self.store) {
+                tracing::error!(error = %e, "cannot read the domain names");
+            }
+        }
+    }
+
     fn reload(&self) {
+        self.reload_domains();
         self.reload_access();
         self.reload_functions();
         match self.deployed.reload(&self.store) {

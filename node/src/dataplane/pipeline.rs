@@ -115,6 +115,8 @@ pub struct Services {
     pub networks: SourceNetworks,
     /// Connection caps and counts of listeners and backends.
     pub capacity: Arc<super::capacity::Capacity>,
+    /// Custom domain names: base path mappings and TLS certificates.
+    pub domains: Arc<crate::domains::Domains>,
 }
 
 /// The data-plane request handler.

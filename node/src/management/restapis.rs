@@ -95,6 +95,10 @@ impl Management {
         let imported = import::import(&doc, &options).map_err(|e| bad_request(e.to_string()))?;
         let mut api = imported.api;
         api.created_date = Some(crate::store::unix_now());
+        api.disable_execute_api_endpoint = input
+            .get("disableExecuteApiEndpoint")
+            .and_then(Value::as_bool)
+            .unwrap_or(false);
         if let Some(types) = input.pointer("/endpointConfiguration/types") {
             api.endpoint_type = endpoint_type(types)?;
         }
@@ -271,6 +275,17 @@ pub(super) fn patch_api(api: &mut RestApi, op: &patch::PatchOp) -> Result<(), Ap
         (true, ["apiKeySource"]) => api.api_key_source = Some(api_key_source(op.value()?)?),
         (true, ["minimumCompressionSize"]) => api.minimum_compression_size = Some(op.number()?),
         (false, ["minimumCompressionSize"]) => api.minimum_compression_size = None,
+        (true, ["disableExecuteApiEndpoint"]) => {
+            api.disable_execute_api_endpoint = match op.value()? {
+                "true" => true,
+                "false" => false,
+                _ => {
+                    return Err(bad_request(
+                        "disableExecuteApiEndpoint must be true or false",
+                    ))
+                }
+            }
+        }
         (true, ["binaryMediaTypes", media]) => {
             if !api.binary_media_types.iter().any(|m| m == media) {
                 api.binary_media_types.push(media.to_string());
@@ -373,7 +388,7 @@ pub(super) fn api_json(api: &RestApi) -> Value {
             "types": [serde_json::to_value(api.endpoint_type).unwrap_or(json!("EDGE"))],
             "ipAddressType": "ipv4",
         },
-        "disableExecuteApiEndpoint": false,
+        "disableExecuteApiEndpoint": api.disable_execute_api_endpoint,
         "rootResourceId": crate::ids::resource_id(&api.id, "/"),
     });
     if let Some(d) = &api.description {

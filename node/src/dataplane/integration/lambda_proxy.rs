@@ -119,6 +119,7 @@ pub(crate) fn event_spelled(
                 "userArn": ctx.iam_caller.as_ref().map(|c| c.1.as_str()),
                 "userAgent": ctx.header("user-agent"),
                 "user": ctx.iam_caller.as_ref().map(|c| c.1.as_str()),
+                "clientCert": ctx.client_cert_json(),
             },
             "domainName": ctx.domain_name,
             "deploymentId": stage.map_or("", |s| s.api.deployment_id.as_str()),
