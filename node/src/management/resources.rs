@@ -13,7 +13,9 @@ use super::definitions::{authorizer_id, authorizer_name, validator_id_in, valida
 use super::patch::{segments, PatchOp};
 use super::{bad_request, err, not_found, ApiError, Call, Outcome};
 use crate::ids::resource_id;
-use crate::model::{Integration, Method, MethodResponse, Resource, RestApi};
+use crate::model::{
+    Integration, IntegrationResponse, IntegrationType, Method, MethodResponse, Resource, RestApi,
+};
 
 /// The verbs a method may have.
 const VERBS: &[&str] = &[
@@ -74,14 +76,14 @@ fn method_call(
         method(api, path, m)?;
     }
     match (verb, tail) {
-        (&Verb::GET, []) => read(method_json(api, method(api, path, m)?)),
+        (&Verb::GET, []) => read(method_json(api, path, method(api, path, m)?)),
         (&Verb::PUT, []) => put_method(api, path, m, input),
         (&Verb::PATCH, []) => {
             let mut updated = method(api, path, m)?.clone();
             for op in ops {
                 patch_method(api, &mut updated, op)?;
             }
-            let body = method_json(api, &updated);
+            let body = method_json(api, path, &updated);
             set_method(api, path, updated);
             wrote(StatusCode::OK, body)
         }
@@ -146,6 +148,8 @@ fn integration_call(
     let out = match (verb, tail) {
         (&Verb::GET, []) => {
             return read(integration_json(
+                api,
+                path,
                 updated.integration.as_ref().ok_or_else(no_integration)?,
             ))
         }
@@ -154,14 +158,14 @@ fn integration_call(
                 .map_err(|e| bad_request(e.to_string()))?;
             // A new integration keeps no responses of the old one (as AWS).
             integration.integration_responses.clear();
-            let body = integration_json(&integration);
+            let body = integration_json(api, path, &integration);
             updated.integration = Some(integration);
             (StatusCode::CREATED, body)
         }
         (&Verb::PATCH, []) => {
             let current = updated.integration.clone().ok_or_else(no_integration)?;
             let patched = patch_integration(current, ops, max_timeout_ms)?;
-            let body = integration_json(&patched);
+            let body = integration_json(api, path, &patched);
             updated.integration = Some(patched);
             (StatusCode::OK, body)
         }
@@ -179,12 +183,12 @@ fn integration_call(
                         .integration_responses
                         .get(&code)
                         .ok_or_else(missing)?;
-                    return read(serde_json::to_value(r).unwrap_or_default());
+                    return read(integration_response_json(r));
                 }
                 Verb::PUT => {
                     let response = crate::import::integration_response(&code, input)
                         .map_err(|e| bad_request(e.to_string()))?;
-                    let body = serde_json::to_value(&response).unwrap_or_default();
+                    let body = integration_response_json(&response);
                     integration.integration_responses.insert(code, response);
                     (StatusCode::CREATED, body)
                 }
@@ -338,7 +342,7 @@ fn put_method(api: &mut RestApi, path: &str, m: &str, input: &Value) -> Result<O
         new.request_validator = Some(validator_name(api, &v)?);
     }
     check_models(api, &new.request_models)?;
-    let body = method_json(api, &new);
+    let body = method_json(api, path, &new);
     set_method(api, path, new);
     wrote(StatusCode::CREATED, body)
 }
@@ -521,10 +525,11 @@ pub(super) fn resource_json(api: &RestApi, r: &Resource, embed_methods: bool) ->
         .methods
         .values()
         .map(|m| {
+            // Without `embed=methods` AWS names the methods only.
             let body = if embed_methods {
-                method_json(api, m)
+                method_json(api, &r.path, m)
             } else {
-                json!({"httpMethod": m.http_method})
+                json!({})
             };
             (m.http_method.clone(), body)
         })
@@ -542,8 +547,9 @@ pub(super) fn resource_json(api: &RestApi, r: &Resource, embed_methods: bool) ->
     out
 }
 
-/// A method in `GetMethod`'s shape.
-pub(super) fn method_json(api: &RestApi, m: &Method) -> Value {
+/// A method (of the resource at `path`) in `GetMethod`'s shape: empty
+/// maps left out, as AWS leaves them out.
+pub(super) fn method_json(api: &RestApi, path: &str, m: &Method) -> Value {
     let mut out = json!({
         "httpMethod": m.http_method,
         "authorizationType": m.authorization_type,
@@ -567,23 +573,67 @@ pub(super) fn method_json(api: &RestApi, m: &Method) -> Value {
         out["authorizationScopes"] = json!(m.authorization_scopes);
     }
     if let Some(i) = &m.integration {
-        out["methodIntegration"] = integration_json(i);
+        out["methodIntegration"] = integration_json(api, path, i);
     }
+    drop_empty(&mut out, &["requestParameters", "requestModels", "methodResponses"]);
     out
 }
 
 fn method_response_json(code: &str, r: &MethodResponse) -> Value {
-    json!({
+    let mut out = json!({
         "statusCode": code,
         "responseParameters": r.response_parameters,
         "responseModels": r.response_models,
-    })
+    });
+    drop_empty(&mut out, &["responseParameters", "responseModels"]);
+    out
 }
 
-/// An integration in `GetIntegration`'s shape (our model keeps AWS's
-/// field names).
-pub(super) fn integration_json(i: &Integration) -> Value {
-    serde_json::to_value(i).unwrap_or_default()
+/// An integration (of the resource at `path`) in `GetIntegration`'s shape
+/// (our model keeps AWS's field names). As AWS: empty maps left out, the
+/// cache namespace defaults to the resource id, and an HTTP integration
+/// without a connection type is `INTERNET`.
+pub(super) fn integration_json(api: &RestApi, path: &str, i: &Integration) -> Value {
+    let mut out = serde_json::to_value(i).unwrap_or_default();
+    if i.cache_namespace.is_none() {
+        out["cacheNamespace"] = json!(resource_id(&api.id, path));
+    }
+    if i.connection_type.is_none()
+        && matches!(i.kind, IntegrationType::Http | IntegrationType::HttpProxy)
+    {
+        out["connectionType"] = json!("INTERNET");
+    }
+    out["integrationResponses"] = i
+        .integration_responses
+        .iter()
+        .map(|(code, r)| (code.clone(), integration_response_json(r)))
+        .collect::<serde_json::Map<String, Value>>()
+        .into();
+    drop_empty(
+        &mut out,
+        &["requestParameters", "requestTemplates", "integrationResponses"],
+    );
+    out
+}
+
+/// An integration response in `GetIntegrationResponse`'s shape, empty maps
+/// left out.
+fn integration_response_json(r: &IntegrationResponse) -> Value {
+    let mut out = serde_json::to_value(r).unwrap_or_default();
+    drop_empty(&mut out, &["responseParameters", "responseTemplates"]);
+    out
+}
+
+/// Removes the members of `out` named in `keys` whose value is an empty
+/// object (AWS omits a map it has nothing in).
+fn drop_empty(out: &mut Value, keys: &[&str]) {
+    if let Some(map) = out.as_object_mut() {
+        for key in keys {
+            if map.get(*key).and_then(Value::as_object).is_some_and(|m| m.is_empty()) {
+                map.remove(*key);
+            }
+        }
+    }
 }
 
 #[cfg(test)]
