@@ -331,14 +331,7 @@ pub(super) fn apply_base_path(doc: &mut Value, how: BasePath) {
         .get("basePath")
         .and_then(Value::as_str)
         .map(str::to_string)
-        .or_else(|| {
-            let url = doc.pointer("/servers/0/url")?.as_str()?;
-            let path = match url.split_once("://") {
-                Some((_, rest)) => rest.find('/').map_or("", |i| &rest[i..]),
-                None => url,
-            };
-            Some(path.to_string())
-        })
+        .or_else(|| server_base_path(doc.pointer("/servers/0")?))
         .unwrap_or_default();
     let mut segments: Vec<&str> = base.split('/').filter(|s| !s.is_empty()).collect();
     if how == BasePath::Split && !segments.is_empty() {
@@ -359,6 +352,34 @@ pub(super) fn apply_base_path(doc: &mut Value, how: BasePath) {
             paths.insert(joined, item);
         }
     }
+}
+
+/// The base path of an OpenAPI 3 server: its URL's path with the
+/// variables' defaults put in, or (as AWS) the default of a variable named
+/// `basePath` when the URL's path is empty.
+fn server_base_path(server: &Value) -> Option<String> {
+    let mut url = server.get("url")?.as_str()?.to_string();
+    let variables = server.get("variables").and_then(Value::as_object);
+    let default_of = |name: &str| {
+        variables?
+            .get(name)?
+            .get("default")?
+            .as_str()
+            .map(str::to_string)
+    };
+    for name in variables.into_iter().flat_map(|v| v.keys()) {
+        if let Some(value) = default_of(name) {
+            url = url.replace(&format!("{{{name}}}"), &value);
+        }
+    }
+    let path = match url.split_once("://") {
+        Some((_, rest)) => rest.find('/').map_or("", |i| &rest[i..]),
+        None => url.as_str(),
+    };
+    if path.trim_matches('/').is_empty() {
+        return default_of("basePath");
+    }
+    Some(path.to_string())
 }
 
 /// A RestApi in AWS's shape: the members AWS always sends, the optional
