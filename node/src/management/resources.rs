@@ -109,7 +109,9 @@ fn method_call(
                         response_parameters: bool_map(input.get("responseParameters"))?,
                         response_models: string_map(input.get("responseModels"))?,
                     };
-                    let body = method_response_json(&code, &response);
+                    let mut body = method_response_json(&code, &response);
+                    // AWS's answer to the put echoes a map given empty.
+                    echo_given(&mut body, input, &["responseParameters", "responseModels"]);
                     updated.method_responses.insert(code, response);
                     (StatusCode::CREATED, body)
                 }
@@ -154,6 +156,7 @@ fn integration_call(
             ))
         }
         (&Verb::PUT, []) => {
+            check_serializable(input)?;
             let mut integration = crate::import::integration(input, max_timeout_ms)
                 .map_err(|e| bad_request(e.to_string()))?;
             // A new integration keeps no responses of the old one (as AWS).
@@ -188,7 +191,8 @@ fn integration_call(
                 Verb::PUT => {
                     let response = crate::import::integration_response(&code, input)
                         .map_err(|e| bad_request(e.to_string()))?;
-                    let body = integration_response_json(&response);
+                    let mut body = integration_response_json(&response);
+                    echo_given(&mut body, input, &["responseParameters", "responseTemplates"]);
                     integration.integration_responses.insert(code, response);
                     (StatusCode::CREATED, body)
                 }
@@ -206,6 +210,31 @@ fn integration_call(
     };
     set_method(api, path, updated);
     wrote(out.0, out.1)
+}
+
+/// AWS's deserialiser refuses a `requestParameters` value that is not a
+/// string before anything else is checked.
+fn check_serializable(input: &Value) -> Result<(), ApiError> {
+    let values = input
+        .get("requestParameters")
+        .and_then(Value::as_object)
+        .into_iter()
+        .flat_map(|m| m.values());
+    for v in values {
+        let class = match v {
+            Value::String(_) | Value::Null => continue,
+            Value::Bool(_) => "java.lang.Boolean",
+            Value::Number(_) => "java.lang.Integer",
+            Value::Array(_) => "java.util.ArrayList",
+            Value::Object(_) => "java.util.LinkedHashMap",
+        };
+        return Err(err(
+            StatusCode::BAD_REQUEST,
+            "SerializationException",
+            format!("class {class} can not be converted to an String"),
+        ));
+    }
+    Ok(())
 }
 
 /// The path of the resource with id `rid`.
@@ -622,6 +651,18 @@ fn integration_response_json(r: &IntegrationResponse) -> Value {
     let mut out = serde_json::to_value(r).unwrap_or_default();
     drop_empty(&mut out, &["responseParameters", "responseTemplates"]);
     out
+}
+
+/// Puts back into `out` the members named in `keys` that `input` gave as
+/// empty maps (AWS's answer to a put shows them).
+fn echo_given(out: &mut Value, input: &Value, keys: &[&str]) {
+    for key in keys {
+        if out.get(*key).is_none()
+            && input.get(*key).and_then(Value::as_object).is_some_and(|m| m.is_empty())
+        {
+            out[*key] = json!({});
+        }
+    }
 }
 
 /// Removes the members of `out` named in `keys` whose value is an empty
