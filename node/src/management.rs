@@ -71,6 +71,37 @@ fn err(status: StatusCode, kind: &'static str, message: impl Into<String>) -> Ap
     }
 }
 
+/// The message of a call on an API that does not exist, before
+/// [`missing_api`] words it as AWS does for the operation.
+const NO_SUCH_API: &str = "Invalid API identifier specified";
+
+/// `e` as AWS answers a call on an API that does not exist: most
+/// operations name the account and the id, those below an API's resources
+/// or on one model or validator name what they were after.
+fn missing_api(e: ApiError, req: &Request<'_>) -> ApiError {
+    use operations::Op;
+    if e.status != StatusCode::NOT_FOUND || e.message != NO_SUCH_API {
+        return e;
+    }
+    let message = match (req.matched.family, req.op()) {
+        (Family::Resources, op) if op != Op::GetResources => {
+            "Invalid Resource identifier specified".to_string()
+        }
+        (_, Op::GetModel | Op::UpdateModel | Op::DeleteModel) => {
+            format!("Invalid model name specified: {}", req.param("model_name"))
+        }
+        (_, Op::CreateRequestValidator) => "Invalid REST API identifier specified".to_string(),
+        (_, Op::GetRequestValidator | Op::UpdateRequestValidator | Op::DeleteRequestValidator) => {
+            "Invalid Request Validator identifier specified".to_string()
+        }
+        _ => match req.param("restapi_id") {
+            "" => return e,
+            id => format!("{NO_SUCH_API} {}:{id}", crate::policy::ACCOUNT),
+        },
+    };
+    not_found(message)
+}
+
 fn not_found(what: impl Into<String>) -> ApiError {
     err(StatusCode::NOT_FOUND, "NotFoundException", what)
 }
@@ -332,7 +363,7 @@ impl Management {
             true => Some(self.writes.lock().await),
             false => None,
         };
-        match req.matched.family {
+        let reply = match req.matched.family {
             Family::RestApis => self.rest_apis(&req).await,
             Family::Resources => self.resources(&req).await,
             Family::Definitions => self.definitions(&req).await,
@@ -345,7 +376,8 @@ impl Management {
                 self.tags(req.method, arn, body, req.query).await
             }
             Family::Account => self.account(&req).await,
-        }
+        };
+        reply.map_err(|e| missing_api(e, &req))
     }
 
     /// Serves resources, methods, integrations and their responses.
@@ -410,7 +442,7 @@ impl Management {
         self.store
             .get_api(id)
             .map_err(internal)?
-            .ok_or_else(|| not_found("Invalid API identifier specified"))
+            .ok_or_else(|| not_found(NO_SUCH_API))
     }
 
     fn api_key(&self, id: &str) -> Result<ApiKey, ApiError> {
