@@ -183,14 +183,26 @@ fn models(
         }
         (&Verb::DELETE, [name]) => {
             api.models.get(*name).ok_or_else(missing)?;
-            if let Some((path, m)) = api.methods().find(|(_, m)| {
-                m.request_models.values().any(|n| n == name)
-                    || m.method_responses
-                        .values()
-                        .any(|r| r.response_models.values().any(|n| n == name))
-            }) {
+            // AWS names the last method (in path order) whose request uses
+            // the model, as `{path}/{METHOD}`.
+            let in_request = api
+                .methods()
+                .filter(|(_, m)| m.request_models.values().any(|n| n == name))
+                .last()
+                .map(|(path, m)| ("request", path, m));
+            let in_response = || {
+                api.methods()
+                    .filter(|(_, m)| {
+                        m.method_responses
+                            .values()
+                            .any(|r| r.response_models.values().any(|n| n == name))
+                    })
+                    .last()
+                    .map(|(path, m)| ("response", path, m))
+            };
+            if let Some((part, path, m)) = in_request.or_else(in_response) {
                 return Err(conflict(format!(
-                    "Cannot delete model '{name}', is referenced in method {} {path}",
+                    "Cannot delete model '{name}', is referenced in method {part}: {path}/{}",
                     m.http_method
                 )));
             }
