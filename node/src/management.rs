@@ -120,7 +120,13 @@ fn internal(e: impl std::fmt::Display) -> ApiError {
 
 impl ApiError {
     pub fn into_response(self) -> Response<Body> {
-        let mut r = Response::new(full(json!({ "message": self.message }).to_string()));
+        // Errors of AWS's request layer (not in the service model) carry
+        // `Message`; the service's own exceptions `message`.
+        let body = match self.kind {
+            "ValidationException" | "SerializationException" => json!({ "Message": self.message }),
+            _ => json!({ "message": self.message }),
+        };
+        let mut r = Response::new(full(body.to_string()));
         *r.status_mut() = self.status;
         r.headers_mut().insert(
             "content-type",
@@ -363,6 +369,12 @@ impl Management {
             true => Some(self.writes.lock().await),
             false => None,
         };
+        if *req.method == Method::PATCH || req.matched.uri_has("status_code") {
+            let op = format!("{:?}", req.op());
+            let input = format!("{}{}Input", op[..1].to_ascii_lowercase(), &op[1..]);
+            let code = req.matched.uri_has("status_code").then(|| req.param("status_code"));
+            patch::validate(if *req.method == Method::PATCH { body } else { b"" }, &input, code)?;
+        }
         let reply = match req.matched.family {
             Family::RestApis => self.rest_apis(&req).await,
             Family::Resources => self.resources(&req).await,

@@ -122,6 +122,17 @@ fn method_call(
                         .ok_or_else(|| not_found("Invalid Response status code specified"))?;
                     (StatusCode::NO_CONTENT, json!({}))
                 }
+                Verb::PATCH => {
+                    let response = updated
+                        .method_responses
+                        .get_mut(&code)
+                        .ok_or_else(|| not_found("Invalid Response status code specified"))?;
+                    for op in ops {
+                        patch_method_response(api, response, op)?;
+                    }
+                    // AWS answers an UpdateMethodResponse with 201.
+                    (StatusCode::CREATED, method_response_json(&code, response))
+                }
                 _ => return Err(not_found("Invalid method for a method response")),
             };
             set_method(api, path, updated);
@@ -448,6 +459,46 @@ fn patch_method(api: &RestApi, m: &mut Method, op: &PatchOp) -> Result<(), ApiEr
             m.authorization_scopes.retain(|s| Some(s) != scope.as_ref());
         }
         _ => return Err(op.unsupported()),
+    }
+    Ok(())
+}
+
+/// `UpdateMethodResponse`'s paths, with AWS's messages: a parameter or
+/// model is added with `add`; `replace` and `remove` need it to exist.
+fn patch_method_response(
+    api: &RestApi,
+    r: &mut MethodResponse,
+    op: &PatchOp,
+) -> Result<(), ApiError> {
+    let parts = segments(&op.path);
+    let parts: Vec<&str> = parts.iter().map(String::as_str).collect();
+    let no_parameter = || not_found("Invalid parameter name specified");
+    let no_content_type = || not_found("Content-Type specified was not found");
+    match (op.op.as_str(), parts.as_slice()) {
+        (kind @ ("add" | "replace"), ["responseParameters", name]) => {
+            if kind == "replace" && !r.response_parameters.contains_key(*name) {
+                return Err(no_parameter());
+            }
+            let required = op.value.as_deref() == Some("true");
+            r.response_parameters.insert(name.to_string(), required);
+        }
+        ("remove", ["responseParameters", name]) => {
+            r.response_parameters.remove(*name).ok_or_else(no_parameter)?;
+        }
+        (kind @ ("add" | "replace"), ["responseModels", content_type]) => {
+            if kind == "replace" && !r.response_models.contains_key(*content_type) {
+                return Err(no_content_type());
+            }
+            let model = op.value()?.to_string();
+            check_models(api, &BTreeMap::from([(String::new(), model.clone())]))?;
+            r.response_models.insert(content_type.to_string(), model);
+        }
+        ("remove", ["responseModels", content_type]) => {
+            r.response_models
+                .remove(*content_type)
+                .ok_or_else(no_content_type)?;
+        }
+        _ => return Err(bad_request(format!("Invalid patch path {}", op.path))),
     }
     Ok(())
 }
