@@ -71,6 +71,23 @@ fn err(status: StatusCode, kind: &'static str, message: impl Into<String>) -> Ap
     }
 }
 
+/// AWS's request validation of `PutIntegration`'s `type`, made before the
+/// method is looked up.
+fn check_integration_type(body: &[u8]) -> Result<(), ApiError> {
+    const TYPES: &[&str] = &["HTTP", "MOCK", "AWS_PROXY", "HTTP_PROXY", "AWS"];
+    let input: Value = serde_json::from_slice(body).unwrap_or_default();
+    match input.get("type").and_then(Value::as_str) {
+        Some(kind) if !TYPES.contains(&kind) => Err(err(
+            StatusCode::BAD_REQUEST,
+            "ValidationException",
+            format!(
+                "1 validation error detected: Value '{kind}' at 'putIntegrationInput.type' failed to satisfy constraint: Member must satisfy enum value set: [HTTP, MOCK, AWS_PROXY, HTTP_PROXY, AWS]"
+            ),
+        )),
+        _ => Ok(()),
+    }
+}
+
 /// The message of a call on an API that does not exist, before
 /// [`missing_api`] words it as AWS does for the operation.
 const NO_SUCH_API: &str = "Invalid API identifier specified";
@@ -374,6 +391,9 @@ impl Management {
             let input = format!("{}{}Input", op[..1].to_ascii_lowercase(), &op[1..]);
             let code = req.matched.uri_has("status_code").then(|| req.param("status_code"));
             patch::validate(if *req.method == Method::PATCH { body } else { b"" }, &input, code)?;
+        }
+        if req.op() == operations::Op::PutIntegration {
+            check_integration_type(body)?;
         }
         let reply = match req.matched.family {
             Family::RestApis => self.rest_apis(&req).await,

@@ -168,6 +168,7 @@ fn integration_call(
         }
         (&Verb::PUT, []) => {
             check_serializable(input)?;
+            check_integration_input(input)?;
             let mut integration = crate::import::integration(input, max_timeout_ms)
                 .map_err(|e| bad_request(e.to_string()))?;
             // A new integration keeps no responses of the old one (as AWS).
@@ -244,6 +245,52 @@ fn check_serializable(input: &Value) -> Result<(), ApiError> {
             "SerializationException",
             format!("class {class} can not be converted to an String"),
         ));
+    }
+    Ok(())
+}
+
+/// `PutIntegration`'s checks that AWS words its own way (before the
+/// importer's): the backend verb, an HTTP URL, an AWS service ARN with a
+/// `path` or `action`, and AWS_PROXY only toward Lambda functions (or
+/// Firehose actions).
+fn check_integration_input(input: &Value) -> Result<(), ApiError> {
+    let text = |k: &str| input.get(k).and_then(Value::as_str).unwrap_or("");
+    let kind = text("type").to_ascii_uppercase();
+    let uri = text("uri");
+    if matches!(kind.as_str(), "HTTP" | "HTTP_PROXY" | "AWS") && text("httpMethod").is_empty() {
+        return Err(bad_request("Enumeration value for HttpMethod must be non-empty"));
+    }
+    match kind.as_str() {
+        "HTTP" | "HTTP_PROXY" if !uri.is_empty() && !uri.contains("${") => {
+            let valid = uri.parse::<http::Uri>().ok().is_some_and(|u| {
+                matches!(u.scheme_str(), Some("http" | "https")) && u.host().is_some()
+            });
+            if !valid {
+                return Err(bad_request("Invalid HTTP endpoint specified for URI"));
+            }
+        }
+        "AWS" | "AWS_PROXY" if !uri.is_empty() => {
+            let parts: Vec<&str> = uri.splitn(6, ':').collect();
+            if parts.len() < 6 || parts[0] != "arn" {
+                return Err(bad_request("Invalid ARN specified in the request"));
+            }
+            let (service, action) = (parts[4], parts[5]);
+            if parts[2] != "apigateway"
+                || !(action.starts_with("path/") || action.starts_with("action/"))
+            {
+                return Err(bad_request(
+                    "AWS ARN for integration must contain path or action",
+                ));
+            }
+            let lambda = service == "lambda" && action.starts_with("path/2015-03-31/functions/");
+            let firehose = service == "firehose" && action.starts_with("action/");
+            if kind == "AWS_PROXY" && !lambda && !firehose {
+                return Err(bad_request(
+                    "Integrations of type 'AWS_PROXY' currently only supports Lambda function and Firehose stream invocations.",
+                ));
+            }
+        }
+        _ => {}
     }
     Ok(())
 }
@@ -682,6 +729,13 @@ pub(super) fn integration_json(api: &RestApi, path: &str, i: &Integration) -> Va
         && matches!(i.kind, IntegrationType::Http | IntegrationType::HttpProxy)
     {
         out["connectionType"] = json!("INTERNET");
+    }
+    if i.kind == IntegrationType::Mock {
+        // AWS answers a MOCK integration without a backend verb or URI.
+        if let Some(map) = out.as_object_mut() {
+            map.remove("httpMethod");
+            map.remove("uri");
+        }
     }
     out["integrationResponses"] = i
         .integration_responses
