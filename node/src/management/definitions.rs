@@ -136,9 +136,7 @@ fn models(
             let name = name_of(input)?;
             crate::names::model_name(&name).map_err(|e| bad_request(e.to_string()))?;
             if api.models.contains_key(&name) {
-                return Err(conflict(format!(
-                    "Model name already exists for this REST API: {name}"
-                )));
+                return Err(conflict("Model name already exists for this REST API".into()));
             }
             let schema = schema_of(input.get("schema"))?;
             match input.get("description").and_then(Value::as_str) {
@@ -172,7 +170,7 @@ fn models(
                     (false, "/description") => {
                         api.model_descriptions.remove(*name);
                     }
-                    _ => return Err(op.unsupported()),
+                    _ => return Err(unsupported_op(op)),
                 }
             }
             done(
@@ -299,7 +297,7 @@ fn validators(
                             (true, "/validateRequestParameters") => {
                                 v.validate_request_parameters = op.bool()?
                             }
-                            _ => return Err(op.unsupported()),
+                            _ => return Err(unsupported_op(op)),
                         }
                     }
                     if new_name != name {
@@ -583,6 +581,15 @@ fn gateway_responses(
         }
         _ => Err(not_found("Invalid gateway response operation")),
     }
+}
+
+/// AWS's refusal of a model or validator patch it does not take (its
+/// message has the doubled space).
+fn unsupported_op(op: &PatchOp) -> ApiError {
+    bad_request(format!(
+        "Invalid patch path  '{}' specified for op '{}'. Please choose supported operations",
+        op.path, op.op
+    ))
 }
 
 #[cfg(test)]

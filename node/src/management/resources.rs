@@ -53,7 +53,9 @@ pub(super) fn call(api: &mut RestApi, rest: &[&str], call: &Call) -> Result<Outc
         (_, ["methods", m, tail @ ..]) => {
             let m = m.to_ascii_uppercase();
             if !VERBS.contains(&m.as_str()) {
-                return Err(bad_request(format!("Invalid HttpMethod specified: {m}")));
+                return Err(bad_request(
+                    "Invalid HttpMethod specified. Valid options are GET,PUT,POST,DELETE,PATCH,OPTIONS,HEAD,ANY",
+                ));
             }
             method_call(api, &path, &m, tail, call)
         }
@@ -332,9 +334,10 @@ fn create_child(api: &mut RestApi, parent: &str, input: &Value) -> Result<Outcom
         .ok_or_else(|| bad_request("pathPart is required"))?;
     check_path_part(part)?;
     if parent.contains('+') {
-        return Err(bad_request(
-            "A greedy resource ({name+}) cannot have children",
-        ));
+        let greedy = parent.rsplit('/').next().unwrap_or(parent);
+        return Err(bad_request(format!(
+            "Cannot create a child of a resource with a greedy path variable: {greedy}"
+        )));
     }
     let path = if parent == "/" {
         format!("/{part}")
@@ -349,18 +352,19 @@ fn create_child(api: &mut RestApi, parent: &str, input: &Value) -> Result<Outcom
         ));
     }
     let is_variable = |p: &str| p.starts_with('{');
-    let sibling_variable = api.resources.keys().any(|other| {
-        other.rsplit_once('/').is_some_and(|(dir, last)| {
-            (if dir.is_empty() { "/" } else { dir }) == parent
+    let sibling_variable = api.resources.keys().find_map(|other| {
+        other.rsplit_once('/').and_then(|(dir, last)| {
+            ((if dir.is_empty() { "/" } else { dir }) == parent
                 && is_variable(last)
                 && is_variable(part)
-                && last != part
+                && last != part)
+                .then_some(last)
         })
     });
-    if sibling_variable {
-        return Err(bad_request(
-            "A sibling ({name}) of this resource already has a variable path part -- only one is allowed",
-        ));
+    if let Some(sibling) = sibling_variable {
+        return Err(bad_request(format!(
+            "A sibling ({sibling}) of this resource already has a variable path part -- only one is allowed"
+        )));
     }
     let resource = Resource {
         path: path.clone(),

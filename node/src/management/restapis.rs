@@ -269,7 +269,12 @@ pub(super) fn patch_api(api: &mut RestApi, op: &patch::PatchOp) -> Result<(), Ap
         (true, ["description"]) => api.description = op.value.clone(),
         (true, ["version"]) => api.version = op.value.clone(),
         (true, ["apiKeySource"]) => api.api_key_source = Some(api_key_source(op.value()?)?),
-        (true, ["minimumCompressionSize"]) => api.minimum_compression_size = Some(op.number()?),
+        (true, ["minimumCompressionSize"]) => {
+            let size = op.number::<u64>().ok().filter(|n| *n <= 10_485_760);
+            api.minimum_compression_size = Some(size.ok_or_else(|| {
+                bad_request("Invalid minimum compression size, must be between 0 and 10485760")
+            })?);
+        }
         (false, ["minimumCompressionSize"]) => api.minimum_compression_size = None,
         (true, ["binaryMediaTypes", media]) => {
             if !api.binary_media_types.iter().any(|m| m == media) {
