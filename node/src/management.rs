@@ -389,8 +389,19 @@ impl Management {
         if *req.method == Method::PATCH || req.matched.uri_has("status_code") {
             let op = format!("{:?}", req.op());
             let input = format!("{}{}Input", op[..1].to_ascii_lowercase(), &op[1..]);
-            let code = req.matched.uri_has("status_code").then(|| req.param("status_code"));
-            patch::validate(if *req.method == Method::PATCH { body } else { b"" }, &input, code)?;
+            let code = req
+                .matched
+                .uri_has("status_code")
+                .then(|| req.param("status_code"));
+            patch::validate(
+                if *req.method == Method::PATCH {
+                    body
+                } else {
+                    b""
+                },
+                &input,
+                code,
+            )?;
         }
         if req.op() == operations::Op::PutIntegration {
             check_integration_type(body)?;

@@ -136,7 +136,9 @@ fn models(
             let name = name_of(input)?;
             crate::names::model_name(&name).map_err(|e| bad_request(e.to_string()))?;
             if api.models.contains_key(&name) {
-                return Err(conflict("Model name already exists for this REST API".into()));
+                return Err(conflict(
+                    "Model name already exists for this REST API".into(),
+                ));
             }
             let schema = schema_of(input.get("schema"))?;
             match input.get("description").and_then(Value::as_str) {

@@ -206,7 +206,11 @@ fn integration_call(
                     let response = crate::import::integration_response(&code, input)
                         .map_err(|e| bad_request(e.to_string()))?;
                     let mut body = integration_response_json(&response);
-                    echo_given(&mut body, input, &["responseParameters", "responseTemplates"]);
+                    echo_given(
+                        &mut body,
+                        input,
+                        &["responseParameters", "responseTemplates"],
+                    );
                     integration.integration_responses.insert(code, response);
                     (StatusCode::CREATED, body)
                 }
@@ -260,7 +264,9 @@ fn check_integration_input(input: &Value) -> Result<(), ApiError> {
     let kind = text("type").to_ascii_uppercase();
     let uri = text("uri");
     if matches!(kind.as_str(), "HTTP" | "HTTP_PROXY" | "AWS") && text("httpMethod").is_empty() {
-        return Err(bad_request("Enumeration value for HttpMethod must be non-empty"));
+        return Err(bad_request(
+            "Enumeration value for HttpMethod must be non-empty",
+        ));
     }
     match kind.as_str() {
         "HTTP" | "HTTP_PROXY" if !uri.is_empty() && !uri.contains("${") => {
@@ -534,7 +540,9 @@ fn patch_method_response(
             r.response_parameters.insert(name.to_string(), required);
         }
         ("remove", ["responseParameters", name]) => {
-            r.response_parameters.remove(*name).ok_or_else(no_parameter)?;
+            r.response_parameters
+                .remove(*name)
+                .ok_or_else(no_parameter)?;
         }
         (kind @ ("add" | "replace"), ["responseModels", content_type]) => {
             if kind == "replace" && !r.response_models.contains_key(*content_type) {
@@ -706,7 +714,10 @@ pub(super) fn method_json(api: &RestApi, path: &str, m: &Method) -> Value {
     if let Some(i) = &m.integration {
         out["methodIntegration"] = integration_json(api, path, i);
     }
-    drop_empty(&mut out, &["requestParameters", "requestModels", "methodResponses"]);
+    drop_empty(
+        &mut out,
+        &["requestParameters", "requestModels", "methodResponses"],
+    );
     out
 }
 
@@ -749,7 +760,11 @@ pub(super) fn integration_json(api: &RestApi, path: &str, i: &Integration) -> Va
         .into();
     drop_empty(
         &mut out,
-        &["requestParameters", "requestTemplates", "integrationResponses"],
+        &[
+            "requestParameters",
+            "requestTemplates",
+            "integrationResponses",
+        ],
     );
     out
 }
@@ -767,7 +782,10 @@ fn integration_response_json(r: &IntegrationResponse) -> Value {
 fn echo_given(out: &mut Value, input: &Value, keys: &[&str]) {
     for key in keys {
         if out.get(*key).is_none()
-            && input.get(*key).and_then(Value::as_object).is_some_and(|m| m.is_empty())
+            && input
+                .get(*key)
+                .and_then(Value::as_object)
+                .is_some_and(|m| m.is_empty())
         {
             out[*key] = json!({});
         }
@@ -779,7 +797,11 @@ fn echo_given(out: &mut Value, input: &Value, keys: &[&str]) {
 fn drop_empty(out: &mut Value, keys: &[&str]) {
     if let Some(map) = out.as_object_mut() {
         for key in keys {
-            if map.get(*key).and_then(Value::as_object).is_some_and(|m| m.is_empty()) {
+            if map
+                .get(*key)
+                .and_then(Value::as_object)
+                .is_some_and(|m| m.is_empty())
+            {
                 map.remove(*key);
             }
         }

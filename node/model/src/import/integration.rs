@@ -100,11 +100,7 @@ pub(super) fn read_integration(w: &mut Walker, at: &str, v: &Value) -> Option<In
         ),
         other => other.clone(),
     });
-    let request_parameters = string_map(
-        w,
-        &join(at, "requestParameters"),
-        strings_only.as_ref(),
-    );
+    let request_parameters = string_map(w, &join(at, "requestParameters"), strings_only.as_ref());
     for (key, value) in &request_parameters {
         let key_at = join(&join(at, "requestParameters"), key);
         if let Err(e) = params::parse_integration_request_target(key) {
