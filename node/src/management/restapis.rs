@@ -273,7 +273,12 @@ pub(super) fn patch_api(api: &mut RestApi, op: &patch::PatchOp) -> Result<(), Ap
         (true, ["description"]) => api.description = op.value.clone(),
         (true, ["version"]) => api.version = op.value.clone(),
         (true, ["apiKeySource"]) => api.api_key_source = Some(api_key_source(op.value()?)?),
-        (true, ["minimumCompressionSize"]) => api.minimum_compression_size = Some(op.number()?),
+        (true, ["minimumCompressionSize"]) => {
+            let size = op.number::<u64>().ok().filter(|n| *n <= 10_485_760);
+            api.minimum_compression_size = Some(size.ok_or_else(|| {
+                bad_request("Invalid minimum compression size, must be between 0 and 10485760")
+            })?);
+        }
         (false, ["minimumCompressionSize"]) => api.minimum_compression_size = None,
         (true, ["disableExecuteApiEndpoint"]) => {
             api.disable_execute_api_endpoint = match op.value()? {
@@ -346,14 +351,7 @@ pub(super) fn apply_base_path(doc: &mut Value, how: BasePath) {
         .get("basePath")
         .and_then(Value::as_str)
         .map(str::to_string)
-        .or_else(|| {
-            let url = doc.pointer("/servers/0/url")?.as_str()?;
-            let path = match url.split_once("://") {
-                Some((_, rest)) => rest.find('/').map_or("", |i| &rest[i..]),
-                None => url,
-            };
-            Some(path.to_string())
-        })
+        .or_else(|| server_base_path(doc.pointer("/servers/0")?))
         .unwrap_or_default();
     let mut segments: Vec<&str> = base.split('/').filter(|s| !s.is_empty()).collect();
     if how == BasePath::Split && !segments.is_empty() {
@@ -374,6 +372,34 @@ pub(super) fn apply_base_path(doc: &mut Value, how: BasePath) {
             paths.insert(joined, item);
         }
     }
+}
+
+/// The base path of an OpenAPI 3 server: its URL's path with the
+/// variables' defaults put in, or (as AWS) the default of a variable named
+/// `basePath` when the URL's path is empty.
+fn server_base_path(server: &Value) -> Option<String> {
+    let mut url = server.get("url")?.as_str()?.to_string();
+    let variables = server.get("variables").and_then(Value::as_object);
+    let default_of = |name: &str| {
+        variables?
+            .get(name)?
+            .get("default")?
+            .as_str()
+            .map(str::to_string)
+    };
+    for name in variables.into_iter().flat_map(|v| v.keys()) {
+        if let Some(value) = default_of(name) {
+            url = url.replace(&format!("{{{name}}}"), &value);
+        }
+    }
+    let path = match url.split_once("://") {
+        Some((_, rest)) => rest.find('/').map_or("", |i| &rest[i..]),
+        None => url.as_str(),
+    };
+    if path.trim_matches('/').is_empty() {
+        return default_of("basePath");
+    }
+    Some(path.to_string())
 }
 
 /// A RestApi in AWS's shape: the members AWS always sends, the optional
