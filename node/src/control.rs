@@ -23,6 +23,8 @@ pub struct ControlPlane {
     functions: OnceLock<Arc<Functions>>,
     /// The stages' web ACLs, once the node has built them.
     waf: OnceLock<Arc<crate::wafv2::WebAcls>>,
+    /// The node's custom domains, once it has built them.
+    domains: OnceLock<Arc<crate::domains::Domains>>,
 }
 
 impl ControlPlane {
@@ -33,6 +35,7 @@ impl ControlPlane {
             access: OnceLock::new(),
             functions: OnceLock::new(),
             waf: OnceLock::new(),
+            domains: OnceLock::new(),
         }
     }
 
@@ -85,8 +88,23 @@ impl ControlPlane {
         }
     }
 
+    /// Keeps `domains` in line with the stored domain names from now on.
+    pub fn attach_domains(&self, domains: Arc<crate::domains::Domains>) {
+        let _ = self.domains.set(domains);
+        self.reload_domains();
+    }
+
+    fn reload_domains(&self) {
+        if let Some(domains) = self.domains.get() {
+            if let Err(e) = domains.reload(&self.store) {
+                tracing::error!(error = %e, "cannot read the domain names");
+            }
+        }
+    }
+
     fn reload(&self) {
         self.reload_waf();
+        self.reload_domains();
         self.reload_access();
         self.reload_functions();
         match self.deployed.reload(&self.store) {

@@ -17,6 +17,7 @@ pub mod admin;
 pub mod cache;
 pub mod control;
 pub mod dataplane;
+pub mod domains;
 pub mod functions;
 pub mod management;
 pub mod outbound;

@@ -71,6 +71,54 @@ fn err(status: StatusCode, kind: &'static str, message: impl Into<String>) -> Ap
     }
 }
 
+/// AWS's request validation of `PutIntegration`'s `type`, made before the
+/// method is looked up.
+fn check_integration_type(body: &[u8]) -> Result<(), ApiError> {
+    const TYPES: &[&str] = &["HTTP", "MOCK", "AWS_PROXY", "HTTP_PROXY", "AWS"];
+    let input: Value = serde_json::from_slice(body).unwrap_or_default();
+    match input.get("type").and_then(Value::as_str) {
+        Some(kind) if !TYPES.contains(&kind) => Err(err(
+            StatusCode::BAD_REQUEST,
+            "ValidationException",
+            format!(
+                "1 validation error detected: Value '{kind}' at 'putIntegrationInput.type' failed to satisfy constraint: Member must satisfy enum value set: [HTTP, MOCK, AWS_PROXY, HTTP_PROXY, AWS]"
+            ),
+        )),
+        _ => Ok(()),
+    }
+}
+
+/// The message of a call on an API that does not exist, before
+/// [`missing_api`] words it as AWS does for the operation.
+const NO_SUCH_API: &str = "Invalid API identifier specified";
+
+/// `e` as AWS answers a call on an API that does not exist: most
+/// operations name the account and the id, those below an API's resources
+/// or on one model or validator name what they were after.
+fn missing_api(e: ApiError, req: &Request<'_>) -> ApiError {
+    use operations::Op;
+    if e.status != StatusCode::NOT_FOUND || e.message != NO_SUCH_API {
+        return e;
+    }
+    let message = match (req.matched.family, req.op()) {
+        (Family::Resources, op) if op != Op::GetResources => {
+            "Invalid Resource identifier specified".to_string()
+        }
+        (_, Op::GetModel | Op::UpdateModel | Op::DeleteModel) => {
+            format!("Invalid model name specified: {}", req.param("model_name"))
+        }
+        (_, Op::CreateRequestValidator) => "Invalid REST API identifier specified".to_string(),
+        (_, Op::GetRequestValidator | Op::UpdateRequestValidator | Op::DeleteRequestValidator) => {
+            "Invalid Request Validator identifier specified".to_string()
+        }
+        _ => match req.param("restapi_id") {
+            "" => return e,
+            id => format!("{NO_SUCH_API} {}:{id}", crate::policy::ACCOUNT),
+        },
+    };
+    not_found(message)
+}
+
 fn not_found(what: impl Into<String>) -> ApiError {
     err(StatusCode::NOT_FOUND, "NotFoundException", what)
 }
@@ -89,7 +137,13 @@ fn internal(e: impl std::fmt::Display) -> ApiError {
 
 impl ApiError {
     pub fn into_response(self) -> Response<Body> {
-        let mut r = Response::new(full(json!({ "message": self.message }).to_string()));
+        // Errors of AWS's request layer (not in the service model) carry
+        // `Message`; the service's own exceptions `message`.
+        let body = match self.kind {
+            "ValidationException" | "SerializationException" => json!({ "Message": self.message }),
+            _ => json!({ "message": self.message }),
+        };
+        let mut r = Response::new(full(body.to_string()));
         *r.status_mut() = self.status;
         r.headers_mut().insert(
             "content-type",
@@ -346,7 +400,27 @@ impl Management {
             true => Some(self.writes.lock().await),
             false => None,
         };
-        match req.matched.family {
+        if *req.method == Method::PATCH || req.matched.uri_has("status_code") {
+            let op = format!("{:?}", req.op());
+            let input = format!("{}{}Input", op[..1].to_ascii_lowercase(), &op[1..]);
+            let code = req
+                .matched
+                .uri_has("status_code")
+                .then(|| req.param("status_code"));
+            patch::validate(
+                if *req.method == Method::PATCH {
+                    body
+                } else {
+                    b""
+                },
+                &input,
+                code,
+            )?;
+        }
+        if req.op() == operations::Op::PutIntegration {
+            check_integration_type(body)?;
+        }
+        let reply = match req.matched.family {
             Family::RestApis => self.rest_apis(&req).await,
             Family::Resources => self.resources(&req).await,
             Family::Definitions => self.definitions(&req).await,
@@ -359,7 +433,8 @@ impl Management {
                 self.tags(req.method, arn, body, req.query).await
             }
             Family::Account => self.account(&req).await,
-        }
+        };
+        reply.map_err(|e| missing_api(e, &req))
     }
 
     /// Serves resources, methods, integrations and their responses.
@@ -424,7 +499,7 @@ impl Management {
         self.store
             .get_api(id)
             .map_err(internal)?
-            .ok_or_else(|| not_found("Invalid API identifier specified"))
+            .ok_or_else(|| not_found(NO_SUCH_API))
     }
 
     fn api_key(&self, id: &str) -> Result<ApiKey, ApiError> {

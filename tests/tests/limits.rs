@@ -65,7 +65,7 @@ async fn dead_backend_gets_an_aws_error_not_a_hang() {
         .await
         .expect("reply");
     assert_eq!(reply.status, 504);
-    assert_eq!(reply.text(), r#"{"message":"Internal server error"}"#);
+    assert_eq!(reply.text(), r#"{"message": "Internal server error"}"#);
     assert_eq!(
         reply.header("x-amzn-errortype"),
         Some("InternalServerErrorException")

@@ -32,6 +32,10 @@ pub struct RestApi {
     pub api_key_source: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub minimum_compression_size: Option<u64>,
+    /// `disableExecuteApiEndpoint`: only custom domains reach the API (its
+    /// `{api}.execute-api.*` host and `/restapis/` path answer 403).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub disable_execute_api_endpoint: bool,
     /// The resource policy document (`x-amazon-apigateway-policy`), kept as JSON.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub policy: Option<Value>,

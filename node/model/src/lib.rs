@@ -37,7 +37,7 @@ pub use api::{
     PassthroughBehavior, RequestValidator, Resource, RestApi,
 };
 pub use deployment::Deployment;
-pub use domain::{BasePathMapping, DomainName};
+pub use domain::{BasePathMapping, DomainName, MutualTls, SecretPem, UploadedCertificate};
 pub use gateway_response::{GatewayResponse, GatewayResponseType};
 pub use stage::{MethodSetting, Stage};
 

@@ -28,6 +28,13 @@ pub struct Stage {
     /// Per-method settings keyed `{resourcePath}/{httpMethod}` or `*/*`.
     #[serde(default)]
     pub method_settings: BTreeMap<String, MethodSetting>,
+    /// Where and how AWS would write access logs (`accessLogSettings`;
+    /// kept and answered, apigw writes its own access log).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub access_log_settings: Option<AccessLogSettings>,
+    /// The documentation version the stage names (`documentationVersion`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub documentation_version: Option<String>,
     /// Deployments the stage pointed at before, oldest first (at most
     /// [`Stage::HISTORY`]): what `apigw rollback` goes back to.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -35,6 +42,16 @@ pub struct Stage {
     /// Seconds since the Unix epoch.
     pub created_date: u64,
     pub last_updated_date: u64,
+}
+
+/// A stage's `accessLogSettings`.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AccessLogSettings {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub destination_arn: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub format: Option<String>,
 }
 
 impl Stage {
@@ -50,6 +67,8 @@ impl Stage {
             cache_cluster_size: None,
             tracing_enabled: false,
             method_settings: BTreeMap::new(),
+            access_log_settings: None,
+            documentation_version: None,
             history: Vec::new(),
             created_date: now,
             last_updated_date: now,

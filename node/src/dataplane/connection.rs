@@ -35,7 +35,6 @@ use http::{Request, Response, StatusCode, Version};
 use hyper::body::{Frame, Incoming, SizeHint};
 use hyper_util::rt::{TokioExecutor, TokioIo};
 use hyper_util::server::conn::auto::Builder;
-use tokio::net::TcpStream;
 use tokio::sync::{watch, Notify};
 use tokio::time::Instant;
 
@@ -72,15 +71,17 @@ pub trait Handler: Send + Sync + 'static {
 
 /// Serves one accepted connection until it closes or its deadlines pass;
 /// `slot` is given back at the end.
-pub(crate) async fn drive<H: Handler>(
-    stream: TcpStream,
+pub(crate) async fn drive<H: Handler, IO>(
+    stream: IO,
     remote: SocketAddr,
     builder: Arc<Builder<TokioExecutor>>,
     handler: Arc<H>,
     deadlines: Deadlines,
     mut stop: watch::Receiver<bool>,
     slot: Slot,
-) {
+) where
+    IO: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
+{
     let activity = Arc::new(Activity::new());
     let service = service(handler, remote, activity.clone());
     let io = TokioIo::new(SendDeadline::new(stream, deadlines.send));

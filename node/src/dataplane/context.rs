@@ -56,6 +56,13 @@ pub struct RequestContext {
     pub api_key: Option<String>,
     pub api_key_id: Option<String>,
     pub integration_latency_ms: Option<u128>,
+    /// The request's extensions (hyper's record of how the client spelled
+    /// its header names, for Lambda proxy events).
+    pub extensions: http::Extensions,
+    /// What the TLS handshake settled, over the TLS listener.
+    pub tls: Option<Arc<apigw_tls::ConnectionInfo>>,
+    /// Through a custom domain: the base path that matched.
+    pub base_path_matched: Option<String>,
     query: OnceLock<Vec<(String, String)>>,
 }
 
@@ -101,6 +108,9 @@ impl RequestContext {
             api_key: None,
             api_key_id: None,
             integration_latency_ms: None,
+            extensions: http::Extensions::new(),
+            tls: None,
+            base_path_matched: None,
             query: OnceLock::new(),
         }
     }
@@ -212,6 +222,11 @@ impl RequestContext {
                     .find(|(k, _)| k == key)?;
                 Cow::Borrowed(found.1.as_str())
             }
+            "customDomain.basePathMatched" => Cow::Borrowed(self.base_path_matched.as_deref()?),
+            other if other.starts_with("identity.clientCert.") => {
+                let field = &other["identity.clientCert.".len()..];
+                Cow::Borrowed(client_cert_field(self.client_cert()?, field)?)
+            }
             "error.message" => Cow::Borrowed(self.error.as_ref()?.1.as_str()),
             "error.messageString" => {
                 Cow::Owned(serde_json::Value::from(self.error.as_ref()?.1.as_str()).to_string())
@@ -220,6 +235,26 @@ impl RequestContext {
             _ => return None,
         };
         Some(value)
+    }
+
+    /// The client's certificate, on a mutual-TLS domain.
+    pub fn client_cert(&self) -> Option<&apigw_tls::ClientCertInfo> {
+        self.tls.as_ref()?.client_cert.as_ref()
+    }
+
+    /// `requestContext.identity.clientCert` of proxy and REQUEST authorizer
+    /// events (`null` without one).
+    pub fn client_cert_json(&self) -> serde_json::Value {
+        let Some(c) = self.client_cert() else {
+            return serde_json::Value::Null;
+        };
+        serde_json::json!({
+            "clientCertPem": c.client_cert_pem,
+            "subjectDN": c.subject_dn,
+            "issuerDN": c.issuer_dn,
+            "serialNumber": c.serial_number,
+            "validity": {"notBefore": c.not_before, "notAfter": c.not_after},
+        })
     }
 
     /// Milliseconds since the request arrived.
@@ -305,7 +340,25 @@ impl RequestContext {
             identity.insert("apiKey".to_string(), text(key));
             identity.insert("apiKeyId".to_string(), text(id));
         }
+        if let Some(cert) = self.client_cert() {
+            let mut fields = IndexMap::new();
+            for key in ["clientCertPem", "subjectDN", "issuerDN", "serialNumber"] {
+                if let Some(v) = client_cert_field(cert, key) {
+                    fields.insert(key.to_string(), text(v));
+                }
+            }
+            let mut validity = IndexMap::new();
+            validity.insert("notBefore".to_string(), text(&cert.not_before));
+            validity.insert("notAfter".to_string(), text(&cert.not_after));
+            fields.insert("validity".to_string(), Value::map(validity));
+            identity.insert("clientCert".to_string(), Value::map(fields));
+        }
         c.insert("identity".into(), Value::map(identity));
+        if let Some(base) = &self.base_path_matched {
+            let mut custom = IndexMap::new();
+            custom.insert("basePathMatched".to_string(), text(base));
+            c.insert("customDomain".into(), Value::map(custom));
+        }
         let mut authorizer = IndexMap::new();
         if let Some(result) = &self.authorizer {
             authorizer.insert("principalId".to_string(), text(&result.principal_id));
@@ -375,6 +428,19 @@ pub fn clf_time(t: SystemTime) -> String {
     time::OffsetDateTime::from(t)
         .format(&format)
         .unwrap_or_default()
+}
+
+/// A `$context.identity.clientCert` field by its AWS name.
+fn client_cert_field<'a>(cert: &'a apigw_tls::ClientCertInfo, field: &str) -> Option<&'a str> {
+    Some(match field {
+        "clientCertPem" => &cert.client_cert_pem,
+        "subjectDN" => &cert.subject_dn,
+        "issuerDN" => &cert.issuer_dn,
+        "serialNumber" => &cert.serial_number,
+        "validity.notBefore" => &cert.not_before,
+        "validity.notAfter" => &cert.not_after,
+        _ => return None,
+    })
 }
 
 #[cfg(test)]

@@ -1,12 +1,19 @@
 //! Finding the API and stage a request is for:
+//! - `Host:` a custom domain name: its base path mappings, the longest
+//!   matching base path first (an unmapped path is not found: 403);
 //! - `Host: {api-id}.execute-api.{anything}` with path `/{stage}/{path}`;
 //! - path `/restapis/{api-id}/{stage}/_user_request_/{path}` on any host.
+//!
+//! The last two are an API's default endpoint, which
+//! `disableExecuteApiEndpoint` closes.
 //!
 //! The path is normalised first ([`normalize`]), so routing, authorization,
 //! the cache key and the backend all see one path: the one a normalising
 //! backend would resolve the request to.
 
 use std::borrow::Cow;
+
+use crate::domains::DomainTable;
 
 /// The API, stage and the path inside the stage.
 #[derive(Debug, PartialEq, Eq)]
@@ -15,10 +22,46 @@ pub struct Located<'a> {
     pub stage: &'a str,
     /// Starts with `/`; `/` for the stage root.
     pub path: &'a str,
+    /// Through a custom domain: the base path that matched (`(none)` for
+    /// the root), `$context.customDomain.basePathMatched`.
+    pub base_path: Option<&'a str>,
 }
 
-/// Locates a request; `None` if neither form matches.
-pub fn locate<'a>(host: Option<&'a str>, path: &'a str) -> Option<Located<'a>> {
+/// Locates a request; `None` if no form matches.
+pub fn locate<'a>(
+    domains: &'a DomainTable,
+    host: Option<&'a str>,
+    path: &'a str,
+) -> Option<Located<'a>> {
+    if let Some(host) = host.map(strip_port) {
+        let lower = host.to_ascii_lowercase();
+        if let Some(routed) = domains.route(lower.trim_end_matches('.'), path) {
+            let routed = routed?;
+            return Some(Located {
+                api_id: routed.api_id,
+                stage: routed.stage,
+                path: routed.path,
+                base_path: Some(routed.base_path_matched),
+            });
+        }
+    }
+    let located = locate_default(host, path)?;
+    (!domains.default_endpoint_closed(located.api_id)).then_some(located)
+}
+
+/// `host` without a `:port`.
+fn strip_port(host: &str) -> &str {
+    host.rsplit_once(':').map_or(host, |(h, port)| {
+        if port.bytes().all(|b| b.is_ascii_digit()) {
+            h
+        } else {
+            host
+        }
+    })
+}
+
+/// An API's default endpoint: the `execute-api` host or the path form.
+fn locate_default<'a>(host: Option<&'a str>, path: &'a str) -> Option<Located<'a>> {
     if let Some(rest) = path.strip_prefix("/restapis/") {
         let (api_id, rest) = rest.split_once('/')?;
         let (stage, rest) = rest.split_once('/')?;
@@ -28,14 +71,7 @@ pub fn locate<'a>(host: Option<&'a str>, path: &'a str) -> Option<Located<'a>> {
         }
         return nonempty(api_id, stage, inner);
     }
-    let host = host?;
-    let host = host.rsplit_once(':').map_or(host, |(h, port)| {
-        if port.bytes().all(|b| b.is_ascii_digit()) {
-            h
-        } else {
-            host
-        }
-    });
+    let host = strip_port(host?);
     let (api_id, domain) = host.split_once('.')?;
     if !domain.starts_with("execute-api.") && domain != "execute-api" {
         return None;
@@ -137,6 +173,7 @@ fn nonempty<'a>(api_id: &'a str, stage: &'a str, inner: &'a str) -> Option<Locat
         api_id,
         stage,
         path: if inner.is_empty() { "/" } else { inner },
+        base_path: None,
     })
 }
 
@@ -149,7 +186,67 @@ mod tests {
             api_id,
             stage,
             path,
+            base_path: None,
         })
+    }
+
+    static NONE: std::sync::LazyLock<DomainTable> = std::sync::LazyLock::new(DomainTable::default);
+
+    fn locate<'a>(host: Option<&'a str>, path: &'a str) -> Option<Located<'a>> {
+        super::locate(&NONE, host, path)
+    }
+
+    #[test]
+    fn custom_domains_first_then_the_default_endpoint_unless_closed() {
+        use crate::domains::Mapping;
+        let mut t = DomainTable::default();
+        t.insert(
+            "api.example.test",
+            vec![
+                Mapping::new("v1/orders", "orders", Some("prod")),
+                Mapping::new("v1", "one", None),
+            ],
+        );
+        t.close_default_endpoint("closed");
+        assert_eq!(
+            super::locate(&t, Some("API.example.test:8443"), "/v1/orders/big"),
+            Some(Located {
+                api_id: "orders",
+                stage: "prod",
+                path: "/big",
+                base_path: Some("v1/orders"),
+            })
+        );
+        assert_eq!(
+            super::locate(&t, Some("api.example.test"), "/v1/beta/x"),
+            Some(Located {
+                api_id: "one",
+                stage: "beta",
+                path: "/x",
+                base_path: Some("v1"),
+            })
+        );
+        assert_eq!(super::locate(&t, Some("api.example.test"), "/v2"), None);
+        assert_eq!(
+            super::locate(
+                &t,
+                Some("api.example.test"),
+                "/restapis/x/prod/_user_request_/"
+            ),
+            None
+        );
+        assert_eq!(
+            super::locate(&t, Some("closed.execute-api.x"), "/prod/a"),
+            None
+        );
+        assert_eq!(
+            super::locate(&t, None, "/restapis/closed/prod/_user_request_/a"),
+            None
+        );
+        assert_eq!(
+            super::locate(&t, Some("open.execute-api.x"), "/prod/a"),
+            l("open", "prod", "/a")
+        );
     }
 
     #[test]

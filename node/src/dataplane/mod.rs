@@ -1,6 +1,7 @@
 //! The data plane: listeners and the REST API request pipeline.
 //!
-//! - [`server`]: accept loop, HTTP/1.1 + h2c, graceful shutdown;
+//! - [`server`]: accept loop, HTTP/1.1 + h2c, graceful shutdown; [`tls`]:
+//!   the TLS listener (custom domains by SNI);
 //!   [`admission`]: connection caps (total, per source) and the 503 beyond
 //!   them; [`connection`]: one connection's deadlines (header, idle) and the
 //!   Host check; `send_deadline`: writes to a client that reads nothing fail; [`capacity`]: those counts and the backend pools' on
@@ -43,8 +44,10 @@ pub mod respond;
 pub(crate) mod send_deadline;
 pub mod server;
 pub mod source;
+pub mod tls;
 pub mod validate;
 
 pub use cluster_view::ClusterView;
 pub use pipeline::{Gateway, Limits, Services};
 pub use server::{serve, Handler, ServerOptions};
+pub use tls::serve_tls;

@@ -117,6 +117,8 @@ pub struct Services {
     pub capacity: Arc<super::capacity::Capacity>,
     /// The stages' web ACLs (phase `waf`).
     pub waf: Arc<crate::wafv2::WebAcls>,
+    /// Custom domain names: base path mappings and TLS certificates.
+    pub domains: Arc<crate::domains::Domains>,
 }
 
 /// The data-plane request handler.

@@ -16,6 +16,8 @@ use crate::model::GatewayResponseType;
 use crate::snapshot::CompiledGatewayResponse;
 
 const JSON: &str = "application/json";
+/// The message of AWS's integration and configuration failures (500, 502).
+const INTERNAL: &str = "Internal server error";
 
 /// Builds the gateway response for `error` and records it in `ctx`.
 pub fn gateway_response(error: &RequestError, ctx: &mut RequestContext) -> Response<Body> {
@@ -39,6 +41,11 @@ pub fn gateway_response(error: &RequestError, ctx: &mut RequestContext) -> Respo
         None if error.message_is_null() => {
             (JSON.to_string(), Bytes::from_static(br#"{"message":null}"#))
         }
+        // AWS writes this one with a space after the colon (36 bytes).
+        None if message == INTERNAL => (
+            JSON.to_string(),
+            Bytes::from_static(br#"{"message": "Internal server error"}"#),
+        ),
         None => (
             JSON.to_string(),
             Bytes::from(serde_json::json!({ error.message_key(): message }).to_string()),
@@ -99,4 +106,29 @@ pub fn plain(status: StatusCode, message: &str) -> Response<Body> {
         .headers_mut()
         .insert(CONTENT_TYPE, HeaderValue::from_static(JSON));
     response
+}
+
+/// What every answer gets last: `Connection: keep-alive` (HTTP/1.1) and
+/// AWS's spelling of its header names.
+pub fn finish(ctx: &RequestContext, response: &mut Response<Body>) {
+    connection_header(ctx, response.headers_mut());
+    super::integration::header_case::aws_spelling(response);
+}
+
+/// `Connection: keep-alive` on every HTTP/1.1 answer, as AWS writes it,
+/// unless the client asked to close (hyper then says `close` itself).
+fn connection_header(ctx: &RequestContext, headers: &mut http::HeaderMap) {
+    let closing = ctx
+        .headers
+        .get_all(http::header::CONNECTION)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .any(|token| token.trim().eq_ignore_ascii_case("close"));
+    if ctx.protocol == "HTTP/1.1" && !closing && !headers.contains_key(http::header::CONNECTION) {
+        headers.insert(
+            http::header::CONNECTION,
+            HeaderValue::from_static("keep-alive"),
+        );
+    }
 }

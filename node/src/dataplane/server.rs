@@ -9,18 +9,20 @@
 //! admitted connection is driven by [`connection::drive`], which closes it
 //! when it holds its slot without a request. On shutdown the listener
 //! closes, idle connections close, and in-flight requests get `drain` to
-//! finish.
+//! finish. The TLS listener ([`super::tls`]) shares this loop, its
+//! deadlines and its HTTP settings.
 
 use std::future::Future;
+use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
 use hyper_util::rt::{TokioExecutor, TokioTimer};
 use hyper_util::server::conn::auto::Builder;
-use tokio::net::TcpListener;
+use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::watch;
 
-use super::admission::Admission;
+use super::admission::{Admission, Slot};
 pub use super::connection::Handler;
 use super::connection::{self, Deadlines};
 
@@ -76,13 +78,44 @@ pub async fn serve<H: Handler>(
     shutdown: impl Future<Output = ()>,
 ) {
     let builder = Arc::new(builder(&options));
-    let deadlines = Deadlines {
+    let deadlines = deadlines(&options);
+    let admission = options.admission.clone();
+    let spawn = |stream: TcpStream, remote: SocketAddr, slot: Slot, stopped| {
+        tokio::spawn(connection::drive(
+            stream,
+            remote,
+            builder.clone(),
+            handler.clone(),
+            deadlines,
+            stopped,
+            slot,
+        ));
+    };
+    let refuse = |stream| admission.refuse(stream);
+    accept_loop(listener, &options, shutdown, spawn, refuse).await;
+}
+
+/// The deadlines every connection of a listener gets.
+pub(super) fn deadlines(options: &ServerOptions) -> Deadlines {
+    Deadlines {
         header: options.header_timeout,
         idle: options.idle_timeout,
         grace: IDLE_GRACE,
         drain: options.drain,
         send: options.send_timeout,
-    };
+    }
+}
+
+/// Accepts until `shutdown`: an admitted connection goes to `spawn` with its
+/// slot and the stop signal, one over the caps to `refuse`; then waits up to
+/// `drain` for the spawned connections to finish.
+pub(super) async fn accept_loop(
+    listener: TcpListener,
+    options: &ServerOptions,
+    shutdown: impl Future<Output = ()>,
+    mut spawn: impl FnMut(TcpStream, SocketAddr, Slot, watch::Receiver<bool>),
+    mut refuse: impl FnMut(TcpStream),
+) {
     let (stop, stopped) = watch::channel(false);
     tokio::pin!(shutdown);
     loop {
@@ -101,19 +134,11 @@ pub async fn serve<H: Handler>(
         match options.admission.admit(remote.ip()) {
             Ok(slot) => {
                 let _ = stream.set_nodelay(true);
-                tokio::spawn(connection::drive(
-                    stream,
-                    remote,
-                    builder.clone(),
-                    handler.clone(),
-                    deadlines,
-                    stopped.clone(),
-                    slot,
-                ));
+                spawn(stream, remote, slot, stopped.clone());
             }
             Err(refusal) => {
                 tracing::debug!(%remote, ?refusal, "connection refused: over its cap");
-                options.admission.refuse(stream);
+                refuse(stream);
             }
         }
     }
@@ -129,10 +154,13 @@ pub async fn serve<H: Handler>(
 }
 
 /// The HTTP/1.1 and HTTP/2 settings every connection of a listener shares.
-fn builder(options: &ServerOptions) -> Builder<TokioExecutor> {
+pub(super) fn builder(options: &ServerOptions) -> Builder<TokioExecutor> {
     let mut builder = Builder::new(TokioExecutor::new());
     builder
         .http1()
+        // Kept so answers and Lambda proxy events spell header names as
+        // AWS does (dataplane::integration::header_case).
+        .preserve_header_case(true)
         .timer(TokioTimer::new())
         // A backstop: the connection's own deadline (header, then idle) is
         // the one that normally fires.

@@ -136,9 +136,9 @@ fn models(
             let name = name_of(input)?;
             crate::names::model_name(&name).map_err(|e| bad_request(e.to_string()))?;
             if api.models.contains_key(&name) {
-                return Err(conflict(format!(
-                    "Model name already exists for this REST API: {name}"
-                )));
+                return Err(conflict(
+                    "Model name already exists for this REST API".into(),
+                ));
             }
             let schema = schema_of(input.get("schema"))?;
             match input.get("description").and_then(Value::as_str) {
@@ -172,7 +172,7 @@ fn models(
                     (false, "/description") => {
                         api.model_descriptions.remove(*name);
                     }
-                    _ => return Err(op.unsupported()),
+                    _ => return Err(unsupported_op(op)),
                 }
             }
             done(
@@ -183,14 +183,26 @@ fn models(
         }
         (&Verb::DELETE, [name]) => {
             api.models.get(*name).ok_or_else(missing)?;
-            if let Some((path, m)) = api.methods().find(|(_, m)| {
-                m.request_models.values().any(|n| n == name)
-                    || m.method_responses
-                        .values()
-                        .any(|r| r.response_models.values().any(|n| n == name))
-            }) {
+            // AWS names the last method (in path order) whose request uses
+            // the model, as `{path}/{METHOD}`.
+            let in_request = api
+                .methods()
+                .filter(|(_, m)| m.request_models.values().any(|n| n == name))
+                .last()
+                .map(|(path, m)| ("request", path, m));
+            let in_response = || {
+                api.methods()
+                    .filter(|(_, m)| {
+                        m.method_responses
+                            .values()
+                            .any(|r| r.response_models.values().any(|n| n == name))
+                    })
+                    .last()
+                    .map(|(path, m)| ("response", path, m))
+            };
+            if let Some((part, path, m)) = in_request.or_else(in_response) {
                 return Err(conflict(format!(
-                    "Cannot delete model '{name}', is referenced in method {} {path}",
+                    "Cannot delete model '{name}', is referenced in method {part}: {path}/{}",
                     m.http_method
                 )));
             }
@@ -287,7 +299,7 @@ fn validators(
                             (true, "/validateRequestParameters") => {
                                 v.validate_request_parameters = op.bool()?
                             }
-                            _ => return Err(op.unsupported()),
+                            _ => return Err(unsupported_op(op)),
                         }
                     }
                     if new_name != name {
@@ -571,6 +583,15 @@ fn gateway_responses(
         }
         _ => Err(not_found("Invalid gateway response operation")),
     }
+}
+
+/// AWS's refusal of a model or validator patch it does not take (its
+/// message has the doubled space).
+fn unsupported_op(op: &PatchOp) -> ApiError {
+    bad_request(format!(
+        "Invalid patch path  '{}' specified for op '{}'. Please choose supported operations",
+        op.path, op.op
+    ))
 }
 
 #[cfg(test)]

@@ -1,6 +1,7 @@
 //! Custom domain names and base path mappings (`CreateDomainName`,
-//! `CreateBasePathMapping`, ...): kept as state, replicated like the rest;
-//! requests are not yet served by domain.
+//! `CreateBasePathMapping`, ...): kept as state, replicated like the rest,
+//! served by the data plane (`crate::domains`). An uploaded certificate is
+//! checked before it is stored; its key is never answered.
 
 use http::{Method as Verb, StatusCode};
 use serde_json::{json, Value};
@@ -8,7 +9,9 @@ use serde_json::{json, Value};
 use super::patch::{self, segments};
 use super::{bad_request, err, internal, not_found, ApiError, Management, Reply};
 use crate::control::ControlCommand;
-use crate::model::{BasePathMapping, DomainName, EndpointType};
+use crate::model::{
+    BasePathMapping, DomainName, EndpointType, MutualTls, SecretPem, UploadedCertificate,
+};
 
 /// The key AWS uses for the empty base path.
 const NO_BASE_PATH: &str = "(none)";
@@ -71,19 +74,7 @@ impl Management {
                         return Ok((StatusCode::ACCEPTED, json!({})));
                     }
                     (&Verb::PATCH, []) => {
-                        for op in patch::operations(body)? {
-                            let value = op.value.clone();
-                            match (op.sets(), op.path.as_str()) {
-                                (_, "/certificateArn") => domain.certificate_arn = value,
-                                (_, "/regionalCertificateArn") => {
-                                    domain.regional_certificate_arn = value
-                                }
-                                (true, "/securityPolicy") => {
-                                    domain.security_policy = Some(security_policy(op.value()?)?)
-                                }
-                                _ => return Err(op.unsupported()),
-                            }
-                        }
+                        update_domain(&mut domain, body)?;
                         (StatusCode::OK, None)
                     }
                     (verb, ["basepathmappings", base @ ..]) => {
@@ -217,24 +208,133 @@ fn new_domain(input: &Value) -> Result<DomainName, ApiError> {
     let security_policy = text("securityPolicy")
         .map(|p| security_policy(&p))
         .transpose()?;
-    Ok(DomainName {
+    let now = crate::store::unix_now();
+    let certificate = match (text("certificateBody"), text("certificatePrivateKey")) {
+        (Some(body), Some(key)) => Some(UploadedCertificate {
+            name: text("certificateName"),
+            body,
+            private_key: SecretPem(key),
+            chain: text("certificateChain"),
+            uploaded: now,
+        }),
+        (None, None) => None,
+        _ => {
+            return Err(bad_request(
+                "certificateBody and certificatePrivateKey are needed together",
+            ))
+        }
+    };
+    let mutual_tls = input
+        .pointer("/mutualTlsAuthentication/truststoreUri")
+        .and_then(Value::as_str)
+        .map(|uri| MutualTls {
+            truststore_uri: uri.to_string(),
+            truststore_version: input
+                .pointer("/mutualTlsAuthentication/truststoreVersion")
+                .and_then(Value::as_str)
+                .map(str::to_string),
+        });
+    let domain = DomainName {
         domain_name: name.to_ascii_lowercase(),
         certificate_arn: text("certificateArn"),
         regional_certificate_arn: text("regionalCertificateArn"),
         endpoint_type,
         security_policy,
-        created_date: crate::store::unix_now(),
+        created_date: now,
         mappings: Default::default(),
-    })
+        certificate,
+        mutual_tls,
+    };
+    check_certificate(&domain)?;
+    Ok(domain)
+}
+
+/// UpdateDomainName's operations on `domain`, then its certificate checked.
+fn update_domain(domain: &mut DomainName, body: &[u8]) -> Result<(), ApiError> {
+    for op in patch::operations(body)? {
+        let value = op.value.clone();
+        match (op.sets(), op.path.as_str()) {
+            (_, "/certificateArn") => domain.certificate_arn = value,
+            (_, "/regionalCertificateArn") => domain.regional_certificate_arn = value,
+            (true, "/securityPolicy") => {
+                domain.security_policy = Some(security_policy(op.value()?)?)
+            }
+            (
+                true,
+                "/certificateBody"
+                | "/certificatePrivateKey"
+                | "/certificateChain"
+                | "/certificateName",
+            ) => replace_certificate_field(domain, &op.path, op.value()?)?,
+            (true, "/mutualTlsAuthentication/truststoreUri") => {
+                domain.mutual_tls = Some(MutualTls {
+                    truststore_uri: op.value()?.to_string(),
+                    truststore_version: None,
+                })
+            }
+            (true, "/mutualTlsAuthentication/truststoreVersion") => {
+                if let Some(m) = &mut domain.mutual_tls {
+                    m.truststore_version = Some(op.value()?.to_string());
+                }
+            }
+            (false, "/mutualTlsAuthentication") => domain.mutual_tls = None,
+            _ => return Err(op.unsupported()),
+        }
+    }
+    check_certificate(domain)
 }
 
 fn security_policy(p: &str) -> Result<String, ApiError> {
-    match p {
-        "TLS_1_0" | "TLS_1_2" => Ok(p.to_string()),
-        other => Err(bad_request(format!(
-            "Invalid security policy {other}: TLS_1_0 or TLS_1_2"
-        ))),
+    apigw_tls::SecurityPolicy::parse(p)
+        .map(|policy| policy.name().to_string())
+        .map_err(|e| bad_request(e.to_string()))
+}
+
+/// An uploaded certificate must be one the domain can serve (the key its,
+/// the chain a chain, the names covering the domain); the message says why
+/// not and never quotes the key.
+fn check_certificate(domain: &DomainName) -> Result<(), ApiError> {
+    let Some(c) = &domain.certificate else {
+        return Ok(());
+    };
+    let input = apigw_tls::CertificateInput {
+        body: c.body.clone(),
+        private_key: c.private_key.0.clone().into(),
+        chain: c.chain.clone(),
+    };
+    apigw_tls::ServerCertificate::validate(
+        &domain.domain_name,
+        &input,
+        std::time::SystemTime::now(),
+    )
+    .map(drop)
+    .map_err(|e| bad_request(e.to_string()))
+}
+
+/// UpdateDomainName on an uploaded certificate's fields (checked together
+/// once every operation is applied).
+fn replace_certificate_field(
+    domain: &mut DomainName,
+    path: &str,
+    value: &str,
+) -> Result<(), ApiError> {
+    let c = domain
+        .certificate
+        .get_or_insert_with(|| UploadedCertificate {
+            name: None,
+            body: String::new(),
+            private_key: SecretPem(String::new()),
+            chain: None,
+            uploaded: 0,
+        });
+    match path {
+        "/certificateBody" => c.body = value.to_string(),
+        "/certificatePrivateKey" => c.private_key = SecretPem(value.to_string()),
+        "/certificateChain" => c.chain = Some(value.to_string()).filter(|v| !v.is_empty()),
+        _ => c.name = Some(value.to_string()),
     }
+    c.uploaded = crate::store::unix_now();
+    Ok(())
 }
 
 fn check_base_path(b: &str) -> Result<String, ApiError> {
@@ -276,6 +376,20 @@ fn domain_shape(d: &DomainName) -> Value {
         if let Some(v) = v {
             out[key] = json!(v);
         }
+    }
+    // The private key is never answered; the body and chain neither, as AWS.
+    if let Some(c) = &d.certificate {
+        out["certificateUploadDate"] = json!(c.uploaded);
+        if let Some(name) = &c.name {
+            out["certificateName"] = json!(name);
+        }
+    }
+    if let Some(m) = &d.mutual_tls {
+        let mut mtls = json!({"truststoreUri": m.truststore_uri});
+        if let Some(v) = &m.truststore_version {
+            mtls["truststoreVersion"] = json!(v);
+        }
+        out["mutualTlsAuthentication"] = mtls;
     }
     out
 }

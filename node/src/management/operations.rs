@@ -186,6 +186,11 @@ pub(super) struct Matched {
 }
 
 impl Matched {
+    /// Whether the operation's request URI has path parameter `name`.
+    pub fn uri_has(&self, name: &str) -> bool {
+        self.params.iter().any(|(n, _)| *n == name)
+    }
+
     /// The path parameter `name` (every template parameter is present).
     pub fn param(&self, name: &str) -> &str {
         self.params

@@ -94,6 +94,59 @@ pub(super) fn operations(body: &[u8]) -> Result<Vec<PatchOp>, ApiError> {
         .collect()
 }
 
+/// What AWS's request validation says about an `Update*` call before the
+/// operation looks at anything: each unknown `op` (numbered from 1 in
+/// `{input}.patchOperations`), then a `statusCode` that is not `[1-5]\d\d`,
+/// all in one `ValidationException`. `input` is the operation's input shape
+/// (`updateMethodResponseInput`).
+pub(super) fn validate(
+    body: &[u8],
+    input: &str,
+    status_code: Option<&str>,
+) -> Result<(), ApiError> {
+    let mut errors = Vec::new();
+    let parsed: Option<Value> = serde_json::from_slice(body).ok();
+    let list = parsed
+        .as_ref()
+        .and_then(|v| v.get("patchOperations"))
+        .and_then(Value::as_array);
+    for (i, op) in list.into_iter().flatten().enumerate() {
+        if let Some(kind) = op.get("op").and_then(Value::as_str) {
+            if !OPS.contains(&kind) {
+                errors.push(format!(
+                    "Value '{kind}' at '{input}.patchOperations.{}.member.op' failed to satisfy constraint: Member must satisfy enum value set: [add, remove, move, test, replace, copy]",
+                    i + 1
+                ));
+            }
+        }
+    }
+    if let Some(code) = status_code {
+        let valid = code.len() == 3
+            && matches!(code.as_bytes()[0], b'1'..=b'5')
+            && code.bytes().all(|b| b.is_ascii_digit());
+        if !valid {
+            errors.push(format!(
+                "Value '{code}' at 'statusCode' failed to satisfy constraint: Member must satisfy regular expression pattern: [1-5]\\d\\d"
+            ));
+        }
+    }
+    match errors.len() {
+        0 => Ok(()),
+        n => Err(super::err(
+            http::StatusCode::BAD_REQUEST,
+            "ValidationException",
+            format!(
+                "{n} validation error{} detected: {}",
+                if n == 1 { "" } else { "s" },
+                errors.join("; ")
+            ),
+        )),
+    }
+}
+
+/// The patch operations AWS knows.
+const OPS: &[&str] = &["add", "remove", "move", "test", "replace", "copy"];
+
 /// JSON Patch escapes in one path segment (`~1` is `/`, `~0` is `~`).
 pub(super) fn unescape(s: &str) -> String {
     s.replace("~1", "/").replace("~0", "~")

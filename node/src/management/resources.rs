@@ -13,7 +13,9 @@ use super::definitions::{authorizer_id, authorizer_name, validator_id_in, valida
 use super::patch::{segments, PatchOp};
 use super::{bad_request, err, not_found, ApiError, Call, Outcome};
 use crate::ids::resource_id;
-use crate::model::{Integration, Method, MethodResponse, Resource, RestApi};
+use crate::model::{
+    Integration, IntegrationResponse, IntegrationType, Method, MethodResponse, Resource, RestApi,
+};
 
 /// The verbs a method may have.
 const VERBS: &[&str] = &[
@@ -51,7 +53,9 @@ pub(super) fn call(api: &mut RestApi, rest: &[&str], call: &Call) -> Result<Outc
         (_, ["methods", m, tail @ ..]) => {
             let m = m.to_ascii_uppercase();
             if !VERBS.contains(&m.as_str()) {
-                return Err(bad_request(format!("Invalid HttpMethod specified: {m}")));
+                return Err(bad_request(
+                    "Invalid HttpMethod specified. Valid options are GET,PUT,POST,DELETE,PATCH,OPTIONS,HEAD,ANY",
+                ));
             }
             method_call(api, &path, &m, tail, call)
         }
@@ -74,14 +78,14 @@ fn method_call(
         method(api, path, m)?;
     }
     match (verb, tail) {
-        (&Verb::GET, []) => read(method_json(api, method(api, path, m)?)),
+        (&Verb::GET, []) => read(method_json(api, path, method(api, path, m)?)),
         (&Verb::PUT, []) => put_method(api, path, m, input),
         (&Verb::PATCH, []) => {
             let mut updated = method(api, path, m)?.clone();
             for op in ops {
                 patch_method(api, &mut updated, op)?;
             }
-            let body = method_json(api, &updated);
+            let body = method_json(api, path, &updated);
             set_method(api, path, updated);
             wrote(StatusCode::OK, body)
         }
@@ -107,7 +111,9 @@ fn method_call(
                         response_parameters: bool_map(input.get("responseParameters"))?,
                         response_models: string_map(input.get("responseModels"))?,
                     };
-                    let body = method_response_json(&code, &response);
+                    let mut body = method_response_json(&code, &response);
+                    // AWS's answer to the put echoes a map given empty.
+                    echo_given(&mut body, input, &["responseParameters", "responseModels"]);
                     updated.method_responses.insert(code, response);
                     (StatusCode::CREATED, body)
                 }
@@ -117,6 +123,17 @@ fn method_call(
                         .remove(&code)
                         .ok_or_else(|| not_found("Invalid Response status code specified"))?;
                     (StatusCode::NO_CONTENT, json!({}))
+                }
+                Verb::PATCH => {
+                    let response = updated
+                        .method_responses
+                        .get_mut(&code)
+                        .ok_or_else(|| not_found("Invalid Response status code specified"))?;
+                    for op in ops {
+                        patch_method_response(api, response, op)?;
+                    }
+                    // AWS answers an UpdateMethodResponse with 201.
+                    (StatusCode::CREATED, method_response_json(&code, response))
                 }
                 _ => return Err(not_found("Invalid method for a method response")),
             };
@@ -146,22 +163,26 @@ fn integration_call(
     let out = match (verb, tail) {
         (&Verb::GET, []) => {
             return read(integration_json(
+                api,
+                path,
                 updated.integration.as_ref().ok_or_else(no_integration)?,
             ))
         }
         (&Verb::PUT, []) => {
+            check_serializable(input)?;
+            check_integration_input(input)?;
             let mut integration = crate::import::integration(input, max_timeout_ms)
                 .map_err(|e| bad_request(e.to_string()))?;
             // A new integration keeps no responses of the old one (as AWS).
             integration.integration_responses.clear();
-            let body = integration_json(&integration);
+            let body = integration_json(api, path, &integration);
             updated.integration = Some(integration);
             (StatusCode::CREATED, body)
         }
         (&Verb::PATCH, []) => {
             let current = updated.integration.clone().ok_or_else(no_integration)?;
             let patched = patch_integration(current, ops, max_timeout_ms)?;
-            let body = integration_json(&patched);
+            let body = integration_json(api, path, &patched);
             updated.integration = Some(patched);
             (StatusCode::OK, body)
         }
@@ -179,12 +200,17 @@ fn integration_call(
                         .integration_responses
                         .get(&code)
                         .ok_or_else(missing)?;
-                    return read(serde_json::to_value(r).unwrap_or_default());
+                    return read(integration_response_json(r));
                 }
                 Verb::PUT => {
                     let response = crate::import::integration_response(&code, input)
                         .map_err(|e| bad_request(e.to_string()))?;
-                    let body = serde_json::to_value(&response).unwrap_or_default();
+                    let mut body = integration_response_json(&response);
+                    echo_given(
+                        &mut body,
+                        input,
+                        &["responseParameters", "responseTemplates"],
+                    );
                     integration.integration_responses.insert(code, response);
                     (StatusCode::CREATED, body)
                 }
@@ -202,6 +228,79 @@ fn integration_call(
     };
     set_method(api, path, updated);
     wrote(out.0, out.1)
+}
+
+/// AWS's deserialiser refuses a `requestParameters` value that is not a
+/// string before anything else is checked.
+fn check_serializable(input: &Value) -> Result<(), ApiError> {
+    let values = input
+        .get("requestParameters")
+        .and_then(Value::as_object)
+        .into_iter()
+        .flat_map(|m| m.values());
+    for v in values {
+        let class = match v {
+            Value::String(_) | Value::Null => continue,
+            Value::Bool(_) => "java.lang.Boolean",
+            Value::Number(_) => "java.lang.Integer",
+            Value::Array(_) => "java.util.ArrayList",
+            Value::Object(_) => "java.util.LinkedHashMap",
+        };
+        return Err(err(
+            StatusCode::BAD_REQUEST,
+            "SerializationException",
+            format!("class {class} can not be converted to an String"),
+        ));
+    }
+    Ok(())
+}
+
+/// `PutIntegration`'s checks that AWS words its own way (before the
+/// importer's): the backend verb, an HTTP URL, an AWS service ARN with a
+/// `path` or `action`, and AWS_PROXY only toward Lambda functions (or
+/// Firehose actions).
+fn check_integration_input(input: &Value) -> Result<(), ApiError> {
+    let text = |k: &str| input.get(k).and_then(Value::as_str).unwrap_or("");
+    let kind = text("type").to_ascii_uppercase();
+    let uri = text("uri");
+    if matches!(kind.as_str(), "HTTP" | "HTTP_PROXY" | "AWS") && text("httpMethod").is_empty() {
+        return Err(bad_request(
+            "Enumeration value for HttpMethod must be non-empty",
+        ));
+    }
+    match kind.as_str() {
+        "HTTP" | "HTTP_PROXY" if !uri.is_empty() && !uri.contains("${") => {
+            let valid = uri.parse::<http::Uri>().ok().is_some_and(|u| {
+                matches!(u.scheme_str(), Some("http" | "https")) && u.host().is_some()
+            });
+            if !valid {
+                return Err(bad_request("Invalid HTTP endpoint specified for URI"));
+            }
+        }
+        "AWS" | "AWS_PROXY" if !uri.is_empty() => {
+            let parts: Vec<&str> = uri.splitn(6, ':').collect();
+            if parts.len() < 6 || parts[0] != "arn" {
+                return Err(bad_request("Invalid ARN specified in the request"));
+            }
+            let (service, action) = (parts[4], parts[5]);
+            if parts[2] != "apigateway"
+                || !(action.starts_with("path/") || action.starts_with("action/"))
+            {
+                return Err(bad_request(
+                    "AWS ARN for integration must contain path or action",
+                ));
+            }
+            let lambda = service == "lambda" && action.starts_with("path/2015-03-31/functions/");
+            let firehose = service == "firehose" && action.starts_with("action/");
+            if kind == "AWS_PROXY" && !lambda && !firehose {
+                return Err(bad_request(
+                    "Integrations of type 'AWS_PROXY' currently only supports Lambda function and Firehose stream invocations.",
+                ));
+            }
+        }
+        _ => {}
+    }
+    Ok(())
 }
 
 /// The path of the resource with id `rid`.
@@ -241,9 +340,10 @@ fn create_child(api: &mut RestApi, parent: &str, input: &Value) -> Result<Outcom
         .ok_or_else(|| bad_request("pathPart is required"))?;
     check_path_part(part)?;
     if parent.contains('+') {
-        return Err(bad_request(
-            "A greedy resource ({name+}) cannot have children",
-        ));
+        let greedy = parent.rsplit('/').next().unwrap_or(parent);
+        return Err(bad_request(format!(
+            "Cannot create a child of a resource with a greedy path variable: {greedy}"
+        )));
     }
     let path = if parent == "/" {
         format!("/{part}")
@@ -258,18 +358,19 @@ fn create_child(api: &mut RestApi, parent: &str, input: &Value) -> Result<Outcom
         ));
     }
     let is_variable = |p: &str| p.starts_with('{');
-    let sibling_variable = api.resources.keys().any(|other| {
-        other.rsplit_once('/').is_some_and(|(dir, last)| {
-            (if dir.is_empty() { "/" } else { dir }) == parent
+    let sibling_variable = api.resources.keys().find_map(|other| {
+        other.rsplit_once('/').and_then(|(dir, last)| {
+            ((if dir.is_empty() { "/" } else { dir }) == parent
                 && is_variable(last)
                 && is_variable(part)
-                && last != part
+                && last != part)
+                .then_some(last)
         })
     });
-    if sibling_variable {
-        return Err(bad_request(
-            "A sibling ({name}) of this resource already has a variable path part -- only one is allowed",
-        ));
+    if let Some(sibling) = sibling_variable {
+        return Err(bad_request(format!(
+            "A sibling ({sibling}) of this resource already has a variable path part -- only one is allowed"
+        )));
     }
     let resource = Resource {
         path: path.clone(),
@@ -338,7 +439,7 @@ fn put_method(api: &mut RestApi, path: &str, m: &str, input: &Value) -> Result<O
         new.request_validator = Some(validator_name(api, &v)?);
     }
     check_models(api, &new.request_models)?;
-    let body = method_json(api, &new);
+    let body = method_json(api, path, &new);
     set_method(api, path, new);
     wrote(StatusCode::CREATED, body)
 }
@@ -415,6 +516,48 @@ fn patch_method(api: &RestApi, m: &mut Method, op: &PatchOp) -> Result<(), ApiEr
             m.authorization_scopes.retain(|s| Some(s) != scope.as_ref());
         }
         _ => return Err(op.unsupported()),
+    }
+    Ok(())
+}
+
+/// `UpdateMethodResponse`'s paths, with AWS's messages: a parameter or
+/// model is added with `add`; `replace` and `remove` need it to exist.
+fn patch_method_response(
+    api: &RestApi,
+    r: &mut MethodResponse,
+    op: &PatchOp,
+) -> Result<(), ApiError> {
+    let parts = segments(&op.path);
+    let parts: Vec<&str> = parts.iter().map(String::as_str).collect();
+    let no_parameter = || not_found("Invalid parameter name specified");
+    let no_content_type = || not_found("Content-Type specified was not found");
+    match (op.op.as_str(), parts.as_slice()) {
+        (kind @ ("add" | "replace"), ["responseParameters", name]) => {
+            if kind == "replace" && !r.response_parameters.contains_key(*name) {
+                return Err(no_parameter());
+            }
+            let required = op.value.as_deref() == Some("true");
+            r.response_parameters.insert(name.to_string(), required);
+        }
+        ("remove", ["responseParameters", name]) => {
+            r.response_parameters
+                .remove(*name)
+                .ok_or_else(no_parameter)?;
+        }
+        (kind @ ("add" | "replace"), ["responseModels", content_type]) => {
+            if kind == "replace" && !r.response_models.contains_key(*content_type) {
+                return Err(no_content_type());
+            }
+            let model = op.value()?.to_string();
+            check_models(api, &BTreeMap::from([(String::new(), model.clone())]))?;
+            r.response_models.insert(content_type.to_string(), model);
+        }
+        ("remove", ["responseModels", content_type]) => {
+            r.response_models
+                .remove(*content_type)
+                .ok_or_else(no_content_type)?;
+        }
+        _ => return Err(bad_request(format!("Invalid patch path {}", op.path))),
     }
     Ok(())
 }
@@ -521,10 +664,11 @@ pub(super) fn resource_json(api: &RestApi, r: &Resource, embed_methods: bool) ->
         .methods
         .values()
         .map(|m| {
+            // Without `embed=methods` AWS names the methods only.
             let body = if embed_methods {
-                method_json(api, m)
+                method_json(api, &r.path, m)
             } else {
-                json!({"httpMethod": m.http_method})
+                json!({})
             };
             (m.http_method.clone(), body)
         })
@@ -542,8 +686,9 @@ pub(super) fn resource_json(api: &RestApi, r: &Resource, embed_methods: bool) ->
     out
 }
 
-/// A method in `GetMethod`'s shape.
-pub(super) fn method_json(api: &RestApi, m: &Method) -> Value {
+/// A method (of the resource at `path`) in `GetMethod`'s shape: empty
+/// maps left out, as AWS leaves them out.
+pub(super) fn method_json(api: &RestApi, path: &str, m: &Method) -> Value {
     let mut out = json!({
         "httpMethod": m.http_method,
         "authorizationType": m.authorization_type,
@@ -567,23 +712,100 @@ pub(super) fn method_json(api: &RestApi, m: &Method) -> Value {
         out["authorizationScopes"] = json!(m.authorization_scopes);
     }
     if let Some(i) = &m.integration {
-        out["methodIntegration"] = integration_json(i);
+        out["methodIntegration"] = integration_json(api, path, i);
     }
+    drop_empty(
+        &mut out,
+        &["requestParameters", "requestModels", "methodResponses"],
+    );
     out
 }
 
 fn method_response_json(code: &str, r: &MethodResponse) -> Value {
-    json!({
+    let mut out = json!({
         "statusCode": code,
         "responseParameters": r.response_parameters,
         "responseModels": r.response_models,
-    })
+    });
+    drop_empty(&mut out, &["responseParameters", "responseModels"]);
+    out
 }
 
-/// An integration in `GetIntegration`'s shape (our model keeps AWS's
-/// field names).
-pub(super) fn integration_json(i: &Integration) -> Value {
-    serde_json::to_value(i).unwrap_or_default()
+/// An integration (of the resource at `path`) in `GetIntegration`'s shape
+/// (our model keeps AWS's field names). As AWS: empty maps left out, the
+/// cache namespace defaults to the resource id, and an HTTP integration
+/// without a connection type is `INTERNET`.
+pub(super) fn integration_json(api: &RestApi, path: &str, i: &Integration) -> Value {
+    let mut out = serde_json::to_value(i).unwrap_or_default();
+    if i.cache_namespace.is_none() {
+        out["cacheNamespace"] = json!(resource_id(&api.id, path));
+    }
+    if i.connection_type.is_none()
+        && matches!(i.kind, IntegrationType::Http | IntegrationType::HttpProxy)
+    {
+        out["connectionType"] = json!("INTERNET");
+    }
+    if i.kind == IntegrationType::Mock {
+        // AWS answers a MOCK integration without a backend verb or URI.
+        if let Some(map) = out.as_object_mut() {
+            map.remove("httpMethod");
+            map.remove("uri");
+        }
+    }
+    out["integrationResponses"] = i
+        .integration_responses
+        .iter()
+        .map(|(code, r)| (code.clone(), integration_response_json(r)))
+        .collect::<serde_json::Map<String, Value>>()
+        .into();
+    drop_empty(
+        &mut out,
+        &[
+            "requestParameters",
+            "requestTemplates",
+            "integrationResponses",
+        ],
+    );
+    out
+}
+
+/// An integration response in `GetIntegrationResponse`'s shape, empty maps
+/// left out.
+fn integration_response_json(r: &IntegrationResponse) -> Value {
+    let mut out = serde_json::to_value(r).unwrap_or_default();
+    drop_empty(&mut out, &["responseParameters", "responseTemplates"]);
+    out
+}
+
+/// Puts back into `out` the members named in `keys` that `input` gave as
+/// empty maps (AWS's answer to a put shows them).
+fn echo_given(out: &mut Value, input: &Value, keys: &[&str]) {
+    for key in keys {
+        if out.get(*key).is_none()
+            && input
+                .get(*key)
+                .and_then(Value::as_object)
+                .is_some_and(|m| m.is_empty())
+        {
+            out[*key] = json!({});
+        }
+    }
+}
+
+/// Removes the members of `out` named in `keys` whose value is an empty
+/// object (AWS omits a map it has nothing in).
+fn drop_empty(out: &mut Value, keys: &[&str]) {
+    if let Some(map) = out.as_object_mut() {
+        for key in keys {
+            if map
+                .get(*key)
+                .and_then(Value::as_object)
+                .is_some_and(|m| m.is_empty())
+            {
+                map.remove(*key);
+            }
+        }
+    }
 }
 
 #[cfg(test)]

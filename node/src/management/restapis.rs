@@ -95,6 +95,10 @@ impl Management {
         let imported = import::import(&doc, &options).map_err(|e| bad_request(e.to_string()))?;
         let mut api = imported.api;
         api.created_date = Some(crate::store::unix_now());
+        api.disable_execute_api_endpoint = input
+            .get("disableExecuteApiEndpoint")
+            .and_then(Value::as_bool)
+            .unwrap_or(false);
         if let Some(types) = input.pointer("/endpointConfiguration/types") {
             api.endpoint_type = endpoint_type(types)?;
         }
@@ -269,8 +273,24 @@ pub(super) fn patch_api(api: &mut RestApi, op: &patch::PatchOp) -> Result<(), Ap
         (true, ["description"]) => api.description = op.value.clone(),
         (true, ["version"]) => api.version = op.value.clone(),
         (true, ["apiKeySource"]) => api.api_key_source = Some(api_key_source(op.value()?)?),
-        (true, ["minimumCompressionSize"]) => api.minimum_compression_size = Some(op.number()?),
+        (true, ["minimumCompressionSize"]) => {
+            let size = op.number::<u64>().ok().filter(|n| *n <= 10_485_760);
+            api.minimum_compression_size = Some(size.ok_or_else(|| {
+                bad_request("Invalid minimum compression size, must be between 0 and 10485760")
+            })?);
+        }
         (false, ["minimumCompressionSize"]) => api.minimum_compression_size = None,
+        (true, ["disableExecuteApiEndpoint"]) => {
+            api.disable_execute_api_endpoint = match op.value()? {
+                "true" => true,
+                "false" => false,
+                _ => {
+                    return Err(bad_request(
+                        "disableExecuteApiEndpoint must be true or false",
+                    ))
+                }
+            }
+        }
         (true, ["binaryMediaTypes", media]) => {
             if !api.binary_media_types.iter().any(|m| m == media) {
                 api.binary_media_types.push(media.to_string());
@@ -331,14 +351,7 @@ pub(super) fn apply_base_path(doc: &mut Value, how: BasePath) {
         .get("basePath")
         .and_then(Value::as_str)
         .map(str::to_string)
-        .or_else(|| {
-            let url = doc.pointer("/servers/0/url")?.as_str()?;
-            let path = match url.split_once("://") {
-                Some((_, rest)) => rest.find('/').map_or("", |i| &rest[i..]),
-                None => url,
-            };
-            Some(path.to_string())
-        })
+        .or_else(|| server_base_path(doc.pointer("/servers/0")?))
         .unwrap_or_default();
     let mut segments: Vec<&str> = base.split('/').filter(|s| !s.is_empty()).collect();
     if how == BasePath::Split && !segments.is_empty() {
@@ -361,6 +374,34 @@ pub(super) fn apply_base_path(doc: &mut Value, how: BasePath) {
     }
 }
 
+/// The base path of an OpenAPI 3 server: its URL's path with the
+/// variables' defaults put in, or (as AWS) the default of a variable named
+/// `basePath` when the URL's path is empty.
+fn server_base_path(server: &Value) -> Option<String> {
+    let mut url = server.get("url")?.as_str()?.to_string();
+    let variables = server.get("variables").and_then(Value::as_object);
+    let default_of = |name: &str| {
+        variables?
+            .get(name)?
+            .get("default")?
+            .as_str()
+            .map(str::to_string)
+    };
+    for name in variables.into_iter().flat_map(|v| v.keys()) {
+        if let Some(value) = default_of(name) {
+            url = url.replace(&format!("{{{name}}}"), &value);
+        }
+    }
+    let path = match url.split_once("://") {
+        Some((_, rest)) => rest.find('/').map_or("", |i| &rest[i..]),
+        None => url.as_str(),
+    };
+    if path.trim_matches('/').is_empty() {
+        return default_of("basePath");
+    }
+    Some(path.to_string())
+}
+
 /// A RestApi in AWS's shape: the members AWS always sends, the optional
 /// ones only when set (`tags` are added by the caller where AWS sends them).
 pub(super) fn api_json(api: &RestApi) -> Value {
@@ -373,7 +414,7 @@ pub(super) fn api_json(api: &RestApi) -> Value {
             "types": [serde_json::to_value(api.endpoint_type).unwrap_or(json!("EDGE"))],
             "ipAddressType": "ipv4",
         },
-        "disableExecuteApiEndpoint": false,
+        "disableExecuteApiEndpoint": api.disable_execute_api_endpoint,
         "rootResourceId": crate::ids::resource_id(&api.id, "/"),
     });
     if let Some(d) = &api.description {

@@ -83,10 +83,9 @@ impl Management {
             .map(|s| s.stage_name)
             .collect();
         if !pointing.is_empty() {
-            return Err(bad_request(format!(
-                "Active stages pointing to this deployment must be moved or deleted: {}",
-                pointing.join(", ")
-            )));
+            return Err(bad_request(
+                "Active stages pointing to this deployment must be moved or deleted",
+            ));
         }
         self.write(ControlCommand::DeleteDeployment(
             id.to_string(),
@@ -223,6 +222,7 @@ impl Management {
             .get("tracingEnabled")
             .and_then(Value::as_bool)
             .unwrap_or(false);
+        stage.documentation_version = text("documentationVersion").map(str::to_string);
         super::tags::tags_of(input.get("tags"))?;
         if let Some(Value::Object(vars)) = input.get("variables") {
             for (k, v) in vars {
@@ -285,6 +285,11 @@ impl Management {
                 (false, ["variables", key]) => {
                     stage.variables.remove(*key);
                 }
+                (_, ["accessLogSettings", ..]) => patch_access_log(&mut stage, op, &parts)?,
+                (true, ["documentationVersion"]) => {
+                    stage.documentation_version = Some(op.value()?.to_string())
+                }
+                (false, ["documentationVersion"]) => stage.documentation_version = None,
                 (true, ["cacheClusterEnabled"]) => stage.cache_cluster_enabled = op.bool()?,
                 (true, ["cacheClusterSize"]) => {
                     stage.cache_cluster_size = Some(cache_size(op.value()?)?)
@@ -307,11 +312,59 @@ impl Management {
                         .or_default();
                     patch_method_setting(setting, sets, rest, op)?;
                 }
+                _ if op.sets() => return Err(bad_request(unknown_stage_path(&op.path))),
                 _ => return Err(op.unsupported()),
             }
         }
         stage.last_updated_date = crate::store::unix_now();
         Ok(stage)
+    }
+}
+
+/// The paths `UpdateStage` takes, as AWS lists them when refusing one.
+const STAGE_PATHS: &str = "/deploymentId, /description, /cacheClusterEnabled, /cacheClusterSize, /clientCertificateId, /accessLogSettings, /accessLogSettings/destinationArn, /accessLogSettings/format, /{resourcePath}/{httpMethod}/metrics/enabled, /{resourcePath}/{httpMethod}/logging/dataTrace, /{resourcePath}/{httpMethod}/logging/loglevel, /{resourcePath}/{httpMethod}/throttling/burstLimit/{resourcePath}/{httpMethod}/throttling/rateLimit/{resourcePath}/{httpMethod}/caching/ttlInSeconds, /{resourcePath}/{httpMethod}/caching/enabled, /{resourcePath}/{httpMethod}/caching/dataEncrypted, /{resourcePath}/{httpMethod}/caching/requireAuthorizationForCacheControl, /{resourcePath}/{httpMethod}/caching/unauthorizedCacheControlHeaderStrategy, /*/*/metrics/enabled, /*/*/logging/dataTrace, /*/*/logging/loglevel, /*/*/throttling/burstLimit /*/*/throttling/rateLimit /*/*/caching/ttlInSeconds, /*/*/caching/enabled, /*/*/caching/dataEncrypted, /*/*/caching/requireAuthorizationForCacheControl, /*/*/caching/unauthorizedCacheControlHeaderStrategy, /variables/{variable_name}, /tracingEnabled";
+
+/// AWS's message for an `UpdateStage` add/replace on a path it does not take.
+fn unknown_stage_path(path: &str) -> String {
+    format!("Invalid method setting path: {path}. Must be one of: [{STAGE_PATHS}]")
+}
+
+/// An `UpdateStage` operation on `/accessLogSettings[/...]`, with AWS's
+/// messages: a setting is set with add/replace and a non-empty value;
+/// only the whole `/accessLogSettings` is removed.
+fn patch_access_log(
+    stage: &mut Stage,
+    op: &patch::PatchOp,
+    parts: &[&str],
+) -> Result<(), ApiError> {
+    let no_such = || {
+        bad_request(format!(
+            "Cannot remove method setting {} because there is no method setting for this method ",
+            op.path.trim_start_matches('/')
+        ))
+    };
+    match (op.sets(), parts) {
+        (false, ["accessLogSettings"]) if op.op == "remove" => {
+            stage.access_log_settings = None;
+            Ok(())
+        }
+        (false, _) if op.op == "remove" => Err(no_such()),
+        (true, ["accessLogSettings", field @ ("destinationArn" | "format")]) => {
+            let value = op.value.clone().unwrap_or_default();
+            if value.is_empty() {
+                return Err(bad_request("Access Log value must not be empty"));
+            }
+            let settings = stage.access_log_settings.get_or_insert_with(Default::default);
+            match *field {
+                "destinationArn" => settings.destination_arn = Some(value),
+                _ => settings.format = Some(value),
+            }
+            Ok(())
+        }
+        (true, _) => Err(bad_request(
+            "Invalid accessLogSettings path. Must be one of : [/accessLogSettings/destinationArn, /accessLogSettings/format]",
+        )),
+        _ => Err(op.unsupported()),
     }
 }
 
@@ -484,6 +537,12 @@ pub(super) fn stage_json(s: &Stage) -> Value {
     if !s.variables.is_empty() {
         let variables: BTreeMap<&String, &String> = s.variables.iter().collect();
         out["variables"] = json!(variables);
+    }
+    if let Some(settings) = &s.access_log_settings {
+        out["accessLogSettings"] = json!(settings);
+    }
+    if let Some(v) = &s.documentation_version {
+        out["documentationVersion"] = json!(v);
     }
     out
 }

@@ -377,11 +377,38 @@ fn compile_http(i: &Integration, at: &str) -> Result<HttpIntegration, String> {
     })
 }
 
+/// Request headers a Lambda (AWS, AWS_PROXY) integration may not map: AWS
+/// answers every request to such a method with a 500.
+const LAMBDA_REFUSED_HEADERS: &[&str] = &[
+    "authorization",
+    "connection",
+    "content-length",
+    "expect",
+    "proxy-authenticate",
+    "te",
+    "transfer-encoding",
+];
+
 fn compile_lambda(i: &Integration, at: &str) -> Result<LambdaIntegration, String> {
     let uri = i.uri.as_deref().ok_or("the integration has no uri")?;
     let is_lambda = uri.contains(":lambda:path/") || uri.starts_with("arn:aws:lambda:");
     if !is_lambda {
         return Err(format!("AWS service integrations (`{uri}`) are not supported by this version; only Lambda functions"));
+    }
+    // Lambda is invoked with POST; AWS accepts another method on the
+    // integration and fails each request (500).
+    if let Some(method) = i.http_method.as_deref().filter(|m| *m != "POST") {
+        return Err(format!(
+            "Lambda functions are invoked with POST; the integration uses {method}"
+        ));
+    }
+    if let Some(header) = i.request_parameters.keys().find_map(|k| {
+        k.strip_prefix("integration.request.header.")
+            .filter(|h| LAMBDA_REFUSED_HEADERS.contains(&h.to_ascii_lowercase().as_str()))
+    }) {
+        return Err(format!(
+            "the integration maps the request header `{header}`, which Lambda integrations may not set"
+        ));
     }
     let function = function_ref(uri)?;
     let proxy = i.kind == IntegrationType::AwsProxy;
@@ -506,6 +533,11 @@ fn compile_responses(
                 &response.response_templates,
                 &format!("{at} response {}", response.status_code),
             )?,
+            header_spellings: response
+                .response_parameters
+                .keys()
+                .filter_map(|k| params::parse_method_response_target(k).ok())
+                .collect(),
             content_handling: ContentHandling::parse(response.content_handling.as_deref())?,
         });
         match &response.selection_pattern {

@@ -269,6 +269,9 @@ impl IntegrationResponses {
 pub struct CompiledIntegrationResponse {
     pub status: StatusCode,
     pub headers: Vec<(HeaderName, Source)>,
+    /// The names of `headers` as the mapping keys spell them
+    /// (`method.response.header.Access-Control-Allow-Origin`).
+    pub header_spellings: Vec<String>,
     pub templates: HashMap<String, Template>,
     pub content_handling: ContentHandling,
 }

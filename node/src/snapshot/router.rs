@@ -3,7 +3,10 @@
 //!
 //! Precedence at each segment, as API Gateway does it: a literal segment,
 //! then a `{param}`, then a greedy `{proxy+}` (which takes one or more
-//! segments). A branch that ends without a resource is backtracked.
+//! segments). A branch that ends without a resource is backtracked, and so
+//! is one whose resource the caller refuses ([`Router::find_where`]: a
+//! resource without the request's method falls through to a `{param}` or
+//! `{proxy+}` sibling that has it, as on AWS).
 
 use std::collections::HashMap;
 
@@ -65,13 +68,36 @@ impl<T> Router<T> {
     /// Parameter values are returned raw; a greedy parameter takes the rest
     /// of the path as sent (inner `//` kept, a trailing `/` dropped).
     pub fn find<'p>(&self, path: &'p str) -> Option<Matched<'_, 'p, T>> {
+        self.find_where(path, |_| true)
+    }
+
+    /// Like [`Router::find`], taking only resources `accept` agrees to: a
+    /// refused one is backtracked like a dead branch.
+    pub fn find_where<'p>(
+        &self,
+        path: &'p str,
+        accept: impl Fn(&T) -> bool,
+    ) -> Option<Matched<'_, 'p, T>> {
         let segments: Vec<(usize, &str)> = segments(path).collect();
         let mut params = Vec::new();
-        let index = find_in(&self.root, path, &segments, &mut params)?;
+        let accept = |index: usize| accept(&self.entries[index]);
+        let index = find_in(&self.root, path, &segments, &mut params, &accept)?;
         Some(Matched {
             value: &self.entries[index],
             params,
         })
+    }
+
+    /// The resource for a path with a method for `verb` when there is one
+    /// (a sibling `{param}`/`{proxy+}` that has it wins over a literal
+    /// that does not), else the resource [`Router::find`] gives.
+    pub fn find_for<'p>(
+        &self,
+        path: &'p str,
+        has_method: impl Fn(&T) -> bool,
+    ) -> Option<Matched<'_, 'p, T>> {
+        self.find_where(path, has_method)
+            .or_else(|| self.find(path))
     }
 }
 
@@ -90,23 +116,24 @@ fn find_in<'r, 'p>(
     path: &'p str,
     segments: &[(usize, &'p str)],
     params: &mut Vec<(&'r str, &'p str)>,
+    accept: &dyn Fn(usize) -> bool,
 ) -> Option<usize> {
     let Some(((_, first), rest)) = segments.split_first() else {
-        return node.entry;
+        return node.entry.filter(|i| accept(*i));
     };
     if let Some(child) = node.literal.get(*first) {
-        if let Some(found) = find_in(child, path, rest, params) {
+        if let Some(found) = find_in(child, path, rest, params, accept) {
             return Some(found);
         }
     }
     if let Some((name, child)) = &node.param {
         params.push((name, first));
-        if let Some(found) = find_in(child, path, rest, params) {
+        if let Some(found) = find_in(child, path, rest, params, accept) {
             return Some(found);
         }
         params.pop();
     }
-    if let Some((name, index)) = &node.greedy {
+    if let Some((name, index)) = node.greedy.as_ref().filter(|(_, i)| accept(*i)) {
         let start = segments[0].0;
         params.push((name, path[start..].trim_end_matches('/')));
         return Some(*index);
@@ -170,6 +197,30 @@ mod tests {
             Some(("/files/{proxy+}", vec![("proxy".into(), "a//b".into())]))
         );
         assert_eq!(hit(&r, "/nope"), None);
+    }
+
+    #[test]
+    fn a_refused_resource_falls_through_to_a_sibling() {
+        let mut r = Router::default();
+        r.insert("/test", "POST only");
+        r.insert("/{proxy+}", "OPTIONS");
+        r.insert("/a/{x}", "GET");
+        r.insert("/a/b", "POST only");
+        let options = |v: &&str| *v == "OPTIONS";
+        let get = |v: &&str| *v == "GET";
+        assert_eq!(
+            r.find_for("/test", options).map(|m| *m.value),
+            Some("OPTIONS")
+        );
+        assert_eq!(r.find_for("/a/b", get).map(|m| *m.value), Some("GET"));
+        let params = r.find_for("/a/b", get).map(|m| m.params);
+        assert_eq!(params, Some(vec![("x", "b")]));
+        // Nothing has the method: the literal resource still answers.
+        assert_eq!(
+            r.find_for("/test", |_| false).map(|m| *m.value),
+            Some("POST only")
+        );
+        assert_eq!(r.find("/test").map(|m| *m.value), Some("POST only"));
     }
 
     #[test]

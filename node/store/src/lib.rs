@@ -589,6 +589,7 @@ mod tests {
             binary_media_types: vec![],
             api_key_source: None,
             minimum_compression_size: None,
+            disable_execute_api_endpoint: false,
             policy: None,
             resources: BTreeMap::new(),
             gateway_responses: BTreeMap::new(),

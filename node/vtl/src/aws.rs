@@ -48,6 +48,10 @@ fn input_method(
     let bindings = ev.bindings;
     let fault = |f: Fault| f.at(at);
     Ok(match name {
+        // An empty request body reads as `{}`, as on AWS.
+        "body" | "getBody" if bindings.body_from_client && bindings.body.is_empty() => {
+            Value::str("{}")
+        }
         "body" | "getBody" => {
             ev.charge_str(lossy_len(bindings.body)).map_err(fault)?;
             Value::str(String::from_utf8_lossy(bindings.body).into_owned())

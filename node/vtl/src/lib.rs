@@ -160,11 +160,20 @@ pub struct RenderStats {
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Rendered {
     pub text: String,
+    /// `responseOverride.status`.
     pub status_override: Option<u16>,
-    /// `responseOverride.header` or `requestOverride.header`.
+    /// `responseOverride.header`.
     pub header_overrides: Vec<(String, String)>,
+    /// `requestOverride.header`.
+    pub request_header_overrides: Vec<(String, String)>,
+    /// `requestOverride.querystring`.
     pub querystring_overrides: Vec<(String, String)>,
+    /// `requestOverride.path`.
     pub path_overrides: Vec<(String, String)>,
+    /// `$context.responseOverride` and `requestOverride` as the template
+    /// left them (custom keys too), as a JSON object with those two keys:
+    /// AWS hands them on from the request template to the response one.
+    pub carried: Option<serde_json::Value>,
     pub stats: RenderStats,
 }
 
@@ -283,17 +292,29 @@ fn read_overrides(context: &Value, out: &mut Rendered) {
             _ => Vec::new(),
         }
     };
-    for key in ["responseOverride", "requestOverride"] {
-        if let Some(Value::Map(section)) = context.get(key) {
-            let section = section.borrow();
-            if let Some(status) = section.get("status").and_then(Value::as_i64) {
-                out.status_override = u16::try_from(status).ok();
-            }
-            out.header_overrides.extend(pairs(section.get("header")));
-            out.querystring_overrides
-                .extend(pairs(section.get("querystring")));
-            out.path_overrides.extend(pairs(section.get("path")));
+    let mut carried = serde_json::Map::new();
+    if let Some(Value::Map(section)) = context.get("responseOverride") {
+        let section = section.borrow();
+        if let Some(status) = section.get("status").and_then(Value::as_i64) {
+            out.status_override = u16::try_from(status).ok();
         }
+        out.header_overrides.extend(pairs(section.get("header")));
+    }
+    if let Some(Value::Map(section)) = context.get("requestOverride") {
+        let section = section.borrow();
+        out.request_header_overrides
+            .extend(pairs(section.get("header")));
+        out.querystring_overrides
+            .extend(pairs(section.get("querystring")));
+        out.path_overrides.extend(pairs(section.get("path")));
+    }
+    for key in ["responseOverride", "requestOverride"] {
+        if let Some(json) = context.get(key).and_then(Value::to_json) {
+            carried.insert(key.to_string(), json);
+        }
+    }
+    if !carried.is_empty() {
+        out.carried = Some(serde_json::Value::Object(carried));
     }
 }
 

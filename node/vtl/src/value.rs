@@ -174,6 +174,40 @@ impl Value {
         }
     }
 
+    /// The value as JSON (maps as objects, lists as arrays, builtins as
+    /// null), for carrying a template's results to another render; `None`
+    /// when it nests deeper than [`MAX_VALUE_DEPTH`].
+    pub fn to_json(&self) -> Option<serde_json::Value> {
+        self.to_json_at(0)
+    }
+
+    fn to_json_at(&self, depth: usize) -> Option<serde_json::Value> {
+        use serde_json::Value as J;
+        if depth > MAX_VALUE_DEPTH {
+            return None;
+        }
+        Some(match self {
+            Value::Null | Value::Builtin(_) => J::Null,
+            Value::Bool(b) => J::Bool(*b),
+            Value::Int(i) => J::from(*i),
+            Value::Float(f) => serde_json::Number::from_f64(*f).map_or(J::Null, J::Number),
+            Value::Str(s) => J::String(s.to_string()),
+            Value::List { items, .. } => J::Array(
+                items
+                    .borrow()
+                    .iter()
+                    .map(|v| v.to_json_at(depth + 1))
+                    .collect::<Option<_>>()?,
+            ),
+            Value::Map(map) => J::Object(
+                map.borrow()
+                    .iter()
+                    .map(|(k, v)| Some((k.clone(), v.to_json_at(depth + 1)?)))
+                    .collect::<Option<_>>()?,
+            ),
+        })
+    }
+
     /// A number as f64, if the value is one.
     pub fn as_f64(&self) -> Option<f64> {
         match self {

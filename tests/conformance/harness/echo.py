@@ -9,7 +9,8 @@ servers the recorded tests used. Styles:
   `x-forwarded-for` (the peer appended), `x-forwarded-port`/`-proto`, and
   `x-amzn-trace-id` (a new `Root=` when none came, else `Self=...;` put in
   front of the one that came). It answers with the headers a function URL
-  answers with (`Connection: keep-alive`, `x-amzn-RequestId`, no `Server`).
+  answers with (`Connection: keep-alive`, `x-amzn-RequestId`, the trace
+  header it was called with, no `Server`).
 - `httpbin`: httpbin.org's /post (JSON {args, data, files, form, headers,
   json, origin, url}; header names Title-Cased; the `Connection` and
   `X-Forwarded-*` headers its front end consumes left out, `origin` taken
@@ -86,8 +87,12 @@ class _Echo(BaseHTTPRequestHandler):
             "origin": self.client_address[0],
             "path": url.path,
         }).encode()
-        return 200, body, {"Content-Type": "application/json", "Connection": "keep-alive",
-                           "x-amzn-RequestId": str(uuid.uuid4())}
+        # A function URL answers with the trace header it was called with.
+        answer = {"Content-Type": "application/json", "Connection": "keep-alive",
+                  "x-amzn-RequestId": str(uuid.uuid4())}
+        if self.headers.get("x-amzn-trace-id"):
+            answer["X-Amzn-Trace-Id"] = self.headers["x-amzn-trace-id"]
+        return 200, body, answer
 
     def _httpbin(self, data: str, url) -> tuple[int, bytes, dict]:
         hidden = {"connection", "x-forwarded-for", "x-forwarded-port", "x-forwarded-proto"}

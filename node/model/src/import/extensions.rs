@@ -97,7 +97,11 @@ fn read_endpoint_configuration(w: &mut Walker, v: &Value, api: &mut RestApi) {
                     ),
                 }
             }
-            "vpcEndpointIds" | "disableExecuteApiEndpoint" => w.warn(
+            "disableExecuteApiEndpoint" => match value.as_bool() {
+                Some(b) => api.disable_execute_api_endpoint = b,
+                None => w.problem(join(AT, key), "must be true or false"),
+            },
+            "vpcEndpointIds" => w.warn(
                 join(AT, key),
                 format!("`{key}` is kept by AWS only; this gateway ignores it"),
             ),

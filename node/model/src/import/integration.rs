@@ -33,7 +33,13 @@ pub(super) fn read_integration(w: &mut Walker, at: &str, v: &Value) -> Option<In
         w.problem(at, "must be a mapping");
         return None;
     };
-    for key in map.keys().filter(|k| !READ.contains(&k.as_str())) {
+    // `payloadFormatVersion` belongs to HTTP APIs; AWS takes it in a REST
+    // API's integration without a warning and without effect.
+    let unused = |k: &str| k == "payloadFormatVersion";
+    for key in map
+        .keys()
+        .filter(|k| !READ.contains(&k.as_str()) && !unused(k))
+    {
         w.warn(
             join(at, key),
             format!("integration field `{key}` is not supported here; ignored"),
@@ -76,18 +82,19 @@ pub(super) fn read_integration(w: &mut Walker, at: &str, v: &Value) -> Option<In
             Some(_) => {}
         }
     }
-    if kind == IntegrationType::AwsProxy && http_method.as_deref().is_some_and(|m| m != "POST") {
-        w.problem(
-            join(at, "httpMethod"),
-            "AWS_PROXY (Lambda) integrations must use POST",
-        );
-    }
     let timeout_in_millis = timeout(w, at, map.get("timeoutInMillis"));
-    let request_parameters = string_map(
-        w,
-        &join(at, "requestParameters"),
-        map.get("requestParameters"),
-    );
+    // AWS's import drops a parameter whose value is not a string (`true`)
+    // without a word; the management API refuses it before it gets here.
+    let strings_only = map.get("requestParameters").map(|v| match v {
+        Value::Object(m) => Value::Object(
+            m.iter()
+                .filter(|(_, v)| v.is_string())
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect(),
+        ),
+        other => other.clone(),
+    });
+    let request_parameters = string_map(w, &join(at, "requestParameters"), strings_only.as_ref());
     for (key, value) in &request_parameters {
         let key_at = join(&join(at, "requestParameters"), key);
         if let Err(e) = params::parse_integration_request_target(key) {

@@ -179,6 +179,7 @@ pub fn import(doc: &Value, options: &ImportOptions) -> Result<Imported, ImportEr
         binary_media_types: Vec::new(),
         api_key_source: None,
         minimum_compression_size: None,
+        disable_execute_api_endpoint: false,
         policy: None,
         resources: Default::default(),
         gateway_responses: Default::default(),

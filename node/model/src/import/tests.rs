@@ -120,6 +120,7 @@ openapi: 3.0.1
 info: {title: t}
 x-amazon-apigateway-cors: {allowOrigins: ["*"]}
 x-amazon-apigateway-shiny-new-thing: 1
+x-amazon-apigateway-documentation: {version: "1", documentationParts: []}
 paths:
   /a:
     get:
@@ -134,8 +135,11 @@ paths:
         named.contains(&"x-amazon-apigateway-shiny-new-thing"),
         "{named:?}"
     );
+    // AWS takes these without a warning.
     assert!(
-        named.contains(&"paths./a.get.x-amazon-apigateway-integration.payloadFormatVersion"),
+        !named
+            .iter()
+            .any(|n| n.ends_with("payloadFormatVersion") || n.contains("documentation")),
         "{named:?}"
     );
 }

@@ -33,6 +33,67 @@ pub struct ConfigFile {
     pub cluster: Option<ClusterSection>,
     /// Regions and the geo database edge nodes route by.
     pub geo: Option<GeoSection>,
+    /// Custom domain names served over TLS with PEM files from here.
+    pub domains: Vec<DomainSection>,
+    /// TLS material the management API's domains name: certificates by
+    /// ARN, `s3://` truststores.
+    pub tls: TlsSection,
+}
+
+/// A custom domain declared in the config (paths relative to the file).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DomainSection {
+    pub domain_name: String,
+    /// The certificate (leaf), PEM.
+    pub certificate: PathBuf,
+    /// Its private key, PEM (kept out of logs).
+    pub private_key: PathBuf,
+    /// Intermediates, PEM, the leaf's issuer first.
+    #[serde(default)]
+    pub chain: Option<PathBuf>,
+    /// An AWS security policy name [default: TLS_1_2].
+    #[serde(default)]
+    pub security_policy: Option<String>,
+    /// Mutual TLS: the PEM bundle of trusted client CAs.
+    #[serde(default)]
+    pub truststore: Option<PathBuf>,
+    #[serde(default)]
+    pub base_path_mappings: Vec<BasePathSection>,
+}
+
+/// A base path mapping of a config domain.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BasePathSection {
+    /// `v1/orders`; absent or `(none)`: the root.
+    #[serde(default)]
+    pub base_path: Option<String>,
+    /// The API's name (from `apis:`) or id.
+    pub api: String,
+    /// Absent: the first path segment after the base path names the stage.
+    #[serde(default)]
+    pub stage: Option<String>,
+}
+
+/// Certificates and truststores named by the management API's domains.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct TlsSection {
+    /// `certificateArn` / `regionalCertificateArn` -> PEM files.
+    pub certificates: BTreeMap<String, CertificateFilesSection>,
+    /// `s3://bucket/key` truststore URI -> a local PEM bundle.
+    pub truststores: BTreeMap<String, PathBuf>,
+}
+
+/// A certificate's PEM files.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CertificateFilesSection {
+    pub certificate: PathBuf,
+    pub private_key: PathBuf,
+    #[serde(default)]
+    pub chain: Option<PathBuf>,
 }
 
 /// The admin listener's access: every route but `/health` and `/ready`
@@ -211,6 +272,8 @@ pub struct PlanStageSection {
 pub struct NodeSection {
     pub data_dir: Option<PathBuf>,
     pub listen: Option<String>,
+    /// The TLS data-plane address (custom domains by SNI) [default: off].
+    pub tls_listen: Option<String>,
     pub admin_listen: Option<String>,
     /// Data-plane worker threads, each with its own listener (SO_REUSEPORT),
     /// runtime and backend connection pool [default: one per core].
@@ -513,6 +576,58 @@ impl Loaded {
             path.to_path_buf()
         } else {
             self.base.join(path)
+        }
+    }
+
+    /// The custom domains' TLS sources, paths resolved.
+    pub fn domain_sources(&self) -> apigw::domains::Sources {
+        use apigw::domains::{CertificateFiles, ConfigDomain, ConfigMapping};
+        let files = |c: &Path, k: &Path, chain: Option<&Path>| CertificateFiles {
+            certificate: self.resolve(c),
+            private_key: self.resolve(k),
+            chain: chain.map(|p| self.resolve(p)),
+        };
+        apigw::domains::Sources {
+            domains: self
+                .file
+                .domains
+                .iter()
+                .map(|d| ConfigDomain {
+                    name: d.domain_name.to_ascii_lowercase(),
+                    certificate: files(&d.certificate, &d.private_key, d.chain.as_deref()),
+                    security_policy: d.security_policy.clone(),
+                    truststore: d.truststore.as_deref().map(|p| self.resolve(p)),
+                    mappings: d
+                        .base_path_mappings
+                        .iter()
+                        .map(|m| ConfigMapping {
+                            base_path: m
+                                .base_path
+                                .clone()
+                                .unwrap_or_else(|| apigw::domains::NO_BASE_PATH.into()),
+                            api: m.api.clone(),
+                            stage: m.stage.clone(),
+                        })
+                        .collect(),
+                })
+                .collect(),
+            certificates: self
+                .file
+                .tls
+                .certificates
+                .iter()
+                .map(|(arn, c)| {
+                    let f = files(&c.certificate, &c.private_key, c.chain.as_deref());
+                    (arn.clone(), f)
+                })
+                .collect(),
+            truststores: self
+                .file
+                .tls
+                .truststores
+                .iter()
+                .map(|(uri, p)| (uri.clone(), self.resolve(p)))
+                .collect(),
         }
     }
 

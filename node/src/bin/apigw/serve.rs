@@ -6,7 +6,9 @@
 //! (SO_REUSEPORT, the kernel spreads connections), and its own backend
 //! connection pool, so a request never hops between threads. The admin
 //! listener has a thread of its own (imports and deployments never run on
-//! a thread that serves the data plane). The main thread waits for signals.
+//! a thread that serves the data plane). With `--tls-listen`, each worker
+//! also serves its own socket on the TLS address (custom domains by SNI).
+//! The main thread waits for signals.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -17,6 +19,7 @@ use std::time::Duration;
 use anyhow::{Context, Result};
 use apigw::admin::Admin;
 use apigw::dataplane::{self, Gateway, Limits, ServerOptions, Services};
+use apigw::domains::Domains;
 use apigw::outbound::HttpClient;
 use apigw::snapshot::Deployed;
 use apigw::store::Store;
@@ -39,6 +42,10 @@ pub struct ServeArgs {
     /// Data-plane address [default: 127.0.0.1:8080].
     #[arg(long, env = "APIGW_LISTEN")]
     listen: Option<String>,
+    /// TLS data-plane address: custom domains by SNI, ALPN h2 and
+    /// http/1.1 [default: off].
+    #[arg(long, env = "APIGW_TLS_LISTEN")]
+    tls_listen: Option<String>,
     /// Admin address [default: 127.0.0.1:9090].
     #[arg(long, env = "APIGW_ADMIN_LISTEN")]
     admin_listen: Option<String>,
@@ -66,10 +73,46 @@ pub struct ServeArgs {
 struct Worker {
     index: usize,
     listener: std::net::TcpListener,
+    /// This worker's socket on the TLS address, when `--tls-listen` is set.
+    tls_listener: Option<std::net::TcpListener>,
+    domains: Arc<Domains>,
     gateway: Arc<Gateway>,
     options: ServerOptions,
     stopped: watch::Receiver<bool>,
     log_flush: Duration,
+}
+
+/// Where the node listens and how many workers it runs, from flags, the
+/// environment and the config (in that order).
+struct Settings {
+    data_dir: PathBuf,
+    listen: SocketAddr,
+    tls_listen: Option<SocketAddr>,
+    admin_listen: SocketAddr,
+    workers: usize,
+}
+
+/// The state the listeners serve: the store, what is deployed, the
+/// control plane and its cluster, the functions and their runtime.
+struct State {
+    store: Arc<Store>,
+    deployed: Arc<Deployed>,
+    control: Arc<apigw::control::ControlPlane>,
+    functions: Arc<apigw::functions::Functions>,
+    function_runtime: tokio::runtime::Runtime,
+    cluster: Option<crate::cluster::Joined>,
+    domains: Arc<Domains>,
+    region: String,
+    /// The listeners' settings and the connection caps, made once: every
+    /// worker shares one data-plane admission, and `/metrics` shows it.
+    plan: crate::capacity::Plan,
+}
+
+/// The signal handlers, installed before the listeners are announced.
+struct Signals {
+    runtime: tokio::runtime::Runtime,
+    term: Option<tokio::signal::unix::Signal>,
+    interrupt: Option<tokio::signal::unix::Signal>,
 }
 
 pub fn run(args: ServeArgs) -> Result<ExitCode> {
@@ -77,7 +120,30 @@ pub fn run(args: ServeArgs) -> Result<ExitCode> {
         Some(path) => Loaded::read(path)?,
         None => Loaded::default(),
     };
-    let node = &loaded.file.node;
+    init_logging(&args, &loaded)?;
+    let settings = settings(&args, &loaded)?;
+    let mut state = open_state(&args, &loaded, &settings)?;
+    // Before the listeners are announced: generated credentials are on
+    // disk, and SIGTERM/SIGINT are caught, by the time anyone can call.
+    let admin_user = admin_credentials(&loaded, &settings.data_dir)?;
+    let signals = install_signals()?;
+    let listeners = bind_listeners(&settings, &state.region)?;
+    let services = build_services(&loaded, &mut state)?;
+    let (stop, stopped) = watch::channel(false);
+    let threads = start_threads(&loaded, &state, &services, admin_user, listeners, &stopped)?;
+    tracing::info!(stages = state.deployed.load().stage_count(), data_dir = %settings.data_dir.display(), "ready");
+
+    let signal = signals
+        .runtime
+        .block_on(wait_for_signal(signals.term, signals.interrupt));
+    tracing::info!(signal, "shutting down");
+    let _ = stop.send(true);
+    stop_all(threads, state, services);
+    tracing::info!("stopped");
+    Ok(ExitCode::SUCCESS)
+}
+
+fn init_logging(args: &ServeArgs, loaded: &Loaded) -> Result<()> {
     let format = args
         .log_format
         .clone()
@@ -88,7 +154,11 @@ pub fn run(args: ServeArgs) -> Result<ExitCode> {
         .clone()
         .or(loaded.file.log.level.clone())
         .unwrap_or_else(|| "info".into());
-    crate::logging::init(&format, &filter)?;
+    crate::logging::init(&format, &filter)
+}
+
+fn settings(args: &ServeArgs, loaded: &Loaded) -> Result<Settings> {
+    let node = &loaded.file.node;
     let data_dir = args
         .data_dir
         .clone()
@@ -101,6 +171,13 @@ pub fn run(args: ServeArgs) -> Result<ExitCode> {
             .or(node.listen.as_deref())
             .unwrap_or("127.0.0.1:8080"),
     )?;
+    let tls_listen = args
+        .tls_listen
+        .as_deref()
+        .or(node.tls_listen.as_deref())
+        .filter(|a| !a.is_empty())
+        .map(|a| socket_addr("TLS listen", a))
+        .transpose()?;
     let admin_listen = socket_addr(
         "admin listen",
         args.admin_listen
@@ -114,17 +191,26 @@ pub fn run(args: ServeArgs) -> Result<ExitCode> {
         .or(node.workers)
         .unwrap_or(cores)
         .clamp(1, 1024);
+    Ok(Settings {
+        data_dir,
+        listen,
+        tls_listen,
+        admin_listen,
+        workers,
+    })
+}
 
-    let store = Arc::new(crate::store::open_for_serve(&data_dir, args.init_store)?);
+/// Opens the store, starts the functions and the cluster, applies the
+/// config's APIs, and loads the custom domains.
+fn open_state(args: &ServeArgs, loaded: &Loaded, settings: &Settings) -> Result<State> {
+    let node = &loaded.file.node;
+    let data_dir = &settings.data_dir;
+    let store = Arc::new(crate::store::open_for_serve(data_dir, args.init_store)?);
     let deployed = Arc::new(Deployed::default());
     for finding in deployed.reload(&store)? {
         tracing::warn!(at = %finding.at, "{} (this method answers 500)", finding.message);
     }
-
-    let limits = &loaded.file.limits;
-    let plan = crate::capacity::plan(limits);
-    let options = plan.dataplane.clone();
-
+    let plan = crate::capacity::plan(&loaded.file.limits);
     let function_runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(node.function_threads.unwrap_or(2).clamp(1, 64))
         .thread_name("apigw-functions")
@@ -141,40 +227,110 @@ pub fn run(args: ServeArgs) -> Result<ExitCode> {
     ));
     control.attach_functions(functions.clone());
     let cluster = crate::cluster::start(
-        &loaded,
+        loaded,
         &region,
-        &data_dir,
+        data_dir,
         control.clone(),
         args.join.as_deref(),
         args.init_store,
         function_runtime.handle(),
     )?;
     apply_config(
-        &loaded,
+        loaded,
         &store,
         &control,
         cluster.as_ref(),
         function_runtime.handle(),
     )?;
-    // Before the listeners are announced: generated credentials are on
-    // disk, and SIGTERM/SIGINT are caught, by the time anyone can call.
-    let admin_user = admin_credentials(&loaded, &data_dir)?;
-    let signals = tokio::runtime::Builder::new_current_thread()
+    let domains = Arc::new(Domains::new(loaded.domain_sources()));
+    control.attach_domains(domains.clone());
+    watch_domain_files(&domains, &store)?;
+    Ok(State {
+        store,
+        deployed,
+        control,
+        functions,
+        function_runtime,
+        cluster,
+        domains,
+        region,
+        plan,
+    })
+}
+
+/// Re-reads the domains' PEM files now and then (a replaced certificate
+/// or truststore file is served without a restart); the thread ends with
+/// the process.
+fn watch_domain_files(domains: &Arc<Domains>, store: &Arc<Store>) -> Result<()> {
+    let (domains, store) = (Arc::downgrade(domains), Arc::downgrade(store));
+    std::thread::Builder::new()
+        .name("apigw-domain-files".into())
+        .spawn(move || loop {
+            std::thread::sleep(apigw::domains::FILE_CHECK);
+            let (Some(domains), Some(store)) = (domains.upgrade(), store.upgrade()) else {
+                return;
+            };
+            if let Err(e) = domains.reload(&store) {
+                tracing::warn!(error = %e, "cannot re-read the domain names");
+            }
+        })?;
+    Ok(())
+}
+
+fn install_signals() -> Result<Signals> {
+    use tokio::signal::unix::{signal, SignalKind};
+    let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?;
     let (term, interrupt) = {
-        use tokio::signal::unix::{signal, SignalKind};
-        let _runtime = signals.enter();
+        let _runtime = runtime.enter();
         (
             signal(SignalKind::terminate()).ok(),
             signal(SignalKind::interrupt()).ok(),
         )
     };
-    let listeners = bind_shared(listen, workers)?;
-    let admin_listener = bind_shared(admin_listen, 1)?.remove(0);
-    tracing::info!(role = "dataplane", addr = %listeners[0].local_addr()?, workers, "listening");
-    tracing::info!(role = "admin", addr = %admin_listener.local_addr()?, region = %region, "listening");
-    let counters: Arc<dyn apigw::throttle::Counters> = match &cluster {
+    Ok(Signals {
+        runtime,
+        term,
+        interrupt,
+    })
+}
+
+/// The bound sockets: one per worker on the data-plane address (and on the
+/// TLS one), one for the admin listener.
+struct Listeners {
+    dataplane: Vec<std::net::TcpListener>,
+    tls: Vec<std::net::TcpListener>,
+    admin: std::net::TcpListener,
+}
+
+fn bind_listeners(settings: &Settings, region: &str) -> Result<Listeners> {
+    let dataplane = bind_shared(settings.listen, settings.workers)?;
+    let tls = match settings.tls_listen {
+        Some(addr) => bind_shared(addr, settings.workers)?,
+        None => Vec::new(),
+    };
+    let admin = bind_shared(settings.admin_listen, 1)?.remove(0);
+    tracing::info!(role = "dataplane", addr = %dataplane[0].local_addr()?, workers = settings.workers, "listening");
+    if let Some(first) = tls.first() {
+        tracing::info!(role = "dataplane-tls", addr = %first.local_addr()?, workers = settings.workers, "listening");
+    }
+    tracing::info!(role = "admin", addr = %admin.local_addr()?, region = %region, "listening");
+    Ok(Listeners {
+        dataplane,
+        tls,
+        admin,
+    })
+}
+
+/// What every gateway shares: counters, cache, keys, edge, IAM users.
+fn build_services(loaded: &Loaded, state: &mut State) -> Result<Arc<Services>> {
+    let node = &loaded.file.node;
+    let limits = &loaded.file.limits;
+    let plan = &state.plan;
+    let runtime = state.function_runtime.handle();
+    let cluster = state.cluster.as_ref();
+    let counters: Arc<dyn apigw::throttle::Counters> = match cluster {
         Some(joined) => Arc::new(apigw::shared_counters::SharedCounters::new(
             joined.counters.clone(),
             joined.view.gossip.peers().len(),
@@ -184,50 +340,44 @@ pub fn run(args: ServeArgs) -> Result<ExitCode> {
     let local_cache = Arc::new(apigw::cache::LocalCache::new(
         node.cache_mb.unwrap_or(64).saturating_mul(1024 * 1024),
     ));
-    let cache: Arc<dyn apigw::cache::ResponseCache> = match &cluster {
+    let cache: Arc<dyn apigw::cache::ResponseCache> = match cluster {
         Some(joined) => Arc::new(apigw::replicated_cache::ReplicatedCache::new(
             local_cache,
             joined.view.gossip.clone(),
         )),
         None => local_cache,
     };
-    let access = Arc::new(crate::access::build(&loaded, counters)?);
-    control.attach(access.clone());
-    let view = cluster.map(|joined| joined.view);
-    let edge = crate::edge::edge(&loaded, view.as_ref(), function_runtime.handle())?;
+    let access = Arc::new(crate::access::build(loaded, counters)?);
+    state.control.attach(access.clone());
+    let view = state.cluster.take().map(|joined| joined.view);
+    let edge = crate::edge::edge(loaded, view.as_ref(), runtime)?;
     let (iam_keys, identities) = crate::users::load(
-        &loaded,
+        loaded,
         "iam_users",
         &loaded.file.iam_users,
         apigw::policy::Grant::InvokeOnly,
     )?;
-    let (admin_keys, admin_identities) = crate::users::load(
-        &loaded,
-        "admin_users",
-        &loaded.file.admin_users,
-        apigw::policy::Grant::Everything,
-    )?;
     let waf = Arc::new(apigw::wafv2::WebAcls::new(access.counters().clone()));
-    control.attach_waf(waf.clone());
+    state.control.attach_waf(waf.clone());
     let services = Arc::new(Services {
         edge,
-        networks: crate::edge::networks(&loaded)?,
+        networks: crate::edge::networks(loaded)?,
         cluster: view,
-        functions: functions.clone(),
+        functions: state.functions.clone(),
         cache,
-        access: access.clone(),
+        access,
         authorizers: Default::default(),
-        jwt: crate::access::build_jwt(&loaded, function_runtime.handle())?,
+        jwt: crate::access::build_jwt(loaded, runtime)?,
         iam: apigw::dataplane::iam::IamUsers::new(iam_keys),
         identities,
-        region,
+        region: state.region.clone(),
         capacity: plan.capacity.clone(),
         waf: waf.clone(),
+        domains: state.domains.clone(),
     });
-
     if let Some(view) = services.cluster.as_ref().filter(|v| v.role == "regional") {
         let gateway = Gateway::new(
-            deployed.clone(),
+            state.deployed.clone(),
             crate::edge::client(limits.max_body_bytes)?,
             services.clone(),
             Limits {
@@ -235,23 +385,102 @@ pub fn run(args: ServeArgs) -> Result<ExitCode> {
                 body_pace: plan.body_pace,
             },
         );
-        crate::edge::serve_forwarded(view, gateway, function_runtime.handle());
+        crate::edge::serve_forwarded(view, gateway, runtime);
     }
+    Ok(services)
+}
 
-    let (stop, stopped) = watch::channel(false);
-    let admin = AdminWorker {
-        listener: admin_listener,
+/// The admin thread and one thread per data-plane worker.
+fn start_threads(
+    loaded: &Loaded,
+    state: &State,
+    services: &Arc<Services>,
+    admin_user: apigw::dataplane::iam::IamUser,
+    listeners: Listeners,
+    stopped: &watch::Receiver<bool>,
+) -> Result<Vec<std::thread::JoinHandle<Result<()>>>> {
+    let limits = &loaded.file.limits;
+    let plan = &state.plan;
+    let log_flush = Duration::from_millis(loaded.file.log.flush_ms.max(1));
+    let admin = admin_worker(
+        loaded,
+        state,
+        services,
+        admin_user,
+        listeners.admin,
+        stopped,
+    )?;
+    let mut threads = vec![std::thread::Builder::new()
+        .name("apigw-admin".into())
+        .spawn(move || run_admin(admin))?];
+    let mut tls = listeners.tls.into_iter();
+    for (index, listener) in listeners.dataplane.into_iter().enumerate() {
+        let client = HttpClient::with_slots(
+            Duration::from_secs(90),
+            limits.max_body_bytes,
+            plan.capacity.backends.clone(),
+        )
+        .context("cannot set up the backend client")?;
+        let gateway = Arc::new(Gateway::new(
+            state.deployed.clone(),
+            client,
+            services.clone(),
+            Limits {
+                max_body_bytes: limits.max_body_bytes,
+                body_pace: plan.body_pace,
+            },
+        ));
+        let worker = Worker {
+            index,
+            listener,
+            tls_listener: tls.next(),
+            domains: state.domains.clone(),
+            gateway,
+            options: plan.dataplane.clone(),
+            stopped: stopped.clone(),
+            log_flush,
+        };
+        threads.push(
+            std::thread::Builder::new()
+                .name(format!("apigw-worker-{index}"))
+                .spawn(move || run_worker(worker))?,
+        );
+    }
+    Ok(threads)
+}
+
+/// The admin listener's handler: the management API with the admin
+/// credentials and the config's admin users.
+fn admin_worker(
+    loaded: &Loaded,
+    state: &State,
+    services: &Arc<Services>,
+    admin_user: apigw::dataplane::iam::IamUser,
+    listener: std::net::TcpListener,
+    stopped: &watch::Receiver<bool>,
+) -> Result<AdminWorker> {
+    let limits = &loaded.file.limits;
+    let plan = &state.plan;
+    let log_flush = Duration::from_millis(loaded.file.log.flush_ms.max(1));
+    let (admin_keys, admin_identities) = crate::users::load(
+        loaded,
+        "admin_users",
+        &loaded.file.admin_users,
+        apigw::policy::Grant::Everything,
+    )?;
+    Ok(AdminWorker {
+        listener,
         handler: Arc::new(Admin::new(
-            deployed.clone(),
+            state.deployed.clone(),
             services.clone(),
             Some(
                 apigw::management::Management::new(
-                    store.clone(),
+                    state.store.clone(),
                     match &services.cluster {
                         Some(c) => apigw::management::Writer::Raft(c.raft.clone()),
-                        None => apigw::management::Writer::Local(control.clone()),
+                        None => apigw::management::Writer::Local(state.control.clone()),
                     },
-                    loaded.file.limits.max_integration_timeout_ms,
+                    limits.max_integration_timeout_ms,
                 )
                 .with_counters(services.access.counters().clone())
                 .with_admin_users(admin_identities, &services.region)
@@ -270,63 +499,33 @@ pub fn run(args: ServeArgs) -> Result<ExitCode> {
         )),
         options: plan.admin.clone(),
         stopped: stopped.clone(),
-        log_flush: Duration::from_millis(loaded.file.log.flush_ms.max(1)),
-    };
-    let mut threads = vec![std::thread::Builder::new()
-        .name("apigw-admin".into())
-        .spawn(move || run_admin(admin))?];
-    for (index, listener) in listeners.into_iter().enumerate() {
-        let client = HttpClient::with_slots(
-            Duration::from_secs(90),
-            limits.max_body_bytes,
-            plan.capacity.backends.clone(),
-        )
-        .context("cannot set up the backend client")?;
-        let gateway = Arc::new(Gateway::new(
-            deployed.clone(),
-            client,
-            services.clone(),
-            Limits {
-                max_body_bytes: limits.max_body_bytes,
-                body_pace: plan.body_pace,
-            },
-        ));
-        let worker = Worker {
-            index,
-            listener,
-            gateway,
-            options: options.clone(),
-            stopped: stopped.clone(),
-            log_flush: Duration::from_millis(loaded.file.log.flush_ms.max(1)),
-        };
-        threads.push(
-            std::thread::Builder::new()
-                .name(format!("apigw-worker-{index}"))
-                .spawn(move || run_worker(worker))?,
-        );
-    }
-    tracing::info!(stages = deployed.load().stage_count(), data_dir = %data_dir.display(), "ready");
+        log_flush,
+    })
+}
 
-    let signal = signals.block_on(wait_for_signal(term, interrupt));
-    tracing::info!(signal, "shutting down");
-    let _ = stop.send(true);
+/// Joins the threads, stops the functions and the cluster.
+fn stop_all(
+    threads: Vec<std::thread::JoinHandle<Result<()>>>,
+    state: State,
+    services: Arc<Services>,
+) {
     for thread in threads {
         if let Ok(Err(e)) = thread.join() {
             tracing::error!(error = %e, "worker failed");
         }
     }
-    functions.shutdown();
-    drop(functions);
+    state.functions.shutdown();
+    drop(state.functions);
     if let Some(cluster) = &services.cluster {
-        function_runtime.block_on(cluster.raft.shutdown());
+        state.function_runtime.block_on(cluster.raft.shutdown());
         cluster.transport.close();
     }
     // Killing a process is a signal; give supervisors a moment to reap them.
-    function_runtime.shutdown_timeout(Duration::from_secs(2));
+    state
+        .function_runtime
+        .shutdown_timeout(Duration::from_secs(2));
     drop(services);
-    drop(store);
-    tracing::info!("stopped");
-    Ok(ExitCode::SUCCESS)
+    drop(state.store);
 }
 
 /// The management API's credentials: the config's, else the environment's,
@@ -483,13 +682,25 @@ fn run_worker(worker: Worker) -> Result<()> {
             let _ = rx.wait_for(|s| *s).await;
         };
         let listener = TcpListener::from_std(worker.listener)?;
-        dataplane::serve(
+        let plain = dataplane::serve(
             listener,
-            worker.gateway,
-            worker.options,
-            until_stop(worker.stopped),
-        )
-        .await;
+            worker.gateway.clone(),
+            worker.options.clone(),
+            until_stop(worker.stopped.clone()),
+        );
+        match worker.tls_listener {
+            Some(tls) => {
+                let tls = dataplane::serve_tls(
+                    TcpListener::from_std(tls)?,
+                    worker.gateway,
+                    worker.domains.tls().clone(),
+                    worker.options,
+                    until_stop(worker.stopped),
+                );
+                tokio::join!(plain, tls);
+            }
+            None => plain.await,
+        }
         tracing::debug!(worker = worker.index, "worker stopped");
         flusher.abort();
         Ok(())

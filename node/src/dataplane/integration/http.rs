@@ -13,12 +13,17 @@
 use std::time::Instant;
 
 use bytes::Bytes;
-use http::header::{HeaderName, HeaderValue, CONTENT_LENGTH, CONTENT_TYPE, HOST};
+use http::header::{
+    HeaderName, HeaderValue, ACCEPT, CONTENT_LENGTH, CONTENT_TYPE, HOST, USER_AGENT,
+};
 use http::{HeaderMap, Request, Response, Uri};
 use http_body_util::{BodyExt, Full};
 use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 
-use super::{map_request_body, method_response};
+use super::{
+    add_trace_header, forwarded_port, map_request_body, method_response, response_header_name,
+    trace_id, Carried,
+};
 use crate::dataplane::body::{full, Body, BoxError};
 use crate::dataplane::context::RequestContext;
 use crate::dataplane::error::RequestError;
@@ -41,6 +46,30 @@ const HOP_BY_HOP: &[&str] = &[
     "proxy-connection",
 ];
 
+/// Client headers HTTP_PROXY does not pass on besides those (AWS drops
+/// them: `Expect`, `Max-Forwards`, `Via`, `Server`, `WWW-Authenticate`,
+/// `Content-MD5`, `Content-Encoding` (a mapping may set it), and sets its
+/// own `Host`, `Content-Length` and trace header).
+const NOT_PASSED: &[&str] = &[
+    "expect",
+    "max-forwards",
+    "via",
+    "server",
+    "www-authenticate",
+    "content-md5",
+    "content-encoding",
+    "host",
+    "content-length",
+    "x-amzn-trace-id",
+];
+
+/// Mapped request headers AWS leaves out even when `requestParameters`
+/// name them.
+const NEVER_MAPPED: &[&str] = &["connection", "expect", "proxy-authenticate", "te", "via"];
+
+/// Mapped request headers AWS refuses at invoke time (500).
+const REFUSED_MAPPINGS: &[&str] = &["content-length", "transfer-encoding"];
+
 /// Calls the backend and returns the method response.
 pub(crate) async fn call(
     integration: &HttpIntegration,
@@ -48,7 +77,7 @@ pub(crate) async fn call(
     ctx: &mut RequestContext,
     body: Bytes,
 ) -> Result<Response<Body>, RequestError> {
-    let request = build_request(integration, ctx, body)?;
+    let (request, carried) = build_request(integration, ctx, body)?;
     let backend = backend_key(request.uri());
     let started = Instant::now();
     let exchange = async {
@@ -101,23 +130,29 @@ pub(crate) async fn call(
     };
     ctx.integration_status = Some(response.status().as_u16());
     match collected {
-        None => Ok(strip_hop_by_hop(response)),
+        // HTTP_PROXY answers carry the backend's headers, no trace header.
+        None => Ok(remap_proxy_headers(response)),
         Some(bytes) => {
             let selector = response.status().as_u16().to_string();
             let selected = integration
                 .responses
                 .select(&selector)
                 .ok_or(RequestError::NoIntegrationResponse(selector))?;
-            method_response(selected, ctx, Some(response.headers()), bytes)
+            let mut response =
+                method_response(selected, ctx, Some(response.headers()), bytes, &carried)?;
+            add_trace_header(&mut response, ctx);
+            Ok(response)
         }
     }
 }
 
+/// The request to the backend, and what its request template left for the
+/// response.
 fn build_request(
     integration: &HttpIntegration,
     ctx: &RequestContext,
     body: Bytes,
-) -> Result<Request<Full<Bytes>>, RequestError> {
+) -> Result<(Request<Full<Bytes>>, Carried), RequestError> {
     let target = target_uri(integration, ctx)?;
     let uri: Uri = target.parse().map_err(|e| {
         RequestError::IntegrationUnavailable(format!(
@@ -131,7 +166,8 @@ fn build_request(
     let mut headers = HeaderMap::new();
     if integration.proxy {
         for (name, value) in &ctx.headers {
-            if !HOP_BY_HOP.contains(&name.as_str()) && name != HOST && name != CONTENT_LENGTH {
+            let name_str = name.as_str();
+            if !HOP_BY_HOP.contains(&name_str) && !NOT_PASSED.contains(&name_str) {
                 headers.append(name.clone(), value.clone());
             }
         }
@@ -141,6 +177,16 @@ fn build_request(
         .iter()
         .filter(|p| matches!(p.location, Location::Header | Location::MultiValueHeader))
     {
+        let lower = p.name.to_ascii_lowercase();
+        if REFUSED_MAPPINGS.contains(&lower.as_str()) {
+            return Err(RequestError::IntegrationUnavailable(format!(
+                "the integration maps the request header `{}`, which API Gateway sets itself",
+                p.name
+            )));
+        }
+        if NEVER_MAPPED.contains(&lower.as_str()) {
+            continue;
+        }
         let value = ctx.source_value(&p.source);
         match (
             HeaderName::from_bytes(p.name.as_bytes()),
@@ -152,11 +198,16 @@ fn build_request(
             _ => continue,
         }
     }
-    let body = request_body(integration, ctx, body, &mut headers)?;
-    forwarded_headers(ctx, &mut headers);
-    if let Some(authority) = uri.authority() {
-        if let Ok(v) = HeaderValue::from_str(authority.as_str()) {
-            headers.insert(HOST, v);
+    let (body, carried) = request_body(integration, ctx, body, &mut headers)?;
+    aws_headers(integration, ctx, &mut headers);
+    if let Ok(v) = HeaderValue::from_str(&body.len().to_string()) {
+        headers.insert(CONTENT_LENGTH, v);
+    }
+    if !headers.contains_key(HOST) {
+        if let Some(authority) = uri.authority() {
+            if let Ok(v) = HeaderValue::from_str(authority.as_str()) {
+                headers.insert(HOST, v);
+            }
         }
     }
     let mut request = Request::builder()
@@ -165,18 +216,19 @@ fn build_request(
         .body(Full::new(body))
         .map_err(|e| RequestError::IntegrationUnavailable(e.to_string()))?;
     *request.headers_mut() = headers;
-    Ok(request)
+    Ok((request, carried))
 }
 
-/// The body to send, with the content type that goes with it.
+/// The body to send, with the content type that goes with it, and what
+/// the request template left for the response.
 fn request_body(
     integration: &HttpIntegration,
     ctx: &RequestContext,
     body: Bytes,
     headers: &mut HeaderMap,
-) -> Result<Bytes, RequestError> {
+) -> Result<(Bytes, Carried), RequestError> {
     if integration.proxy {
-        return Ok(body);
+        return Ok((body, Carried::default()));
     }
     let mapped = map_request_body(
         &integration.passthrough,
@@ -186,7 +238,12 @@ fn request_body(
     )?;
     if mapped.templated {
         headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
-    } else if let Some(ct) = ctx.headers.get(CONTENT_TYPE) {
+    } else if let Some(ct) = ctx
+        .headers
+        .get(CONTENT_TYPE)
+        .filter(|_| !mapped.body.is_empty())
+    {
+        // A body passed through keeps its type; no body, no type (AWS).
         headers.insert(CONTENT_TYPE, ct.clone());
     }
     for (name, value) in &mapped.header_overrides {
@@ -197,7 +254,33 @@ fn request_body(
             headers.insert(name, value);
         }
     }
-    Ok(mapped.body)
+    Ok((mapped.body, mapped.carried))
+}
+
+/// What API Gateway adds to every backend request: its API id and the
+/// trace header; for HTTP (non-proxy) `Accept: application/json` and its
+/// own `User-Agent` unless mapped; for HTTP_PROXY the `X-Forwarded-*`
+/// headers (AWS sends those only when it proxies).
+fn aws_headers(integration: &HttpIntegration, ctx: &RequestContext, headers: &mut HeaderMap) {
+    let api_id = ctx.stage.as_ref().map_or("", |s| s.api.api_id.as_str());
+    if let Ok(v) = HeaderValue::from_str(api_id) {
+        headers.insert("x-amzn-apigateway-api-id", v);
+    }
+    if let Ok(v) = HeaderValue::from_str(&trace_id(ctx)) {
+        headers.insert("x-amzn-trace-id", v);
+    }
+    if integration.proxy {
+        forwarded_headers(ctx, headers);
+        return;
+    }
+    if !headers.contains_key(ACCEPT) {
+        headers.insert(ACCEPT, HeaderValue::from_static("application/json"));
+    }
+    if !headers.contains_key(USER_AGENT) {
+        if let Ok(v) = HeaderValue::from_str(&format!("AmazonAPIGateway_{api_id}")) {
+            headers.insert(USER_AGENT, v);
+        }
+    }
 }
 
 /// `X-Forwarded-For/Proto/Port`, as API Gateway adds them.
@@ -211,8 +294,7 @@ fn forwarded_headers(ctx: &RequestContext, headers: &mut HeaderMap) {
         headers.insert("x-forwarded-for", v);
     }
     headers.insert("x-forwarded-proto", HeaderValue::from_static("http"));
-    let port = ctx.domain_name.rsplit_once(':').map_or("80", |(_, p)| p);
-    if let Ok(v) = HeaderValue::from_str(port) {
+    if let Ok(v) = HeaderValue::from_str(forwarded_port(ctx)) {
         headers.insert("x-forwarded-port", v);
     }
 }
@@ -349,9 +431,33 @@ fn path_segments(
     Ok(segments)
 }
 
-fn strip_hop_by_hop(mut response: Response<Body>) -> Response<Body> {
-    for name in HOP_BY_HOP {
-        response.headers_mut().remove(*name);
+/// An HTTP_PROXY answer as AWS passes it on: the backend's `Connection`,
+/// `Content-Length`, `Date`, `Server`, `x-amzn-RequestId` and the like kept
+/// as `x-amzn-Remapped-*` (the gateway writes its own), other hop-by-hop
+/// headers dropped. The body streams through, so its length stays the same.
+fn remap_proxy_headers(mut response: Response<Body>) -> Response<Body> {
+    let backend = std::mem::take(response.headers_mut());
+    let headers = response.headers_mut();
+    let mut last = None;
+    for (name, value) in backend {
+        let name = match name {
+            Some(name) => {
+                last = Some(name.clone());
+                name
+            }
+            None => match &last {
+                Some(name) => name.clone(),
+                None => continue,
+            },
+        };
+        let remapped = response_header_name(&name);
+        if remapped == name && HOP_BY_HOP.contains(&name.as_str()) {
+            continue;
+        }
+        headers.append(remapped, value);
+    }
+    if let Some(length) = headers.get("x-amzn-remapped-content-length").cloned() {
+        headers.insert(CONTENT_LENGTH, length);
     }
     response
 }

@@ -10,7 +10,9 @@ use std::time::Instant;
 use bytes::Bytes;
 use http::Response;
 
-use super::{lambda_proxy, map_request_body, method_response};
+use super::{
+    add_trace_header, header_case, lambda_proxy, map_request_body, method_response, Carried,
+};
 use crate::dataplane::body::Body;
 use crate::dataplane::context::RequestContext;
 use crate::dataplane::error::RequestError;
@@ -27,16 +29,24 @@ pub(crate) async fn call(
     let name = resolve_function(&integration.function, ctx)?;
     let stage = ctx.stage.clone();
     let binary_types: &[String] = stage.as_ref().map_or(&[], |s| &s.api.binary_media_types);
+    let mut carried = Carried::default();
     let payload = if integration.proxy {
-        Bytes::from(lambda_proxy::event(ctx, &body, binary_types).to_string())
+        let spelling = header_case::client_spelling(&ctx.headers, &ctx.extensions).await;
+        Bytes::from(lambda_proxy::event_spelled(ctx, &body, binary_types, &spelling).to_string())
     } else {
-        map_request_body(
+        let mapped = map_request_body(
             &integration.passthrough,
             integration.content_handling,
             ctx,
             body,
-        )?
-        .body
+        )?;
+        carried = mapped.carried;
+        // AWS invokes with `{}` when there is nothing to send.
+        if mapped.body.is_empty() {
+            Bytes::from_static(b"{}")
+        } else {
+            mapped.body
+        }
     };
     let invocation = Invocation {
         request_id: ctx.request_id.clone(),
@@ -62,8 +72,11 @@ pub(crate) async fn call(
         return match outcome {
             Outcome::Success(payload) => {
                 ctx.integration_status = Some(200);
-                lambda_proxy::response(&payload, ctx.header("accept"), binary_types)
-                    .map_err(RequestError::BadFunctionResponse)
+                let mut response =
+                    lambda_proxy::response(&payload, ctx.header("accept"), binary_types)
+                        .map_err(RequestError::BadFunctionResponse)?;
+                add_trace_header(&mut response, ctx);
+                Ok(response)
             }
             Outcome::FunctionError(payload) => {
                 ctx.integration_status = Some(200);
@@ -87,7 +100,9 @@ pub(crate) async fn call(
     ctx.integration_status = Some(200);
     let selected = selected
         .ok_or_else(|| RequestError::NoIntegrationResponse("the function's answer".into()))?;
-    method_response(selected, ctx, None, payload)
+    let mut response = method_response(selected, ctx, None, payload, &carried)?;
+    add_trace_header(&mut response, ctx);
+    Ok(response)
 }
 
 /// The function to call, resolving stage variables in the URI if needed.

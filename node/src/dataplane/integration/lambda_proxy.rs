@@ -6,9 +6,17 @@
 //! outside the five known ones, or an empty object, is refused (the caller
 //! answers 502).
 //!
-//! One known difference: HTTP/1 header names reach us lower-cased (hyper
-//! does not expose the client's spelling), so event header names are written
-//! in canonical Title-Case (`X-Amzn-Trace-Id`, `Content-Type`).
+//! Headers as AWS passes them: without the connection's own (`Connection`,
+//! `Content-Length`, `Expect`, `TE`...), with `X-Amzn-Trace-Id` and
+//! `X-Forwarded-For/Port/Proto` added. `requestContext.authorizer` is there
+//! only when an authorizer ran.
+//!
+//! Header names keep the client's spelling on HTTP/1.1 (read back through
+//! [`super::header_case`]), except standard ones AWS writes canonically
+//! (`Authorization`, `User-Agent`); on HTTP/2, where names are lower case,
+//! they are written in canonical Title-Case (`X-Amzn-Trace-Id`).
+
+use std::collections::HashMap;
 
 use base64::Engine;
 use bytes::Bytes;
@@ -16,14 +24,25 @@ use http::header::{HeaderName, HeaderValue, CONTENT_TYPE};
 use http::{Response, StatusCode};
 use serde_json::{json, Map, Value};
 
-use super::{accepts_binary, is_binary};
+use super::{accepts_binary, forwarded_port, is_binary, trace_id};
 use crate::dataplane::body::{full, Body};
 use crate::dataplane::context::{clf_time, title_case, RequestContext};
 use crate::ids;
 
-/// The payload 1.0 event for a request.
+/// The payload 1.0 event for a request, header names in Title-Case.
 pub(crate) fn event(ctx: &RequestContext, body: &[u8], binary_media_types: &[String]) -> Value {
-    let (headers, multi_headers) = header_maps(ctx);
+    event_spelled(ctx, body, binary_media_types, &HashMap::new())
+}
+
+/// The payload 1.0 event for a request; `spelling` maps lower-case header
+/// names to the client's spelling (Title-Case for names it lacks).
+pub(crate) fn event_spelled(
+    ctx: &RequestContext,
+    body: &[u8],
+    binary_media_types: &[String],
+    spelling: &HashMap<String, String>,
+) -> Value {
+    let (headers, multi_headers) = header_maps(ctx, spelling);
     let (query, multi_query) = query_maps(ctx);
     let path_params = if ctx.raw_path_params.is_empty() {
         Value::Null
@@ -64,7 +83,7 @@ pub(crate) fn event(ctx: &RequestContext, body: &[u8], binary_media_types: &[Str
         .started_at
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_millis() as u64);
-    json!({
+    let mut event = json!({
         "resource": resource_path,
         "path": event_path(&ctx.stage_path),
         "httpMethod": ctx.method.as_str(),
@@ -100,22 +119,28 @@ pub(crate) fn event(ctx: &RequestContext, body: &[u8], binary_media_types: &[Str
                 "userArn": ctx.iam_caller.as_ref().map(|c| c.1.as_str()),
                 "userAgent": ctx.header("user-agent"),
                 "user": ctx.iam_caller.as_ref().map(|c| c.1.as_str()),
+                "clientCert": ctx.client_cert_json(),
             },
             "domainName": ctx.domain_name,
             "deploymentId": stage.map_or("", |s| s.api.deployment_id.as_str()),
             "apiId": api_id,
-            "authorizer": authorizer(ctx),
         },
         "body": body,
         "isBase64Encoded": is_base64,
-    })
+    });
+    if let (Some(authorizer), Some(Value::Object(request_context))) =
+        (authorizer(ctx), event.get_mut("requestContext"))
+    {
+        request_context.insert("authorizer".into(), authorizer);
+    }
+    event
 }
 
 /// `requestContext.authorizer`: the principal and context a Lambda
 /// authorizer returned (absent without one).
-fn authorizer(ctx: &RequestContext) -> Value {
+fn authorizer(ctx: &RequestContext) -> Option<Value> {
     match &ctx.authorizer {
-        None => Value::Null,
+        None => None,
         Some(result) => {
             let mut fields = Map::new();
             fields.insert(
@@ -125,10 +150,60 @@ fn authorizer(ctx: &RequestContext) -> Value {
             for (k, v) in &result.context {
                 fields.insert(k.clone(), Value::from(v.as_str()));
             }
-            Value::Object(fields)
+            Some(Value::Object(fields))
         }
     }
 }
+
+/// Standard request headers AWS writes in their canonical spelling whatever
+/// the client's (`aUThorization` becomes `Authorization`, `user-Agent`
+/// `User-Agent`); other names keep the client's spelling.
+const CANONICAL: &[&str] = &[
+    "accept",
+    "accept-charset",
+    "accept-encoding",
+    "accept-language",
+    "age",
+    "authorization",
+    "cache-control",
+    "content-encoding",
+    "content-language",
+    "content-type",
+    "cookie",
+    "date",
+    "from",
+    "host",
+    "if-match",
+    "if-modified-since",
+    "if-none-match",
+    "if-range",
+    "if-unmodified-since",
+    "origin",
+    "pragma",
+    "range",
+    "referer",
+    "user-agent",
+    "via",
+    "warn",
+];
+
+/// Client headers AWS leaves out of the event: the connection's own.
+const NOT_IN_EVENT: &[&str] = &[
+    "connection",
+    "keep-alive",
+    "content-length",
+    "expect",
+    "max-forwards",
+    "proxy-authenticate",
+    "proxy-connection",
+    "server",
+    "te",
+    "trailer",
+    "transfer-encoding",
+    "upgrade",
+    "www-authenticate",
+    "content-md5",
+];
 
 /// The event's `path`: the path inside the stage with leading slashes
 /// collapsed to one (AWS keeps inner and trailing slashes).
@@ -138,7 +213,7 @@ fn event_path(stage_path: &str) -> String {
 
 /// `headers` (last value wins) and `multiValueHeaders`, with the
 /// `X-Forwarded-*` headers AWS's front end adds when the client sent none.
-fn header_maps(ctx: &RequestContext) -> (Value, Value) {
+fn header_maps(ctx: &RequestContext, spelling: &HashMap<String, String>) -> (Value, Value) {
     let mut single = Map::new();
     let mut multi: Map<String, Value> = Map::new();
     let mut add = |name: String, value: &str| {
@@ -151,13 +226,23 @@ fn header_maps(ctx: &RequestContext) -> (Value, Value) {
         }
     };
     for (name, value) in &ctx.headers {
-        add(
-            title_case(name.as_str()),
-            &String::from_utf8_lossy(value.as_bytes()),
-        );
+        if NOT_IN_EVENT.contains(&name.as_str()) {
+            continue;
+        }
+        let spelled = match spelling.get(name.as_str()) {
+            Some(given) if !CANONICAL.contains(&name.as_str()) => given.clone(),
+            _ => title_case(name.as_str()),
+        };
+        add(spelled, &String::from_utf8_lossy(value.as_bytes()));
+    }
+    if !ctx.headers.contains_key("x-amzn-trace-id") {
+        add("X-Amzn-Trace-Id".into(), &trace_id(ctx));
     }
     if !ctx.headers.contains_key("x-forwarded-for") {
         add("X-Forwarded-For".into(), &ctx.source_ip.to_string());
+    }
+    if !ctx.headers.contains_key("x-forwarded-port") {
+        add("X-Forwarded-Port".into(), forwarded_port(ctx));
     }
     if !ctx.headers.contains_key("x-forwarded-proto") {
         add("X-Forwarded-Proto".into(), "http");
@@ -224,6 +309,8 @@ pub(crate) fn response(
     let status = status_code(fields.get("statusCode"))?;
     let mut builder = Response::builder().status(status);
     let headers = builder.headers_mut().ok_or("response builder failed")?;
+    // The function's spelling of its header names, in the order added.
+    let mut spellings: Vec<String> = Vec::new();
     match fields.get("multiValueHeaders") {
         None | Some(Value::Null) => {}
         Some(Value::Object(map)) => {
@@ -233,6 +320,7 @@ pub(crate) fn response(
                 };
                 for value in values {
                     append_header(headers, name, value)?;
+                    spellings.push(name.clone());
                 }
             }
         }
@@ -243,6 +331,7 @@ pub(crate) fn response(
         Some(Value::Object(map)) => {
             for (name, value) in map {
                 append_header(headers, name, value)?;
+                spellings.push(name.clone());
             }
         }
         Some(_) => return Err("headers is not an object".into()),
@@ -273,7 +362,9 @@ pub(crate) fn response(
     } else {
         body
     };
-    builder.body(full(body)).map_err(|e| e.to_string())
+    let mut response = builder.body(full(body)).map_err(|e| e.to_string())?;
+    super::header_case::spell(&mut response, &spellings);
+    Ok(response)
 }
 
 /// `statusCode`: an integer or a numeric string, 200 when absent.

@@ -4,10 +4,12 @@
 //! - [`http`]: HTTP and HTTP_PROXY backends, over a pooled keep-alive client;
 //!   [`pool`]: the cap per backend on requests in flight, and its queue;
 //! - [`mock`]: MOCK, answered from the integration's own templates;
+//! - [`header_case`]: header names spelled as AWS and the client spell them;
 //! - this module: integration response handling shared by non-proxy kinds
 //!   (selection, `responseParameters`, response templates).
 
 mod content;
+pub(crate) mod header_case;
 pub mod http;
 pub mod lambda;
 pub(crate) mod lambda_proxy;
@@ -15,7 +17,7 @@ pub mod mock;
 
 use std::collections::HashMap;
 
-use ::http::header::{HeaderName, HeaderValue, CONTENT_TYPE};
+use ::http::header::{HeaderName, HeaderValue, CONTENT_TYPE, TRANSFER_ENCODING};
 use ::http::{HeaderMap, Response, StatusCode};
 use bytes::Bytes;
 
@@ -26,14 +28,37 @@ use crate::params::Source;
 use crate::snapshot::{CompiledIntegrationResponse, ContentHandling, Passthrough};
 use crate::vtl::{self, Template};
 
+/// What a request template leaves for the response: the
+/// `$context.responseOverride` and `requestOverride` maps (response templates
+/// read them back), and the status and headers `responseOverride` sets.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Carried {
+    /// `{"responseOverride": ..., "requestOverride": ...}`.
+    pub context: Option<serde_json::Value>,
+    pub status: Option<u16>,
+    pub headers: Vec<(String, String)>,
+}
+
+impl Carried {
+    fn from_rendered(rendered: &vtl::Rendered) -> Carried {
+        Carried {
+            context: rendered.carried.clone(),
+            status: rendered.status_override,
+            headers: rendered.header_overrides.clone(),
+        }
+    }
+}
+
 /// Builds the method response from the selected integration response:
 /// its response template (chosen by Accept) over the backend's body, its
-/// `responseParameters`, and what the template overrode.
+/// `responseParameters`, and what the templates overrode (the request
+/// template's overrides first, the response template's over them).
 pub(crate) fn method_response(
     selected: &CompiledIntegrationResponse,
     ctx: &RequestContext,
     backend_headers: Option<&HeaderMap>,
     backend_body: Bytes,
+    carried: &Carried,
 ) -> Result<Response<Body>, RequestError> {
     let accept = ctx.header("accept");
     let binary_types = ctx
@@ -66,7 +91,14 @@ pub(crate) fn method_response(
                 "response template {} for {content_type}",
                 selected.status.as_u16()
             );
-            let rendered = render(template, ctx, &backend_body, false, &what)?;
+            let rendered = render(
+                template,
+                ctx,
+                &backend_body,
+                false,
+                carried.context.as_ref(),
+                &what,
+            )?;
             let body = Bytes::from(rendered.text.clone());
             (content_type.as_str(), body, Some(rendered))
         }
@@ -94,14 +126,48 @@ pub(crate) fn method_response(
                 .source_value(other)
                 .and_then(|v| HeaderValue::from_str(&v).ok()),
         };
-        if let Some(value) = value {
-            headers.insert(name.clone(), value);
+        // The gateway frames the body itself: a mapped Transfer-Encoding
+        // is dropped, as on AWS.
+        if let Some(value) = value.filter(|_| name != TRANSFER_ENCODING) {
+            headers.insert(response_header_name(name), value);
         }
     }
+    apply_overrides(&mut response, carried.status, &carried.headers);
+    let mut spellings = answer_spellings(&selected.header_spellings);
+    spellings.extend(carried.headers.iter().map(|(name, _)| name.clone()));
     if let Some(rendered) = overrides {
-        apply_overrides(&mut response, &rendered);
+        apply_overrides(
+            &mut response,
+            rendered.status_override,
+            &rendered.header_overrides,
+        );
+        spellings.extend(
+            rendered
+                .header_overrides
+                .iter()
+                .map(|(name, _)| name.clone()),
+        );
     }
+    header_case::spell(&mut response, &spellings);
     Ok(response)
+}
+
+/// How the answer spells mapped header names: as the mapping wrote them,
+/// `x-amzn-Remapped-<name>` for the reserved ones.
+fn answer_spellings(mapped: &[String]) -> Vec<String> {
+    mapped
+        .iter()
+        .filter_map(|name| {
+            let lower = name.to_ascii_lowercase();
+            if lower == "transfer-encoding" {
+                None
+            } else if REMAPPED.contains(&lower.as_str()) {
+                Some(format!("x-amzn-Remapped-{name}"))
+            } else {
+                Some(name.clone())
+            }
+        })
+        .collect()
 }
 
 /// `integration.response.body.a.b`: the JSON value at `$.a.b`, strings
@@ -116,14 +182,15 @@ fn body_path(body: &[u8], path: &str) -> Option<String> {
 }
 
 /// `$context.responseOverride.status` and `.header.*` from a template.
-fn apply_overrides(response: &mut Response<Body>, rendered: &vtl::Rendered) {
-    if let Some(status) = rendered
-        .status_override
-        .and_then(|s| StatusCode::from_u16(s).ok())
-    {
+fn apply_overrides(
+    response: &mut Response<Body>,
+    status: Option<u16>,
+    headers: &[(String, String)],
+) {
+    if let Some(status) = status.and_then(|s| StatusCode::from_u16(s).ok()) {
         *response.status_mut() = status;
     }
-    for (name, value) in &rendered.header_overrides {
+    for (name, value) in headers {
         if let (Ok(name), Ok(value)) = (
             HeaderName::from_bytes(name.as_bytes()),
             HeaderValue::from_str(value),
@@ -133,21 +200,52 @@ fn apply_overrides(response: &mut Response<Body>, rendered: &vtl::Rendered) {
     }
 }
 
+/// Client headers templates do not see (`$input.params('Connection')` is
+/// empty on AWS): the connection's own.
+const HIDDEN_FROM_TEMPLATES: &[&str] = &[
+    "connection",
+    "content-length",
+    "content-md5",
+    "expect",
+    "keep-alive",
+    "max-forwards",
+    "proxy-authenticate",
+    "server",
+    "te",
+    "trailer",
+    "transfer-encoding",
+    "upgrade",
+    "www-authenticate",
+];
+
 /// Bounds on every template render.
 static TEMPLATE_LIMITS: std::sync::LazyLock<vtl::Limits> =
     std::sync::LazyLock::new(vtl::Limits::default);
 
 /// Renders a mapping template; a failure becomes AWS's answer (500, or 400
 /// when the client's body is not the JSON the template reads) and names the
-/// template and position.
+/// template and position. `carried` is what the request template left in
+/// `$context.responseOverride` / `requestOverride` (for a response template).
 pub(crate) fn render(
     template: &Template,
     ctx: &RequestContext,
     body: &[u8],
     from_client: bool,
+    carried: Option<&serde_json::Value>,
     what: &str,
 ) -> Result<vtl::Rendered, RequestError> {
-    let bindings = ctx.template_bindings(body, from_client);
+    let mut bindings = ctx.template_bindings(body, from_client);
+    bindings
+        .header
+        .retain(|(name, _)| !HIDDEN_FROM_TEMPLATES.contains(&name.to_ascii_lowercase().as_str()));
+    if let (Some(serde_json::Value::Object(carried)), vtl::Value::Map(context)) =
+        (carried, &bindings.context)
+    {
+        let mut context = context.borrow_mut();
+        for (key, value) in carried {
+            context.insert(key.clone(), vtl::Value::from_json(value));
+        }
+    }
     template
         .render(&bindings, &TEMPLATE_LIMITS)
         .map_err(|e| match e {
@@ -195,6 +293,8 @@ pub(crate) struct MappedBody {
     pub templated: bool,
     /// `$context.requestOverride.header.*` from the template.
     pub header_overrides: Vec<(String, String)>,
+    /// What the template left for the response.
+    pub carried: Carried,
 }
 
 /// The request template for the request's content type, rendered, or the
@@ -209,6 +309,7 @@ pub(crate) fn map_request_body(
         body,
         templated: false,
         header_overrides: Vec::new(),
+        carried: Carried::default(),
     };
     let binary_types = ctx
         .stage
@@ -231,11 +332,13 @@ pub(crate) fn map_request_body(
             let content_type = request_content_type(ctx);
             if let Some(template) = templates.get(&content_type) {
                 let what = format!("request template for {content_type}");
-                let rendered = render(template, ctx, &body, true, &what)?;
+                let rendered = render(template, ctx, &body, true, None, &what)?;
+                let carried = Carried::from_rendered(&rendered);
                 return Ok(MappedBody {
                     body: Bytes::from(rendered.text),
                     templated: true,
-                    header_overrides: rendered.header_overrides,
+                    header_overrides: rendered.request_header_overrides,
+                    carried,
                 });
             }
             if *others_pass {
@@ -273,4 +376,81 @@ pub(crate) fn accepts_binary(accept: Option<&str>, binary_media_types: &[String]
         let wanted = wanted.split(';').next().unwrap_or("").trim();
         wanted != "*/*" && is_binary(binary_media_types, wanted)
     })
+}
+
+/// The request's X-Ray trace header, `X-Amzn-Trace-Id`: the client's when
+/// it sent one, else `Root=1-<epoch seconds, hex>-<24 hex digits>` made from
+/// the request id (so the event, the backend request and the answer all
+/// carry the same one without it being stored).
+pub(crate) fn trace_id(ctx: &RequestContext) -> String {
+    if let Some(given) = ctx
+        .header("x-amzn-trace-id")
+        .filter(|t| !t.trim().is_empty())
+    {
+        return given.to_string();
+    }
+    let seconds = ctx
+        .started_at
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    let mut digits: String = ctx
+        .request_id
+        .chars()
+        .filter(char::is_ascii_hexdigit)
+        .map(|c| c.to_ascii_lowercase())
+        .take(24)
+        .collect();
+    while digits.len() < 24 {
+        digits.push('0');
+    }
+    format!("Root=1-{:08x}-{digits}", seconds & 0xffff_ffff)
+}
+
+/// Sets `X-Amzn-Trace-Id` on an integration's answer, as AWS does for
+/// Lambda and HTTP integrations (MOCK answers carry none).
+pub(crate) fn add_trace_header(response: &mut Response<Body>, ctx: &RequestContext) {
+    if let Ok(value) = HeaderValue::from_str(&trace_id(ctx)) {
+        response.headers_mut().insert("x-amzn-trace-id", value);
+    }
+}
+
+/// Headers AWS writes as `x-amzn-Remapped-<name>` when an integration
+/// answers them (HTTP_PROXY) or a method response maps them, keeping its
+/// own `Content-Length`, `Date`, `Connection` and so on.
+const REMAPPED: &[&str] = &[
+    "authorization",
+    "connection",
+    "content-length",
+    "content-md5",
+    "date",
+    "expect",
+    "host",
+    "max-forwards",
+    "proxy-authenticate",
+    "server",
+    "trailer",
+    "upgrade",
+    "user-agent",
+    "www-authenticate",
+    "x-amzn-requestid",
+];
+
+/// The name a response header goes out under: `x-amzn-remapped-<name>`
+/// for the ones AWS reserves, else its own.
+pub(crate) fn response_header_name(name: &HeaderName) -> HeaderName {
+    if REMAPPED.contains(&name.as_str()) {
+        if let Ok(remapped) = HeaderName::from_bytes(format!("x-amzn-remapped-{name}").as_bytes()) {
+            return remapped;
+        }
+    }
+    name.clone()
+}
+
+/// The X-Forwarded-Port a request arrived on (its Host's port, else 80).
+pub(crate) fn forwarded_port(ctx: &RequestContext) -> &str {
+    ctx.domain_name
+        .rsplit_once(':')
+        .map(|(_, p)| p)
+        .filter(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()))
+        .unwrap_or("80")
 }

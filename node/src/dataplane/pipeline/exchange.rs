@@ -67,6 +67,11 @@ impl<B> Exchange<'_, B> {
             parts.headers,
             parts.version,
         );
+        ctx.tls = parts
+            .extensions
+            .get::<Arc<apigw_tls::ConnectionInfo>>()
+            .cloned();
+        ctx.extensions = parts.extensions;
         if let Some(id) = request_id {
             ctx.request_id = id;
         }

@@ -24,6 +24,7 @@ impl Gateway {
             Err(error) => refuse(ctx, &error),
         };
         self.stamp(ctx, &mut response);
+        crate::dataplane::respond::finish(ctx, &mut response);
         access_log::record(ctx, response.status().as_u16());
         response
     }

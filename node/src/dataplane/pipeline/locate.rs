@@ -18,7 +18,13 @@ impl Gateway {
     ) -> Result<Arc<StageView>, RequestError> {
         let ctx = &mut ex.ctx;
         let path = normalize(&ctx.raw_path);
-        let located = locate(ctx.header("host"), &path).ok_or(RequestError::NoSuchStage)?;
+        // `Host`, else HTTP/2's `:authority`, else the TLS server name.
+        let host = Some(ctx.domain_name.clone())
+            .filter(|h| !h.is_empty())
+            .or_else(|| ctx.tls.as_ref().map(|t| t.server_name.clone()));
+        let domains = self.services.domains.routes();
+        let located = locate(&domains, host.as_deref(), &path).ok_or(RequestError::NoSuchStage)?;
+        ctx.base_path_matched = located.base_path.map(str::to_string);
         let stage = self
             .deployed
             .load()

@@ -22,7 +22,7 @@ impl Gateway {
         let matched = stage
             .api
             .router
-            .find(&ctx.stage_path)
+            .find_for(&ctx.stage_path, |r| r.method(&ctx.method).is_some())
             .ok_or(RequestError::MissingAuthenticationToken)?;
         let method = matched
             .value
