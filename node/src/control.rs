@@ -21,6 +21,8 @@ pub struct ControlPlane {
     access: OnceLock<Arc<Access>>,
     /// The node's functions, once it has built the registry.
     functions: OnceLock<Arc<Functions>>,
+    /// The stages' web ACLs, once the node has built them.
+    waf: OnceLock<Arc<crate::wafv2::WebAcls>>,
     /// The node's custom domains, once it has built them.
     domains: OnceLock<Arc<crate::domains::Domains>>,
 }
@@ -32,6 +34,7 @@ impl ControlPlane {
             deployed,
             access: OnceLock::new(),
             functions: OnceLock::new(),
+            waf: OnceLock::new(),
             domains: OnceLock::new(),
         }
     }
@@ -73,6 +76,18 @@ impl ControlPlane {
         }
     }
 
+    /// Keeps `waf` in line with the stored web ACLs and associations.
+    pub fn attach_waf(&self, waf: Arc<crate::wafv2::WebAcls>) {
+        let _ = self.waf.set(waf);
+        self.reload_waf();
+    }
+
+    fn reload_waf(&self) {
+        if let Some(waf) = self.waf.get() {
+            waf.reload(&self.store);
+        }
+    }
+
     /// Keeps `domains` in line with the stored domain names from now on.
     pub fn attach_domains(&self, domains: Arc<crate::domains::Domains>) {
         let _ = self.domains.set(domains);
@@ -88,6 +103,7 @@ impl ControlPlane {
     }
 
     fn reload(&self) {
+        self.reload_waf();
         self.reload_domains();
         self.reload_access();
         self.reload_functions();

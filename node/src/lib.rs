@@ -30,5 +30,6 @@ pub mod snapshot;
 /// The embedded store, its own crate ([`apigw_store`]).
 pub use apigw_store as store;
 pub mod throttle;
+pub mod wafv2;
 /// Mapping templates: the VTL engine, its own crate ([`apigw_vtl`]).
 pub use apigw_vtl as vtl;

@@ -326,6 +326,20 @@ impl Management {
         }
     }
 
+    /// The store, for the wafv2 API (`crate::wafv2`).
+    pub(crate) fn store(&self) -> &Arc<Store> {
+        &self.store
+    }
+
+    /// Writes a control command for the wafv2 API (`crate::wafv2`):
+    /// `Err((status, message))` when it was not applied.
+    pub(crate) async fn write_command(
+        &self,
+        command: ControlCommand,
+    ) -> Result<(), (StatusCode, String)> {
+        self.write(command).await.map_err(|e| (e.status, e.message))
+    }
+
     /// Answers a request whose signature (and, for an admin user, policies)
     /// the admin listener has checked.
     pub async fn handle(&self, ctx: &RequestContext, body: Bytes) -> Response<Body> {

@@ -19,7 +19,13 @@ use serde_json::Value;
 /// The workspace's crates from the bottom up; a crate may depend only on crates
 /// in lower rows. Rows hold crates that do not depend on each other.
 const LAYERS: &[&[&str]] = &[
-    &["apigw-geo", "apigw-vtl", "apigw-policy", "apigw-waf", "apigw-tls"],
+    &[
+        "apigw-geo",
+        "apigw-vtl",
+        "apigw-policy",
+        "apigw-waf",
+        "apigw-tls",
+    ],
     &["apigw-cluster", "apigw-model"],
     &["apigw-store"],
     &["apigw-dataplane", "apigw-management"],

@@ -32,6 +32,13 @@ pub enum ControlCommand {
     PutTags(String, std::collections::BTreeMap<String, String>),
     /// Replaces the account's settings.
     PutAccount(Box<crate::account::AccountSettings>),
+    /// Creates or replaces a wafv2 object (keyed by its ARN).
+    PutWaf(Box<crate::waf::WafItem>),
+    /// Deletes the wafv2 object with this ARN.
+    DeleteWaf(String),
+    /// Associates the web ACL (`Some` ARN) with the stage ARN, or
+    /// disassociates it (`None`).
+    PutWafAssociation(String, Option<String>),
     /// Applies `command` only if `record` is still what the proposer read
     /// (its [`record_digest`] is `base`): read-modify-write of a whole
     /// record (a stage, a usage plan, tags, the account) made on two nodes
@@ -60,6 +67,8 @@ pub enum Record {
     Tags(String),
     /// The account's settings.
     Account,
+    /// A wafv2 object, by ARN.
+    Waf(String),
 }
 
 /// A digest of a record's stored form (SHA-256 of its JSON, hex; a record

@@ -22,6 +22,7 @@ pub mod import;
 pub mod names;
 pub mod params;
 pub mod usage;
+pub mod waf;
 
 mod api;
 mod deployment;

@@ -97,6 +97,7 @@ impl Admin {
     fn authenticate(
         &self,
         access: Access,
+        service: &'static str,
         ctx: &RequestContext,
         body: &[u8],
     ) -> Result<Option<&IamUser>, RequestError> {
@@ -107,7 +108,7 @@ impl Admin {
         }
         let regions = [self.auth.region.as_str()];
         let scope = Scope {
-            service: "apigateway",
+            service,
             regions: &regions,
         };
         let user = iam::verify_for(&self.auth.users, ctx, body, &scope).inspect_err(|e| {
@@ -142,6 +143,12 @@ impl Admin {
             },
             Operation::Management => match (&self.management, caller) {
                 (Some(management), Some(_)) => management.handle(ctx, body).await,
+                _ => not_found(ctx),
+            },
+            Operation::Wafv2 => match (&self.management, caller) {
+                (Some(management), Some(_)) => {
+                    crate::wafv2::api::handle(management, &self.auth.region, ctx, &body).await
+                }
                 _ => not_found(ctx),
             },
             Operation::NotFound => not_found(ctx),
@@ -222,7 +229,12 @@ impl Handler for Admin {
             parts.headers,
             parts.version,
         );
-        let caller = match self.authenticate(matched.access, &ctx, &body) {
+        // wafv2 calls are signed for their own service, as AWS's are.
+        let service = match matched.operation {
+            Operation::Wafv2 => "wafv2",
+            _ => "apigateway",
+        };
+        let caller = match self.authenticate(matched.access, service, &ctx, &body) {
             Ok(caller) => caller,
             Err(e) => return refusal(&e),
         };

@@ -26,6 +26,7 @@ impl Admin {
         text.push_str(&services.cache.prometheus());
         text.push_str(&services.access.prometheus());
         text.push_str(&services.capacity.prometheus());
+        text.push_str(&services.waf.prometheus());
         text.push_str(&services.domains.metrics());
         if let Some(edge) = &services.edge {
             text.push_str(&edge.prometheus());

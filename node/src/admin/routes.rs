@@ -42,6 +42,8 @@ pub enum Operation {
     /// The AWS-compatible management API (`crate::management`), which
     /// routes its own paths further.
     Management,
+    /// The wafv2 JSON 1.1 API (`crate::wafv2`), signed for service `wafv2`.
+    Wafv2,
     /// Nothing here: 404 once the caller has proven who it is.
     NotFound,
 }
@@ -114,6 +116,7 @@ pub static ROUTES: &[Route] = &[
     Route::signed("*", "/domainnames/{path+}", Op::Management),
     Route::signed("*", "/tags/{path+}", Op::Management),
     Route::signed("*", "/account", Op::Management),
+    Route::signed("POST", "/", Op::Wafv2),
 ];
 
 /// What a request matched, with the template's parameters.

@@ -84,6 +84,9 @@ pub enum RequestError {
     /// another region's node or on an edge).
     #[error("endpoint refused: {0}")]
     EndpointRefused(String),
+    /// The stage's web ACL blocked the request (403, `WAF_FILTERED`).
+    #[error("blocked by the web ACL: {0}")]
+    WafFiltered(String),
     /// An edge found no region able to answer (503).
     #[error("no region could serve the request: {0}")]
     NoRegion(String),
@@ -121,6 +124,7 @@ impl RequestError {
             | RequestError::TemplateFailed(_) => T::Default5xx,
             RequestError::UnparsableBody(_) | RequestError::InvalidBody(_) => T::BadRequestBody,
             RequestError::MissingParameters(_) => T::BadRequestParameters,
+            RequestError::WafFiltered(_) => T::WafFiltered,
         }
     }
 
@@ -143,6 +147,7 @@ impl RequestError {
         match self {
             RequestError::NoSuchStage
             | RequestError::ApiKeyRequired
+            | RequestError::WafFiltered(_)
             | RequestError::EndpointRefused(_) => "Forbidden".into(),
             RequestError::NoRegion(_) => "Service Unavailable".into(),
             RequestError::MissingAuthenticationToken => "Missing Authentication Token".into(),

@@ -115,6 +115,8 @@ pub struct Services {
     pub networks: SourceNetworks,
     /// Connection caps and counts of listeners and backends.
     pub capacity: Arc<super::capacity::Capacity>,
+    /// The stages' web ACLs (phase `waf`).
+    pub waf: Arc<crate::wafv2::WebAcls>,
     /// Custom domain names: base path mappings and TLS certificates.
     pub domains: Arc<crate::domains::Domains>,
 }
@@ -197,7 +199,9 @@ impl Gateway {
         if let Some(forwarded) = self.edge(ex, &stage).await? {
             return Ok(forwarded);
         }
-        self.waf(ex, &stage)?;
+        if let Some(answer) = self.waf(ex, &stage).await? {
+            return Ok(answer);
+        }
         self.limit_body(ex).await?;
         let route = self.route(ex, stage)?;
         self.resource_policy(ex, &route)?;

@@ -54,6 +54,11 @@ impl Store {
             ControlCommand::PutTags(resource, tags) => self.put_tags(&resource, &tags),
             ControlCommand::DeleteDomain(name) => self.delete_domain(&name),
             ControlCommand::PutAccount(settings) => self.put_account(&settings),
+            ControlCommand::PutWaf(item) => self.put_waf(&item),
+            ControlCommand::DeleteWaf(arn) => self.delete_waf(&arn),
+            ControlCommand::PutWafAssociation(resource, acl) => {
+                self.put_waf_association(&resource, acl.as_deref())
+            }
         }
         .map_err(ApplyError::from)
     }
@@ -70,6 +75,7 @@ impl Store {
             }
             Record::Tags(resource) => record_digest(Some(&self.get_tags(resource)?)),
             Record::Account => record_digest(Some(&self.get_account()?)),
+            Record::Waf(arn) => record_digest(self.get_waf(arn)?.as_ref()),
         })
     }
 }

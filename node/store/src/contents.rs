@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 
 use super::{
     encode, Store, StoreError, APIS, API_KEYS, DEPLOYMENTS, DOMAINS, FUNCTIONS, STAGES, TAGS,
-    USAGE_PLANS,
+    USAGE_PLANS, WAF, WAF_ASSOCIATIONS,
 };
 use apigw_model::function::FunctionDecl;
 use apigw_model::usage::{ApiKey, UsagePlan};
@@ -49,6 +49,12 @@ pub struct StoreContents {
     /// Resource path -> tags.
     #[serde(default)]
     pub tags: BTreeMap<String, BTreeMap<String, String>>,
+    /// wafv2 objects.
+    #[serde(default)]
+    pub waf: Vec<apigw_model::waf::WafItem>,
+    /// Stage ARN -> web ACL ARN.
+    #[serde(default)]
+    pub waf_associations: BTreeMap<String, String>,
 }
 
 impl StoreContents {
@@ -63,6 +69,8 @@ impl StoreContents {
             ("functions", self.functions.len()),
             ("domain names", self.domains.len()),
             ("tagged resources", self.tags.len()),
+            ("wafv2 objects", self.waf.len()),
+            ("web ACL associations", self.waf_associations.len()),
         ]
     }
 
@@ -116,6 +124,8 @@ impl Store {
                 FUNCTIONS,
                 DOMAINS,
                 TAGS,
+                WAF,
+                WAF_ASSOCIATIONS,
             ] {
                 txn.open_table(table)?.retain(|_, _| false)?;
             }
@@ -152,6 +162,12 @@ impl Store {
             for (resource, t) in &contents.tags {
                 put(TAGS, resource, encode(t))?;
             }
+            for w in &contents.waf {
+                put(WAF, &w.arn, encode(w))?;
+            }
+            for (resource, acl) in &contents.waf_associations {
+                put(WAF_ASSOCIATIONS, resource, encode(acl))?;
+            }
         }
         txn.commit()?;
         Ok(())
@@ -174,6 +190,10 @@ pub(crate) fn read_all(
         functions: values(read_table(txn, FUNCTIONS, problems)?),
         domains: values(read_table(txn, DOMAINS, problems)?),
         tags: read_table(txn, TAGS, problems)?.into_iter().collect(),
+        waf: values(read_table(txn, WAF, problems)?),
+        waf_associations: read_table(txn, WAF_ASSOCIATIONS, problems)?
+            .into_iter()
+            .collect(),
     })
 }
 

@@ -52,6 +52,10 @@ const TAGS: TableDefinition<&str, &[u8]> = TableDefinition::new("tags");
 /// Settings of the account as a whole, under [`ACCOUNT_KEY`].
 const ACCOUNT: TableDefinition<&str, &[u8]> = TableDefinition::new("account");
 const ACCOUNT_KEY: &str = "settings";
+/// wafv2 objects (web ACLs, IP sets, regex pattern sets, rule groups) by ARN.
+const WAF: TableDefinition<&str, &[u8]> = TableDefinition::new("waf");
+/// Stage ARN -> the ARN of the web ACL associated with it.
+const WAF_ASSOCIATIONS: TableDefinition<&str, &[u8]> = TableDefinition::new("waf_associations");
 
 /// Version of the on-disk encoding; bumped with a migration when it changes.
 pub const SCHEMA_VERSION: u64 = 1;
@@ -185,6 +189,8 @@ impl Store {
             txn.open_table(DOMAINS)?;
             txn.open_table(TAGS)?;
             txn.open_table(ACCOUNT)?;
+            txn.open_table(WAF)?;
+            txn.open_table(WAF_ASSOCIATIONS)?;
         }
         txn.commit()?;
         Ok(())
@@ -278,6 +284,49 @@ impl Store {
             self.remove(TAGS, resource).map(drop)
         } else {
             self.put(TAGS, resource, tags)
+        }
+    }
+
+    /// The wafv2 object with this ARN.
+    pub fn get_waf(&self, arn: &str) -> Result<Option<apigw_model::waf::WafItem>, StoreError> {
+        self.get(WAF, arn)
+    }
+
+    /// Every wafv2 object, in ARN order.
+    pub fn list_waf(&self) -> Result<Vec<apigw_model::waf::WafItem>, StoreError> {
+        self.scan(WAF, "")
+    }
+
+    pub fn put_waf(&self, item: &apigw_model::waf::WafItem) -> Result<(), StoreError> {
+        self.put(WAF, &item.arn, item)
+    }
+
+    pub fn delete_waf(&self, arn: &str) -> Result<(), StoreError> {
+        self.remove(WAF, arn).map(drop)
+    }
+
+    /// Every (stage ARN, web ACL ARN) association.
+    pub fn list_waf_associations(&self) -> Result<Vec<(String, String)>, StoreError> {
+        let txn = self.db.begin_read()?;
+        let table = match txn.open_table(WAF_ASSOCIATIONS) {
+            Ok(t) => t,
+            Err(redb::TableError::TableDoesNotExist(_)) => return Ok(Vec::new()),
+            Err(e) => return Err(e.into()),
+        };
+        let mut out = Vec::new();
+        for row in table.iter()? {
+            let (key, value) = row?;
+            let acl: String = decode(key.value(), value.value())?;
+            out.push((key.value().to_string(), acl));
+        }
+        Ok(out)
+    }
+
+    /// Associates `acl` with the stage ARN `resource` (`None`: removes it).
+    pub fn put_waf_association(&self, resource: &str, acl: Option<&str>) -> Result<(), StoreError> {
+        match acl {
+            Some(acl) => self.put(WAF_ASSOCIATIONS, resource, &acl),
+            None => self.remove(WAF_ASSOCIATIONS, resource).map(drop),
         }
     }
 

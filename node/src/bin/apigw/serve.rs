@@ -357,6 +357,8 @@ fn build_services(loaded: &Loaded, state: &mut State) -> Result<Arc<Services>> {
         &loaded.file.iam_users,
         apigw::policy::Grant::InvokeOnly,
     )?;
+    let waf = Arc::new(apigw::wafv2::WebAcls::new(access.counters().clone()));
+    state.control.attach_waf(waf.clone());
     let services = Arc::new(Services {
         edge,
         networks: crate::edge::networks(loaded)?,
@@ -370,6 +372,7 @@ fn build_services(loaded: &Loaded, state: &mut State) -> Result<Arc<Services>> {
         identities,
         region: state.region.clone(),
         capacity: plan.capacity.clone(),
+        waf: waf.clone(),
         domains: state.domains.clone(),
     });
     if let Some(view) = services.cluster.as_ref().filter(|v| v.role == "regional") {
