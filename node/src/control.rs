@@ -22,7 +22,7 @@ pub struct ControlPlane {
     /// The node's functions, once it has built the registry.
     functions: OnceLock<Arc<Functions>>,
     /// The stages' web ACLs, once the node has built them.
-    waf: OnceLock<Arc<crate::wafv2::WebAcls>>,
+    waf: OnceLock<Arc<crate::web_acls::WebAcls>>,
     /// The node's custom domains, once it has built them.
     domains: OnceLock<Arc<crate::domains::Domains>>,
 }
@@ -77,7 +77,7 @@ impl ControlPlane {
     }
 
     /// Keeps `waf` in line with the stored web ACLs and associations.
-    pub fn attach_waf(&self, waf: Arc<crate::wafv2::WebAcls>) {
+    pub fn attach_waf(&self, waf: Arc<crate::web_acls::WebAcls>) {
         let _ = self.waf.set(waf);
         self.reload_waf();
     }

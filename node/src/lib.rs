@@ -31,5 +31,6 @@ pub mod snapshot;
 pub use apigw_store as store;
 pub mod throttle;
 pub mod wafv2;
+pub mod web_acls;
 /// Mapping templates: the VTL engine, its own crate ([`apigw_vtl`]).
 pub use apigw_vtl as vtl;

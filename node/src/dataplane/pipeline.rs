@@ -116,7 +116,7 @@ pub struct Services {
     /// Connection caps and counts of listeners and backends.
     pub capacity: Arc<super::capacity::Capacity>,
     /// The stages' web ACLs (phase `waf`).
-    pub waf: Arc<crate::wafv2::WebAcls>,
+    pub waf: Arc<crate::web_acls::WebAcls>,
     /// Custom domain names: base path mappings and TLS certificates.
     pub domains: Arc<crate::domains::Domains>,
 }

@@ -556,7 +556,8 @@ impl Management {
         if !tags.is_empty() {
             out["tags"] = json!(tags);
         }
-        if let Some(arn) = crate::wafv2::web_acl_arn(&self.store, &s.rest_api_id, &s.stage_name) {
+        if let Some(arn) = crate::web_acls::web_acl_arn(&self.store, &s.rest_api_id, &s.stage_name)
+        {
             out["webAclArn"] = json!(arn);
         }
         Ok(out)

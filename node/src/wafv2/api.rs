@@ -14,13 +14,14 @@ use http::Response;
 use serde_json::{json, Map, Value};
 
 use super::errors::{reply, WafError};
-use super::{acls, ACCOUNT_ID, TARGET_PREFIX};
+use super::TARGET_PREFIX;
 use crate::control::{ControlCommand, STALE_API};
 use crate::dataplane::body::Body;
 use crate::dataplane::context::RequestContext;
 use crate::management::Management;
 use crate::model::command::{record_digest, Record};
 use crate::model::waf::{parse_stage_arn, WafItem, WafKind};
+use crate::web_acls::{self as acls, ACCOUNT_ID};
 
 /// The largest page a List call returns.
 const MAX_LIMIT: usize = 100;

@@ -357,7 +357,7 @@ fn build_services(loaded: &Loaded, state: &mut State) -> Result<Arc<Services>> {
         &loaded.file.iam_users,
         apigw::policy::Grant::InvokeOnly,
     )?;
-    let waf = Arc::new(apigw::wafv2::WebAcls::new(access.counters().clone()));
+    let waf = Arc::new(apigw::web_acls::WebAcls::new(access.counters().clone()));
     state.control.attach_waf(waf.clone());
     let services = Arc::new(Services {
         edge,

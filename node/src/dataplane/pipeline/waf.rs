@@ -1,4 +1,4 @@
-//! Phase `waf`: the stage's web ACL (`crate::wafv2::WebAcls`), before any
+//! Phase `waf`: the stage's web ACL (`crate::web_acls::WebAcls`), before any
 //! resource policy, authorizer, API key or throttle sees the request, as on
 //! AWS. Allow goes on (with the `x-amzn-waf-` headers Count rules inserted);
 //! Block answers the rule's CustomResponse if it has one, else the API's

@@ -169,7 +169,7 @@ fn compile_one(
 /// gateway's account, API_GATEWAY body limits).
 pub fn options() -> CompileOptions {
     CompileOptions {
-        account_id: super::ACCOUNT_ID.to_string(),
+        account_id: ACCOUNT_ID.to_string(),
         ..CompileOptions::default()
     }
 }
@@ -235,4 +235,18 @@ impl RateCounters for QuotaRateCounters {
         }
         total
     }
+}
+
+/// The account id in wafv2 ARNs (the gateway has one account).
+pub const ACCOUNT_ID: &str = "000000000000";
+
+/// The ARN of the web ACL associated with a stage, if any (GetStage's
+/// `webAclArn`).
+pub fn web_acl_arn(store: &Store, api_id: &str, stage: &str) -> Option<String> {
+    store
+        .list_waf_associations()
+        .ok()?
+        .into_iter()
+        .find(|(resource, _)| parse_stage_arn(resource) == Some((api_id, stage)))
+        .map(|(_, acl)| acl)
 }
