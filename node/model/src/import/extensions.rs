@@ -210,7 +210,42 @@ fn read_models(w: &mut Walker, doc: &Value, api: &mut RestApi) {
             );
             continue;
         }
-        api.models.insert(name.clone(), schema.clone());
+        if let Some(d) = schema.get("description").and_then(Value::as_str) {
+            api.model_descriptions.insert(name.clone(), d.to_string());
+        }
+        let mut schema = schema.clone();
+        point_refs_at_models(&mut schema, &api.id);
+        api.models.insert(name.clone(), schema);
+    }
+}
+
+/// Where AWS's models live; a model's `$ref` to another names its URL.
+pub const MODEL_BASE_URL: &str = "https://apigateway.amazonaws.com";
+
+/// Rewrites the document's local schema references (`#/definitions/Pet`,
+/// `#/components/schemas/Pet`) to the model URL AWS stores them as
+/// (`https://apigateway.amazonaws.com/restapis/{api}/models/Pet`).
+fn point_refs_at_models(schema: &mut Value, api_id: &str) {
+    match schema {
+        Value::Object(fields) => {
+            for (key, v) in fields.iter_mut() {
+                match v {
+                    Value::String(target) if key == "$ref" => {
+                        let name = target
+                            .strip_prefix("#/definitions/")
+                            .or_else(|| target.strip_prefix("#/components/schemas/"));
+                        if let Some(name) = name.filter(|n| !n.contains('/')) {
+                            *target = format!("{MODEL_BASE_URL}/restapis/{api_id}/models/{name}");
+                        }
+                    }
+                    other => point_refs_at_models(other, api_id),
+                }
+            }
+        }
+        Value::Array(items) => items
+            .iter_mut()
+            .for_each(|v| point_refs_at_models(v, api_id)),
+        _ => {}
     }
 }
 

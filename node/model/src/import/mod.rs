@@ -273,8 +273,13 @@ fn detect_dialect(doc: &Value) -> Result<Dialect, ImportError> {
     }
 }
 
+/// A text field; a number (`version: 1`) is taken as its text, as AWS does.
 fn text_at(parent: Option<&Value>, key: &str) -> Option<String> {
-    parent?.get(key)?.as_str().map(str::to_string)
+    match parent?.get(key)? {
+        Value::String(s) => Some(s.clone()),
+        Value::Number(n) => Some(n.to_string()),
+        _ => None,
+    }
 }
 
 #[cfg(test)]

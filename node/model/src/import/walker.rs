@@ -25,8 +25,12 @@ impl Finding {
     }
 }
 
+/// A finding without a field path is worded as AWS words it and shown alone.
 impl fmt::Display for Finding {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.at.is_empty() {
+            return f.write_str(&self.message);
+        }
         write!(f, "{}: {}", self.at, self.message)
     }
 }
@@ -36,6 +40,9 @@ pub(crate) struct Walker<'d> {
     pub doc: &'d Value,
     pub dialect: Dialect,
     pub max_timeout_ms: u64,
+    /// The resource path and verb of the method being read, for the
+    /// findings AWS words with them.
+    pub method: Option<(String, String)>,
     problems: Vec<Finding>,
     warnings: Vec<Finding>,
 }
@@ -46,6 +53,7 @@ impl<'d> Walker<'d> {
             doc,
             dialect,
             max_timeout_ms,
+            method: None,
             problems: Vec::new(),
             warnings: Vec::new(),
         }
