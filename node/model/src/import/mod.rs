@@ -17,6 +17,7 @@ mod walker;
 use serde_json::Value;
 
 use crate::{Integration, IntegrationResponse, RestApi};
+pub use extensions::MODEL_BASE_URL;
 pub use walker::Finding;
 use walker::Walker;
 

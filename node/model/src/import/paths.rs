@@ -207,6 +207,7 @@ fn read_method(
             .and_then(Value::as_str)
             .map(str::to_string),
         request_parameters: BTreeMap::new(),
+        parameter_order: Vec::new(),
         request_models: BTreeMap::new(),
         request_validator: None,
         method_responses: BTreeMap::new(),
@@ -313,10 +314,13 @@ fn read_parameters(w: &mut Walker, at: &str, list: &Value, method: &mut Method) 
             w.problem(&item_at, "parameter has no name");
             continue;
         }
-        method.request_parameters.insert(
-            format!("method.request.{source}.{name}"),
-            required || source == "path",
-        );
+        let key = format!("method.request.{source}.{name}");
+        if !method.parameter_order.contains(&key) {
+            method.parameter_order.push(key.clone());
+        }
+        method
+            .request_parameters
+            .insert(key, required || source == "path");
     }
 }
 
