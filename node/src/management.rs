@@ -27,6 +27,7 @@
 mod account;
 pub mod backup;
 mod definitions;
+mod documentation;
 mod domains;
 mod export;
 mod keys;
@@ -108,6 +109,9 @@ fn missing_api(e: ApiError, req: &Request<'_>) -> ApiError {
             format!("Invalid model name specified: {}", req.param("model_name"))
         }
         (_, Op::CreateRequestValidator) => "Invalid REST API identifier specified".to_string(),
+        (_, Op::GetDocumentationPart | Op::UpdateDocumentationPart) => {
+            documentation::NO_SUCH_PART.to_string()
+        }
         (_, Op::GetRequestValidator | Op::UpdateRequestValidator | Op::DeleteRequestValidator) => {
             "Invalid Request Validator identifier specified".to_string()
         }
@@ -436,6 +440,7 @@ impl Management {
             Family::Definitions => self.definitions(&req).await,
             Family::Stages => self.stages(&req).await,
             Family::Exports => self.get_export(&req),
+            Family::Documentation => self.documentation(&req).await,
             Family::Keys => self.keys(&req).await,
             Family::Domains => self.domain_call(req.method, &req.rest(1), body).await,
             Family::Tags => {

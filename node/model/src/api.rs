@@ -62,6 +62,9 @@ pub struct RestApi {
     /// When the API was made, epoch seconds (`None`: before apigw kept it).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub created_date: Option<u64>,
+    /// Documentation parts and versions.
+    #[serde(default, skip_serializing_if = "crate::Documentation::is_empty")]
+    pub documentation: crate::Documentation,
 }
 
 /// `x-amazon-apigateway-request-validators` entry.

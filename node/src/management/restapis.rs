@@ -273,6 +273,12 @@ fn merged(old: RestApi, new: RestApi) -> RestApi {
     api.gateway_responses.extend(new.gateway_responses);
     api.request_validators.extend(new.request_validators);
     api.authorizers.extend(new.authorizers);
+    for part in new.documentation.parts {
+        api.documentation
+            .parts
+            .retain(|p| p.location != part.location);
+        api.documentation.parts.push(part);
+    }
     api
 }
 

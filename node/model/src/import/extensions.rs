@@ -19,6 +19,7 @@ const TOP_LEVEL: &[&str] = &[
     "x-amazon-apigateway-policy",
     "x-amazon-apigateway-endpoint-configuration",
     "x-amazon-apigateway-minimum-compression-size",
+    "x-amazon-apigateway-documentation",
 ];
 
 pub(super) fn read_top_level(w: &mut Walker, doc: &Value, api: &mut RestApi) {
@@ -60,7 +61,29 @@ pub(super) fn read_top_level(w: &mut Walker, doc: &Value, api: &mut RestApi) {
     if let Some(v) = doc.get("x-amazon-apigateway-gateway-responses") {
         read_gateway_responses(w, v, api);
     }
+    if let Some(v) = doc.get("x-amazon-apigateway-documentation") {
+        read_documentation(w, v, api);
+    }
     read_models(w, doc, api);
+}
+
+/// `x-amazon-apigateway-documentation`: its parts, each with a fresh id
+/// (its `version` names nothing AWS keeps on import).
+fn read_documentation(w: &mut Walker, v: &Value, api: &mut RestApi) {
+    const AT: &str = "x-amazon-apigateway-documentation.documentationParts";
+    let Some(parts) = v.get("documentationParts") else {
+        return;
+    };
+    let Some(items) = parts.as_array() else {
+        w.problem(AT, "must be a list of documentation parts");
+        return;
+    };
+    for (i, item) in items.iter().enumerate() {
+        match crate::documentation::part_from_document(item) {
+            Ok(part) => api.documentation.parts.push(part),
+            Err(e) => w.problem(format!("{AT}[{i}]"), e),
+        }
+    }
 }
 
 /// A policy may be given as a JSON object or as a string holding one.

@@ -105,10 +105,7 @@ impl<'d> Walker<'d> {
             return;
         };
         for key in map.keys() {
-            if key.starts_with("x-amazon-apigateway-")
-                && !known.contains(&key.as_str())
-                && !ACCEPTED_UNUSED.contains(&key.as_str())
-            {
+            if key.starts_with("x-amazon-apigateway-") && !known.contains(&key.as_str()) {
                 let why = if HTTP_API_ONLY.contains(&key.as_str()) {
                     "belongs to HTTP APIs (API Gateway v2), not REST APIs; ignored"
                 } else {
@@ -126,11 +123,6 @@ impl<'d> Walker<'d> {
         (self.problems, self.warnings)
     }
 }
-
-/// Extensions AWS imports without a warning that have no effect on how
-/// apigw serves the API (documentation parts are not kept), so an import
-/// with `failonwarnings=true` that AWS takes is taken here too.
-const ACCEPTED_UNUSED: &[&str] = &["x-amazon-apigateway-documentation"];
 
 /// Extensions that only HTTP APIs understand.
 const HTTP_API_ONLY: &[&str] = &[
