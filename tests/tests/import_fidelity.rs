@@ -248,3 +248,112 @@ async fn an_export_is_written_as_aws_writes_it() {
         .is_none());
     node.stop().expect("stops");
 }
+
+const DOCUMENTED: &str = r#"
+openapi: 3.0.0
+info: {title: documented, version: "1"}
+paths:
+  /:
+    get:
+      responses: {"200": {description: ok}}
+x-amazon-apigateway-documentation:
+  version: "1.0"
+  documentationParts:
+    - location: {type: API}
+      properties: {description: the API}
+    - location: {type: METHOD, method: GET}
+      properties: {description: the method}
+"#;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn documentation_parts_come_from_imports_and_calls() {
+    let node = Node::builder().start().expect("node starts");
+    let admin = node.admin_client();
+    let imported = call(
+        &admin,
+        Method::POST,
+        "/restapis?mode=import&failonwarnings=true",
+        DOCUMENTED,
+    )
+    .await;
+    assert_eq!(imported.status, 201, "{}", imported.text());
+    let id = imported.json()["id"].as_str().expect("id").to_string();
+    let parts_path = format!("/restapis/{id}/documentation/parts");
+    let parts = json_of(&admin, &parts_path).await;
+    let items = parts["item"].as_array().cloned().unwrap_or_default();
+    assert_eq!(items.len(), 2, "{parts}");
+    assert_eq!(
+        items[1]["location"],
+        json!({"type": "METHOD", "method": "GET", "path": "/"}),
+        "AWS fills in the root path"
+    );
+    let first_ids: Vec<Value> = items.iter().map(|p| p["id"].clone()).collect();
+
+    let again = call(
+        &admin,
+        Method::PUT,
+        &format!("{parts_path}?mode=overwrite"),
+        DOCUMENTED,
+    )
+    .await;
+    assert_eq!(again.status, 200, "{}", again.text());
+    let ids = again.json()["ids"].as_array().cloned().unwrap_or_default();
+    assert_eq!(ids.len(), 2);
+    assert!(ids.iter().all(|i| !first_ids.contains(i)), "fresh ids");
+    let bad = call(
+        &admin,
+        Method::PUT,
+        &format!("{parts_path}?mode=overwrite"),
+        "{'key:value}",
+    )
+    .await;
+    assert_eq!(bad.status, 400);
+    assert_eq!(
+        bad.json()["message"],
+        "Unable to build importer with provided input."
+    );
+
+    let invalid = call(
+        &admin,
+        Method::POST,
+        &parts_path,
+        r#"{"location": {"type": "INVALID"}, "properties": "{}"}"#,
+    )
+    .await;
+    assert_eq!(invalid.status, 400);
+    assert_eq!(
+        invalid.header("x-amzn-errortype"),
+        Some("ValidationException")
+    );
+    let part = ids[0].as_str().expect("id");
+    let patch = r#"{"patchOperations": [{"op": "add", "path": "/properties", "value": "{}"}]}"#;
+    let refused = call(
+        &admin,
+        Method::PATCH,
+        &format!("{parts_path}/{part}"),
+        patch,
+    )
+    .await;
+    assert_eq!(
+        refused.json()["message"],
+        "Invalid patch path  '/properties' specified for op 'add'. Please choose supported operations"
+    );
+    let versions = format!("/restapis/{id}/documentation/versions");
+    let made = call(
+        &admin,
+        Method::POST,
+        &versions,
+        r#"{"documentationVersion": "v1"}"#,
+    )
+    .await;
+    assert_eq!(made.status, 201, "{}", made.text());
+    let patch =
+        r#"{"patchOperations": [{"op": "replace", "path": "/description", "value": "first"}]}"#;
+    let updated = call(&admin, Method::PATCH, &format!("{versions}/v1"), patch).await;
+    assert_eq!(updated.json()["description"], "first");
+    let gone = call(&admin, Method::DELETE, &format!("{parts_path}/{part}"), "").await;
+    assert_eq!(gone.status, 202);
+    let missing = call(&admin, Method::GET, &format!("{parts_path}/{part}"), "").await;
+    assert_eq!(missing.status, 404);
+    node.stop().expect("stops");
+}
