@@ -505,13 +505,7 @@ impl Management {
             deployed: rfc3339(deployment.created_date),
         };
         let mut doc = export::export(&deployment.api, &served, dialect);
-        // AWS leaves its extensions out unless asked for them.
-        let wanted = req
-            .query("extensions")
-            .is_some_and(|e| e.contains("apigateway") || e.contains("integrations"));
-        if !wanted {
-            export::strip_extensions(&mut doc);
-        }
+        export::keep_extensions(&mut doc, req.query("extensions").unwrap_or_default());
         Ok((StatusCode::OK, doc))
     }
 

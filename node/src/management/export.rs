@@ -197,14 +197,37 @@ pub(super) fn download_name(kind: &str, doc: &Value, yaml: bool) -> String {
     format!("attachment; filename=\"{kind}_{safe}.{ext}\"")
 }
 
-/// Removes every `x-amazon-apigateway-*` key (an export without extensions).
-pub(super) fn strip_extensions(doc: &mut Value) {
+/// The extensions an export keeps, as `GetExport`'s `extensions` parameter
+/// asks (a comma-separated list): `integrations` or `apigateway`, every
+/// one; `authorizers`, the security schemes' authorizer extensions; none
+/// otherwise (`postman` adds nothing here).
+pub(super) fn keep_extensions(doc: &mut Value, asked: &str) {
+    let asked: Vec<&str> = asked.split(',').map(str::trim).collect();
+    if asked
+        .iter()
+        .any(|e| matches!(*e, "integrations" | "apigateway"))
+    {
+        return;
+    }
+    let keep: &[&str] = if asked.contains(&"authorizers") {
+        &[
+            "x-amazon-apigateway-authtype",
+            "x-amazon-apigateway-authorizer",
+        ]
+    } else {
+        &[]
+    };
+    strip_extensions(doc, keep);
+}
+
+/// Removes every `x-amazon-apigateway-*` key not in `keep`.
+fn strip_extensions(doc: &mut Value, keep: &[&str]) {
     match doc {
         Value::Object(map) => {
-            map.retain(|k, _| !k.starts_with("x-amazon-apigateway-"));
-            map.values_mut().for_each(strip_extensions);
+            map.retain(|k, _| !k.starts_with("x-amazon-apigateway-") || keep.contains(&k.as_str()));
+            map.values_mut().for_each(|v| strip_extensions(v, keep));
         }
-        Value::Array(items) => items.iter_mut().for_each(strip_extensions),
+        Value::Array(items) => items.iter_mut().for_each(|v| strip_extensions(v, keep)),
         _ => {}
     }
 }
@@ -339,6 +362,28 @@ mod tests {
                 );
             }
         }
+    }
+
+    #[test]
+    fn extensions_are_kept_as_asked() {
+        let api = import_text(EVERYTHING);
+        let served = Served {
+            stage: "prod",
+            host: "abc.execute-api.us-east-1.amazonaws.com".into(),
+            deployed: "2026-01-01T00:00:00Z".into(),
+        };
+        let doc = export(&api, &served, Dialect::OpenApi3);
+        let has = |d: &Value, key: &str| d.to_string().contains(key);
+        let mut all = doc.clone();
+        keep_extensions(&mut all, "integrations,postman");
+        assert!(has(&all, "x-amazon-apigateway-integration"));
+        let mut authorizers = doc.clone();
+        keep_extensions(&mut authorizers, "authorizers");
+        assert!(has(&authorizers, "x-amazon-apigateway-authorizer"));
+        assert!(!has(&authorizers, "x-amazon-apigateway-integration"));
+        let mut plain = doc;
+        keep_extensions(&mut plain, "postman");
+        assert!(!has(&plain, "x-amazon-apigateway-"));
     }
 
     const EVERYTHING: &str = r##"
