@@ -95,8 +95,11 @@ pub fn location(v: &serde_json::Value) -> Result<BTreeMap<String, String>, Unkno
 }
 
 /// A part as an OpenAPI document's `x-amazon-apigateway-documentation`
-/// writes it (`location` and `properties` objects), with a fresh id.
-pub fn part_from_document(item: &serde_json::Value) -> Result<DocumentationPart, String> {
+/// writes it (`location` and `properties` objects), with id `id`.
+pub fn part_from_document(
+    item: &serde_json::Value,
+    id: String,
+) -> Result<DocumentationPart, String> {
     let place = item
         .get("location")
         .filter(|l| l.is_object())
@@ -107,7 +110,7 @@ pub fn part_from_document(item: &serde_json::Value) -> Result<DocumentationPart,
         _ => return Err("a documentation part's properties must be an object".into()),
     };
     Ok(DocumentationPart {
-        id: crate::ids::new_deployment_id(),
+        id,
         location,
         properties,
     })

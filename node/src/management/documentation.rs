@@ -80,7 +80,8 @@ impl Management {
     }
 }
 
-/// The parts a document (JSON or YAML) declares.
+/// The parts a document (JSON or YAML) declares, each with a fresh id (as
+/// AWS gives parts imported again).
 fn parts_of_document(body: &[u8]) -> Result<Vec<DocumentationPart>, ApiError> {
     let unreadable = || bad_request("Unable to build importer with provided input.");
     let text = std::str::from_utf8(body).map_err(|_| unreadable())?;
@@ -92,7 +93,10 @@ fn parts_of_document(body: &[u8]) -> Result<Vec<DocumentationPart>, ApiError> {
         .unwrap_or_default();
     items
         .iter()
-        .map(|item| documentation::part_from_document(item).map_err(bad_request))
+        .map(|item| {
+            documentation::part_from_document(item, crate::ids::new_deployment_id())
+                .map_err(bad_request)
+        })
         .collect()
 }
 

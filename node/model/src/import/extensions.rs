@@ -67,8 +67,10 @@ pub(super) fn read_top_level(w: &mut Walker, doc: &Value, api: &mut RestApi) {
     read_models(w, doc, api);
 }
 
-/// `x-amazon-apigateway-documentation`: its parts, each with a fresh id
-/// (its `version` names nothing AWS keeps on import).
+/// `x-amazon-apigateway-documentation`: its parts (its `version` names
+/// nothing AWS keeps on import). Their ids are derived from the API's and
+/// the part's place in the list, so importing the same document again
+/// (a config file at each start) gives the same API.
 fn read_documentation(w: &mut Walker, v: &Value, api: &mut RestApi) {
     const AT: &str = "x-amazon-apigateway-documentation.documentationParts";
     let Some(parts) = v.get("documentationParts") else {
@@ -79,7 +81,8 @@ fn read_documentation(w: &mut Walker, v: &Value, api: &mut RestApi) {
         return;
     };
     for (i, item) in items.iter().enumerate() {
-        match crate::documentation::part_from_document(item) {
+        let id = crate::ids::resource_id(&api.id, &format!("documentation:{i}"));
+        match crate::documentation::part_from_document(item, id) {
             Ok(part) => api.documentation.parts.push(part),
             Err(e) => w.problem(format!("{AT}[{i}]"), e),
         }
