@@ -27,6 +27,7 @@
 mod account;
 pub mod backup;
 mod definitions;
+mod documentation;
 mod domains;
 mod export;
 mod keys;
@@ -108,6 +109,9 @@ fn missing_api(e: ApiError, req: &Request<'_>) -> ApiError {
             format!("Invalid model name specified: {}", req.param("model_name"))
         }
         (_, Op::CreateRequestValidator) => "Invalid REST API identifier specified".to_string(),
+        (_, Op::GetDocumentationPart | Op::UpdateDocumentationPart) => {
+            documentation::NO_SUCH_PART.to_string()
+        }
         (_, Op::GetRequestValidator | Op::UpdateRequestValidator | Op::DeleteRequestValidator) => {
             "Invalid Request Validator identifier specified".to_string()
         }
@@ -346,19 +350,29 @@ impl Management {
         // Exports come as YAML when asked for (`accepts=application/yaml`).
         let yaml = ctx.raw_path.contains("/exports/")
             && ctx.header("accept").is_some_and(|a| a.contains("yaml"));
+        let export_type = ctx
+            .raw_path
+            .contains("/exports/")
+            .then(|| ctx.raw_path.rsplit('/').next().unwrap_or_default());
         let mut response = match self.route(ctx, &body).await {
             Ok((status, value)) => {
-                let (text, kind) = match yaml {
-                    true => (
+                let (text, kind) = match (yaml, export_type) {
+                    (true, _) => (
                         serde_yaml::to_string(&value).unwrap_or_default(),
                         "application/yaml",
                     ),
-                    false => (value.to_string(), "application/json"),
+                    // AWS sends an export as a download.
+                    (false, Some(_)) => (value.to_string(), "application/octet-stream"),
+                    (false, None) => (value.to_string(), "application/json"),
                 };
                 let mut r = Response::new(full(text));
                 *r.status_mut() = status;
                 r.headers_mut()
                     .insert("content-type", http::HeaderValue::from_static(kind));
+                let name = export_type.map(|t| export::download_name(t, &value, yaml));
+                if let Some(v) = name.and_then(|n| http::HeaderValue::from_str(&n).ok()) {
+                    r.headers_mut().insert("content-disposition", v);
+                }
                 r
             }
             Err(e) => e.into_response(),
@@ -426,6 +440,7 @@ impl Management {
             Family::Definitions => self.definitions(&req).await,
             Family::Stages => self.stages(&req).await,
             Family::Exports => self.get_export(&req),
+            Family::Documentation => self.documentation(&req).await,
             Family::Keys => self.keys(&req).await,
             Family::Domains => self.domain_call(req.method, &req.rest(1), body).await,
             Family::Tags => {
@@ -484,14 +499,13 @@ impl Management {
             .ok_or_else(|| bad_request(format!("Invalid export type {kind}: oas30 or swagger")))?;
         let stage = self.stage(id, name)?;
         let deployment = self.deployment(id, &stage.deployment_id)?;
-        let mut doc = export::export(&deployment.api, name, dialect);
-        // AWS leaves its extensions out unless asked for them.
-        let wanted = req
-            .query("extensions")
-            .is_some_and(|e| e.contains("apigateway") || e.contains("integrations"));
-        if !wanted {
-            export::strip_extensions(&mut doc);
-        }
+        let served = export::Served {
+            stage: name,
+            host: format!("{id}.execute-api.{}.amazonaws.com", self.region),
+            deployed: rfc3339(deployment.created_date),
+        };
+        let mut doc = export::export(&deployment.api, &served, dialect);
+        export::keep_extensions(&mut doc, req.query("extensions").unwrap_or_default());
         Ok((StatusCode::OK, doc))
     }
 
@@ -696,4 +710,14 @@ fn page(items: Vec<Value>, position: Option<&str>, limit: Option<&str>) -> Resul
         out["position"] = json!(end.to_string());
     }
     Ok(out)
+}
+
+/// Epoch seconds as RFC 3339 (`2026-12-04T03:00:00Z`).
+fn rfc3339(secs: u64) -> String {
+    let at = i64::try_from(secs)
+        .ok()
+        .and_then(|s| time::OffsetDateTime::from_unix_timestamp(s).ok())
+        .unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
+    at.format(&time::format_description::well_known::Rfc3339)
+        .unwrap_or_default()
 }

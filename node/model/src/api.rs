@@ -62,6 +62,9 @@ pub struct RestApi {
     /// When the API was made, epoch seconds (`None`: before apigw kept it).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub created_date: Option<u64>,
+    /// Documentation parts and versions.
+    #[serde(default, skip_serializing_if = "crate::Documentation::is_empty")]
+    pub documentation: crate::Documentation,
 }
 
 /// `x-amazon-apigateway-request-validators` entry.
@@ -115,6 +118,11 @@ pub struct Method {
     /// `method.request.{path|querystring|header}.NAME` -> required.
     #[serde(default)]
     pub request_parameters: BTreeMap<String, bool>,
+    /// The order an imported document listed `request_parameters` in (their
+    /// keys), so an export lists them in that order as AWS's does; empty
+    /// for methods made otherwise (an export then sorts them).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub parameter_order: Vec<String>,
     /// Content type -> model name.
     #[serde(default)]
     pub request_models: BTreeMap<String, String>,

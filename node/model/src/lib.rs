@@ -27,6 +27,7 @@ pub mod waf;
 mod api;
 mod deployment;
 pub mod diff;
+pub mod documentation;
 mod domain;
 pub mod function;
 mod gateway_response;
@@ -37,6 +38,7 @@ pub use api::{
     PassthroughBehavior, RequestValidator, Resource, RestApi,
 };
 pub use deployment::Deployment;
+pub use documentation::{Documentation, DocumentationPart, DocumentationVersion};
 pub use domain::{BasePathMapping, DomainName, MutualTls, SecretPem, UploadedCertificate};
 pub use gateway_response::{GatewayResponse, GatewayResponseType};
 pub use stage::{MethodSetting, Stage};

@@ -363,6 +363,7 @@ const AUTHORIZER_FIELDS: &[&str] = &[
     "identityValidationExpression",
     "authorizerResultTtlInSeconds",
     "providerARNs",
+    "authType",
 ];
 
 fn authorizer_json(api_id: &str, name: &str, stored: &Value) -> Value {

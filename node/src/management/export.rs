@@ -1,12 +1,15 @@
 //! `GetExport`: a deployed API as an OpenAPI 3.0 (`oas30`) or Swagger 2.0
 //! (`swagger`) document with the `x-amazon-apigateway-*` extensions, in
-//! the shape the importer reads, so an export imports back to the same API.
+//! the shape AWS's export writes (its host and stage base path, members
+//! left out where AWS leaves them out) and the importer reads, so an
+//! export imports back to the same API. The operations are in
+//! `operation`.
 
-use std::collections::BTreeMap;
+mod operation;
 
 use serde_json::{json, Map, Value};
 
-use crate::model::{Integration, Method, RestApi};
+use crate::model::{EndpointType, RestApi};
 
 /// Which document to write.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -37,9 +40,57 @@ impl Dialect {
 const API_KEY_SCHEME: &str = "api_key";
 const SIGV4_SCHEME: &str = "sigv4";
 
-/// The document for `api` as deployed to `stage`. Models are rewritten to
-/// point at the dialect's schema location.
-pub(super) fn export(api: &RestApi, stage: &str, dialect: Dialect) -> Value {
+/// Where an exported stage is served, as the document names it.
+pub(super) struct Served<'a> {
+    /// The stage: Swagger's `basePath`, OpenAPI 3's `basePath` variable.
+    pub stage: &'a str,
+    /// The API's host as AWS names it (`{api}.execute-api.{region}.amazonaws.com`).
+    pub host: String,
+    /// `info.version` for an API without a version: the deployment's date
+    /// (RFC 3339), as AWS writes it.
+    pub deployed: String,
+}
+
+/// The document for `api` as deployed to `served.stage`. Models are
+/// rewritten to point at the dialect's schema location.
+pub(super) fn export(api: &RestApi, served: &Served<'_>, dialect: Dialect) -> Value {
+    let mut doc = match dialect {
+        Dialect::OpenApi3 => json!({
+            "openapi": "3.0.1",
+            "info": info(api, served),
+            "servers": [{
+                "url": format!("https://{}/{{basePath}}", served.host),
+                "variables": {"basePath": {"default": served.stage}},
+            }],
+        }),
+        Dialect::Swagger2 => json!({
+            "swagger": "2.0",
+            "info": info(api, served),
+            "host": served.host,
+            "basePath": format!("/{}", served.stage),
+            "schemes": ["https"],
+        }),
+    };
+    doc["paths"] = paths(api, dialect);
+    definitions(&mut doc, api, dialect);
+    api_extensions(&mut doc, api);
+    doc
+}
+
+fn info(api: &RestApi, served: &Served<'_>) -> Value {
+    let version = api
+        .version
+        .clone()
+        .unwrap_or_else(|| served.deployed.clone());
+    let mut info = json!({"title": api.name, "version": version});
+    if let Some(d) = &api.description {
+        info["description"] = json!(d);
+    }
+    info
+}
+
+/// The resources with methods, each method as an operation.
+fn paths(api: &RestApi, dialect: Dialect) -> Value {
     let mut paths = Map::new();
     for resource in api.resources.values() {
         if resource.methods.is_empty() {
@@ -51,34 +102,22 @@ pub(super) fn export(api: &RestApi, stage: &str, dialect: Dialect) -> Value {
                 "ANY" => "x-amazon-apigateway-any-method".to_string(),
                 other => other.to_ascii_lowercase(),
             };
-            item.insert(verb, operation(m, dialect));
+            item.insert(verb, operation::operation(m, dialect));
         }
         paths.insert(resource.path.clone(), Value::Object(item));
     }
+    Value::Object(paths)
+}
+
+/// Models and security schemes where the dialect keeps them (OpenAPI 3
+/// always has `components`, as AWS writes it).
+fn definitions(doc: &mut Value, api: &RestApi, dialect: Dialect) {
     let models: Map<String, Value> = api
         .models
         .iter()
         .map(|(name, schema)| (name.clone(), rewrite_refs(schema, dialect)))
         .collect();
     let schemes = security_schemes(api);
-    let mut doc = match dialect {
-        Dialect::OpenApi3 => json!({
-            "openapi": "3.0.1",
-            "servers": [{"url": format!("/restapis/{}/{stage}/_user_request_", api.id)}],
-        }),
-        Dialect::Swagger2 => json!({
-            "swagger": "2.0",
-            "basePath": format!("/restapis/{}/{stage}/_user_request_", api.id),
-            "schemes": ["http", "https"],
-        }),
-    };
-    let mut info =
-        json!({"title": api.name, "version": api.version.clone().unwrap_or_else(|| "1.0".into())});
-    if let Some(d) = &api.description {
-        info["description"] = json!(d);
-    }
-    doc["info"] = info;
-    doc["paths"] = Value::Object(paths);
     match dialect {
         Dialect::OpenApi3 => {
             let mut components = Map::new();
@@ -88,9 +127,7 @@ pub(super) fn export(api: &RestApi, stage: &str, dialect: Dialect) -> Value {
             if !schemes.is_empty() {
                 components.insert("securitySchemes".into(), Value::Object(schemes));
             }
-            if !components.is_empty() {
-                doc["components"] = Value::Object(components);
-            }
+            doc["components"] = Value::Object(components);
         }
         Dialect::Swagger2 => {
             if !models.is_empty() {
@@ -101,39 +138,39 @@ pub(super) fn export(api: &RestApi, stage: &str, dialect: Dialect) -> Value {
             }
         }
     }
-    let top = |doc: &mut Value, key: &str, v: Value| {
+}
+
+/// The API's settings as document-level extensions, those that are set
+/// (the endpoint configuration when it is not AWS's default, EDGE).
+fn api_extensions(doc: &mut Value, api: &RestApi) {
+    let mut top = |key: &str, v: Value| {
         doc[format!("x-amazon-apigateway-{key}")] = v;
     };
     if !api.binary_media_types.is_empty() {
-        top(
-            &mut doc,
-            "binary-media-types",
-            json!(api.binary_media_types),
-        );
+        top("binary-media-types", json!(api.binary_media_types));
     }
     if let Some(source) = &api.api_key_source {
-        top(&mut doc, "api-key-source", json!(source));
+        top("api-key-source", json!(source));
     }
     if let Some(size) = api.minimum_compression_size {
-        top(&mut doc, "minimum-compression-size", json!(size));
+        top("minimum-compression-size", json!(size));
     }
     if let Some(policy) = &api.policy {
-        top(&mut doc, "policy", policy.clone());
+        top("policy", policy.clone());
     }
-    top(
-        &mut doc,
-        "endpoint-configuration",
-        json!({"types": [serde_json::to_value(api.endpoint_type).unwrap_or(json!("EDGE"))]}),
-    );
+    if api.endpoint_type != EndpointType::Edge || api.disable_execute_api_endpoint {
+        let mut endpoint =
+            json!({"types": [serde_json::to_value(api.endpoint_type).unwrap_or(json!("EDGE"))]});
+        if api.disable_execute_api_endpoint {
+            endpoint["disableExecuteApiEndpoint"] = json!(true);
+        }
+        top("endpoint-configuration", endpoint);
+    }
     if !api.request_validators.is_empty() {
-        top(
-            &mut doc,
-            "request-validators",
-            json!(api.request_validators),
-        );
+        top("request-validators", json!(api.request_validators));
     }
     if let Some(v) = &api.default_request_validator {
-        top(&mut doc, "request-validator", json!(v));
+        top("request-validator", json!(v));
     }
     if !api.gateway_responses.is_empty() {
         let responses: Map<String, Value> = api
@@ -141,167 +178,58 @@ pub(super) fn export(api: &RestApi, stage: &str, dialect: Dialect) -> Value {
             .iter()
             .map(|(kind, r)| (kind.as_str().to_string(), json!(r)))
             .collect();
-        top(&mut doc, "gateway-responses", Value::Object(responses));
+        top("gateway-responses", Value::Object(responses));
     }
-    doc
 }
 
-/// Removes every `x-amazon-apigateway-*` key (an export without extensions).
-pub(super) fn strip_extensions(doc: &mut Value) {
+/// The headers AWS sends an export with: a download named
+/// `{type}_{version}.json` (`.yaml` when asked for YAML).
+pub(super) fn download_name(kind: &str, doc: &Value, yaml: bool) -> String {
+    let version = doc
+        .pointer("/info/version")
+        .and_then(Value::as_str)
+        .unwrap_or_default();
+    let safe: String = version
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_' | ':'))
+        .collect();
+    let ext = if yaml { "yaml" } else { "json" };
+    format!("attachment; filename=\"{kind}_{safe}.{ext}\"")
+}
+
+/// The extensions an export keeps, as `GetExport`'s `extensions` parameter
+/// asks (a comma-separated list): `integrations` or `apigateway`, every
+/// one; `authorizers`, the security schemes' authorizer extensions; none
+/// otherwise (`postman` adds nothing here).
+pub(super) fn keep_extensions(doc: &mut Value, asked: &str) {
+    let asked: Vec<&str> = asked.split(',').map(str::trim).collect();
+    if asked
+        .iter()
+        .any(|e| matches!(*e, "integrations" | "apigateway"))
+    {
+        return;
+    }
+    let keep: &[&str] = if asked.contains(&"authorizers") {
+        &[
+            "x-amazon-apigateway-authtype",
+            "x-amazon-apigateway-authorizer",
+        ]
+    } else {
+        &[]
+    };
+    strip_extensions(doc, keep);
+}
+
+/// Removes every `x-amazon-apigateway-*` key not in `keep`.
+fn strip_extensions(doc: &mut Value, keep: &[&str]) {
     match doc {
         Value::Object(map) => {
-            map.retain(|k, _| !k.starts_with("x-amazon-apigateway-"));
-            map.values_mut().for_each(strip_extensions);
+            map.retain(|k, _| !k.starts_with("x-amazon-apigateway-") || keep.contains(&k.as_str()));
+            map.values_mut().for_each(|v| strip_extensions(v, keep));
         }
-        Value::Array(items) => items.iter_mut().for_each(strip_extensions),
+        Value::Array(items) => items.iter_mut().for_each(|v| strip_extensions(v, keep)),
         _ => {}
     }
-}
-
-/// One method as an operation.
-fn operation(m: &Method, dialect: Dialect) -> Value {
-    let mut op = Map::new();
-    if let Some(name) = &m.operation_name {
-        op.insert("operationId".into(), json!(name));
-    }
-    let mut parameters: Vec<Value> = m
-        .request_parameters
-        .iter()
-        .filter_map(|(key, required)| {
-            let rest = key.strip_prefix("method.request.")?;
-            let (place, name) = rest.split_once('.')?;
-            let place = match place {
-                "querystring" => "query",
-                "path" => "path",
-                "header" => "header",
-                _ => return None,
-            };
-            let mut p =
-                json!({"name": name, "in": place, "required": *required || place == "path"});
-            match dialect {
-                Dialect::OpenApi3 => p["schema"] = json!({"type": "string"}),
-                Dialect::Swagger2 => p["type"] = json!("string"),
-            }
-            Some(p)
-        })
-        .collect();
-    if let Some((content_type, model)) = m.request_models.iter().next() {
-        match dialect {
-            Dialect::OpenApi3 => {
-                let content: Map<String, Value> = m
-                    .request_models
-                    .iter()
-                    .map(|(ct, model)| (ct.clone(), json!({"schema": dialect.model_ref(model)})))
-                    .collect();
-                op.insert(
-                    "requestBody".into(),
-                    json!({"content": content, "required": true}),
-                );
-            }
-            Dialect::Swagger2 => {
-                op.insert("consumes".into(), json!([content_type]));
-                parameters.push(json!({"in": "body", "name": model, "required": true,
-                    "schema": dialect.model_ref(model)}));
-            }
-        }
-    }
-    if !parameters.is_empty() {
-        op.insert("parameters".into(), Value::Array(parameters));
-    }
-    let mut responses = Map::new();
-    for (code, r) in &m.method_responses {
-        let mut out = json!({"description": format!("{code} response")});
-        let headers: Map<String, Value> = r
-            .response_parameters
-            .keys()
-            .filter_map(|k| k.strip_prefix("method.response.header."))
-            .map(|h| {
-                let schema = match dialect {
-                    Dialect::OpenApi3 => json!({"schema": {"type": "string"}}),
-                    Dialect::Swagger2 => json!({"type": "string"}),
-                };
-                (h.to_string(), schema)
-            })
-            .collect();
-        if !headers.is_empty() {
-            out["headers"] = Value::Object(headers);
-        }
-        match dialect {
-            Dialect::OpenApi3 if !r.response_models.is_empty() => {
-                let content: Map<String, Value> = r
-                    .response_models
-                    .iter()
-                    .map(|(ct, model)| (ct.clone(), json!({"schema": dialect.model_ref(model)})))
-                    .collect();
-                out["content"] = Value::Object(content);
-            }
-            Dialect::Swagger2 => {
-                if let Some(model) = r.response_models.values().next() {
-                    out["schema"] = dialect.model_ref(model);
-                }
-            }
-            _ => {}
-        }
-        responses.insert(code.clone(), out);
-    }
-    op.insert("responses".into(), Value::Object(responses));
-    let mut security: Vec<Value> = Vec::new();
-    match m.authorization_type.as_str() {
-        "CUSTOM" | "COGNITO_USER_POOLS" => {
-            if let Some(name) = &m.authorizer {
-                security.push(json!({ name: m.authorization_scopes }));
-            }
-        }
-        "AWS_IAM" => security.push(json!({ SIGV4_SCHEME: [] })),
-        _ => {}
-    }
-    if m.api_key_required {
-        security.push(json!({ API_KEY_SCHEME: [] }));
-    }
-    if !security.is_empty() {
-        // One requirement with every scheme: all of them apply together.
-        let mut all = Map::new();
-        for s in security {
-            if let Value::Object(o) = s {
-                all.extend(o);
-            }
-        }
-        op.insert("security".into(), json!([all]));
-    }
-    if let Some(v) = &m.request_validator {
-        op.insert("x-amazon-apigateway-request-validator".into(), json!(v));
-    }
-    if let Some(i) = &m.integration {
-        op.insert("x-amazon-apigateway-integration".into(), integration(i));
-    }
-    Value::Object(op)
-}
-
-/// An integration as the extension: responses keyed by selection pattern.
-fn integration(i: &Integration) -> Value {
-    let mut v = serde_json::to_value(i).unwrap_or_default();
-    if let Some(map) = v.as_object_mut() {
-        map.remove("integrationResponses");
-    }
-    let responses: BTreeMap<String, Value> = i
-        .integration_responses
-        .values()
-        .map(|r| {
-            let key = r
-                .selection_pattern
-                .clone()
-                .unwrap_or_else(|| "default".into());
-            let mut out = serde_json::to_value(r).unwrap_or_default();
-            if let Some(map) = out.as_object_mut() {
-                map.remove("selectionPattern");
-            }
-            (key, out)
-        })
-        .collect();
-    if !responses.is_empty() {
-        v["responses"] = json!(responses);
-    }
-    v
 }
 
 /// Authorizers, plus the API key and SigV4 schemes when methods use them.
@@ -318,14 +246,23 @@ fn security_schemes(api: &RestApi) -> Map<String, Value> {
             .get("type")
             .and_then(Value::as_str)
             .unwrap_or("token");
+        let default_type = match kind {
+            "cognito_user_pools" => "cognito_user_pools",
+            _ => "custom",
+        };
+        let mut authorizer = stored.clone();
+        let auth_type = authorizer
+            .as_object_mut()
+            .and_then(|m| m.remove("authType"))
+            .unwrap_or_else(|| json!(default_type));
         out.insert(
             name.clone(),
             json!({
                 "type": "apiKey",
                 "name": header,
                 "in": "header",
-                "x-amazon-apigateway-authtype": if kind == "cognito_user_pools" { "cognito_user_pools" } else { "custom" },
-                "x-amazon-apigateway-authorizer": stored,
+                "x-amazon-apigateway-authtype": auth_type,
+                "x-amazon-apigateway-authorizer": authorizer,
             }),
         );
     }
@@ -348,7 +285,8 @@ fn security_schemes(api: &RestApi) -> Map<String, Value> {
     out
 }
 
-/// Models refer to each other by `$ref`; point them at the dialect's place.
+/// Models refer to each other by `$ref` (a document's `#/...` place or
+/// the model URL an import stores); point them at the dialect's place.
 fn rewrite_refs(schema: &Value, dialect: Dialect) -> Value {
     match schema {
         Value::Object(map) => Value::Object(
@@ -356,7 +294,7 @@ fn rewrite_refs(schema: &Value, dialect: Dialect) -> Value {
                 .map(|(k, v)| {
                     let v = match (k.as_str(), v.as_str()) {
                         ("$ref", Some(r)) => match r.rsplit('/').next() {
-                            Some(name) if r.starts_with("#/") => {
+                            Some(name) if r.starts_with("#/") || is_model_url(r) => {
                                 dialect.model_ref(name)["$ref"].clone()
                             }
                             _ => v.clone(),
@@ -372,6 +310,14 @@ fn rewrite_refs(schema: &Value, dialect: Dialect) -> Value {
         }
         other => other.clone(),
     }
+}
+
+/// `https://apigateway.amazonaws.com/restapis/{api}/models/{name}`.
+fn is_model_url(r: &str) -> bool {
+    r.strip_prefix(crate::import::MODEL_BASE_URL)
+        .and_then(|rest| rest.strip_prefix("/restapis/"))
+        .and_then(|rest| rest.split_once("/models/"))
+        .is_some_and(|(_, name)| !name.is_empty() && !name.contains('/'))
 }
 
 #[cfg(test)]
@@ -401,7 +347,12 @@ mod tests {
         for text in examples {
             let api = import_text(text);
             for dialect in [Dialect::OpenApi3, Dialect::Swagger2] {
-                let doc = export(&api, "prod", dialect);
+                let served = Served {
+                    stage: "prod",
+                    host: "abc.execute-api.us-east-1.amazonaws.com".into(),
+                    deployed: "2026-01-01T00:00:00Z".into(),
+                };
+                let doc = export(&api, &served, dialect);
                 let again = import_text(&doc.to_string());
                 assert_eq!(
                     neutral(again),
@@ -411,6 +362,28 @@ mod tests {
                 );
             }
         }
+    }
+
+    #[test]
+    fn extensions_are_kept_as_asked() {
+        let api = import_text(EVERYTHING);
+        let served = Served {
+            stage: "prod",
+            host: "abc.execute-api.us-east-1.amazonaws.com".into(),
+            deployed: "2026-01-01T00:00:00Z".into(),
+        };
+        let doc = export(&api, &served, Dialect::OpenApi3);
+        let has = |d: &Value, key: &str| d.to_string().contains(key);
+        let mut all = doc.clone();
+        keep_extensions(&mut all, "integrations,postman");
+        assert!(has(&all, "x-amazon-apigateway-integration"));
+        let mut authorizers = doc.clone();
+        keep_extensions(&mut authorizers, "authorizers");
+        assert!(has(&authorizers, "x-amazon-apigateway-authorizer"));
+        assert!(!has(&authorizers, "x-amazon-apigateway-integration"));
+        let mut plain = doc;
+        keep_extensions(&mut plain, "postman");
+        assert!(!has(&plain, "x-amazon-apigateway-"));
     }
 
     const EVERYTHING: &str = r##"

@@ -24,6 +24,8 @@ pub(super) enum Family {
     Stages,
     /// Exports of a stage's API.
     Exports,
+    /// Documentation parts and versions.
+    Documentation,
     /// API keys, usage plans, their keys and usage.
     Keys,
     /// Custom domain names and base path mappings.
@@ -126,6 +128,19 @@ operations! {
     }
     Exports {
         GetExport = GET "/restapis/{restapi_id}/stages/{stage_name}/exports/{export_type}";
+    }
+    Documentation {
+        CreateDocumentationPart = POST "/restapis/{restapi_id}/documentation/parts";
+        GetDocumentationParts = GET "/restapis/{restapi_id}/documentation/parts";
+        ImportDocumentationParts = PUT "/restapis/{restapi_id}/documentation/parts";
+        GetDocumentationPart = GET "/restapis/{restapi_id}/documentation/parts/{part_id}";
+        UpdateDocumentationPart = PATCH "/restapis/{restapi_id}/documentation/parts/{part_id}";
+        DeleteDocumentationPart = DELETE "/restapis/{restapi_id}/documentation/parts/{part_id}";
+        CreateDocumentationVersion = POST "/restapis/{restapi_id}/documentation/versions";
+        GetDocumentationVersions = GET "/restapis/{restapi_id}/documentation/versions";
+        GetDocumentationVersion = GET "/restapis/{restapi_id}/documentation/versions/{doc_version}";
+        UpdateDocumentationVersion = PATCH "/restapis/{restapi_id}/documentation/versions/{doc_version}";
+        DeleteDocumentationVersion = DELETE "/restapis/{restapi_id}/documentation/versions/{doc_version}";
     }
     Keys {
         CreateApiKey = POST "/apikeys";

@@ -428,6 +428,7 @@ fn put_method(api: &mut RestApi, path: &str, m: &str, input: &Value) -> Result<O
             .and_then(Value::as_bool)
             .unwrap_or(false),
         operation_name: text("operationName"),
+        parameter_order: Vec::new(),
         request_parameters: bool_map(input.get("requestParameters"))?,
         request_models: string_map(input.get("requestModels"))?,
         request_validator: None,

@@ -38,7 +38,6 @@ impl Management {
                 Ok((StatusCode::OK, out))
             }
             Op::PutRestApi => {
-                self.api(id)?;
                 let mode = req.query("mode").unwrap_or("merge");
                 self.import_api(Some(id), mode, options()?, req.body).await
             }
@@ -141,15 +140,17 @@ impl Management {
     ) -> Reply {
         let (fail_on_warnings, base_path) = options;
         let creating = id.is_none();
-        let existing = match id {
-            Some(id) => Some(self.api(id)?),
-            None => None,
-        };
         let options = ImportOptions {
             api_id: id.map_or_else(crate::ids::new_api_id, str::to_string),
             max_integration_timeout_ms: self.max_integration_timeout_ms,
         };
+        // AWS reads the document before it looks the API up: a bad file
+        // is a 400 even for an API that does not exist.
         let imported = import_off_thread(body.to_vec(), base_path, options).await?;
+        let existing = match id {
+            Some(id) => Some(self.api(id)?),
+            None => None,
+        };
         if fail_on_warnings && !imported.warnings.is_empty() {
             return Err(bad_request(format!(
                 "Warnings found during import:\n{}",
@@ -158,29 +159,10 @@ impl Management {
         }
         let mut api = imported.api;
         api.created_date = Some(crate::store::unix_now());
-        if let Some(old) = &existing {
-            // A put keeps what belongs to the API rather than its
-            // definition: when it was made, and (unless the document says)
-            // its endpoint type.
-            api.created_date = old.created_date;
+        if let Some(old) = existing {
             let text = String::from_utf8_lossy(body);
-            if !text.contains("x-amazon-apigateway-endpoint-configuration") {
-                api.endpoint_type = old.endpoint_type;
-            }
-        }
-        if let (Some(old), "merge") = (existing, mode) {
-            // Merge keeps what the new definition does not mention.
-            let mut merged = old;
-            merged.resources.extend(api.resources);
-            merged.models.extend(api.models);
-            merged.gateway_responses.extend(api.gateway_responses);
-            merged.request_validators.extend(api.request_validators);
-            merged.authorizers.extend(api.authorizers);
-            api = merged;
-        } else if !matches!(mode, "overwrite" | "merge") {
-            return Err(bad_request(format!(
-                "mode `{mode}` is not merge or overwrite"
-            )));
+            let keeps_endpoint = !text.contains("x-amazon-apigateway-endpoint-configuration");
+            api = put_over(old, api, mode, keeps_endpoint)?;
         }
         self.write(ControlCommand::PutApi(Box::new(api.clone())))
             .await?;
@@ -233,6 +215,97 @@ impl Management {
     }
 }
 
+/// What a put of `new` over `old` stores. Both modes keep what belongs to
+/// the API rather than its definition: when it was made and (unless the
+/// document says) its endpoint type. `overwrite` takes the document's
+/// definition; `merge` adds it to the old one, the document's settings
+/// (name, version, ...) replacing the old ones and its binary media types
+/// added to the old list, as AWS does.
+fn put_over(
+    old: RestApi,
+    new: RestApi,
+    mode: &str,
+    keeps_endpoint: bool,
+) -> Result<RestApi, ApiError> {
+    let mut api = match mode {
+        "overwrite" => new,
+        "merge" => merged(old.clone(), new),
+        other => {
+            return Err(bad_request(format!(
+                "mode `{other}` is not merge or overwrite"
+            )))
+        }
+    };
+    api.created_date = old.created_date;
+    if keeps_endpoint {
+        api.endpoint_type = old.endpoint_type;
+    }
+    fresh_cache_namespaces(&old, &mut api);
+    Ok(api)
+}
+
+/// `new` merged into `old` (PutRestApi `mode=merge`).
+fn merged(old: RestApi, new: RestApi) -> RestApi {
+    let mut binary = old.binary_media_types.clone();
+    for media in new.binary_media_types {
+        if !binary.contains(&media) {
+            binary.push(media);
+        }
+    }
+    let mut api = RestApi {
+        binary_media_types: binary,
+        description: new.description.or(old.description.clone()),
+        api_key_source: new.api_key_source.or(old.api_key_source.clone()),
+        minimum_compression_size: new
+            .minimum_compression_size
+            .or(old.minimum_compression_size),
+        policy: new.policy.or(old.policy.clone()),
+        default_request_validator: new
+            .default_request_validator
+            .or(old.default_request_validator.clone()),
+        name: new.name,
+        version: new.version,
+        ..old
+    };
+    api.resources.extend(new.resources);
+    api.models.extend(new.models);
+    api.model_descriptions.extend(new.model_descriptions);
+    api.gateway_responses.extend(new.gateway_responses);
+    api.request_validators.extend(new.request_validators);
+    api.authorizers.extend(new.authorizers);
+    for part in new.documentation.parts {
+        api.documentation
+            .parts
+            .retain(|p| p.location != part.location);
+        api.documentation.parts.push(part);
+    }
+    api
+}
+
+/// The methods a put defines again on a resource that had them get a cache
+/// namespace of their own, one per resource, not the resource's id (what
+/// AWS answers after a put redefines a method).
+fn fresh_cache_namespaces(old: &RestApi, api: &mut RestApi) {
+    for (path, resource) in api.resources.iter_mut() {
+        let Some(before) = old.resources.get(path) else {
+            continue;
+        };
+        let namespace = crate::ids::new_deployment_id();
+        for (verb, method) in resource.methods.iter_mut() {
+            let had = before
+                .methods
+                .get(verb)
+                .and_then(|m| m.integration.as_ref());
+            match method.integration.as_mut() {
+                Some(i) if i.cache_namespace.is_none() && had.is_some() => {
+                    i.cache_namespace = Some(namespace.clone());
+                }
+                _ => {}
+            }
+        }
+    }
+}
+
 /// Parses and imports a document on tokio's blocking pool, never on the
 /// thread that serves requests: a large document takes a while, and the
 /// listener keeps answering meanwhile.
@@ -244,11 +317,20 @@ pub(super) async fn import_off_thread(
     let work = move || {
         let text =
             std::str::from_utf8(&body).map_err(|_| bad_request("the definition is not UTF-8"))?;
-        let mut doc = import::parse_document(text).map_err(|e| bad_request(e.to_string()))?;
+        let mut doc = import::parse_document(text).map_err(document_error)?;
         apply_base_path(&mut doc, base_path);
         import::import(&doc, &options).map_err(|e| bad_request(e.to_string()))
     };
     tokio::task::spawn_blocking(work).await.map_err(internal)?
+}
+
+/// A document that is not JSON or YAML gets AWS's one message; the
+/// other refusals name what is wrong.
+fn document_error(e: import::ImportError) -> ApiError {
+    match e {
+        import::ImportError::Syntax { .. } => bad_request("Invalid OpenAPI input."),
+        other => bad_request(other.to_string()),
+    }
 }
 
 /// The names a whole stored definition carries (`PUT ?apigwDefinition`):

@@ -4,7 +4,9 @@ recorded test at a time.
 Our value is first put through the same normalisation LocalStack's snapshot
 library applied to AWS's before recording (datetimes become "datetime", ISO
 dates in strings "date", the account id 111111111111, the region "<region>",
-"arn:aws:" "arn:<partition>:", strings that hold a JSON object are parsed,
+"arn:aws:" "arn:<partition>:", strings that hold a JSON object are parsed
+(once: the strings inside a parsed one stay strings, as LocalStack's
+library left them; e.g. the templates inside an exported document),
 ResponseMetadata keeps only HTTPStatusCode), plus whatever the test adds
 (sorting lists, dropping keys). Then the recorded value and ours are walked
 together: dict keys must match exactly, lists in order, scalars equal. A
@@ -84,7 +86,7 @@ def _global_text(s: str) -> str:
 
 def normalize(value: Any, drop_keys: set[str] = frozenset()) -> Any:
     """Our value in the recorded form (see the module docs)."""
-    def walk(v: Any, key: str | None) -> Any:
+    def walk(v: Any, key: str | None, parse: bool = True) -> Any:
         if isinstance(v, (io.IOBase,)) or hasattr(v, "read") and callable(v.read):
             v = v.read()
         if isinstance(v, bytes):
@@ -106,29 +108,30 @@ def normalize(value: Any, drop_keys: set[str] = frozenset()) -> Any:
                     item = item.read()
                 if isinstance(item, bytes):
                     item = item.decode("utf-8", "replace")
-                if isinstance(item, str) and item.startswith("{"):
+                parsed = False
+                if parse and isinstance(item, str) and item.startswith("{"):
                     try:
-                        item = json.loads(item)
+                        item, parsed = json.loads(item), True
                     except ValueError:
                         pass
                 if (isinstance(k, str) and (TIMESTAMP_KEY.match(k) or k in ("creationTime", "ingestionTime"))
                         and not ISO8601.match(str(item)) and not isinstance(item, (dict, list))):
                     item = "timestamp"
-                out[_global_text(str(k))] = walk(item, k)
+                out[_global_text(str(k))] = walk(item, k, parse and not parsed)
             return out
         if isinstance(v, (list, tuple)):
-            return [walk(x, key) for x in v]
+            return [walk(x, key, parse) for x in v]
         if isinstance(v, str):
             return _global_text(v)
         return v
 
-    root = value
+    root, parsed = value, False
     if isinstance(root, str) and root.startswith("{"):
         try:
-            root = json.loads(root)
+            root, parsed = json.loads(root), True
         except ValueError:
             pass
-    return walk(copy.copy(root), None)
+    return walk(copy.copy(root), None, not parsed)
 
 
 class Bindings:

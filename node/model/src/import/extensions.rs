@@ -19,6 +19,7 @@ const TOP_LEVEL: &[&str] = &[
     "x-amazon-apigateway-policy",
     "x-amazon-apigateway-endpoint-configuration",
     "x-amazon-apigateway-minimum-compression-size",
+    "x-amazon-apigateway-documentation",
 ];
 
 pub(super) fn read_top_level(w: &mut Walker, doc: &Value, api: &mut RestApi) {
@@ -60,7 +61,32 @@ pub(super) fn read_top_level(w: &mut Walker, doc: &Value, api: &mut RestApi) {
     if let Some(v) = doc.get("x-amazon-apigateway-gateway-responses") {
         read_gateway_responses(w, v, api);
     }
+    if let Some(v) = doc.get("x-amazon-apigateway-documentation") {
+        read_documentation(w, v, api);
+    }
     read_models(w, doc, api);
+}
+
+/// `x-amazon-apigateway-documentation`: its parts (its `version` names
+/// nothing AWS keeps on import). Their ids are derived from the API's and
+/// the part's place in the list, so importing the same document again
+/// (a config file at each start) gives the same API.
+fn read_documentation(w: &mut Walker, v: &Value, api: &mut RestApi) {
+    const AT: &str = "x-amazon-apigateway-documentation.documentationParts";
+    let Some(parts) = v.get("documentationParts") else {
+        return;
+    };
+    let Some(items) = parts.as_array() else {
+        w.problem(AT, "must be a list of documentation parts");
+        return;
+    };
+    for (i, item) in items.iter().enumerate() {
+        let id = crate::ids::resource_id(&api.id, &format!("documentation:{i}"));
+        match crate::documentation::part_from_document(item, id) {
+            Ok(part) => api.documentation.parts.push(part),
+            Err(e) => w.problem(format!("{AT}[{i}]"), e),
+        }
+    }
 }
 
 /// A policy may be given as a JSON object or as a string holding one.
@@ -210,7 +236,42 @@ fn read_models(w: &mut Walker, doc: &Value, api: &mut RestApi) {
             );
             continue;
         }
-        api.models.insert(name.clone(), schema.clone());
+        if let Some(d) = schema.get("description").and_then(Value::as_str) {
+            api.model_descriptions.insert(name.clone(), d.to_string());
+        }
+        let mut schema = schema.clone();
+        point_refs_at_models(&mut schema, &api.id);
+        api.models.insert(name.clone(), schema);
+    }
+}
+
+/// Where AWS's models live; a model's `$ref` to another names its URL.
+pub const MODEL_BASE_URL: &str = "https://apigateway.amazonaws.com";
+
+/// Rewrites the document's local schema references (`#/definitions/Pet`,
+/// `#/components/schemas/Pet`) to the model URL AWS stores them as
+/// (`https://apigateway.amazonaws.com/restapis/{api}/models/Pet`).
+fn point_refs_at_models(schema: &mut Value, api_id: &str) {
+    match schema {
+        Value::Object(fields) => {
+            for (key, v) in fields.iter_mut() {
+                match v {
+                    Value::String(target) if key == "$ref" => {
+                        let name = target
+                            .strip_prefix("#/definitions/")
+                            .or_else(|| target.strip_prefix("#/components/schemas/"));
+                        if let Some(name) = name.filter(|n| !n.contains('/')) {
+                            *target = format!("{MODEL_BASE_URL}/restapis/{api_id}/models/{name}");
+                        }
+                    }
+                    other => point_refs_at_models(other, api_id),
+                }
+            }
+        }
+        Value::Array(items) => items
+            .iter_mut()
+            .for_each(|v| point_refs_at_models(v, api_id)),
+        _ => {}
     }
 }
 

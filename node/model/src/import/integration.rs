@@ -83,17 +83,7 @@ pub(super) fn read_integration(w: &mut Walker, at: &str, v: &Value) -> Option<In
         }
     }
     let timeout_in_millis = timeout(w, at, map.get("timeoutInMillis"));
-    // AWS's import drops a parameter whose value is not a string (`true`)
-    // without a word; the management API refuses it before it gets here.
-    let strings_only = map.get("requestParameters").map(|v| match v {
-        Value::Object(m) => Value::Object(
-            m.iter()
-                .filter(|(_, v)| v.is_string())
-                .map(|(k, v)| (k.clone(), v.clone()))
-                .collect(),
-        ),
-        other => other.clone(),
-    });
+    let strings_only = map.get("requestParameters").map(|v| drop_non_strings(w, v));
     let request_parameters = string_map(w, &join(at, "requestParameters"), strings_only.as_ref());
     for (key, value) in &request_parameters {
         let key_at = join(&join(at, "requestParameters"), key);
@@ -159,6 +149,30 @@ pub(super) fn read_integration(w: &mut Walker, at: &str, v: &Value) -> Option<In
         cache_namespace: text("cacheNamespace"),
         integration_responses: read_responses(w, &join(at, "responses"), map.get("responses")),
     })
+}
+
+/// AWS's import drops a request parameter whose value is not a string
+/// (`true`) with a warning in its words; the management API refuses it
+/// before it gets here.
+fn drop_non_strings(w: &mut Walker, v: &Value) -> Value {
+    let Value::Object(m) = v else {
+        return v.clone();
+    };
+    let (path, verb) = w.method.clone().unwrap_or_default();
+    let mut kept = serde_json::Map::new();
+    for (key, value) in m {
+        if value.is_string() {
+            kept.insert(key.clone(), value.clone());
+            continue;
+        }
+        w.warn(
+            "",
+            format!(
+                "Invalid format for 'requestParameters'. Expected type string for property '{key}' of resource '{path}' and method '{verb}' but got '{value}'"
+            ),
+        );
+    }
+    Value::Object(kept)
 }
 
 /// HTTP backends need an absolute http(s) URL; the host may come from a stage variable.

@@ -17,6 +17,7 @@ mod walker;
 use serde_json::Value;
 
 use crate::{Integration, IntegrationResponse, RestApi};
+pub use extensions::MODEL_BASE_URL;
 pub use walker::Finding;
 use walker::Walker;
 
@@ -189,6 +190,7 @@ pub fn import(doc: &Value, options: &ImportOptions) -> Result<Imported, ImportEr
         authorizers: Default::default(),
         model_descriptions: Default::default(),
         created_date: None,
+        documentation: Default::default(),
     };
     extensions::read_top_level(&mut walker, doc, &mut api);
     let schemes = security::read_schemes(&mut walker, doc, &mut api);
@@ -273,8 +275,13 @@ fn detect_dialect(doc: &Value) -> Result<Dialect, ImportError> {
     }
 }
 
+/// A text field; a number (`version: 1`) is taken as its text, as AWS does.
 fn text_at(parent: Option<&Value>, key: &str) -> Option<String> {
-    parent?.get(key)?.as_str().map(str::to_string)
+    match parent?.get(key)? {
+        Value::String(s) => Some(s.clone()),
+        Value::Number(n) => Some(n.to_string()),
+        _ => None,
+    }
 }
 
 #[cfg(test)]

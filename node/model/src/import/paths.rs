@@ -71,7 +71,13 @@ pub(super) fn read_paths(
                 continue;
             };
             let op_at = join(&at, key);
-            let method = read_method(w, &op_at, verb, operation, shared_parameters, schemes, api);
+            w.method = Some((normalize(path), (*verb).to_string()));
+            let mut method =
+                read_method(w, &op_at, verb, operation, shared_parameters, schemes, api);
+            declare_path_variables(&normalize(path), &mut method);
+            if method.request_validator.is_none() {
+                method.request_validator = api.default_request_validator.clone();
+            }
             if let Some(resource) = api.resources.get_mut(normalize(path).as_str()) {
                 resource.methods.insert((*verb).to_string(), method);
             }
@@ -83,7 +89,26 @@ pub(super) fn read_paths(
             );
         }
     }
+    w.method = None;
     check_siblings(w, api);
+}
+
+/// AWS declares every variable of the resource path as a required path
+/// parameter of the method, whether or not the document lists it.
+fn declare_path_variables(path: &str, method: &mut Method) {
+    for segment in path.split('/') {
+        let Some(name) = segment
+            .strip_prefix('{')
+            .and_then(|s| s.strip_suffix('}'))
+            .map(|s| s.trim_end_matches('+'))
+        else {
+            continue;
+        };
+        method
+            .request_parameters
+            .entry(format!("method.request.path.{name}"))
+            .or_insert(true);
+    }
 }
 
 /// `/pets/` and `/pets` are one resource.
@@ -182,6 +207,7 @@ fn read_method(
             .and_then(Value::as_str)
             .map(str::to_string),
         request_parameters: BTreeMap::new(),
+        parameter_order: Vec::new(),
         request_models: BTreeMap::new(),
         request_validator: None,
         method_responses: BTreeMap::new(),
@@ -228,14 +254,11 @@ fn read_method(
     if let Some(responses) = operation.get("responses") {
         read_responses(w, &join(at, "responses"), responses, &mut method);
     }
-    match operation.get("x-amazon-apigateway-integration") {
-        Some(integration) => {
-            method.integration = read_integration(w, &join(at, "x-amazon-apigateway-integration"), integration);
-        }
-        None => w.warn(
-            at,
-            "method has no x-amazon-apigateway-integration; calls to it get 500 Internal server error",
-        ),
+    // A method without an integration is imported as AWS imports it,
+    // without a warning; deploying it is what fails.
+    if let Some(integration) = operation.get("x-amazon-apigateway-integration") {
+        method.integration =
+            read_integration(w, &join(at, "x-amazon-apigateway-integration"), integration);
     }
     method
 }
@@ -291,10 +314,13 @@ fn read_parameters(w: &mut Walker, at: &str, list: &Value, method: &mut Method) 
             w.problem(&item_at, "parameter has no name");
             continue;
         }
-        method.request_parameters.insert(
-            format!("method.request.{source}.{name}"),
-            required || source == "path",
-        );
+        let key = format!("method.request.{source}.{name}");
+        if !method.parameter_order.contains(&key) {
+            method.parameter_order.push(key.clone());
+        }
+        method
+            .request_parameters
+            .insert(key, required || source == "path");
     }
 }
 

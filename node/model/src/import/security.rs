@@ -64,19 +64,7 @@ pub(super) fn read_schemes(
                     continue;
                 }
             };
-            let mut authorizer = authorizer.clone();
-            if kind.as_deref() == Some("token") && authorizer.get("identitySource").is_none() {
-                // A TOKEN authorizer reads the header its scheme names.
-                if let (Some(header), Some(fields)) = (
-                    definition.get("name").and_then(Value::as_str),
-                    authorizer.as_object_mut(),
-                ) {
-                    fields.insert(
-                        "identitySource".into(),
-                        Value::String(format!("method.request.header.{header}")),
-                    );
-                }
-            }
+            let authorizer = stored_authorizer(definition, authorizer, kind.as_deref());
             api.authorizers.insert(name.clone(), authorizer);
             out.insert(name.clone(), scheme);
             continue;
@@ -93,6 +81,30 @@ pub(super) fn read_schemes(
         }
     }
     out
+}
+
+/// An authorizer as the API keeps it: the extension's fields, the scheme's
+/// `x-amazon-apigateway-authtype` as `authType`, and for TOKEN and Cognito
+/// authorizers without an `identitySource` the header the scheme names (as
+/// AWS fills it in).
+fn stored_authorizer(scheme: &Value, authorizer: &Value, kind: Option<&str>) -> Value {
+    let mut stored = authorizer.clone();
+    let Some(fields) = stored.as_object_mut() else {
+        return stored;
+    };
+    if let Some(auth_type) = scheme.get("x-amazon-apigateway-authtype") {
+        fields.insert("authType".into(), auth_type.clone());
+    }
+    let header = scheme.get("name").and_then(Value::as_str);
+    if let (Some("token" | "cognito_user_pools"), Some(header), None) =
+        (kind, header, fields.get("identitySource"))
+    {
+        fields.insert(
+            "identitySource".into(),
+            Value::String(format!("method.request.header.{header}")),
+        );
+    }
+    stored
 }
 
 /// Applies a method's (or the document's) `security` requirement to `method`.

@@ -223,3 +223,42 @@ fn deep_yaml_flow_nesting_is_refused_before_parsing() {
     );
     assert!(parse_document(&quoted).is_ok());
 }
+
+#[test]
+fn a_document_imports_to_the_same_api_every_time() {
+    let doc = r##"
+openapi: 3.0.1
+info: {title: t, version: 2}
+x-amazon-apigateway-request-validators: {all: {validateRequestBody: true}}
+x-amazon-apigateway-request-validator: all
+x-amazon-apigateway-documentation:
+  documentationParts:
+    - {location: {type: API}, properties: {description: d}}
+    - {location: {type: METHOD, method: GET, path: "/a/{id}"}, properties: {summary: s}}
+components:
+  schemas:
+    A: {type: object, description: an A, properties: {b: {$ref: "#/components/schemas/B"}}}
+    B: {type: string}
+paths:
+  /a/{id}:
+    get:
+      parameters: [{name: q, in: query}]
+      x-amazon-apigateway-integration: {type: mock}
+"##;
+    let first = import_text(doc).expect("imports").api;
+    assert_eq!(import_text(doc).expect("imports").api, first);
+    assert_eq!(first.version.as_deref(), Some("2"));
+    assert_eq!(first.documentation.parts.len(), 2);
+    assert_eq!(first.model_descriptions["A"], "an A");
+    assert_eq!(
+        first.models["A"]["properties"]["b"]["$ref"],
+        "https://apigateway.amazonaws.com/restapis/abcdef1234/models/B"
+    );
+    let get = &first.resources["/a/{id}"].methods["GET"];
+    assert_eq!(get.request_validator.as_deref(), Some("all"));
+    assert_eq!(
+        get.request_parameters.get("method.request.path.id"),
+        Some(&true)
+    );
+    assert_eq!(get.parameter_order, ["method.request.querystring.q"]);
+}

@@ -25,8 +25,12 @@ impl Finding {
     }
 }
 
+/// A finding without a field path is worded as AWS words it and shown alone.
 impl fmt::Display for Finding {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.at.is_empty() {
+            return f.write_str(&self.message);
+        }
         write!(f, "{}: {}", self.at, self.message)
     }
 }
@@ -36,6 +40,9 @@ pub(crate) struct Walker<'d> {
     pub doc: &'d Value,
     pub dialect: Dialect,
     pub max_timeout_ms: u64,
+    /// The resource path and verb of the method being read, for the
+    /// findings AWS words with them.
+    pub method: Option<(String, String)>,
     problems: Vec<Finding>,
     warnings: Vec<Finding>,
 }
@@ -46,6 +53,7 @@ impl<'d> Walker<'d> {
             doc,
             dialect,
             max_timeout_ms,
+            method: None,
             problems: Vec::new(),
             warnings: Vec::new(),
         }
@@ -97,10 +105,7 @@ impl<'d> Walker<'d> {
             return;
         };
         for key in map.keys() {
-            if key.starts_with("x-amazon-apigateway-")
-                && !known.contains(&key.as_str())
-                && !ACCEPTED_UNUSED.contains(&key.as_str())
-            {
+            if key.starts_with("x-amazon-apigateway-") && !known.contains(&key.as_str()) {
                 let why = if HTTP_API_ONLY.contains(&key.as_str()) {
                     "belongs to HTTP APIs (API Gateway v2), not REST APIs; ignored"
                 } else {
@@ -118,11 +123,6 @@ impl<'d> Walker<'d> {
         (self.problems, self.warnings)
     }
 }
-
-/// Extensions AWS imports without a warning that have no effect on how
-/// apigw serves the API (documentation parts are not kept), so an import
-/// with `failonwarnings=true` that AWS takes is taken here too.
-const ACCEPTED_UNUSED: &[&str] = &["x-amazon-apigateway-documentation"];
 
 /// Extensions that only HTTP APIs understand.
 const HTTP_API_ONLY: &[&str] = &[
