@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Where apigw's time goes under the http_proxy scenario, beside nginx:
 #
-#   ops/bench/profile.sh [perf] [syscalls] [allocs] [--seconds S] [--requests N]
+#   ops/bench/profile.sh [perf] [syscalls] [allocs] [instructions] [--seconds S] [--requests N]
 #                        [--scenario NAME]...
 #
 # perf:     perf record (cpu-clock, DWARF call graphs) of apigw under wrk -c64;
@@ -11,6 +11,10 @@
 # allocs:   heap allocation calls and bytes per request of the release
 #           binary, per scenario, counted by heaptrack (two runs of different
 #           lengths, the difference divided by the difference).
+# instructions: instructions per request counted by valgrind's callgrind
+#           (500 and 2,500 requests, the difference divided by 2,000); the
+#           machine's load changes seconds, not these, so two builds compare
+#           on a busy machine: APIGW_BIN=old ...; APIGW_BIN=new ...
 #
 # Same layout as suite.sh (apigw on core 1, load and backend on core 0).
 # Writes small text summaries to ops/bench/profiles/. Installs linux-perf,
@@ -20,7 +24,7 @@ set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 missing=()
 for tool in nginx:nginx-light haproxy:haproxy wrk:wrk h2load:nghttp2-client perf:linux-perf \
-  strace:strace heaptrack:heaptrack; do
+  strace:strace heaptrack:heaptrack valgrind:valgrind; do
   command -v "${tool%%:*}" >/dev/null || missing+=("${tool#*:}")
 done
 if [ ${#missing[@]} -gt 0 ]; then

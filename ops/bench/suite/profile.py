@@ -194,13 +194,15 @@ ALLOC_SCENARIOS = ["http_proxy", "key_throttle_log", "mock_template", "vtl", "h2
                    "lambda_proxy"]
 
 
-def heaptrack_run(env, scenario, requests, keep_top=False):
-    """Allocation calls of one apigw run under heaptrack serving `requests`."""
+def wrapped_run(env, scenario, requests, wrapper_line, comm):
+    """Serves `requests` of `scenario` from an apigw started through
+    `wrapper_line` (a shell line that execs apigw under a tracer), then
+    SIGTERMs the process whose name starts with `comm` alone: the tracer
+    writes its output when apigw exits."""
     real = env.apigw
-    wrapper = os.path.join(env.work, "apigw-heaptrack")
-    prefix = os.path.join(env.work, f"ht-{scenario.name}-{requests}")
+    wrapper = os.path.join(env.work, "apigw-wrapped")
     with open(wrapper, "w") as f:
-        f.write(f"#!/bin/sh\nexec heaptrack -o {prefix} {real} \"$@\"\n")
+        f.write(f"#!/bin/sh\nexec {wrapper_line} {real} \"$@\"\n")
     os.chmod(wrapper, 0o755)
     env.apigw = wrapper
     try:
@@ -212,14 +214,18 @@ def heaptrack_run(env, scenario, requests, keep_top=False):
         env.stop(other.proc)
     h2load_count(target.url, requests, connections=scenario.connections,
                  headers=target.headers, h2=scenario.load == "h2c")
-    # SIGTERM to apigw alone: heaptrack's interpreter must outlive it to
-    # write the trace.
     for pid in procs.descendants(target.proc.pid):
         with open(f"/proc/{pid}/comm") as f:
-            if f.read().strip() == "apigw":
+            if f.read().strip().startswith(comm):
                 os.kill(pid, signal.SIGTERM)
-    target.proc.popen.wait(timeout=120)
+    target.proc.popen.wait(timeout=300)
     env.stop(target.proc)
+
+
+def heaptrack_run(env, scenario, requests, keep_top=False):
+    """Allocation calls of one apigw run under heaptrack serving `requests`."""
+    prefix = os.path.join(env.work, f"ht-{scenario.name}-{requests}")
+    wrapped_run(env, scenario, requests, f"heaptrack -o {prefix}", "apigw")
     files = glob.glob(prefix + "*")
     if not files:
         raise SystemExit(f"heaptrack wrote nothing for {scenario.name}")
@@ -254,6 +260,38 @@ def allocs(env, small, large, names):
     write("allocs-per-request.txt", "\n".join(lines) + "\n")
 
 
+def callgrind_run(env, scenario, requests):
+    """Instructions executed by one apigw run under callgrind serving
+    `requests` (all threads, start-up included)."""
+    out = os.path.join(env.work, f"cg-{scenario.name}-{requests}.out")
+    wrapped_run(env, scenario, requests,
+                f"valgrind --tool=callgrind --callgrind-out-file={out} --dump-instr=no",
+                "callgrind")
+    with open(out) as f:
+        m = re.search(r"^totals: (\d+)", f.read(), re.M)
+    os.remove(out)
+    if not m:
+        raise SystemExit(f"callgrind wrote no totals for {scenario.name}")
+    return int(m.group(1))
+
+
+def instructions(env, small, large, names, label):
+    """Instructions per request: machine load changes seconds, not these, so
+    two builds can be compared on a busy machine."""
+    lines = [f"# instructions per request of {label} (valgrind callgrind), "
+             f"({large:,} - {small:,} requests) difference / {large - small:,}",
+             f"{'scenario':<20}{'instructions/req':>18}"]
+    for name in names:
+        scenario = scenarios.BY_NAME[name]
+        n1 = callgrind_run(env, scenario, small)
+        env.stop_all()
+        n2 = callgrind_run(env, scenario, large)
+        env.stop_all()
+        lines.append(f"{name:<20}{(n2 - n1) / (large - small):>18,.0f}")
+        print(lines[-1], flush=True)
+    write("instructions-per-request.txt", "\n".join(lines) + "\n")
+
+
 def top_sites(text, requests):
     """The MOST CALLS section of heaptrack_print, shortened."""
     start = text.find("MOST CALLS TO ALLOCATION FUNCTIONS")
@@ -284,6 +322,8 @@ def main():
             env.stop_all()
         if "allocs" in args.what:
             allocs(env, 2000, 12000, args.scenario or ALLOC_SCENARIOS)
+        if "instructions" in args.what:
+            instructions(env, 500, 2500, args.scenario or ["http_proxy"], args.apigw)
     finally:
         env.stop_all()
         shutil.rmtree(work, ignore_errors=True)
