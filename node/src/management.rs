@@ -36,6 +36,7 @@ mod resources;
 mod restapis;
 mod stages;
 mod tags;
+mod v2;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -355,6 +356,11 @@ impl Management {
                     ),
                     false => (value.to_string(), "application/json"),
                 };
+                // A 204 (apigatewayv2's deletes) has no body at all.
+                let text = match status {
+                    StatusCode::NO_CONTENT => String::new(),
+                    _ => text,
+                };
                 let mut r = Response::new(full(text));
                 *r.status_mut() = status;
                 r.headers_mut()
@@ -395,12 +401,13 @@ impl Management {
         let whole_records = matches!(
             req.matched.family,
             Family::Stages | Family::Keys | Family::Domains | Family::Tags | Family::Account
-        );
+        ) || req.matched.family.is_v2();
         let _turn = match whole_records && *req.method != Method::GET {
             true => Some(self.writes.lock().await),
             false => None,
         };
-        if *req.method == Method::PATCH || req.matched.uri_has("status_code") {
+        let v1_patch = *req.method == Method::PATCH && !req.matched.family.is_v2();
+        if v1_patch || req.matched.uri_has("status_code") {
             let op = format!("{:?}", req.op());
             let input = format!("{}{}Input", op[..1].to_ascii_lowercase(), &op[1..]);
             let code = req
@@ -433,6 +440,8 @@ impl Management {
                 self.tags(req.method, arn, body, req.query).await
             }
             Family::Account => self.account(&req).await,
+            family if family.is_v2() => self.v2(&req).await,
+            _ => Err(req.not_served(req.op())),
         };
         reply.map_err(|e| missing_api(e, &req))
     }

@@ -17,6 +17,8 @@ pub struct ConfigFile {
     /// Access to the admin listener beyond the admin credentials.
     pub admin: AdminSection,
     pub limits: LimitsSection,
+    /// Limits of WebSocket API connections.
+    pub websocket: WebSocketSection,
     pub log: LogSection,
     pub apis: Vec<ApiSection>,
     pub functions: Vec<FunctionSection>,
@@ -298,6 +300,56 @@ pub struct NodeSection {
     /// Source networks (CIDRs) PRIVATE APIs answer [default: loopback and
     /// the private ranges 10/8, 172.16/12, 192.168/16, fc00::/7].
     pub private_networks: Option<Vec<String>>,
+}
+
+/// Limits of WebSocket API connections [defaults: AWS's].
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct WebSocketSection {
+    /// Largest frame (AWS: 32 KB); larger closes the connection with 1009.
+    pub frame_bytes: usize,
+    /// Largest message (AWS: 128 KB); larger closes with 1009.
+    pub message_bytes: usize,
+    /// A connection idle this long is closed (AWS: 10 minutes).
+    pub idle_timeout_ms: u64,
+    /// The longest a connection stays open (AWS: 2 hours).
+    pub max_duration_ms: u64,
+    /// Frames queued for one client before `@connections` posts get 429.
+    pub send_queue: usize,
+    /// Messages of one connection handled at once.
+    pub in_flight: usize,
+    /// Open WebSocket connections on this node.
+    pub max_connections: usize,
+}
+
+impl Default for WebSocketSection {
+    fn default() -> Self {
+        let d = apigw::dataplane::websocket::WsLimits::default();
+        WebSocketSection {
+            frame_bytes: d.frame_bytes,
+            message_bytes: d.message_bytes,
+            idle_timeout_ms: u64::try_from(d.idle_timeout.as_millis()).unwrap_or(u64::MAX),
+            max_duration_ms: u64::try_from(d.max_duration.as_millis()).unwrap_or(u64::MAX),
+            send_queue: d.send_queue,
+            in_flight: d.in_flight,
+            max_connections: d.max_connections,
+        }
+    }
+}
+
+impl WebSocketSection {
+    /// The typed limits the data plane takes.
+    pub fn limits(&self) -> apigw::dataplane::websocket::WsLimits {
+        apigw::dataplane::websocket::WsLimits {
+            frame_bytes: self.frame_bytes.max(125),
+            message_bytes: self.message_bytes.max(125),
+            idle_timeout: std::time::Duration::from_millis(self.idle_timeout_ms.max(1)),
+            max_duration: std::time::Duration::from_millis(self.max_duration_ms.max(1)),
+            send_queue: self.send_queue.max(1),
+            in_flight: self.in_flight.max(1),
+            max_connections: self.max_connections,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Deserialize)]

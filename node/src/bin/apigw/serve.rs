@@ -374,6 +374,12 @@ fn build_services(loaded: &Loaded, state: &mut State) -> Result<Arc<Services>> {
         capacity: plan.capacity.clone(),
         waf: waf.clone(),
         domains: state.domains.clone(),
+        websocket: Arc::new(apigw::dataplane::websocket::WebSockets::new(
+            loaded.file.websocket.limits(),
+            state.functions.clone(),
+            state.deployed.clone(),
+            &state.region,
+        )),
     });
     if let Some(view) = services.cluster.as_ref().filter(|v| v.role == "regional") {
         let gateway = Gateway::new(

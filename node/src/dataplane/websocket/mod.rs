@@ -1,0 +1,154 @@
+//! WebSocket APIs on the data plane, on the same listeners as REST APIs
+//! and addressed the same way (`Host: {api-id}.execute-api.*` + `/{stage}`,
+//! or `/restapis/{api-id}/{stage}/_user_request_/`):
+//!
+//! - [`upgrade`]: the HTTP/1.1 handshake; `$connect`'s authorizer and
+//!   integration run before the 101, and refuse it with their status;
+//! - [`connection`]: one open connection: frames in (limits, ping/pong,
+//!   UTF-8, close codes), a bounded send queue out, idle and duration
+//!   limits, `$disconnect` once at the end;
+//! - [`routes`]: route selection on the API's `$request.body.<path>` and the
+//!   route's integration (MOCK, AWS_PROXY, AWS, HTTP, HTTP_PROXY), with
+//!   integration and route responses; [`events`]: the Lambda events and
+//!   `$context` AWS builds;
+//! - [`connections_api`]: `POST|GET|DELETE /@connections/{id}` under the
+//!   stage URL, SigV4 (`execute-api`) with the configured IAM users;
+//! - [`registry`]: the open connections of this node, by id.
+//!
+//! The crate under it is tokio-tungstenite (on hyper's upgrade): it checks
+//! frame and message sizes, UTF-8 and the protocol as RFC 6455 says, and
+//! answers pings itself.
+
+pub mod connection;
+pub mod connections_api;
+pub mod events;
+pub mod registry;
+pub mod routes;
+pub mod upgrade;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use crate::functions::Functions;
+use crate::outbound::HttpClient;
+use crate::snapshot::Deployed;
+pub use registry::Registry;
+
+/// Limits on WebSocket connections (AWS's defaults).
+#[derive(Debug, Clone)]
+pub struct WsLimits {
+    /// Largest frame (AWS: 32 KB); larger closes with 1009.
+    pub frame_bytes: usize,
+    /// Largest message, all its frames (AWS: 128 KB); larger closes with 1009.
+    pub message_bytes: usize,
+    /// A connection that sends nothing for this long is closed (AWS: 10 min).
+    pub idle_timeout: Duration,
+    /// The longest a connection stays open (AWS: 2 h).
+    pub max_duration: Duration,
+    /// Frames waiting to be sent to one client; beyond, `@connections`
+    /// posts are refused (429) and route answers dropped.
+    pub send_queue: usize,
+    /// Messages of one connection handled at once.
+    pub in_flight: usize,
+    /// Open connections on this node.
+    pub max_connections: usize,
+}
+
+impl Default for WsLimits {
+    fn default() -> Self {
+        WsLimits {
+            frame_bytes: 32 * 1024,
+            message_bytes: 128 * 1024,
+            idle_timeout: Duration::from_secs(600),
+            max_duration: Duration::from_secs(7200),
+            send_queue: 64,
+            in_flight: 8,
+            max_connections: 10_000,
+        }
+    }
+}
+
+/// Who may sign data-plane requests (AWS_IAM `$connect` routes and the
+/// `@connections` API): the configured IAM users and their policies.
+pub struct Callers<'a> {
+    pub iam: &'a crate::dataplane::iam::IamUsers,
+    pub identities: &'a crate::policy::Identities,
+}
+
+/// What every WebSocket connection of the node shares.
+pub struct WebSockets {
+    pub registry: Registry,
+    pub limits: WsLimits,
+    pub functions: Arc<Functions>,
+    pub deployed: Arc<Deployed>,
+    /// The node's region (ARNs, `domainName`).
+    pub region: String,
+    /// For HTTP and HTTP_PROXY integrations (set by the first gateway).
+    pub client: std::sync::OnceLock<HttpClient>,
+}
+
+impl WebSockets {
+    pub fn new(
+        limits: WsLimits,
+        functions: Arc<Functions>,
+        deployed: Arc<Deployed>,
+        region: &str,
+    ) -> WebSockets {
+        WebSockets {
+            registry: Registry::new(limits.max_connections),
+            limits,
+            functions,
+            deployed,
+            region: region.to_string(),
+            client: std::sync::OnceLock::new(),
+        }
+    }
+}
+
+impl WebSockets {
+    /// The WebSocket stage `host` and `path` address, with the path inside
+    /// the stage; `None` when they address no WebSocket API (the REST
+    /// pipeline then answers).
+    pub fn claim(
+        &self,
+        domains: &crate::domains::DomainTable,
+        host: Option<&str>,
+        path: &str,
+    ) -> Option<(Arc<crate::snapshot::WsStage>, String)> {
+        let path = super::locate::normalize(path);
+        let located = super::locate::locate(domains, host, &path)?;
+        let snapshot = self.deployed.load_ws();
+        if !snapshot.has_api(located.api_id) {
+            return None;
+        }
+        let stage = snapshot.stage(located.api_id, located.stage)?.clone();
+        Some((stage, located.path.to_string()))
+    }
+
+    /// Serves a request to a WebSocket stage: the upgrade at the stage's
+    /// root, `@connections/{id}` below it, 403 elsewhere.
+    pub async fn serve<B>(
+        self: &Arc<Self>,
+        callers: &Callers<'_>,
+        request: http::Request<B>,
+        client: std::net::IpAddr,
+        stage: Arc<crate::snapshot::WsStage>,
+        inner: &str,
+    ) -> http::Response<super::body::Body>
+    where
+        B: hyper::body::Body<Data = bytes::Bytes> + Send + 'static,
+        B::Error: Into<super::body::BoxError>,
+    {
+        use http::StatusCode;
+        if let Some(id) = connections_api::connection_path(inner) {
+            return connections_api::serve(self, callers, request, client, &stage, &id).await;
+        }
+        if !(inner.is_empty() || inner == "/") {
+            return upgrade::refuse(StatusCode::FORBIDDEN, "Forbidden");
+        }
+        if !upgrade::wants_upgrade(request.headers()) {
+            return upgrade::refuse(StatusCode::UPGRADE_REQUIRED, "Upgrade Required");
+        }
+        upgrade::upgrade(self, callers, request, client, stage).await
+    }
+}
