@@ -93,7 +93,11 @@ pub enum WsTarget {
     /// AWS (Lambda, non-proxy): the request template's output.
     Lambda(String),
     /// HTTP (templates) or HTTP_PROXY (the message as is), POSTed to `uri`.
-    Http { uri: String, proxy: bool, method: String },
+    Http {
+        uri: String,
+        proxy: bool,
+        method: String,
+    },
 }
 
 /// A route's integration.
@@ -145,8 +149,20 @@ pub fn compile_ws(apis: &[WsApi]) -> (WsSnapshot, Vec<Finding>) {
                 continue;
             };
             let at = format!("WebSocket API {} stage {name}", api.id);
-            let mut found = |message: String| findings.push(Finding { at: at.clone(), message });
-            let compiled = compile_stage(&api.id, name, stage, deployment_id, &deployment.definition, &mut found);
+            let mut found = |message: String| {
+                findings.push(Finding {
+                    at: at.clone(),
+                    message,
+                })
+            };
+            let compiled = compile_stage(
+                &api.id,
+                name,
+                stage,
+                deployment_id,
+                &deployment.definition,
+                &mut found,
+            );
             snapshot
                 .apis
                 .entry(api.id.clone())
@@ -171,7 +187,9 @@ fn compile_stage(
         .and_then(Value::as_str)
         .unwrap_or("");
     let selection = selection_path(expression).unwrap_or_else(|| {
-        found(format!("route selection expression {expression} is not served"));
+        found(format!(
+            "route selection expression {expression} is not served"
+        ));
         Vec::new()
     });
     let variables = stage
@@ -212,7 +230,10 @@ fn compile_route(
         "CUSTOM" => match def.authorizers.get(s("authorizerId")) {
             Some(a) => compile_authorizer(s("authorizerId"), a, found),
             None => {
-                found(format!("route {id}: authorizer {} is missing", s("authorizerId")));
+                found(format!(
+                    "route {id}: authorizer {} is missing",
+                    s("authorizerId")
+                ));
                 WsAuth::Lambda(WsAuthorizer {
                     id: String::new(),
                     function: String::new(),
@@ -222,10 +243,10 @@ fn compile_route(
         },
         _ => WsAuth::None,
     };
-    let two_way = def
-        .route_responses
-        .get(id)
-        .is_some_and(|r| r.values().any(|v| v.get("routeResponseKey").and_then(Value::as_str) == Some("$default")));
+    let two_way = def.route_responses.get(id).is_some_and(|r| {
+        r.values()
+            .any(|v| v.get("routeResponseKey").and_then(Value::as_str) == Some("$default"))
+    });
     WsRoute {
         route_key: s("routeKey").to_string(),
         route_id: id.to_string(),
@@ -244,7 +265,11 @@ fn compile_authorizer(id: &str, a: &Value, found: &mut impl FnMut(String)) -> Ws
     let sources = a
         .get("identitySource")
         .and_then(Value::as_array)
-        .map(|l| l.iter().filter_map(|s| identity_source(s.as_str()?)).collect())
+        .map(|l| {
+            l.iter()
+                .filter_map(|s| identity_source(s.as_str()?))
+                .collect()
+        })
         .unwrap_or_default();
     WsAuth::Lambda(WsAuthorizer {
         id: id.to_string(),
@@ -260,7 +285,11 @@ fn compile_integration(
     found: &mut impl FnMut(String),
 ) -> Option<WsIntegration> {
     let s = |name: &str| i.get(name).and_then(Value::as_str).unwrap_or("");
-    let function = || crate::model::function::function_name_from_uri(s("integrationUri")).unwrap_or_default().to_string();
+    let function = || {
+        crate::model::function::function_name_from_uri(s("integrationUri"))
+            .unwrap_or_default()
+            .to_string()
+    };
     let target = match s("integrationType") {
         "MOCK" => WsTarget::Mock,
         "AWS_PROXY" => WsTarget::LambdaProxy(function()),
@@ -287,15 +316,30 @@ fn compile_integration(
     };
     let templates = i.get("requestTemplates").and_then(Value::as_object);
     let request_template = templates
-        .and_then(|t| t.get("$default").or_else(|| (t.len() == 1).then(|| t.values().next()).flatten()))
+        .and_then(|t| {
+            t.get("$default")
+                .or_else(|| (t.len() == 1).then(|| t.values().next()).flatten())
+        })
         .and_then(Value::as_str)
         .and_then(|text| template(text, "request"));
     let mut responses = Vec::new();
-    for r in def.integration_responses.get(id).into_iter().flat_map(BTreeMap::values) {
-        let key = r.get("integrationResponseKey").and_then(Value::as_str).unwrap_or("$default");
+    for r in def
+        .integration_responses
+        .get(id)
+        .into_iter()
+        .flat_map(BTreeMap::values)
+    {
+        let key = r
+            .get("integrationResponseKey")
+            .and_then(Value::as_str)
+            .unwrap_or("$default");
         let pattern = match key {
             "$default" => None,
-            k => match k.strip_prefix('/').and_then(|k| k.strip_suffix('/')).map(regex::Regex::new) {
+            k => match k
+                .strip_prefix('/')
+                .and_then(|k| k.strip_suffix('/'))
+                .map(regex::Regex::new)
+            {
                 Some(Ok(re)) => Some(re),
                 _ => continue,
             },
@@ -309,7 +353,10 @@ fn compile_integration(
     }
     // Patterns first, `$default` last.
     responses.sort_by_key(|(p, _)| p.is_none());
-    let timeout_ms = i.get("timeoutInMillis").and_then(Value::as_u64).unwrap_or(29_000);
+    let timeout_ms = i
+        .get("timeoutInMillis")
+        .and_then(Value::as_u64)
+        .unwrap_or(29_000);
     Some(WsIntegration {
         id: id.to_string(),
         target,
@@ -325,7 +372,10 @@ mod tests {
 
     #[test]
     fn selection_expressions_and_identity_sources() {
-        assert_eq!(selection_path("$request.body.action"), Some(vec!["action".to_string()]));
+        assert_eq!(
+            selection_path("$request.body.action"),
+            Some(vec!["action".to_string()])
+        );
         assert_eq!(
             selection_path("${request.body.a.b}"),
             Some(vec!["a".to_string(), "b".to_string()])

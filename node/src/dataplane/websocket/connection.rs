@@ -49,7 +49,8 @@ pub async fn run(
         .max_message_size(Some(ws.limits.message_bytes))
         .max_write_buffer_size(ws.limits.message_bytes * 2 + 1024)
         .write_buffer_size(0);
-    let socket = WebSocketStream::from_raw_socket(TokioIo::new(upgraded), Role::Server, Some(config)).await;
+    let socket =
+        WebSocketStream::from_raw_socket(TokioIo::new(upgraded), Role::Server, Some(config)).await;
     let meta = Arc::new(meta);
     let (code, reason) = serve(&ws, &stage, &meta, &handle, outbox, socket).await;
     ws.registry.remove(&handle.id);
@@ -151,7 +152,8 @@ async fn on_message(
 ) {
     let request_id = crate::ids::new_request_id();
     let error = |message: &str| {
-        json!({"message": message, "connectionId": meta.connection_id, "requestId": request_id}).to_string()
+        json!({"message": message, "connectionId": meta.connection_id, "requestId": request_id})
+            .to_string()
     };
     let Some(route) = routes::select(&stage, &payload) else {
         let _ = handle.send(Outgoing::Text(error("Forbidden")));

@@ -1,9 +1,9 @@
 //! The callback API of a WebSocket stage (apigatewaymanagementapi):
 //! `POST|GET|DELETE /@connections/{connectionId}` under the stage URL,
-//! signed with SigV4 for `execute-api` by one of the configured IAM users
-//! (whose policies, when it has any, must allow
-//! `execute-api:ManageConnections` on
-//! `arn:aws:execute-api:{region}:{account}:{api}/{stage}/{VERB}/@connections/{id}`).
+//! signed with SigV4 for `execute-api` by one of the configured IAM users,
+//! whose policies must allow `execute-api:ManageConnections` on
+//! `arn:aws:execute-api:{region}:{account}:{api}/{stage}/{VERB}/@connections/{id}`
+//! (a user configured without policies may only invoke: 403).
 //!
 //! POST queues the body as one frame (text when it is UTF-8, else binary;
 //! over 128 KB is 413, a full send queue 429); GET answers `connectedAt`,
@@ -29,11 +29,14 @@ use crate::snapshot::WsStage;
 /// The largest frame a POST may carry.
 pub const MAX_POST_BYTES: usize = 128 * 1024;
 
-/// The connection id of a path inside a stage (`/@connections/{id}`).
+/// The connection id of a path inside a stage (`/@connections/{id}`; the
+/// SDKs send `/%40connections/{id}`).
 pub fn connection_path(inner: &str) -> Option<String> {
-    let raw = inner.strip_prefix("/@connections/")?;
-    let id = percent_encoding::percent_decode_str(raw).decode_utf8().ok()?;
-    valid_connection_id(&id).then(|| id.into_owned())
+    let decoded = percent_encoding::percent_decode_str(inner)
+        .decode_utf8()
+        .ok()?;
+    let id = decoded.strip_prefix("/@connections/")?;
+    valid_connection_id(id).then(|| id.to_string())
 }
 
 fn error(status: StatusCode, kind: &'static str, message: &str) -> Response<Body> {
@@ -57,7 +60,10 @@ where
     B::Error: Into<BoxError>,
 {
     let (parts, body) = request.into_parts();
-    let body = match http_body_util::Limited::new(body, MAX_POST_BYTES).collect().await {
+    let body = match http_body_util::Limited::new(body, MAX_POST_BYTES)
+        .collect()
+        .await
+    {
         Ok(b) => b.to_bytes(),
         Err(_) => {
             return error(
@@ -67,7 +73,13 @@ where
             )
         }
     };
-    let ctx = RequestContext::new(client, parts.method, &parts.uri, parts.headers, parts.version);
+    let ctx = RequestContext::new(
+        client,
+        parts.method,
+        &parts.uri,
+        parts.headers,
+        parts.version,
+    );
     if let Err(refusal) = check_caller(ws, callers, &ctx, &body, stage, id) {
         return refusal;
     }
@@ -104,7 +116,7 @@ where
     }
 }
 
-/// The signature and, for a user with policies, `ManageConnections`.
+/// The signature, then the user's right to `ManageConnections`.
 fn check_caller(
     ws: &WebSockets,
     callers: &Callers<'_>,
@@ -141,7 +153,11 @@ fn check_caller(
     });
     match decision {
         Decision::Allow => Ok(()),
-        _ => Err(error(StatusCode::FORBIDDEN, "ForbiddenException", "Forbidden")),
+        _ => Err(error(
+            StatusCode::FORBIDDEN,
+            "ForbiddenException",
+            "Forbidden",
+        )),
     }
 }
 
@@ -157,8 +173,10 @@ fn describe(connection: &super::registry::Connection) -> Response<Body> {
         "lastActiveAt": iso(connection.last_active()),
     });
     let mut r = Response::new(full(body.to_string()));
-    r.headers_mut()
-        .insert("content-type", http::HeaderValue::from_static("application/json"));
+    r.headers_mut().insert(
+        "content-type",
+        http::HeaderValue::from_static("application/json"),
+    );
     r
 }
 
@@ -181,6 +199,10 @@ mod tests {
     #[test]
     fn connection_paths_decode_and_are_checked() {
         assert_eq!(connection_path("/@connections/abc%3D"), Some("abc=".into()));
+        assert_eq!(
+            connection_path("/%40connections/abc%3D"),
+            Some("abc=".into())
+        );
         assert_eq!(connection_path("/@connections/a%2Fb"), None);
         assert_eq!(connection_path("/other"), None);
         assert_eq!(iso(0), "1970-01-01T00:00:00.000Z");

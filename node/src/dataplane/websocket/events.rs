@@ -210,13 +210,18 @@ mod tests {
 
     #[test]
     fn contexts_carry_aws_fields_by_event() {
-        let m = Kind::Message { message_id: "M=".into() };
+        let m = Kind::Message {
+            message_id: "M=".into(),
+        };
         let ctx = request_context(&meta(), "send", &m, "r1");
         assert_eq!(ctx["eventType"], "MESSAGE");
         assert_eq!(ctx["messageId"], "M=");
         assert_eq!(ctx["connectedAt"], 5);
         assert_eq!(ctx["identity"]["sourceIp"], "127.0.0.1");
-        let d = Kind::Disconnect { code: 1001, reason: "bye".into() };
+        let d = Kind::Disconnect {
+            code: 1001,
+            reason: "bye".into(),
+        };
         let ctx = request_context(&meta(), "$disconnect", &d, "r2");
         assert_eq!(ctx["disconnectStatusCode"], 1001);
         assert!(ctx.get("messageId").is_none());

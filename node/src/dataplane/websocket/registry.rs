@@ -180,7 +180,14 @@ mod tests {
         let registry = Registry::new(1);
         assert!(registry.insert(c.clone()));
         let (tx2, _rx2) = mpsc::channel(1);
-        let other = Arc::new(Connection::new(new_connection_id(), "a", "s", ip, None, tx2));
+        let other = Arc::new(Connection::new(
+            new_connection_id(),
+            "a",
+            "s",
+            ip,
+            None,
+            tx2,
+        ));
         assert!(!registry.insert(other));
         registry.remove(&c.id);
         assert!(registry.is_empty());

@@ -215,7 +215,12 @@ fn render(
         .map_err(|e| Failure::Template(e.to_string()))
 }
 
-async fn invoke(ws: &WebSockets, name: &str, call: &Call<'_>, payload: Bytes) -> Result<Bytes, Failure> {
+async fn invoke(
+    ws: &WebSockets,
+    name: &str,
+    call: &Call<'_>,
+    payload: Bytes,
+) -> Result<Bytes, Failure> {
     let invocation = Invocation {
         request_id: call.request_id.to_string(),
         payload,
@@ -238,7 +243,8 @@ pub fn proxy_answer(out: &[u8]) -> Answer {
     let Value::Object(fields) = &value else {
         return Answer {
             status: 200,
-            body: (!out.is_empty() && value != Value::Null).then(|| String::from_utf8_lossy(out).into_owned()),
+            body: (!out.is_empty() && value != Value::Null)
+                .then(|| String::from_utf8_lossy(out).into_owned()),
             subprotocol: None,
         };
     };
@@ -253,7 +259,10 @@ pub fn proxy_answer(out: &[u8]) -> Answer {
     let subprotocol = fields
         .get("headers")
         .and_then(Value::as_object)
-        .and_then(|h| h.iter().find(|(k, _)| k.eq_ignore_ascii_case("sec-websocket-protocol")))
+        .and_then(|h| {
+            h.iter()
+                .find(|(k, _)| k.eq_ignore_ascii_case("sec-websocket-protocol"))
+        })
         .and_then(|(_, v)| v.as_str())
         .map(str::to_string);
     Answer {
@@ -265,7 +274,12 @@ pub fn proxy_answer(out: &[u8]) -> Answer {
 
 /// POSTs (or `method`s) `payload` to `uri`; status and body (at most
 /// 128 KB read).
-async fn http(ws: &WebSockets, uri: &str, method: &str, payload: Bytes) -> Result<(u16, Bytes), Failure> {
+async fn http(
+    ws: &WebSockets,
+    uri: &str,
+    method: &str,
+    payload: Bytes,
+) -> Result<(u16, Bytes), Failure> {
     let client = ws
         .client
         .get()
@@ -293,7 +307,10 @@ mod tests {
     #[test]
     fn keys_come_from_the_selection_path() {
         let path = vec!["action".to_string()];
-        assert_eq!(selected_key(&path, r#"{"action":"send"}"#), Some("send".into()));
+        assert_eq!(
+            selected_key(&path, r#"{"action":"send"}"#),
+            Some("send".into())
+        );
         assert_eq!(selected_key(&path, r#"{"action":7}"#), Some("7".into()));
         assert_eq!(selected_key(&path, r#"{"other":1}"#), None);
         assert_eq!(selected_key(&path, "not json"), None);

@@ -10,7 +10,9 @@
 use std::net::IpAddr;
 use std::sync::Arc;
 
-use http::header::{HeaderValue, CONNECTION, SEC_WEBSOCKET_ACCEPT, SEC_WEBSOCKET_PROTOCOL, UPGRADE};
+use http::header::{
+    HeaderValue, CONNECTION, SEC_WEBSOCKET_ACCEPT, SEC_WEBSOCKET_PROTOCOL, UPGRADE,
+};
 use http::{HeaderMap, Request, Response, StatusCode};
 use serde_json::{json, Value};
 
@@ -116,7 +118,11 @@ fn handshake_key<B>(request: &Request<B>) -> Result<String, &'static str> {
         return Err("A WebSocket handshake is a GET");
     }
     let headers = request.headers();
-    if headers.get("sec-websocket-version").and_then(|v| v.to_str().ok()) != Some("13") {
+    if headers
+        .get("sec-websocket-version")
+        .and_then(|v| v.to_str().ok())
+        != Some("13")
+    {
         return Err("Sec-WebSocket-Version must be 13");
     }
     let key = headers
@@ -181,7 +187,10 @@ async fn connect(
         }
         Err(e) => {
             tracing::warn!(api = %stage.api_id, error = %e, "$connect integration failed");
-            Err(refuse(StatusCode::INTERNAL_SERVER_ERROR, "Internal server error"))
+            Err(refuse(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "Internal server error",
+            ))
         }
     }
 }

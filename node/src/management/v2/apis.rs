@@ -67,7 +67,8 @@ impl Management {
             deployments: BTreeMap::new(),
             stages: BTreeMap::new(),
         };
-        self.write(ControlCommand::PutWsApi(Box::new(record.clone()))).await?;
+        self.write(ControlCommand::PutWsApi(Box::new(record.clone())))
+            .await?;
         self.tag_new(format!("/apis/{id}"), tags.as_ref()).await?;
         Ok((StatusCode::CREATED, self.api_json(&record)?))
     }
@@ -96,7 +97,10 @@ impl Management {
     /// The API as `GetApi` answers it, with its tags.
     fn api_json(&self, api: &WsApi) -> Result<Value, ApiError> {
         let mut out = api.definition.api.clone();
-        let tags = self.store.get_tags(&format!("/apis/{}", api.id)).map_err(internal)?;
+        let tags = self
+            .store
+            .get_tags(&format!("/apis/{}", api.id))
+            .map_err(internal)?;
         out["tags"] = json!(tags);
         Ok(out)
     }

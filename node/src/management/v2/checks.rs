@@ -67,7 +67,9 @@ fn route(def: &WsDefinition, item: &Value, own: Option<&str>) -> Result<(), ApiE
         Some(id.as_str()) != own && r.get("routeKey").and_then(Value::as_str) == Some(key)
     });
     if taken {
-        return Err(conflict(format!("Route with key {key} already exists for this API")));
+        return Err(conflict(format!(
+            "Route with key {key} already exists for this API"
+        )));
     }
     if let Some(target) = s("target") {
         let id = target.strip_prefix("integrations/").unwrap_or("");
@@ -85,8 +87,12 @@ fn route(def: &WsDefinition, item: &Value, own: Option<&str>) -> Result<(), ApiE
         "AWS_IAM" => Ok(()),
         "CUSTOM" => match s("authorizerId") {
             Some(id) if def.authorizers.contains_key(id) => Ok(()),
-            Some(id) => Err(not_found(format!("Invalid Authorizer identifier specified {id}"))),
-            None => Err(bad_request("authorizerId is required when authorizationType is CUSTOM")),
+            Some(id) => Err(not_found(format!(
+                "Invalid Authorizer identifier specified {id}"
+            ))),
+            None => Err(bad_request(
+                "authorizerId is required when authorizationType is CUSTOM",
+            )),
         },
         other => Err(bad_request(format!(
             "Invalid authorizationType {other}: NONE, AWS_IAM or CUSTOM for WebSocket APIs"
@@ -107,7 +113,10 @@ fn integration(item: &Value) -> Result<(), ApiError> {
             "integrationUri is required for integrationType {kind}"
         )));
     }
-    let timeout = item.get("timeoutInMillis").and_then(Value::as_i64).unwrap_or(29000);
+    let timeout = item
+        .get("timeoutInMillis")
+        .and_then(Value::as_i64)
+        .unwrap_or(29000);
     if !(50..=29000).contains(&timeout) {
         return Err(bad_request(
             "timeoutInMillis must be between 50 and 29000 for WebSocket APIs",
@@ -121,7 +130,9 @@ fn authorizer(item: &Value) -> Result<(), ApiError> {
     match s("authorizerType") {
         Some("REQUEST") => {}
         Some("JWT") => {
-            return Err(bad_request("JWT authorizers are supported only for HTTP APIs"))
+            return Err(bad_request(
+                "JWT authorizers are supported only for HTTP APIs",
+            ))
         }
         other => {
             return Err(bad_request(format!(
@@ -131,7 +142,9 @@ fn authorizer(item: &Value) -> Result<(), ApiError> {
         }
     }
     if s("authorizerUri").is_none() {
-        return Err(bad_request("authorizerUri is required for a REQUEST authorizer"));
+        return Err(bad_request(
+            "authorizerUri is required for a REQUEST authorizer",
+        ));
     }
     let sources = item
         .get("identitySource")

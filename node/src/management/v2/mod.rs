@@ -46,7 +46,10 @@ impl Management {
         if !valid_id(id) {
             return Err(missing());
         }
-        self.store.get_ws_api(id).map_err(internal)?.ok_or_else(missing)
+        self.store
+            .get_ws_api(id)
+            .map_err(internal)?
+            .ok_or_else(missing)
     }
 
     /// Runs `change` on a copy of WebSocket API `id` and writes the copy
@@ -74,9 +77,8 @@ impl Management {
 /// The current time as apigatewayv2 writes dates (`timestampFormat`
 /// iso8601): `2026-12-04T02:55:00Z`.
 fn now_iso() -> String {
-    let format = time::macros::format_description!(
-        "[year]-[month]-[day]T[hour]:[minute]:[second]Z"
-    );
+    let format =
+        time::macros::format_description!("[year]-[month]-[day]T[hour]:[minute]:[second]Z");
     time::OffsetDateTime::now_utc()
         .format(&format)
         .unwrap_or_default()

@@ -101,8 +101,12 @@ struct Place<'r> {
 
 impl Place<'_> {
     /// The slot's items in `def` (a response's parent must exist).
-    fn items<'d>(&self, def: &'d mut WsDefinition) -> Result<&'d mut BTreeMap<String, Value>, ApiError> {
-        let parent = |map: &BTreeMap<String, Value>, noun: &str| match map.contains_key(self.parent) {
+    fn items<'d>(
+        &self,
+        def: &'d mut WsDefinition,
+    ) -> Result<&'d mut BTreeMap<String, Value>, ApiError> {
+        let parent = |map: &BTreeMap<String, Value>, noun: &str| match map.contains_key(self.parent)
+        {
             true => Ok(()),
             false => Err(missing(noun, self.parent)),
         };
@@ -112,7 +116,9 @@ impl Place<'_> {
             Slot::Authorizers => &mut def.authorizers,
             Slot::RouteResponses => {
                 parent(&def.routes, "Route")?;
-                def.route_responses.entry(self.parent.to_string()).or_default()
+                def.route_responses
+                    .entry(self.parent.to_string())
+                    .or_default()
             }
             Slot::IntegrationResponses => {
                 parent(&def.integrations, "Integration")?;
@@ -157,14 +163,18 @@ impl Management {
                 let input = shapes::input(slot.kind(), req.body, true)?;
                 let id = new_id();
                 let made = self
-                    .edit_ws(api_id, |api| create(&mut api.definition, &place, &id, &input))
+                    .edit_ws(api_id, |api| {
+                        create(&mut api.definition, &place, &id, &input)
+                    })
                     .await?;
                 Ok((StatusCode::CREATED, made))
             }
             Verb::Update => {
                 let input = shapes::input(slot.kind(), req.body, false)?;
                 let made = self
-                    .edit_ws(api_id, |api| update(&mut api.definition, &place, item_id, &input))
+                    .edit_ws(api_id, |api| {
+                        update(&mut api.definition, &place, item_id, &input)
+                    })
                     .await?;
                 Ok((StatusCode::OK, made))
             }

@@ -173,7 +173,11 @@ pub(super) const DEPLOYMENT: Kind = Kind {
 
 /// The members of `body` that `kind` lists, type-checked; `creating`
 /// also asks for the required ones.
-pub(super) fn input(kind: &Kind, body: &[u8], creating: bool) -> Result<Map<String, Value>, ApiError> {
+pub(super) fn input(
+    kind: &Kind,
+    body: &[u8],
+    creating: bool,
+) -> Result<Map<String, Value>, ApiError> {
     let value: Value = match body.is_empty() {
         true => Value::Object(Map::new()),
         false => serde_json::from_slice(body)
@@ -198,7 +202,10 @@ pub(super) fn input(kind: &Kind, body: &[u8], creating: bool) -> Result<Map<Stri
     }
     if creating {
         if let Some(missing) = kind.required.iter().find(|m| !out.contains_key(**m)) {
-            return Err(bad_request(format!("{missing} is required for a {}", kind.noun)));
+            return Err(bad_request(format!(
+                "{missing} is required for a {}",
+                kind.noun
+            )));
         }
     }
     Ok(out)

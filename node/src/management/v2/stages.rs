@@ -24,7 +24,10 @@ impl Management {
             Op::CreateV2Deployment => self.create_ws_deployment(api_id, req.body).await,
             Op::GetV2Deployments => {
                 let api = self.ws_api(api_id)?;
-                items(req, api.deployments.values().map(|d| d.info.clone()).collect())
+                items(
+                    req,
+                    api.deployments.values().map(|d| d.info.clone()).collect(),
+                )
             }
             Op::GetV2Deployment => {
                 let api = self.ws_api(api_id)?;
@@ -36,7 +39,10 @@ impl Management {
                 let id = req.param("deploymentId");
                 let info = self
                     .edit_ws(api_id, |api| {
-                        let d = api.deployments.get_mut(id).ok_or_else(|| missing_deployment(id))?;
+                        let d = api
+                            .deployments
+                            .get_mut(id)
+                            .ok_or_else(|| missing_deployment(id))?;
                         if let Some(text) = input.get("description") {
                             d.info["description"] = text.clone();
                         }
@@ -45,7 +51,10 @@ impl Management {
                     .await?;
                 Ok((StatusCode::OK, info))
             }
-            Op::DeleteV2Deployment => self.delete_ws_deployment(api_id, req.param("deploymentId")).await,
+            Op::DeleteV2Deployment => {
+                self.delete_ws_deployment(api_id, req.param("deploymentId"))
+                    .await
+            }
             Op::CreateV2Stage => self.create_ws_stage(api_id, req.body).await,
             Op::GetV2Stages => {
                 let api = self.ws_api(api_id)?;
@@ -57,20 +66,32 @@ impl Management {
             }
             Op::GetV2Stage => {
                 let api = self.ws_api(api_id)?;
-                Ok((StatusCode::OK, self.stage_json(&api, req.param("stageName"))?))
+                Ok((
+                    StatusCode::OK,
+                    self.stage_json(&api, req.param("stageName"))?,
+                ))
             }
-            Op::UpdateV2Stage => self.update_ws_stage(api_id, req.param("stageName"), req.body).await,
+            Op::UpdateV2Stage => {
+                self.update_ws_stage(api_id, req.param("stageName"), req.body)
+                    .await
+            }
             Op::DeleteV2Stage => {
                 let name = req.param("stageName");
                 self.edit_ws(api_id, |api| {
-                    api.stages.remove(name).map(drop).ok_or_else(|| missing_stage(name))?;
+                    api.stages
+                        .remove(name)
+                        .map(drop)
+                        .ok_or_else(|| missing_stage(name))?;
                     prune(api);
                     Ok(())
                 })
                 .await?;
                 let tags = format!("/apis/{api_id}/stages/{name}");
-                self.write(crate::control::ControlCommand::PutTags(tags, BTreeMap::new()))
-                    .await?;
+                self.write(crate::control::ControlCommand::PutTags(
+                    tags,
+                    BTreeMap::new(),
+                ))
+                .await?;
                 Ok((StatusCode::NO_CONTENT, Value::Null))
             }
             op => Err(req.not_served(op)),
@@ -158,7 +179,11 @@ impl Management {
             return Err(bad_request("The stageName of a stage cannot be changed"));
         }
         self.edit_ws(api_id, |api| {
-            let mut stage = api.stages.get(name).cloned().ok_or_else(|| missing_stage(name))?;
+            let mut stage = api
+                .stages
+                .get(name)
+                .cloned()
+                .ok_or_else(|| missing_stage(name))?;
             merge(&mut stage, &input);
             stage["lastUpdatedDate"] = json!(now_iso());
             check_stage(api, &stage)?;
@@ -173,19 +198,33 @@ impl Management {
 
     /// A stage as `GetStage` answers it, with its tags.
     fn stage_json(&self, api: &WsApi, name: &str) -> Result<Value, ApiError> {
-        let mut out = api.stages.get(name).cloned().ok_or_else(|| missing_stage(name))?;
+        let mut out = api
+            .stages
+            .get(name)
+            .cloned()
+            .ok_or_else(|| missing_stage(name))?;
         out["stageName"] = json!(name);
         let resource = format!("/apis/{}/stages/{name}", api.id);
-        let tags = self.store.get_tags(&resource).map_err(super::super::internal)?;
+        let tags = self
+            .store
+            .get_tags(&resource)
+            .map_err(super::super::internal)?;
         out["tags"] = json!(tags);
         Ok(out)
     }
 }
 
 /// Freezes the definition as deployment `id`; its `GetDeployment` answer.
-fn deploy(api: &mut WsApi, id: &str, auto: bool, description: Option<&Value>) -> Result<Value, ApiError> {
+fn deploy(
+    api: &mut WsApi,
+    id: &str,
+    auto: bool,
+    description: Option<&Value>,
+) -> Result<Value, ApiError> {
     if api.definition.routes.is_empty() {
-        return Err(bad_request("At least one route is required before deploying the Api."));
+        return Err(bad_request(
+            "At least one route is required before deploying the Api.",
+        ));
     }
     let mut info = json!({
         "autoDeployed": auto,
@@ -234,7 +273,12 @@ fn deploy_stage(api: &mut WsApi, name: &str) -> Result<(), ApiError> {
 /// After a definition change: every `autoDeploy` stage gets a deployment
 /// of the new definition (none while the API has no route).
 pub(super) fn auto_deploy(api: &mut WsApi) {
-    let names: Vec<String> = api.stages.keys().filter(|n| is_auto(api, n)).cloned().collect();
+    let names: Vec<String> = api
+        .stages
+        .keys()
+        .filter(|n| is_auto(api, n))
+        .cloned()
+        .collect();
     for name in names {
         if deploy_stage(api, &name).is_err() {
             return;
@@ -247,7 +291,11 @@ fn prune(api: &mut WsApi) {
     let used: Vec<String> = api
         .stages
         .values()
-        .filter_map(|s| s.get("deploymentId").and_then(Value::as_str).map(str::to_string))
+        .filter_map(|s| {
+            s.get("deploymentId")
+                .and_then(Value::as_str)
+                .map(str::to_string)
+        })
         .collect();
     api.deployments.retain(|id, d| {
         used.contains(id) || d.info.get("autoDeployed").and_then(Value::as_bool) != Some(true)
@@ -262,7 +310,9 @@ fn check_stage(api: &WsApi, stage: &Value) -> Result<(), ApiError> {
 }
 
 fn deployment<'a>(api: &'a WsApi, id: &str) -> Result<&'a WsDeployment, ApiError> {
-    api.deployments.get(id).ok_or_else(|| missing_deployment(id))
+    api.deployments
+        .get(id)
+        .ok_or_else(|| missing_deployment(id))
 }
 
 fn missing_deployment(id: &str) -> ApiError {

@@ -1,0 +1,281 @@
+//! WebSocket APIs end to end against the real binary: boto3's
+//! `apigatewayv2` client builds the API (CreateApi .. CreateStage with
+//! autoDeploy) on the admin listener, Python's `websockets` connects to the
+//! data plane, boto3's `apigatewaymanagementapi` calls `@connections`, and
+//! unmodified Python handlers run by awslambdaric record the Lambda events
+//! they get (tests/functions/python/ws_app.py). The driver is
+//! tests/scripts/websocket.py; it reports what it saw and the assertions
+//! are here.
+
+use apigw_tests::python::python_with_lambda_ric;
+use apigw_tests::Node;
+use serde_json::{json, Value};
+
+const HANDLERS: &str = include_str!("../functions/python/ws_app.py");
+
+fn config(record: &str) -> String {
+    let python = python_with_lambda_ric().expect("python with awslambdaric");
+    let python = python.display();
+    let mut text = String::from(
+        r#"node: {region: eu-west-3}
+iam_users:
+  - name: caller
+    access_key_id: AKIDWSCALLER0001
+    secret_access_key: wssecret
+    policies:
+      - {Version: "2012-10-17", Statement: [{Effect: Allow, Action: "execute-api:ManageConnections", Resource: "arn:aws:execute-api:*:*:*/prod/*/@connections/*"}]}
+  - {name: invoker, access_key_id: AKIDWSINVOKER001, secret_access_key: invsecret}
+functions:
+"#,
+    );
+    for (name, handler) in [
+        ("ws-connect", "connect"),
+        ("ws-message", "message"),
+        ("ws-disconnect", "disconnect"),
+        ("ws-auth", "authorize"),
+    ] {
+        text += &format!(
+            "  - {{name: {name}, command: ['{python}', -m, awslambdaric, 'ws_app.{handler}'], cwd: '.', env: {{RECORD: '{record}'}}}}\n"
+        );
+    }
+    text
+}
+
+/// Runs the driver; its JSON report.
+fn drive(node: &Node, iam: (&str, &str)) -> Value {
+    let keys = node.admin_keys().expect("admin keys");
+    let script = format!("{}/scripts/websocket.py", env!("CARGO_MANIFEST_DIR"));
+    let python = python_with_lambda_ric().expect("python with boto3 and websockets");
+    let out = std::process::Command::new(python)
+        .args([
+            script.as_str(),
+            &format!("http://{}", node.admin),
+            &keys.access_key_id,
+            &keys.secret_access_key,
+            &node.region,
+            &node.data.to_string(),
+            iam.0,
+            iam.1,
+        ])
+        .output()
+        .expect("python runs");
+    assert!(
+        out.status.success(),
+        "{}\n{}",
+        String::from_utf8_lossy(&out.stderr),
+        node.stderr()
+    );
+    serde_json::from_slice(&out.stdout).expect("the script's JSON")
+}
+
+/// Waits (bounded) until `handler` has recorded `count` events:
+/// `$disconnect` runs after the client has seen the close.
+fn wait_for_events(record: &std::path::Path, handler: &str, count: usize) {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while events(record, handler).len() < count && std::time::Instant::now() < deadline {
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+}
+
+/// The recorded events, by handler.
+fn events(record: &std::path::Path, handler: &str) -> Vec<Value> {
+    let text = std::fs::read_to_string(record).unwrap_or_default();
+    text.lines()
+        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+        .filter(|e| e["handler"] == handler)
+        .map(|e| e["event"].clone())
+        .collect()
+}
+
+#[test]
+fn a_websocket_api_built_with_boto3_serves_real_clients() {
+    let record = std::env::temp_dir().join(format!("apigw-ws-events-{}.jsonl", std::process::id()));
+    let _ = std::fs::remove_file(&record);
+    let node = Node::builder()
+        .file("ws_app.py", HANDLERS)
+        .config(&config(&record.display().to_string()))
+        .start()
+        .expect("node starts");
+    let seen = drive(&node, ("AKIDWSCALLER0001", "wssecret"));
+    management(&seen);
+    connect_and_routes(&seen);
+    callbacks_and_limits(&seen);
+    lambda_events(&seen, &record, &node.region);
+    let _ = std::fs::remove_file(&record);
+}
+
+fn management(seen: &Value) {
+    let api = &seen["create_api"];
+    let id = seen["api_id"].as_str().unwrap_or_default();
+    assert_eq!(api["ProtocolType"], "WEBSOCKET");
+    assert_eq!(api["RouteSelectionExpression"], "$request.body.action");
+    assert_eq!(
+        api["ApiKeySelectionExpression"],
+        "$request.header.x-api-key"
+    );
+    assert_eq!(
+        api["ApiEndpoint"],
+        format!("wss://{id}.execute-api.eu-west-3.amazonaws.com")
+    );
+    assert!(api["CreatedDate"].as_str().is_some_and(|d| d.contains('T')));
+    assert_eq!(api["Tags"], json!({"team": "blue"}));
+    let code = |name: &str| seen[name]["code"].clone();
+    assert_eq!(code("http_api"), "BadRequestException");
+    assert!(seen["http_api"]["message"]
+        .as_str()
+        .is_some_and(|m| m.contains("HTTP APIs are not supported")));
+    assert_eq!(code("missing_api"), "NotFoundException");
+    assert_eq!(code("bad_integration"), "BadRequestException");
+    assert_eq!(code("jwt_authorizer"), "BadRequestException");
+    assert_eq!(code("duplicate_route"), "ConflictException");
+    assert_eq!(seen["duplicate_route"]["status"], 409);
+    assert_eq!(code("auth_off_connect"), "BadRequestException");
+    assert_eq!(seen["stage"]["auto"], true);
+    assert!(
+        seen["stage"]["deployment"].is_string(),
+        "autoDeploy deployed"
+    );
+    assert_eq!(
+        seen["manual_deployment"],
+        json!({"status": "DEPLOYED", "auto": false})
+    );
+    assert_eq!(seen["deployments"], 2);
+    assert_eq!(
+        seen["routes"],
+        json!([
+            "$connect",
+            "$default",
+            "$disconnect",
+            "echo",
+            "quiet",
+            "talk"
+        ])
+    );
+    assert_eq!(seen["apis"], json!([id]));
+    assert_eq!(seen["tags"], json!({"env": "test", "team": "blue"}));
+    assert_eq!(seen["updated_name"], "chat2");
+    assert_ne!(
+        seen["stage_after_update"], seen["stage"]["deployment"],
+        "an autoDeploy stage follows definition changes"
+    );
+}
+
+fn connect_and_routes(seen: &Value) {
+    assert_eq!(seen["no_token"], 401, "missing identity source");
+    assert_eq!(seen["denied"], 403, "the authorizer's Deny");
+    assert_eq!(seen["connect_refused"], 403, "the $connect function's 403");
+    assert_eq!(seen["subprotocol"], "chat");
+    let conn = seen["talk"]["connectionId"].clone();
+    assert_eq!(
+        seen["echo"],
+        json!({"echo": {"x": 1}, "route": "echo", "connectionId": conn, "eventType": "MESSAGE"})
+    );
+    assert_eq!(seen["talk"]["got"], r#"{"action": "talk", "data": "hi"}"#);
+    assert_eq!(seen["talk"]["routeKey"], "talk");
+    let fallback = json!({"default": true, "route": "$default"});
+    assert_eq!(seen["not_json"], fallback);
+    assert_eq!(seen["no_route"], fallback);
+    assert_eq!(seen["pong"], true);
+}
+
+fn callbacks_and_limits(seen: &Value) {
+    let got = &seen["get_connection"];
+    assert_eq!(got["Identity"]["SourceIp"], "127.0.0.1");
+    assert_eq!(got["Identity"]["UserAgent"], "ws-test");
+    assert!(got["ConnectedAt"].as_str() <= got["LastActiveAt"].as_str());
+    assert_eq!(seen["pushed"], json!({"pushed": true}));
+    assert_eq!(
+        seen["invoker_post"]["code"], "ForbiddenException",
+        "no ManageConnections"
+    );
+    assert_eq!(seen["unsigned_post"], 403);
+    assert_eq!(seen["plain_get"], 426, "a GET without Upgrade");
+    assert_eq!(seen["deleted_close"], 1000);
+    assert_eq!(seen["gone"]["code"], "GoneException");
+    assert_eq!(seen["gone"]["status"], 410);
+    assert_eq!(seen["gone_get"]["status"], 410);
+    assert_eq!(seen["fragmented_ok"], true, "64 KB in 16 KB frames passes");
+    assert_eq!(seen["too_big_message"], 1009);
+    assert_eq!(seen["too_big_frame"], 1009);
+    assert_eq!(seen["invalid_utf8"]["opcode"], 8);
+    assert_eq!(seen["invalid_utf8"]["code"], 1007);
+}
+
+fn lambda_events(seen: &Value, record: &std::path::Path, region: &str) {
+    let id = seen["api_id"].as_str().unwrap_or_default();
+    let conn = seen["talk"]["connectionId"].as_str().unwrap_or_default();
+    let connects = events(record, "connect");
+    let connect = connects
+        .iter()
+        .find(|e| e["requestContext"]["connectionId"] == conn)
+        .expect("the CONNECT event of the main connection");
+    let ctx = &connect["requestContext"];
+    assert_eq!(ctx["eventType"], "CONNECT");
+    assert_eq!(ctx["routeKey"], "$connect");
+    assert_eq!(ctx["apiId"], id);
+    assert_eq!(ctx["stage"], "prod");
+    assert_eq!(ctx["messageDirection"], "IN");
+    assert_eq!(ctx["identity"]["sourceIp"], "127.0.0.1");
+    assert!(ctx["connectedAt"].as_u64().is_some() && ctx["requestTimeEpoch"].as_u64().is_some());
+    assert!(ctx["domainName"].is_string() && ctx["requestId"].is_string());
+    assert_eq!(connect["isBase64Encoded"], false);
+    assert_eq!(connect["queryStringParameters"]["x"], "1");
+    assert_eq!(
+        connect["multiValueQueryStringParameters"]["x"],
+        json!(["1"])
+    );
+    assert_eq!(connect["headers"]["Sec-WebSocket-Protocol"], "chat, other");
+    assert!(connect["multiValueHeaders"]["Sec-WebSocket-Key"].is_array());
+
+    let messages = events(record, "message");
+    let talk = messages
+        .iter()
+        .find(|e| e["requestContext"]["routeKey"] == "talk")
+        .expect("the MESSAGE event");
+    let mctx = &talk["requestContext"];
+    assert_eq!(mctx["eventType"], "MESSAGE");
+    assert_eq!(mctx["connectionId"], conn);
+    assert_eq!(mctx["connectedAt"], ctx["connectedAt"]);
+    assert!(mctx["messageId"].as_str().is_some_and(|m| !m.is_empty()));
+    assert_eq!(
+        mctx["authorizer"],
+        json!({"principalId": "ada", "team": "blue"})
+    );
+    assert_eq!(talk["body"], r#"{"action": "talk", "data": "hi"}"#);
+    assert_eq!(talk["isBase64Encoded"], false);
+    assert!(talk.get("headers").is_none() && talk.get("multiValueHeaders").is_none());
+
+    wait_for_events(record, "disconnect", 5);
+    let disconnects = events(record, "disconnect");
+    let by_conn: Vec<&Value> = disconnects
+        .iter()
+        .filter(|e| e["requestContext"]["connectionId"] == conn)
+        .collect();
+    assert_eq!(by_conn.len(), 1, "$disconnect runs once per connection");
+    let dctx = &by_conn[0]["requestContext"];
+    assert_eq!(dctx["eventType"], "DISCONNECT");
+    assert_eq!(dctx["disconnectStatusCode"], 1000);
+    assert!(by_conn[0].get("multiValueHeaders").is_none());
+    let codes: Vec<u64> = disconnects
+        .iter()
+        .filter_map(|e| e["requestContext"]["disconnectStatusCode"].as_u64())
+        .collect();
+    for code in [1000, 1007, 1009, 4001] {
+        assert!(
+            codes.contains(&code),
+            "a $disconnect with {code}: {codes:?}"
+        );
+    }
+    let reasons: Vec<&str> = disconnects
+        .iter()
+        .filter_map(|e| e["requestContext"]["disconnectReason"].as_str())
+        .collect();
+    assert!(reasons.contains(&"done here"), "{reasons:?}");
+
+    let auth = &events(record, "authorize")[0];
+    assert_eq!(auth["type"], "REQUEST");
+    assert_eq!(
+        auth["methodArn"],
+        format!("arn:aws:execute-api:{region}:000000000000:{id}/prod/$connect")
+    );
+}
