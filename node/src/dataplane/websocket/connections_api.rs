@@ -81,7 +81,7 @@ where
         parts.version,
     );
     if let Err(refusal) = check_caller(ws, callers, &ctx, &body, stage, id) {
-        return refusal;
+        return *refusal;
     }
     let gone = || error(StatusCode::GONE, "GoneException", "");
     let Some(connection) = ws
@@ -124,10 +124,15 @@ fn check_caller(
     body: &[u8],
     stage: &WsStage,
     id: &str,
-) -> Result<(), Response<Body>> {
+) -> Result<(), Box<Response<Body>>> {
     let regions = [ws.region.as_str()];
-    let user = crate::dataplane::iam::verify(callers.iam, ctx, body, &regions)
-        .map_err(|e| error(StatusCode::FORBIDDEN, "ForbiddenException", &e.to_string()))?;
+    let user = crate::dataplane::iam::verify(callers.iam, ctx, body, &regions).map_err(|e| {
+        Box::new(error(
+            StatusCode::FORBIDDEN,
+            "ForbiddenException",
+            &e.to_string(),
+        ))
+    })?;
     let Some(identity) = callers.identities.get(&user.access_key_id) else {
         return Ok(());
     };
@@ -153,11 +158,11 @@ fn check_caller(
     });
     match decision {
         Decision::Allow => Ok(()),
-        _ => Err(error(
+        _ => Err(Box::new(error(
             StatusCode::FORBIDDEN,
             "ForbiddenException",
             "Forbidden",
-        )),
+        ))),
     }
 }
 

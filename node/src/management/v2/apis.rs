@@ -12,7 +12,7 @@ use serde_json::{json, Map, Value};
 use super::super::operations::Op;
 use super::super::{bad_request, internal, tags, ApiError, Management, Reply, Request};
 use super::shapes::{self, str_of};
-use super::{items, now_iso};
+use super::{items, merge, now_iso};
 use crate::control::ControlCommand;
 use crate::model::command::Record;
 use crate::model::websocket::{WsApi, WsDefinition};
@@ -213,14 +213,5 @@ fn check_api(input: &Map<String, Value>) -> Result<(), ApiError> {
         None => Err(bad_request(
             "routeSelectionExpression is required for a WEBSOCKET API",
         )),
-    }
-}
-
-/// `input`'s members set on `target` (an object).
-pub(super) fn merge(target: &mut Value, input: &Map<String, Value>) {
-    if let Value::Object(t) = target {
-        for (k, v) in input {
-            t.insert(k.clone(), v.clone());
-        }
     }
 }

@@ -9,7 +9,7 @@ use serde_json::{json, Value};
 
 use super::super::{bad_request, not_found, ApiError};
 use super::conflict;
-use super::parts::Slot;
+use super::shapes::Slot;
 use crate::model::websocket::WsDefinition;
 
 /// What AWS fills in before the caller's members.

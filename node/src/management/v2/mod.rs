@@ -20,7 +20,7 @@ mod shapes;
 mod stages;
 
 use http::StatusCode;
-use serde_json::Value;
+use serde_json::{Map, Value};
 
 use super::{err, internal, not_found, ApiError, Management, Reply, Request};
 use crate::control::ControlCommand;
@@ -107,4 +107,13 @@ fn items(req: &Request<'_>, values: Vec<Value>) -> Reply {
         .unwrap_or(usize::MAX);
     let values: Vec<Value> = values.into_iter().take(cap).collect();
     Ok((StatusCode::OK, serde_json::json!({ "items": values })))
+}
+
+/// `input`'s members set on `target` (an object).
+fn merge(target: &mut Value, input: &Map<String, Value>) {
+    if let Value::Object(t) = target {
+        for (k, v) in input {
+            t.insert(k.clone(), v.clone());
+        }
+    }
 }

@@ -12,8 +12,8 @@ use serde_json::{Map, Value};
 
 use super::super::operations::Op;
 use super::super::{not_found, ApiError, Management, Reply, Request};
-use super::shapes::{self, Kind};
-use super::{checks, items, new_id};
+use super::shapes::{self, Slot};
+use super::{checks, items, merge, new_id};
 use crate::model::websocket::WsDefinition;
 
 /// What an operation does.
@@ -24,16 +24,6 @@ enum Verb {
     Get,
     Update,
     Delete,
-}
-
-/// Where a kind's items live in the definition.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(super) enum Slot {
-    Routes,
-    RouteResponses,
-    Integrations,
-    IntegrationResponses,
-    Authorizers,
 }
 
 fn operation(op: Op) -> Option<(Verb, Slot)> {
@@ -68,29 +58,6 @@ fn operation(op: Op) -> Option<(Verb, Slot)> {
         DeleteV2Authorizer => (Delete, Authorizers),
         _ => return None,
     })
-}
-
-impl Slot {
-    pub(super) fn kind(self) -> &'static Kind {
-        match self {
-            Slot::Routes => &shapes::ROUTE,
-            Slot::RouteResponses => &shapes::ROUTE_RESPONSE,
-            Slot::Integrations => &shapes::INTEGRATION,
-            Slot::IntegrationResponses => &shapes::INTEGRATION_RESPONSE,
-            Slot::Authorizers => &shapes::AUTHORIZER,
-        }
-    }
-
-    /// The path parameter naming an item of this slot.
-    fn id_param(self) -> &'static str {
-        match self {
-            Slot::Routes => "routeId",
-            Slot::RouteResponses => "routeResponseId",
-            Slot::Integrations => "integrationId",
-            Slot::IntegrationResponses => "integrationResponseId",
-            Slot::Authorizers => "authorizerId",
-        }
-    }
 }
 
 /// Where the addressed items are: the slot and, for responses, the parent.
@@ -194,7 +161,7 @@ fn create(
     input: &Map<String, Value>,
 ) -> Result<Value, ApiError> {
     let mut item = checks::defaults(place.slot);
-    super::apis::merge(&mut item, input);
+    merge(&mut item, input);
     item[place.slot.kind().id_field] = Value::from(id);
     checks::check(place.slot, def, &item, None)?;
     place.items(def)?.insert(id.to_string(), item.clone());
@@ -213,7 +180,7 @@ fn update(
         .get(id)
         .cloned()
         .ok_or_else(|| missing(noun, id))?;
-    super::apis::merge(&mut item, input);
+    merge(&mut item, input);
     checks::check(place.slot, def, &item, Some(id))?;
     place.items(def)?.insert(id.to_string(), item.clone());
     Ok(item)

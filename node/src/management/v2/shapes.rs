@@ -4,7 +4,8 @@
 //! every create and update body goes through: a member the model does not
 //! list is dropped (as AWS's REST-JSON layer ignores it), a listed member of
 //! the wrong type is AWS's 400 BadRequestException, and a create call
-//! without a required member is refused.
+//! without a required member is refused. Also where each kind's items live
+//! in the definition ([`Slot`]).
 
 use serde_json::{Map, Value};
 
@@ -170,6 +171,39 @@ pub(super) const DEPLOYMENT: Kind = Kind {
     members: &[("description", Str), ("stageName", Str)],
     required: &[],
 };
+
+/// Where a kind's items live in the definition.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Slot {
+    Routes,
+    RouteResponses,
+    Integrations,
+    IntegrationResponses,
+    Authorizers,
+}
+
+impl Slot {
+    pub(super) fn kind(self) -> &'static Kind {
+        match self {
+            Slot::Routes => &ROUTE,
+            Slot::RouteResponses => &ROUTE_RESPONSE,
+            Slot::Integrations => &INTEGRATION,
+            Slot::IntegrationResponses => &INTEGRATION_RESPONSE,
+            Slot::Authorizers => &AUTHORIZER,
+        }
+    }
+
+    /// The path parameter naming an item of this slot.
+    pub(super) fn id_param(self) -> &'static str {
+        match self {
+            Slot::Routes => "routeId",
+            Slot::RouteResponses => "routeResponseId",
+            Slot::Integrations => "integrationId",
+            Slot::IntegrationResponses => "integrationResponseId",
+            Slot::Authorizers => "authorizerId",
+        }
+    }
+}
 
 /// The members of `body` that `kind` lists, type-checked; `creating`
 /// also asks for the required ones.

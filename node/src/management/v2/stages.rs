@@ -11,9 +11,8 @@ use serde_json::{json, Value};
 
 use super::super::operations::Op;
 use super::super::{bad_request, not_found, ApiError, Management, Reply, Request};
-use super::apis::merge;
 use super::shapes::{self, str_of};
-use super::{conflict, items, new_id, now_iso};
+use super::{conflict, items, merge, new_id, now_iso};
 use crate::model::websocket::{valid_stage_name, WsApi, WsDeployment};
 
 impl Management {
