@@ -5,7 +5,9 @@ client calls @connections, and a raw socket sends what `websockets` will
 not (invalid UTF-8). Prints what it saw as one JSON object; the Rust test
 (tests/tests/websocket.rs) makes the assertions.
 
-usage: websocket.py ADMIN_URL KEY SECRET REGION DATA_ADDR IAM_KEY IAM_SECRET
+RECORD_FILE names the handlers' events file.
+
+usage: websocket.py ADMIN_URL KEY SECRET REGION DATA_ADDR IAM_KEY IAM_SECRET BACKEND_URL
 """
 
 import asyncio
@@ -23,7 +25,7 @@ import botocore
 import websockets
 from websockets.asyncio.client import connect
 
-admin, key, secret, region, data, iam_key, iam_secret = sys.argv[1:8]
+admin, key, secret, region, data, iam_key, iam_secret, backend = sys.argv[1:9]
 seen = {}
 
 
@@ -85,6 +87,16 @@ v2.create_route(ApiId=api_id, RouteKey="quiet", Target="integrations/" + on_mess
 fallback = v2.create_route(ApiId=api_id, RouteKey="$default",
                            Target="integrations/" + default_mock["IntegrationId"])
 v2.create_route_response(ApiId=api_id, RouteId=fallback["RouteId"], RouteResponseKey="$default")
+relay = v2.create_integration(ApiId=api_id, IntegrationType="HTTP_PROXY", IntegrationMethod="POST",
+                              IntegrationUri=backend + "/relay")
+relay_route = v2.create_route(ApiId=api_id, RouteKey="relay", Target="integrations/" + relay["IntegrationId"])
+v2.create_route_response(ApiId=api_id, RouteId=relay_route["RouteId"], RouteResponseKey="$default")
+templated = v2.create_integration(
+    ApiId=api_id, IntegrationType="HTTP", IntegrationMethod="POST", IntegrationUri=backend + "/templated",
+    RequestTemplates={"$default": '{"wrapped": $input.json(\'$.data\'), "route": "$context.routeKey"}'})
+templated_route = v2.create_route(ApiId=api_id, RouteKey="templated",
+                                  Target="integrations/" + templated["IntegrationId"])
+v2.create_route_response(ApiId=api_id, RouteId=templated_route["RouteId"], RouteResponseKey="$default")
 seen["duplicate_route"] = error_of(lambda: v2.create_route(ApiId=api_id, RouteKey="echo"))
 seen["auth_off_connect"] = error_of(lambda: v2.create_route(
     ApiId=api_id, RouteKey="other", AuthorizationType="CUSTOM", AuthorizerId=auth["AuthorizerId"]))
@@ -125,10 +137,11 @@ async def closed_with(ws):
         return e.rcvd.code if e.rcvd else None
 
 
-def raw_invalid_utf8():
-    """A handshake by hand, then a masked text frame of b'\\xff\\xfe'; the close code."""
+def raw_handshake():
+    """A connected socket past its 101 (a client that will read nothing)."""
     host, port = data.rsplit(":", 1)
     s = socket.create_connection((host, int(port)), timeout=5)
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
     key = base64.b64encode(os.urandom(16)).decode()
     s.sendall(("GET /restapis/%s/prod/_user_request_/?token=allow HTTP/1.1\r\nHost: %s\r\n"
                "Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: %s\r\n"
@@ -136,6 +149,30 @@ def raw_invalid_utf8():
     head = b""
     while b"\r\n\r\n" not in head:
         head += s.recv(1)
+    return s, head
+
+
+def slow_client():
+    """Posts 128 KB frames to a client that reads nothing: the node must
+    refuse (429) once its bounded queue is full, not buffer without end."""
+    s, _ = raw_handshake()
+    # The newest CONNECT event names the connection.
+    events = [json.loads(l) for l in open(os.environ["RECORD_FILE"])]
+    conn_id = [e for e in events if e["handler"] == "connect"][-1]["event"]["requestContext"]["connectionId"]
+    chunk = b"z" * (128 * 1024 - 1)
+    for n in range(1, 3000):
+        try:
+            mgmt.post_to_connection(ConnectionId=conn_id, Data=chunk)
+        except botocore.exceptions.ClientError as e:
+            s.close()
+            return {"posts": n, "code": e.response["Error"]["Code"]}
+    s.close()
+    return {"posts": None, "code": None}
+
+
+def raw_invalid_utf8():
+    """A masked text frame of b'\\xff\\xfe' by hand; the close code."""
+    s, head = raw_handshake()
     payload, mask = b"\xff\xfe", os.urandom(4)
     masked = bytes(b ^ mask[i % 4] for i, b in enumerate(payload))
     s.sendall(bytes([0x81, 0x80 | len(payload)]) + mask + masked)
@@ -161,6 +198,10 @@ async def main():
         seen["not_json"] = json.loads(await asyncio.wait_for(ws.recv(), 5))
         await ws.send(json.dumps({"action": "nobody"}))
         seen["no_route"] = json.loads(await asyncio.wait_for(ws.recv(), 5))
+        await ws.send(json.dumps({"action": "relay", "data": 5}))
+        seen["relay"] = json.loads(await asyncio.wait_for(ws.recv(), 5))
+        await ws.send(json.dumps({"action": "templated", "data": [1, 2]}))
+        seen["templated"] = json.loads(await asyncio.wait_for(ws.recv(), 5))
         await ws.send(json.dumps({"action": "quiet"}))
         pong = await ws.ping(b"are you there")
         seen["pong"] = (await asyncio.wait_for(pong, 5)) is not None
@@ -200,6 +241,7 @@ async def main():
         await ws.send("y" * (33 * 1024))  # one frame over 32 KB
         seen["too_big_frame"] = await closed_with(ws)
     seen["invalid_utf8"] = raw_invalid_utf8()
+    seen["slow_client"] = slow_client()
     async with connect(base + "?token=allow") as ws:
         await ws.close(code=4001, reason="done here")
 

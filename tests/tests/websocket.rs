@@ -8,7 +8,7 @@
 //! are here.
 
 use apigw_tests::python::python_with_lambda_ric;
-use apigw_tests::Node;
+use apigw_tests::{Backend, Node};
 use serde_json::{json, Value};
 
 const HANDLERS: &str = include_str!("../functions/python/ws_app.py");
@@ -42,7 +42,7 @@ functions:
 }
 
 /// Runs the driver; its JSON report.
-fn drive(node: &Node, iam: (&str, &str)) -> Value {
+fn drive(node: &Node, iam: (&str, &str), backend: &str, record: &std::path::Path) -> Value {
     let keys = node.admin_keys().expect("admin keys");
     let script = format!("{}/scripts/websocket.py", env!("CARGO_MANIFEST_DIR"));
     let python = python_with_lambda_ric().expect("python with boto3 and websockets");
@@ -56,7 +56,9 @@ fn drive(node: &Node, iam: (&str, &str)) -> Value {
             &node.data.to_string(),
             iam.0,
             iam.1,
+            backend,
         ])
+        .env("RECORD_FILE", record)
         .output()
         .expect("python runs");
     assert!(
@@ -87,8 +89,9 @@ fn events(record: &std::path::Path, handler: &str) -> Vec<Value> {
         .collect()
 }
 
-#[test]
-fn a_websocket_api_built_with_boto3_serves_real_clients() {
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_websocket_api_built_with_boto3_serves_real_clients() {
+    let backend = Backend::echo().await;
     let record = std::env::temp_dir().join(format!("apigw-ws-events-{}.jsonl", std::process::id()));
     let _ = std::fs::remove_file(&record);
     let node = Node::builder()
@@ -96,7 +99,12 @@ fn a_websocket_api_built_with_boto3_serves_real_clients() {
         .config(&config(&record.display().to_string()))
         .start()
         .expect("node starts");
-    let seen = drive(&node, ("AKIDWSCALLER0001", "wssecret"));
+    let seen = drive(
+        &node,
+        ("AKIDWSCALLER0001", "wssecret"),
+        &backend.url(),
+        &record,
+    );
     management(&seen);
     connect_and_routes(&seen);
     callbacks_and_limits(&seen);
@@ -148,7 +156,9 @@ fn management(seen: &Value) {
             "$disconnect",
             "echo",
             "quiet",
-            "talk"
+            "relay",
+            "talk",
+            "templated"
         ])
     );
     assert_eq!(seen["apis"], json!([id]));
@@ -176,6 +186,15 @@ fn connect_and_routes(seen: &Value) {
     assert_eq!(seen["not_json"], fallback);
     assert_eq!(seen["no_route"], fallback);
     assert_eq!(seen["pong"], true);
+    // HTTP_PROXY: the message as it is, POSTed; the backend's body back.
+    assert_eq!(seen["relay"]["method"], "POST");
+    assert_eq!(seen["relay"]["target"], "/relay");
+    assert_eq!(seen["relay"]["body"], r#"{"action": "relay", "data": 5}"#);
+    // HTTP: the request template's output.
+    assert_eq!(
+        seen["templated"]["body"],
+        r#"{"wrapped": [1,2], "route": "templated"}"#
+    );
 }
 
 fn callbacks_and_limits(seen: &Value) {
@@ -199,6 +218,11 @@ fn callbacks_and_limits(seen: &Value) {
     assert_eq!(seen["too_big_frame"], 1009);
     assert_eq!(seen["invalid_utf8"]["opcode"], 8);
     assert_eq!(seen["invalid_utf8"]["code"], 1007);
+    // A client that reads nothing: posts are refused once its bounded
+    // queue (64 frames) and the socket buffers are full.
+    let slow = &seen["slow_client"];
+    assert_eq!(slow["code"], "LimitExceededException", "{slow}");
+    assert!(slow["posts"].as_u64().is_some_and(|n| n < 1000), "{slow}");
 }
 
 fn lambda_events(seen: &Value, record: &std::path::Path, region: &str) {
@@ -278,4 +302,37 @@ fn lambda_events(seen: &Value, record: &std::path::Path, region: &str) {
         auth["methodArn"],
         format!("arn:aws:execute-api:{region}:000000000000:{id}/prod/$connect")
     );
+}
+
+#[test]
+fn idle_and_long_connections_are_closed_with_1001() {
+    let node = Node::builder()
+        .config("websocket: {idle_timeout_ms: 1000, max_duration_ms: 2500}\n")
+        .start()
+        .expect("node starts");
+    let keys = node.admin_keys().expect("admin keys");
+    let script = format!("{}/scripts/websocket_limits.py", env!("CARGO_MANIFEST_DIR"));
+    let python = python_with_lambda_ric().expect("python with boto3 and websockets");
+    let out = std::process::Command::new(python)
+        .args([
+            script.as_str(),
+            &format!("http://{}", node.admin),
+            &keys.access_key_id,
+            &keys.secret_access_key,
+            &node.region,
+            &node.data.to_string(),
+        ])
+        .output()
+        .expect("python runs");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let seen: Value = serde_json::from_slice(&out.stdout).expect("the script's JSON");
+    let after = |which: &str| seen[which]["after"].as_f64().unwrap_or_default();
+    assert_eq!(seen["silent"]["code"], 1001, "{seen}");
+    assert!((0.9..5.0).contains(&after("silent")), "{seen}");
+    assert_eq!(seen["chatty"]["code"], 1001, "{seen}");
+    assert!((2.4..6.0).contains(&after("chatty")), "{seen}");
 }
