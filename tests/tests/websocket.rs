@@ -336,3 +336,53 @@ fn idle_and_long_connections_are_closed_with_1001() {
     assert_eq!(seen["chatty"]["code"], 1001, "{seen}");
     assert!((2.4..6.0).contains(&after("chatty")), "{seen}");
 }
+
+/// A WebSocket API made through node 1 of a two-node cluster (through
+/// Raft) is served by node 2.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_websocket_api_made_on_one_node_is_served_by_another() {
+    use apigw_tests::cluster::{cluster_certs, free_udp_port, wait_for_view};
+    let (_certs, certs_path) = cluster_certs("1,2");
+    let ports = [free_udp_port(), free_udp_port()];
+    let start = |id: usize| {
+        let peer = 1 - id;
+        Node::builder()
+            .env("APIGW_ADMIN_ACCESS_KEY_ID", "AKIDWSCLUSTER001")
+            .env("APIGW_ADMIN_SECRET_ACCESS_KEY", "clustersecret")
+            .config(&format!(
+                "cluster: {{name: lab, node_id: {}, listen: '127.0.0.1:{}', certs: '{certs_path}', gossip_interval_ms: 50, peers: [{{id: {}, addr: '127.0.0.1:{}'}}]}}\n",
+                id + 1,
+                ports[id],
+                peer + 1,
+                ports[peer]
+            ))
+            .start()
+            .expect("node starts")
+    };
+    let (one, two) = (start(0), start(1));
+    for node in [&one, &two] {
+        wait_for_view(node, "a leader", |v| v["raft"]["leader"].is_u64()).await;
+    }
+    let script = format!(
+        "{}/scripts/websocket_cluster.py",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    let python = python_with_lambda_ric().expect("python with boto3 and websockets");
+    let out = tokio::process::Command::new(python)
+        .arg(script)
+        .arg(format!("http://{}", one.admin))
+        .args(["AKIDWSCLUSTER001", "clustersecret", &one.region])
+        .arg(two.data.to_string())
+        .output()
+        .await
+        .expect("python runs");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let seen: Value = serde_json::from_slice(&out.stdout).expect("the script's JSON");
+    assert_eq!(seen["answer"], json!({"echo": {"n": 1}}), "{seen}");
+    one.stop().expect("stops");
+    two.stop().expect("stops");
+}
