@@ -223,6 +223,7 @@ fn callbacks_and_limits(seen: &Value) {
     let slow = &seen["slow_client"];
     assert_eq!(slow["code"], "LimitExceededException", "{slow}");
     assert!(slow["posts"].as_u64().is_some_and(|n| n < 1000), "{slow}");
+    eprintln!("128 KB posts to a client that reads nothing, until 429: {slow}");
 }
 
 fn lambda_events(seen: &Value, record: &std::path::Path, region: &str) {
@@ -338,7 +339,8 @@ fn idle_and_long_connections_are_closed_with_1001() {
 }
 
 /// A WebSocket API made through node 1 of a two-node cluster (through
-/// Raft) is served by node 2.
+/// Raft) is served by node 2; `@connections` calls on node 1 reach the
+/// connection on node 2 over QUIC; once node 2 is gone they get 410 at once.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_websocket_api_made_on_one_node_is_served_by_another() {
     use apigw_tests::cluster::{cluster_certs, free_udp_port, wait_for_view};
@@ -350,7 +352,7 @@ async fn a_websocket_api_made_on_one_node_is_served_by_another() {
             .env("APIGW_ADMIN_ACCESS_KEY_ID", "AKIDWSCLUSTER001")
             .env("APIGW_ADMIN_SECRET_ACCESS_KEY", "clustersecret")
             .config(&format!(
-                "cluster: {{name: lab, node_id: {}, listen: '127.0.0.1:{}', certs: '{certs_path}', gossip_interval_ms: 50, peers: [{{id: {}, addr: '127.0.0.1:{}'}}]}}\n",
+                "cluster: {{name: lab, node_id: {}, listen: '127.0.0.1:{}', certs: '{certs_path}', gossip_interval_ms: 50, peers: [{{id: {}, addr: '127.0.0.1:{}'}}]}}\n{CALLER}",
                 id + 1,
                 ports[id],
                 peer + 1,
@@ -373,6 +375,8 @@ async fn a_websocket_api_made_on_one_node_is_served_by_another() {
         .arg(format!("http://{}", one.admin))
         .args(["AKIDWSCLUSTER001", "clustersecret", &one.region])
         .arg(two.data.to_string())
+        .arg(one.data.to_string())
+        .args(["AKIDWSCALLER0001", "wssecret"])
         .output()
         .await
         .expect("python runs");
@@ -383,6 +387,39 @@ async fn a_websocket_api_made_on_one_node_is_served_by_another() {
     );
     let seen: Value = serde_json::from_slice(&out.stdout).expect("the script's JSON");
     assert_eq!(seen["answer"], json!({"echo": {"n": 1}}), "{seen}");
-    one.stop().expect("stops");
+    assert_eq!(seen["pushed"], "ok", "{seen}");
+    assert_eq!(seen["got"], json!({"from": "node 1"}));
+    assert_eq!(seen["identity"]["SourceIp"], "127.0.0.1");
+    assert_eq!(seen["after_close"], "GoneException");
+
+    // A connection whose node is gone: 410 from node 1, within its deadline.
     two.stop().expect("stops");
+    let python = python_with_lambda_ric().expect("python");
+    let script = format!(
+        "{}/scripts/websocket_cluster.py",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    let out = tokio::process::Command::new(python)
+        .arg(script)
+        .args(["gone", &one.region, &one.data.to_string()])
+        .arg(seen["api_id"].as_str().unwrap_or_default())
+        .arg(seen["connection_id"].as_str().unwrap_or_default())
+        .args(["AKIDWSCALLER0001", "wssecret"])
+        .output()
+        .await
+        .expect("python runs");
+    let gone: Value = serde_json::from_slice(&out.stdout).expect("the script's JSON");
+    assert_eq!(gone["code"], "GoneException", "{gone}");
+    assert!(gone["seconds"].as_f64().is_some_and(|s| s < 5.0), "{gone}");
+    eprintln!("post for a connection on a stopped node: {gone}");
+    one.stop().expect("stops");
 }
+
+/// The IAM user that calls `@connections` in the cluster test.
+const CALLER: &str = r#"iam_users:
+  - name: caller
+    access_key_id: AKIDWSCALLER0001
+    secret_access_key: wssecret
+    policies:
+      - {Version: "2012-10-17", Statement: [{Effect: Allow, Action: "execute-api:ManageConnections", Resource: "*"}]}
+"#;

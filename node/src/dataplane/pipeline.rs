@@ -170,7 +170,9 @@ impl Gateway {
                 identities: &self.services.identities,
             };
             let ws = &self.services.websocket;
-            return ws.serve(&callers, request, client, stage, &inner).await;
+            return ws
+                .serve(&callers, request, client, stage, &inner, false)
+                .await;
         }
         self.respond(request, client, Via::Client, None).await
     }
@@ -199,6 +201,16 @@ impl Gateway {
         client: IpAddr,
         request_id: String,
     ) -> Response<Body> {
+        if let Some((stage, inner)) = self.websocket_stage(&request) {
+            let callers = super::websocket::Callers {
+                iam: &self.services.iam,
+                identities: &self.services.identities,
+            };
+            let ws = &self.services.websocket;
+            return ws
+                .serve(&callers, request, client, stage, &inner, true)
+                .await;
+        }
         self.respond(request, client, Via::Edge, Some(request_id))
             .await
     }

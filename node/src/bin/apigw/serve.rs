@@ -362,7 +362,7 @@ fn build_services(loaded: &Loaded, state: &mut State) -> Result<Arc<Services>> {
     let services = Arc::new(Services {
         edge,
         networks: crate::edge::networks(loaded)?,
-        cluster: view,
+        cluster: view.clone(),
         functions: state.functions.clone(),
         cache,
         access,
@@ -379,6 +379,7 @@ fn build_services(loaded: &Loaded, state: &mut State) -> Result<Arc<Services>> {
             state.functions.clone(),
             state.deployed.clone(),
             &state.region,
+            view,
         )),
     });
     if let Some(view) = services.cluster.as_ref().filter(|v| v.role == "regional") {

@@ -46,14 +46,23 @@ fn error(status: StatusCode, kind: &'static str, message: &str) -> Response<Body
     r
 }
 
-/// Serves one `@connections` call for connection `id` of `stage`.
+/// What an `@connections` call is for.
+pub struct Call<'a> {
+    pub stage: &'a WsStage,
+    /// The connection id, decoded.
+    pub id: &'a str,
+    pub client: IpAddr,
+    /// Sent on by another node: answered here, never sent on again.
+    pub from_peer: bool,
+}
+
+/// Serves one `@connections` call: here when this node holds the
+/// connection, else on the node its id names.
 pub async fn serve<B>(
     ws: &WebSockets,
     callers: &Callers<'_>,
     request: Request<B>,
-    client: IpAddr,
-    stage: &WsStage,
-    id: &str,
+    call: Call<'_>,
 ) -> Response<Body>
 where
     B: hyper::body::Body<Data = Bytes> + Send + 'static,
@@ -73,6 +82,12 @@ where
             )
         }
     };
+    let Call {
+        stage,
+        id,
+        client,
+        from_peer,
+    } = call;
     let ctx = RequestContext::new(
         client,
         parts.method,
@@ -89,7 +104,15 @@ where
         .get(id)
         .filter(|c| c.api_id == stage.api_id && c.stage == stage.stage_name)
     else {
-        return gone();
+        let owner = super::owner::owner_of(id);
+        return match (&ws.cluster, from_peer) {
+            (Some(view), false) if owner != 0 && owner != ws.node_id => {
+                super::owner::forward(view, owner, &ctx, body)
+                    .await
+                    .unwrap_or_else(gone)
+            }
+            _ => gone(),
+        };
     };
     let queued = match ctx.method {
         Method::POST => connection.send(match String::from_utf8(body.to_vec()) {

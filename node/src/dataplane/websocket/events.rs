@@ -187,7 +187,7 @@ fn title_case(name: &str) -> String {
 
 /// A fresh message id, as AWS's (`Vh3ZxdfaIAMCJFQ=`).
 pub fn new_message_id() -> String {
-    super::registry::new_connection_id()
+    super::registry::random_text(15) + "="
 }
 
 #[cfg(test)]

@@ -13,7 +13,8 @@
 //!   `$context` AWS builds;
 //! - [`connections_api`]: `POST|GET|DELETE /@connections/{id}` under the
 //!   stage URL, SigV4 (`execute-api`) with the configured IAM users;
-//! - [`registry`]: the open connections of this node, by id.
+//! - [`registry`]: the open connections of this node, by id; [`owner`]:
+//!   the node a connection id names, and `@connections` calls sent there.
 //!
 //! The crate under it is tokio-tungstenite (on hyper's upgrade): it checks
 //! frame and message sizes, UTF-8 and the protocol as RFC 6455 says, and
@@ -22,6 +23,7 @@
 pub mod connection;
 pub mod connections_api;
 pub mod events;
+pub mod owner;
 pub mod registry;
 pub mod routes;
 pub mod upgrade;
@@ -85,6 +87,11 @@ pub struct WebSockets {
     pub region: String,
     /// For HTTP and HTTP_PROXY integrations (set by the first gateway).
     pub client: std::sync::OnceLock<HttpClient>,
+    /// This node's id in its cluster (0: a single node), written into the
+    /// ids of the connections it accepts.
+    pub node_id: u64,
+    /// The cluster, to send `@connections` calls to the owning node.
+    pub cluster: Option<Arc<super::cluster_view::ClusterView>>,
 }
 
 impl WebSockets {
@@ -93,6 +100,7 @@ impl WebSockets {
         functions: Arc<Functions>,
         deployed: Arc<Deployed>,
         region: &str,
+        cluster: Option<Arc<super::cluster_view::ClusterView>>,
     ) -> WebSockets {
         WebSockets {
             registry: Registry::new(limits.max_connections),
@@ -101,6 +109,8 @@ impl WebSockets {
             deployed,
             region: region.to_string(),
             client: std::sync::OnceLock::new(),
+            node_id: cluster.as_ref().map_or(0, |c| c.node_id),
+            cluster,
         }
     }
 }
@@ -126,7 +136,8 @@ impl WebSockets {
     }
 
     /// Serves a request to a WebSocket stage: the upgrade at the stage's
-    /// root, `@connections/{id}` below it, 403 elsewhere.
+    /// root, `@connections/{id}` below it, 403 elsewhere. One another node
+    /// sent (`from_peer`) can only be an `@connections` call.
     pub async fn serve<B>(
         self: &Arc<Self>,
         callers: &Callers<'_>,
@@ -134,6 +145,7 @@ impl WebSockets {
         client: std::net::IpAddr,
         stage: Arc<crate::snapshot::WsStage>,
         inner: &str,
+        from_peer: bool,
     ) -> http::Response<super::body::Body>
     where
         B: hyper::body::Body<Data = bytes::Bytes> + Send + 'static,
@@ -141,9 +153,15 @@ impl WebSockets {
     {
         use http::StatusCode;
         if let Some(id) = connections_api::connection_path(inner) {
-            return connections_api::serve(self, callers, request, client, &stage, &id).await;
+            let call = connections_api::Call {
+                stage: &stage,
+                id: &id,
+                client,
+                from_peer,
+            };
+            return connections_api::serve(self, callers, request, call).await;
         }
-        if !(inner.is_empty() || inner == "/") {
+        if from_peer || !(inner.is_empty() || inner == "/") {
             return upgrade::refuse(StatusCode::FORBIDDEN, "Forbidden");
         }
         if !upgrade::wants_upgrade(request.headers()) {

@@ -138,14 +138,21 @@ impl Registry {
 }
 
 /// A fresh connection id as AWS's look (`L0SM9cOFvHcCIhw=`): fifteen
-/// letters and digits and `=`, safe in a URL path unescaped.
-pub fn new_connection_id() -> String {
-    const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
-    let mut id: String = (0..15)
-        .map(|_| char::from(ALPHABET[rand::random_range(0..ALPHABET.len())]))
-        .collect();
+/// letters and digits and `=`, safe in a URL path unescaped; the last four
+/// before `=` name the node that holds it (`owner`).
+pub fn new_connection_id(owner: u64) -> String {
+    let mut id = random_text(11);
+    id.push_str(&super::owner::encode_owner(owner));
     id.push('=');
     id
+}
+
+/// `len` random letters and digits.
+pub fn random_text(len: usize) -> String {
+    const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+    (0..len)
+        .map(|_| char::from(ALPHABET[rand::random_range(0..ALPHABET.len())]))
+        .collect()
 }
 
 /// Whether `id` could be a connection id (what `@connections` accepts
@@ -173,7 +180,14 @@ mod tests {
     fn the_queue_is_bounded_and_the_cap_holds() {
         let (tx, _rx) = mpsc::channel(1);
         let ip = IpAddr::from([127, 0, 0, 1]);
-        let c = Arc::new(Connection::new(new_connection_id(), "a", "s", ip, None, tx));
+        let c = Arc::new(Connection::new(
+            new_connection_id(3),
+            "a",
+            "s",
+            ip,
+            None,
+            tx,
+        ));
         assert!(valid_connection_id(&c.id));
         assert_eq!(c.send(Outgoing::Text("1".into())), Ok(()));
         assert_eq!(c.send(Outgoing::Text("2".into())), Err(SendRefused::Full));
@@ -181,7 +195,7 @@ mod tests {
         assert!(registry.insert(c.clone()));
         let (tx2, _rx2) = mpsc::channel(1);
         let other = Arc::new(Connection::new(
-            new_connection_id(),
+            new_connection_id(3),
             "a",
             "s",
             ip,

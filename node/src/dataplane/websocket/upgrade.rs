@@ -71,7 +71,7 @@ pub async fn upgrade<B: Send + 'static>(
         request.version(),
     );
     let mut meta = Meta {
-        connection_id: new_connection_id(),
+        connection_id: new_connection_id(ws.node_id),
         api_id: stage.api_id.clone(),
         stage: stage.stage_name.clone(),
         domain_name: ctx.domain_name.clone(),
