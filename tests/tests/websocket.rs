@@ -109,7 +109,40 @@ async fn a_websocket_api_built_with_boto3_serves_real_clients() {
     connect_and_routes(&seen);
     callbacks_and_limits(&seen);
     lambda_events(&seen, &record, &node.region);
+    metrics(&node, &seen).await;
     let _ = std::fs::remove_file(&record);
+}
+
+/// The per-route series on `/metrics`, as AWS's metric names count.
+async fn metrics(node: &Node, seen: &Value) {
+    let reply = node.admin_client().get("/metrics").await.expect("metrics");
+    let text = reply.text();
+    let id = seen["api_id"].as_str().unwrap_or_default();
+    let value = |name: &str, route: &str| -> Option<f64> {
+        let series = format!("{name}{{api=\"{id}\",stage=\"prod\",route=\"{route}\"}} ");
+        text.lines()
+            .find_map(|l| l.strip_prefix(&series))
+            .and_then(|v| v.parse().ok())
+    };
+    // Nine attempts: three refused (no token, Deny, the function's 403),
+    // six accepted.
+    assert_eq!(
+        value("apigw_websocket_connect_total", "$connect"),
+        Some(9.0),
+        "{text}"
+    );
+    assert_eq!(
+        value("apigw_websocket_client_errors_total", "$connect"),
+        Some(2.0)
+    );
+    assert_eq!(
+        value("apigw_websocket_integration_errors_total", "$connect"),
+        Some(1.0)
+    );
+    assert_eq!(value("apigw_websocket_messages_total", "echo"), Some(1.0));
+    assert_eq!(value("apigw_websocket_messages_total", "talk"), Some(1.0));
+    assert!(value("apigw_websocket_integration_latency_seconds_count", "talk") == Some(1.0));
+    assert!(text.contains("apigw_websocket_connections "));
 }
 
 fn management(seen: &Value) {

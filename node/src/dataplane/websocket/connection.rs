@@ -28,6 +28,7 @@ use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::WebSocketStream;
 
 use super::events::{self, Kind, Meta, Payload};
+use super::metrics::Event;
 use super::registry::{Connection, Outgoing};
 use super::routes::{self, Call};
 use super::WebSockets;
@@ -155,10 +156,15 @@ async fn on_message(
         json!({"message": message, "connectionId": meta.connection_id, "requestId": request_id})
             .to_string()
     };
+    let (api, name) = (stage.api_id.as_str(), stage.stage_name.as_str());
     let Some(route) = routes::select(&stage, &payload) else {
+        ws.metrics.count(api, name, "$default", Event::Message);
+        ws.metrics.count(api, name, "$default", Event::ClientError);
         let _ = handle.send(Outgoing::Text(error("Forbidden")));
         return;
     };
+    let key = route.route_key.as_str();
+    ws.metrics.count(api, name, key, Event::Message);
     let kind = Kind::Message {
         message_id: events::new_message_id(),
     };
@@ -169,7 +175,13 @@ async fn on_message(
         body: payload.bytes(),
         request_id: &request_id,
     };
-    match routes::integrate(&ws, &stage, route, call).await {
+    let started = std::time::Instant::now();
+    let result = routes::integrate(&ws, &stage, route, call).await;
+    ws.metrics.latency(api, name, key, started.elapsed());
+    if result.as_ref().is_ok_and(|a| a.status >= 400) {
+        ws.metrics.count(api, name, key, Event::IntegrationError);
+    }
+    match result {
         Ok(answer) if route.two_way => {
             if let Some(body) = answer.body {
                 let _ = handle.send(Outgoing::Text(body));
@@ -177,6 +189,7 @@ async fn on_message(
         }
         Ok(_) => {}
         Err(e) => {
+            ws.metrics.count(api, name, key, Event::ExecutionError);
             tracing::warn!(api = %stage.api_id, route = %route.route_key, error = %e, "WebSocket integration failed");
             let _ = handle.send(Outgoing::Text(error("Internal server error")));
         }

@@ -13,6 +13,8 @@
 //!   `$context` AWS builds;
 //! - [`connections_api`]: `POST|GET|DELETE /@connections/{id}` under the
 //!   stage URL, SigV4 (`execute-api`) with the configured IAM users;
+//! - [`metrics`]: ConnectCount, MessageCount and the error counts per
+//!   route, as AWS names them, on `/metrics`;
 //! - [`registry`]: the open connections of this node, by id; [`owner`]:
 //!   the node a connection id names, and `@connections` calls sent there.
 //!
@@ -23,6 +25,7 @@
 pub mod connection;
 pub mod connections_api;
 pub mod events;
+pub mod metrics;
 pub mod owner;
 pub mod registry;
 pub mod routes;
@@ -92,6 +95,7 @@ pub struct WebSockets {
     pub node_id: u64,
     /// The cluster, to send `@connections` calls to the owning node.
     pub cluster: Option<Arc<super::cluster_view::ClusterView>>,
+    pub metrics: metrics::WsMetrics,
 }
 
 impl WebSockets {
@@ -110,6 +114,7 @@ impl WebSockets {
             region: region.to_string(),
             client: std::sync::OnceLock::new(),
             node_id: cluster.as_ref().map_or(0, |c| c.node_id),
+            metrics: metrics::WsMetrics::default(),
             cluster,
         }
     }

@@ -7,7 +7,7 @@
 //! edges use), signature headers and body as the client sent them. The
 //! owner answers as if the call had come to it (it never forwards again).
 //! An owner that is down, unknown or silent past the deadline means the
-//! connection is gone: 410, never a hang.
+//! connection is gone: 410, never a hang (3 s at most).
 
 use std::time::Duration;
 
@@ -25,9 +25,9 @@ const BASE62: &[u8] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrst
 /// (their connections are reachable on their own node only).
 const MAX_ENCODED: u64 = 62 * 62 * 62 * 62;
 
-/// How long opening the stream and the owner's answer may take.
+/// How long opening the stream may take, and the whole call.
 const CONNECT: Duration = Duration::from_secs(1);
-const ANSWER: Duration = Duration::from_secs(5);
+const WHOLE: Duration = Duration::from_secs(3);
 
 /// `owner` as the four characters a connection id ends with (before `=`).
 pub fn encode_owner(owner: u64) -> String {
@@ -55,8 +55,21 @@ pub fn owner_of(id: &str) -> u64 {
 }
 
 /// Sends the call to node `owner`; `None` when it cannot answer (down,
-/// unknown, unreachable, silent), which the caller answers 410.
+/// unknown, unreachable, silent for [`WHOLE`], or seen going down), which
+/// the caller answers 410.
 pub async fn forward(
+    view: &ClusterView,
+    owner: u64,
+    ctx: &RequestContext,
+    body: Bytes,
+) -> Option<Response<Body>> {
+    tokio::select! {
+        answer = tokio::time::timeout(WHOLE, call(view, owner, ctx, body)) => answer.ok().flatten(),
+        () = view.gossip.until_down(owner) => None,
+    }
+}
+
+async fn call(
     view: &ClusterView,
     owner: u64,
     ctx: &RequestContext,
@@ -83,15 +96,9 @@ pub async fn forward(
         .open_stream(owner, peer.addr, head, CONNECT)
         .await
         .ok()?;
-    let sent = async {
-        send.write_all(&body).await.ok()?;
-        send.finish().ok()
-    };
-    tokio::time::timeout(ANSWER, sent).await.ok()??;
-    let reply = tokio::time::timeout(ANSWER, apigw_cluster::read_head(&mut recv))
-        .await
-        .ok()?
-        .ok()?;
+    send.write_all(&body).await.ok()?;
+    send.finish().ok()?;
+    let reply = apigw_cluster::read_head(&mut recv).await.ok()?;
     let (reply, _): (ReplyHead, _) =
         bincode::serde::decode_from_slice(&reply, bincode::config::standard()).ok()?;
     let mut response = Response::new(http_body_util::BodyExt::boxed(QuicBody::new(recv)));

@@ -17,6 +17,7 @@ use http::{HeaderMap, Request, Response, StatusCode};
 use serde_json::{json, Value};
 
 use super::events::{self, Kind, Meta};
+use super::metrics::Event;
 use super::registry::{new_connection_id, Connection};
 use super::routes::{self, Call};
 use super::{connection, Callers, WebSockets};
@@ -164,7 +165,18 @@ async fn connect(
     let Some(route) = stage.routes.get("$connect") else {
         return Ok(None);
     };
-    authorize(ws, callers, stage, route, meta, ctx).await?;
+    let count = |event| {
+        ws.metrics
+            .count(&stage.api_id, &stage.stage_name, "$connect", event)
+    };
+    count(Event::Connect);
+    if let Err(refusal) = authorize(ws, callers, stage, route, meta, ctx).await {
+        count(match refusal.status() {
+            StatusCode::INTERNAL_SERVER_ERROR => Event::ExecutionError,
+            _ => Event::ClientError,
+        });
+        return Err(refusal);
+    }
     if route.integration.is_none() {
         return Ok(None);
     }
@@ -177,15 +189,22 @@ async fn connect(
         body: b"",
         request_id: &request_id,
     };
-    match routes::integrate(ws, stage, route, call).await {
+    let started = std::time::Instant::now();
+    let result = routes::integrate(ws, stage, route, call).await;
+    let took = started.elapsed();
+    ws.metrics
+        .latency(&stage.api_id, &stage.stage_name, "$connect", took);
+    match result {
         Ok(answer) if (200..300).contains(&answer.status) => Ok(answer.subprotocol),
         Ok(answer) => {
+            count(Event::IntegrationError);
             let status = StatusCode::from_u16(answer.status).unwrap_or(StatusCode::BAD_GATEWAY);
             let mut r = Response::new(full(answer.body.unwrap_or_default()));
             *r.status_mut() = status;
             Err(r)
         }
         Err(e) => {
+            count(Event::ExecutionError);
             tracing::warn!(api = %stage.api_id, error = %e, "$connect integration failed");
             Err(refuse(
                 StatusCode::INTERNAL_SERVER_ERROR,
