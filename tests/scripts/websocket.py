@@ -97,6 +97,8 @@ templated = v2.create_integration(
 templated_route = v2.create_route(ApiId=api_id, RouteKey="templated",
                                   Target="integrations/" + templated["IntegrationId"])
 v2.create_route_response(ApiId=api_id, RouteId=templated_route["RouteId"], RouteResponseKey="$default")
+limited = v2.create_route(ApiId=api_id, RouteKey="limited", Target="integrations/" + mock["IntegrationId"])
+v2.create_route_response(ApiId=api_id, RouteId=limited["RouteId"], RouteResponseKey="$default")
 seen["duplicate_route"] = error_of(lambda: v2.create_route(ApiId=api_id, RouteKey="echo"))
 seen["auth_off_connect"] = error_of(lambda: v2.create_route(
     ApiId=api_id, RouteKey="other", AuthorizationType="CUSTOM", AuthorizerId=auth["AuthorizerId"]))
@@ -106,6 +108,8 @@ seen["stage"] = {"auto": stage.get("AutoDeploy"), "deployment": stage.get("Deplo
 manual = v2.create_deployment(ApiId=api_id, Description="by hand")
 seen["deployments"] = len(v2.get_deployments(ApiId=api_id)["Items"])
 seen["manual_deployment"] = {"status": manual["DeploymentStatus"], "auto": manual["AutoDeployed"]}
+v2.update_stage(ApiId=api_id, StageName="prod",
+                RouteSettings={"limited": {"ThrottlingBurstLimit": 1, "ThrottlingRateLimit": 0.01}})
 seen["routes"] = sorted(r["RouteKey"] for r in v2.get_routes(ApiId=api_id)["Items"])
 seen["apis"] = [a["ApiId"] for a in v2.get_apis()["Items"]]
 arn = "arn:aws:apigateway:%s::/apis/%s" % (region, api_id)
@@ -202,6 +206,10 @@ async def main():
         seen["relay"] = json.loads(await asyncio.wait_for(ws.recv(), 5))
         await ws.send(json.dumps({"action": "templated", "data": [1, 2]}))
         seen["templated"] = json.loads(await asyncio.wait_for(ws.recv(), 5))
+        await ws.send(json.dumps({"action": "limited", "data": 1}))
+        seen["limited_first"] = json.loads(await asyncio.wait_for(ws.recv(), 5))
+        await ws.send(json.dumps({"action": "limited", "data": 2}))
+        seen["limited_second"] = json.loads(await asyncio.wait_for(ws.recv(), 5))
         await ws.send(json.dumps({"action": "quiet"}))
         pong = await ws.ping(b"are you there")
         seen["pong"] = (await asyncio.wait_for(pong, 5)) is not None

@@ -141,6 +141,10 @@ async fn metrics(node: &Node, seen: &Value) {
     );
     assert_eq!(value("apigw_websocket_messages_total", "echo"), Some(1.0));
     assert_eq!(value("apigw_websocket_messages_total", "talk"), Some(1.0));
+    assert_eq!(
+        value("apigw_websocket_client_errors_total", "limited"),
+        Some(1.0)
+    );
     assert!(value("apigw_websocket_integration_latency_seconds_count", "talk") == Some(1.0));
     assert!(text.contains("apigw_websocket_connections "));
 }
@@ -188,6 +192,7 @@ fn management(seen: &Value) {
             "$default",
             "$disconnect",
             "echo",
+            "limited",
             "quiet",
             "relay",
             "talk",
@@ -219,6 +224,10 @@ fn connect_and_routes(seen: &Value) {
     assert_eq!(seen["not_json"], fallback);
     assert_eq!(seen["no_route"], fallback);
     assert_eq!(seen["pong"], true);
+    // routeSettings throttle: burst 1, then AWS's error frame.
+    assert_eq!(seen["limited_first"]["echo"], 1);
+    assert_eq!(seen["limited_second"]["message"], "Too Many Requests");
+    assert_eq!(seen["limited_second"]["connectionId"], conn);
     // HTTP_PROXY: the message as it is, POSTed; the backend's body back.
     assert_eq!(seen["relay"]["method"], "POST");
     assert_eq!(seen["relay"]["target"], "/relay");

@@ -56,6 +56,9 @@ pub struct WsRoute {
     /// A `$default` route response: the integration's answer goes back to
     /// the client.
     pub two_way: bool,
+    /// The stage's throttle for this route (its `routeSettings`, else the
+    /// stage's `defaultRouteSettings`).
+    pub throttle: Option<crate::throttle::Rate>,
 }
 
 /// How `$connect` is authorized.
@@ -200,7 +203,8 @@ fn compile_stage(
         .routes
         .iter()
         .map(|(id, route)| {
-            let compiled = compile_route(def, id, route, found);
+            let mut compiled = compile_route(def, id, route, found);
+            compiled.throttle = throttle(stage, &compiled.route_key);
             (compiled.route_key.clone(), Arc::new(compiled))
         })
         .collect();
@@ -253,7 +257,25 @@ fn compile_route(
         integration,
         auth,
         two_way,
+        throttle: None,
     }
+}
+
+/// The throttle of route `key` on `stage`: each of the rate and the burst
+/// from the route's settings, else from the stage's default ones.
+fn throttle(stage: &Value, key: &str) -> Option<crate::throttle::Rate> {
+    let own = stage.get("routeSettings").and_then(|s| s.get(key));
+    let default = stage.get("defaultRouteSettings");
+    let pick = |name: &str| {
+        own.and_then(|s| s.get(name))
+            .or_else(|| default.and_then(|s| s.get(name)))
+    };
+    let per_second = pick("throttlingRateLimit").and_then(Value::as_f64)?;
+    let burst = pick("throttlingBurstLimit").and_then(Value::as_u64)?;
+    Some(crate::throttle::Rate {
+        per_second,
+        burst: u32::try_from(burst).unwrap_or(u32::MAX),
+    })
 }
 
 fn compile_authorizer(id: &str, a: &Value, found: &mut impl FnMut(String)) -> WsAuth {

@@ -359,6 +359,7 @@ fn build_services(loaded: &Loaded, state: &mut State) -> Result<Arc<Services>> {
     )?;
     let waf = Arc::new(apigw::web_acls::WebAcls::new(access.counters().clone()));
     state.control.attach_waf(waf.clone());
+    let ws_counters = access.counters().clone();
     let services = Arc::new(Services {
         edge,
         networks: crate::edge::networks(loaded)?,
@@ -380,6 +381,7 @@ fn build_services(loaded: &Loaded, state: &mut State) -> Result<Arc<Services>> {
             state.deployed.clone(),
             &state.region,
             view,
+            ws_counters,
         )),
     });
     if let Some(view) = services.cluster.as_ref().filter(|v| v.role == "regional") {

@@ -165,6 +165,11 @@ async fn on_message(
     };
     let key = route.route_key.as_str();
     ws.metrics.count(api, name, key, Event::Message);
+    if !ws.admit(&stage, route) {
+        ws.metrics.count(api, name, key, Event::ClientError);
+        let _ = handle.send(Outgoing::Text(error("Too Many Requests")));
+        return;
+    }
     let kind = Kind::Message {
         message_id: events::new_message_id(),
     };

@@ -96,6 +96,8 @@ pub struct WebSockets {
     /// The cluster, to send `@connections` calls to the owning node.
     pub cluster: Option<Arc<super::cluster_view::ClusterView>>,
     pub metrics: metrics::WsMetrics,
+    /// Where route throttles count (the node's, or the cluster's).
+    pub counters: Arc<dyn crate::throttle::Counters>,
 }
 
 impl WebSockets {
@@ -105,6 +107,7 @@ impl WebSockets {
         deployed: Arc<Deployed>,
         region: &str,
         cluster: Option<Arc<super::cluster_view::ClusterView>>,
+        counters: Arc<dyn crate::throttle::Counters>,
     ) -> WebSockets {
         WebSockets {
             registry: Registry::new(limits.max_connections),
@@ -115,12 +118,33 @@ impl WebSockets {
             client: std::sync::OnceLock::new(),
             node_id: cluster.as_ref().map_or(0, |c| c.node_id),
             metrics: metrics::WsMetrics::default(),
+            counters,
             cluster,
         }
     }
 }
 
 impl WebSockets {
+    /// Whether route `route` of `stage` may take one more message (or
+    /// connect) under its throttle.
+    pub fn admit(
+        &self,
+        stage: &crate::snapshot::WsStage,
+        route: &crate::snapshot::WsRoute,
+    ) -> bool {
+        let Some(rate) = route.throttle else {
+            return true;
+        };
+        let key = format!(
+            "ws:{}:{}:{}",
+            stage.api_id, stage.stage_name, route.route_key
+        );
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap_or_default();
+        self.counters.try_acquire(&key, rate, now)
+    }
+
     /// The WebSocket stage `host` and `path` address, with the path inside
     /// the stage; `None` when they address no WebSocket API (the REST
     /// pipeline then answers).

@@ -170,6 +170,10 @@ async fn connect(
             .count(&stage.api_id, &stage.stage_name, "$connect", event)
     };
     count(Event::Connect);
+    if !ws.admit(stage, route) {
+        count(Event::ClientError);
+        return Err(refuse(StatusCode::TOO_MANY_REQUESTS, "Too Many Requests"));
+    }
     if let Err(refusal) = authorize(ws, callers, stage, route, meta, ctx).await {
         count(match refusal.status() {
             StatusCode::INTERNAL_SERVER_ERROR => Event::ExecutionError,
