@@ -45,7 +45,10 @@ pub async fn run(
     outbox: mpsc::Receiver<Outgoing>,
     upgraded: Upgraded,
 ) {
+    // The library's default read buffer (128 KiB, allocated up front) would
+    // be most of an idle connection's memory; 4 KiB reads grow as needed.
     let config = WebSocketConfig::default()
+        .read_buffer_size(4 * 1024)
         .max_frame_size(Some(ws.limits.frame_bytes))
         .max_message_size(Some(ws.limits.message_bytes))
         .max_write_buffer_size(ws.limits.message_bytes * 2 + 1024)
