@@ -465,3 +465,68 @@ const CALLER: &str = r#"iam_users:
     policies:
       - {Version: "2012-10-17", Statement: [{Effect: Allow, Action: "execute-api:ManageConnections", Resource: "*"}]}
 "#;
+
+#[test]
+fn every_part_can_be_read_changed_and_deleted_as_on_aws() {
+    let node = Node::builder().start().expect("node starts");
+    let keys = node.admin_keys().expect("admin keys");
+    let script = format!("{}/scripts/websocket_manage.py", env!("CARGO_MANIFEST_DIR"));
+    let python = python_with_lambda_ric().expect("python with boto3");
+    let out = std::process::Command::new(python)
+        .args([
+            script.as_str(),
+            &format!("http://{}", node.admin),
+            &keys.access_key_id,
+            &keys.secret_access_key,
+            &node.region,
+        ])
+        .output()
+        .expect("python runs");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let seen: Value = serde_json::from_slice(&out.stdout).expect("the script's JSON");
+    let expected = json!({
+        "missing_selection": "BadRequestException",
+        "bad_selection": "BadRequestException",
+        "import": "BadRequestException",
+        "integration_defaults": {"ConnectionType": "INTERNET", "TimeoutInMillis": 29000, "PassthroughBehavior": "WHEN_NO_MATCH"},
+        "short_timeout": "BadRequestException",
+        "no_uri": "BadRequestException",
+        "updated_integration": "d",
+        "integration_responses": ["/2\\d\\d/"],
+        "bad_response_key": "BadRequestException",
+        "response_deleted": "NotFoundException",
+        "route_defaults": {"ApiKeyRequired": false, "AuthorizationType": "NONE"},
+        "rename_taken": "ConflictException",
+        "renamed": "three",
+        "bad_target": "BadRequestException",
+        "bad_route_response": "BadRequestException",
+        "route_responses": 1,
+        "route_response": "$default",
+        "route_deleted": "NotFoundException",
+        "route_of_other": "NotFoundException",
+        "bad_source": "BadRequestException",
+        "authorizer_name": "h2",
+        "authorizers": 1,
+        "authorizer_deleted": "NotFoundException",
+        "stage_taken": "ConflictException",
+        "bad_stage_name": "BadRequestException",
+        "missing_deployment": "NotFoundException",
+        "stage_variables": {"v": "2"},
+        "deployment_in_use": "BadRequestException",
+        "deployment_description": "first",
+        "stage_moved": true,
+        "deployments_left": true,
+        "stage_tags": {"b": "2"},
+        "stages_left": 0,
+        "empty_deploy": "BadRequestException",
+        "api_deleted": "NotFoundException",
+        "bad_id": "NotFoundException",
+    });
+    for (k, v) in expected.as_object().into_iter().flatten() {
+        assert_eq!(&seen[k], v, "{k}: {seen}");
+    }
+}
