@@ -182,6 +182,9 @@ impl Gateway {
         &self,
         request: &Request<B>,
     ) -> Option<(Arc<crate::snapshot::WsStage>, String)> {
+        if self.deployed.load_ws().is_empty() {
+            return None;
+        }
         let host = request
             .headers()
             .get(http::header::HOST)

@@ -22,6 +22,12 @@ pub struct WsSnapshot {
 }
 
 impl WsSnapshot {
+    /// Whether no WebSocket stage is served at all (REST requests then
+    /// skip the WebSocket check).
+    pub fn is_empty(&self) -> bool {
+        self.apis.is_empty()
+    }
+
     /// Whether `api_id` is a WebSocket API with a served stage.
     pub fn has_api(&self, api_id: &str) -> bool {
         self.apis.contains_key(api_id)

@@ -154,9 +154,12 @@ impl WebSockets {
         host: Option<&str>,
         path: &str,
     ) -> Option<(Arc<crate::snapshot::WsStage>, String)> {
+        let snapshot = self.deployed.load_ws();
+        if snapshot.is_empty() {
+            return None;
+        }
         let path = super::locate::normalize(path);
         let located = super::locate::locate(domains, host, &path)?;
-        let snapshot = self.deployed.load_ws();
         if !snapshot.has_api(located.api_id) {
             return None;
         }

@@ -115,6 +115,9 @@ pub async fn upgrade<B: Send + 'static>(
 /// The client's `Sec-WebSocket-Key`, once the request is a valid
 /// handshake (GET, version 13, a 16-byte key).
 fn handshake_key<B>(request: &Request<B>) -> Result<String, &'static str> {
+    if request.version() != http::Version::HTTP_11 {
+        return Err("WebSocket connections are opened over HTTP/1.1 (not yet over HTTP/2)");
+    }
     if request.method() != http::Method::GET {
         return Err("A WebSocket handshake is a GET");
     }
