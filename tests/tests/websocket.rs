@@ -348,7 +348,7 @@ fn lambda_events(seen: &Value, record: &std::path::Path, region: &str) {
 }
 
 #[test]
-fn idle_and_long_connections_are_closed_with_1001() {
+fn connections_end_at_their_limits_and_follow_their_stage() {
     let node = Node::builder()
         .config("websocket: {idle_timeout_ms: 1000, max_duration_ms: 2500}\n")
         .start()
@@ -378,6 +378,10 @@ fn idle_and_long_connections_are_closed_with_1001() {
     assert!((0.9..5.0).contains(&after("silent")), "{seen}");
     assert_eq!(seen["chatty"]["code"], 1001, "{seen}");
     assert!((2.4..6.0).contains(&after("chatty")), "{seen}");
+    assert_eq!(
+        seen["redeployed"],
+        json!({"first": "v1", "second": "v2", "after_delete": 1001})
+    );
 }
 
 /// A WebSocket API made through node 1 of a two-node cluster (through

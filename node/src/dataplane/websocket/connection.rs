@@ -8,7 +8,9 @@
 //! each frame: over the frame or message size closes with 1009, text that
 //! is not UTF-8 with 1007, a protocol violation with 1002; pings get their
 //! pong. No frame for `idle_timeout`, or `max_duration` since the connect,
-//! closes with 1001. The connection leaves the registry before
+//! closes with 1001. Each message is routed by the stage as it is deployed
+//! now (a redeployment reaches open connections; a deleted stage closes
+//! them with 1001). The connection leaves the registry before
 //! `$disconnect` runs, once, whatever ended it.
 
 use std::sync::Arc;
@@ -58,6 +60,7 @@ pub async fn run(
     let meta = Arc::new(meta);
     let (code, reason) = serve(&ws, &stage, &meta, &handle, outbox, socket).await;
     ws.registry.remove(&handle.id);
+    let stage = current(&ws, &stage).unwrap_or(stage);
     disconnect(&ws, &stage, &meta, code, reason).await;
 }
 
@@ -136,6 +139,14 @@ async fn serve(
     (code, reason)
 }
 
+/// The stage as it is deployed now (`None`: it is gone).
+fn current(ws: &WebSockets, stage: &WsStage) -> Option<Arc<WsStage>> {
+    ws.deployed
+        .load_ws()
+        .stage(&stage.api_id, &stage.stage_name)
+        .cloned()
+}
+
 /// The close code and reason for a frame the library refused.
 fn refusal(e: &WsError) -> (u16, String) {
     match e {
@@ -154,6 +165,10 @@ async fn on_message(
     handle: Arc<Connection>,
     payload: Payload,
 ) {
+    let Some(stage) = current(&ws, &stage) else {
+        let _ = handle.send(Outgoing::Close(1001, "Going away".into()));
+        return;
+    };
     let request_id = crate::ids::new_request_id();
     let error = |message: &str| {
         json!({"message": message, "connectionId": meta.connection_id, "requestId": request_id})
