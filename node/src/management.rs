@@ -37,6 +37,7 @@ mod restapis;
 mod stages;
 mod tags;
 mod v2;
+pub use v2::{declared_api, WsDeclaration};
 
 use std::sync::Arc;
 use std::time::Duration;

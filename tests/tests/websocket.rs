@@ -534,3 +534,60 @@ fn every_part_can_be_read_changed_and_deleted_as_on_aws() {
         assert_eq!(&seen[k], v, "{k}: {seen}");
     }
 }
+
+/// A WebSocket API declared in the config file (apigatewayv2's members,
+/// parts named) is stored, visible to boto3 and served.
+#[test]
+fn a_websocket_api_declared_in_the_config_file_is_served() {
+    let config = r#"
+websocket_apis:
+  - id: chatcfg
+    name: chat
+    routeSelectionExpression: $request.body.action
+    integrations:
+      echo:
+        integrationType: MOCK
+        requestTemplates: {$default: '{"statusCode": 200}'}
+        responses:
+          - {integrationResponseKey: $default, responseTemplates: {$default: '{"said": $input.json(''$.text''), "route": "$context.routeKey"}'}}
+    routes:
+      - {routeKey: say, integration: echo, twoWay: true}
+    stages:
+      - {stageName: Prod, stageVariables: {mood: good}}
+"#;
+    let node = Node::builder().config(config).start().expect("node starts");
+    let keys = node.admin_keys().expect("admin keys");
+    let script = r#"
+import asyncio, json, sys, boto3
+from websockets.asyncio.client import connect
+admin, key, secret, region, data = sys.argv[1:6]
+v2 = boto3.client("apigatewayv2", endpoint_url=admin, region_name=region,
+                  aws_access_key_id=key, aws_secret_access_key=secret)
+routes = [r["RouteKey"] for r in v2.get_routes(ApiId="chatcfg")["Items"]]
+stage = v2.get_stage(ApiId="chatcfg", StageName="Prod")
+async def talk():
+    async with connect("ws://%s/restapis/chatcfg/Prod/_user_request_/" % data) as ws:
+        await ws.send(json.dumps({"action": "say", "text": "hi"}))
+        return json.loads(await asyncio.wait_for(ws.recv(), 5))
+print(json.dumps({"routes": routes, "variables": stage["StageVariables"], "answer": asyncio.run(talk())}))
+"#;
+    let python = python_with_lambda_ric().expect("python with boto3");
+    let out = std::process::Command::new(python)
+        .args(["-c", script])
+        .arg(format!("http://{}", node.admin))
+        .args([&keys.access_key_id, &keys.secret_access_key, &node.region])
+        .arg(node.data.to_string())
+        .output()
+        .expect("python runs");
+    assert!(
+        out.status.success(),
+        "{}\n{}",
+        String::from_utf8_lossy(&out.stderr),
+        node.stderr()
+    );
+    let seen: Value = serde_json::from_slice(&out.stdout).expect("the script's JSON");
+    assert_eq!(
+        seen,
+        json!({"routes": ["say"], "variables": {"mood": "good"}, "answer": {"said": "hi", "route": "say"}})
+    );
+}

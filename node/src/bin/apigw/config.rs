@@ -21,6 +21,8 @@ pub struct ConfigFile {
     pub websocket: WebSocketSection,
     pub log: LogSection,
     pub apis: Vec<ApiSection>,
+    /// WebSocket APIs, in apigatewayv2's members.
+    pub websocket_apis: Vec<WsApiSection>,
     pub functions: Vec<FunctionSection>,
     pub api_keys: Vec<ApiKeySection>,
     pub usage_plans: Vec<UsagePlanSection>,
@@ -475,6 +477,64 @@ pub struct ApiSection {
     pub region: Option<String>,
     #[serde(default)]
     pub stages: Vec<StageSection>,
+}
+
+/// A WebSocket API declared in the file: apigatewayv2's lowerCamel members
+/// (as CreateApi, CreateIntegration, CreateRoute... take them), its parts
+/// named so routes can name their integration and authorizer.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WsApiSection {
+    /// The API's id in URLs (letters and digits); derived from `name` if absent.
+    #[serde(default)]
+    pub id: Option<String>,
+    pub name: String,
+    #[serde(rename = "routeSelectionExpression")]
+    pub route_selection_expression: String,
+    #[serde(default)]
+    pub description: Option<String>,
+    /// Name -> CreateIntegration's members, plus `responses` (a list of
+    /// CreateIntegrationResponse's).
+    #[serde(default)]
+    pub integrations: BTreeMap<String, serde_json::Value>,
+    /// Name -> CreateAuthorizer's members.
+    #[serde(default)]
+    pub authorizers: BTreeMap<String, serde_json::Value>,
+    /// CreateRoute's members; `integration` and `authorizer` name parts
+    /// above; `twoWay: true` adds the `$default` route response.
+    #[serde(default)]
+    pub routes: Vec<serde_json::Value>,
+    /// CreateStage's members.
+    #[serde(default)]
+    pub stages: Vec<serde_json::Value>,
+}
+
+impl WsApiSection {
+    /// The declaration the library builds the record from.
+    pub fn declaration(&self) -> Result<apigw::management::WsDeclaration> {
+        let id = match &self.id {
+            Some(id) if apigw::model::websocket::valid_id(id) => id.clone(),
+            Some(id) => bail!("websocket API id `{id}`: 1 to 64 letters and digits"),
+            None => apigw::ids::api_id_for_name(&self.name),
+        };
+        let mut api = serde_json::Map::new();
+        api.insert("name".into(), self.name.clone().into());
+        api.insert(
+            "routeSelectionExpression".into(),
+            self.route_selection_expression.clone().into(),
+        );
+        if let Some(d) = &self.description {
+            api.insert("description".into(), d.clone().into());
+        }
+        Ok(apigw::management::WsDeclaration {
+            id,
+            api,
+            integrations: self.integrations.clone(),
+            authorizers: self.authorizers.clone(),
+            routes: self.routes.clone(),
+            stages: self.stages.clone(),
+        })
+    }
 }
 
 #[derive(Debug, Clone, Deserialize)]

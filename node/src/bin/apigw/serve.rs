@@ -622,6 +622,7 @@ fn apply_config(
         crate::apply::import_section(loaded, section, max_timeout)?;
     }
     if loaded.file.apis.is_empty()
+        && loaded.file.websocket_apis.is_empty()
         && loaded.file.api_keys.is_empty()
         && loaded.file.usage_plans.is_empty()
         && loaded.file.functions.is_empty()

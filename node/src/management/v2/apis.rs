@@ -179,7 +179,7 @@ impl Management {
 }
 
 /// AWS's checks of an API's members, as far as apigw serves them.
-fn check_api(input: &Map<String, Value>) -> Result<(), ApiError> {
+pub(super) fn check_api(input: &Map<String, Value>) -> Result<(), ApiError> {
     match str_of(input, "protocolType") {
         Some("WEBSOCKET") => {}
         Some("HTTP") => {

@@ -11,10 +11,13 @@
 //! route responses, integrations, integration responses and authorizers in
 //! [`parts`] (their checks in [`checks`]); deployments and stages, with
 //! `autoDeploy`, in [`stages`]; the members each resource accepts in
-//! [`shapes`]. HTTP APIs are refused with a BadRequestException.
+//! [`shapes`]; APIs declared in apigw's config file are built with the
+//! same checks in [`declared`]. HTTP APIs are refused with a
+//! BadRequestException.
 
 mod apis;
 mod checks;
+mod declared;
 mod parts;
 mod shapes;
 mod stages;
@@ -29,6 +32,7 @@ use crate::model::websocket::{valid_id, WsApi};
 use crate::policy::ACCOUNT;
 
 use super::operations::Family;
+pub use declared::{declared_api, WsDeclaration};
 
 impl Management {
     /// Serves an apigatewayv2 operation.

@@ -61,9 +61,10 @@ fn operation(op: Op) -> Option<(Verb, Slot)> {
 }
 
 /// Where the addressed items are: the slot and, for responses, the parent.
-struct Place<'r> {
-    slot: Slot,
-    parent: &'r str,
+pub(super) struct Place<'r> {
+    pub slot: Slot,
+    /// The route or integration of a response ("" for the others).
+    pub parent: &'r str,
 }
 
 impl Place<'_> {
@@ -154,7 +155,8 @@ impl Management {
     }
 }
 
-fn create(
+/// Adds a new item with id `id` made of `input` (defaults first), checked.
+pub(super) fn create(
     def: &mut WsDefinition,
     place: &Place<'_>,
     id: &str,

@@ -217,6 +217,15 @@ pub(super) fn input(
         false => serde_json::from_slice(body)
             .map_err(|_| bad_request("Invalid request body: the body is not JSON"))?,
     };
+    input_value(kind, value, creating)
+}
+
+/// [`input`] of a body already parsed.
+pub(super) fn input_value(
+    kind: &Kind,
+    value: Value,
+    creating: bool,
+) -> Result<Map<String, Value>, ApiError> {
     let Value::Object(given) = value else {
         return Err(bad_request("Invalid request body: expected a JSON object"));
     };
