@@ -312,28 +312,13 @@ fn compile_integration(
     i: &Value,
     found: &mut impl FnMut(String),
 ) -> Option<WsIntegration> {
-    let s = |name: &str| i.get(name).and_then(Value::as_str).unwrap_or("");
-    let function = || {
-        crate::model::function::function_name_from_uri(s("integrationUri"))
-            .unwrap_or_default()
-            .to_string()
-    };
-    let target = match s("integrationType") {
-        "MOCK" => WsTarget::Mock,
-        "AWS_PROXY" => WsTarget::LambdaProxy(function()),
-        "AWS" => WsTarget::Lambda(function()),
-        kind @ ("HTTP" | "HTTP_PROXY") => WsTarget::Http {
-            uri: s("integrationUri").to_string(),
-            proxy: kind == "HTTP_PROXY",
-            method: match s("integrationMethod") {
-                "" => "POST".to_string(),
-                m => m.to_string(),
-            },
-        },
-        other => {
-            found(format!("integration {id}: type {other} is not served"));
-            return None;
-        }
+    let Some(target) = target_of(i) else {
+        let kind = i
+            .get("integrationType")
+            .and_then(Value::as_str)
+            .unwrap_or("");
+        found(format!("integration {id}: type {kind} is not served"));
+        return None;
     };
     let mut template = |text: &str, what: &str| match Template::compile(text) {
         Ok(t) => Some(Arc::new(t)),
@@ -342,8 +327,9 @@ fn compile_integration(
             None
         }
     };
-    let templates = i.get("requestTemplates").and_then(Value::as_object);
-    let request_template = templates
+    let request_template = i
+        .get("requestTemplates")
+        .and_then(Value::as_object)
         .and_then(|t| {
             t.get("$default")
                 .or_else(|| (t.len() == 1).then(|| t.values().next()).flatten())
@@ -357,20 +343,8 @@ fn compile_integration(
         .into_iter()
         .flat_map(BTreeMap::values)
     {
-        let key = r
-            .get("integrationResponseKey")
-            .and_then(Value::as_str)
-            .unwrap_or("$default");
-        let pattern = match key {
-            "$default" => None,
-            k => match k
-                .strip_prefix('/')
-                .and_then(|k| k.strip_suffix('/'))
-                .map(regex::Regex::new)
-            {
-                Some(Ok(re)) => Some(re),
-                _ => continue,
-            },
+        let Some(pattern) = response_pattern(r) else {
+            continue;
         };
         let text = r
             .get("responseTemplates")
@@ -392,6 +366,47 @@ fn compile_integration(
         request_template,
         responses,
     })
+}
+
+/// What an integration calls (`None`: a type this version does not serve).
+fn target_of(i: &Value) -> Option<WsTarget> {
+    let s = |name: &str| i.get(name).and_then(Value::as_str).unwrap_or("");
+    let function = || {
+        crate::model::function::function_name_from_uri(s("integrationUri"))
+            .unwrap_or_default()
+            .to_string()
+    };
+    Some(match s("integrationType") {
+        "MOCK" => WsTarget::Mock,
+        "AWS_PROXY" => WsTarget::LambdaProxy(function()),
+        "AWS" => WsTarget::Lambda(function()),
+        kind @ ("HTTP" | "HTTP_PROXY") => WsTarget::Http {
+            uri: s("integrationUri").to_string(),
+            proxy: kind == "HTTP_PROXY",
+            method: match s("integrationMethod") {
+                "" => "POST".to_string(),
+                m => m.to_string(),
+            },
+        },
+        _ => return None,
+    })
+}
+
+/// An integration response's key: `Some(None)` for `$default`,
+/// `Some(Some(regex))` for `/regex/`, `None` for one that does not compile.
+fn response_pattern(r: &Value) -> Option<Option<regex::Regex>> {
+    match r
+        .get("integrationResponseKey")
+        .and_then(Value::as_str)
+        .unwrap_or("$default")
+    {
+        "$default" => Some(None),
+        k => k
+            .strip_prefix('/')
+            .and_then(|k| k.strip_suffix('/'))
+            .and_then(|k| regex::Regex::new(k).ok())
+            .map(Some),
+    }
 }
 
 #[cfg(test)]

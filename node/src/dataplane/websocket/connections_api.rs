@@ -114,17 +114,22 @@ where
             _ => gone(),
         };
     };
-    let queued = match ctx.method {
+    act(&connection, &ctx.method, body)
+}
+
+/// The call on an open connection: queue a frame, close it, or describe it.
+fn act(connection: &super::registry::Connection, method: &Method, body: Bytes) -> Response<Body> {
+    let queued = match *method {
         Method::POST => connection.send(match String::from_utf8(body.to_vec()) {
             Ok(text) => Outgoing::Text(text),
             Err(_) => Outgoing::Binary(body),
         }),
         Method::DELETE => connection.send(Outgoing::Close(1000, String::new())),
-        Method::GET => return describe(&connection),
+        Method::GET => return describe(connection),
         _ => return error(StatusCode::FORBIDDEN, "ForbiddenException", "Forbidden"),
     };
     match queued {
-        Ok(()) if ctx.method == Method::DELETE => {
+        Ok(()) if *method == Method::DELETE => {
             let mut r = Response::new(crate::dataplane::body::empty());
             *r.status_mut() = StatusCode::NO_CONTENT;
             r
@@ -135,7 +140,7 @@ where
             "LimitExceededException",
             "The client's send queue is full",
         ),
-        Err(SendRefused::Gone) => gone(),
+        Err(SendRefused::Gone) => error(StatusCode::GONE, "GoneException", ""),
     }
 }
 
