@@ -305,7 +305,13 @@ impl Management {
             return Ok(());
         };
         let action = policy::identity::management_action(&ctx.method);
-        let resource = policy::identity::management_arn(&self.region, &ctx.raw_path);
+        // apigatewayv2's resources are `/apis/...` in ARNs, as on AWS.
+        let path = ctx
+            .raw_path
+            .strip_prefix("/v2")
+            .filter(|p| p.starts_with("/apis"))
+            .unwrap_or(&ctx.raw_path);
+        let resource = policy::identity::management_arn(&self.region, path);
         let arn = identity.arn();
         let decision = identity.decide(&policy::Subject {
             action: &action,

@@ -591,3 +591,48 @@ print(json.dumps({"routes": routes, "variables": stage["StageVariables"], "answe
         json!({"routes": ["say"], "variables": {"mood": "good"}, "answer": {"said": "hi", "route": "say"}})
     );
 }
+
+/// An admin user scoped by policy is judged on `/apis/...` ARNs for
+/// apigatewayv2 calls, as AWS names them.
+#[test]
+fn scoped_admin_users_are_judged_on_v2_resource_arns() {
+    let config = r#"
+admin_users:
+  - name: reader
+    access_key_id: AKIDWSREADER0001
+    secret_access_key: readersecret
+    policies:
+      - {Version: "2012-10-17", Statement: [{Effect: Allow, Action: "apigateway:GET", Resource: "arn:aws:apigateway:*::/apis*"}]}
+"#;
+    let node = Node::builder().config(config).start().expect("node starts");
+    let script = r#"
+import json, sys, boto3, botocore
+admin, region = sys.argv[1:3]
+v2 = boto3.client("apigatewayv2", endpoint_url=admin, region_name=region,
+                  aws_access_key_id="AKIDWSREADER0001", aws_secret_access_key="readersecret")
+listed = len(v2.get_apis()["Items"])
+try:
+    v2.create_api(Name="x", ProtocolType="WEBSOCKET", RouteSelectionExpression="$request.body.a")
+    created = "ok"
+except botocore.exceptions.ClientError as e:
+    created = e.response["Error"]["Code"]
+print(json.dumps({"listed": listed, "created": created}))
+"#;
+    let python = python_with_lambda_ric().expect("python with boto3");
+    let out = std::process::Command::new(python)
+        .args(["-c", script])
+        .arg(format!("http://{}", node.admin))
+        .arg(&node.region)
+        .output()
+        .expect("python runs");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let seen: Value = serde_json::from_slice(&out.stdout).expect("the script's JSON");
+    assert_eq!(
+        seen,
+        json!({"listed": 0, "created": "AccessDeniedException"})
+    );
+}
