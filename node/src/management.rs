@@ -37,6 +37,8 @@ mod resources;
 mod restapis;
 mod stages;
 mod tags;
+mod v2;
+pub use v2::{declared_api, WsDeclaration};
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -307,7 +309,13 @@ impl Management {
             return Ok(());
         };
         let action = policy::identity::management_action(&ctx.method);
-        let resource = policy::identity::management_arn(&self.region, &ctx.raw_path);
+        // apigatewayv2's resources are `/apis/...` in ARNs, as on AWS.
+        let path = ctx
+            .raw_path
+            .strip_prefix("/v2")
+            .filter(|p| p.starts_with("/apis"))
+            .unwrap_or(&ctx.raw_path);
+        let resource = policy::identity::management_arn(&self.region, path);
         let arn = identity.arn();
         let decision = identity.decide(&policy::Subject {
             action: &action,
@@ -365,6 +373,11 @@ impl Management {
                     (false, Some(_)) => (value.to_string(), "application/octet-stream"),
                     (false, None) => (value.to_string(), "application/json"),
                 };
+                // A 204 (apigatewayv2's deletes) has no body at all.
+                let text = match status {
+                    StatusCode::NO_CONTENT => String::new(),
+                    _ => text,
+                };
                 let mut r = Response::new(full(text));
                 *r.status_mut() = status;
                 r.headers_mut()
@@ -409,12 +422,13 @@ impl Management {
         let whole_records = matches!(
             req.matched.family,
             Family::Stages | Family::Keys | Family::Domains | Family::Tags | Family::Account
-        );
+        ) || req.matched.family.is_v2();
         let _turn = match whole_records && *req.method != Method::GET {
             true => Some(self.writes.lock().await),
             false => None,
         };
-        if *req.method == Method::PATCH || req.matched.uri_has("status_code") {
+        let v1_patch = *req.method == Method::PATCH && !req.matched.family.is_v2();
+        if v1_patch || req.matched.uri_has("status_code") {
             let op = format!("{:?}", req.op());
             let input = format!("{}{}Input", op[..1].to_ascii_lowercase(), &op[1..]);
             let code = req
@@ -448,6 +462,8 @@ impl Management {
                 self.tags(req.method, arn, body, req.query).await
             }
             Family::Account => self.account(&req).await,
+            family if family.is_v2() => self.v2(&req).await,
+            _ => Err(req.not_served(req.op())),
         };
         reply.map_err(|e| missing_api(e, &req))
     }

@@ -1,5 +1,5 @@
 //! A Python interpreter that has the official Lambda runtime interface client
-//! (`awslambdaric`), boto3 and mmdb-writer from PyPI, for tests that run
+//! (`awslambdaric`), boto3, mmdb-writer and websockets from PyPI, for tests that run
 //! unmodified Python handlers, drive the management API as AWS users do, or
 //! write geo databases.
 //!
@@ -16,7 +16,7 @@ use std::time::{Duration, Instant};
 use anyhow::{bail, Context, Result};
 
 /// What the tests import.
-const PACKAGES: [&str; 3] = ["awslambdaric", "boto3", "mmdb-writer"];
+const PACKAGES: [&str; 4] = ["awslambdaric", "boto3", "mmdb-writer", "websockets"];
 
 /// The interpreter to run `python -m awslambdaric module.handler` with.
 pub fn python_with_lambda_ric() -> Result<PathBuf> {
@@ -42,7 +42,7 @@ fn find_or_install() -> Result<PathBuf> {
         .context("no target directory above the test executable")?;
     let venv = target.join("test-python");
     let python = venv.join("bin").join("python");
-    let marker = venv.join(".installed-awslambdaric-boto3-mmdb");
+    let marker = venv.join(".installed-awslambdaric-boto3-mmdb-websockets");
     if marker.exists() {
         return Ok(python);
     }
@@ -71,7 +71,7 @@ fn find_or_install() -> Result<PathBuf> {
 
 fn can_import(python: &Path) -> bool {
     Command::new(python)
-        .args(["-c", "import awslambdaric, boto3, mmdb_writer"])
+        .args(["-c", "import awslambdaric, boto3, mmdb_writer, websockets"])
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .status()

@@ -39,6 +39,11 @@ pub enum ControlCommand {
     /// Associates the web ACL (`Some` ARN) with the stage ARN, or
     /// disassociates it (`None`).
     PutWafAssociation(String, Option<String>),
+    /// Creates or replaces a WebSocket API, whole (definition, deployments
+    /// and stages).
+    PutWsApi(Box<crate::websocket::WsApi>),
+    /// Deletes the WebSocket API with this id.
+    DeleteWsApi(String),
     /// Applies `command` only if `record` is still what the proposer read
     /// (its [`record_digest`] is `base`): read-modify-write of a whole
     /// record (a stage, a usage plan, tags, the account) made on two nodes
@@ -69,6 +74,8 @@ pub enum Record {
     Account,
     /// A wafv2 object, by ARN.
     Waf(String),
+    /// A WebSocket API, by id.
+    WsApi(String),
 }
 
 /// A digest of a record's stored form (SHA-256 of its JSON, hex; a record

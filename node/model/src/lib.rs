@@ -23,6 +23,7 @@ pub mod names;
 pub mod params;
 pub mod usage;
 pub mod waf;
+pub mod websocket;
 
 mod api;
 mod deployment;

@@ -28,6 +28,8 @@ impl Admin {
         text.push_str(&services.capacity.prometheus());
         text.push_str(&services.waf.prometheus());
         text.push_str(&services.domains.metrics());
+        let ws = &services.websocket;
+        text.push_str(&ws.metrics.prometheus(ws.registry.len()));
         if let Some(edge) = &services.edge {
             text.push_str(&edge.prometheus());
         }

@@ -116,6 +116,7 @@ pub static ROUTES: &[Route] = &[
     Route::signed("*", "/domainnames/{path+}", Op::Management),
     Route::signed("*", "/tags/{path+}", Op::Management),
     Route::signed("*", "/account", Op::Management),
+    Route::signed("*", "/v2/{path+}", Op::Management),
     Route::signed("POST", "/", Op::Wafv2),
 ];
 

@@ -21,6 +21,8 @@
 //!   region, and serving what edges forward ([`quic_body`]: bodies over
 //!   QUIC); [`source`]: the client address behind trusted proxies and the
 //!   networks PRIVATE APIs answer;
+//! - [`websocket`]: WebSocket APIs: the upgrade, `$connect`, routes,
+//!   connections and the `@connections` callback API;
 //! - [`context`], [`locate`], [`body`], [`access_log`]: what the phases share.
 
 pub mod access_log;
@@ -46,6 +48,7 @@ pub mod server;
 pub mod source;
 pub mod tls;
 pub mod validate;
+pub mod websocket;
 
 pub use cluster_view::ClusterView;
 pub use pipeline::{Gateway, Limits, Services};

@@ -119,6 +119,8 @@ pub struct Services {
     pub waf: Arc<crate::web_acls::WebAcls>,
     /// Custom domain names: base path mappings and TLS certificates.
     pub domains: Arc<crate::domains::Domains>,
+    /// WebSocket APIs' connections and limits.
+    pub websocket: Arc<super::websocket::WebSockets>,
 }
 
 /// The data-plane request handler.
@@ -142,6 +144,7 @@ impl Gateway {
             .cluster
             .as_ref()
             .and_then(|_| HeaderValue::from_str(&services.region).ok());
+        let _ = services.websocket.client.set(client.clone());
         Gateway {
             deployed,
             client,
@@ -161,7 +164,36 @@ impl Gateway {
             .services
             .networks
             .client_ip(remote.ip(), request.headers());
+        if let Some((stage, inner)) = self.websocket_stage(&request) {
+            let callers = super::websocket::Callers {
+                iam: &self.services.iam,
+                identities: &self.services.identities,
+            };
+            let ws = &self.services.websocket;
+            return ws
+                .serve(&callers, request, client, stage, &inner, false)
+                .await;
+        }
         self.respond(request, client, Via::Client, None).await
+    }
+
+    /// The WebSocket stage a client's request is for, if any.
+    fn websocket_stage<B>(
+        &self,
+        request: &Request<B>,
+    ) -> Option<(Arc<crate::snapshot::WsStage>, String)> {
+        if self.deployed.load_ws().is_empty() {
+            return None;
+        }
+        let host = request
+            .headers()
+            .get(http::header::HOST)
+            .and_then(|h| h.to_str().ok())
+            .or_else(|| request.uri().authority().map(|a| a.as_str()));
+        let domains = self.services.domains.routes();
+        self.services
+            .websocket
+            .claim(&domains, host, request.uri().path())
     }
 
     /// Runs the pipeline for a request an edge forwarded (its client's
@@ -172,6 +204,16 @@ impl Gateway {
         client: IpAddr,
         request_id: String,
     ) -> Response<Body> {
+        if let Some((stage, inner)) = self.websocket_stage(&request) {
+            let callers = super::websocket::Callers {
+                iam: &self.services.iam,
+                identities: &self.services.identities,
+            };
+            let ws = &self.services.websocket;
+            return ws
+                .serve(&callers, request, client, stage, &inner, true)
+                .await;
+        }
         self.respond(request, client, Via::Edge, Some(request_id))
             .await
     }

@@ -34,12 +34,38 @@ pub(super) enum Family {
     Tags,
     /// The account's settings.
     Account,
+    /// apigatewayv2 (`/v2/...`): WebSocket APIs and their tags.
+    V2Apis,
+    /// apigatewayv2: routes and route responses.
+    V2Routes,
+    /// apigatewayv2: integrations and integration responses.
+    V2Integrations,
+    /// apigatewayv2: authorizers.
+    V2Authorizers,
+    /// apigatewayv2: deployments and stages.
+    V2Stages,
+}
+
+impl Family {
+    /// Whether the family is apigatewayv2's (bodies are members to set,
+    /// not patch operations).
+    pub fn is_v2(self) -> bool {
+        matches!(
+            self,
+            Family::V2Apis
+                | Family::V2Routes
+                | Family::V2Integrations
+                | Family::V2Authorizers
+                | Family::V2Stages
+        )
+    }
 }
 
 macro_rules! operations {
     ($($family:ident { $($name:ident = $method:ident $uri:literal;)* })*) => {
         /// A management operation, named as botocore names it (apigw's own
-        /// extensions end in `Definition`).
+        /// extensions end in `Definition`; apigatewayv2's operations whose
+        /// names v1 also has carry `V2`).
         #[derive(Debug, Clone, Copy, PartialEq, Eq)]
         pub(super) enum Op { $($($name,)*)* }
 
@@ -179,6 +205,61 @@ operations! {
     Account {
         GetAccount = GET "/account";
         UpdateAccount = PATCH "/account";
+    }
+    V2Apis {
+        CreateApi = POST "/v2/apis";
+        GetApis = GET "/v2/apis";
+        GetApi = GET "/v2/apis/{apiId}";
+        UpdateApi = PATCH "/v2/apis/{apiId}";
+        DeleteApi = DELETE "/v2/apis/{apiId}";
+        ImportApi = PUT "/v2/apis";
+        ReimportApi = PUT "/v2/apis/{apiId}";
+        GetV2Tags = GET "/v2/tags/{resource-arn}";
+        TagV2Resource = POST "/v2/tags/{resource-arn}";
+        UntagV2Resource = DELETE "/v2/tags/{resource-arn}";
+    }
+    V2Routes {
+        CreateRoute = POST "/v2/apis/{apiId}/routes";
+        GetRoutes = GET "/v2/apis/{apiId}/routes";
+        GetRoute = GET "/v2/apis/{apiId}/routes/{routeId}";
+        UpdateRoute = PATCH "/v2/apis/{apiId}/routes/{routeId}";
+        DeleteRoute = DELETE "/v2/apis/{apiId}/routes/{routeId}";
+        CreateRouteResponse = POST "/v2/apis/{apiId}/routes/{routeId}/routeresponses";
+        GetRouteResponses = GET "/v2/apis/{apiId}/routes/{routeId}/routeresponses";
+        GetRouteResponse = GET "/v2/apis/{apiId}/routes/{routeId}/routeresponses/{routeResponseId}";
+        UpdateRouteResponse = PATCH "/v2/apis/{apiId}/routes/{routeId}/routeresponses/{routeResponseId}";
+        DeleteRouteResponse = DELETE "/v2/apis/{apiId}/routes/{routeId}/routeresponses/{routeResponseId}";
+    }
+    V2Integrations {
+        CreateV2Integration = POST "/v2/apis/{apiId}/integrations";
+        GetV2Integrations = GET "/v2/apis/{apiId}/integrations";
+        GetV2Integration = GET "/v2/apis/{apiId}/integrations/{integrationId}";
+        UpdateV2Integration = PATCH "/v2/apis/{apiId}/integrations/{integrationId}";
+        DeleteV2Integration = DELETE "/v2/apis/{apiId}/integrations/{integrationId}";
+        CreateV2IntegrationResponse = POST "/v2/apis/{apiId}/integrations/{integrationId}/integrationresponses";
+        GetV2IntegrationResponses = GET "/v2/apis/{apiId}/integrations/{integrationId}/integrationresponses";
+        GetV2IntegrationResponse = GET "/v2/apis/{apiId}/integrations/{integrationId}/integrationresponses/{integrationResponseId}";
+        UpdateV2IntegrationResponse = PATCH "/v2/apis/{apiId}/integrations/{integrationId}/integrationresponses/{integrationResponseId}";
+        DeleteV2IntegrationResponse = DELETE "/v2/apis/{apiId}/integrations/{integrationId}/integrationresponses/{integrationResponseId}";
+    }
+    V2Authorizers {
+        CreateV2Authorizer = POST "/v2/apis/{apiId}/authorizers";
+        GetV2Authorizers = GET "/v2/apis/{apiId}/authorizers";
+        GetV2Authorizer = GET "/v2/apis/{apiId}/authorizers/{authorizerId}";
+        UpdateV2Authorizer = PATCH "/v2/apis/{apiId}/authorizers/{authorizerId}";
+        DeleteV2Authorizer = DELETE "/v2/apis/{apiId}/authorizers/{authorizerId}";
+    }
+    V2Stages {
+        CreateV2Deployment = POST "/v2/apis/{apiId}/deployments";
+        GetV2Deployments = GET "/v2/apis/{apiId}/deployments";
+        GetV2Deployment = GET "/v2/apis/{apiId}/deployments/{deploymentId}";
+        UpdateV2Deployment = PATCH "/v2/apis/{apiId}/deployments/{deploymentId}";
+        DeleteV2Deployment = DELETE "/v2/apis/{apiId}/deployments/{deploymentId}";
+        CreateV2Stage = POST "/v2/apis/{apiId}/stages";
+        GetV2Stages = GET "/v2/apis/{apiId}/stages";
+        GetV2Stage = GET "/v2/apis/{apiId}/stages/{stageName}";
+        UpdateV2Stage = PATCH "/v2/apis/{apiId}/stages/{stageName}";
+        DeleteV2Stage = DELETE "/v2/apis/{apiId}/stages/{stageName}";
     }
 }
 

@@ -8,6 +8,7 @@
 mod compile;
 mod compiled;
 mod router;
+mod websocket;
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
@@ -17,6 +18,10 @@ use arc_swap::ArcSwap;
 pub use compile::{compile, parse_uri};
 pub use compiled::*;
 pub use router::{Matched, Router};
+pub use websocket::{
+    compile_ws, identity_source, selection_path, IdentitySource, WsAuth, WsAuthorizer,
+    WsIntegration, WsRoute, WsSnapshot, WsStage, WsTarget,
+};
 
 use crate::cache::{CachePolicy, UnauthorizedStrategy};
 use crate::import::Finding;
@@ -106,6 +111,8 @@ impl Snapshot {
 #[derive(Default)]
 pub struct Deployed {
     current: ArcSwap<Snapshot>,
+    /// The WebSocket APIs' stages.
+    websocket: ArcSwap<WsSnapshot>,
 }
 
 impl Deployed {
@@ -114,9 +121,21 @@ impl Deployed {
         self.current.load()
     }
 
-    /// Rebuilds the snapshot from the store and swaps it in; returns what
-    /// could not be compiled (those methods answer 500 until fixed).
+    /// The WebSocket stages to serve a connection or message with.
+    pub fn load_ws(&self) -> arc_swap::Guard<Arc<WsSnapshot>> {
+        self.websocket.load()
+    }
+
+    /// Rebuilds both snapshots from the store and swaps them in; returns
+    /// what could not be compiled (those methods answer 500 until fixed).
     pub fn reload(&self, store: &Store) -> Result<Vec<Finding>, StoreError> {
+        let (ws, mut findings) = compile_ws(&store.list_ws_apis()?);
+        self.websocket.store(Arc::new(ws));
+        findings.extend(self.reload_rest(store)?);
+        Ok(findings)
+    }
+
+    fn reload_rest(&self, store: &Store) -> Result<Vec<Finding>, StoreError> {
         let old = self.current.load_full();
         let mut compiled: HashMap<(String, String), Arc<CompiledApi>> = HashMap::new();
         for stages in old.apis.values() {

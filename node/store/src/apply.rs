@@ -59,6 +59,8 @@ impl Store {
             ControlCommand::PutWafAssociation(resource, acl) => {
                 self.put_waf_association(&resource, acl.as_deref())
             }
+            ControlCommand::PutWsApi(api) => self.put_ws_api(&api),
+            ControlCommand::DeleteWsApi(id) => self.delete_ws_api(&id),
         }
         .map_err(ApplyError::from)
     }
@@ -76,6 +78,7 @@ impl Store {
             Record::Tags(resource) => record_digest(Some(&self.get_tags(resource)?)),
             Record::Account => record_digest(Some(&self.get_account()?)),
             Record::Waf(arn) => record_digest(self.get_waf(arn)?.as_ref()),
+            Record::WsApi(id) => record_digest(self.get_ws_api(id)?.as_ref()),
         })
     }
 }

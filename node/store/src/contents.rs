@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 
 use super::{
     encode, Store, StoreError, APIS, API_KEYS, DEPLOYMENTS, DOMAINS, FUNCTIONS, STAGES, TAGS,
-    USAGE_PLANS, WAF, WAF_ASSOCIATIONS,
+    USAGE_PLANS, WAF, WAF_ASSOCIATIONS, WS_APIS,
 };
 use apigw_model::function::FunctionDecl;
 use apigw_model::usage::{ApiKey, UsagePlan};
@@ -55,6 +55,9 @@ pub struct StoreContents {
     /// Stage ARN -> web ACL ARN.
     #[serde(default)]
     pub waf_associations: BTreeMap<String, String>,
+    /// WebSocket APIs, each whole.
+    #[serde(default)]
+    pub ws_apis: Vec<apigw_model::websocket::WsApi>,
 }
 
 impl StoreContents {
@@ -71,6 +74,7 @@ impl StoreContents {
             ("tagged resources", self.tags.len()),
             ("wafv2 objects", self.waf.len()),
             ("web ACL associations", self.waf_associations.len()),
+            ("WebSocket APIs", self.ws_apis.len()),
         ]
     }
 
@@ -126,6 +130,7 @@ impl Store {
                 TAGS,
                 WAF,
                 WAF_ASSOCIATIONS,
+                WS_APIS,
             ] {
                 txn.open_table(table)?.retain(|_, _| false)?;
             }
@@ -168,6 +173,9 @@ impl Store {
             for (resource, acl) in &contents.waf_associations {
                 put(WAF_ASSOCIATIONS, resource, encode(acl))?;
             }
+            for api in &contents.ws_apis {
+                put(WS_APIS, &api.id, encode(api))?;
+            }
         }
         txn.commit()?;
         Ok(())
@@ -194,6 +202,7 @@ pub(crate) fn read_all(
         waf_associations: read_table(txn, WAF_ASSOCIATIONS, problems)?
             .into_iter()
             .collect(),
+        ws_apis: values(read_table(txn, WS_APIS, problems)?),
     })
 }
 

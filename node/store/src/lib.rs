@@ -57,6 +57,9 @@ const WAF: TableDefinition<&str, &[u8]> = TableDefinition::new("waf");
 /// Stage ARN -> the ARN of the web ACL associated with it.
 const WAF_ASSOCIATIONS: TableDefinition<&str, &[u8]> = TableDefinition::new("waf_associations");
 
+/// WebSocket APIs (apigatewayv2), each whole, by API id.
+const WS_APIS: TableDefinition<&str, &[u8]> = TableDefinition::new("ws_apis");
+
 /// Version of the on-disk encoding; bumped with a migration when it changes.
 pub const SCHEMA_VERSION: u64 = 1;
 
@@ -190,6 +193,7 @@ impl Store {
             txn.open_table(TAGS)?;
             txn.open_table(ACCOUNT)?;
             txn.open_table(WAF)?;
+            txn.open_table(WS_APIS)?;
             txn.open_table(WAF_ASSOCIATIONS)?;
         }
         txn.commit()?;
@@ -303,6 +307,27 @@ impl Store {
 
     pub fn delete_waf(&self, arn: &str) -> Result<(), StoreError> {
         self.remove(WAF, arn).map(drop)
+    }
+
+    /// The WebSocket API with this id.
+    pub fn get_ws_api(
+        &self,
+        id: &str,
+    ) -> Result<Option<apigw_model::websocket::WsApi>, StoreError> {
+        self.get(WS_APIS, id)
+    }
+
+    /// Every WebSocket API, in id order.
+    pub fn list_ws_apis(&self) -> Result<Vec<apigw_model::websocket::WsApi>, StoreError> {
+        self.scan(WS_APIS, "")
+    }
+
+    pub fn put_ws_api(&self, api: &apigw_model::websocket::WsApi) -> Result<(), StoreError> {
+        self.put(WS_APIS, &api.id, api)
+    }
+
+    pub fn delete_ws_api(&self, id: &str) -> Result<(), StoreError> {
+        self.remove(WS_APIS, id).map(drop)
     }
 
     /// Every (stage ARN, web ACL ARN) association.

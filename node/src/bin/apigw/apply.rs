@@ -57,6 +57,8 @@ pub trait Sink {
     fn delete_usage_plan(&self, id: &str) -> Result<()>;
     fn put_function(&self, decl: &apigw::functions::FunctionDecl) -> Result<()>;
     fn delete_function(&self, name: &str) -> Result<()>;
+    /// Stores a WebSocket API, whole.
+    fn put_ws_api(&self, api: &apigw::model::websocket::WsApi) -> Result<()>;
     /// Whether keys and plans a config dropped are removed: on one node
     /// yes; in a cluster every node has its own file, so no.
     fn prunes(&self) -> bool {
@@ -100,6 +102,10 @@ impl Sink for Store {
     fn delete_function(&self, name: &str) -> Result<()> {
         Ok(Store::delete_function(self, name)?)
     }
+
+    fn put_ws_api(&self, api: &apigw::model::websocket::WsApi) -> Result<()> {
+        Ok(Store::put_ws_api(self, api)?)
+    }
 }
 
 /// Applies every API of the config: reads from `store`, writes to `sink`.
@@ -141,6 +147,7 @@ pub fn apply(store: &Store, sink: &dyn Sink, loaded: &Loaded) -> Result<Vec<Appl
     {
         sink.delete_usage_plan(&old.id)?;
     }
+    apply_websocket(store, sink, loaded)?;
     let mut out = Vec::new();
     for section in &loaded.file.apis {
         let imported = import_section(loaded, section, max_timeout)?;
@@ -153,6 +160,23 @@ pub fn apply(store: &Store, sink: &dyn Sink, loaded: &Loaded) -> Result<Vec<Appl
         )?);
     }
     Ok(out)
+}
+
+/// The config's WebSocket APIs, each built with the management API's
+/// checks and written when it differs from what is stored.
+fn apply_websocket(store: &Store, sink: &dyn Sink, loaded: &Loaded) -> Result<()> {
+    let region = loaded.file.node.region.as_deref().unwrap_or("us-east-1");
+    for section in &loaded.file.websocket_apis {
+        let decl = section.declaration()?;
+        let previous = store.get_ws_api(&decl.id)?;
+        let api = apigw::management::declared_api(&decl, region, previous.as_ref())
+            .map_err(|e| anyhow::anyhow!("websocket API `{}`: {e}", section.name))?;
+        if previous.as_ref() != Some(&api) {
+            sink.put_ws_api(&api)?;
+            tracing::info!(api = %api.id, name = %section.name, "websocket api from config");
+        }
+    }
+    Ok(())
 }
 
 fn apply_one(

@@ -399,6 +399,15 @@ impl crate::apply::Sink for RaftSink {
         self.write(ControlCommand::DeleteFunction(name.to_string()))
     }
 
+    fn put_ws_api(&self, api: &apigw::model::websocket::WsApi) -> Result<()> {
+        self.write(ControlCommand::PutWsApi(Box::new(api.clone())))?;
+        self.until("the WebSocket API", || {
+            self.store
+                .get_ws_api(&api.id)
+                .is_ok_and(|a| a.as_ref() == Some(api))
+        })
+    }
+
     fn prunes(&self) -> bool {
         false
     }

@@ -17,8 +17,12 @@ pub struct ConfigFile {
     /// Access to the admin listener beyond the admin credentials.
     pub admin: AdminSection,
     pub limits: LimitsSection,
+    /// Limits of WebSocket API connections.
+    pub websocket: WebSocketSection,
     pub log: LogSection,
     pub apis: Vec<ApiSection>,
+    /// WebSocket APIs, in apigatewayv2's members.
+    pub websocket_apis: Vec<WsApiSection>,
     pub functions: Vec<FunctionSection>,
     pub api_keys: Vec<ApiKeySection>,
     pub usage_plans: Vec<UsagePlanSection>,
@@ -300,6 +304,56 @@ pub struct NodeSection {
     pub private_networks: Option<Vec<String>>,
 }
 
+/// Limits of WebSocket API connections [defaults: AWS's].
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct WebSocketSection {
+    /// Largest frame (AWS: 32 KB); larger closes the connection with 1009.
+    pub frame_bytes: usize,
+    /// Largest message (AWS: 128 KB); larger closes with 1009.
+    pub message_bytes: usize,
+    /// A connection idle this long is closed (AWS: 10 minutes).
+    pub idle_timeout_ms: u64,
+    /// The longest a connection stays open (AWS: 2 hours).
+    pub max_duration_ms: u64,
+    /// Frames queued for one client before `@connections` posts get 429.
+    pub send_queue: usize,
+    /// Messages of one connection handled at once.
+    pub in_flight: usize,
+    /// Open WebSocket connections on this node.
+    pub max_connections: usize,
+}
+
+impl Default for WebSocketSection {
+    fn default() -> Self {
+        let d = apigw::dataplane::websocket::WsLimits::default();
+        WebSocketSection {
+            frame_bytes: d.frame_bytes,
+            message_bytes: d.message_bytes,
+            idle_timeout_ms: u64::try_from(d.idle_timeout.as_millis()).unwrap_or(u64::MAX),
+            max_duration_ms: u64::try_from(d.max_duration.as_millis()).unwrap_or(u64::MAX),
+            send_queue: d.send_queue,
+            in_flight: d.in_flight,
+            max_connections: d.max_connections,
+        }
+    }
+}
+
+impl WebSocketSection {
+    /// The typed limits the data plane takes.
+    pub fn limits(&self) -> apigw::dataplane::websocket::WsLimits {
+        apigw::dataplane::websocket::WsLimits {
+            frame_bytes: self.frame_bytes.max(125),
+            message_bytes: self.message_bytes.max(125),
+            idle_timeout: std::time::Duration::from_millis(self.idle_timeout_ms.max(1)),
+            max_duration: std::time::Duration::from_millis(self.max_duration_ms.max(1)),
+            send_queue: self.send_queue.max(1),
+            in_flight: self.in_flight.max(1),
+            max_connections: self.max_connections,
+        }
+    }
+}
+
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct LimitsSection {
@@ -423,6 +477,64 @@ pub struct ApiSection {
     pub region: Option<String>,
     #[serde(default)]
     pub stages: Vec<StageSection>,
+}
+
+/// A WebSocket API declared in the file: apigatewayv2's lowerCamel members
+/// (as CreateApi, CreateIntegration, CreateRoute... take them), its parts
+/// named so routes can name their integration and authorizer.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WsApiSection {
+    /// The API's id in URLs (letters and digits); derived from `name` if absent.
+    #[serde(default)]
+    pub id: Option<String>,
+    pub name: String,
+    #[serde(rename = "routeSelectionExpression")]
+    pub route_selection_expression: String,
+    #[serde(default)]
+    pub description: Option<String>,
+    /// Name -> CreateIntegration's members, plus `responses` (a list of
+    /// CreateIntegrationResponse's).
+    #[serde(default)]
+    pub integrations: BTreeMap<String, serde_json::Value>,
+    /// Name -> CreateAuthorizer's members.
+    #[serde(default)]
+    pub authorizers: BTreeMap<String, serde_json::Value>,
+    /// CreateRoute's members; `integration` and `authorizer` name parts
+    /// above; `twoWay: true` adds the `$default` route response.
+    #[serde(default)]
+    pub routes: Vec<serde_json::Value>,
+    /// CreateStage's members.
+    #[serde(default)]
+    pub stages: Vec<serde_json::Value>,
+}
+
+impl WsApiSection {
+    /// The declaration the library builds the record from.
+    pub fn declaration(&self) -> Result<apigw::management::WsDeclaration> {
+        let id = match &self.id {
+            Some(id) if apigw::model::websocket::valid_id(id) => id.clone(),
+            Some(id) => bail!("websocket API id `{id}`: 1 to 64 letters and digits"),
+            None => apigw::ids::api_id_for_name(&self.name),
+        };
+        let mut api = serde_json::Map::new();
+        api.insert("name".into(), self.name.clone().into());
+        api.insert(
+            "routeSelectionExpression".into(),
+            self.route_selection_expression.clone().into(),
+        );
+        if let Some(d) = &self.description {
+            api.insert("description".into(), d.clone().into());
+        }
+        Ok(apigw::management::WsDeclaration {
+            id,
+            api,
+            integrations: self.integrations.clone(),
+            authorizers: self.authorizers.clone(),
+            routes: self.routes.clone(),
+            stages: self.stages.clone(),
+        })
+    }
 }
 
 #[derive(Debug, Clone, Deserialize)]

@@ -359,10 +359,11 @@ fn build_services(loaded: &Loaded, state: &mut State) -> Result<Arc<Services>> {
     )?;
     let waf = Arc::new(apigw::web_acls::WebAcls::new(access.counters().clone()));
     state.control.attach_waf(waf.clone());
+    let ws_counters = access.counters().clone();
     let services = Arc::new(Services {
         edge,
         networks: crate::edge::networks(loaded)?,
-        cluster: view,
+        cluster: view.clone(),
         functions: state.functions.clone(),
         cache,
         access,
@@ -374,6 +375,14 @@ fn build_services(loaded: &Loaded, state: &mut State) -> Result<Arc<Services>> {
         capacity: plan.capacity.clone(),
         waf: waf.clone(),
         domains: state.domains.clone(),
+        websocket: Arc::new(apigw::dataplane::websocket::WebSockets::new(
+            loaded.file.websocket.limits(),
+            state.functions.clone(),
+            state.deployed.clone(),
+            &state.region,
+            view,
+            ws_counters,
+        )),
     });
     if let Some(view) = services.cluster.as_ref().filter(|v| v.role == "regional") {
         let gateway = Gateway::new(
@@ -613,6 +622,7 @@ fn apply_config(
         crate::apply::import_section(loaded, section, max_timeout)?;
     }
     if loaded.file.apis.is_empty()
+        && loaded.file.websocket_apis.is_empty()
         && loaded.file.api_keys.is_empty()
         && loaded.file.usage_plans.is_empty()
         && loaded.file.functions.is_empty()
