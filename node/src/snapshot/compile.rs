@@ -540,8 +540,9 @@ fn compile_responses(
                 .collect(),
             content_handling: ContentHandling::parse(response.content_handling.as_deref())?,
         });
-        match &response.selection_pattern {
-            None => out.default = Some(compiled),
+        // An empty pattern marks the default response too, as on AWS.
+        match response.selection_pattern.as_deref() {
+            None | Some("") => out.default = Some(compiled),
             Some(p) => {
                 let re = Regex::new(&format!("^(?:{p})$"))
                     .map_err(|e| format!("selection pattern `{p}`: {e}"))?;
