@@ -107,7 +107,9 @@ fn missing_api(e: ApiError, req: &Request<'_>) -> ApiError {
         (_, Op::GetModel | Op::UpdateModel | Op::DeleteModel) => {
             format!("Invalid model name specified: {}", req.param("model_name"))
         }
-        (_, Op::CreateRequestValidator) => "Invalid REST API identifier specified".to_string(),
+        (_, Op::CreateRequestValidator) => {
+            return bad_request("Invalid REST API identifier specified")
+        }
         (_, Op::GetRequestValidator | Op::UpdateRequestValidator | Op::DeleteRequestValidator) => {
             "Invalid Request Validator identifier specified".to_string()
         }

@@ -135,14 +135,18 @@ fn models(
                 .collect(),
         ),
         (&Verb::POST, []) => {
-            let name = name_of(input)?;
+            let name = input.get("name").and_then(Value::as_str).unwrap_or("");
+            if name.is_empty() {
+                return Err(bad_request("Model name must be non-empty"));
+            }
+            let name = name.to_string();
             crate::names::model_name(&name).map_err(|e| bad_request(e.to_string()))?;
             if api.models.contains_key(&name) {
                 return Err(conflict(
                     "Model name already exists for this REST API".into(),
                 ));
             }
-            let schema = schema_of(input.get("schema"))?;
+            let schema = schema_of(required_schema(input.get("schema"))?)?;
             match input.get("description").and_then(Value::as_str) {
                 Some(d) if !d.is_empty() => {
                     api.model_descriptions.insert(name.clone(), d.to_string());
@@ -162,7 +166,8 @@ fn models(
             for op in ops {
                 match (op.sets(), op.path.as_str()) {
                     (true, "/schema") => {
-                        let schema = schema_of(Some(&json!(op.value()?)))?;
+                        let text = json!(op.value.clone().unwrap_or_default());
+                        let schema = schema_of(required_schema(Some(&text))?)?;
                         api.models.insert(name.to_string(), schema);
                     }
                     (true, "/description") => {
@@ -173,6 +178,9 @@ fn models(
                     }
                     (false, "/description") => {
                         api.model_descriptions.remove(*name);
+                    }
+                    _ if op.op == "replace" => {
+                        return Err(op.path_not_one_of("/description, /schema"))
                     }
                     _ => return Err(unsupported_op(op)),
                 }
@@ -213,6 +221,43 @@ fn models(
             done(StatusCode::ACCEPTED, json!({}), true)
         }
         _ => Err(not_found("Invalid model operation")),
+    }
+}
+
+/// A schema that is there: AWS refuses a model without one (or with an
+/// empty one) before it parses it.
+fn required_schema(v: Option<&Value>) -> Result<Option<&Value>, ApiError> {
+    match v {
+        None | Some(Value::Null) => Err(no_schema()),
+        Some(Value::String(text)) if text.trim().is_empty() => Err(no_schema()),
+        some => Ok(some),
+    }
+}
+
+fn no_schema() -> ApiError {
+    bad_request("Model schema must have at least 1 property or array items defined")
+}
+
+/// The models CreateRestApi gives every new API, as AWS does: `Empty`
+/// and `Error` with their descriptions.
+pub(super) fn add_default_models(api: &mut RestApi) {
+    const DRAFT4: &str = "http://json-schema.org/draft-04/schema#";
+    let defaults = [
+        (
+            "Empty",
+            json!({"$schema": DRAFT4, "title": "Empty Schema", "type": "object"}),
+            "This is a default empty schema model",
+        ),
+        (
+            "Error",
+            json!({"$schema": DRAFT4, "title": "Error Schema", "type": "object",
+                "properties": {"message": {"type": "string"}}}),
+            "This is a default error schema model",
+        ),
+    ];
+    for (name, schema, description) in defaults {
+        api.models.insert(name.into(), schema);
+        api.model_descriptions.insert(name.into(), description.into());
     }
 }
 
@@ -293,16 +338,7 @@ fn validators(
                     let mut v = api.request_validators[&name].clone();
                     let mut new_name = name.clone();
                     for op in ops {
-                        match (op.sets(), op.path.as_str()) {
-                            (true, "/name") => new_name = op.value()?.to_string(),
-                            (true, "/validateRequestBody") => {
-                                v.validate_request_body = op.bool()?
-                            }
-                            (true, "/validateRequestParameters") => {
-                                v.validate_request_parameters = op.bool()?
-                            }
-                            _ => return Err(unsupported_op(op)),
-                        }
+                        patch_validator(&mut v, &mut new_name, op)?;
                     }
                     if new_name != name {
                         rename_validator(api, &name, &new_name, &mut v)?;
@@ -504,6 +540,32 @@ fn authorizers(
         }
         _ => Err(not_found("Invalid authorizer operation")),
     }
+}
+
+/// One `UpdateRequestValidator` operation: `replace` only; a flag
+/// without a value is false, a name must not be blank.
+fn patch_validator(
+    v: &mut RequestValidator,
+    name: &mut String,
+    op: &PatchOp,
+) -> Result<(), ApiError> {
+    const PATHS: &str = "/name, /validateRequestParameters, /validateRequestBody";
+    let known = PATHS.split(", ").any(|p| p == op.path);
+    match (op.op.as_str(), known) {
+        ("replace", true) => {}
+        ("replace", false) => return Err(op.path_not_one_of(PATHS)),
+        _ => return Err(unsupported_op(op)),
+    }
+    let flag = op.value.as_deref() == Some("true");
+    match op.path.as_str() {
+        "/name" => match op.value.as_deref().map(str::trim) {
+            Some(n) if !n.is_empty() => *name = n.to_string(),
+            _ => return Err(bad_request("Request Validator name cannot be blank")),
+        },
+        "/validateRequestBody" => v.validate_request_body = flag,
+        _ => v.validate_request_parameters = flag,
+    }
+    Ok(())
 }
 
 // ---- gateway responses ----

@@ -62,6 +62,15 @@ impl PatchOp {
         ))
     }
 
+    /// The error for a path this resource does not take, naming the ones
+    /// it does (`/description, /schema`).
+    pub fn path_not_one_of(&self, allowed: &str) -> ApiError {
+        bad_request(format!(
+            "Invalid patch path  '{}' specified for op '{}'. Must be one of: [{allowed}]",
+            self.path, self.op
+        ))
+    }
+
     /// The error for an `op` AWS does not allow on this path, naming the
     /// ones it does (`[replace]`).
     pub fn op_not_one_of(&self, allowed: &str) -> ApiError {

@@ -106,6 +106,7 @@ impl Management {
         let imported = import::import(&doc, &options).map_err(|e| bad_request(e.to_string()))?;
         let mut api = imported.api;
         api.created_date = Some(crate::store::unix_now());
+        super::definitions::add_default_models(&mut api);
         api.disable_execute_api_endpoint = input
             .get("disableExecuteApiEndpoint")
             .and_then(Value::as_bool)

@@ -279,7 +279,13 @@ fn compile_validation(api: &RestApi, method: &ModelMethod) -> Result<Validation,
 /// (`#/definitions/X`, `#/components/schemas/X`, `.../models/X`) point into
 /// a `definitions` section holding every model of the API.
 fn model_schema(api: &RestApi, name: &str) -> Result<serde_json::Value, String> {
-    if name == "Empty" && !api.models.contains_key(name) {
+    // `Empty` (AWS's default model) takes any body unless redefined with
+    // properties.
+    let redefined = api
+        .models
+        .get(name)
+        .is_some_and(|m| m.get("properties").is_some());
+    if name == "Empty" && !redefined {
         return Ok(serde_json::json!({}));
     }
     let model = api
