@@ -27,6 +27,7 @@
 mod account;
 pub mod backup;
 mod definitions;
+mod documentation;
 mod domains;
 mod export;
 mod keys;
@@ -112,6 +113,9 @@ fn missing_api(e: ApiError, req: &Request<'_>) -> ApiError {
         }
         (_, Op::GetRequestValidator | Op::UpdateRequestValidator | Op::DeleteRequestValidator) => {
             "Invalid Request Validator identifier specified".to_string()
+        }
+        (_, Op::GetDocumentationPart | Op::UpdateDocumentationPart) => {
+            documentation::NO_SUCH_PART.to_string()
         }
         _ => match req.param("restapi_id") {
             "" => return e,
@@ -426,6 +430,7 @@ impl Management {
             Family::RestApis => self.rest_apis(&req).await,
             Family::Resources => self.resources(&req).await,
             Family::Definitions => self.definitions(&req).await,
+            Family::Documentation => self.documentation(&req).await,
             Family::Stages => self.stages(&req).await,
             Family::Exports => self.get_export(&req),
             Family::Keys => self.keys(&req).await,
@@ -471,6 +476,20 @@ impl Management {
                 definitions::call(api, kind, &rest, call)
                     .unwrap_or_else(|| Err(not_found("Unknown resource")))
             },
+        )
+        .await
+    }
+
+    /// Serves documentation parts and versions.
+    async fn documentation(&self, req: &Request<'_>) -> Reply {
+        let kind = req.segments[3].as_str();
+        let rest = req.rest(4);
+        let query = (req.query("position"), req.query("limit"));
+        self.edit_api(
+            req.param("restapi_id"),
+            req.method,
+            req.body,
+            |api, call| documentation::call(api, kind, &rest, call, query),
         )
         .await
     }

@@ -72,6 +72,12 @@ pub struct RestApi {
     /// When the API was made, epoch seconds (`None`: before apigw kept it).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub created_date: Option<u64>,
+    /// Documentation parts and versions (`/documentation/...`).
+    #[serde(
+        default,
+        skip_serializing_if = "crate::documentation::Documentation::is_empty"
+    )]
+    pub documentation: crate::documentation::Documentation,
 }
 
 /// `x-amazon-apigateway-request-validators` entry.

@@ -26,6 +26,7 @@ pub mod waf;
 
 mod api;
 mod deployment;
+pub mod documentation;
 pub mod diff;
 mod domain;
 pub mod function;

@@ -31,7 +31,7 @@ impl Management {
             Op::GetApiKeys => {
                 let show = req.query("includeValues") == Some("true");
                 let keys = self.store.list_api_keys().map_err(internal)?;
-                let query = req.query("nameQuery");
+                let query = req.query("name");
                 let items = keys
                     .iter()
                     .filter(|k| name_matches(&k.name, query))
@@ -78,7 +78,7 @@ impl Management {
                     return Ok((StatusCode::OK, json!({"item": []})));
                 };
                 let keys = self.store.list_api_keys().map_err(internal)?;
-                let query = req.query("nameQuery");
+                let query = req.query("name");
                 let items = keys
                     .iter()
                     .filter(|k| p.keys.contains(&k.id) && name_matches(&k.name, query))

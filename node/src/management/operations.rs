@@ -20,6 +20,8 @@ pub(super) enum Family {
     Resources,
     /// Models, request validators, authorizers and gateway responses.
     Definitions,
+    /// Documentation parts and versions.
+    Documentation,
     /// Deployments and stages.
     Stages,
     /// Exports of a stage's API.
@@ -110,6 +112,18 @@ operations! {
         PutGatewayResponse = PUT "/restapis/{restapi_id}/gatewayresponses/{response_type}";
         UpdateGatewayResponse = PATCH "/restapis/{restapi_id}/gatewayresponses/{response_type}";
         DeleteGatewayResponse = DELETE "/restapis/{restapi_id}/gatewayresponses/{response_type}";
+    }
+    Documentation {
+        CreateDocumentationPart = POST "/restapis/{restapi_id}/documentation/parts";
+        GetDocumentationParts = GET "/restapis/{restapi_id}/documentation/parts";
+        GetDocumentationPart = GET "/restapis/{restapi_id}/documentation/parts/{part_id}";
+        UpdateDocumentationPart = PATCH "/restapis/{restapi_id}/documentation/parts/{part_id}";
+        DeleteDocumentationPart = DELETE "/restapis/{restapi_id}/documentation/parts/{part_id}";
+        CreateDocumentationVersion = POST "/restapis/{restapi_id}/documentation/versions";
+        GetDocumentationVersions = GET "/restapis/{restapi_id}/documentation/versions";
+        GetDocumentationVersion = GET "/restapis/{restapi_id}/documentation/versions/{doc_version}";
+        UpdateDocumentationVersion = PATCH "/restapis/{restapi_id}/documentation/versions/{doc_version}";
+        DeleteDocumentationVersion = DELETE "/restapis/{restapi_id}/documentation/versions/{doc_version}";
     }
     Stages {
         CreateDeployment = POST "/restapis/{restapi_id}/deployments";

@@ -191,6 +191,7 @@ pub fn import(doc: &Value, options: &ImportOptions) -> Result<Imported, ImportEr
         authorizers: Default::default(),
         model_descriptions: Default::default(),
         created_date: None,
+        documentation: Default::default(),
     };
     extensions::read_top_level(&mut walker, doc, &mut api);
     let schemes = security::read_schemes(&mut walker, doc, &mut api);
