@@ -37,6 +37,7 @@ mod resources;
 mod restapis;
 mod stages;
 mod tags;
+mod vpclinks;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -107,6 +108,14 @@ fn missing_api(e: ApiError, req: &Request<'_>) -> ApiError {
         }
         (_, Op::GetModel | Op::UpdateModel | Op::DeleteModel) => {
             format!("Invalid model name specified: {}", req.param("model_name"))
+        }
+        // AWS answers a new authorizer on a missing API as a conflict.
+        (_, Op::CreateAuthorizer) => {
+            return err(
+                StatusCode::CONFLICT,
+                "ConflictException",
+                "Unable to complete operation due to concurrent modification. Please try again later.",
+            )
         }
         (_, Op::CreateRequestValidator) => {
             return bad_request("Invalid REST API identifier specified")
@@ -400,7 +409,12 @@ impl Management {
         // and written whole: their writes on this node take turns.
         let whole_records = matches!(
             req.matched.family,
-            Family::Stages | Family::Keys | Family::Domains | Family::Tags | Family::Account
+            Family::Stages
+                | Family::Keys
+                | Family::Domains
+                | Family::Tags
+                | Family::Account
+                | Family::VpcLinks
         );
         let _turn = match whole_records && *req.method != Method::GET {
             true => Some(self.writes.lock().await),
@@ -440,6 +454,7 @@ impl Management {
                 self.tags(req.method, arn, body, req.query).await
             }
             Family::Account => self.account(&req).await,
+            Family::VpcLinks => self.vpc_links(&req).await,
         };
         reply.map_err(|e| missing_api(e, &req))
     }
@@ -484,13 +499,19 @@ impl Management {
     async fn documentation(&self, req: &Request<'_>) -> Reply {
         let kind = req.segments[3].as_str();
         let rest = req.rest(4);
-        let query = (req.query("position"), req.query("limit"));
-        self.edit_api(
-            req.param("restapi_id"),
-            req.method,
-            req.body,
-            |api, call| documentation::call(api, kind, &rest, call, query),
-        )
+        let query = documentation::Query {
+            position: req.query("position"),
+            limit: req.query("limit"),
+            mode: req.query("mode"),
+        };
+        // An import's body is a document, not a call's JSON input.
+        let (input, document) = match req.op() {
+            operations::Op::ImportDocumentationParts => (&b""[..], req.body),
+            _ => (req.body, &b""[..]),
+        };
+        self.edit_api(req.param("restapi_id"), req.method, input, |api, call| {
+            documentation::call(api, kind, &rest, call, &query, document)
+        })
         .await
     }
 

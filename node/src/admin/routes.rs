@@ -116,6 +116,8 @@ pub static ROUTES: &[Route] = &[
     Route::signed("*", "/domainnames/{path+}", Op::Management),
     Route::signed("*", "/tags/{path+}", Op::Management),
     Route::signed("*", "/account", Op::Management),
+    Route::signed("*", "/vpclinks", Op::Management),
+    Route::signed("*", "/vpclinks/{path+}", Op::Management),
     Route::signed("POST", "/", Op::Wafv2),
 ];
 

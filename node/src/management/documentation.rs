@@ -41,20 +41,70 @@ fn outcome(status: StatusCode, body: Value, changed: bool) -> Result<Outcome, Ap
     })
 }
 
-/// Answers a call on `/restapis/{api}/documentation/{kind}/{rest...}`;
-/// `query` pages the listings.
+/// The query members the documentation calls read.
+pub(super) struct Query<'a> {
+    pub position: Option<&'a str>,
+    pub limit: Option<&'a str>,
+    /// `ImportDocumentationParts`: `merge` (default) or `overwrite`.
+    pub mode: Option<&'a str>,
+}
+
+/// Answers a call on `/restapis/{api}/documentation/{kind}/{rest...}`
+/// (`body`: the raw body, for an import).
 pub(super) fn call(
     api: &mut RestApi,
     kind: &str,
     rest: &[&str],
     call: &Call,
-    query: (Option<&str>, Option<&str>),
+    query: &Query,
+    body: &[u8],
 ) -> Result<Outcome, ApiError> {
-    match kind {
-        "parts" => parts(api, rest, call, query),
-        "versions" => versions(api, rest, call, query),
+    match (kind, call.verb, rest) {
+        ("parts", &Verb::PUT, []) => import_parts(api, body, query.mode),
+        ("parts", ..) => parts(api, rest, call, (query.position, query.limit)),
+        ("versions", ..) => versions(api, rest, call, (query.position, query.limit)),
         _ => Err(not_found("Invalid documentation operation")),
     }
+}
+
+/// `ImportDocumentationParts`: the parts an OpenAPI document lists under
+/// `x-amazon-apigateway-documentation`, added to (`merge`) or replacing
+/// (`overwrite`) the API's.
+fn import_parts(api: &mut RestApi, body: &[u8], mode: Option<&str>) -> Result<Outcome, ApiError> {
+    let unusable = || bad_request("Unable to build importer with provided input.");
+    let text = std::str::from_utf8(body).map_err(|_| unusable())?;
+    let doc = crate::import::parse_document(text).map_err(|_| unusable())?;
+    if doc.get("openapi").or_else(|| doc.get("swagger")).is_none() {
+        return Err(unusable());
+    }
+    let listed = doc
+        .pointer("/x-amazon-apigateway-documentation/documentationParts")
+        .and_then(Value::as_array)
+        .cloned()
+        .unwrap_or_default();
+    let mut new = Vec::with_capacity(listed.len());
+    for entry in &listed {
+        let mut entry = entry.clone();
+        if let Some(props) = entry.get("properties").filter(|p| p.is_object()) {
+            entry["properties"] = json!(props.to_string());
+        }
+        new.push(new_part(&entry)?);
+    }
+    let docs = &mut api.documentation;
+    match mode.unwrap_or("merge") {
+        "overwrite" => docs.parts.clear(),
+        "merge" => {}
+        other => return Err(bad_request(format!("Invalid mode {other}: merge or overwrite"))),
+    }
+    let mut ids = Vec::with_capacity(new.len());
+    for part in new {
+        // Merge replaces a part at the same location.
+        docs.parts.retain(|_, p| p.location != part.location);
+        let id = fresh_id(&docs.parts);
+        docs.parts.insert(id.clone(), part);
+        ids.push(id);
+    }
+    outcome(StatusCode::OK, json!({ "ids": ids }), true)
 }
 
 fn parts(

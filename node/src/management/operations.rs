@@ -34,6 +34,8 @@ pub(super) enum Family {
     Tags,
     /// The account's settings.
     Account,
+    /// VPC links.
+    VpcLinks,
 }
 
 macro_rules! operations {
@@ -116,6 +118,7 @@ operations! {
     Documentation {
         CreateDocumentationPart = POST "/restapis/{restapi_id}/documentation/parts";
         GetDocumentationParts = GET "/restapis/{restapi_id}/documentation/parts";
+        ImportDocumentationParts = PUT "/restapis/{restapi_id}/documentation/parts";
         GetDocumentationPart = GET "/restapis/{restapi_id}/documentation/parts/{part_id}";
         UpdateDocumentationPart = PATCH "/restapis/{restapi_id}/documentation/parts/{part_id}";
         DeleteDocumentationPart = DELETE "/restapis/{restapi_id}/documentation/parts/{part_id}";
@@ -178,6 +181,13 @@ operations! {
     Account {
         GetAccount = GET "/account";
         UpdateAccount = PATCH "/account";
+    }
+    VpcLinks {
+        CreateVpcLink = POST "/vpclinks";
+        GetVpcLinks = GET "/vpclinks";
+        GetVpcLink = GET "/vpclinks/{vpclink_id}";
+        UpdateVpcLink = PATCH "/vpclinks/{vpclink_id}";
+        DeleteVpcLink = DELETE "/vpclinks/{vpclink_id}";
     }
 }
 
