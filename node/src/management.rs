@@ -110,13 +110,11 @@ fn missing_api(e: ApiError, req: &Request<'_>) -> ApiError {
             format!("Invalid model name specified: {}", req.param("model_name"))
         }
         // AWS answers a new authorizer on a missing API as a conflict.
-        (_, Op::CreateAuthorizer) => {
-            return err(
-                StatusCode::CONFLICT,
-                "ConflictException",
-                "Unable to complete operation due to concurrent modification. Please try again later.",
-            )
-        }
+        (_, Op::CreateAuthorizer) => return err(
+            StatusCode::CONFLICT,
+            "ConflictException",
+            "Unable to complete operation due to concurrent modification. Please try again later.",
+        ),
         (_, Op::CreateRequestValidator) => {
             return bad_request("Invalid REST API identifier specified")
         }

@@ -26,8 +26,8 @@ pub mod waf;
 
 mod api;
 mod deployment;
-pub mod documentation;
 pub mod diff;
+pub mod documentation;
 mod domain;
 pub mod function;
 mod gateway_response;

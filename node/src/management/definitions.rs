@@ -257,7 +257,8 @@ pub(super) fn add_default_models(api: &mut RestApi) {
     ];
     for (name, schema, description) in defaults {
         api.models.insert(name.into(), schema);
-        api.model_descriptions.insert(name.into(), description.into());
+        api.model_descriptions
+            .insert(name.into(), description.into());
     }
 }
 

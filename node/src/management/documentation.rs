@@ -94,7 +94,11 @@ fn import_parts(api: &mut RestApi, body: &[u8], mode: Option<&str>) -> Result<Ou
     match mode.unwrap_or("merge") {
         "overwrite" => docs.parts.clear(),
         "merge" => {}
-        other => return Err(bad_request(format!("Invalid mode {other}: merge or overwrite"))),
+        other => {
+            return Err(bad_request(format!(
+                "Invalid mode {other}: merge or overwrite"
+            )))
+        }
     }
     let mut ids = Vec::with_capacity(new.len());
     for part in new {
@@ -127,7 +131,10 @@ fn parts(
             outcome(StatusCode::CREATED, body, true)
         }
         (verb, [id]) => {
-            let part = docs.parts.get_mut(*id).ok_or_else(|| not_found(NO_SUCH_PART))?;
+            let part = docs
+                .parts
+                .get_mut(*id)
+                .ok_or_else(|| not_found(NO_SUCH_PART))?;
             match *verb {
                 Verb::GET => outcome(StatusCode::OK, part_json(id, part), false),
                 Verb::PATCH => {
@@ -180,7 +187,9 @@ fn versions(
                 ));
             }
             let version = DocumentationVersion {
-                description: text("description").filter(|d| !d.is_empty()).map(String::from),
+                description: text("description")
+                    .filter(|d| !d.is_empty())
+                    .map(String::from),
                 created_date: crate::store::unix_now(),
                 parts: docs.parts.clone(),
             };
@@ -299,11 +308,16 @@ mod tests {
         assert_eq!(e.err().map(|e| e.kind), Some("ValidationException"));
         let e = new_part(&json!({"location": {"type": "API"}, "properties": "not json"}));
         assert_eq!(e.err().map(|e| e.kind), Some("BadRequestException"));
-        let part = new_part(&json!({"location": {"type": "METHOD", "path": "/pets", "method": "GET"},
-            "properties": "{\"description\": \"x\"}"}))
+        let part = new_part(
+            &json!({"location": {"type": "METHOD", "path": "/pets", "method": "GET"},
+            "properties": "{\"description\": \"x\"}"}),
+        )
         .expect("part");
         let out = part_json("abc123", &part);
-        assert_eq!(out["location"], json!({"type": "METHOD", "path": "/pets", "method": "GET"}));
+        assert_eq!(
+            out["location"],
+            json!({"type": "METHOD", "path": "/pets", "method": "GET"})
+        );
     }
 
     #[test]

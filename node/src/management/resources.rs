@@ -55,7 +55,10 @@ pub(super) fn call(api: &mut RestApi, rest: &[&str], call: &Call) -> Result<Outc
         (&Verb::DELETE, []) => delete_resource(api, &path),
         (&Verb::PATCH, []) => {
             let path = update::update(api, &path, ops)?;
-            wrote(StatusCode::OK, resource_json(api, &api.resources[&path], false))
+            wrote(
+                StatusCode::OK,
+                resource_json(api, &api.resources[&path], false),
+            )
         }
         (_, ["methods", m, tail @ ..]) => {
             let m = m.to_ascii_uppercase();
@@ -793,13 +796,15 @@ fn patch_integration_response(r: &mut IntegrationResponse, op: &PatchOp) -> Resu
         (false, ["contentHandling"]) => r.content_handling = None,
         (true, ["responseTemplates", content_type]) => {
             let template = op.value.clone().unwrap_or_default();
-            r.response_templates.insert(content_type.to_string(), template);
+            r.response_templates
+                .insert(content_type.to_string(), template);
         }
         (false, ["responseTemplates", content_type]) => {
             r.response_templates.remove(*content_type);
         }
         (true, ["responseParameters", name]) => {
-            r.response_parameters.insert(name.to_string(), op.value()?.to_string());
+            r.response_parameters
+                .insert(name.to_string(), op.value()?.to_string());
         }
         (false, ["responseParameters", name]) => {
             r.response_parameters.remove(*name);

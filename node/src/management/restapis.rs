@@ -387,7 +387,9 @@ fn patch_ip_address_type(api: &mut RestApi, op: &patch::PatchOp) -> Result<(), A
     }
     let kind = op.value()?;
     if !matches!(kind, "ipv4" | "dualstack") {
-        return Err(bad_request("ipAddressType must be either ipv4 or dualstack."));
+        return Err(bad_request(
+            "ipAddressType must be either ipv4 or dualstack.",
+        ));
     }
     if kind == "ipv4" && api.endpoint_type == crate::model::EndpointType::Private {
         return Err(checks::private_ipv4());

@@ -174,11 +174,17 @@ mod tests {
     #[test]
     fn links_need_a_name_and_well_formed_arns() {
         let e = new_link(&json!({"name": "", "targetArns": []})).err();
-        assert_eq!(e.map(|e| e.message), Some("Name cannot be empty".to_string()));
+        assert_eq!(
+            e.map(|e| e.message),
+            Some("Name cannot be empty".to_string())
+        );
         let e = new_link(&json!({"name": "l", "targetArns": ["invalid-arn"]})).err();
         assert!(e.is_some_and(|e| e.message.ends_with("not well formed invalid-arn")));
         let arn = "arn:aws:elasticloadbalancing:us-east-1:1:loadbalancer/net/x/1";
         let link = new_link(&json!({"name": "l", "targetArns": [arn]})).expect("link");
-        assert_eq!(link_json("abc", &link, "PENDING")["targetArns"], json!([arn]));
+        assert_eq!(
+            link_json("abc", &link, "PENDING")["targetArns"],
+            json!([arn])
+        );
     }
 }

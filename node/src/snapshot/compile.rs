@@ -79,6 +79,7 @@ pub fn compile(deployment: &Deployment) -> (CompiledApi, Vec<Finding>) {
         policy,
         router,
         gateway_responses,
+        resource_ids: api.resource_ids.clone().into_iter().collect(),
     };
     (compiled, findings)
 }

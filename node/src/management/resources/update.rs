@@ -135,7 +135,8 @@ mod tests {
     use crate::model::Resource;
 
     fn api(paths: &[&str]) -> RestApi {
-        let mut api = crate::import::test_api(r#"{"openapi": "3.0.1", "info": {"title": "t"}, "paths": {}}"#);
+        let mut api =
+            crate::import::test_api(r#"{"openapi": "3.0.1", "info": {"title": "t"}, "paths": {}}"#);
         for p in paths {
             api.resources.insert(
                 p.to_string(),

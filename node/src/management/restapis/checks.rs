@@ -25,10 +25,16 @@ pub(super) fn create(input: &Value) -> Result<(), ApiError> {
                 ))
             }
             1 => {}
-            _ => return Err(bad_request("Cannot create an api with multiple Endpoint Types.")),
+            _ => {
+                return Err(bad_request(
+                    "Cannot create an api with multiple Endpoint Types.",
+                ))
+            }
         }
         let private = types[0].as_str() == Some("PRIVATE");
-        let ip = config.and_then(|c| c.get("ipAddressType")).and_then(Value::as_str);
+        let ip = config
+            .and_then(|c| c.get("ipAddressType"))
+            .and_then(Value::as_str);
         if private && ip == Some("ipv4") {
             return Err(private_ipv4());
         }
@@ -54,7 +60,10 @@ fn request_layer(input: &Value) -> Result<(), ApiError> {
             ));
         }
     }
-    if let Some(ip) = config.and_then(|c| c.get("ipAddressType")).and_then(Value::as_str) {
+    if let Some(ip) = config
+        .and_then(|c| c.get("ipAddressType"))
+        .and_then(Value::as_str)
+    {
         if !matches!(ip, "ipv4" | "dualstack") {
             errors.push(format!(
                 "Value '{ip}' at 'createRestApiInput.endpointConfiguration.ipAddressType' failed to satisfy constraint: Member must satisfy enum value set: [ipv4, dualstack]"
@@ -85,10 +94,17 @@ mod tests {
         .expect("refused");
         assert_eq!(code, "BadRequestException");
         assert_eq!(message, "Description cannot be an empty string");
-        assert!(kind(json!({"endpointConfiguration": {"types": ["PRIVATE"], "ipAddressType": "ipv4"}}))
-            .is_some_and(|(_, m)| m.contains("dualstack")));
-        assert!(kind(json!({"endpointConfiguration": {"types": ["EDGE", "REGIONAL"]}}))
-            .is_some_and(|(_, m)| m.contains("multiple")));
-        assert!(kind(json!({"endpointConfiguration": {"types": ["EDGE"], "ipAddressType": "dualstack"}})).is_none());
+        assert!(kind(
+            json!({"endpointConfiguration": {"types": ["PRIVATE"], "ipAddressType": "ipv4"}})
+        )
+        .is_some_and(|(_, m)| m.contains("dualstack")));
+        assert!(
+            kind(json!({"endpointConfiguration": {"types": ["EDGE", "REGIONAL"]}}))
+                .is_some_and(|(_, m)| m.contains("multiple"))
+        );
+        assert!(kind(
+            json!({"endpointConfiguration": {"types": ["EDGE"], "ipAddressType": "dualstack"}})
+        )
+        .is_none());
     }
 }
