@@ -600,7 +600,7 @@ fn gateway_responses(
         return list(
             GatewayResponseType::ALL
                 .iter()
-                .map(|k| gateway_response_json(*k, api.gateway_responses.get(k)))
+                .map(|k| shown_gateway_response(api, *k))
                 .collect(),
         );
     }
@@ -609,11 +609,7 @@ fn gateway_responses(
     };
     let kind = response_type(name)?;
     match *verb {
-        Verb::GET => done(
-            StatusCode::OK,
-            gateway_response_json(kind, api.gateway_responses.get(&kind)),
-            false,
-        ),
+        Verb::GET => done(StatusCode::OK, shown_gateway_response(api, kind), false),
         Verb::PUT => {
             let response = put_gateway_response(input)?;
             let body = gateway_response_json(kind, Some(&response));
@@ -640,6 +636,27 @@ fn gateway_responses(
             done(StatusCode::ACCEPTED, json!({}), true)
         }
         _ => Err(not_found("Invalid gateway response operation")),
+    }
+}
+
+/// A response type as the API answers it: its customisation, else (as
+/// AWS shows it) its family's (`DEFAULT_5XX` for INTEGRATION_FAILURE...)
+/// still marked default, else AWS's default.
+fn shown_gateway_response(api: &RestApi, kind: GatewayResponseType) -> Value {
+    if let Some(custom) = api.gateway_responses.get(&kind) {
+        return gateway_response_json(kind, Some(custom));
+    }
+    let family = kind
+        .default_status()
+        .map(GatewayResponseType::family_of)
+        .filter(|f| *f != kind);
+    match family.and_then(|f| api.gateway_responses.get(&f)) {
+        Some(inherited) => {
+            let mut out = gateway_response_json(kind, Some(inherited));
+            out["defaultResponse"] = json!(true);
+            out
+        }
+        None => gateway_response_json(kind, None),
     }
 }
 

@@ -30,7 +30,9 @@ impl Management {
             Op::CreateApiKey => self.create_api_key(req.body).await,
             Op::GetApiKeys => {
                 let show = req.query("includeValues") == Some("true");
-                let keys = self.store.list_api_keys().map_err(internal)?;
+                let mut keys = self.store.list_api_keys().map_err(internal)?;
+                // The newest first, as AWS lists them.
+                keys.sort_by(|a, b| b.created_micros.cmp(&a.created_micros));
                 let query = req.query("name");
                 let items = keys
                     .iter()
@@ -77,7 +79,8 @@ impl Management {
                 let Ok(p) = self.usage_plan(plan) else {
                     return Ok((StatusCode::OK, json!({"item": []})));
                 };
-                let keys = self.store.list_api_keys().map_err(internal)?;
+                let mut keys = self.store.list_api_keys().map_err(internal)?;
+                keys.sort_by(|a, b| b.created_micros.cmp(&a.created_micros));
                 let query = req.query("name");
                 let items = keys
                     .iter()
@@ -147,6 +150,9 @@ impl Management {
             description,
             created_date: now,
             last_updated_date: now,
+            created_micros: std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |d| u64::try_from(d.as_micros()).unwrap_or(u64::MAX)),
         };
         self.write(ControlCommand::PutApiKey(Box::new(key.clone())))
             .await?;
