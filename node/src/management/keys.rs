@@ -32,7 +32,7 @@ impl Management {
                 let show = req.query("includeValues") == Some("true");
                 let mut keys = self.store.list_api_keys().map_err(internal)?;
                 // The newest first, as AWS lists them.
-                keys.sort_by(|a, b| b.created_micros.cmp(&a.created_micros));
+                keys.sort_by_key(|k| std::cmp::Reverse(k.created_micros));
                 let query = req.query("name");
                 let items = keys
                     .iter()
@@ -80,7 +80,7 @@ impl Management {
                     return Ok((StatusCode::OK, json!({"item": []})));
                 };
                 let mut keys = self.store.list_api_keys().map_err(internal)?;
-                keys.sort_by(|a, b| b.created_micros.cmp(&a.created_micros));
+                keys.sort_by_key(|k| std::cmp::Reverse(k.created_micros));
                 let query = req.query("name");
                 let items = keys
                     .iter()
