@@ -72,6 +72,10 @@ pub struct RestApi {
     /// When the API was made, epoch seconds (`None`: before apigw kept it).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub created_date: Option<u64>,
+    /// When the API was made, microseconds since the epoch (0: unknown), so
+    /// listings keep the order APIs were made in within one second.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub created_micros: u64,
     /// Documentation parts and versions (`/documentation/...`).
     #[serde(
         default,
@@ -230,6 +234,10 @@ pub struct IntegrationResponse {
     pub response_templates: BTreeMap<String, String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub content_handling: Option<String>,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
 }
 
 impl RestApi {

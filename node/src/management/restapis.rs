@@ -28,7 +28,9 @@ impl Management {
             }
             Op::CreateRestApi => self.create_api(req.body).await,
             Op::GetRestApis => {
-                let apis = self.store.list_apis().map_err(internal)?;
+                let mut apis = self.store.list_apis().map_err(internal)?;
+                // In the order they were made.
+                apis.sort_by_key(|a| (a.created_date, a.created_micros));
                 let mut items = Vec::with_capacity(apis.len());
                 for api in &apis {
                     let mut item = api_json(api);
@@ -106,6 +108,7 @@ impl Management {
         let imported = import::import(&doc, &options).map_err(|e| bad_request(e.to_string()))?;
         let mut api = imported.api;
         api.created_date = Some(crate::store::unix_now());
+        api.created_micros = unix_micros();
         super::definitions::add_default_models(&mut api);
         api.disable_execute_api_endpoint = input
             .get("disableExecuteApiEndpoint")
@@ -178,11 +181,13 @@ impl Management {
         }
         let mut api = imported.api;
         api.created_date = Some(crate::store::unix_now());
+        api.created_micros = unix_micros();
         if let Some(old) = &existing {
             // A put keeps what belongs to the API rather than its
             // definition: when it was made, and (unless the document says)
             // its endpoint type.
             api.created_date = old.created_date;
+            api.created_micros = old.created_micros;
             let text = String::from_utf8_lossy(body);
             if !text.contains("x-amazon-apigateway-endpoint-configuration") {
                 api.endpoint_type = old.endpoint_type;
@@ -242,6 +247,9 @@ impl Management {
             .and_then(|e| e.created_date)
             .or(api.created_date)
             .or_else(|| Some(crate::store::unix_now()));
+        if let Some(old) = &existing {
+            api.created_micros = old.created_micros;
+        }
         self.write(ControlCommand::PutApi(Box::new(api.clone())))
             .await?;
         let status = if existing.is_some() {
@@ -251,6 +259,13 @@ impl Management {
         };
         Ok((status, api_json(&api)))
     }
+}
+
+/// Now, in microseconds since the epoch.
+fn unix_micros() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| u64::try_from(d.as_micros()).unwrap_or(u64::MAX))
 }
 
 /// Parses and imports a document on tokio's blocking pool, never on the

@@ -601,6 +601,7 @@ mod tests {
             authorizers: BTreeMap::new(),
             model_descriptions: BTreeMap::new(),
             created_date: None,
+            created_micros: 0,
             documentation: Default::default(),
         }
     }

@@ -191,6 +191,7 @@ pub fn import(doc: &Value, options: &ImportOptions) -> Result<Imported, ImportEr
         authorizers: Default::default(),
         model_descriptions: Default::default(),
         created_date: None,
+        created_micros: 0,
         documentation: Default::default(),
     };
     extensions::read_top_level(&mut walker, doc, &mut api);
