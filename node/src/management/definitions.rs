@@ -932,7 +932,13 @@ mod tests {
             json!({}),
         )
         .expect("get");
-        assert_eq!(missing.body["statusCode"], "403");
+        // As AWS lists them: a type not customised shows its family's
+        // customisation, still marked default.
+        assert_eq!(missing.body["statusCode"], "418");
         assert_eq!(missing.body["defaultResponse"], true);
+        assert_eq!(
+            missing.body["responseTemplates"]["application/json"],
+            "{\"teapot\": true}"
+        );
     }
 }
