@@ -4,6 +4,8 @@
 //! Integrations are read by the importer, so a call refuses what an import
 //! would refuse, with the same messages.
 
+mod integration_responses;
+mod method_patch;
 mod update;
 
 use std::collections::BTreeMap;
@@ -19,6 +21,10 @@ use super::{bad_request, err, not_found, ApiError, Call, Outcome};
 use crate::ids::resource_id;
 use crate::model::{
     Integration, IntegrationResponse, IntegrationType, Method, MethodResponse, Resource, RestApi,
+};
+use integration_responses::{patch_integration_response, put_integration_response};
+use method_patch::{
+    check_method_parameters, finish_authorization, missing_below_method, patch_method,
 };
 
 /// The verbs a method may have.
@@ -481,27 +487,6 @@ fn put_method(api: &mut RestApi, path: &str, m: &str, input: &Value) -> Result<O
     wrote(StatusCode::CREATED, body)
 }
 
-/// `PutMethod`'s request parameters as AWS checks them: each a
-/// `method.request.{path|querystring|header}.NAME`, no NAME twice.
-fn check_method_parameters(parameters: &BTreeMap<String, bool>) -> Result<(), ApiError> {
-    let mut names = std::collections::BTreeSet::new();
-    for key in parameters.keys() {
-        let name = ["path", "querystring", "header", "multivaluequerystring", "multivalueheader"]
-            .iter()
-            .find_map(|at| key.strip_prefix(&format!("method.request.{at}.")))
-            .filter(|n| !n.is_empty())
-            .ok_or_else(|| bad_request(format!(
-                "Invalid mapping expression specified: Validation Result: warnings : [], errors : [Invalid mapping expression specified: {key}]"
-            )))?;
-        if !names.insert(name) {
-            return Err(bad_request(
-                "Parameter names must be unique across querystring, header and path",
-            ));
-        }
-    }
-    Ok(())
-}
-
 fn set_authorization(
     api: &RestApi,
     m: &mut Method,
@@ -535,106 +520,6 @@ fn check_models(api: &RestApi, models: &BTreeMap<String, String>) -> Result<(), 
         }
     }
     Ok(())
-}
-
-/// `UpdateMethod`'s paths. The scalar members take `replace` only; an
-/// `authorizerId` is kept in `authorizer` and checked once all operations
-/// are applied ([`finish_authorization`]), as AWS checks the result.
-fn patch_method(
-    api: &RestApi,
-    m: &mut Method,
-    op: &PatchOp,
-    authorizer: &mut Option<String>,
-) -> Result<(), ApiError> {
-    let parts = segments(&op.path);
-    let parts: Vec<&str> = parts.iter().map(String::as_str).collect();
-    const SCALARS: &[&str] = &[
-        "authorizationType",
-        "authorizerId",
-        "apiKeyRequired",
-        "operationName",
-        "requestValidatorId",
-    ];
-    if let [one] = parts.as_slice() {
-        let removable = *one == "requestValidatorId" && op.op == "remove";
-        if SCALARS.contains(one) && op.op != "replace" && !removable {
-            return Err(op.op_not_one_of("replace"));
-        }
-    }
-    match (op.sets(), parts.as_slice()) {
-        (true, ["authorizationType"]) => {
-            let kind = op.value()?.to_ascii_uppercase();
-            check_authorization_type(&kind)?;
-            m.authorization_type = kind;
-        }
-        (true, ["authorizerId"]) => *authorizer = Some(op.value()?.to_string()),
-        // AWS reads anything but `true` as false here.
-        (true, ["apiKeyRequired"]) => m.api_key_required = op.value.as_deref() == Some("true"),
-        (true, ["operationName"]) => m.operation_name = Some(op.value()?.to_string()),
-        (true, ["requestValidatorId"]) => {
-            m.request_validator = Some(validator_name(api, op.value()?)?)
-        }
-        (false, ["requestValidatorId"]) => m.request_validator = None,
-        (true, ["requestParameters", name]) => {
-            let required = op.value.as_deref() == Some("true");
-            m.request_parameters.insert(name.to_string(), required);
-        }
-        (false, ["requestParameters", name]) => {
-            m.request_parameters.remove(*name);
-        }
-        (true, ["requestModels", content_type]) => {
-            let model = op.value()?.to_string();
-            check_models(api, &BTreeMap::from([(String::new(), model.clone())]))?;
-            m.request_models.insert(content_type.to_string(), model);
-        }
-        (false, ["requestModels", content_type]) => {
-            m.request_models.remove(*content_type);
-        }
-        (true, ["authorizationScopes"]) => m.authorization_scopes.push(op.value()?.to_string()),
-        (false, ["authorizationScopes"]) => {
-            let scope = op.value.clone();
-            m.authorization_scopes.retain(|s| Some(s) != scope.as_ref());
-        }
-        _ => return Err(op.unsupported()),
-    }
-    Ok(())
-}
-
-/// An `authorizationType` AWS knows.
-fn check_authorization_type(kind: &str) -> Result<(), ApiError> {
-    match kind {
-        "NONE" | "AWS_IAM" | "CUSTOM" | "COGNITO_USER_POOLS" => Ok(()),
-        other => Err(bad_request(format!(
-            "Invalid authorization type {other}: NONE, AWS_IAM, CUSTOM or COGNITO_USER_POOLS"
-        ))),
-    }
-}
-
-/// The method's authorizer once an `UpdateMethod` is applied: a CUSTOM or
-/// COGNITO_USER_POOLS method needs a valid one (the new `authorizerId` or
-/// the one it had); on other methods an `authorizerId` is ignored.
-fn finish_authorization(
-    api: &RestApi,
-    m: &mut Method,
-    authorizer: Option<String>,
-) -> Result<(), ApiError> {
-    let kind = m.authorization_type.clone();
-    match kind.as_str() {
-        "CUSTOM" | "COGNITO_USER_POOLS" => set_authorization(api, m, &kind, authorizer),
-        _ => {
-            m.authorizer = None;
-            Ok(())
-        }
-    }
-}
-
-/// What AWS says when a call below a method (its responses, its
-/// integration) names a method that is not there.
-fn missing_below_method(verb: &Verb, tail: &[&str]) -> &'static str {
-    match (verb, tail) {
-        (&Verb::DELETE, ["integration", ..]) => "Invalid Integration identifier specified",
-        _ => "Invalid Method identifier specified",
-    }
 }
 
 /// `UpdateMethodResponse`'s paths, with AWS's messages: a parameter or
@@ -743,75 +628,6 @@ fn patch_integration(
         crate::import::integration(&v, max_timeout_ms).map_err(|e| bad_request(e.to_string()))?;
     patched.integration_responses = responses;
     Ok(patched)
-}
-
-/// `PutIntegrationResponse`: the importer's reading of the input, with
-/// what AWS keeps that the importer drops: an empty `selectionPattern`
-/// (the default response, as none) and templates given as null (stored
-/// empty, answered as null).
-fn put_integration_response(code: &str, input: &Value) -> Result<IntegrationResponse, ApiError> {
-    let mut input = input.clone();
-    if let Some(Value::Object(templates)) = input.get_mut("responseTemplates") {
-        for (content_type, template) in templates.iter_mut() {
-            if !is_content_type(content_type) {
-                return Err(bad_request(format!(
-                    "Validation Result: warnings : [], errors : [Invalid content type specified: {content_type}]"
-                )));
-            }
-            match template {
-                Value::Null => *template = json!(""),
-                Value::Number(_) => {
-                    return Err(err(
-                        StatusCode::BAD_REQUEST,
-                        "SerializationException",
-                        "class com.amazon.coral.value.json.numbers.TruncatingBigNumber can not be converted to an String",
-                    ))
-                }
-                _ => {}
-            }
-        }
-    }
-    let mut response = crate::import::integration_response(code, &input)
-        .map_err(|e| bad_request(e.to_string()))?;
-    if input.get("selectionPattern").and_then(Value::as_str) == Some("") {
-        response.selection_pattern = Some(String::new());
-    }
-    Ok(response)
-}
-
-/// Whether `s` has the shape of a media type (`type/subtype`).
-fn is_content_type(s: &str) -> bool {
-    s.split_once('/')
-        .is_some_and(|(a, b)| !a.is_empty() && !b.is_empty())
-}
-
-/// `UpdateIntegrationResponse`'s paths.
-fn patch_integration_response(r: &mut IntegrationResponse, op: &PatchOp) -> Result<(), ApiError> {
-    let parts = segments(&op.path);
-    let parts: Vec<&str> = parts.iter().map(String::as_str).collect();
-    match (op.sets(), parts.as_slice()) {
-        (true, ["selectionPattern"]) => r.selection_pattern = op.value.clone(),
-        (false, ["selectionPattern"]) => r.selection_pattern = None,
-        (true, ["contentHandling"]) => r.content_handling = Some(op.value()?.to_string()),
-        (false, ["contentHandling"]) => r.content_handling = None,
-        (true, ["responseTemplates", content_type]) => {
-            let template = op.value.clone().unwrap_or_default();
-            r.response_templates
-                .insert(content_type.to_string(), template);
-        }
-        (false, ["responseTemplates", content_type]) => {
-            r.response_templates.remove(*content_type);
-        }
-        (true, ["responseParameters", name]) => {
-            r.response_parameters
-                .insert(name.to_string(), op.value()?.to_string());
-        }
-        (false, ["responseParameters", name]) => {
-            r.response_parameters.remove(*name);
-        }
-        _ => return Err(op.unsupported()),
-    }
-    Ok(())
 }
 
 fn bool_map(v: Option<&Value>) -> Result<BTreeMap<String, bool>, ApiError> {
