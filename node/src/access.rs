@@ -264,6 +264,7 @@ mod tests {
             description: None,
             created_date: 0,
             last_updated_date: 0,
+            created_micros: 0,
         };
         let plan = UsagePlan {
             id: "p1".into(),

@@ -39,6 +39,7 @@ mod stages;
 mod tags;
 mod v2;
 pub use v2::{declared_api, WsDeclaration};
+mod vpclinks;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -110,12 +111,20 @@ fn missing_api(e: ApiError, req: &Request<'_>) -> ApiError {
         (_, Op::GetModel | Op::UpdateModel | Op::DeleteModel) => {
             format!("Invalid model name specified: {}", req.param("model_name"))
         }
-        (_, Op::CreateRequestValidator) => "Invalid REST API identifier specified".to_string(),
-        (_, Op::GetDocumentationPart | Op::UpdateDocumentationPart) => {
-            documentation::NO_SUCH_PART.to_string()
+        // AWS answers a new authorizer on a missing API as a conflict.
+        (_, Op::CreateAuthorizer) => return err(
+            StatusCode::CONFLICT,
+            "ConflictException",
+            "Unable to complete operation due to concurrent modification. Please try again later.",
+        ),
+        (_, Op::CreateRequestValidator) => {
+            return bad_request("Invalid REST API identifier specified")
         }
         (_, Op::GetRequestValidator | Op::UpdateRequestValidator | Op::DeleteRequestValidator) => {
             "Invalid Request Validator identifier specified".to_string()
+        }
+        (_, Op::GetDocumentationPart | Op::UpdateDocumentationPart) => {
+            documentation::NO_SUCH_PART.to_string()
         }
         _ => match req.param("restapi_id") {
             "" => return e,
@@ -421,7 +430,12 @@ impl Management {
         // and written whole: their writes on this node take turns.
         let whole_records = matches!(
             req.matched.family,
-            Family::Stages | Family::Keys | Family::Domains | Family::Tags | Family::Account
+            Family::Stages
+                | Family::Keys
+                | Family::Domains
+                | Family::Tags
+                | Family::Account
+                | Family::VpcLinks
         ) || req.matched.family.is_v2();
         let _turn = match whole_records && *req.method != Method::GET {
             true => Some(self.writes.lock().await),
@@ -452,9 +466,9 @@ impl Management {
             Family::RestApis => self.rest_apis(&req).await,
             Family::Resources => self.resources(&req).await,
             Family::Definitions => self.definitions(&req).await,
+            Family::Documentation => self.documentation(&req).await,
             Family::Stages => self.stages(&req).await,
             Family::Exports => self.get_export(&req),
-            Family::Documentation => self.documentation(&req).await,
             Family::Keys => self.keys(&req).await,
             Family::Domains => self.domain_call(req.method, &req.rest(1), body).await,
             Family::Tags => {
@@ -462,6 +476,7 @@ impl Management {
                 self.tags(req.method, arn, body, req.query).await
             }
             Family::Account => self.account(&req).await,
+            Family::VpcLinks => self.vpc_links(&req).await,
             family if family.is_v2() => self.v2(&req).await,
             _ => Err(req.not_served(req.op())),
         };

@@ -20,6 +20,11 @@ pub struct RestApi {
     pub version: Option<String>,
     #[serde(default)]
     pub endpoint_type: EndpointType,
+    /// `endpointConfiguration.ipAddressType`: `ipv4` or `dualstack`
+    /// (`None`: AWS's default for the endpoint type, see
+    /// [`RestApi::ip_address_type`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ip_address_type: Option<String>,
     /// The region whose nodes serve a REGIONAL or PRIVATE API (`None`:
     /// every region's).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -41,6 +46,11 @@ pub struct RestApi {
     pub policy: Option<Value>,
     /// Resources keyed by their full path (`/`, `/pets`, `/pets/{petId}`).
     pub resources: BTreeMap<String, Resource>,
+    /// The ids of resources that do not have the id derived from their
+    /// path (moved or renamed ones keep theirs), by current path; see
+    /// [`RestApi::resource_id`].
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub resource_ids: BTreeMap<String, String>,
     /// Customized gateway responses; types absent here use AWS's defaults.
     #[serde(default)]
     pub gateway_responses: BTreeMap<GatewayResponseType, GatewayResponse>,
@@ -62,6 +72,10 @@ pub struct RestApi {
     /// When the API was made, epoch seconds (`None`: before apigw kept it).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub created_date: Option<u64>,
+    /// When the API was made, microseconds since the epoch (0: unknown), so
+    /// listings keep the order APIs were made in within one second.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub created_micros: u64,
     /// Documentation parts and versions.
     #[serde(default, skip_serializing_if = "crate::Documentation::is_empty")]
     pub documentation: crate::Documentation,
@@ -224,7 +238,30 @@ pub struct IntegrationResponse {
     pub content_handling: Option<String>,
 }
 
+fn is_zero(n: &u64) -> bool {
+    *n == 0
+}
+
 impl RestApi {
+    /// The IP address type the API answers on: as set, else AWS's default
+    /// (`dualstack` for PRIVATE APIs, `ipv4` for the others).
+    pub fn ip_address_type(&self) -> &str {
+        match (&self.ip_address_type, self.endpoint_type) {
+            (Some(kind), _) => kind,
+            (None, EndpointType::Private) => "dualstack",
+            (None, _) => "ipv4",
+        }
+    }
+
+    /// The id of the resource at `path`: the one it keeps, else the one
+    /// derived from the API id and the path.
+    pub fn resource_id(&self, path: &str) -> String {
+        self.resource_ids
+            .get(path)
+            .cloned()
+            .unwrap_or_else(|| crate::ids::resource_id(&self.id, path))
+    }
+
     /// Every method of the API with the path of its resource.
     pub fn methods(&self) -> impl Iterator<Item = (&str, &Method)> {
         self.resources

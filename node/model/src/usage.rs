@@ -21,6 +21,14 @@ pub struct ApiKey {
     pub created_date: u64,
     #[serde(default)]
     pub last_updated_date: u64,
+    /// When it was made, microseconds since the epoch (0: unknown), so
+    /// listings can put the newest first as AWS does.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub created_micros: u64,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
 }
 
 /// A usage plan: which stages it covers, its throttle and quota, its keys.

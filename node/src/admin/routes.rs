@@ -117,6 +117,8 @@ pub static ROUTES: &[Route] = &[
     Route::signed("*", "/tags/{path+}", Op::Management),
     Route::signed("*", "/account", Op::Management),
     Route::signed("*", "/v2/{path+}", Op::Management),
+    Route::signed("*", "/vpclinks", Op::Management),
+    Route::signed("*", "/vpclinks/{path+}", Op::Management),
     Route::signed("POST", "/", Op::Wafv2),
 ];
 

@@ -318,10 +318,7 @@ impl RequestContext {
             }
         }
         if let (Some(stage), Some(path)) = (&self.stage, &self.resource_path) {
-            c.insert(
-                "resourceId".into(),
-                text(&ids::resource_id(&stage.api.api_id, path)),
-            );
+            c.insert("resourceId".into(), text(&stage.api.resource_id(path)));
         }
         c.insert("accountId".into(), text("000000000000"));
         let mut identity = IndexMap::new();

@@ -4,13 +4,15 @@
 //! The model keeps them by name; ids are derived from the name, so they are
 //! stable across re-imports and nodes.
 
+mod gateway_responses;
+
 use http::{Method as Verb, StatusCode};
 use serde_json::{json, Value};
 
 use super::patch::{segments, PatchOp};
 use super::{bad_request, err, not_found, ApiError, Call, Outcome};
 use crate::ids::resource_id;
-use crate::model::{GatewayResponse, GatewayResponseType, RequestValidator, RestApi};
+use crate::model::{RequestValidator, RestApi};
 
 pub(super) fn authorizer_id(api_id: &str, name: &str) -> String {
     resource_id(api_id, &format!("authorizer:{name}"))
@@ -41,17 +43,19 @@ pub(super) fn authorizer_name(api: &RestApi, id: &str) -> Result<String, ApiErro
         .ok_or_else(|| bad_request(format!("Invalid authorizer ID specified: {id}")))
 }
 
+/// AWS's answer to a CUSTOM or COGNITO_USER_POOLS method without a valid
+/// authorizer.
+pub(super) fn invalid_authorizer() -> ApiError {
+    bad_request("Invalid authorizer ID specified. Setting the authorization type to CUSTOM or COGNITO_USER_POOLS requires a valid authorizer.")
+}
+
 /// The name of the request validator with id `id`.
 pub(super) fn validator_name(api: &RestApi, id: &str) -> Result<String, ApiError> {
     api.request_validators
         .keys()
         .find(|n| validator_id_in(api, n) == id)
         .cloned()
-        .ok_or_else(|| {
-            bad_request(format!(
-                "Invalid Request Validator identifier specified: {id}"
-            ))
-        })
+        .ok_or_else(|| bad_request("Invalid Request Validator identifier specified"))
 }
 
 fn done(status: StatusCode, body: Value, changed: bool) -> Result<Outcome, ApiError> {
@@ -93,7 +97,7 @@ pub(super) fn call(
         "models" => models(api, verb, rest, input, ops),
         "requestvalidators" => validators(api, verb, rest, input, ops),
         "authorizers" => authorizers(api, verb, rest, input, ops),
-        "gatewayresponses" => gateway_responses(api, verb, rest, input),
+        "gatewayresponses" => gateway_responses::call(api, verb, rest, input, ops),
         _ => return None,
     })
 }
@@ -133,14 +137,18 @@ fn models(
                 .collect(),
         ),
         (&Verb::POST, []) => {
-            let name = name_of(input)?;
+            let name = input.get("name").and_then(Value::as_str).unwrap_or("");
+            if name.is_empty() {
+                return Err(bad_request("Model name must be non-empty"));
+            }
+            let name = name.to_string();
             crate::names::model_name(&name).map_err(|e| bad_request(e.to_string()))?;
             if api.models.contains_key(&name) {
                 return Err(conflict(
                     "Model name already exists for this REST API".into(),
                 ));
             }
-            let schema = schema_of(input.get("schema"))?;
+            let schema = schema_of(required_schema(input.get("schema"))?)?;
             match input.get("description").and_then(Value::as_str) {
                 Some(d) if !d.is_empty() => {
                     api.model_descriptions.insert(name.clone(), d.to_string());
@@ -160,7 +168,8 @@ fn models(
             for op in ops {
                 match (op.sets(), op.path.as_str()) {
                     (true, "/schema") => {
-                        let schema = schema_of(Some(&json!(op.value()?)))?;
+                        let text = json!(op.value.clone().unwrap_or_default());
+                        let schema = schema_of(required_schema(Some(&text))?)?;
                         api.models.insert(name.to_string(), schema);
                     }
                     (true, "/description") => {
@@ -171,6 +180,9 @@ fn models(
                     }
                     (false, "/description") => {
                         api.model_descriptions.remove(*name);
+                    }
+                    _ if op.op == "replace" => {
+                        return Err(op.path_not_one_of("/description, /schema"))
                     }
                     _ => return Err(unsupported_op(op)),
                 }
@@ -211,6 +223,44 @@ fn models(
             done(StatusCode::ACCEPTED, json!({}), true)
         }
         _ => Err(not_found("Invalid model operation")),
+    }
+}
+
+/// A schema that is there: AWS refuses a model without one (or with an
+/// empty one) before it parses it.
+fn required_schema(v: Option<&Value>) -> Result<Option<&Value>, ApiError> {
+    match v {
+        None | Some(Value::Null) => Err(no_schema()),
+        Some(Value::String(text)) if text.trim().is_empty() => Err(no_schema()),
+        some => Ok(some),
+    }
+}
+
+fn no_schema() -> ApiError {
+    bad_request("Model schema must have at least 1 property or array items defined")
+}
+
+/// The models CreateRestApi gives every new API, as AWS does: `Empty`
+/// and `Error` with their descriptions.
+pub(super) fn add_default_models(api: &mut RestApi) {
+    const DRAFT4: &str = "http://json-schema.org/draft-04/schema#";
+    let defaults = [
+        (
+            "Empty",
+            json!({"$schema": DRAFT4, "title": "Empty Schema", "type": "object"}),
+            "This is a default empty schema model",
+        ),
+        (
+            "Error",
+            json!({"$schema": DRAFT4, "title": "Error Schema", "type": "object",
+                "properties": {"message": {"type": "string"}}}),
+            "This is a default error schema model",
+        ),
+    ];
+    for (name, schema, description) in defaults {
+        api.models.insert(name.into(), schema);
+        api.model_descriptions
+            .insert(name.into(), description.into());
     }
 }
 
@@ -291,16 +341,7 @@ fn validators(
                     let mut v = api.request_validators[&name].clone();
                     let mut new_name = name.clone();
                     for op in ops {
-                        match (op.sets(), op.path.as_str()) {
-                            (true, "/name") => new_name = op.value()?.to_string(),
-                            (true, "/validateRequestBody") => {
-                                v.validate_request_body = op.bool()?
-                            }
-                            (true, "/validateRequestParameters") => {
-                                v.validate_request_parameters = op.bool()?
-                            }
-                            _ => return Err(unsupported_op(op)),
-                        }
+                        patch_validator(&mut v, &mut new_name, op)?;
                     }
                     if new_name != name {
                         rename_validator(api, &name, &new_name, &mut v)?;
@@ -505,85 +546,30 @@ fn authorizers(
     }
 }
 
-// ---- gateway responses ----
-
-fn gateway_response_json(kind: GatewayResponseType, custom: Option<&GatewayResponse>) -> Value {
-    let status = custom
-        .and_then(|r| r.status_code)
-        .or_else(|| kind.default_status());
-    let mut out = json!({
-        "responseType": kind.as_str(),
-        "defaultResponse": custom.is_none(),
-        "responseParameters": custom.map(|r| r.response_parameters.clone()).unwrap_or_default(),
-        "responseTemplates": custom.map(|r| r.response_templates.clone()).unwrap_or_else(|| {
-            [("application/json".to_string(), "{\"message\":$context.error.messageString}".to_string())].into()
-        }),
-    });
-    if let Some(s) = status {
-        out["statusCode"] = json!(s.to_string());
+/// One `UpdateRequestValidator` operation: `replace` only; a flag
+/// without a value is false, a name must not be blank.
+fn patch_validator(
+    v: &mut RequestValidator,
+    name: &mut String,
+    op: &PatchOp,
+) -> Result<(), ApiError> {
+    const PATHS: &str = "/name, /validateRequestParameters, /validateRequestBody";
+    let known = PATHS.split(", ").any(|p| p == op.path);
+    match (op.op.as_str(), known) {
+        ("replace", true) => {}
+        ("replace", false) => return Err(op.path_not_one_of(PATHS)),
+        _ => return Err(unsupported_op(op)),
     }
-    out
-}
-
-fn gateway_responses(
-    api: &mut RestApi,
-    verb: &Verb,
-    rest: &[&str],
-    input: &Value,
-) -> Result<Outcome, ApiError> {
-    if let (&Verb::GET, []) = (verb, rest) {
-        return list(
-            GatewayResponseType::ALL
-                .iter()
-                .map(|k| gateway_response_json(*k, api.gateway_responses.get(k)))
-                .collect(),
-        );
+    let flag = op.value.as_deref() == Some("true");
+    match op.path.as_str() {
+        "/name" => match op.value.as_deref().map(str::trim) {
+            Some(n) if !n.is_empty() => *name = n.to_string(),
+            _ => return Err(bad_request("Request Validator name cannot be blank")),
+        },
+        "/validateRequestBody" => v.validate_request_body = flag,
+        _ => v.validate_request_parameters = flag,
     }
-    let [name] = rest else {
-        return Err(not_found("Invalid gateway response operation"));
-    };
-    let kind: GatewayResponseType = name
-        .parse()
-        .map_err(|_| bad_request(format!("Invalid response type specified: {name}")))?;
-    match *verb {
-        Verb::GET => done(
-            StatusCode::OK,
-            gateway_response_json(kind, api.gateway_responses.get(&kind)),
-            false,
-        ),
-        Verb::PUT => {
-            let status_code = match input.get("statusCode") {
-                None | Some(Value::Null) => None,
-                Some(v) => Some(
-                    v.as_str()
-                        .and_then(|s| s.parse::<u16>().ok())
-                        .or_else(|| v.as_u64().and_then(|n| u16::try_from(n).ok()))
-                        .filter(|n| (100..=599).contains(n))
-                        .ok_or_else(|| bad_request("statusCode must be an HTTP status code"))?,
-                ),
-            };
-            let strings = |key: &str| -> Result<_, ApiError> {
-                match input.get(key) {
-                    None | Some(Value::Null) => Ok(Default::default()),
-                    Some(v) => serde_json::from_value(v.clone())
-                        .map_err(|_| bad_request(format!("{key} must map names to strings"))),
-                }
-            };
-            let response = GatewayResponse {
-                status_code,
-                response_parameters: strings("responseParameters")?,
-                response_templates: strings("responseTemplates")?,
-            };
-            let body = gateway_response_json(kind, Some(&response));
-            api.gateway_responses.insert(kind, response);
-            done(StatusCode::CREATED, body, true)
-        }
-        Verb::DELETE => {
-            api.gateway_responses.remove(&kind);
-            done(StatusCode::ACCEPTED, json!({}), true)
-        }
-        _ => Err(not_found("Invalid gateway response operation")),
-    }
+    Ok(())
 }
 
 /// AWS's refusal of a model or validator patch it does not take (its
@@ -598,6 +584,7 @@ fn unsupported_op(op: &PatchOp) -> ApiError {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::GatewayResponseType;
 
     fn api() -> RestApi {
         crate::import::test_api(
@@ -735,7 +722,13 @@ mod tests {
             json!({}),
         )
         .expect("get");
-        assert_eq!(missing.body["statusCode"], "403");
+        // As AWS lists them: a type not customised shows its family's
+        // customisation, still marked default.
+        assert_eq!(missing.body["statusCode"], "418");
         assert_eq!(missing.body["defaultResponse"], true);
+        assert_eq!(
+            missing.body["responseTemplates"]["application/json"],
+            "{\"teapot\": true}"
+        );
     }
 }

@@ -30,9 +30,16 @@ impl Management {
             Op::CreateApiKey => self.create_api_key(req.body).await,
             Op::GetApiKeys => {
                 let show = req.query("includeValues") == Some("true");
-                let keys = self.store.list_api_keys().map_err(internal)?;
-                let items = keys.iter().map(|k| key_json(k, show)).collect();
-                Ok((StatusCode::OK, req.page(items)?))
+                let mut keys = self.store.list_api_keys().map_err(internal)?;
+                // The newest first, as AWS lists them.
+                keys.sort_by_key(|k| std::cmp::Reverse(k.created_micros));
+                let query = req.query("name");
+                let items = keys
+                    .iter()
+                    .filter(|k| name_matches(&k.name, query))
+                    .map(|k| key_json(k, show))
+                    .collect();
+                Ok((StatusCode::OK, lenient_page(req, items)?))
             }
             Op::GetApiKey => {
                 let show = req.query("includeValue") == Some("true");
@@ -53,7 +60,11 @@ impl Management {
                     req.page(plans.iter().map(plan_json).collect())?,
                 ))
             }
-            Op::GetUsagePlan => Ok((StatusCode::OK, plan_json(&self.usage_plan(plan)?))),
+            Op::GetUsagePlan => {
+                let mut out = plan_json(&self.usage_plan(plan)?);
+                out["tags"] = json!(self.plan_tags(plan)?);
+                Ok((StatusCode::OK, out))
+            }
             Op::UpdateUsagePlan => self.update_usage_plan(plan, req.body).await,
             Op::DeleteUsagePlan => {
                 self.usage_plan(plan)?;
@@ -63,11 +74,17 @@ impl Management {
             }
             Op::CreateUsagePlanKey => self.add_plan_key(plan, req.body).await,
             Op::GetUsagePlanKeys => {
-                let p = self.usage_plan(plan)?;
-                let keys = self.store.list_api_keys().map_err(internal)?;
+                // AWS lists no keys (rather than refusing) for a plan
+                // that does not exist.
+                let Ok(p) = self.usage_plan(plan) else {
+                    return Ok((StatusCode::OK, json!({"item": []})));
+                };
+                let mut keys = self.store.list_api_keys().map_err(internal)?;
+                keys.sort_by_key(|k| std::cmp::Reverse(k.created_micros));
+                let query = req.query("name");
                 let items = keys
                     .iter()
-                    .filter(|k| p.keys.contains(&k.id))
+                    .filter(|k| p.keys.contains(&k.id) && name_matches(&k.name, query))
                     .map(|k| json!({"id": k.id, "type": "API_KEY", "name": k.name, "value": k.value}))
                     .collect();
                 Ok((StatusCode::OK, req.page(items)?))
@@ -82,6 +99,7 @@ impl Management {
     pub(super) async fn create_api_key(&self, body: &[u8]) -> Reply {
         let input: Value = serde_json::from_slice(body)
             .map_err(|e| bad_request(format!("the body is not JSON: {e}")))?;
+        check_key_input(&input)?;
         let value = match input.get("value").and_then(Value::as_str) {
             // An empty value is no value: AWS generates one.
             Some(v) if !v.is_empty() && v.len() < 20 => {
@@ -132,6 +150,9 @@ impl Management {
             description,
             created_date: now,
             last_updated_date: now,
+            created_micros: std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |d| u64::try_from(d.as_micros()).unwrap_or(u64::MAX)),
         };
         self.write(ControlCommand::PutApiKey(Box::new(key.clone())))
             .await?;
@@ -218,7 +239,14 @@ impl Management {
         };
         self.write(ControlCommand::PutUsagePlan(Box::new(plan.clone())))
             .await?;
-        Ok((StatusCode::CREATED, plan_json(&plan)))
+        let resource = format!("/usageplans/{}", plan.id);
+        self.tag_new(resource, input.get("tags")).await?;
+        let mut out = plan_json(&plan);
+        let tags = self.plan_tags(&plan.id)?;
+        if !tags.is_empty() {
+            out["tags"] = json!(tags);
+        }
+        Ok((StatusCode::CREATED, out))
     }
 
     pub(super) async fn add_plan_key(&self, plan_id: &str, body: &[u8]) -> Reply {
@@ -248,19 +276,24 @@ impl Management {
     pub(super) async fn update_api_key(&self, id: &str, body: &[u8]) -> Reply {
         let mut key = self.api_key(id)?;
         for op in patch::operations(body)? {
-            match (op.sets(), op.path.as_str()) {
-                (true, "/name") => key.name = op.value()?.to_string(),
-                (true, "/enabled") => key.enabled = op.bool()?,
-                (true, "/description") => key.description = op.value.clone(),
-                (false, "/description") => key.description = None,
-                (_, "/customerId") => {}
-                _ => return Err(op.unsupported()),
-            }
+            patch_key(&mut key, &op)?;
         }
         key.last_updated_date = crate::store::unix_now();
         self.write(ControlCommand::PutApiKey(Box::new(key.clone())))
             .await?;
-        Ok((StatusCode::OK, key_json(&key, false)))
+        let mut out = key_json(&key, false);
+        out["tags"] = json!(self
+            .store
+            .get_tags(&format!("/apikeys/{id}"))
+            .map_err(internal)?);
+        Ok((StatusCode::OK, out))
+    }
+
+    /// The tags on usage plan `id`.
+    fn plan_tags(&self, id: &str) -> Result<BTreeMap<String, String>, ApiError> {
+        self.store
+            .get_tags(&format!("/usageplans/{id}"))
+            .map_err(internal)
     }
 
     pub(super) async fn update_usage_plan(&self, id: &str, body: &[u8]) -> Reply {
@@ -274,7 +307,9 @@ impl Management {
                 Ok((ControlCommand::PutUsagePlan(Box::new(plan.clone())), plan))
             })
             .await?;
-        Ok((StatusCode::OK, plan_json(&plan)))
+        let mut out = plan_json(&plan);
+        out["tags"] = json!(self.plan_tags(id)?);
+        Ok((StatusCode::OK, out))
     }
 
     fn patch_plan(&self, plan: &mut UsagePlan, op: &PatchOp) -> Result<(), ApiError> {
@@ -332,10 +367,21 @@ impl Management {
             ("remove", ["quota"]) => plan.quota = None,
             ("add" | "remove", ["apiStages"]) => {
                 // The value is `apiId:stage`.
-                let value = op.value()?;
+                let value = op.value.as_deref().unwrap_or("");
                 let (api, stage) = value
                     .split_once(':')
-                    .ok_or_else(|| bad_request("apiStages values are apiId:stage"))?;
+                    .filter(|(a, s)| !a.is_empty() && !s.is_empty())
+                    .ok_or_else(|| bad_request("Invalid API Stage specified"))?;
+                let listed = plan
+                    .stages
+                    .iter()
+                    .any(|s| s.api_id == api && s.stage == stage);
+                if op.op == "remove" && !listed {
+                    return Err(not_found(format!(
+                        "Invalid API Stage {{api: {api}, stage: {stage}}} specified for usageplan {}",
+                        plan.id
+                    )));
+                }
                 plan.stages
                     .retain(|s| !(s.api_id == api && s.stage == stage));
                 if op.op == "add" {
@@ -432,6 +478,61 @@ impl Management {
 }
 
 /// A create call's `description` (absent or empty: none).
+/// `nameQuery` of the key listings: a case-sensitive prefix of the name.
+fn name_matches(name: &str, query: Option<&str>) -> bool {
+    query.is_none_or(|q| name.starts_with(q))
+}
+
+/// A page of keys; a `limit` that is not a positive number gives an empty
+/// page, as AWS answers it.
+fn lenient_page(req: &Request<'_>, items: Vec<Value>) -> Result<Value, ApiError> {
+    match req.query("limit").map(str::parse::<i64>) {
+        Some(Ok(n)) if n < 1 => Ok(json!({"item": []})),
+        _ => req.page(items),
+    }
+}
+
+/// `CreateApiKey`'s limits, in AWS's words.
+fn check_key_input(input: &Value) -> Result<(), ApiError> {
+    let text = |k: &str| input.get(k).and_then(Value::as_str);
+    if text("name").is_some_and(|n| n.chars().count() > 1024) {
+        return Err(bad_request(
+            "Invalid API Key name, can be at most 1024 characters.",
+        ));
+    }
+    if text("value").is_some_and(|v| v.len() > 128) {
+        return Err(bad_request(
+            "API Key value exceeds maximum size of 128 characters",
+        ));
+    }
+    if text("description").is_some_and(|d| d.chars().count() > 1024) {
+        return Err(bad_request("Invalid API Key description specified."));
+    }
+    Ok(())
+}
+
+/// One `UpdateApiKey` operation: `replace` of the listed paths; `enabled`
+/// is true only for `"true"`.
+fn patch_key(key: &mut ApiKey, op: &PatchOp) -> Result<(), ApiError> {
+    const PATHS: &str = "/description, /enabled, /name, /customerId";
+    match (op.op.as_str(), op.path.as_str()) {
+        ("replace", "/name") => key.name = op.value()?.to_string(),
+        ("replace", "/enabled") => key.enabled = op.value.as_deref() == Some("true"),
+        ("replace", "/description") => {
+            let d = op.value.clone().filter(|d| !d.is_empty());
+            if d.as_ref().is_some_and(|d| d.chars().count() > 1024) {
+                return Err(bad_request("Invalid API Key description specified."));
+            }
+            key.description = d;
+        }
+        ("remove", "/description") => key.description = None,
+        (_, "/customerId") => {}
+        ("replace", _) => return Err(op.path_not_one_of(PATHS)),
+        _ => return Err(op.unsupported()),
+    }
+    Ok(())
+}
+
 fn description_of(input: &Value) -> Result<Option<String>, ApiError> {
     match input.get("description") {
         None | Some(Value::Null) => Ok(None),
@@ -448,7 +549,6 @@ fn description_of(input: &Value) -> Result<Option<String>, ApiError> {
 pub(super) fn key_json(k: &ApiKey, with_value: bool) -> Value {
     let mut v = json!({
         "id": k.id,
-        "name": k.name,
         "enabled": k.enabled,
         "createdDate": k.created_date,
         "lastUpdatedDate": k.last_updated_date,
@@ -456,6 +556,10 @@ pub(super) fn key_json(k: &ApiKey, with_value: bool) -> Value {
     });
     if let Some(d) = &k.description {
         v["description"] = json!(d);
+    }
+    // AWS leaves out a name that is empty.
+    if !k.name.is_empty() {
+        v["name"] = json!(k.name);
     }
     if with_value {
         v["value"] = json!(k.value);

@@ -20,12 +20,12 @@ pub(super) enum Family {
     Resources,
     /// Models, request validators, authorizers and gateway responses.
     Definitions,
+    /// Documentation parts and versions.
+    Documentation,
     /// Deployments and stages.
     Stages,
     /// Exports of a stage's API.
     Exports,
-    /// Documentation parts and versions.
-    Documentation,
     /// API keys, usage plans, their keys and usage.
     Keys,
     /// Custom domain names and base path mappings.
@@ -44,6 +44,8 @@ pub(super) enum Family {
     V2Authorizers,
     /// apigatewayv2: deployments and stages.
     V2Stages,
+    /// VPC links.
+    VpcLinks,
 }
 
 impl Family {
@@ -139,6 +141,19 @@ operations! {
         UpdateGatewayResponse = PATCH "/restapis/{restapi_id}/gatewayresponses/{response_type}";
         DeleteGatewayResponse = DELETE "/restapis/{restapi_id}/gatewayresponses/{response_type}";
     }
+    Documentation {
+        CreateDocumentationPart = POST "/restapis/{restapi_id}/documentation/parts";
+        GetDocumentationParts = GET "/restapis/{restapi_id}/documentation/parts";
+        ImportDocumentationParts = PUT "/restapis/{restapi_id}/documentation/parts";
+        GetDocumentationPart = GET "/restapis/{restapi_id}/documentation/parts/{part_id}";
+        UpdateDocumentationPart = PATCH "/restapis/{restapi_id}/documentation/parts/{part_id}";
+        DeleteDocumentationPart = DELETE "/restapis/{restapi_id}/documentation/parts/{part_id}";
+        CreateDocumentationVersion = POST "/restapis/{restapi_id}/documentation/versions";
+        GetDocumentationVersions = GET "/restapis/{restapi_id}/documentation/versions";
+        GetDocumentationVersion = GET "/restapis/{restapi_id}/documentation/versions/{doc_version}";
+        UpdateDocumentationVersion = PATCH "/restapis/{restapi_id}/documentation/versions/{doc_version}";
+        DeleteDocumentationVersion = DELETE "/restapis/{restapi_id}/documentation/versions/{doc_version}";
+    }
     Stages {
         CreateDeployment = POST "/restapis/{restapi_id}/deployments";
         GetDeployments = GET "/restapis/{restapi_id}/deployments";
@@ -154,19 +169,6 @@ operations! {
     }
     Exports {
         GetExport = GET "/restapis/{restapi_id}/stages/{stage_name}/exports/{export_type}";
-    }
-    Documentation {
-        CreateDocumentationPart = POST "/restapis/{restapi_id}/documentation/parts";
-        GetDocumentationParts = GET "/restapis/{restapi_id}/documentation/parts";
-        ImportDocumentationParts = PUT "/restapis/{restapi_id}/documentation/parts";
-        GetDocumentationPart = GET "/restapis/{restapi_id}/documentation/parts/{part_id}";
-        UpdateDocumentationPart = PATCH "/restapis/{restapi_id}/documentation/parts/{part_id}";
-        DeleteDocumentationPart = DELETE "/restapis/{restapi_id}/documentation/parts/{part_id}";
-        CreateDocumentationVersion = POST "/restapis/{restapi_id}/documentation/versions";
-        GetDocumentationVersions = GET "/restapis/{restapi_id}/documentation/versions";
-        GetDocumentationVersion = GET "/restapis/{restapi_id}/documentation/versions/{doc_version}";
-        UpdateDocumentationVersion = PATCH "/restapis/{restapi_id}/documentation/versions/{doc_version}";
-        DeleteDocumentationVersion = DELETE "/restapis/{restapi_id}/documentation/versions/{doc_version}";
     }
     Keys {
         CreateApiKey = POST "/apikeys";
@@ -260,6 +262,13 @@ operations! {
         GetV2Stage = GET "/v2/apis/{apiId}/stages/{stageName}";
         UpdateV2Stage = PATCH "/v2/apis/{apiId}/stages/{stageName}";
         DeleteV2Stage = DELETE "/v2/apis/{apiId}/stages/{stageName}";
+    }
+    VpcLinks {
+        CreateVpcLink = POST "/vpclinks";
+        GetVpcLinks = GET "/vpclinks";
+        GetVpcLink = GET "/vpclinks/{vpclink_id}";
+        UpdateVpcLink = PATCH "/vpclinks/{vpclink_id}";
+        DeleteVpcLink = DELETE "/vpclinks/{vpclink_id}";
     }
 }
 

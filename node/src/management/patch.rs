@@ -47,11 +47,35 @@ impl PatchOp {
         matches!(self.op.as_str(), "add" | "replace")
     }
 
-    /// The error for a path this resource does not take.
+    /// The error for a path this resource does not take, as AWS words it
+    /// for the resources whose paths are not listed in the message.
     pub fn unsupported(&self) -> ApiError {
+        bad_request(format!("Invalid patch path {}", self.path))
+    }
+
+    /// The error for a path or `op` AWS does not take, in the words of
+    /// the resources whose messages quote them (the doubled space is AWS's).
+    pub fn not_supported(&self) -> ApiError {
         bad_request(format!(
-            "Invalid patch path {} specified for op {}",
+            "Invalid patch path  '{}' specified for op '{}'. Please choose supported operations",
             self.path, self.op
+        ))
+    }
+
+    /// The error for a path this resource does not take, naming the ones
+    /// it does (`/description, /schema`).
+    pub fn path_not_one_of(&self, allowed: &str) -> ApiError {
+        bad_request(format!(
+            "Invalid patch path  '{}' specified for op '{}'. Must be one of: [{allowed}]",
+            self.path, self.op
+        ))
+    }
+
+    /// The error for an `op` AWS does not allow on this path, naming the
+    /// ones it does (`[replace]`).
+    pub fn op_not_one_of(&self, allowed: &str) -> ApiError {
+        bad_request(format!(
+            "Invalid patch operation specified. Must be one of: [{allowed}]"
         ))
     }
 }
@@ -70,10 +94,8 @@ pub(super) fn operations(body: &[u8]) -> Result<Vec<PatchOp>, ApiError> {
     };
     list.iter()
         .map(|op| {
-            let path = op
-                .get("path")
-                .and_then(Value::as_str)
-                .ok_or_else(|| bad_request("a patch operation has no path"))?;
+            // AWS names a missing path `null` in its messages.
+            let path = op.get("path").and_then(Value::as_str).unwrap_or("null");
             let kind = op.get("op").and_then(Value::as_str).unwrap_or("replace");
             if !matches!(
                 kind,
@@ -130,6 +152,11 @@ pub(super) fn validate(
             ));
         }
     }
+    validation_errors(errors)
+}
+
+/// AWS's request-layer `ValidationException` listing `errors` (none: Ok).
+pub(super) fn validation_errors(errors: Vec<String>) -> Result<(), ApiError> {
     match errors.len() {
         0 => Ok(()),
         n => Err(super::err(

@@ -4,17 +4,27 @@
 //! Integrations are read by the importer, so a call refuses what an import
 //! would refuse, with the same messages.
 
+mod integration_responses;
+mod method_patch;
+mod update;
+
 use std::collections::BTreeMap;
 
 use http::{Method as Verb, StatusCode};
 use serde_json::{json, Value};
 
-use super::definitions::{authorizer_id, authorizer_name, validator_id_in, validator_name};
+use super::definitions::{
+    authorizer_id, authorizer_name, invalid_authorizer, validator_id_in, validator_name,
+};
 use super::patch::{segments, PatchOp};
 use super::{bad_request, err, not_found, ApiError, Call, Outcome};
 use crate::ids::resource_id;
 use crate::model::{
     Integration, IntegrationResponse, IntegrationType, Method, MethodResponse, Resource, RestApi,
+};
+use integration_responses::{patch_integration_response, put_integration_response};
+use method_patch::{
+    check_method_parameters, finish_authorization, missing_below_method, patch_method,
 };
 
 /// The verbs a method may have.
@@ -41,17 +51,27 @@ fn wrote(status: StatusCode, body: Value) -> Result<Outcome, ApiError> {
 /// Answers a call on `/restapis/{api}/resources/{rest...}`, editing `api`
 /// in place when the call writes.
 pub(super) fn call(api: &mut RestApi, rest: &[&str], call: &Call) -> Result<Outcome, ApiError> {
-    let Call { verb, input, .. } = *call;
+    let Call {
+        verb, input, ops, ..
+    } = *call;
     let path = path_of(api, rest[0])?;
     match (verb, &rest[1..]) {
         (&Verb::GET, []) => read(resource_json(api, &api.resources[&path], true)),
         (&Verb::POST, []) => create_child(api, &path, input),
         (&Verb::DELETE, []) => delete_resource(api, &path),
-        (&Verb::PATCH, []) => Err(bad_request(
-            "Renaming or moving a resource is not supported; create the new path and delete the old",
-        )),
+        (&Verb::PATCH, []) => {
+            let path = update::update(api, &path, ops)?;
+            wrote(
+                StatusCode::OK,
+                resource_json(api, &api.resources[&path], false),
+            )
+        }
         (_, ["methods", m, tail @ ..]) => {
             let m = m.to_ascii_uppercase();
+            if !VERBS.contains(&m.as_str()) && !tail.is_empty() {
+                // Below a method AWS looks the verb up rather than check it.
+                return Err(not_found(missing_below_method(verb, tail)));
+            }
             if !VERBS.contains(&m.as_str()) {
                 return Err(bad_request(
                     "Invalid HttpMethod specified. Valid options are GET,PUT,POST,DELETE,PATCH,OPTIONS,HEAD,ANY",
@@ -75,16 +95,18 @@ fn method_call(
     } = *call;
     if !matches!((verb, tail), (&Verb::PUT, [])) {
         // Everything but PutMethod needs the method.
-        method(api, path, m)?;
+        method(api, path, m).map_err(|_| not_found(missing_below_method(verb, tail)))?;
     }
     match (verb, tail) {
         (&Verb::GET, []) => read(method_json(api, path, method(api, path, m)?)),
         (&Verb::PUT, []) => put_method(api, path, m, input),
         (&Verb::PATCH, []) => {
             let mut updated = method(api, path, m)?.clone();
+            let mut authorizer = None;
             for op in ops {
-                patch_method(api, &mut updated, op)?;
+                patch_method(api, &mut updated, op, &mut authorizer)?;
             }
+            finish_authorization(api, &mut updated, authorizer)?;
             let body = method_json(api, path, &updated);
             set_method(api, path, updated);
             wrote(StatusCode::OK, body)
@@ -159,7 +181,7 @@ fn integration_call(
         max_timeout_ms,
     } = *call;
     let mut updated = method(api, path, m)?.clone();
-    let no_integration = || not_found("No integration defined for method");
+    let no_integration = || not_found("Invalid Integration identifier specified");
     let out = match (verb, tail) {
         (&Verb::GET, []) => {
             return read(integration_json(
@@ -203,8 +225,7 @@ fn integration_call(
                     return read(integration_response_json(r));
                 }
                 Verb::PUT => {
-                    let response = crate::import::integration_response(&code, input)
-                        .map_err(|e| bad_request(e.to_string()))?;
+                    let response = put_integration_response(&code, input)?;
                     let mut body = integration_response_json(&response);
                     echo_given(
                         &mut body,
@@ -220,6 +241,16 @@ fn integration_call(
                         .remove(&code)
                         .ok_or_else(missing)?;
                     (StatusCode::NO_CONTENT, json!({}))
+                }
+                Verb::PATCH => {
+                    let response = integration
+                        .integration_responses
+                        .get_mut(&code)
+                        .ok_or_else(missing)?;
+                    for op in ops {
+                        patch_integration_response(response, op)?;
+                    }
+                    (StatusCode::OK, integration_response_json(response))
                 }
                 _ => return Err(not_found("Invalid method for an integration response")),
             }
@@ -307,7 +338,7 @@ fn check_integration_input(input: &Value) -> Result<(), ApiError> {
 fn path_of(api: &RestApi, rid: &str) -> Result<String, ApiError> {
     api.resources
         .keys()
-        .find(|p| resource_id(&api.id, p) == rid)
+        .find(|p| api.resource_id(p) == rid)
         .cloned()
         .ok_or_else(|| not_found("Invalid Resource identifier specified"))
 }
@@ -372,6 +403,15 @@ fn create_child(api: &mut RestApi, parent: &str, input: &Value) -> Result<Outcom
             "A sibling ({sibling}) of this resource already has a variable path part -- only one is allowed"
         )));
     }
+    // A moved resource may hold the id this path derives to.
+    let derived = resource_id(&api.id, &path);
+    if api.resource_ids.values().any(|id| *id == derived) {
+        let fresh = (1..=1000)
+            .map(|n| resource_id(&api.id, &format!("{path}#{n}")))
+            .find(|id| !api.resource_ids.values().any(|taken| taken == id))
+            .unwrap_or(derived);
+        api.resource_ids.insert(path.clone(), fresh);
+    }
     let resource = Resource {
         path: path.clone(),
         methods: BTreeMap::new(),
@@ -383,7 +423,7 @@ fn create_child(api: &mut RestApi, parent: &str, input: &Value) -> Result<Outcom
 
 /// A path part as AWS takes it: letters, digits, `-._~:@!$&'()*+,;=` and
 /// `{name}` / `{name+}` variables.
-fn check_path_part(part: &str) -> Result<(), ApiError> {
+pub(super) fn check_path_part(part: &str) -> Result<(), ApiError> {
     crate::names::path_part(part).map_err(|e| bad_request(e.to_string()))
 }
 
@@ -394,6 +434,8 @@ fn delete_resource(api: &mut RestApi, path: &str) -> Result<Outcome, ApiError> {
     }
     let prefix = format!("{path}/");
     api.resources
+        .retain(|p, _| p != path && !p.starts_with(&prefix));
+    api.resource_ids
         .retain(|p, _| p != path && !p.starts_with(&prefix));
     wrote(StatusCode::ACCEPTED, json!({}))
 }
@@ -435,6 +477,7 @@ fn put_method(api: &mut RestApi, path: &str, m: &str, input: &Value) -> Result<O
         method_responses: BTreeMap::new(),
         integration: None,
     };
+    check_method_parameters(&new.request_parameters)?;
     set_authorization(api, &mut new, &authorization_type, text("authorizerId"))?;
     if let Some(v) = text("requestValidatorId") {
         new.request_validator = Some(validator_name(api, &v)?);
@@ -456,8 +499,8 @@ fn set_authorization(
         "CUSTOM" | "COGNITO_USER_POOLS" => {
             let id = authorizer
                 .or_else(|| m.authorizer.as_ref().map(|n| authorizer_id(&api.id, n)))
-                .ok_or_else(|| bad_request(format!("authorizerId is required for {kind}")))?;
-            m.authorizer = Some(authorizer_name(api, &id)?);
+                .ok_or_else(invalid_authorizer)?;
+            m.authorizer = Some(authorizer_name(api, &id).map_err(|_| invalid_authorizer())?);
         }
         other => {
             return Err(bad_request(format!(
@@ -476,47 +519,6 @@ fn check_models(api: &RestApi, models: &BTreeMap<String, String>) -> Result<(), 
                 "Invalid model identifier specified: {model}"
             )));
         }
-    }
-    Ok(())
-}
-
-/// `UpdateMethod`'s paths.
-fn patch_method(api: &RestApi, m: &mut Method, op: &PatchOp) -> Result<(), ApiError> {
-    let parts = segments(&op.path);
-    let parts: Vec<&str> = parts.iter().map(String::as_str).collect();
-    match (op.sets(), parts.as_slice()) {
-        (true, ["authorizationType"]) => {
-            let kind = op.value()?.to_ascii_uppercase();
-            set_authorization(api, m, &kind, None)?;
-        }
-        (true, ["authorizerId"]) => m.authorizer = Some(authorizer_name(api, op.value()?)?),
-        (true, ["apiKeyRequired"]) => m.api_key_required = op.bool()?,
-        (true, ["operationName"]) => m.operation_name = Some(op.value()?.to_string()),
-        (true, ["requestValidatorId"]) => {
-            m.request_validator = Some(validator_name(api, op.value()?)?)
-        }
-        (false, ["requestValidatorId"]) => m.request_validator = None,
-        (true, ["requestParameters", name]) => {
-            let required = op.value.as_deref() == Some("true");
-            m.request_parameters.insert(name.to_string(), required);
-        }
-        (false, ["requestParameters", name]) => {
-            m.request_parameters.remove(*name);
-        }
-        (true, ["requestModels", content_type]) => {
-            let model = op.value()?.to_string();
-            check_models(api, &BTreeMap::from([(String::new(), model.clone())]))?;
-            m.request_models.insert(content_type.to_string(), model);
-        }
-        (false, ["requestModels", content_type]) => {
-            m.request_models.remove(*content_type);
-        }
-        (true, ["authorizationScopes"]) => m.authorization_scopes.push(op.value()?.to_string()),
-        (false, ["authorizationScopes"]) => {
-            let scope = op.value.clone();
-            m.authorization_scopes.retain(|s| Some(s) != scope.as_ref());
-        }
-        _ => return Err(op.unsupported()),
     }
     Ok(())
 }
@@ -674,11 +676,11 @@ pub(super) fn resource_json(api: &RestApi, r: &Resource, embed_methods: bool) ->
             (m.http_method.clone(), body)
         })
         .collect();
-    let mut out = json!({"id": resource_id(&api.id, &r.path), "path": r.path});
+    let mut out = json!({"id": api.resource_id(&r.path), "path": r.path});
     if r.path != "/" {
         let (parent, part) = r.path.rsplit_once('/').unwrap_or(("", &r.path));
         let parent = if parent.is_empty() { "/" } else { parent };
-        out["parentId"] = json!(resource_id(&api.id, parent));
+        out["parentId"] = json!(api.resource_id(parent));
         out["pathPart"] = json!(part);
     }
     if !methods.is_empty() {
@@ -739,7 +741,7 @@ fn method_response_json(code: &str, r: &MethodResponse) -> Value {
 pub(super) fn integration_json(api: &RestApi, path: &str, i: &Integration) -> Value {
     let mut out = serde_json::to_value(i).unwrap_or_default();
     if i.cache_namespace.is_none() {
-        out["cacheNamespace"] = json!(resource_id(&api.id, path));
+        out["cacheNamespace"] = json!(api.resource_id(path));
     }
     if i.connection_type.is_none()
         && matches!(i.kind, IntegrationType::Http | IntegrationType::HttpProxy)
@@ -774,6 +776,14 @@ pub(super) fn integration_json(api: &RestApi, path: &str, i: &Integration) -> Va
 /// left out.
 fn integration_response_json(r: &IntegrationResponse) -> Value {
     let mut out = serde_json::to_value(r).unwrap_or_default();
+    // An empty template is answered as null, as AWS stores it.
+    if let Some(Value::Object(templates)) = out.get_mut("responseTemplates") {
+        for template in templates.values_mut() {
+            if template.as_str() == Some("") {
+                *template = Value::Null;
+            }
+        }
+    }
     drop_empty(&mut out, &["responseParameters", "responseTemplates"]);
     out
 }

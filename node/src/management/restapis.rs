@@ -3,6 +3,8 @@
 //! `UpdateRestApi`, `DeleteRestApi`, and apigw's own whole-definition read
 //! and write (`?apigwDefinition=true`, for `apigw diff` and `apigw apply`).
 
+mod checks;
+
 use http::StatusCode;
 use serde_json::{json, Value};
 
@@ -26,8 +28,18 @@ impl Management {
             }
             Op::CreateRestApi => self.create_api(req.body).await,
             Op::GetRestApis => {
-                let apis = self.store.list_apis().map_err(internal)?;
-                let items = apis.iter().map(api_json).collect();
+                let mut apis = self.store.list_apis().map_err(internal)?;
+                // In the order they were made.
+                apis.sort_by_key(|a| (a.created_date, a.created_micros));
+                let mut items = Vec::with_capacity(apis.len());
+                for api in &apis {
+                    let mut item = api_json(api);
+                    let tags = self.api_tags(&api.id)?;
+                    if !tags.is_empty() {
+                        item["tags"] = json!(tags);
+                    }
+                    items.push(item);
+                }
                 Ok((StatusCode::OK, req.page(items)?))
             }
             Op::GetRestApiDefinition => Ok((StatusCode::OK, json!(self.api(id)?))),
@@ -81,6 +93,7 @@ impl Management {
             .get("name")
             .and_then(Value::as_str)
             .ok_or_else(|| bad_request("name is required"))?;
+        checks::create(&input)?;
         check_name(crate::names::free_text("name", name, 1024))?;
         if let Some(description) = input.get("description").and_then(Value::as_str) {
             check_name(crate::names::free_text("description", description, 1024))?;
@@ -94,6 +107,8 @@ impl Management {
         let imported = import::import(&doc, &options).map_err(|e| bad_request(e.to_string()))?;
         let mut api = imported.api;
         api.created_date = Some(crate::store::unix_now());
+        api.created_micros = unix_micros();
+        super::definitions::add_default_models(&mut api);
         api.disable_execute_api_endpoint = input
             .get("disableExecuteApiEndpoint")
             .and_then(Value::as_bool)
@@ -101,6 +116,14 @@ impl Management {
         if let Some(types) = input.pointer("/endpointConfiguration/types") {
             api.endpoint_type = endpoint_type(types)?;
         }
+        api.ip_address_type = input
+            .pointer("/endpointConfiguration/ipAddressType")
+            .and_then(Value::as_str)
+            .map(str::to_string);
+        api.version = input
+            .get("version")
+            .and_then(Value::as_str)
+            .map(str::to_string);
         if let Some(source) = input.get("apiKeySource").and_then(Value::as_str) {
             api.api_key_source = Some(api_key_source(source)?);
         }
@@ -159,6 +182,7 @@ impl Management {
         }
         let mut api = imported.api;
         api.created_date = Some(crate::store::unix_now());
+        api.created_micros = unix_micros();
         if let Some(old) = existing {
             let text = String::from_utf8_lossy(body);
             let keeps_endpoint = !text.contains("x-amazon-apigateway-endpoint-configuration");
@@ -204,6 +228,9 @@ impl Management {
             .and_then(|e| e.created_date)
             .or(api.created_date)
             .or_else(|| Some(crate::store::unix_now()));
+        if let Some(old) = &existing {
+            api.created_micros = old.created_micros;
+        }
         self.write(ControlCommand::PutApi(Box::new(api.clone())))
             .await?;
         let status = if existing.is_some() {
@@ -237,6 +264,7 @@ fn put_over(
         }
     };
     api.created_date = old.created_date;
+    api.created_micros = old.created_micros;
     if keeps_endpoint {
         api.endpoint_type = old.endpoint_type;
     }
@@ -306,6 +334,13 @@ fn fresh_cache_namespaces(old: &RestApi, api: &mut RestApi) {
     }
 }
 
+/// Now, in microseconds since the epoch.
+fn unix_micros() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| u64::try_from(d.as_micros()).unwrap_or(u64::MAX))
+}
+
 /// Parses and imports a document on tokio's blocking pool, never on the
 /// thread that serves requests: a large document takes a while, and the
 /// listener keeps answering meanwhile.
@@ -350,19 +385,21 @@ pub(super) fn check_definition(api: &RestApi) -> Result<(), crate::names::NameEr
 pub(super) fn patch_api(api: &mut RestApi, op: &patch::PatchOp) -> Result<(), ApiError> {
     let parts = patch::segments(&op.path);
     let parts: Vec<&str> = parts.iter().map(String::as_str).collect();
-    match (op.sets(), parts.as_slice()) {
-        (true, ["name"]) => api.name = op.value()?.to_string(),
-        (true, ["description"]) => api.description = op.value.clone(),
-        (true, ["version"]) => api.version = op.value.clone(),
-        (true, ["apiKeySource"]) => api.api_key_source = Some(api_key_source(op.value()?)?),
-        (true, ["minimumCompressionSize"]) => {
-            let size = op.number::<u64>().ok().filter(|n| *n <= 10_485_760);
-            api.minimum_compression_size = Some(size.ok_or_else(|| {
-                bad_request("Invalid minimum compression size, must be between 0 and 10485760")
-            })?);
+    let text = || op.value.clone().filter(|v| !v.is_empty());
+    match (op.op.as_str(), parts.as_slice()) {
+        (_, ["endpointConfiguration", "ipAddressType"]) => patch_ip_address_type(api, op)?,
+        (_, ["endpointConfiguration", "types", _]) => patch_endpoint_type(api, op)?,
+        (_, ["minimumCompressionSize"]) => patch_compression(api, op)?,
+        (_, ["binaryMediaTypes", media]) => patch_media_type(api, op, media),
+        ("add" | "replace", ["name"]) => api.name = op.value()?.to_string(),
+        ("add" | "replace", ["description"]) => api.description = text(),
+        ("remove", ["description"]) => api.description = None,
+        ("add" | "replace", ["version"]) => api.version = text(),
+        ("remove", ["version"]) => api.version = None,
+        ("add" | "replace", ["apiKeySource"]) => {
+            api.api_key_source = Some(api_key_source(op.value()?)?)
         }
-        (false, ["minimumCompressionSize"]) => api.minimum_compression_size = None,
-        (true, ["disableExecuteApiEndpoint"]) => {
+        ("add" | "replace", ["disableExecuteApiEndpoint"]) => {
             api.disable_execute_api_endpoint = match op.value()? {
                 "true" => true,
                 "false" => false,
@@ -373,20 +410,88 @@ pub(super) fn patch_api(api: &mut RestApi, op: &patch::PatchOp) -> Result<(), Ap
                 }
             }
         }
-        (true, ["binaryMediaTypes", media]) => {
-            if !api.binary_media_types.iter().any(|m| m == media) {
-                api.binary_media_types.push(media.to_string());
-            }
-        }
-        (false, ["binaryMediaTypes", media]) => api.binary_media_types.retain(|m| m != media),
-        (true, ["endpointConfiguration", "types", _]) => {
-            api.endpoint_type = endpoint_type(&json!([op.value()?]))?
-        }
-        (true, ["endpointConfiguration", "ipAddressType"]) => {}
-        (true, ["policy"]) => api.policy = Some(policy_of(op.value()?)?),
-        (false, ["policy"]) => api.policy = None,
+        ("add" | "replace", ["policy"]) => api.policy = Some(policy_of(op.value()?)?),
+        ("remove", ["policy"]) => api.policy = None,
         _ => return Err(op.unsupported()),
     }
+    Ok(())
+}
+
+/// `/minimumCompressionSize`: replace only; an empty value turns
+/// compression off.
+fn patch_compression(api: &mut RestApi, op: &patch::PatchOp) -> Result<(), ApiError> {
+    if op.op != "replace" {
+        return Err(op.op_not_one_of("replace"));
+    }
+    if op.value.as_deref().unwrap_or("").is_empty() {
+        api.minimum_compression_size = None;
+        return Ok(());
+    }
+    let size = op.number::<u64>().ok().filter(|n| *n <= 10_485_760);
+    api.minimum_compression_size = Some(size.ok_or_else(|| {
+        bad_request("Invalid minimum compression size, must be between 0 and 10485760")
+    })?);
+    Ok(())
+}
+
+/// `/binaryMediaTypes/{type}`: add appends, remove drops, replace swaps
+/// the type for the value (at the end of the list, as AWS does).
+fn patch_media_type(api: &mut RestApi, op: &patch::PatchOp, media: &str) {
+    let types = &mut api.binary_media_types;
+    match op.op.as_str() {
+        "add" if !types.iter().any(|m| m == media) => types.push(media.to_string()),
+        "remove" => types.retain(|m| m != media),
+        "replace" => {
+            types.retain(|m| m != media);
+            let new = op.value.clone().unwrap_or_else(|| media.to_string());
+            if !types.contains(&new) {
+                types.push(new);
+            }
+        }
+        _ => {}
+    }
+}
+
+/// `/endpointConfiguration/types/{n}`: replace only; a PRIVATE API
+/// answers on dualstack.
+fn patch_endpoint_type(api: &mut RestApi, op: &patch::PatchOp) -> Result<(), ApiError> {
+    if op.op != "replace" {
+        return Err(bad_request(
+            "Invalid patch operation specified. Must be 'add'|'remove'|'replace'",
+        ));
+    }
+    api.endpoint_type = match op.value()? {
+        "EDGE" => crate::model::EndpointType::Edge,
+        "REGIONAL" => crate::model::EndpointType::Regional,
+        "PRIVATE" => crate::model::EndpointType::Private,
+        _ => {
+            return Err(bad_request(
+                "Invalid EndpointTypes specified. Valid options are REGIONAL,EDGE,PRIVATE",
+            ))
+        }
+    };
+    if api.endpoint_type == crate::model::EndpointType::Private {
+        api.ip_address_type = Some("dualstack".into());
+    }
+    Ok(())
+}
+
+/// `/endpointConfiguration/ipAddressType`: replace only, `ipv4` or
+/// `dualstack` (PRIVATE APIs: only `dualstack`).
+fn patch_ip_address_type(api: &mut RestApi, op: &patch::PatchOp) -> Result<(), ApiError> {
+    if op.op != "replace" {
+        return Err(op.op_not_one_of("replace"));
+    }
+    let kind = op.value()?;
+    if !matches!(kind, "ipv4" | "dualstack") {
+        return Err(bad_request(
+            "ipAddressType must be either ipv4 or dualstack.",
+        ));
+    }
+    if kind == "ipv4" && api.endpoint_type == crate::model::EndpointType::Private {
+        return Err(checks::private_ipv4());
+    }
+    api.ip_address_type = Some(kind.to_string());
     Ok(())
 }
 
@@ -494,7 +599,7 @@ pub(super) fn api_json(api: &RestApi) -> Value {
         "apiKeySource": api.api_key_source.clone().unwrap_or_else(|| "HEADER".into()),
         "endpointConfiguration": {
             "types": [serde_json::to_value(api.endpoint_type).unwrap_or(json!("EDGE"))],
-            "ipAddressType": "ipv4",
+            "ipAddressType": api.ip_address_type(),
         },
         "disableExecuteApiEndpoint": api.disable_execute_api_endpoint,
         "rootResourceId": crate::ids::resource_id(&api.id, "/"),

@@ -39,8 +39,10 @@ impl Management {
             Op::GetStages => {
                 self.api(id)?;
                 let stages = self.store.list_stages(id).map_err(internal)?;
+                let deployment = req.query("deploymentId");
                 let items = stages
                     .iter()
+                    .filter(|s| deployment.is_none_or(|d| s.deployment_id == d))
                     .map(|s| self.stage_answer(s))
                     .collect::<Result<Vec<_>, _>>()?;
                 Ok((StatusCode::OK, json!({ "item": items })))
@@ -306,10 +308,13 @@ impl Management {
                 (sets, [resource, verb, rest @ ..]) if !rest.is_empty() => {
                     // `/{resourcePath}/{method}/throttling/rateLimit`; the
                     // resource path is escaped (`~1pets`), `*` means all.
+                    // A method's first setting starts from what `*/*` has
+                    // then, as AWS copies it.
+                    let all = stage.method_settings.get("*/*").cloned();
                     let setting = stage
                         .method_settings
                         .entry(format!("{resource}/{verb}"))
-                        .or_default();
+                        .or_insert_with(|| all.unwrap_or_default());
                     patch_method_setting(setting, sets, rest, op)?;
                 }
                 _ if op.sets() => return Err(bad_request(unknown_stage_path(&op.path))),

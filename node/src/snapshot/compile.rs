@@ -79,6 +79,7 @@ pub fn compile(deployment: &Deployment) -> (CompiledApi, Vec<Finding>) {
         policy,
         router,
         gateway_responses,
+        resource_ids: api.resource_ids.clone().into_iter().collect(),
     };
     (compiled, findings)
 }
@@ -279,7 +280,13 @@ fn compile_validation(api: &RestApi, method: &ModelMethod) -> Result<Validation,
 /// (`#/definitions/X`, `#/components/schemas/X`, `.../models/X`) point into
 /// a `definitions` section holding every model of the API.
 fn model_schema(api: &RestApi, name: &str) -> Result<serde_json::Value, String> {
-    if name == "Empty" && !api.models.contains_key(name) {
+    // `Empty` (AWS's default model) takes any body unless redefined with
+    // properties.
+    let redefined = api
+        .models
+        .get(name)
+        .is_some_and(|m| m.get("properties").is_some());
+    if name == "Empty" && !redefined {
         return Ok(serde_json::json!({}));
     }
     let model = api
@@ -540,8 +547,9 @@ fn compile_responses(
                 .collect(),
             content_handling: ContentHandling::parse(response.content_handling.as_deref())?,
         });
-        match &response.selection_pattern {
-            None => out.default = Some(compiled),
+        // An empty pattern marks the default response too, as on AWS.
+        match response.selection_pattern.as_deref() {
+            None | Some("") => out.default = Some(compiled),
             Some(p) => {
                 let re = Regex::new(&format!("^(?:{p})$"))
                     .map_err(|e| format!("selection pattern `{p}`: {e}"))?;

@@ -28,6 +28,18 @@ pub struct CompiledApi {
     pub policy: Option<Result<crate::policy::Policy, String>>,
     pub router: Router<CompiledResource>,
     pub gateway_responses: HashMap<GatewayResponseType, CompiledGatewayResponse>,
+    /// Ids of moved or renamed resources by path (others derive theirs).
+    pub resource_ids: HashMap<String, String>,
+}
+
+impl CompiledApi {
+    /// The id of the resource at `path` (`$context.resourceId`).
+    pub fn resource_id(&self, path: &str) -> String {
+        self.resource_ids
+            .get(path)
+            .cloned()
+            .unwrap_or_else(|| crate::ids::resource_id(&self.api_id, path))
+    }
 }
 
 /// A resource with its methods.

@@ -610,6 +610,7 @@ mod tests {
             description: None,
             version: None,
             endpoint_type: Default::default(),
+            ip_address_type: None,
             region: None,
             binary_media_types: vec![],
             api_key_source: None,
@@ -617,6 +618,7 @@ mod tests {
             disable_execute_api_endpoint: false,
             policy: None,
             resources: BTreeMap::new(),
+            resource_ids: BTreeMap::new(),
             gateway_responses: BTreeMap::new(),
             request_validators: BTreeMap::new(),
             default_request_validator: None,
@@ -624,6 +626,7 @@ mod tests {
             authorizers: BTreeMap::new(),
             model_descriptions: BTreeMap::new(),
             created_date: None,
+            created_micros: 0,
             documentation: Default::default(),
         }
     }

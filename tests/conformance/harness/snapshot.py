@@ -318,6 +318,19 @@ class Snap:
         """Applies `fn` to our normalised value before comparing."""
         self.transforms.append(fn)
 
+    def replace_text(self, old: str, new: str):
+        """Replaces `old` by `new` in every string (LocalStack's regex
+        transformer with a literal, as its tests use it for made-up ids)."""
+        def walk(v):
+            if isinstance(v, dict):
+                return {walk(k): walk(x) for k, x in v.items()}
+            if isinstance(v, list):
+                return [walk(x) for x in v]
+            if isinstance(v, str):
+                return v.replace(old, new)
+            return v
+        self.transforms.append(walk)
+
     def replace_values(self, replacements: dict[str, Any]):
         """Replaces the value of every member named like a key of
         `replacements`, whatever its type (LocalStack's key_value transformer

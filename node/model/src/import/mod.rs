@@ -176,6 +176,7 @@ pub fn import(doc: &Value, options: &ImportOptions) -> Result<Imported, ImportEr
         description: text_at(info, "description"),
         version: text_at(info, "version"),
         endpoint_type: Default::default(),
+        ip_address_type: None,
         region: None,
         binary_media_types: Vec::new(),
         api_key_source: None,
@@ -183,6 +184,7 @@ pub fn import(doc: &Value, options: &ImportOptions) -> Result<Imported, ImportEr
         disable_execute_api_endpoint: false,
         policy: None,
         resources: Default::default(),
+        resource_ids: Default::default(),
         gateway_responses: Default::default(),
         request_validators: Default::default(),
         default_request_validator: None,
@@ -190,6 +192,7 @@ pub fn import(doc: &Value, options: &ImportOptions) -> Result<Imported, ImportEr
         authorizers: Default::default(),
         model_descriptions: Default::default(),
         created_date: None,
+        created_micros: 0,
         documentation: Default::default(),
     };
     extensions::read_top_level(&mut walker, doc, &mut api);

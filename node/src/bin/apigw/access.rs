@@ -32,6 +32,7 @@ pub fn keys_and_plans(loaded: &Loaded) -> (Vec<ApiKey>, Vec<UsagePlan>) {
             description: None,
             created_date: 0,
             last_updated_date: 0,
+            created_micros: 0,
         })
         .collect::<Vec<_>>();
     let key_id = |name: &str| keys.iter().find(|k| k.name == name).map(|k| k.id.clone());

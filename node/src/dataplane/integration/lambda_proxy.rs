@@ -94,7 +94,10 @@ pub(crate) fn event_spelled(
         "pathParameters": path_params,
         "stageVariables": stage_variables,
         "requestContext": {
-            "resourceId": ids::resource_id(api_id, resource_path),
+            "resourceId": stage.map_or_else(
+                || ids::resource_id(api_id, resource_path),
+                |s| s.api.resource_id(resource_path),
+            ),
             "resourcePath": resource_path,
             "httpMethod": ctx.method.as_str(),
             "extendedRequestId": ctx.extended_request_id,

@@ -30,6 +30,7 @@ fn key(id: &str) -> ApiKey {
         description: None,
         created_date: 0,
         last_updated_date: 0,
+        created_micros: 0,
     }
 }
 
