@@ -122,7 +122,6 @@ pub(crate) fn event_spelled(
                 "userArn": ctx.iam_caller.as_ref().map(|c| c.1.as_str()),
                 "userAgent": ctx.header("user-agent"),
                 "user": ctx.iam_caller.as_ref().map(|c| c.1.as_str()),
-                "clientCert": ctx.client_cert_json(),
             },
             "domainName": ctx.domain_name,
             "deploymentId": stage.map_or("", |s| s.api.deployment_id.as_str()),
@@ -135,6 +134,10 @@ pub(crate) fn event_spelled(
         (authorizer(ctx), event.get_mut("requestContext"))
     {
         request_context.insert("authorizer".into(), authorizer);
+    }
+    // AWS's events name a client certificate only on a mutual-TLS domain.
+    if ctx.client_cert().is_some() {
+        event["requestContext"]["identity"]["clientCert"] = ctx.client_cert_json();
     }
     event
 }
