@@ -79,7 +79,10 @@ impl Management {
             .list_stages(id)
             .map_err(internal)?
             .into_iter()
-            .filter(|s| s.deployment_id == *dep)
+            .filter(|s| {
+                s.deployment_id == *dep
+                    || s.canary_settings.as_ref().is_some_and(|c| c.deployment_id == *dep)
+            })
             .map(|s| s.stage_name)
             .collect();
         if !pointing.is_empty() {
@@ -135,6 +138,7 @@ impl Management {
         if let Some(description) = input.get("description").and_then(Value::as_str) {
             check_name(crate::names::free_text("description", description, 1024))?;
         }
+        let canary = self.canary_request(id, &input)?;
         let now = crate::store::unix_now();
         let deployment = Deployment {
             id: crate::ids::new_deployment_id(),
@@ -149,6 +153,9 @@ impl Management {
         };
         self.write(ControlCommand::PutDeployment(Box::new(deployment.clone())))
             .await?;
+        if let Some((stage, settings)) = canary {
+            return self.deploy_canary(stage, settings, &deployment).await;
+        }
         if let Some(stage_name) = stage_name {
             let mut stage = match self.store.get_stage(id, stage_name).map_err(internal)? {
                 Some(mut s) => {
@@ -223,6 +230,11 @@ impl Management {
             .and_then(Value::as_bool)
             .unwrap_or(false);
         stage.documentation_version = text("documentationVersion").map(str::to_string);
+        if let Some(canary) = input.get("canarySettings").filter(|c| c.is_object()) {
+            let canary = super::canary::from_input(canary, deployment)?;
+            self.canary_deployment_exists(id, &canary.deployment_id)?;
+            stage.canary_settings = Some(canary);
+        }
         super::tags::tags_of(input.get("tags"))?;
         if let Some(Value::Object(vars)) = input.get("variables") {
             for (k, v) in vars {
@@ -263,6 +275,14 @@ impl Management {
         for op in ops {
             let parts = patch::segments(&op.path);
             let parts: Vec<&str> = parts.iter().map(String::as_str).collect();
+            if op.op == "copy" {
+                super::canary::copy(&mut stage, op)?;
+                continue;
+            }
+            if parts.first() == Some(&"canarySettings") {
+                self.patch_canary(&mut stage, op, &parts)?;
+                continue;
+            }
             match (op.sets(), parts.as_slice()) {
                 (true, ["deploymentId"]) => {
                     let target = op.value()?.to_string();
@@ -325,7 +345,7 @@ impl Management {
 const STAGE_PATHS: &str = "/deploymentId, /description, /cacheClusterEnabled, /cacheClusterSize, /clientCertificateId, /accessLogSettings, /accessLogSettings/destinationArn, /accessLogSettings/format, /{resourcePath}/{httpMethod}/metrics/enabled, /{resourcePath}/{httpMethod}/logging/dataTrace, /{resourcePath}/{httpMethod}/logging/loglevel, /{resourcePath}/{httpMethod}/throttling/burstLimit/{resourcePath}/{httpMethod}/throttling/rateLimit/{resourcePath}/{httpMethod}/caching/ttlInSeconds, /{resourcePath}/{httpMethod}/caching/enabled, /{resourcePath}/{httpMethod}/caching/dataEncrypted, /{resourcePath}/{httpMethod}/caching/requireAuthorizationForCacheControl, /{resourcePath}/{httpMethod}/caching/unauthorizedCacheControlHeaderStrategy, /*/*/metrics/enabled, /*/*/logging/dataTrace, /*/*/logging/loglevel, /*/*/throttling/burstLimit /*/*/throttling/rateLimit /*/*/caching/ttlInSeconds, /*/*/caching/enabled, /*/*/caching/dataEncrypted, /*/*/caching/requireAuthorizationForCacheControl, /*/*/caching/unauthorizedCacheControlHeaderStrategy, /variables/{variable_name}, /tracingEnabled";
 
 /// AWS's message for an `UpdateStage` add/replace on a path it does not take.
-fn unknown_stage_path(path: &str) -> String {
+pub(super) fn unknown_stage_path(path: &str) -> String {
     format!("Invalid method setting path: {path}. Must be one of: [{STAGE_PATHS}]")
 }
 
@@ -543,6 +563,9 @@ pub(super) fn stage_json(s: &Stage) -> Value {
     }
     if let Some(v) = &s.documentation_version {
         out["documentationVersion"] = json!(v);
+    }
+    if let Some(canary) = &s.canary_settings {
+        out["canarySettings"] = super::canary::canary_json(canary);
     }
     out
 }
