@@ -90,7 +90,9 @@ pub(super) fn from_input(input: &Value, deployment: &str) -> Result<CanarySettin
                 bad_request(format!("stage variable override {k:.64} must be a string"))
             })?;
             variable(k, v)?;
-            canary.stage_variable_overrides.insert(k.clone(), v.to_string());
+            canary
+                .stage_variable_overrides
+                .insert(k.clone(), v.to_string());
         }
     }
     canary.use_stage_cache = input
@@ -167,8 +169,12 @@ impl Management {
         settings.deployment_id = deployment.id.clone();
         stage.canary_settings = Some(settings);
         stage.last_updated_date = crate::store::unix_now();
-        self.write(ControlCommand::PutStage(Box::new(stage))).await?;
-        Ok((StatusCode::CREATED, super::stages::deployment_json(deployment)))
+        self.write(ControlCommand::PutStage(Box::new(stage)))
+            .await?;
+        Ok((
+            StatusCode::CREATED,
+            super::stages::deployment_json(deployment),
+        ))
     }
 
     /// One `UpdateStage` operation whose path starts `/canarySettings`.
@@ -222,12 +228,10 @@ impl Management {
 /// it has none.
 fn canary(stage: &mut Stage) -> &mut CanarySettings {
     let deployment = &stage.deployment_id;
-    stage
-        .canary_settings
-        .get_or_insert_with(|| CanarySettings {
-            deployment_id: deployment.clone(),
-            ..CanarySettings::default()
-        })
+    stage.canary_settings.get_or_insert_with(|| CanarySettings {
+        deployment_id: deployment.clone(),
+        ..CanarySettings::default()
+    })
 }
 
 /// `remove /canarySettings` (the canary goes) or
@@ -241,12 +245,10 @@ fn remove_canary(stage: &mut Stage, op: &PatchOp, parts: &[&str]) -> Result<(), 
                 canary.stage_variable_overrides.remove(*name);
             }
         }
-        _ => {
-            return Err(bad_request(format!(
-                "Cannot remove method setting {} because there is no method setting for this method ",
-                op.path.trim_start_matches('/')
-            )))
-        }
+        _ => return Err(bad_request(format!(
+            "Cannot remove method setting {} because there is no method setting for this method ",
+            op.path.trim_start_matches('/')
+        ))),
     }
     Ok(())
 }
@@ -299,7 +301,11 @@ mod tests {
         stage.variables.insert("v".into(), "old".into());
         let no_canary = copy(
             &mut stage,
-            &op("copy", "/deploymentId", Some("/canarySettings/deploymentId")),
+            &op(
+                "copy",
+                "/deploymentId",
+                Some("/canarySettings/deploymentId"),
+            ),
         );
         assert!(no_canary.is_err());
         stage.canary_settings = Some(CanarySettings {
@@ -307,12 +313,28 @@ mod tests {
             stage_variable_overrides: [("v".to_string(), "new".to_string())].into(),
             ..CanarySettings::default()
         });
-        let crossed = op("copy", "/deploymentId", Some("/canarySettings/stageVariableOverrides"));
+        let crossed = op(
+            "copy",
+            "/deploymentId",
+            Some("/canarySettings/stageVariableOverrides"),
+        );
         assert!(copy(&mut stage, &crossed).is_err());
-        copy(&mut stage, &op("copy", "/deploymentId", Some("/canarySettings/deploymentId"))).unwrap();
         copy(
             &mut stage,
-            &op("copy", "/variables", Some("/canarySettings/stageVariableOverrides")),
+            &op(
+                "copy",
+                "/deploymentId",
+                Some("/canarySettings/deploymentId"),
+            ),
+        )
+        .unwrap();
+        copy(
+            &mut stage,
+            &op(
+                "copy",
+                "/variables",
+                Some("/canarySettings/stageVariableOverrides"),
+            ),
         )
         .unwrap();
         assert_eq!(stage.deployment_id, "d2");

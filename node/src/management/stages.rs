@@ -81,7 +81,9 @@ impl Management {
             .into_iter()
             .filter(|s| {
                 s.deployment_id == *dep
-                    || s.canary_settings.as_ref().is_some_and(|c| c.deployment_id == *dep)
+                    || s.canary_settings
+                        .as_ref()
+                        .is_some_and(|c| c.deployment_id == *dep)
             })
             .map(|s| s.stage_name)
             .collect();

@@ -66,7 +66,9 @@ mod tests {
             rest_api_id: "a".into(),
             description: None,
             created_date: 0,
-            api: crate::import::test_api(r#"{"openapi": "3.0.1", "info": {"title": "t"}, "paths": {}}"#),
+            api: crate::import::test_api(
+                r#"{"openapi": "3.0.1", "info": {"title": "t"}, "paths": {}}"#,
+            ),
         };
         Arc::new(super::super::compile(&d).0)
     }

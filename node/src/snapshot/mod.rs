@@ -15,8 +15,8 @@ use std::sync::Arc;
 
 use arc_swap::ArcSwap;
 
-pub use compile::{compile, parse_uri};
 pub use canary::CanaryView;
+pub use compile::{compile, parse_uri};
 pub use compiled::*;
 pub use router::{Matched, Router};
 

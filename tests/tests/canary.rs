@@ -1,0 +1,161 @@
+//! Canary releases on a real node: a canary deployment made through the
+//! management API takes its share of requests (drawn per request, on one
+//! kept-alive connection pool), sees the stage variables overlaid by its
+//! overrides and `$context.isCanaryRequest`; promotion by `copy` moves the
+//! stage onto the canary's deployment and variables; removal ends it.
+
+use std::collections::HashMap;
+
+use apigw_tests::{AdminClient, Client, Node};
+use http::Method;
+use serde_json::{json, Value};
+
+/// GET / as a MOCK whose answer tells the deployment, the canary flag and
+/// a stage variable apart.
+const API: &str = r#"{
+  "openapi": "3.0.1",
+  "info": {"title": "canary"},
+  "paths": {"/": {"get": {
+    "responses": {"200": {"description": "ok"}},
+    "x-amazon-apigateway-integration": {
+      "type": "mock",
+      "requestTemplates": {"application/json": "{\"statusCode\": 200}"},
+      "responses": {"default": {"statusCode": "200", "responseTemplates": {
+        "application/json": "{\"deployment\": \"$context.deploymentId\", \"canary\": \"$context.isCanaryRequest\", \"color\": \"$stageVariables.color\", \"size\": \"$stageVariables.size\"}"
+      }}}
+    }
+  }}}
+}"#;
+
+async fn call(admin: &AdminClient, method: Method, path: &str, body: Value) -> Value {
+    let reply = admin
+        .send(method, path, body.to_string())
+        .await
+        .expect("management reply");
+    assert!(
+        reply.status.is_success(),
+        "{path}: {} {}",
+        reply.status,
+        reply.text()
+    );
+    reply.json()
+}
+
+/// How many of `n` requests (16 at a time) answered each body.
+async fn tally(client: &Client, url: &str, n: usize) -> HashMap<Value, usize> {
+    let mut counts = HashMap::new();
+    let mut pending = Vec::new();
+    for i in 0..n {
+        let (client, url) = (client.clone(), url.to_string());
+        pending.push(tokio::spawn(async move { client.get(&url).await }));
+        if pending.len() == 16 || i + 1 == n {
+            for task in pending.drain(..) {
+                let reply = task.await.expect("task").expect("reply");
+                assert_eq!(reply.status, 200, "{}", reply.text());
+                *counts.entry(reply.json()).or_insert(0) += 1;
+            }
+        }
+    }
+    counts
+}
+
+fn answer(deployment: &str, canary: &str, color: &str, size: &str) -> Value {
+    json!({"deployment": deployment, "canary": canary, "color": color, "size": size})
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn canary_split_promotion_and_removal() {
+    let node = Node::builder().start().expect("starts");
+    let admin = node.admin_client();
+    let api = call(
+        &admin,
+        Method::POST,
+        "/restapis?mode=import",
+        serde_json::from_str(API).unwrap(),
+    )
+    .await;
+    let id = api["id"].as_str().expect("api id").to_string();
+    let deployments = format!("/restapis/{id}/deployments");
+    let stage_path = format!("/restapis/{id}/stages/prod");
+    let d1 = call(
+        &admin,
+        Method::POST,
+        &deployments,
+        json!({"stageName": "prod", "variables": {"color": "blue", "size": "s"}}),
+    )
+    .await;
+    let d1 = d1["id"].as_str().expect("d1").to_string();
+    let d2 = call(
+        &admin,
+        Method::POST,
+        &deployments,
+        json!({"stageName": "prod",
+        "canarySettings": {"percentTraffic": 10, "stageVariableOverrides": {"color": "green"}}}),
+    )
+    .await;
+    let d2 = d2["id"].as_str().expect("d2").to_string();
+    let stage = call(&admin, Method::GET, &stage_path, json!({})).await;
+    assert_eq!(
+        stage["deploymentId"],
+        json!(d1),
+        "the stage keeps its deployment"
+    );
+    assert_eq!(
+        stage["canarySettings"],
+        json!({"deploymentId": d2, "percentTraffic": 10.0,
+        "stageVariableOverrides": {"color": "green"}, "useStageCache": false})
+    );
+
+    // The split: 5,000 requests, about 10 % to the canary.
+    let client = Client::default();
+    let url = node.invoke_url(&id, "prod", "/");
+    let counts = tally(&client, &url, 5000).await;
+    let own = counts
+        .get(&answer(&d1, "false", "blue", "s"))
+        .copied()
+        .unwrap_or(0);
+    let canary = counts
+        .get(&answer(&d2, "true", "green", "s"))
+        .copied()
+        .unwrap_or(0);
+    assert_eq!(own + canary, 5000, "only the two answers: {counts:?}");
+    let share = canary as f64 / 50.0;
+    println!("canary share at percentTraffic 10: {share:.2} % ({canary} of 5000)");
+    assert!((8.5..=11.5).contains(&share), "canary share {share} %");
+
+    // Promotion: the stage takes the canary's deployment and overrides;
+    // the canary stays, at 0 %.
+    let promote = json!({"patchOperations": [
+        {"op": "replace", "path": "/canarySettings/percentTraffic", "value": "0.0"},
+        {"op": "copy", "from": "/canarySettings/deploymentId", "path": "/deploymentId"},
+        {"op": "copy", "from": "/canarySettings/stageVariableOverrides", "path": "/variables"}]});
+    let promoted = call(&admin, Method::PATCH, &stage_path, promote).await;
+    assert_eq!(promoted["deploymentId"], json!(d2));
+    assert_eq!(
+        promoted["variables"],
+        json!({"color": "green", "size": "s"})
+    );
+    let counts = tally(&client, &url, 200).await;
+    assert_eq!(
+        counts.get(&answer(&d2, "false", "green", "s")),
+        Some(&200),
+        "{counts:?}"
+    );
+
+    // Removal: no canary, no isCanaryRequest.
+    let removed = call(
+        &admin,
+        Method::PATCH,
+        &stage_path,
+        json!({"patchOperations": [{"op": "remove", "path": "/canarySettings"}]}),
+    )
+    .await;
+    assert!(removed.get("canarySettings").is_none(), "{removed}");
+    let counts = tally(&client, &url, 50).await;
+    assert_eq!(
+        counts.get(&answer(&d2, "", "green", "s")),
+        Some(&50),
+        "{counts:?}"
+    );
+    node.stop().expect("stops");
+}
