@@ -82,6 +82,7 @@ mod tests {
             stage_variable_overrides: BTreeMap::from([("b".into(), "9".into())]),
             use_stage_cache: shared_cache,
         };
+        stage.canary_settings = Some(settings.clone());
         let mut view = StageView::new(&stage, api("d1"), stage.variables.clone());
         view.canary = Some(CanaryView::new(&stage, &settings, api("d2")));
         Arc::new(view)
