@@ -119,11 +119,10 @@ pub fn decode(coding: Coding, body: &[u8], limit: usize) -> Result<Bytes, Decode
     };
     let decoded = match coding {
         Coding::Gzip => read(&mut flate2::read::MultiGzDecoder::new(body)),
-        Coding::Deflate => read(&mut flate2::read::ZlibDecoder::new(body))
-            .or_else(|e| match e {
-                DecodeError::Corrupt(_) => read(&mut flate2::read::DeflateDecoder::new(body)),
-                other => Err(other),
-            }),
+        Coding::Deflate => read(&mut flate2::read::ZlibDecoder::new(body)).or_else(|e| match e {
+            DecodeError::Corrupt(_) => read(&mut flate2::read::DeflateDecoder::new(body)),
+            other => Err(other),
+        }),
     }?;
     Ok(Bytes::from(decoded))
 }
@@ -247,9 +246,18 @@ mod tests {
         assert_eq!(accepted(Some("br")), None);
         assert_eq!(accepted(Some("br, gzip")), None);
         assert_eq!(accepted(Some("br;q=0.5, gzip")), Some(Coding::Gzip));
-        assert_eq!(accepted(Some("deflate;q=0.5,gzip;q=1.0")), Some(Coding::Gzip));
-        assert_eq!(accepted(Some("gzip;q=0, deflate;q=0.1")), Some(Coding::Deflate));
-        assert_eq!(accepted(Some("gzip;q=1.0,identity;q=0.5,*;q=0")), Some(Coding::Gzip));
+        assert_eq!(
+            accepted(Some("deflate;q=0.5,gzip;q=1.0")),
+            Some(Coding::Gzip)
+        );
+        assert_eq!(
+            accepted(Some("gzip;q=0, deflate;q=0.1")),
+            Some(Coding::Deflate)
+        );
+        assert_eq!(
+            accepted(Some("gzip;q=1.0,identity;q=0.5,*;q=0")),
+            Some(Coding::Gzip)
+        );
         assert_eq!(accepted(Some("identity")), None);
     }
 
@@ -258,8 +266,14 @@ mod tests {
         assert_eq!(request_coding(None), Ok(None));
         assert_eq!(request_coding(Some("identity")), Ok(None));
         assert_eq!(request_coding(Some("gzip")), Ok(Some(Coding::Gzip)));
-        assert!(matches!(request_coding(Some("br")), Err(DecodeError::Unsupported(_))));
-        assert!(matches!(request_coding(Some("gzip, br")), Err(DecodeError::Unsupported(_))));
+        assert!(matches!(
+            request_coding(Some("br")),
+            Err(DecodeError::Unsupported(_))
+        ));
+        assert!(matches!(
+            request_coding(Some("gzip, br")),
+            Err(DecodeError::Unsupported(_))
+        ));
     }
 
     fn gzip(data: &[u8]) -> Vec<u8> {
@@ -272,16 +286,28 @@ mod tests {
     fn decoding_is_bounded_and_checked() {
         let text = b"hello hello hello".repeat(100);
         let packed = gzip(&text);
-        assert_eq!(decode(Coding::Gzip, &packed, 10_000).unwrap(), text.as_slice());
+        assert_eq!(
+            decode(Coding::Gzip, &packed, 10_000).unwrap(),
+            text.as_slice()
+        );
         // A bomb: 10 MB of zeros in a few kB, refused at the limit.
         let bomb = gzip(&vec![0u8; 10_000_000]);
         assert!(bomb.len() < 20_000);
-        assert_eq!(decode(Coding::Gzip, &bomb, 1_000_000), Err(DecodeError::TooLarge(1_000_000)));
-        assert_eq!(decode(Coding::Gzip, b"not gzip", 100), Err(DecodeError::Corrupt("gzip")));
+        assert_eq!(
+            decode(Coding::Gzip, &bomb, 1_000_000),
+            Err(DecodeError::TooLarge(1_000_000))
+        );
+        assert_eq!(
+            decode(Coding::Gzip, b"not gzip", 100),
+            Err(DecodeError::Corrupt("gzip"))
+        );
         let mut raw = flate2::write::DeflateEncoder::new(Vec::new(), Compression::default());
         raw.write_all(b"raw deflate").unwrap();
         let raw = raw.finish().unwrap();
-        assert_eq!(decode(Coding::Deflate, &raw, 100).unwrap(), &b"raw deflate"[..]);
+        assert_eq!(
+            decode(Coding::Deflate, &raw, 100).unwrap(),
+            &b"raw deflate"[..]
+        );
     }
 
     #[tokio::test]

@@ -245,10 +245,12 @@ fn remove_canary(stage: &mut Stage, op: &PatchOp, parts: &[&str]) -> Result<(), 
                 canary.stage_variable_overrides.remove(*name);
             }
         }
-        _ => return Err(bad_request(format!(
+        _ => {
+            return Err(bad_request(format!(
             "Cannot remove method setting {} because there is no method setting for this method ",
             op.path.trim_start_matches('/')
-        ))),
+        )))
+        }
     }
     Ok(())
 }

@@ -19,9 +19,16 @@ use crate::dataplane::compression::{accepted, compress, Coding};
 impl Gateway {
     /// Compresses the answer when the API, the client and the answer
     /// allow it; else hands it on unchanged.
-    pub(super) fn encode<B>(&self, ex: &Exchange<'_, B>, response: Response<Body>) -> Response<Body> {
+    pub(super) fn encode<B>(
+        &self,
+        ex: &Exchange<'_, B>,
+        response: Response<Body>,
+    ) -> Response<Body> {
         let ctx = &ex.ctx;
-        let minimum = ctx.stage.as_ref().and_then(|s| s.api.minimum_compression_size);
+        let minimum = ctx
+            .stage
+            .as_ref()
+            .and_then(|s| s.api.minimum_compression_size);
         let coding = accepted(ctx.header(ACCEPT_ENCODING.as_str()));
         match (minimum, coding) {
             (Some(minimum), Some(coding)) if compressible(&ctx.method, &response, minimum) => {
@@ -36,7 +43,10 @@ impl Gateway {
 /// one, and at least `minimum` bytes (as declared or known).
 fn compressible(method: &Method, response: &Response<Body>, minimum: u64) -> bool {
     let no_body = *method == Method::HEAD
-        || matches!(response.status(), StatusCode::NO_CONTENT | StatusCode::NOT_MODIFIED);
+        || matches!(
+            response.status(),
+            StatusCode::NO_CONTENT | StatusCode::NOT_MODIFIED
+        );
     if no_body || response.headers().contains_key(CONTENT_ENCODING) {
         return false;
     }
