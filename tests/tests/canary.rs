@@ -71,7 +71,7 @@ async fn canary_split_promotion_and_removal() {
         &admin,
         Method::POST,
         "/restapis?mode=import",
-        serde_json::from_str(API).unwrap(),
+        serde_json::from_str(API).expect("the API"),
     )
     .await;
     let id = api["id"].as_str().expect("api id").to_string();

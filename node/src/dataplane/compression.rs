@@ -278,8 +278,8 @@ mod tests {
 
     fn gzip(data: &[u8]) -> Vec<u8> {
         let mut e = GzEncoder::new(Vec::new(), Compression::default());
-        e.write_all(data).unwrap();
-        e.finish().unwrap()
+        e.write_all(data).expect("test");
+        e.finish().expect("test")
     }
 
     #[test]
@@ -287,7 +287,7 @@ mod tests {
         let text = b"hello hello hello".repeat(100);
         let packed = gzip(&text);
         assert_eq!(
-            decode(Coding::Gzip, &packed, 10_000).unwrap(),
+            decode(Coding::Gzip, &packed, 10_000).expect("test"),
             text.as_slice()
         );
         // A bomb: 10 MB of zeros in a few kB, refused at the limit.
@@ -302,10 +302,10 @@ mod tests {
             Err(DecodeError::Corrupt("gzip"))
         );
         let mut raw = flate2::write::DeflateEncoder::new(Vec::new(), Compression::default());
-        raw.write_all(b"raw deflate").unwrap();
-        let raw = raw.finish().unwrap();
+        raw.write_all(b"raw deflate").expect("test");
+        let raw = raw.finish().expect("test");
         assert_eq!(
-            decode(Coding::Deflate, &raw, 100).unwrap(),
+            decode(Coding::Deflate, &raw, 100).expect("test"),
             &b"raw deflate"[..]
         );
     }
@@ -316,9 +316,12 @@ mod tests {
         let text = b"{\"pets\": [1, 2, 3]}".repeat(200);
         for coding in [Coding::Gzip, Coding::Deflate] {
             let body = compress(super::super::body::full(text.clone()), coding);
-            let packed = body.collect().await.unwrap().to_bytes();
+            let packed = body.collect().await.expect("test").to_bytes();
             assert!(packed.len() < text.len() / 4);
-            assert_eq!(decode(coding, &packed, 1 << 20).unwrap(), text.as_slice());
+            assert_eq!(
+                decode(coding, &packed, 1 << 20).expect("test"),
+                text.as_slice()
+            );
         }
     }
 }

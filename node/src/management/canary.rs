@@ -329,7 +329,7 @@ mod tests {
                 Some("/canarySettings/deploymentId"),
             ),
         )
-        .unwrap();
+        .expect("test");
         copy(
             &mut stage,
             &op(
@@ -338,7 +338,7 @@ mod tests {
                 Some("/canarySettings/stageVariableOverrides"),
             ),
         )
-        .unwrap();
+        .expect("test");
         assert_eq!(stage.deployment_id, "d2");
         assert_eq!(stage.variables["v"], "new");
         assert_eq!(stage.variables["keep"], "1");
@@ -347,7 +347,7 @@ mod tests {
 
     #[test]
     fn input_defaults_and_limits() {
-        let c = from_input(&json!({"percentTraffic": 12.5}), "d1").unwrap();
+        let c = from_input(&json!({"percentTraffic": 12.5}), "d1").expect("test");
         assert_eq!((c.deployment_id.as_str(), c.percent_traffic), ("d1", 12.5));
         assert!(from_input(&json!({"percentTraffic": 100.5}), "d1").is_err());
         assert!(from_input(&json!({"stageVariableOverrides": {"a b": "x"}}), "d1").is_err());
