@@ -159,3 +159,117 @@ async fn canary_split_promotion_and_removal() {
     );
     node.stop().expect("stops");
 }
+
+/// The API of [`API`] as a config file declares it for a cluster.
+const CLUSTER_API: &str = "openapi: 3.0.1\ninfo: {title: shared}\npaths:\n  /:\n    get:\n      x-amazon-apigateway-integration:\n        type: mock\n        requestTemplates: {application/json: '{\"statusCode\": 200}'}\n        responses: {default: {statusCode: \"200\", responseTemplates: {application/json: '{\"deployment\": \"$context.deploymentId\", \"canary\": \"$context.isCanaryRequest\"}'}}}\n";
+
+/// Three nodes; node 1 declares the API. Returns the nodes (node 1 first)
+/// and the certificates' folder, which must outlive them.
+fn three_nodes() -> (Vec<Node>, apigw_tests::node::TempDir) {
+    use apigw_tests::cluster::{cluster_certs, free_udp_port};
+    let (certs, certs_path) = cluster_certs("1,2,3");
+    let ports: Vec<u16> = (0..3).map(|_| free_udp_port()).collect();
+    let config = |id: usize| {
+        let peers: Vec<String> = (0..3)
+            .filter(|j| *j != id)
+            .map(|j| format!("{{id: {}, addr: '127.0.0.1:{}'}}", j + 1, ports[j]))
+            .collect();
+        let mut text = format!(
+            "cluster: {{name: lab, node_id: {}, listen: '127.0.0.1:{}', certs: '{certs_path}', gossip_interval_ms: 50, peers: [{}]}}\n",
+            id + 1,
+            ports[id],
+            peers.join(", ")
+        );
+        if id == 0 {
+            text.push_str("apis:\n  - {id: shared, openapi: api.yaml, stages: [{name: prod}]}\n");
+        }
+        text
+    };
+    let start = |id: usize| {
+        Node::builder()
+            .file("api.yaml", CLUSTER_API)
+            .config(&config(id))
+            .start()
+            .expect("node starts")
+    };
+    // Nodes 2 and 3 first: node 1 (the lowest id) makes the membership.
+    let (two, three) = (start(1), start(2));
+    (vec![start(0), two, three], certs)
+}
+
+/// Waits (20 s) until `node`'s own store shows the stage's canary.
+async fn wait_for_canary(node: &Node) -> Value {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    loop {
+        let stage = node
+            .admin_client()
+            .get("/restapis/shared/stages/prod")
+            .await;
+        if let Some(stage) = stage.ok().filter(|r| r.status == 200).map(|r| r.json()) {
+            if stage.get("canarySettings").is_some() {
+                return stage;
+            }
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the canary never reached {}",
+            node.admin
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_node_of_a_cluster_splits_the_same_way() {
+    let (nodes, _certs) = three_nodes();
+    let client = Client::default();
+    for node in &nodes {
+        apigw_tests::cluster::wait_for_stage_count(&client, node, 1).await;
+    }
+    // The canary deployment, made through node 3 (forwarded to the leader).
+    let canary = json!({"stageName": "prod", "canarySettings": {"percentTraffic": 10}});
+    let made = call(
+        &nodes[2].admin_client(),
+        Method::POST,
+        "/restapis/shared/deployments",
+        canary,
+    )
+    .await;
+    let d2 = made["id"].as_str().expect("deployment id").to_string();
+    for (i, node) in nodes.iter().enumerate() {
+        let stage = wait_for_canary(node).await;
+        assert_eq!(
+            stage["canarySettings"]["deploymentId"],
+            json!(d2),
+            "node {}",
+            i + 1
+        );
+        let d1 = stage["deploymentId"]
+            .as_str()
+            .expect("deployment")
+            .to_string();
+        let counts = tally(&client, &node.invoke_url("shared", "prod", "/"), 5000).await;
+        let own = counts
+            .get(&json!({"deployment": d1, "canary": "false"}))
+            .copied()
+            .unwrap_or(0);
+        let canary = counts
+            .get(&json!({"deployment": d2, "canary": "true"}))
+            .copied()
+            .unwrap_or(0);
+        assert_eq!(own + canary, 5000, "node {}: {counts:?}", i + 1);
+        let share = canary as f64 / 50.0;
+        println!(
+            "node {}: canary share {share:.2} % ({canary} of 5000)",
+            i + 1
+        );
+        assert!(
+            (8.5..=11.5).contains(&share),
+            "node {}: canary share {share} %",
+            i + 1
+        );
+    }
+    for node in nodes {
+        node.stop().expect("stops");
+    }
+}
