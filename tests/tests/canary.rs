@@ -273,3 +273,70 @@ async fn every_node_of_a_cluster_splits_the_same_way() {
         node.stop().expect("stops");
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn canary_cache_entries_are_separate_unless_use_stage_cache() {
+    let node = Node::builder().start().expect("starts");
+    let admin = node.admin_client();
+    let cached = API.replace(
+        "\\\"size\\\": \\\"$stageVariables.size\\\"",
+        "\\\"request\\\": \\\"$context.requestId\\\"",
+    );
+    assert_ne!(cached, API);
+    let api = call(
+        &admin,
+        Method::POST,
+        "/restapis?mode=import",
+        serde_json::from_str(&cached).expect("the API"),
+    )
+    .await;
+    let id = api["id"].as_str().expect("api id").to_string();
+    let stage_path = format!("/restapis/{id}/stages/prod");
+    let deployments = format!("/restapis/{id}/deployments");
+    call(
+        &admin,
+        Method::POST,
+        &deployments,
+        json!({"stageName": "prod", "cacheClusterEnabled": true}),
+    )
+    .await;
+    call(
+        &admin,
+        Method::POST,
+        &deployments,
+        json!({"stageName": "prod", "canarySettings": {"percentTraffic": 100}}),
+    )
+    .await;
+    let patch = |ops: Value| {
+        call(
+            &admin,
+            Method::PATCH,
+            &stage_path,
+            json!({"patchOperations": ops}),
+        )
+    };
+    let client = Client::default();
+    let url = node.invoke_url(&id, "prod", "/");
+    let get = || async { client.get(&url).await.expect("reply").json() };
+
+    let canary = get().await;
+    assert_eq!(canary["canary"], "true");
+    assert_eq!(get().await, canary, "the canary's entry is served again");
+    patch(json!([{"op": "replace", "path": "/canarySettings/percentTraffic", "value": "0"}])).await;
+    let own = get().await;
+    assert_eq!(
+        own["canary"], "false",
+        "the stage does not get the canary's entry: {own}"
+    );
+    assert_ne!(own["request"], canary["request"]);
+    patch(json!([
+        {"op": "replace", "path": "/canarySettings/percentTraffic", "value": "100"},
+        {"op": "replace", "path": "/canarySettings/useStageCache", "value": "true"}]))
+    .await;
+    assert_eq!(
+        get().await,
+        own,
+        "useStageCache: the canary is served the stage's entry"
+    );
+    node.stop().expect("stops");
+}
