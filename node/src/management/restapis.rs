@@ -356,6 +356,10 @@ pub(super) fn patch_api(api: &mut RestApi, op: &patch::PatchOp) -> Result<(), Ap
         (true, ["description"]) => api.description = op.value.clone(),
         (true, ["version"]) => api.version = op.value.clone(),
         (true, ["apiKeySource"]) => api.api_key_source = Some(api_key_source(op.value()?)?),
+        // An empty value turns compression off, as AWS's guide shows it.
+        (true, ["minimumCompressionSize"]) if op.value.as_deref().unwrap_or("").is_empty() => {
+            api.minimum_compression_size = None
+        }
         (true, ["minimumCompressionSize"]) => {
             let size = op.number::<u64>().ok().filter(|n| *n <= 10_485_760);
             api.minimum_compression_size = Some(size.ok_or_else(|| {
