@@ -8,10 +8,8 @@
 
 use serde_json::{json, Value};
 
-use http::StatusCode;
-
 use super::patch::PatchOp;
-use super::{bad_request, internal, ApiError, Management, Reply};
+use super::{bad_request, internal, ApiError, Management};
 use crate::control::ControlCommand;
 use crate::model::{CanarySettings, Deployment, Stage};
 
@@ -165,28 +163,27 @@ impl Management {
         mut stage: Stage,
         mut settings: CanarySettings,
         deployment: &Deployment,
-    ) -> Reply {
+    ) -> Result<(), ApiError> {
         settings.deployment_id = deployment.id.clone();
         stage.canary_settings = Some(settings);
         stage.last_updated_date = crate::store::unix_now();
         self.write(ControlCommand::PutStage(Box::new(stage)))
             .await?;
-        Ok((
-            StatusCode::CREATED,
-            super::stages::deployment_json(deployment),
-        ))
+        Ok(())
     }
 
-    /// One `UpdateStage` operation whose path starts `/canarySettings`.
+    /// One `UpdateStage` operation whose path starts `/canarySettings`;
+    /// `Ok(false)` for a `replace` of a path the canary does not have
+    /// (the caller refuses it with the list of stage paths, as AWS).
     pub(super) fn patch_canary(
         &self,
         stage: &mut Stage,
         op: &PatchOp,
         parts: &[&str],
-    ) -> Result<(), ApiError> {
+    ) -> Result<bool, ApiError> {
         match op.op.as_str() {
             "replace" => self.replace_canary(stage, op, parts),
-            "remove" => remove_canary(stage, op, parts),
+            "remove" => remove_canary(stage, op, parts).map(|()| true),
             _ => Err(bad_request(format!(
                 "Invalid {} operation with path: {}",
                 op.op, op.path
@@ -201,7 +198,7 @@ impl Management {
         stage: &mut Stage,
         op: &PatchOp,
         parts: &[&str],
-    ) -> Result<(), ApiError> {
+    ) -> Result<bool, ApiError> {
         match parts {
             ["canarySettings", "deploymentId"] => {
                 let target = op.value()?;
@@ -218,9 +215,9 @@ impl Management {
                 let overrides = &mut canary(stage).stage_variable_overrides;
                 overrides.insert(name.to_string(), value.to_string());
             }
-            _ => return Err(bad_request(super::stages::unknown_stage_path(&op.path))),
+            _ => return Ok(false),
         }
-        Ok(())
+        Ok(true)
     }
 }
 

@@ -156,7 +156,8 @@ impl Management {
         self.write(ControlCommand::PutDeployment(Box::new(deployment.clone())))
             .await?;
         if let Some((stage, settings)) = canary {
-            return self.deploy_canary(stage, settings, &deployment).await;
+            self.deploy_canary(stage, settings, &deployment).await?;
+            return Ok((StatusCode::CREATED, deployment_json(&deployment)));
         }
         if let Some(stage_name) = stage_name {
             let mut stage = match self.store.get_stage(id, stage_name).map_err(internal)? {
@@ -282,7 +283,9 @@ impl Management {
                 continue;
             }
             if parts.first() == Some(&"canarySettings") {
-                self.patch_canary(&mut stage, op, &parts)?;
+                if !self.patch_canary(&mut stage, op, &parts)? {
+                    return Err(bad_request(unknown_stage_path(&op.path)));
+                }
                 continue;
             }
             match (op.sets(), parts.as_slice()) {
@@ -347,7 +350,7 @@ impl Management {
 const STAGE_PATHS: &str = "/deploymentId, /description, /cacheClusterEnabled, /cacheClusterSize, /clientCertificateId, /accessLogSettings, /accessLogSettings/destinationArn, /accessLogSettings/format, /{resourcePath}/{httpMethod}/metrics/enabled, /{resourcePath}/{httpMethod}/logging/dataTrace, /{resourcePath}/{httpMethod}/logging/loglevel, /{resourcePath}/{httpMethod}/throttling/burstLimit/{resourcePath}/{httpMethod}/throttling/rateLimit/{resourcePath}/{httpMethod}/caching/ttlInSeconds, /{resourcePath}/{httpMethod}/caching/enabled, /{resourcePath}/{httpMethod}/caching/dataEncrypted, /{resourcePath}/{httpMethod}/caching/requireAuthorizationForCacheControl, /{resourcePath}/{httpMethod}/caching/unauthorizedCacheControlHeaderStrategy, /*/*/metrics/enabled, /*/*/logging/dataTrace, /*/*/logging/loglevel, /*/*/throttling/burstLimit /*/*/throttling/rateLimit /*/*/caching/ttlInSeconds, /*/*/caching/enabled, /*/*/caching/dataEncrypted, /*/*/caching/requireAuthorizationForCacheControl, /*/*/caching/unauthorizedCacheControlHeaderStrategy, /variables/{variable_name}, /tracingEnabled";
 
 /// AWS's message for an `UpdateStage` add/replace on a path it does not take.
-pub(super) fn unknown_stage_path(path: &str) -> String {
+fn unknown_stage_path(path: &str) -> String {
     format!("Invalid method setting path: {path}. Must be one of: [{STAGE_PATHS}]")
 }
 

@@ -41,21 +41,18 @@ impl Gateway {
 
     /// The body as mapping templates and backends see it: decoded when the
     /// client sent it gzip- or deflate-coded (the decoded size within the
-    /// payload limit), the request's `Content-Encoding` then dropped.
+    /// payload limit). The request's headers stay as sent (templates read
+    /// `Content-Encoding` as AWS's do; HTTP_PROXY never passes it on).
     pub(super) fn decoded_body<B>(
         &self,
-        ex: &mut Exchange<'_, B>,
+        ex: &Exchange<'_, B>,
         body: Bytes,
     ) -> Result<Bytes, RequestError> {
-        let headers = &mut ex.ctx.headers;
-        let coding = request_coding(headers.get(CONTENT_ENCODING).and_then(|v| v.to_str().ok()));
+        let coding = request_coding(ex.ctx.header(CONTENT_ENCODING.as_str()));
         let Some(coding) = coding.map_err(decode_error)? else {
             return Ok(body);
         };
-        let decoded = decode(coding, &body, self.limits.max_body_bytes).map_err(decode_error)?;
-        headers.remove(CONTENT_ENCODING);
-        headers.remove(CONTENT_LENGTH);
-        Ok(decoded)
+        decode(coding, &body, self.limits.max_body_bytes).map_err(decode_error)
     }
 
     /// The body's bytes, read now if still on the wire.
