@@ -129,7 +129,7 @@ async fn backend() -> Backend {
 fn start(backend: &Backend, compression: bool) -> Node {
     Node::builder()
         .file("api.yaml", &api(&backend.url(), compression))
-        .config("apis:\n  - id: zip\n    openapi: api.yaml\n    stages: [{name: prod}]\n")
+        .config("apis:\n  - id: zip\n    openapi: api.yaml\n    stages: [{name: prod}, {name: cached, cache: {enabled: true}}]\n")
         .start()
         .expect("node starts")
 }
@@ -251,5 +251,31 @@ async fn request_bodies_are_decoded_or_refused() {
         .filter(|s| s.target == "/echo")
         .count();
     assert_eq!(echoed, 3, "refused bodies never reach the backend");
+    node.stop().expect("stops");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cache_hits_are_compressed_for_each_client() {
+    let backend = backend().await;
+    let node = start(&backend, true);
+    let client = Client::default();
+    let url = node.invoke_url("zip", "cached", "/proxy/3000/0");
+    let first = get(&client, &url, Some("gzip")).await;
+    assert_eq!(first.header("content-encoding"), Some("gzip"));
+    let plain = get(&client, &url, None).await;
+    assert_eq!(plain.header("content-encoding"), None);
+    let again = get(&client, &url, Some("deflate")).await;
+    assert_eq!(again.header("content-encoding"), Some("deflate"));
+    assert_eq!(gunzip("deflate", &again.body), plain.body.as_ref());
+    assert_eq!(gunzip("gzip", &first.body), plain.body.as_ref());
+    let calls = backend
+        .seen()
+        .iter()
+        .filter(|s| s.target == "/data/3000/0")
+        .count();
+    assert_eq!(
+        calls, 1,
+        "one backend call; the cache keeps the plain answer"
+    );
     node.stop().expect("stops");
 }

@@ -209,7 +209,7 @@ impl Gateway {
         self.authorize(ex, &route).await?;
         self.admit(ex, &route)?;
         let miss = match self.cache_lookup(ex, &route).await? {
-            cache::Cached::Hit(response) => return Ok(response),
+            cache::Cached::Hit(response) => return Ok(self.encode(ex, response)),
             cache::Cached::Miss(miss) => miss,
         };
         let body = self.validate(ex, &route).await?;
