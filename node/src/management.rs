@@ -26,6 +26,7 @@
 
 mod account;
 pub mod backup;
+mod canary;
 mod definitions;
 mod documentation;
 mod domains;

@@ -39,9 +39,41 @@ pub struct Stage {
     /// [`Stage::HISTORY`]): what `apigw rollback` goes back to.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub history: Vec<String>,
+    /// The canary release on this stage (`canarySettings`), if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub canary_settings: Option<CanarySettings>,
     /// Seconds since the Unix epoch.
     pub created_date: u64,
     pub last_updated_date: u64,
+}
+
+/// A stage's canary release (`canarySettings`): a share of the stage's
+/// requests goes to another deployment, with some stage variables
+/// overridden.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CanarySettings {
+    /// The deployment the canary serves.
+    pub deployment_id: String,
+    /// The share of requests, in percent (0.0 to 100.0).
+    #[serde(default)]
+    pub percent_traffic: f64,
+    /// Stage variables the canary sees instead of the stage's.
+    #[serde(default)]
+    pub stage_variable_overrides: BTreeMap<String, String>,
+    /// Whether canary requests share the stage cache's entries.
+    #[serde(default)]
+    pub use_stage_cache: bool,
+}
+
+impl CanarySettings {
+    /// The stage variables a canary request sees: `stage`'s, overlaid by
+    /// the overrides.
+    pub fn variables(&self, stage: &BTreeMap<String, String>) -> BTreeMap<String, String> {
+        let mut out = stage.clone();
+        out.extend(self.stage_variable_overrides.clone());
+        out
+    }
 }
 
 /// A stage's `accessLogSettings`.
@@ -70,6 +102,7 @@ impl Stage {
             access_log_settings: None,
             documentation_version: None,
             history: Vec::new(),
+            canary_settings: None,
             created_date: now,
             last_updated_date: now,
         }

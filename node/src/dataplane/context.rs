@@ -193,6 +193,10 @@ impl RequestContext {
             "stage" => Cow::Borrowed(stage?.stage_name.as_str()),
             "apiId" => Cow::Borrowed(stage?.api.api_id.as_str()),
             "deploymentId" => Cow::Borrowed(stage?.api.deployment_id.as_str()),
+            "isCanaryRequest" => Cow::Borrowed(match stage?.canary_request? {
+                true => "true",
+                false => "false",
+            }),
             "resourcePath" => Cow::Borrowed(self.resource_path.as_deref()?),
             "path" => Cow::Borrowed(&self.raw_path),
             "protocol" => Cow::Borrowed(self.protocol),
@@ -305,6 +309,7 @@ impl RequestContext {
             "stage",
             "apiId",
             "deploymentId",
+            "isCanaryRequest",
             "resourcePath",
             "path",
             "protocol",

@@ -16,6 +16,8 @@
 //!   the stage cache;
 //! - [`integration`]: the backends (HTTP, HTTP_PROXY, MOCK, Lambda) and
 //!   mapping templates; [`validate`]: request validators;
+//! - [`compression`]: content codings (answers compressed in phase
+//!   `encode`, request bodies decoded before templates);
 //! - [`respond`]: gateway responses; [`error`]: the one error-to-response map;
 //! - [`edge`]: EDGE APIs forwarded by edge nodes to the nearest healthy
 //!   region, and serving what edges forward ([`quic_body`]: bodies over
@@ -32,6 +34,7 @@ pub mod body;
 pub mod caching;
 pub mod capacity;
 pub mod cluster_view;
+pub mod compression;
 pub mod connection;
 pub mod context;
 pub mod edge;

@@ -11,7 +11,7 @@
 //!    only to the private networks;
 //! 3. [`waf`](Gateway::waf): the web ACL (nothing yet);
 //! 4. [`limit_body`](Gateway::limit_body): bodies declared over the payload
-//!    limit are refused;
+//!    limit, or in a content coding the gateway does not take, are refused;
 //! 5. [`route`](Gateway::route): resource, then method (exact verb, then `ANY`);
 //! 6. [`resource_policy`](Gateway::resource_policy): the API's policy for
 //!    anonymous callers (AWS_IAM callers are judged with their identity);
@@ -26,7 +26,8 @@
 //!     and integration response, mapped to the method response
 //!     (`dataplane/integration`);
 //! 12. [`cache_store`](Gateway::cache_store): a successful answer kept;
-//! 13. [`encode`](Gateway::encode): content encoding (nothing yet);
+//! 13. [`encode`](Gateway::encode): content encoding (the API's
+//!     `minimumCompressionSize`, the client's `Accept-Encoding`);
 //! 14. [`finish`](Gateway::finish): a failed phase's gateway response, the ids
 //!     on every answer, the access log.
 //!
@@ -250,7 +251,7 @@ impl Gateway {
         self.authorize(ex, &route).await?;
         self.admit(ex, &route)?;
         let miss = match self.cache_lookup(ex, &route).await? {
-            cache::Cached::Hit(response) => return Ok(response),
+            cache::Cached::Hit(response) => return Ok(self.encode(ex, response)),
             cache::Cached::Miss(miss) => miss,
         };
         let body = self.validate(ex, &route).await?;

@@ -12,6 +12,8 @@ pub(super) struct PatchOp {
     pub op: String,
     pub path: String,
     pub value: Option<String>,
+    /// `copy` and `move`: where the value comes from.
+    pub from: Option<String>,
 }
 
 impl PatchOp {
@@ -111,6 +113,7 @@ pub(super) fn operations(body: &[u8]) -> Result<Vec<PatchOp>, ApiError> {
                     Some(Value::Null) | None => None,
                     Some(other) => Some(other.to_string()),
                 },
+                from: op.get("from").and_then(Value::as_str).map(str::to_string),
             })
         })
         .collect()

@@ -134,8 +134,9 @@ impl Management {
                 .map(str::to_string)
                 .collect();
         }
-        if let Some(size) = input.get("minimumCompressionSize") {
-            api.minimum_compression_size = Some(size.as_u64().ok_or_else(|| {
+        if let Some(size) = input.get("minimumCompressionSize").filter(|v| !v.is_null()) {
+            let size = size.as_u64().filter(|n| *n <= 10_485_760);
+            api.minimum_compression_size = Some(size.ok_or_else(|| {
                 bad_request("Invalid minimum compression size, must be between 0 and 10485760")
             })?);
         }

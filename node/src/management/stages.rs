@@ -81,7 +81,12 @@ impl Management {
             .list_stages(id)
             .map_err(internal)?
             .into_iter()
-            .filter(|s| s.deployment_id == *dep)
+            .filter(|s| {
+                s.deployment_id == *dep
+                    || s.canary_settings
+                        .as_ref()
+                        .is_some_and(|c| c.deployment_id == *dep)
+            })
             .map(|s| s.stage_name)
             .collect();
         if !pointing.is_empty() {
@@ -137,6 +142,7 @@ impl Management {
         if let Some(description) = input.get("description").and_then(Value::as_str) {
             check_name(crate::names::free_text("description", description, 1024))?;
         }
+        let canary = self.canary_request(id, &input)?;
         let now = crate::store::unix_now();
         let deployment = Deployment {
             id: crate::ids::new_deployment_id(),
@@ -151,6 +157,10 @@ impl Management {
         };
         self.write(ControlCommand::PutDeployment(Box::new(deployment.clone())))
             .await?;
+        if let Some((stage, settings)) = canary {
+            self.deploy_canary(stage, settings, &deployment).await?;
+            return Ok((StatusCode::CREATED, deployment_json(&deployment)));
+        }
         if let Some(stage_name) = stage_name {
             let mut stage = match self.store.get_stage(id, stage_name).map_err(internal)? {
                 Some(mut s) => {
@@ -225,6 +235,11 @@ impl Management {
             .and_then(Value::as_bool)
             .unwrap_or(false);
         stage.documentation_version = text("documentationVersion").map(str::to_string);
+        if let Some(canary) = input.get("canarySettings").filter(|c| c.is_object()) {
+            let canary = super::canary::from_input(canary, deployment)?;
+            self.canary_deployment_exists(id, &canary.deployment_id)?;
+            stage.canary_settings = Some(canary);
+        }
         super::tags::tags_of(input.get("tags"))?;
         if let Some(Value::Object(vars)) = input.get("variables") {
             for (k, v) in vars {
@@ -265,6 +280,16 @@ impl Management {
         for op in ops {
             let parts = patch::segments(&op.path);
             let parts: Vec<&str> = parts.iter().map(String::as_str).collect();
+            if op.op == "copy" {
+                super::canary::copy(&mut stage, op)?;
+                continue;
+            }
+            if parts.first() == Some(&"canarySettings") {
+                if !self.patch_canary(&mut stage, op, &parts)? {
+                    return Err(bad_request(unknown_stage_path(&op.path)));
+                }
+                continue;
+            }
             match (op.sets(), parts.as_slice()) {
                 (true, ["deploymentId"]) => {
                     let target = op.value()?.to_string();
@@ -548,6 +573,9 @@ pub(super) fn stage_json(s: &Stage) -> Value {
     }
     if let Some(v) = &s.documentation_version {
         out["documentationVersion"] = json!(v);
+    }
+    if let Some(canary) = &s.canary_settings {
+        out["canarySettings"] = super::canary::canary_json(canary);
     }
     out
 }

@@ -72,6 +72,7 @@ pub fn compile(deployment: &Deployment) -> (CompiledApi, Vec<Finding>) {
         endpoint_type: api.endpoint_type,
         region: api.region.clone(),
         binary_media_types: api.binary_media_types.clone(),
+        minimum_compression_size: api.minimum_compression_size,
         api_key_from_authorizer: api
             .api_key_source
             .as_deref()

@@ -21,6 +21,9 @@ pub struct CompiledApi {
     /// Where a REGIONAL or PRIVATE API is served (`None`: every region).
     pub region: Option<String>,
     pub binary_media_types: Vec<String>,
+    /// Answers of at least this many bytes are compressed for clients that
+    /// ask (`minimumCompressionSize`; `None`: compression off).
+    pub minimum_compression_size: Option<u64>,
     /// API keys come from the Lambda authorizer's `usageIdentifierKey`
     /// (`x-amazon-apigateway-api-key-source: AUTHORIZER`), not `x-api-key`.
     pub api_key_from_authorizer: bool,

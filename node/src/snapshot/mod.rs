@@ -5,6 +5,7 @@
 //! never waits for the store; a new snapshot is built beside the old one
 //! (reusing compiled deployments that did not change) and swapped in.
 
+mod canary;
 mod compile;
 mod compiled;
 mod router;
@@ -15,6 +16,7 @@ use std::sync::Arc;
 
 use arc_swap::ArcSwap;
 
+pub use canary::CanaryView;
 pub use compile::{compile, parse_uri};
 pub use compiled::*;
 pub use router::{Matched, Router};
@@ -25,7 +27,7 @@ pub use websocket::{
 
 use crate::cache::{CachePolicy, UnauthorizedStrategy};
 use crate::import::Finding;
-use crate::model::MethodSetting;
+use crate::model::{MethodSetting, Stage};
 use crate::store::{Store, StoreError};
 
 /// A stage as the data plane sees it.
@@ -39,9 +41,44 @@ pub struct StageView {
     pub cache_enabled: bool,
     pub method_settings: BTreeMap<String, MethodSetting>,
     pub api: Arc<CompiledApi>,
+    /// The stage's canary, on the stage's own view (`None` on a canary's
+    /// view and on stages without one).
+    pub canary: Option<CanaryView>,
+    /// `$context.isCanaryRequest`: `None` on stages without a canary.
+    pub canary_request: Option<bool>,
+    /// The stage part of this view's cache keys: the stage name, or
+    /// `{stage}/canary` for a canary that keeps its own entries.
+    pub cache_scope: String,
 }
 
 impl StageView {
+    /// The view of `stage` serving `api` with `variables`.
+    fn new(stage: &Stage, api: Arc<CompiledApi>, variables: BTreeMap<String, String>) -> StageView {
+        StageView {
+            throttles: stage
+                .method_settings
+                .iter()
+                .filter_map(|(key, setting)| {
+                    Some((
+                        key.clone(),
+                        crate::throttle::Rate {
+                            per_second: setting.throttling_rate_limit?,
+                            burst: setting.throttling_burst_limit?,
+                        },
+                    ))
+                })
+                .collect(),
+            cache_enabled: stage.cache_cluster_enabled,
+            method_settings: stage.method_settings.clone(),
+            stage_name: stage.stage_name.clone(),
+            variables,
+            api,
+            canary: None,
+            canary_request: stage.canary_settings.as_ref().map(|_| false),
+            cache_scope: stage.stage_name.clone(),
+        }
+    }
+
     /// The stage throttle for a method key (`/pets/GET`), else the stage's `*/*`.
     pub fn throttle_for(&self, method_key: &str) -> Option<crate::throttle::Rate> {
         self.throttles
@@ -142,65 +179,75 @@ impl Deployed {
             for view in stages.values() {
                 let key = (view.api.api_id.clone(), view.api.deployment_id.clone());
                 compiled.insert(key, view.api.clone());
+                if let Some(canary) = &view.canary {
+                    let api = &canary.stage.api;
+                    let key = (api.api_id.clone(), api.deployment_id.clone());
+                    compiled.insert(key, api.clone());
+                }
             }
         }
-        let mut findings = Vec::new();
+        let mut deployments = Deployments {
+            store,
+            compiled,
+            findings: Vec::new(),
+        };
         let mut next = Snapshot::default();
         for stage in store.all_stages()? {
-            let key = (stage.rest_api_id.clone(), stage.deployment_id.clone());
-            let api = match compiled.get(&key) {
-                Some(api) => api.clone(),
-                None => {
-                    let Some(deployment) =
-                        store.get_deployment(&stage.rest_api_id, &stage.deployment_id)?
-                    else {
-                        findings.push(Finding {
-                            at: format!("stage {}/{}", stage.rest_api_id, stage.stage_name),
-                            message: format!("deployment {} is missing", stage.deployment_id),
-                        });
-                        continue;
-                    };
-                    let (api, found) = compile(&deployment);
-                    findings.extend(found.into_iter().map(|f| Finding {
-                        at: format!(
-                            "API {} deployment {}: {}",
-                            deployment.rest_api_id, deployment.id, f.at
-                        ),
-                        message: f.message,
-                    }));
-                    let api = Arc::new(api);
-                    compiled.insert(key, api.clone());
-                    api
-                }
+            let Some(api) = deployments.get(&stage, &stage.deployment_id)? else {
+                continue;
             };
+            let canary = match &stage.canary_settings {
+                Some(settings) => deployments
+                    .get(&stage, &settings.deployment_id)?
+                    .map(|api| CanaryView::new(&stage, settings, api)),
+                None => None,
+            };
+            let mut view = StageView::new(&stage, api, stage.variables.clone());
+            view.canary = canary;
             next.apis
                 .entry(stage.rest_api_id.clone())
                 .or_default()
-                .insert(
-                    stage.stage_name.clone(),
-                    Arc::new(StageView {
-                        throttles: stage
-                            .method_settings
-                            .iter()
-                            .filter_map(|(key, setting)| {
-                                Some((
-                                    key.clone(),
-                                    crate::throttle::Rate {
-                                        per_second: setting.throttling_rate_limit?,
-                                        burst: setting.throttling_burst_limit?,
-                                    },
-                                ))
-                            })
-                            .collect(),
-                        cache_enabled: stage.cache_cluster_enabled,
-                        method_settings: stage.method_settings,
-                        stage_name: stage.stage_name,
-                        variables: stage.variables,
-                        api,
-                    }),
-                );
+                .insert(stage.stage_name.clone(), Arc::new(view));
         }
+        let findings = deployments.findings;
         self.current.store(Arc::new(next));
         Ok(findings)
+    }
+}
+
+/// The compiled deployments a reload serves: those of the last snapshot
+/// reused, others read and compiled once each.
+struct Deployments<'s> {
+    store: &'s Store,
+    compiled: HashMap<(String, String), Arc<CompiledApi>>,
+    findings: Vec<Finding>,
+}
+
+impl Deployments<'_> {
+    /// Deployment `id` of `stage`'s API, compiled; `None` (and a finding)
+    /// if it is missing.
+    fn get(&mut self, stage: &Stage, id: &str) -> Result<Option<Arc<CompiledApi>>, StoreError> {
+        let key = (stage.rest_api_id.clone(), id.to_string());
+        if let Some(api) = self.compiled.get(&key) {
+            return Ok(Some(api.clone()));
+        }
+        let Some(deployment) = self.store.get_deployment(&stage.rest_api_id, id)? else {
+            self.findings.push(Finding {
+                at: format!("stage {}/{}", stage.rest_api_id, stage.stage_name),
+                message: format!("deployment {id} is missing"),
+            });
+            return Ok(None);
+        };
+        let (api, found) = compile(&deployment);
+        self.findings.extend(found.into_iter().map(|f| Finding {
+            at: format!(
+                "API {} deployment {}: {}",
+                deployment.rest_api_id, deployment.id, f.at
+            ),
+            message: f.message,
+        }));
+        let api = Arc::new(api);
+        self.compiled.insert(key, api.clone());
+        Ok(Some(api))
     }
 }

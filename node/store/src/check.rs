@@ -157,12 +157,24 @@ pub fn references(c: &StoreContents) -> Vec<Problem> {
         if !deployments.contains(&(s.rest_api_id.as_str(), s.deployment_id.as_str())) {
             problem(
                 "stages",
-                key,
+                key.clone(),
                 format!(
                     "points at deployment `{}`, which is not there",
                     s.deployment_id
                 ),
             );
+        }
+        if let Some(canary) = &s.canary_settings {
+            if !deployments.contains(&(s.rest_api_id.as_str(), canary.deployment_id.as_str())) {
+                problem(
+                    "stages",
+                    key,
+                    format!(
+                        "has a canary on deployment `{}`, which is not there",
+                        canary.deployment_id
+                    ),
+                );
+            }
         }
     }
     for p in &c.usage_plans {

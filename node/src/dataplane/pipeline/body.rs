@@ -3,11 +3,12 @@
 //! pace when a phase needs its bytes.
 
 use bytes::Bytes;
-use http::header::CONTENT_LENGTH;
+use http::header::{CONTENT_ENCODING, CONTENT_LENGTH};
 
 use super::exchange::{Exchange, Pending};
 use super::Gateway;
 use crate::dataplane::body::{drain, read_paced, ReadError, RequestBody};
+use crate::dataplane::compression::{decode, request_coding, DecodeError};
 use crate::dataplane::error::RequestError;
 
 impl Gateway {
@@ -22,13 +23,36 @@ impl Gateway {
             .ctx
             .header(CONTENT_LENGTH.as_str())
             .and_then(|v| v.parse::<usize>().ok());
-        if declared.is_some_and(|len| len > limit) {
-            if let Pending::Unread(body) = ex.body.take() {
-                drain(body).await;
+        let refused = match request_coding(ex.ctx.header(CONTENT_ENCODING.as_str())) {
+            Err(e) => Some(decode_error(e)),
+            Ok(_) if declared.is_some_and(|len| len > limit) => {
+                Some(RequestError::RequestTooLarge { limit })
             }
-            return Err(RequestError::RequestTooLarge { limit });
+            Ok(_) => None,
+        };
+        let Some(refused) = refused else {
+            return Ok(());
+        };
+        if let Pending::Unread(body) = ex.body.take() {
+            drain(body).await;
         }
-        Ok(())
+        Err(refused)
+    }
+
+    /// The body as mapping templates and backends see it: decoded when the
+    /// client sent it gzip- or deflate-coded (the decoded size within the
+    /// payload limit). The request's headers stay as sent (templates read
+    /// `Content-Encoding` as AWS's do; HTTP_PROXY never passes it on).
+    pub(super) fn decoded_body<B>(
+        &self,
+        ex: &Exchange<'_, B>,
+        body: Bytes,
+    ) -> Result<Bytes, RequestError> {
+        let coding = request_coding(ex.ctx.header(CONTENT_ENCODING.as_str()));
+        let Some(coding) = coding.map_err(decode_error)? else {
+            return Ok(body);
+        };
+        decode(coding, &body, self.limits.max_body_bytes).map_err(decode_error)
     }
 
     /// The body's bytes, read now if still on the wire.
@@ -54,5 +78,14 @@ impl Gateway {
             ReadError::TooSlow => RequestError::BodyTimeout,
             ReadError::Broken(reason) => RequestError::BadRequest(reason),
         })
+    }
+}
+
+/// A request body's coding problem as the gateway answers it: 415 for a
+/// coding it does not take or a body not in it, 413 past the limit.
+fn decode_error(e: DecodeError) -> RequestError {
+    match e {
+        DecodeError::TooLarge(limit) => RequestError::RequestTooLarge { limit },
+        other => RequestError::UnsupportedMediaType(other.to_string()),
     }
 }

@@ -40,7 +40,7 @@ impl Gateway {
             return Ok(Cached::Miss(None));
         };
         let ctx = &ex.ctx;
-        let key = caching::key(ctx, &route.method, &stage.api.api_id, &stage.stage_name);
+        let key = caching::key(ctx, &route.method, &stage.api.api_id, &stage.cache_scope);
         let region = &self.services.region;
         let caller = ex.caller.as_deref();
         let may_invalidate = || caller.is_some_and(|i| may_invalidate_cache(i, ctx, stage, region));

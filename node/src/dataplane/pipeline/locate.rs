@@ -10,8 +10,9 @@ use crate::snapshot::StageView;
 
 impl Gateway {
     /// Finds the stage from the host or the `/restapis/...` path (dot
-    /// segments are resolved before anything is decided on the path); sets
-    /// the context's stage and the path inside it.
+    /// segments are resolved before anything is decided on the path), and
+    /// the stage's canary for the share of requests it takes; sets the
+    /// context's stage and the path inside it.
     pub(super) fn locate<B>(
         &self,
         ex: &mut Exchange<'_, B>,
@@ -30,6 +31,8 @@ impl Gateway {
             .load()
             .stage(located.api_id, located.stage)
             .map_err(|_| RequestError::NoSuchStage)?
+            // A canary release takes its share of requests, each drawn anew.
+            .split(rand::random::<f64>())
             .clone();
         let stage_path = located.path.to_string();
         ctx.stage = Some(stage.clone());

@@ -1,5 +1,6 @@
 //! Phase `validate`: the method's request validator over the request, its
-//! body read first (within the payload limit and pace).
+//! body read first (within the payload limit and pace) and decoded if the
+//! client compressed it.
 
 use bytes::Bytes;
 
@@ -18,6 +19,7 @@ impl Gateway {
         route: &Route,
     ) -> Result<Bytes, RequestError> {
         let body = self.body_bytes(ex).await?;
+        let body = self.decoded_body(ex, body)?;
         validate(&route.method.validation, &ex.ctx, &body)?;
         Ok(body)
     }

@@ -116,6 +116,10 @@ fn check_finds_a_dangling_stage_and_passes_a_sound_store() {
         .expect("stage");
     stage.stage_name = "beta".into();
     stage.deployment_id = "gone".into();
+    stage.canary_settings = Some(apigw_model::CanarySettings {
+        deployment_id: "lost".into(),
+        ..Default::default()
+    });
     write_raw(
         &dir,
         "aaa/beta",
@@ -125,7 +129,10 @@ fn check_finds_a_dangling_stage_and_passes_a_sound_store() {
     let messages: Vec<String> = report.problems.iter().map(|p| p.to_string()).collect();
     assert_eq!(
         messages,
-        ["stages `aaa/beta`: points at deployment `gone`, which is not there"]
+        [
+            "stages `aaa/beta`: points at deployment `gone`, which is not there",
+            "stages `aaa/beta`: has a canary on deployment `lost`, which is not there"
+        ]
     );
     std::fs::remove_dir_all(&dir).ok();
 }
