@@ -41,7 +41,7 @@ pub use deployment::Deployment;
 pub use documentation::{Documentation, DocumentationPart, DocumentationVersion};
 pub use domain::{BasePathMapping, DomainName, MutualTls, SecretPem, UploadedCertificate};
 pub use gateway_response::{GatewayResponse, GatewayResponseType};
-pub use stage::{MethodSetting, Stage};
+pub use stage::{AccessLogSettings, MethodSetting, Stage};
 
 /// The default and the ceiling AWS puts on an integration's timeout.
 pub const DEFAULT_INTEGRATION_TIMEOUT_MS: u64 = 29_000;

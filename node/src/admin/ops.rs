@@ -28,6 +28,7 @@ impl Admin {
         text.push_str(&services.capacity.prometheus());
         text.push_str(&services.waf.prometheus());
         text.push_str(&services.domains.metrics());
+        text.push_str(&services.observability.prometheus());
         if let Some(edge) = &services.edge {
             text.push_str(&edge.prometheus());
         }

@@ -119,6 +119,8 @@ pub struct Services {
     pub waf: Arc<crate::web_acls::WebAcls>,
     /// Custom domain names: base path mappings and TLS certificates.
     pub domains: Arc<crate::domains::Domains>,
+    /// Stage access logs, request metrics.
+    pub observability: Arc<crate::observability::Observability>,
 }
 
 /// The data-plane request handler.
@@ -185,6 +187,7 @@ impl Gateway {
         request_id: Option<String>,
     ) -> Response<Body> {
         let _in_flight = InFlight::enter(self.services.cluster.as_ref());
+        let _counted = self.services.observability.metrics.enter();
         let mut ex = Exchange::new(request, client, via, request_id);
         let outcome = self.run(&mut ex).await;
         self.finish(&mut ex.ctx, outcome)

@@ -34,6 +34,12 @@ pub struct StageView {
     pub cache_enabled: bool,
     pub method_settings: BTreeMap<String, MethodSetting>,
     pub api: Arc<CompiledApi>,
+    /// `accessLogSettings` compiled (both a destination and a format).
+    pub access_log: Option<Arc<crate::observability::access_format::StageAccessLog>>,
+    /// `tracingEnabled`.
+    pub tracing_enabled: bool,
+    /// Methods counted by `{resource,method}` (`metricsEnabled`).
+    pub method_metrics: crate::observability::metrics::MethodMetrics,
 }
 
 impl StageView {
@@ -174,6 +180,17 @@ impl Deployed {
                             })
                             .collect(),
                         cache_enabled: stage.cache_cluster_enabled,
+                        access_log: crate::observability::access_format::StageAccessLog::of(
+                            stage.access_log_settings.as_ref(),
+                        )
+                        .map(Arc::new),
+                        tracing_enabled: stage.tracing_enabled,
+                        method_metrics: crate::observability::metrics::MethodMetrics::new(
+                            stage
+                                .method_settings
+                                .iter()
+                                .map(|(k, m)| (k.as_str(), m.metrics_enabled)),
+                        ),
                         method_settings: stage.method_settings,
                         stage_name: stage.stage_name,
                         variables: stage.variables,

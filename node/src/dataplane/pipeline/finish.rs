@@ -25,7 +25,12 @@ impl Gateway {
         };
         self.stamp(ctx, &mut response);
         crate::dataplane::respond::finish(ctx, &mut response);
-        access_log::record(ctx, response.status().as_u16());
+        let answered = access_log::Answered {
+            status: response.status().as_u16(),
+            length: hyper::body::Body::size_hint(response.body()).exact(),
+        };
+        access_log::record(ctx, answered.status);
+        access_log::observe(&self.services.observability, ctx, &answered);
         response
     }
 
