@@ -70,7 +70,11 @@ async fn update_stage(node: &Node, stage: &str, ops: &[(&str, &str, &str)]) -> R
         .collect();
     let body = serde_json::json!({ "patchOperations": ops }).to_string();
     node.admin_client()
-        .send(Method::PATCH, &format!("/restapis/obs/stages/{stage}"), body)
+        .send(
+            Method::PATCH,
+            &format!("/restapis/obs/stages/{stage}"),
+            body,
+        )
         .await
         .expect("UpdateStage answers")
 }
@@ -91,7 +95,10 @@ async fn log_stage(node: &Node, stage: &str, format: &str) {
 }
 
 fn log_file(node: &Node, stage: &str) -> PathBuf {
-    node.dir.0.join("data/logs").join(format!("_apigw_{stage}.log"))
+    node.dir
+        .0
+        .join("data/logs")
+        .join(format!("_apigw_{stage}.log"))
 }
 
 /// The file's lines once it has `n` (the writer flushes when idle).
@@ -187,19 +194,40 @@ async fn bad_formats_are_refused_as_aws_does() {
     let backend = Backend::echo().await;
     let node = start(&backend).await;
     let long = format!("$context.requestId {}", "x".repeat(3100));
-    let reply = update_stage(&node, "m", &[("replace", "/accessLogSettings/format", &long)]).await;
+    let reply = update_stage(
+        &node,
+        "m",
+        &[("replace", "/accessLogSettings/format", &long)],
+    )
+    .await;
     assert_eq!(reply.status, 400, "{}", reply.text());
-    assert_eq!(reply.json()["message"], "Access Log format must be at most 3 KB");
+    assert_eq!(
+        reply.json()["message"],
+        "Access Log format must be at most 3 KB"
+    );
     let no_id = "$context.status $context.identity.sourceIp";
-    let reply = update_stage(&node, "m", &[("replace", "/accessLogSettings/format", no_id)]).await;
+    let reply = update_stage(
+        &node,
+        "m",
+        &[("replace", "/accessLogSettings/format", no_id)],
+    )
+    .await;
     assert_eq!(reply.status, 400, "{}", reply.text());
     assert_eq!(
         reply.json()["message"],
         format!("Access Log format must include either $context.requestId or $context.extendedRequestId : '{no_id}'")
     );
-    assert_eq!(reply.header("x-amzn-errortype"), Some("BadRequestException"));
+    assert_eq!(
+        reply.header("x-amzn-errortype"),
+        Some("BadRequestException")
+    );
     let fine = "$context.extendedRequestId $context.status";
-    let reply = update_stage(&node, "m", &[("replace", "/accessLogSettings/format", fine)]).await;
+    let reply = update_stage(
+        &node,
+        "m",
+        &[("replace", "/accessLogSettings/format", fine)],
+    )
+    .await;
     assert_eq!(reply.status, 200, "{}", reply.text());
     assert_eq!(reply.json()["accessLogSettings"]["format"], fine);
 }
@@ -214,10 +242,18 @@ async fn metrics_count_a_known_request_mix() {
         assert_eq!(get(&node.invoke_url("obs", "m", "/pets")).await.status, 200);
     }
     for _ in 0..2 {
-        assert_eq!(get(&node.invoke_url("obs", "m", "/nothing")).await.status, 403);
+        assert_eq!(
+            get(&node.invoke_url("obs", "m", "/nothing")).await.status,
+            403
+        );
     }
     assert_eq!(get(&node.invoke_url("obs", "t", "/up/x")).await.status, 200);
-    let text = node.admin_client().get("/metrics").await.expect("metrics").text();
+    let text = node
+        .admin_client()
+        .get("/metrics")
+        .await
+        .expect("metrics")
+        .text();
     for line in [
         r#"apigw_requests_total{api="obs",stage="m",status="200"} 3"#,
         r#"apigw_requests_total{api="obs",stage="m",status="403"} 2"#,
@@ -230,9 +266,14 @@ async fn metrics_count_a_known_request_mix() {
     ] {
         assert!(text.lines().any(|l| l == line), "missing {line} in\n{text}");
     }
-    let stage_t_series = text.lines().filter(|l| l.contains("stage=\"t\",resource=")).count();
+    let stage_t_series = text
+        .lines()
+        .filter(|l| l.contains("stage=\"t\",resource="))
+        .count();
     assert_eq!(stage_t_series, 0, "no method labels without metricsEnabled");
-    assert!(text.lines().any(|l| l.starts_with("apigw_requests_in_flight ")));
+    assert!(text
+        .lines()
+        .any(|l| l.starts_with("apigw_requests_in_flight ")));
 }
 
 fn root_of(header: &str) -> &str {
@@ -251,15 +292,27 @@ async fn new_trace_ids_start_with_the_epoch_and_match_the_log() {
     log_stage(&node, "t", "$context.requestId $context.xrayTraceId").await;
     let reply = get(&node.invoke_url("obs", "t", "/http")).await;
     assert_eq!(reply.status, 200, "{}", reply.text());
-    let header = reply.header("x-amzn-trace-id").expect("trace header").to_string();
+    let header = reply
+        .header("x-amzn-trace-id")
+        .expect("trace header")
+        .to_string();
     let root = root_of(&header);
     assert_eq!(root.len(), 35, "{header}");
-    let now = SystemTime::now().duration_since(UNIX_EPOCH).expect("clock").as_secs();
+    let now = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .expect("clock")
+        .as_secs();
     let epoch = u64::from_str_radix(&root[2..10], 16).expect("hex epoch");
     assert!(now.abs_diff(epoch) <= 5, "{header} vs {now}");
-    assert!(header.contains(";Parent=") && header.ends_with(";Sampled=1"), "{header}");
+    assert!(
+        header.contains(";Parent=") && header.ends_with(";Sampled=1"),
+        "{header}"
+    );
     let seen = backend.seen();
-    let sent = seen[0].headers.get("x-amzn-trace-id").and_then(|v| v.to_str().ok());
+    let sent = seen[0]
+        .headers
+        .get("x-amzn-trace-id")
+        .and_then(|v| v.to_str().ok());
     assert_eq!(sent, Some(header.as_str()));
     let lines = wait_lines(&log_file(&node, "t"), 1);
     let id = reply.header("x-amzn-requestid").expect("request id");
@@ -272,29 +325,61 @@ async fn a_clients_trace_reaches_the_backend() {
     let node = start(&backend).await;
     let given = "Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=1";
     let reply = Client::default()
-        .send(Method::GET, &node.invoke_url("obs", "t", "/up/b"), &[("x-amzn-trace-id", given)], "")
+        .send(
+            Method::GET,
+            &node.invoke_url("obs", "t", "/up/b"),
+            &[("x-amzn-trace-id", given)],
+            "",
+        )
         .await
         .expect("reply");
     assert_eq!(reply.status, 200, "{}", reply.text());
     let tp = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
     let reply = Client::default()
-        .send(Method::GET, &node.invoke_url("obs", "t", "/up/c"), &[("traceparent", tp)], "")
+        .send(
+            Method::GET,
+            &node.invoke_url("obs", "t", "/up/c"),
+            &[("traceparent", tp)],
+            "",
+        )
         .await
         .expect("reply");
     assert_eq!(reply.status, 200, "{}", reply.text());
     let seen = backend.seen();
     let header = |i: usize, name: &str| {
-        seen[i].headers.get(name).and_then(|v| v.to_str().ok()).unwrap_or_default().to_string()
+        seen[i]
+            .headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .to_string()
     };
-    assert_eq!(root_of(&header(0, "x-amzn-trace-id")), "1-5759e988-bd862e3fe1be46a994272793");
+    assert_eq!(
+        root_of(&header(0, "x-amzn-trace-id")),
+        "1-5759e988-bd862e3fe1be46a994272793"
+    );
     assert!(header(0, "traceparent").starts_with("00-5759e988bd862e3fe1be46a994272793-"));
-    assert_eq!(root_of(&header(1, "x-amzn-trace-id")), "1-4bf92f35-77b34da6a3ce929d0e0e4736");
+    assert_eq!(
+        root_of(&header(1, "x-amzn-trace-id")),
+        "1-4bf92f35-77b34da6a3ce929d0e0e4736"
+    );
     let sent_tp = header(1, "traceparent");
-    assert!(sent_tp.starts_with("00-4bf92f3577b34da6a3ce929d0e0e4736-"), "{sent_tp}");
-    assert!(sent_tp.ends_with("-01") && !sent_tp.contains("00f067aa0ba902b7"), "{sent_tp}");
+    assert!(
+        sent_tp.starts_with("00-4bf92f3577b34da6a3ce929d0e0e4736-"),
+        "{sent_tp}"
+    );
+    assert!(
+        sent_tp.ends_with("-01") && !sent_tp.contains("00f067aa0ba902b7"),
+        "{sent_tp}"
+    );
     // An HTTP (non-proxy) integration's answer carries it back.
     let reply = Client::default()
-        .send(Method::GET, &node.invoke_url("obs", "t", "/http"), &[("x-amzn-trace-id", given)], "")
+        .send(
+            Method::GET,
+            &node.invoke_url("obs", "t", "/http"),
+            &[("x-amzn-trace-id", given)],
+            "",
+        )
         .await
         .expect("reply");
     assert_eq!(reply.status, 200, "{}", reply.text());

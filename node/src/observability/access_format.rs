@@ -3,7 +3,6 @@
 //! console's four presets, and the format compiled once per deployment
 //! into pieces that render one line per request.
 
-
 /// The largest format AWS takes: 3 KB.
 pub const MAX_FORMAT_BYTES: usize = 3 * 1024;
 
@@ -37,9 +36,9 @@ pub fn validate(format: &str) -> Result<(), FormatError> {
     if body.contains(['\n', '\r']) {
         return Err(FormatError::MultiLine(format.to_string()));
     }
-    let names_id = scan(format).any(|p| {
-        matches!(p, Scanned::Var(name) if name == "requestId" || name == "extendedRequestId")
-    });
+    let names_id = scan(format).any(
+        |p| matches!(p, Scanned::Var(name) if name == "requestId" || name == "extendedRequestId"),
+    );
     if !names_id {
         return Err(FormatError::NoRequestId(format.to_string()));
     }
@@ -233,12 +232,13 @@ mod tests {
 
     #[test]
     fn variables_found() {
-        let names: Vec<&str> = scan("[$context.requestTime] ${context.identity.sourceIp}x $ $context.")
-            .filter_map(|p| match p {
-                Scanned::Var(n) => Some(n),
-                Scanned::Text(_) => None,
-            })
-            .collect();
+        let names: Vec<&str> =
+            scan("[$context.requestTime] ${context.identity.sourceIp}x $ $context.")
+                .filter_map(|p| match p {
+                    Scanned::Var(n) => Some(n),
+                    Scanned::Text(_) => None,
+                })
+                .collect();
         assert_eq!(names, ["requestTime", "identity.sourceIp"]);
     }
 }

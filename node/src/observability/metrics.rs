@@ -112,7 +112,10 @@ impl StatusCounts {
             let n = n.load(Ordering::Relaxed);
             if n > 0 {
                 let status = i + 100;
-                let _ = writeln!(out, "apigw_requests_total{{{labels},status=\"{status}\"}} {n}");
+                let _ = writeln!(
+                    out,
+                    "apigw_requests_total{{{labels},status=\"{status}\"}} {n}"
+                );
             }
         }
     }
@@ -269,11 +272,13 @@ impl Metrics {
         }
         out.push_str("# HELP apigw_request_duration_seconds Time from arrival to answer (CloudWatch Latency).\n# TYPE apigw_request_duration_seconds histogram\n");
         for (labels, s) in labelled {
-            s.duration.write(out, "apigw_request_duration_seconds", labels);
+            s.duration
+                .write(out, "apigw_request_duration_seconds", labels);
         }
         out.push_str("# HELP apigw_integration_duration_seconds Time spent in the integration (CloudWatch IntegrationLatency).\n# TYPE apigw_integration_duration_seconds histogram\n");
         for (labels, s) in labelled {
-            s.integration.write(out, "apigw_integration_duration_seconds", labels);
+            s.integration
+                .write(out, "apigw_integration_duration_seconds", labels);
         }
         let _ = write!(
             out,
@@ -319,13 +324,25 @@ mod tests {
         let m = Metrics::default();
         m.record("a1", "prod", None, &ok(3));
         m.record("a1", "prod", Some("/pets/GET"), &ok(30));
-        m.record("a1", "dev", None, &Measured { status: 404, ..ok(1) });
+        m.record(
+            "a1",
+            "dev",
+            None,
+            &Measured {
+                status: 404,
+                ..ok(1)
+            },
+        );
         let text = m.prometheus();
         assert!(text.contains("apigw_requests_total{api=\"a1\",stage=\"prod\",status=\"200\"} 2\n"));
         assert!(text.contains("apigw_requests_total{api=\"a1\",stage=\"prod\",resource=\"/pets\",method=\"GET\",status=\"200\"} 1\n"));
         assert!(text.contains("apigw_requests_total{api=\"a1\",stage=\"dev\",status=\"404\"} 1\n"));
-        assert!(text.contains("apigw_request_duration_seconds_bucket{api=\"a1\",stage=\"prod\",le=\"0.005\"} 1\n"));
-        assert!(text.contains("apigw_request_duration_seconds_count{api=\"a1\",stage=\"prod\"} 2\n"));
+        assert!(text.contains(
+            "apigw_request_duration_seconds_bucket{api=\"a1\",stage=\"prod\",le=\"0.005\"} 1\n"
+        ));
+        assert!(
+            text.contains("apigw_request_duration_seconds_count{api=\"a1\",stage=\"prod\"} 2\n")
+        );
     }
 
     #[test]
@@ -334,6 +351,8 @@ mod tests {
         for i in 0..MAX_SERIES + 5 {
             m.record("a", &format!("s{i}"), None, &ok(1));
         }
-        assert!(m.prometheus().contains("apigw_metrics_series_overflow_total 5\n"));
+        assert!(m
+            .prometheus()
+            .contains("apigw_metrics_series_overflow_total 5\n"));
     }
 }

@@ -46,7 +46,14 @@ pub struct SinkConfig {
 /// (a trailing `:*` dropped), if the name is one CloudWatch takes.
 pub fn log_group_name(arn: &str) -> Option<&str> {
     let mut parts = arn.splitn(7, ':');
-    let fixed = [Some("arn"), None, Some("logs"), None, None, Some("log-group")];
+    let fixed = [
+        Some("arn"),
+        None,
+        Some("logs"),
+        None,
+        None,
+        Some("log-group"),
+    ];
     for want in fixed {
         let got = parts.next()?;
         if want.is_some_and(|w| w != got) {
@@ -93,7 +100,11 @@ struct Counts {
 impl AccessLogs {
     /// The sinks, with their writer thread started.
     pub fn start(config: SinkConfig) -> std::io::Result<AccessLogs> {
-        let (queue, lines) = sync_channel(if config.queue == 0 { 8192 } else { config.queue });
+        let (queue, lines) = sync_channel(if config.queue == 0 {
+            8192
+        } else {
+            config.queue
+        });
         let counts = Arc::new(Counts::default());
         let writer_counts = counts.clone();
         std::thread::Builder::new()
@@ -135,10 +146,26 @@ impl AccessLogs {
         let c = &self.counts;
         let mut out = String::new();
         for (name, help, value) in [
-            ("apigw_access_log_lines_total", "Access-log lines queued for a sink.", &c.queued),
-            ("apigw_access_log_dropped_total", "Access-log lines dropped because the writer queue was full.", &c.dropped),
-            ("apigw_access_log_unroutable_total", "Access-log lines whose destination ARN maps to no sink.", &c.unroutable),
-            ("apigw_access_log_write_errors_total", "Access-log lines a sink failed to write.", &c.write_errors),
+            (
+                "apigw_access_log_lines_total",
+                "Access-log lines queued for a sink.",
+                &c.queued,
+            ),
+            (
+                "apigw_access_log_dropped_total",
+                "Access-log lines dropped because the writer queue was full.",
+                &c.dropped,
+            ),
+            (
+                "apigw_access_log_unroutable_total",
+                "Access-log lines whose destination ARN maps to no sink.",
+                &c.unroutable,
+            ),
+            (
+                "apigw_access_log_write_errors_total",
+                "Access-log lines a sink failed to write.",
+                &c.write_errors,
+            ),
         ] {
             out.push_str(&format!(
                 "# HELP {name} {help}\n# TYPE {name} counter\n{name} {}\n",
@@ -228,7 +255,10 @@ mod tests {
         assert_eq!(log_group_name(&format!("{arn}:*")), Some("/aws/apigw/pets"));
         assert_eq!(log_group_name("arn:aws:logs:r:1:log-group:../x"), None);
         assert_eq!(log_group_name("arn:aws:logs:r:1:log-group:a\\b"), None);
-        assert_eq!(log_group_name("arn:aws:firehose:r:1:deliverystream/x"), None);
+        assert_eq!(
+            log_group_name("arn:aws:firehose:r:1:deliverystream/x"),
+            None
+        );
         assert_eq!(
             log_group_file(Path::new("/d"), "/aws/apigw/pets"),
             PathBuf::from("/d/_aws_apigw_pets.log")

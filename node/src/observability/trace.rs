@@ -61,7 +61,9 @@ impl Trace {
         }
         if !tracing {
             return match (&self.parent, self.sampled) {
-                (Some(p), Some(s)) => format!("Root={};Parent={p};Sampled={}", self.root, u8::from(s)),
+                (Some(p), Some(s)) => {
+                    format!("Root={};Parent={p};Sampled={}", self.root, u8::from(s))
+                }
                 _ => format!("Root={}", self.root),
             };
         }
@@ -165,11 +167,16 @@ mod tests {
 
     #[test]
     fn new_root_starts_with_the_epoch() {
-        let t = Trace::from_headers(&HeaderMap::new(), UNIX_EPOCH + std::time::Duration::from_secs(0x5f00_0001));
+        let t = Trace::from_headers(
+            &HeaderMap::new(),
+            UNIX_EPOCH + std::time::Duration::from_secs(0x5f00_0001),
+        );
         assert!(t.root.starts_with("1-5f000001-"), "{}", t.root);
         assert_eq!(t.root.len(), 35);
         assert_eq!(t.header(false), format!("Root={}", t.root));
-        assert!(t.header(true).ends_with(&format!(";Parent={};Sampled=1", t.span)));
+        assert!(t
+            .header(true)
+            .ends_with(&format!(";Parent={};Sampled=1", t.span)));
     }
 
     #[test]
@@ -178,7 +185,9 @@ mod tests {
         let t = Trace::from_headers(&headers(&[("x-amzn-trace-id", given)]), SystemTime::now());
         assert_eq!(t.root, "1-5759e988-bd862e3fe1be46a994272793");
         assert_eq!(t.header(true), given);
-        assert!(t.traceparent().starts_with("00-5759e988bd862e3fe1be46a994272793-"));
+        assert!(t
+            .traceparent()
+            .starts_with("00-5759e988bd862e3fe1be46a994272793-"));
         assert!(t.traceparent().ends_with("-01"));
     }
 
@@ -189,7 +198,10 @@ mod tests {
         assert_eq!(t.root, "1-4bf92f35-77b34da6a3ce929d0e0e4736");
         assert_eq!(t.parent.as_deref(), Some("00f067aa0ba902b7"));
         assert_eq!(t.sampled, Some(true));
-        let bad = Trace::from_headers(&headers(&[("traceparent", "00-zz-1-01")]), SystemTime::now());
+        let bad = Trace::from_headers(
+            &headers(&[("traceparent", "00-zz-1-01")]),
+            SystemTime::now(),
+        );
         assert_ne!(bad.root, t.root);
     }
 }
