@@ -385,3 +385,25 @@ async fn a_clients_trace_reaches_the_backend() {
     assert_eq!(reply.status, 200, "{}", reply.text());
     assert_eq!(reply.header("x-amzn-trace-id"), Some(given));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn proxied_answers_log_length_and_integration_status() {
+    let backend = Backend::echo().await;
+    let node = start(&backend).await;
+    let format = "$context.requestId $context.status $context.responseLength $context.integrationStatus $context.integration.latency";
+    log_stage(&node, "m", format).await;
+    let reply = get(&node.invoke_url("obs", "m", "/up/z")).await;
+    assert_eq!(reply.status, 200, "{}", reply.text());
+    let id = reply.header("x-amzn-requestid").expect("request id");
+    let lines = wait_lines(&log_file(&node, "m"), 1);
+    assert_eq!(lines.len(), 1, "{lines:?}");
+    let fields: Vec<&str> = lines[0].split(' ').collect();
+    let length = reply.text().len().to_string();
+    assert_eq!(
+        fields[..4],
+        [id, "200", length.as_str(), "200"],
+        "{}",
+        lines[0]
+    );
+    assert!(fields[4].parse::<u64>().is_ok(), "{}", lines[0]);
+}
