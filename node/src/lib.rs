@@ -20,6 +20,7 @@ pub mod dataplane;
 pub mod domains;
 pub mod functions;
 pub mod management;
+pub mod observability;
 pub mod outbound;
 /// IAM policies and their evaluator, its own crate ([`apigw_policy`]).
 pub use apigw_policy as policy;

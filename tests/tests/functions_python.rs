@@ -293,6 +293,11 @@ async fn proxy_events_match_what_aws_sends() {
     );
     let remaining = reply["remainingMs"].as_i64().expect("remaining time");
     assert!(remaining > 0 && remaining <= 3000, "{remaining}");
+    // The runtime client's `_X_AMZN_TRACE_ID` is the request's trace header.
+    assert_eq!(reply["traceId"], event["headers"]["X-Amzn-Trace-Id"]);
+    assert!(reply["traceId"]
+        .as_str()
+        .is_some_and(|t| t.starts_with("Root=1-")));
     node.stop().expect("stops");
 }
 

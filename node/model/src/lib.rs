@@ -42,7 +42,7 @@ pub use deployment::Deployment;
 pub use documentation::{Documentation, DocumentationPart, DocumentationVersion};
 pub use domain::{BasePathMapping, DomainName, MutualTls, SecretPem, UploadedCertificate};
 pub use gateway_response::{GatewayResponse, GatewayResponseType};
-pub use stage::{CanarySettings, MethodSetting, Stage};
+pub use stage::{AccessLogSettings, CanarySettings, MethodSetting, Stage};
 
 /// The default and the ceiling AWS puts on an integration's timeout.
 pub const DEFAULT_INTEGRATION_TIMEOUT_MS: u64 = 29_000;

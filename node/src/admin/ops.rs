@@ -30,6 +30,7 @@ impl Admin {
         text.push_str(&services.domains.metrics());
         let ws = &services.websocket;
         text.push_str(&ws.metrics.prometheus(ws.registry.len()));
+        text.push_str(&services.observability.prometheus());
         if let Some(edge) = &services.edge {
             text.push_str(&edge.prometheus());
         }

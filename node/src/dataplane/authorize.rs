@@ -392,6 +392,7 @@ async fn call(
     let invocation = Invocation {
         request_id: request_id.to_string(),
         payload: Bytes::from(event.to_string()),
+        trace_id: None,
     };
     let outcome =
         tokio::time::timeout(AUTHORIZER_TIMEOUT, functions.invoke(name, invocation)).await;

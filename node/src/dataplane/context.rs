@@ -10,6 +10,7 @@ use http::{HeaderMap, Method};
 
 use crate::ids;
 use crate::model::GatewayResponseType;
+use crate::observability::trace::Trace;
 use crate::params::{Location, Source};
 use crate::snapshot::StageView;
 use crate::vtl::{self, Value};
@@ -63,6 +64,8 @@ pub struct RequestContext {
     pub tls: Option<Arc<apigw_tls::ConnectionInfo>>,
     /// Through a custom domain: the base path that matched.
     pub base_path_matched: Option<String>,
+    /// The X-Ray trace (continued from the client's headers or new).
+    pub trace: Trace,
     query: OnceLock<Vec<(String, String)>>,
 }
 
@@ -80,6 +83,8 @@ impl RequestContext {
             .or_else(|| uri.authority().map(|a| a.as_str()))
             .unwrap_or_default()
             .to_string();
+        let started_at = SystemTime::now();
+        let trace = Trace::from_headers(&headers, started_at);
         RequestContext {
             request_id: ids::new_request_id(),
             extended_request_id: ids::new_extended_request_id(),
@@ -96,7 +101,7 @@ impl RequestContext {
             },
             domain_name,
             started: Instant::now(),
-            started_at: SystemTime::now(),
+            started_at,
             stage: None,
             resource_path: None,
             path_params: Vec::new(),
@@ -111,6 +116,7 @@ impl RequestContext {
             extensions: http::Extensions::new(),
             tls: None,
             base_path_matched: None,
+            trace,
             query: OnceLock::new(),
         }
     }
@@ -231,6 +237,7 @@ impl RequestContext {
                 let field = &other["identity.clientCert.".len()..];
                 Cow::Borrowed(client_cert_field(self.client_cert()?, field)?)
             }
+            "xrayTraceId" if stage?.tracing_enabled => Cow::Borrowed(self.trace.root.as_str()),
             "error.message" => Cow::Borrowed(self.error.as_ref()?.1.as_str()),
             "error.messageString" => {
                 Cow::Owned(serde_json::Value::from(self.error.as_ref()?.1.as_str()).to_string())
@@ -259,6 +266,12 @@ impl RequestContext {
             "serialNumber": c.serial_number,
             "validity": {"notBefore": c.not_before, "notAfter": c.not_after},
         })
+    }
+
+    /// The `X-Amzn-Trace-Id` sent to backends and the client.
+    pub fn trace_header(&self) -> String {
+        let tracing = self.stage.as_ref().is_some_and(|s| s.tracing_enabled);
+        self.trace.header(tracing)
     }
 
     /// Milliseconds since the request arrived.

@@ -122,6 +122,8 @@ pub struct Services {
     pub domains: Arc<crate::domains::Domains>,
     /// WebSocket APIs' connections and limits.
     pub websocket: Arc<super::websocket::WebSockets>,
+    /// Stage access logs, request metrics.
+    pub observability: Arc<crate::observability::Observability>,
 }
 
 /// The data-plane request handler.
@@ -228,6 +230,7 @@ impl Gateway {
         request_id: Option<String>,
     ) -> Response<Body> {
         let _in_flight = InFlight::enter(self.services.cluster.as_ref());
+        let _counted = self.services.observability.metrics.enter();
         let mut ex = Exchange::new(request, client, via, request_id);
         let outcome = self.run(&mut ex).await;
         self.finish(&mut ex.ctx, outcome)

@@ -100,6 +100,7 @@ impl LocalFunction {
             request_id: request_id.clone(),
             payload: invocation.payload,
             deadline_ms: deadline_after(self.spec.timeout),
+            trace_id: invocation.trace_id,
             reply,
         };
         if instance.submit(job).is_err() {

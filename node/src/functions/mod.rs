@@ -56,6 +56,10 @@ pub struct Invocation {
     /// The API request id; the function's own request id is derived from it.
     pub request_id: String,
     pub payload: Bytes,
+    /// The request's `X-Amzn-Trace-Id`, handed to local functions as
+    /// `Lambda-Runtime-Trace-Id` (the runtime clients set `_X_AMZN_TRACE_ID`
+    /// from it); `None`: one of the instance's own.
+    pub trace_id: Option<String>,
 }
 
 /// A declared function.

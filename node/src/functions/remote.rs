@@ -47,9 +47,13 @@ impl RemoteFunction {
     pub async fn invoke(&self, invocation: Invocation) -> Result<Outcome, InvokeError> {
         let running = self.metrics.begin();
         let started = Instant::now();
-        let request = self
+        let mut request = self
             .signed_request(invocation.payload)
             .map_err(|reason| self.error(reason))?;
+        // Outside the signature, as the SDKs send it.
+        if let Some(v) = invocation.trace_id.and_then(|t| t.parse().ok()) {
+            request.headers_mut().insert("x-amzn-trace-id", v);
+        }
         let response = self.client.send(request).await.map_err(|e| self.error(e))?;
         let status = response.status();
         let function_error = response.headers().contains_key("x-amz-function-error");

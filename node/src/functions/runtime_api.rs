@@ -129,6 +129,7 @@ async fn next(state: &InstanceState) -> Response<Full<Bytes>> {
         request_id,
         payload,
         deadline_ms,
+        trace_id,
         reply,
     } = job;
     state.started(&request_id, reply);
@@ -144,7 +145,9 @@ async fn next(state: &InstanceState) -> Response<Full<Bytes>> {
         ("lambda-runtime-invoked-function-arn", arn),
         (
             "lambda-runtime-trace-id",
-            format!("Root=1-{:08x}-{}", deadline_ms / 1000, &state.trace_suffix),
+            trace_id.unwrap_or_else(|| {
+                format!("Root=1-{:08x}-{}", deadline_ms / 1000, &state.trace_suffix)
+            }),
         ),
         ("content-type", "application/json".into()),
     ] {

@@ -15,6 +15,8 @@ pub(crate) struct Job {
     pub payload: Bytes,
     /// Unix milliseconds by which the function must answer.
     pub deadline_ms: u128,
+    /// The caller's trace header, if it gave one.
+    pub trace_id: Option<String>,
     pub reply: oneshot::Sender<Outcome>,
 }
 

@@ -384,6 +384,10 @@ fn patch_access_log(
             if value.is_empty() {
                 return Err(bad_request("Access Log value must not be empty"));
             }
+            if *field == "format" {
+                crate::observability::access_format::validate(&value)
+                    .map_err(|e| bad_request(e.to_string()))?;
+            }
             let settings = stage.access_log_settings.get_or_insert_with(Default::default);
             match *field {
                 "destinationArn" => settings.destination_arn = Some(value),

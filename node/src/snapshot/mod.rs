@@ -49,6 +49,12 @@ pub struct StageView {
     /// The stage part of this view's cache keys: the stage name, or
     /// `{stage}/canary` for a canary that keeps its own entries.
     pub cache_scope: String,
+    /// `accessLogSettings` compiled (both a destination and a format).
+    pub access_log: Option<Arc<crate::observability::access_format::StageAccessLog>>,
+    /// `tracingEnabled`.
+    pub tracing_enabled: bool,
+    /// Methods counted by `{resource,method}` (`metricsEnabled`).
+    pub method_metrics: crate::observability::metrics::MethodMetrics,
 }
 
 impl StageView {
@@ -76,6 +82,17 @@ impl StageView {
             canary: None,
             canary_request: stage.canary_settings.as_ref().map(|_| false),
             cache_scope: stage.stage_name.clone(),
+            access_log: crate::observability::access_format::StageAccessLog::of(
+                stage.access_log_settings.as_ref(),
+            )
+            .map(Arc::new),
+            tracing_enabled: stage.tracing_enabled,
+            method_metrics: crate::observability::metrics::MethodMetrics::new(
+                stage
+                    .method_settings
+                    .iter()
+                    .map(|(k, m)| (k.as_str(), m.metrics_enabled)),
+            ),
         }
     }
 

@@ -20,6 +20,7 @@ def echo(event, context):
                 "pid": os.getpid(),
                 "remainingMs": context.get_remaining_time_in_millis(),
                 "env": {k: os.environ.get(k) for k in ("AWS_REGION", "AWS_LAMBDA_FUNCTION_NAME", "GREETING")},
+                "traceId": os.environ.get("_X_AMZN_TRACE_ID"),
             }
         ),
     }

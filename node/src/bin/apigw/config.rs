@@ -449,6 +449,13 @@ pub struct LogSection {
     pub level: Option<String>,
     /// How long data-plane workers may hold log lines before writing them.
     pub flush_ms: u64,
+    /// Stage access logs: destination ARN -> `stdout` or a file path
+    /// (relative to the config file). Log group ARNs not named here go to
+    /// `{data-dir}/logs/{name}.log`.
+    pub access_sinks: BTreeMap<String, String>,
+    /// Access-log lines waiting for the writer, at most (then dropped and
+    /// counted) [default: 8192].
+    pub access_queue: usize,
 }
 
 impl Default for LogSection {
@@ -457,6 +464,8 @@ impl Default for LogSection {
             format: None,
             level: None,
             flush_ms: 100,
+            access_sinks: BTreeMap::new(),
+            access_queue: 8192,
         }
     }
 }

@@ -11,7 +11,7 @@
 //! The main thread waits for signals.
 
 use std::net::SocketAddr;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Duration;
@@ -128,7 +128,7 @@ pub fn run(args: ServeArgs) -> Result<ExitCode> {
     let admin_user = admin_credentials(&loaded, &settings.data_dir)?;
     let signals = install_signals()?;
     let listeners = bind_listeners(&settings, &state.region)?;
-    let services = build_services(&loaded, &mut state)?;
+    let services = build_services(&loaded, &mut state, &settings.data_dir)?;
     let (stop, stopped) = watch::channel(false);
     let threads = start_threads(&loaded, &state, &services, admin_user, listeners, &stopped)?;
     tracing::info!(stages = state.deployed.load().stage_count(), data_dir = %settings.data_dir.display(), "ready");
@@ -324,7 +324,7 @@ fn bind_listeners(settings: &Settings, region: &str) -> Result<Listeners> {
 }
 
 /// What every gateway shares: counters, cache, keys, edge, IAM users.
-fn build_services(loaded: &Loaded, state: &mut State) -> Result<Arc<Services>> {
+fn build_services(loaded: &Loaded, state: &mut State, data_dir: &Path) -> Result<Arc<Services>> {
     let node = &loaded.file.node;
     let limits = &loaded.file.limits;
     let plan = &state.plan;
@@ -383,6 +383,7 @@ fn build_services(loaded: &Loaded, state: &mut State) -> Result<Arc<Services>> {
             view,
             ws_counters,
         )),
+        observability: Arc::new(observability(loaded, data_dir)?),
     });
     if let Some(view) = services.cluster.as_ref().filter(|v| v.role == "regional") {
         let gateway = Gateway::new(
@@ -397,6 +398,29 @@ fn build_services(loaded: &Loaded, state: &mut State) -> Result<Arc<Services>> {
         crate::edge::serve_forwarded(view, gateway, runtime);
     }
     Ok(services)
+}
+
+/// Stage access-log sinks (the config's, else `{data-dir}/logs`) and metrics.
+fn observability(loaded: &Loaded, data_dir: &Path) -> Result<apigw::observability::Observability> {
+    use apigw::observability::sinks::{SinkConfig, SinkTarget};
+    let log = &loaded.file.log;
+    let routes = log
+        .access_sinks
+        .iter()
+        .map(|(arn, to)| {
+            let target = match SinkTarget::parse(to) {
+                SinkTarget::File(path) => SinkTarget::File(loaded.resolve(&path)),
+                other => other,
+            };
+            (arn.clone(), target)
+        })
+        .collect();
+    let config = SinkConfig {
+        routes,
+        log_dir: Some(data_dir.join("logs")),
+        queue: log.access_queue,
+    };
+    Ok(apigw::observability::Observability::start(config)?)
 }
 
 /// The admin thread and one thread per data-plane worker.

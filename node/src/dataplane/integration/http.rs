@@ -269,6 +269,9 @@ fn aws_headers(integration: &HttpIntegration, ctx: &RequestContext, headers: &mu
     if let Ok(v) = HeaderValue::from_str(&trace_id(ctx)) {
         headers.insert("x-amzn-trace-id", v);
     }
+    if let Ok(v) = HeaderValue::from_str(&ctx.trace.traceparent()) {
+        headers.insert("traceparent", v);
+    }
     if integration.proxy {
         forwarded_headers(ctx, headers);
         return;

@@ -51,6 +51,7 @@ pub(crate) async fn call(
     let invocation = Invocation {
         request_id: ctx.request_id.clone(),
         payload,
+        trace_id: Some(ctx.trace_header()),
     };
     let started = Instant::now();
     let outcome =

@@ -379,31 +379,11 @@ pub(crate) fn accepts_binary(accept: Option<&str>, binary_media_types: &[String]
 }
 
 /// The request's X-Ray trace header, `X-Amzn-Trace-Id`: the client's when
-/// it sent one, else `Root=1-<epoch seconds, hex>-<24 hex digits>` made from
-/// the request id (so the event, the backend request and the answer all
-/// carry the same one without it being stored).
+/// it sent one, else made from its `traceparent` or new
+/// (`observability::trace`), the same for the event, the backend request
+/// and the answer.
 pub(crate) fn trace_id(ctx: &RequestContext) -> String {
-    if let Some(given) = ctx
-        .header("x-amzn-trace-id")
-        .filter(|t| !t.trim().is_empty())
-    {
-        return given.to_string();
-    }
-    let seconds = ctx
-        .started_at
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs());
-    let mut digits: String = ctx
-        .request_id
-        .chars()
-        .filter(char::is_ascii_hexdigit)
-        .map(|c| c.to_ascii_lowercase())
-        .take(24)
-        .collect();
-    while digits.len() < 24 {
-        digits.push('0');
-    }
-    format!("Root=1-{:08x}-{digits}", seconds & 0xffff_ffff)
+    ctx.trace_header()
 }
 
 /// Sets `X-Amzn-Trace-Id` on an integration's answer, as AWS does for

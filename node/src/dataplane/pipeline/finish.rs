@@ -25,7 +25,14 @@ impl Gateway {
         };
         self.stamp(ctx, &mut response);
         crate::dataplane::respond::finish(ctx, &mut response);
-        access_log::record(ctx, response.status().as_u16());
+        let answered = access_log::Answered {
+            status: response.status().as_u16(),
+            length: hyper::body::Body::size_hint(response.body())
+                .exact()
+                .or_else(|| declared_length(&response)),
+        };
+        access_log::record(ctx, answered.status);
+        access_log::observe(&self.services.observability, ctx, &answered);
         response
     }
 
@@ -56,4 +63,15 @@ fn refuse(ctx: &mut RequestContext, error: &RequestError) -> Response<Body> {
         tracing::debug!(requestId = %ctx.request_id, error = %error, "request refused");
     }
     gateway_response(error, ctx)
+}
+
+/// A streamed answer's `Content-Length`, when it declares one.
+fn declared_length(response: &Response<Body>) -> Option<u64> {
+    response
+        .headers()
+        .get(http::header::CONTENT_LENGTH)?
+        .to_str()
+        .ok()?
+        .parse()
+        .ok()
 }

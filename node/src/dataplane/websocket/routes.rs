@@ -224,6 +224,7 @@ async fn invoke(
     let invocation = Invocation {
         request_id: call.request_id.to_string(),
         payload,
+        trace_id: None,
     };
     match ws.functions.invoke(name, invocation).await {
         Ok(Outcome::Success(out)) => Ok(out),

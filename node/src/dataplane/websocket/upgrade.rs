@@ -279,6 +279,7 @@ async fn by_lambda(
     let invocation = Invocation {
         request_id: ctx.request_id.clone(),
         payload: event.to_string().into(),
+        trace_id: None,
     };
     let out = match ws.functions.invoke(&authorizer.function, invocation).await {
         Ok(Outcome::Success(out)) => out,
