@@ -55,7 +55,9 @@ impl Management {
         let api = self.api(api_id).map_err(|_| not_found(NO_RESOURCE))?;
         let resource_path = resource_path(&api, resource_id)?;
         let verb = verb.to_ascii_uppercase();
-        if !api.resources[&resource_path].methods.contains_key(&verb) {
+        // A verb the resource lacks runs its ANY method, as on AWS.
+        let methods = &api.resources[&resource_path].methods;
+        if !methods.contains_key(&verb) && !methods.contains_key("ANY") {
             return Err(not_found(NO_METHOD));
         }
         let input = parse_input(body)?;
