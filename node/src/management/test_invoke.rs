@@ -159,7 +159,7 @@ async fn run(
     let mut ctx = context(&invocation, resource_path);
     let mut log = vec![
         format!("Starting execution for request: {}", ctx.request_id),
-        format!("HTTP Method: {}, Resource Path: {}", invocation.verb, logged_path(&ctx, &invocation)),
+        format!("HTTP Method: {}, Resource Path: {}", invocation.verb, invocation.path),
         format!("Method request path: {}", java_map(&ctx.path_params)),
         format!("Method request query string: {}", java_map(ctx.query())),
         format!("Method request headers: {}", java_map(&header_pairs(&invocation.headers))),
@@ -213,12 +213,6 @@ fn context(invocation: &Invocation, resource_path: &str) -> RequestContext {
             .collect();
     }
     ctx
-}
-
-/// The path AWS logs: the one asked for, the resource's when none was.
-fn logged_path(ctx: &RequestContext, invocation: &Invocation) -> String {
-    let _ = ctx;
-    invocation.path.clone()
 }
 
 /// Calls the integration (MOCK, HTTP, HTTP_PROXY) within `timeout`.
