@@ -50,30 +50,56 @@ fn test_invoke_runs_the_current_definition() {
     http_proxy(&seen["http"]);
     unset_variable(&seen["unset_variable"]);
     let refusal = |v: &Value| (v[0].clone(), v[1].clone(), v[2].clone());
-    let not_found = |m: &str| (Value::from("NotFoundException"), Value::from(404), Value::from(m));
-    assert_eq!(refusal(&seen["no_method"]), not_found("Invalid Method identifier specified"));
-    assert_eq!(refusal(&seen["no_resource"]), not_found("Invalid Resource identifier specified"));
-    assert_eq!(refusal(&seen["no_api"]), not_found("Invalid Resource identifier specified"));
+    let not_found = |m: &str| {
+        (
+            Value::from("NotFoundException"),
+            Value::from(404),
+            Value::from(m),
+        )
+    };
+    assert_eq!(
+        refusal(&seen["no_method"]),
+        not_found("Invalid Method identifier specified")
+    );
+    assert_eq!(
+        refusal(&seen["no_resource"]),
+        not_found("Invalid Resource identifier specified")
+    );
+    assert_eq!(
+        refusal(&seen["no_api"]),
+        not_found("Invalid Resource identifier specified")
+    );
 }
 
 fn mock(answer: &Value) {
     assert_eq!(answer["status"], 200);
-    let body: Value = serde_json::from_str(answer["body"].as_str().unwrap()).expect("JSON body");
+    let body: Value =
+        serde_json::from_str(answer["body"].as_str().expect("a body")).expect("JSON body");
     assert_eq!(body, serde_json::json!({"id": "42", "q": "yes"}));
     assert_eq!(answer["headers"]["Content-Type"], "application/json");
-    assert_eq!(answer["multiValueHeaders"]["Content-Type"][0], "application/json");
+    assert_eq!(
+        answer["multiValueHeaders"]["Content-Type"][0],
+        "application/json"
+    );
     let lines = log_lines(answer);
     assert_eq!(lines[1], "HTTP Method: POST, Resource Path: /items/42");
     assert_eq!(lines[2], "Method request path: {id=42}");
     assert_eq!(lines[3], "Method request query string: {q=yes}");
-    assert_eq!(lines[5], r#"Method request body before transformations: {"n": 1}"#);
-    assert_eq!(lines.last().unwrap(), "Method completed with status: 200");
+    assert_eq!(
+        lines[5],
+        r#"Method request body before transformations: {"n": 1}"#
+    );
+    assert_eq!(
+        lines.last().expect("a last line"),
+        "Method completed with status: 200"
+    );
     assert!(answer["latency"].as_u64().is_some());
 }
 
 fn http_proxy(answer: &Value) {
     assert_eq!(answer["status"], 201, "{answer}");
-    let body: Value = serde_json::from_str(answer["body"].as_str().unwrap()).expect("JSON body");
+    let body: Value =
+        serde_json::from_str(answer["body"].as_str().expect("a body")).expect("JSON body");
     assert_eq!(body["path"], "/backend");
     assert_eq!(body["probe"], "hello");
     assert!(log_lines(answer).contains(&"Method request headers: {x-probe=hello}".to_string()));
@@ -81,7 +107,10 @@ fn http_proxy(answer: &Value) {
 
 fn unset_variable(answer: &Value) {
     assert_eq!(answer["status"], 500);
-    assert_eq!(answer["headers"]["x-amzn-ErrorType"], "InternalServerErrorException");
+    assert_eq!(
+        answer["headers"]["x-amzn-ErrorType"],
+        "InternalServerErrorException"
+    );
     let lines = log_lines(answer);
     assert_eq!(lines[1], "HTTP Method: GET, Resource Path: /");
     assert!(lines.contains(

@@ -64,7 +64,10 @@ impl Management {
         let invocation = invocation(&input, &verb, &resource_path)?;
         let method = compiled_method(api, &resource_path, &invocation.verb)?;
         let timeout = Duration::from_millis(self.max_integration_timeout_ms.max(1000));
-        Ok((StatusCode::OK, run(&method, &resource_path, invocation, timeout).await))
+        Ok((
+            StatusCode::OK,
+            run(&method, &resource_path, invocation, timeout).await,
+        ))
     }
 }
 
@@ -95,7 +98,10 @@ fn invocation(input: &Value, verb: &str, resource_path: &str) -> Result<Invocati
         None => (given.to_string(), None),
     };
     let verb = Method::from_bytes(verb.as_bytes()).map_err(|_| not_found(NO_METHOD))?;
-    let body = input.get("body").and_then(Value::as_str).unwrap_or_default();
+    let body = input
+        .get("body")
+        .and_then(Value::as_str)
+        .unwrap_or_default();
     Ok(Invocation {
         verb,
         path,
@@ -111,14 +117,24 @@ fn headers_of(input: &Value) -> Result<HeaderMap, ApiError> {
     if let Some(Value::Object(map)) = input.get("headers") {
         for (name, value) in map {
             let value = value.as_str().unwrap_or_default();
-            let name = HeaderName::from_bytes(name.as_bytes()).map_err(|e| invalid(e.to_string()))?;
-            headers.insert(name, HeaderValue::from_str(value).map_err(|e| invalid(e.to_string()))?);
+            let name =
+                HeaderName::from_bytes(name.as_bytes()).map_err(|e| invalid(e.to_string()))?;
+            headers.insert(
+                name,
+                HeaderValue::from_str(value).map_err(|e| invalid(e.to_string()))?,
+            );
         }
     }
     if let Some(Value::Object(map)) = input.get("multiValueHeaders") {
         for (name, values) in map {
-            let name = HeaderName::from_bytes(name.as_bytes()).map_err(|e| invalid(e.to_string()))?;
-            for value in values.as_array().into_iter().flatten().filter_map(Value::as_str) {
+            let name =
+                HeaderName::from_bytes(name.as_bytes()).map_err(|e| invalid(e.to_string()))?;
+            for value in values
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(Value::as_str)
+            {
                 let value = HeaderValue::from_str(value).map_err(|e| invalid(e.to_string()))?;
                 headers.append(name.clone(), value);
             }
@@ -146,7 +162,11 @@ fn compiled_method(
         .find(resource_path)
         .filter(|m| m.value.path == resource_path)
         .ok_or_else(|| not_found(NO_METHOD))?;
-    matched.value.method(verb).cloned().ok_or_else(|| not_found(NO_METHOD))
+    matched
+        .value
+        .method(verb)
+        .cloned()
+        .ok_or_else(|| not_found(NO_METHOD))
 }
 
 /// Runs the method and shapes AWS's answer.
@@ -159,10 +179,16 @@ async fn run(
     let mut ctx = context(&invocation, resource_path);
     let mut log = vec![
         format!("Starting execution for request: {}", ctx.request_id),
-        format!("HTTP Method: {}, Resource Path: {}", invocation.verb, invocation.path),
+        format!(
+            "HTTP Method: {}, Resource Path: {}",
+            invocation.verb, invocation.path
+        ),
         format!("Method request path: {}", java_map(&ctx.path_params)),
         format!("Method request query string: {}", java_map(ctx.query())),
-        format!("Method request headers: {}", java_map(&header_pairs(&invocation.headers))),
+        format!(
+            "Method request headers: {}",
+            java_map(&header_pairs(&invocation.headers))
+        ),
         format!(
             "Method request body before transformations: {}",
             String::from_utf8_lossy(&invocation.body)
@@ -172,8 +198,14 @@ async fn run(
     match &outcome.failure {
         Some(reason) => log.push(reason.clone()),
         None => {
-            log.push(format!("Method response body after transformations: {}", outcome.body));
-            log.push(format!("Method response headers: {}", java_map(&outcome.headers)));
+            log.push(format!(
+                "Method response body after transformations: {}",
+                outcome.body
+            ));
+            log.push(format!(
+                "Method response headers: {}",
+                java_map(&outcome.headers)
+            ));
             log.push("Successfully completed execution".into());
         }
     }
@@ -224,13 +256,20 @@ async fn integrate(
 ) -> Outcome {
     let called = match &method.integration {
         CompiledIntegration::Mock(mock) => integration::mock::answer(mock, ctx, &body),
-        CompiledIntegration::Http(http) => match crate::outbound::HttpClient::new(timeout, MAX_BODY) {
-            Ok(client) => match tokio::time::timeout(timeout, integration::http::call(http, &client, ctx, body)).await {
-                Ok(result) => result,
-                Err(_) => Err(RequestError::IntegrationUnavailable("timeout".into())),
-            },
-            Err(e) => Err(RequestError::IntegrationUnavailable(e.to_string())),
-        },
+        CompiledIntegration::Http(http) => {
+            match crate::outbound::HttpClient::new(timeout, MAX_BODY) {
+                Ok(client) => match tokio::time::timeout(
+                    timeout,
+                    integration::http::call(http, &client, ctx, body),
+                )
+                .await
+                {
+                    Ok(result) => result,
+                    Err(_) => Err(RequestError::IntegrationUnavailable("timeout".into())),
+                },
+                Err(e) => Err(RequestError::IntegrationUnavailable(e.to_string())),
+            }
+        }
         CompiledIntegration::Lambda(_) => Err(RequestError::IntegrationUnavailable(
             "Lambda integrations are not run by TestInvokeMethod yet".into(),
         )),
@@ -244,12 +283,20 @@ async fn integrate(
     }
 }
 
-async fn read_response(response: http::Response<crate::dataplane::body::Body>, timeout: Duration) -> Outcome {
+async fn read_response(
+    response: http::Response<crate::dataplane::body::Body>,
+    timeout: Duration,
+) -> Outcome {
     let (parts, body) = response.into_parts();
     let headers = parts
         .headers
         .iter()
-        .map(|(k, v)| (aws_name(k.as_str()), String::from_utf8_lossy(v.as_bytes()).into_owned()))
+        .map(|(k, v)| {
+            (
+                aws_name(k.as_str()),
+                String::from_utf8_lossy(v.as_bytes()).into_owned(),
+            )
+        })
         .collect();
     let bytes = match tokio::time::timeout(timeout, body.collect()).await {
         Ok(Ok(collected)) => collected.to_bytes(),
@@ -273,7 +320,10 @@ fn failure(method: &CompiledMethod, error: &RequestError) -> Outcome {
     };
     Outcome {
         status: 500,
-        headers: vec![("x-amzn-ErrorType".into(), "InternalServerErrorException".into())],
+        headers: vec![(
+            "x-amzn-ErrorType".into(),
+            "InternalServerErrorException".into(),
+        )],
         body: json!({"message": "Internal server error"}).to_string(),
         failure: Some(reason),
     }
@@ -290,7 +340,12 @@ fn aws_name(name: &str) -> String {
 fn header_pairs(headers: &HeaderMap) -> Vec<(String, String)> {
     headers
         .iter()
-        .map(|(k, v)| (k.as_str().to_string(), String::from_utf8_lossy(v.as_bytes()).into_owned()))
+        .map(|(k, v)| {
+            (
+                k.as_str().to_string(),
+                String::from_utf8_lossy(v.as_bytes()).into_owned(),
+            )
+        })
         .collect()
 }
 
@@ -305,7 +360,9 @@ fn log_time(t: SystemTime) -> String {
     let format = time::macros::format_description!(
         "[weekday repr:short] [month repr:short] [day] [hour]:[minute]:[second] UTC [year]"
     );
-    time::OffsetDateTime::from(t).format(&format).unwrap_or_default()
+    time::OffsetDateTime::from(t)
+        .format(&format)
+        .unwrap_or_default()
 }
 
 /// TestInvokeMethod's answer.

@@ -154,6 +154,7 @@ mod tests {
             op: "replace".into(),
             path: path.into(),
             value: Some(value.into()),
+            from: None,
         }
     }
 
