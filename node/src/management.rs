@@ -38,6 +38,7 @@ mod resources;
 mod restapis;
 mod stages;
 mod tags;
+mod test_invoke;
 mod v2;
 pub use v2::{declared_api, WsDeclaration};
 mod vpclinks;
@@ -487,6 +488,10 @@ impl Management {
     /// Serves resources, methods, integrations and their responses.
     async fn resources(&self, req: &Request<'_>) -> Reply {
         let id = req.param("restapi_id");
+        if req.op() == operations::Op::TestInvokeMethod {
+            let (resource, verb) = (req.param("resource_id"), req.param("http_method"));
+            return self.test_invoke(id, resource, verb, req.body).await;
+        }
         if req.op() == operations::Op::GetResources {
             let api = self.api(id)?;
             let embed = req.query("embed") == Some("methods");

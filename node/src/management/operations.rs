@@ -106,6 +106,7 @@ operations! {
         PutMethod = PUT "/restapis/{restapi_id}/resources/{resource_id}/methods/{http_method}";
         UpdateMethod = PATCH "/restapis/{restapi_id}/resources/{resource_id}/methods/{http_method}";
         DeleteMethod = DELETE "/restapis/{restapi_id}/resources/{resource_id}/methods/{http_method}";
+        TestInvokeMethod = POST "/restapis/{restapi_id}/resources/{resource_id}/methods/{http_method}";
         GetMethodResponse = GET "/restapis/{restapi_id}/resources/{resource_id}/methods/{http_method}/responses/{status_code}";
         PutMethodResponse = PUT "/restapis/{restapi_id}/resources/{resource_id}/methods/{http_method}/responses/{status_code}";
         UpdateMethodResponse = PATCH "/restapis/{restapi_id}/resources/{resource_id}/methods/{http_method}/responses/{status_code}";

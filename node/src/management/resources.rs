@@ -335,7 +335,7 @@ fn check_integration_input(input: &Value) -> Result<(), ApiError> {
 }
 
 /// The path of the resource with id `rid`.
-fn path_of(api: &RestApi, rid: &str) -> Result<String, ApiError> {
+pub(super) fn path_of(api: &RestApi, rid: &str) -> Result<String, ApiError> {
     api.resources
         .keys()
         .find(|p| api.resource_id(p) == rid)
