@@ -20,6 +20,9 @@ pub struct Trace {
     pub span: String,
     /// The client's `X-Amzn-Trace-Id`, kept as sent.
     given: Option<String>,
+    /// Whether the trace came from a W3C `traceparent`: only then does a
+    /// backend get one (API Gateway itself sends none).
+    w3c: bool,
 }
 
 impl Trace {
@@ -41,7 +44,11 @@ impl Trace {
             }
         }
         if let Some(t) = text("traceparent").and_then(parse_traceparent) {
-            return Trace { span, ..t };
+            return Trace {
+                span,
+                w3c: true,
+                ..t
+            };
         }
         Trace {
             root: new_root(now),
@@ -49,6 +56,7 @@ impl Trace {
             sampled: None,
             span,
             given: None,
+            w3c: false,
         }
     }
 
@@ -76,7 +84,13 @@ impl Trace {
         )
     }
 
-    /// The W3C `traceparent` for a backend call: the same trace id, this
+    /// The W3C `traceparent` for a backend call when the client sent one:
+    /// the same trace id, this gateway's span as parent.
+    pub fn traceparent_to_send(&self) -> Option<String> {
+        self.w3c.then(|| self.traceparent())
+    }
+
+    /// The W3C `traceparent` of this trace: the same trace id, this
     /// gateway's span as parent.
     pub fn traceparent(&self) -> String {
         let hex: String = self.root[2..].chars().filter(|c| *c != '-').collect();
@@ -104,6 +118,7 @@ fn parse_xray(header: &str) -> Option<Trace> {
         sampled: None,
         span: String::new(),
         given: None,
+        w3c: false,
     };
     for field in header.split(';') {
         let (key, value) = field.trim().split_once('=')?;
@@ -150,6 +165,7 @@ fn parse_traceparent(header: &str) -> Option<Trace> {
         sampled: Some(flags & 1 == 1),
         span: String::new(),
         given: None,
+        w3c: true,
     })
 }
 
