@@ -269,7 +269,11 @@ fn aws_headers(integration: &HttpIntegration, ctx: &RequestContext, headers: &mu
     if let Ok(v) = HeaderValue::from_str(&trace_id(ctx)) {
         headers.insert("x-amzn-trace-id", v);
     }
-    if let Some(Ok(v)) = ctx.trace.traceparent_to_send().map(|t| HeaderValue::from_str(&t)) {
+    if let Some(Ok(v)) = ctx
+        .trace
+        .traceparent_to_send()
+        .map(|t| HeaderValue::from_str(&t))
+    {
         headers.insert("traceparent", v);
     }
     if integration.proxy {
