@@ -418,6 +418,15 @@ fn authorizer_json(api_id: &str, name: &str, stored: &Value) -> Value {
             out[*field] = v.clone();
         }
     }
+    if out.get("authType").is_none() {
+        // AWS names a Lambda authorizer's kind `custom` and a user pool's
+        // `cognito_user_pools` when the caller gave none.
+        let kind = match out["type"].as_str() {
+            Some("COGNITO_USER_POOLS") => "cognito_user_pools",
+            _ => "custom",
+        };
+        out["authType"] = json!(kind);
+    }
     out
 }
 
