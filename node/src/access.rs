@@ -262,6 +262,7 @@ mod tests {
             enabled,
             from_config: false,
             description: None,
+            customer_id: None,
             created_date: 0,
             last_updated_date: 0,
             created_micros: 0,

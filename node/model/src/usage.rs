@@ -16,6 +16,9 @@ pub struct ApiKey {
     pub from_config: bool,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
+    /// `customerId`: the AWS Marketplace customer the key belongs to.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub customer_id: Option<String>,
     /// Epoch seconds (0: made before apigw kept it).
     #[serde(default)]
     pub created_date: u64,

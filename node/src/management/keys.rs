@@ -148,6 +148,7 @@ impl Management {
                 .unwrap_or(false),
             from_config: false,
             description,
+            customer_id: customer_id_of(&input)?,
             created_date: now,
             last_updated_date: now,
             created_micros: std::time::SystemTime::now()
@@ -526,11 +527,27 @@ fn patch_key(key: &mut ApiKey, op: &PatchOp) -> Result<(), ApiError> {
             key.description = d;
         }
         ("remove", "/description") => key.description = None,
-        (_, "/customerId") => {}
+        ("replace", "/customerId") => {
+            key.customer_id = customer_id_of(&json!({"customerId": op.value}))?
+        }
+        ("remove", "/customerId") => key.customer_id = None,
         ("replace", _) => return Err(op.path_not_one_of(PATHS)),
         _ => return Err(op.unsupported()),
     }
     Ok(())
+}
+
+/// `customerId` as given (empty: none); free text up to 1,024 characters.
+fn customer_id_of(input: &Value) -> Result<Option<String>, ApiError> {
+    match input.get("customerId") {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::String(c)) if c.is_empty() => Ok(None),
+        Some(Value::String(c)) => {
+            check_name(crate::names::free_text("customerId", c, 1024))?;
+            Ok(Some(c.clone()))
+        }
+        Some(_) => Err(bad_request("customerId must be a string")),
+    }
 }
 
 fn description_of(input: &Value) -> Result<Option<String>, ApiError> {
@@ -556,6 +573,9 @@ pub(super) fn key_json(k: &ApiKey, with_value: bool) -> Value {
     });
     if let Some(d) = &k.description {
         v["description"] = json!(d);
+    }
+    if let Some(c) = &k.customer_id {
+        v["customerId"] = json!(c);
     }
     // AWS leaves out a name that is empty.
     if !k.name.is_empty() {

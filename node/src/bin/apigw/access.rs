@@ -30,6 +30,7 @@ pub fn keys_and_plans(loaded: &Loaded) -> (Vec<ApiKey>, Vec<UsagePlan>) {
             enabled: k.enabled,
             from_config: true,
             description: None,
+            customer_id: None,
             created_date: 0,
             last_updated_date: 0,
             created_micros: 0,

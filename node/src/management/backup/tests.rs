@@ -28,6 +28,7 @@ fn key(id: &str) -> ApiKey {
         enabled: true,
         from_config: false,
         description: None,
+        customer_id: None,
         created_date: 0,
         last_updated_date: 0,
         created_micros: 0,
