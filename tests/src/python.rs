@@ -126,3 +126,25 @@ pub fn make_geo_db(path: &Path, layout: &str, networks: &[(&str, f64, f64, &str)
     }
     Ok(())
 }
+
+/// Runs `tests/scripts/{script}` with `args` under [`python_with_lambda_ric`]
+/// and parses the one JSON value it prints; fails (with both streams) when
+/// the script does.
+pub fn script_json(script: &str, args: &[String]) -> Result<serde_json::Value> {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("scripts")
+        .join(script);
+    let out = Command::new(python_with_lambda_ric()?)
+        .arg(&path)
+        .args(args)
+        .output()
+        .with_context(|| format!("running {}", path.display()))?;
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    if !out.status.success() {
+        bail!(
+            "{script} failed: {stdout}\n{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    serde_json::from_str(stdout.trim()).with_context(|| format!("{script}'s JSON: {stdout}"))
+}

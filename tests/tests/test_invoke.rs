@@ -16,22 +16,12 @@ fn seen() -> Value {
         .env("APIGW_ADMIN_SECRET_ACCESS_KEY", SECRET)
         .start()
         .expect("node starts");
-    let script = format!("{}/scripts/test_invoke.py", env!("CARGO_MANIFEST_DIR"));
-    let python = apigw_tests::python::python_with_lambda_ric().expect("python with boto3");
-    let out = std::process::Command::new(python)
-        .arg(script)
-        .arg(format!("http://{}", node.admin))
-        .arg(KEY)
-        .arg(SECRET)
-        .output()
-        .expect("python runs");
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        out.status.success(),
-        "{stdout}\n{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_str(stdout.trim()).expect("the script's JSON")
+    let args = [
+        format!("http://{}", node.admin),
+        KEY.to_string(),
+        SECRET.to_string(),
+    ];
+    apigw_tests::python::script_json("test_invoke.py", &args).expect("the script runs")
 }
 
 /// The log's lines without their time stamps.
