@@ -7,7 +7,7 @@
 //! tests/scripts/websocket.py; it reports what it saw and the assertions
 //! are here.
 
-use apigw_tests::python::python_with_lambda_ric;
+use apigw_tests::python::{python_with_lambda_ric, script_json};
 use apigw_tests::{Backend, Node};
 use serde_json::{json, Value};
 
@@ -354,25 +354,14 @@ fn connections_end_at_their_limits_and_follow_their_stage() {
         .start()
         .expect("node starts");
     let keys = node.admin_keys().expect("admin keys");
-    let script = format!("{}/scripts/websocket_limits.py", env!("CARGO_MANIFEST_DIR"));
-    let python = python_with_lambda_ric().expect("python with boto3 and websockets");
-    let out = std::process::Command::new(python)
-        .args([
-            script.as_str(),
-            &format!("http://{}", node.admin),
-            &keys.access_key_id,
-            &keys.secret_access_key,
-            &node.region,
-            &node.data.to_string(),
-        ])
-        .output()
-        .expect("python runs");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let seen: Value = serde_json::from_slice(&out.stdout).expect("the script's JSON");
+    let args = [
+        format!("http://{}", node.admin),
+        keys.access_key_id.clone(),
+        keys.secret_access_key.clone(),
+        node.region.clone(),
+        node.data.to_string(),
+    ];
+    let seen = script_json("websocket_limits.py", &args).expect("the script runs");
     let after = |which: &str| seen[which]["after"].as_f64().unwrap_or_default();
     assert_eq!(seen["silent"]["code"], 1001, "{seen}");
     assert!((0.9..5.0).contains(&after("silent")), "{seen}");
@@ -474,24 +463,13 @@ const CALLER: &str = r#"iam_users:
 fn every_part_can_be_read_changed_and_deleted_as_on_aws() {
     let node = Node::builder().start().expect("node starts");
     let keys = node.admin_keys().expect("admin keys");
-    let script = format!("{}/scripts/websocket_manage.py", env!("CARGO_MANIFEST_DIR"));
-    let python = python_with_lambda_ric().expect("python with boto3");
-    let out = std::process::Command::new(python)
-        .args([
-            script.as_str(),
-            &format!("http://{}", node.admin),
-            &keys.access_key_id,
-            &keys.secret_access_key,
-            &node.region,
-        ])
-        .output()
-        .expect("python runs");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let seen: Value = serde_json::from_slice(&out.stdout).expect("the script's JSON");
+    let args = [
+        format!("http://{}", node.admin),
+        keys.access_key_id.clone(),
+        keys.secret_access_key.clone(),
+        node.region.clone(),
+    ];
+    let seen = script_json("websocket_manage.py", &args).expect("the script runs");
     let expected = json!({
         "missing_selection": "BadRequestException",
         "bad_selection": "BadRequestException",
