@@ -6,7 +6,8 @@
 //! - [`store`]: the embedded on-disk store of all of it;
 //! - [`snapshot`]: what is deployed, compiled for the data plane;
 //! - [`dataplane`]: listeners and the request pipeline;
-//! - [`admin`]: the management listener.
+//! - [`admin`]: the management listener;
+//! - [`simulation`]: cluster scenarios in simulated time (`apigw sim`).
 
 /// The model of APIs, stages, deployments..., its own crate ([`apigw_model`]).
 pub use apigw_model as model;
@@ -27,6 +28,7 @@ pub use apigw_policy as policy;
 pub mod replicated_cache;
 pub mod shared_counters;
 pub mod sigv4;
+pub mod simulation;
 pub mod snapshot;
 /// The embedded store, its own crate ([`apigw_store`]).
 pub use apigw_store as store;

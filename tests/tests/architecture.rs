@@ -151,6 +151,27 @@ fn the_data_plane_never_imports_management() {
     assert!(arrow.is_none(), "dataplane imports management: {arrow:?}");
 }
 
+/// The simulator drives the real cluster and edge code; nothing in the
+/// gateway library reaches back into it (only the binary's `apigw sim` and
+/// the `apigw-simulations` crate call it).
+#[test]
+fn no_gateway_module_imports_the_simulation() {
+    let root = workspace().join("node/src/lib.rs");
+    let graph = ModuleGraph::of_crate(&root);
+    let simulation = vec!["simulation".to_string()];
+    assert!(graph.files.contains_key(&simulation));
+    let wrong: Vec<&String> = graph
+        .arrows
+        .iter()
+        .filter(|((from, to), _)| to.starts_with(&simulation) && !from.starts_with(&simulation))
+        .map(|(_, place)| place)
+        .collect();
+    assert!(
+        wrong.is_empty(),
+        "gateway modules import the simulation: {wrong:?}"
+    );
+}
+
 /// A module's path from the crate root (empty for the root).
 type ModPath = Vec<String>;
 

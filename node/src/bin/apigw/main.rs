@@ -44,8 +44,7 @@ enum Command {
     #[command(subcommand)]
     Store(store::StoreCommand),
     /// Run a cluster scenario in simulated time and report on it
-    /// (`apigw sim SCENARIO.yaml [--seed N] [--out DIR]`; runs `apigw-sim`,
-    /// built by `cargo build -p apigw-simulations`, from next to this binary).
+    /// (`apigw sim SCENARIO.yaml [--seed N] [--out DIR]`).
     Sim {
         #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
         args: Vec<String>,
@@ -88,33 +87,12 @@ enum Command {
     },
 }
 
-/// Runs `apigw-sim` from the folder of this executable (the simulations
-/// depend on this crate, so they live in their own binary).
-fn sim(args: &[String]) -> anyhow::Result<ExitCode> {
-    use anyhow::Context;
-    let exe = std::env::current_exe().context("cannot find this executable")?;
-    let sim = exe.with_file_name("apigw-sim");
-    if !sim.exists() {
-        anyhow::bail!(
-            "{} is missing: build it with `cargo build -p apigw-simulations` (same profile as apigw)",
-            sim.display()
-        );
-    }
-    let status = std::process::Command::new(&sim)
-        .args(args)
-        .status()
-        .with_context(|| format!("cannot run {}", sim.display()))?;
-    Ok(ExitCode::from(
-        status.code().unwrap_or(1).clamp(0, 255) as u8
-    ))
-}
-
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let outcome = match cli.command {
         Command::Serve(args) => serve::run(args),
         Command::Cluster(command) => cluster::run(command).map(|()| ExitCode::SUCCESS),
-        Command::Sim { args } => sim(&args),
+        Command::Sim { args } => Ok(apigw::simulation::cli::main(args)),
         Command::Store(command) => store::run(command),
         Command::Deploy {
             api,

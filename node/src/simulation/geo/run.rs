@@ -15,7 +15,7 @@ use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use apigw::dataplane::edge::{plan, Target};
+use crate::dataplane::edge::{plan, Target};
 use apigw_cluster::raft::{Application, Command, RaftNode, RaftTiming};
 use apigw_cluster::{pki, CrdtCounters, Gossip, Identity, Kind, Peer, Transport, TransportOptions};
 use apigw_geo::choose::ChooserOptions;
@@ -25,7 +25,7 @@ use tokio::time::Instant;
 
 use super::record::{Outcome, RunOutput, Sample};
 use super::scenario::{Action, Event, Scenario};
-use crate::udp::SimSocket;
+use crate::simulation::udp::SimSocket;
 
 const PORT: u16 = 7000;
 const QUOTA_KEY: &str = "quota";
