@@ -15,6 +15,8 @@
 #           (500 and 2,500 requests, the difference divided by 2,000); the
 #           machine's load changes seconds, not these, so two builds compare
 #           on a busy machine: APIGW_BIN=old ...; APIGW_BIN=new ...
+#           CALLGRIND_KEEP=DIR keeps each run's callgrind output there
+#           (callgrind_annotate --inclusive=yes FILE shows where they go).
 #
 # Same layout as suite.sh (apigw on core 1, load and backend on core 0).
 # Writes small text summaries to ops/bench/profiles/. Installs linux-perf,

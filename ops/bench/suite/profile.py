@@ -269,7 +269,13 @@ def callgrind_run(env, scenario, requests):
                 "callgrind")
     with open(out) as f:
         m = re.search(r"^totals: (\d+)", f.read(), re.M)
-    os.remove(out)
+    keep = os.environ.get("CALLGRIND_KEEP")
+    if keep:
+        # CALLGRIND_KEEP=DIR: the run's output stays, for callgrind_annotate.
+        os.makedirs(keep, exist_ok=True)
+        shutil.move(out, os.path.join(keep, os.path.basename(out)))
+    else:
+        os.remove(out)
     if not m:
         raise SystemExit(f"callgrind wrote no totals for {scenario.name}")
     return int(m.group(1))
