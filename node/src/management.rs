@@ -130,7 +130,7 @@ fn missing_api(e: ApiError, req: &Request<'_>) -> ApiError {
         }
         _ => match req.param("restapi_id") {
             "" => return e,
-            id => format!("{NO_SUCH_API} {}:{id}", crate::policy::ACCOUNT),
+            id => format!("{NO_SUCH_API} {}:{id}", crate::policy::account()),
         },
     };
     not_found(message)

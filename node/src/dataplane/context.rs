@@ -216,7 +216,7 @@ impl RequestContext {
             "identity.userArn" | "identity.caller" | "identity.user" => {
                 Cow::Borrowed(self.iam_caller.as_ref()?.1.as_str())
             }
-            "identity.accountId" if self.iam_caller.is_some() => Cow::Borrowed("000000000000"),
+            "identity.accountId" if self.iam_caller.is_some() => Cow::Borrowed(crate::policy::account()),
             "identity.apiKey" => Cow::Borrowed(self.api_key.as_deref()?),
             "identity.apiKeyId" => Cow::Borrowed(self.api_key_id.as_deref()?),
             "authorizer.principalId" => {
@@ -338,7 +338,7 @@ impl RequestContext {
         if let (Some(stage), Some(path)) = (&self.stage, &self.resource_path) {
             c.insert("resourceId".into(), text(&stage.api.resource_id(path)));
         }
-        c.insert("accountId".into(), text("000000000000"));
+        c.insert("accountId".into(), text(crate::policy::account()));
         let mut identity = IndexMap::new();
         identity.insert("sourceIp".to_string(), text(&self.source_ip.to_string()));
         if let Some(agent) = self.header("user-agent") {
@@ -349,7 +349,7 @@ impl RequestContext {
             identity.insert("userArn".to_string(), text(arn));
             identity.insert("caller".to_string(), text(arn));
             identity.insert("user".to_string(), text(arn));
-            identity.insert("accountId".to_string(), text("000000000000"));
+            identity.insert("accountId".to_string(), text(crate::policy::account()));
         }
         if let (Some(key), Some(id)) = (&self.api_key, &self.api_key_id) {
             identity.insert("apiKey".to_string(), text(key));
