@@ -27,6 +27,7 @@
 mod account;
 pub mod backup;
 mod canary;
+mod client_certificates;
 mod definitions;
 mod documentation;
 mod domains;
@@ -438,6 +439,7 @@ impl Management {
                 | Family::Tags
                 | Family::Account
                 | Family::VpcLinks
+                | Family::ClientCertificates
         ) || req.matched.family.is_v2();
         let _turn = match whole_records && *req.method != Method::GET {
             true => Some(self.writes.lock().await),
@@ -479,6 +481,7 @@ impl Management {
             }
             Family::Account => self.account(&req).await,
             Family::VpcLinks => self.vpc_links(&req).await,
+            Family::ClientCertificates => self.client_certificates(&req).await,
             family if family.is_v2() => self.v2(&req).await,
             _ => Err(req.not_served(req.op())),
         };

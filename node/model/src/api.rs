@@ -218,6 +218,19 @@ pub struct Integration {
     /// Integration responses keyed by status code, each with its selection pattern.
     #[serde(default)]
     pub integration_responses: BTreeMap<String, IntegrationResponse>,
+    /// `tlsConfig` of an HTTP or HTTP_PROXY integration.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tls_config: Option<TlsConfig>,
+}
+
+/// An integration's `tlsConfig`: how the backend's certificate is checked.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TlsConfig {
+    /// Accept a certificate no public CA issued (self-signed, a private
+    /// CA); its signatures, dates and host name are still checked.
+    #[serde(default)]
+    pub insecure_skip_verification: bool,
 }
 
 /// One entry of the integration's `responses` map.

@@ -526,7 +526,13 @@ proptest! {
 #[test]
 fn account_ids_are_twelve_digits() {
     assert_eq!(check_account("123456789012"), Ok(()));
-    for bad in ["12345678901", "1234567890123", "12345678901a", "", "１２３４５６７８９０１２"] {
+    for bad in [
+        "12345678901",
+        "1234567890123",
+        "12345678901a",
+        "",
+        "１２３４５６７８９０１２",
+    ] {
         assert!(check_account(bad).is_err(), "{bad}");
     }
     assert_eq!(account(), DEFAULT_ACCOUNT);

@@ -216,7 +216,9 @@ impl RequestContext {
             "identity.userArn" | "identity.caller" | "identity.user" => {
                 Cow::Borrowed(self.iam_caller.as_ref()?.1.as_str())
             }
-            "identity.accountId" if self.iam_caller.is_some() => Cow::Borrowed(crate::policy::account()),
+            "identity.accountId" if self.iam_caller.is_some() => {
+                Cow::Borrowed(crate::policy::account())
+            }
             "identity.apiKey" => Cow::Borrowed(self.api_key.as_deref()?),
             "identity.apiKeyId" => Cow::Borrowed(self.api_key_id.as_deref()?),
             "authorizer.principalId" => {

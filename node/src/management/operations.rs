@@ -46,6 +46,8 @@ pub(super) enum Family {
     V2Stages,
     /// VPC links.
     VpcLinks,
+    /// Client certificates stages present to their backends.
+    ClientCertificates,
 }
 
 impl Family {
@@ -270,6 +272,13 @@ operations! {
         GetVpcLink = GET "/vpclinks/{vpclink_id}";
         UpdateVpcLink = PATCH "/vpclinks/{vpclink_id}";
         DeleteVpcLink = DELETE "/vpclinks/{vpclink_id}";
+    }
+    ClientCertificates {
+        GenerateClientCertificate = POST "/clientcertificates";
+        GetClientCertificates = GET "/clientcertificates";
+        GetClientCertificate = GET "/clientcertificates/{clientcertificate_id}";
+        UpdateClientCertificate = PATCH "/clientcertificates/{clientcertificate_id}";
+        DeleteClientCertificate = DELETE "/clientcertificates/{clientcertificate_id}";
     }
 }
 

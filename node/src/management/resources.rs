@@ -604,6 +604,11 @@ fn patch_integration(
                 }
                 continue;
             }
+            ["tlsConfig", "insecureSkipVerification"] => {
+                let skip = op.sets() && op.value()? == "true";
+                v["tlsConfig"] = json!({ "insecureSkipVerification": skip });
+                continue;
+            }
             ["cacheKeyParameters", key] => {
                 let list = v["cacheKeyParameters"].as_array_mut();
                 if let Some(list) = list {

@@ -235,6 +235,10 @@ impl Management {
             .and_then(Value::as_bool)
             .unwrap_or(false);
         stage.documentation_version = text("documentationVersion").map(str::to_string);
+        if let Some(cert) = text("clientCertificateId").filter(|c| !c.is_empty()) {
+            self.client_certificate_exists(cert)?;
+            stage.client_certificate_id = Some(cert.to_string());
+        }
         if let Some(canary) = input.get("canarySettings").filter(|c| c.is_object()) {
             let canary = super::canary::from_input(canary, deployment)?;
             self.canary_deployment_exists(id, &canary.deployment_id)?;
@@ -304,6 +308,14 @@ impl Management {
                 (true, ["description"]) => stage.description = op.value.clone(),
                 (false, ["description"]) => stage.description = None,
                 (true, ["tracingEnabled"]) => stage.tracing_enabled = op.bool()?,
+                (true, ["clientCertificateId"]) => {
+                    let cert = op.value.as_deref().filter(|c| !c.is_empty());
+                    if let Some(cert) = cert {
+                        self.client_certificate_exists(cert)?;
+                    }
+                    stage.client_certificate_id = cert.map(str::to_string);
+                }
+                (false, ["clientCertificateId"]) => stage.client_certificate_id = None,
                 (true, ["variables", key]) => {
                     stage
                         .variables
@@ -580,6 +592,9 @@ pub(super) fn stage_json(s: &Stage) -> Value {
     }
     if let Some(canary) = &s.canary_settings {
         out["canarySettings"] = super::canary::canary_json(canary);
+    }
+    if let Some(cert) = &s.client_certificate_id {
+        out["clientCertificateId"] = json!(cert);
     }
     out
 }

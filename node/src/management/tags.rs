@@ -32,6 +32,12 @@ impl Management {
             ["restapis", api] => drop(self.api(api)?),
             ["restapis", api, "stages", stage] => drop(self.stage(api, stage)?),
             ["domainnames", name] => drop(self.domain(name)?),
+            ["clientcertificates", id] => {
+                let certs = self.store.get_account().map_err(internal)?;
+                if !certs.client_certificates.contains_key(*id) {
+                    return Err(not_found(super::client_certificates::NO_SUCH_CERTIFICATE));
+                }
+            }
             _ => {
                 return Err(bad_request(format!(
                     "Tags are kept on REST APIs, stages and domain names, not {path}"

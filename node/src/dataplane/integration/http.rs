@@ -78,6 +78,10 @@ pub(crate) async fn call(
     body: Bytes,
 ) -> Result<Response<Body>, RequestError> {
     let (request, carried) = build_request(integration, ctx, body)?;
+    let identity = ctx.stage.as_ref().and_then(|s| s.client_identity.as_ref());
+    let client = &client
+        .for_backend(identity, integration.insecure_skip_verification)
+        .map_err(|e| RequestError::IntegrationFailure(format!("backend TLS: {e}")))?;
     let backend = backend_key(request.uri());
     let started = Instant::now();
     let exchange = async {

@@ -46,7 +46,12 @@ impl Management {
 
     /// The WebSocket API `id` (a malformed id is not found, never looked up).
     fn ws_api(&self, id: &str) -> Result<WsApi, ApiError> {
-        let missing = || not_found(format!("Invalid API identifier specified {}:{id}", account()));
+        let missing = || {
+            not_found(format!(
+                "Invalid API identifier specified {}:{id}",
+                account()
+            ))
+        };
         if !valid_id(id) {
             return Err(missing());
         }
