@@ -213,6 +213,8 @@ pub struct Management {
     max_integration_timeout_ms: u64,
     /// Quota counters, for `GetUsage`.
     counters: Option<Arc<dyn crate::throttle::Counters>>,
+    /// The node's functions, for TestInvokeMethod of Lambda methods.
+    functions: Option<Arc<crate::functions::Functions>>,
     /// Held through an API edit's read, change and write.
     edits: tokio::sync::Mutex<()>,
     /// Held through the read, change and write of a stage, usage plan,
@@ -283,6 +285,7 @@ impl Management {
             region: "us-east-1".into(),
             max_integration_timeout_ms,
             counters: None,
+            functions: None,
             edits: tokio::sync::Mutex::new(()),
             writes: tokio::sync::Mutex::new(()),
             account_throttle: crate::throttle::Rate {
@@ -295,6 +298,12 @@ impl Management {
     /// Reports `throttle` as the account throttle (`GetAccount`).
     pub fn with_account_throttle(mut self, throttle: crate::throttle::Rate) -> Management {
         self.account_throttle = throttle;
+        self
+    }
+
+    /// Lets TestInvokeMethod call the node's functions.
+    pub fn with_functions(mut self, functions: Arc<crate::functions::Functions>) -> Management {
+        self.functions = Some(functions);
         self
     }
 

@@ -57,6 +57,9 @@ pub struct RequestContext {
     pub api_key: Option<String>,
     pub api_key_id: Option<String>,
     pub integration_latency_ms: Option<u128>,
+    /// What a Lambda function answered, before any mapping (for
+    /// TestInvokeMethod's log).
+    pub function_payload: Option<bytes::Bytes>,
     /// The request's extensions (hyper's record of how the client spelled
     /// its header names, for Lambda proxy events).
     pub extensions: http::Extensions,
@@ -113,6 +116,7 @@ impl RequestContext {
             api_key: None,
             api_key_id: None,
             integration_latency_ms: None,
+            function_payload: None,
             extensions: http::Extensions::new(),
             tls: None,
             base_path_matched: None,

@@ -161,6 +161,7 @@ operations! {
         CreateDeployment = POST "/restapis/{restapi_id}/deployments";
         GetDeployments = GET "/restapis/{restapi_id}/deployments";
         GetDeployment = GET "/restapis/{restapi_id}/deployments/{deployment_id}";
+        UpdateDeployment = PATCH "/restapis/{restapi_id}/deployments/{deployment_id}";
         DeleteDeployment = DELETE "/restapis/{restapi_id}/deployments/{deployment_id}";
         CreateStage = POST "/restapis/{restapi_id}/stages";
         GetStages = GET "/restapis/{restapi_id}/stages";

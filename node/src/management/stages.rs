@@ -34,6 +34,10 @@ impl Management {
                 let d = self.deployment(id, req.param("deployment_id"))?;
                 Ok((StatusCode::OK, deployment_json(&d)))
             }
+            Op::UpdateDeployment => {
+                let d = self.update_deployment(id, req.param("deployment_id"), req.body);
+                Ok((StatusCode::OK, deployment_json(&d.await?)))
+            }
             Op::DeleteDeployment => self.delete_deployment(id, req.param("deployment_id")).await,
             Op::CreateStage => self.create_stage(id, req.body).await,
             Op::GetStages => {
@@ -70,6 +74,32 @@ impl Management {
             .get_deployment(id, dep)
             .map_err(internal)?
             .ok_or_else(|| not_found("Invalid Deployment identifier specified"))
+    }
+
+    /// `UpdateDeployment`: `replace`/`remove` of `/description`, as AWS
+    /// takes them.
+    async fn update_deployment(
+        &self,
+        id: &str,
+        dep: &str,
+        body: &[u8],
+    ) -> Result<Deployment, ApiError> {
+        let ops = patch::operations(body)?;
+        self.api(id)?;
+        let mut d = self.deployment(id, dep)?;
+        for op in &ops {
+            match (op.op.as_str(), op.path.as_str()) {
+                ("replace", "/description") => {
+                    d.description = op.value.clone().filter(|v| !v.is_empty())
+                }
+                ("remove", "/description") => d.description = None,
+                ("replace" | "remove", _) => return Err(op.path_not_one_of("/description")),
+                _ => return Err(op.not_supported()),
+            }
+        }
+        self.write(ControlCommand::PutDeployment(Box::new(d.clone())))
+            .await?;
+        Ok(d)
     }
 
     /// `DeleteDeployment`: refused while a stage points at it, as AWS.

@@ -100,6 +100,17 @@ impl StageView {
         }
     }
 
+    /// A view of no stored stage, named `name`, serving `api` with
+    /// `variables` (TestInvokeMethod's `test-invoke-stage`).
+    pub fn detached(
+        name: &str,
+        api: Arc<CompiledApi>,
+        variables: BTreeMap<String, String>,
+    ) -> StageView {
+        let stage = Stage::new(&api.api_id, name, &api.deployment_id, 0);
+        StageView::new(&stage, api, variables)
+    }
+
     /// The stage throttle for a method key (`/pets/GET`), else the stage's `*/*`.
     pub fn throttle_for(&self, method_key: &str) -> Option<crate::throttle::Rate> {
         self.throttles

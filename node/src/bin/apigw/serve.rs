@@ -532,6 +532,7 @@ fn admin_worker(
                     limits.max_integration_timeout_ms,
                 )
                 .with_counters(services.access.counters().clone())
+                .with_functions(services.functions.clone())
                 .with_admin_users(admin_identities, &services.region)
                 .with_account_throttle(apigw::throttle::Rate {
                     per_second: loaded.file.limits.account_rate_limit,
