@@ -147,6 +147,9 @@ fn pooled(
 ) -> Client<Connector, Full<Bytes>> {
     let mut builder = Client::builder(TokioExecutor::new());
     builder.pool_idle_timeout(idle_timeout);
+    // Records how HTTP/1.1 backends spell header names (HTTP_PROXY answers
+    // keep that spelling).
+    builder.http1_preserve_header_case(true);
     if slots.max_per_backend() > 0 {
         builder.pool_max_idle_per_host(slots.max_per_backend());
     }
