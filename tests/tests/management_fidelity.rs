@@ -167,8 +167,14 @@ fn keys_docs_and_links(seen: &Value) {
 /// is not 12 digits stops the start, naming the flag.
 #[tokio::test]
 async fn the_account_id_is_configurable() -> anyhow::Result<()> {
-    let node = Node::builder().arg("--account-id").arg("123456789012").start()?;
-    let reply = node.admin_client().get("/restapis/nope000000/stages").await?;
+    let node = Node::builder()
+        .arg("--account-id")
+        .arg("123456789012")
+        .start()?;
+    let reply = node
+        .admin_client()
+        .get("/restapis/nope000000/stages")
+        .await?;
     assert_eq!(reply.status.as_u16(), 404);
     assert_eq!(
         reply.json()["message"],

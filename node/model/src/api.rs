@@ -159,6 +159,10 @@ pub struct MethodResponse {
     /// Content type -> model name.
     #[serde(default)]
     pub response_models: BTreeMap<String, String>,
+    /// The maps the caller set empty (`responseModels`...): AWS answers
+    /// those back as `{}`, and leaves out maps never set.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub given_empty: Vec<String>,
 }
 
 /// The kind of backend a method calls.
@@ -249,6 +253,10 @@ pub struct IntegrationResponse {
     pub response_templates: BTreeMap<String, String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub content_handling: Option<String>,
+    /// The maps the caller set empty (`responseTemplates`...): AWS answers
+    /// those back as `{}`, and leaves out maps never set.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub given_empty: Vec<String>,
 }
 
 fn is_zero(n: &u64) -> bool {

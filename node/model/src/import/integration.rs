@@ -280,6 +280,7 @@ pub(super) fn read_responses(
                     .get("contentHandling")
                     .and_then(Value::as_str)
                     .map(str::to_string),
+                given_empty: Vec::new(),
             },
         );
     }
