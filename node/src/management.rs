@@ -27,6 +27,7 @@
 mod account;
 pub mod backup;
 mod canary;
+mod client_certificates;
 mod definitions;
 mod documentation;
 mod domains;
@@ -130,7 +131,7 @@ fn missing_api(e: ApiError, req: &Request<'_>) -> ApiError {
         }
         _ => match req.param("restapi_id") {
             "" => return e,
-            id => format!("{NO_SUCH_API} {}:{id}", crate::policy::ACCOUNT),
+            id => format!("{NO_SUCH_API} {}:{id}", crate::policy::account()),
         },
     };
     not_found(message)
@@ -212,6 +213,8 @@ pub struct Management {
     max_integration_timeout_ms: u64,
     /// Quota counters, for `GetUsage`.
     counters: Option<Arc<dyn crate::throttle::Counters>>,
+    /// The node's functions, for TestInvokeMethod of Lambda methods.
+    functions: Option<Arc<crate::functions::Functions>>,
     /// Held through an API edit's read, change and write.
     edits: tokio::sync::Mutex<()>,
     /// Held through the read, change and write of a stage, usage plan,
@@ -282,6 +285,7 @@ impl Management {
             region: "us-east-1".into(),
             max_integration_timeout_ms,
             counters: None,
+            functions: None,
             edits: tokio::sync::Mutex::new(()),
             writes: tokio::sync::Mutex::new(()),
             account_throttle: crate::throttle::Rate {
@@ -294,6 +298,12 @@ impl Management {
     /// Reports `throttle` as the account throttle (`GetAccount`).
     pub fn with_account_throttle(mut self, throttle: crate::throttle::Rate) -> Management {
         self.account_throttle = throttle;
+        self
+    }
+
+    /// Lets TestInvokeMethod call the node's functions.
+    pub fn with_functions(mut self, functions: Arc<crate::functions::Functions>) -> Management {
+        self.functions = Some(functions);
         self
     }
 
@@ -438,6 +448,7 @@ impl Management {
                 | Family::Tags
                 | Family::Account
                 | Family::VpcLinks
+                | Family::ClientCertificates
         ) || req.matched.family.is_v2();
         let _turn = match whole_records && *req.method != Method::GET {
             true => Some(self.writes.lock().await),
@@ -479,6 +490,7 @@ impl Management {
             }
             Family::Account => self.account(&req).await,
             Family::VpcLinks => self.vpc_links(&req).await,
+            Family::ClientCertificates => self.client_certificates(&req).await,
             family if family.is_v2() => self.v2(&req).await,
             _ => Err(req.not_served(req.op())),
         };

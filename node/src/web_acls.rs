@@ -169,7 +169,7 @@ fn compile_one(
 /// gateway's account, API_GATEWAY body limits).
 pub fn options() -> CompileOptions {
     CompileOptions {
-        account_id: ACCOUNT_ID.to_string(),
+        account_id: crate::policy::account().to_string(),
         ..CompileOptions::default()
     }
 }
@@ -236,9 +236,6 @@ impl RateCounters for QuotaRateCounters {
         total
     }
 }
-
-/// The account id in wafv2 ARNs (the gateway has one account).
-pub const ACCOUNT_ID: &str = "000000000000";
 
 /// The ARN of the web ACL associated with a stage, if any (GetStage's
 /// `webAclArn`).

@@ -303,6 +303,8 @@ def drive(c, errors: list):
             targetArns=["arn:aws:elasticloadbalancing:us-east-1:000000000000:"
                         "loadbalancer/net/n/1"])
     v = vpc.get("id", "x")
+    cert = s("cert", c.generate_client_certificate, description="d", tags={"k": "v"})
+    cc = cert.get("clientCertificateId", "x")
     arn = f"arn:aws:apigateway:{REGION}::/restapis/{a}/stages/prod"
     s("tag", c.tag_resource, resourceArn=arn, tags={"t": "1"})
     s("account", c.update_account, patchOperations=patch(
@@ -357,6 +359,8 @@ def drive(c, errors: list):
     s("get bpms", c.get_base_path_mappings, domainName=dn)
     s("get vpc", c.get_vpc_link, vpcLinkId=v)
     s("get vpcs", c.get_vpc_links)
+    s("get cert", c.get_client_certificate, clientCertificateId=cc)
+    s("get certs", c.get_client_certificates)
     s("get tags", c.get_tags, resourceArn=arn)
     s("get account", c.get_account)
 
@@ -383,6 +387,9 @@ def drive(c, errors: list):
     g("upd docver", c.update_documentation_version, documentationVersion="v1",
       patchOperations=patch("/description", "e"))
     g("upd stage", c.update_stage, stageName="prod", patchOperations=patch("/description", "e"))
+    s("upd cert", c.update_client_certificate, clientCertificateId=cc,
+      patchOperations=patch("/description", "e"))
+    g("upd dep", c.update_deployment, deploymentId=d, patchOperations=patch("/description", "e"))
     s("upd key", c.update_api_key, apiKey=k, patchOperations=patch("/description", "e"))
     s("upd plan", c.update_usage_plan, usagePlanId=p, patchOperations=patch("/description", "e"))
     s("upd domain", c.update_domain_name, domainName=dn,
@@ -399,6 +406,7 @@ def drive(c, errors: list):
     s("del plan", c.delete_usage_plan, usagePlanId=p)
     s("del key", c.delete_api_key, apiKey=k)
     s("del vpc", c.delete_vpc_link, vpcLinkId=v)
+    s("del cert", c.delete_client_certificate, clientCertificateId=cc)
     g("del iresp", c.delete_integration_response, resourceId=r, httpMethod="GET",
       statusCode="200")
     g("del integ", c.delete_integration, resourceId=r, httpMethod="GET")

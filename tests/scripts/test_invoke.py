@@ -2,7 +2,8 @@
 (path parameters read against the resource's path, query string, body),
 an HTTP method calling a real backend on 127.0.0.1 (this script's own
 server, which echoes what it got), an HTTP_PROXY method whose URI names
-an unset stage variable (AWS's 500), and the NotFound refusals. Prints
+an unset stage variable (AWS's 500) and the same with `stageVariables`
+given, a MOCK method rendering the given stage variables, and the NotFound refusals. Prints
 one JSON object with what it saw; the Rust test asserts on it.
 
     test_invoke.py ADMIN_URL ACCESS_KEY SECRET_KEY
@@ -80,6 +81,23 @@ def main():
                            restApiId=api, resourceId=root, httpMethod="ANY")
     seen["unset_variable"] = shape(client.test_invoke_method(
         restApiId=api, resourceId=root, httpMethod="GET"))
+
+    hosted = client.create_resource(restApiId=api, parentId=root, pathPart="hosted")["id"]
+    client.put_method(authorizationType="NONE", restApiId=api, resourceId=hosted, httpMethod="GET")
+    client.put_integration(type="HTTP_PROXY", integrationHttpMethod="GET",
+                           uri="http://${stageVariables.host}", restApiId=api, resourceId=hosted,
+                           httpMethod="GET")
+    seen["with_variable"] = shape(client.test_invoke_method(
+        restApiId=api, resourceId=hosted, httpMethod="GET",
+        stageVariables={"host": f"127.0.0.1:{port}/from-variable"}))
+    vars_ids = {"restApiId": api, "resourceId": items, "httpMethod": "PUT"}
+    client.put_method(authorizationType="NONE", **vars_ids)
+    client.put_method_response(statusCode="200", **vars_ids)
+    client.put_integration(type="MOCK", requestTemplates={"application/json": '{"statusCode": 200}'},
+                           **vars_ids)
+    client.put_integration_response(statusCode="200", responseTemplates={
+        "application/json": '{"color": "$stageVariables.color", "stage": "$context.stage"}'}, **vars_ids)
+    seen["mock_variables"] = shape(client.test_invoke_method(stageVariables={"color": "teal"}, **vars_ids))
 
     seen["no_method"] = error_of(client.test_invoke_method, restApiId=api, resourceId=item, httpMethod="HEAD")
     seen["no_resource"] = error_of(client.test_invoke_method, restApiId=api, resourceId="nope00", httpMethod="GET")

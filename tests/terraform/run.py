@@ -205,6 +205,8 @@ def inventory(client):
         items.add(f"api key {key['id']} ({key.get('name')})")
     for plan in pages("get_usage_plans"):
         items.add(f"usage plan {plan['id']} ({plan.get('name')})")
+    for cert in pages("get_client_certificates"):
+        items.add(f"client certificate {cert['clientCertificateId']}")
     for domain in pages("get_domain_names"):
         items.add(f"domain name {domain['domainName']}")
         for m in pages("get_base_path_mappings", domainName=domain["domainName"]):

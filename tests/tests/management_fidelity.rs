@@ -162,3 +162,41 @@ fn keys_docs_and_links(seen: &Value) {
         .2
         .contains("not well formed"));
 }
+
+/// `--account-id` puts the node's account in what it answers; an id that
+/// is not 12 digits stops the start, naming the flag.
+#[tokio::test]
+async fn the_account_id_is_configurable() -> anyhow::Result<()> {
+    let node = Node::builder()
+        .arg("--account-id")
+        .arg("123456789012")
+        .start()?;
+    let reply = node
+        .admin_client()
+        .get("/restapis/nope000000/stages")
+        .await?;
+    assert_eq!(reply.status.as_u16(), 404);
+    assert_eq!(
+        reply.json()["message"],
+        "Invalid API identifier specified 123456789012:nope000000"
+    );
+    let dir = apigw_tests::node::TempDir::new("bad-account")?;
+    let data = dir.0.join("data");
+    let (status, _, stderr) = apigw_tests::node::run_apigw(&[
+        "serve",
+        "--account-id",
+        "12345",
+        "--data-dir",
+        data.to_str().unwrap_or_default(),
+        "--listen",
+        "127.0.0.1:0",
+        "--admin-listen",
+        "127.0.0.1:0",
+    ])?;
+    assert!(!status.success());
+    assert!(
+        stderr.contains("--account-id") && stderr.contains("not 12 digits"),
+        "{stderr}"
+    );
+    Ok(())
+}

@@ -116,6 +116,11 @@ fn terraform_built() {
 }
 
 #[test]
+fn terraform_client_certificate() {
+    terraform_cycle("client_certificate");
+}
+
+#[test]
 fn terraform_domain() {
     terraform_cycle("domain");
 }

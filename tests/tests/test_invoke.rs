@@ -1,6 +1,7 @@
 //! `TestInvokeMethod` (issue 17), driven by boto3 against a real node
 //! (`scripts/test_invoke.py`): a MOCK method, an HTTP_PROXY method calling a
-//! real backend on 127.0.0.1, a URI naming an unset stage variable, and
+//! real backend on 127.0.0.1, a URI naming an unset stage variable (and the
+//! same given `stageVariables`), a MOCK rendering given variables, and
 //! AWS's NotFound refusals.
 
 use apigw_tests::Node;
@@ -39,6 +40,7 @@ fn test_invoke_runs_the_current_definition() {
     mock(&seen["mock"]);
     http_proxy(&seen["http"]);
     unset_variable(&seen["unset_variable"]);
+    given_variables(&seen);
     let refusal = |v: &Value| (v[0].clone(), v[1].clone(), v[2].clone());
     let not_found = |m: &str| {
         (
@@ -106,4 +108,21 @@ fn unset_variable(answer: &Value) {
     assert!(lines.contains(
         &"Execution failed due to configuration error: Invalid endpoint address".to_string()
     ));
+}
+
+/// `stageVariables` reach the integration URI and the templates, on AWS's
+/// `test-invoke-stage`.
+fn given_variables(seen: &Value) {
+    let http = &seen["with_variable"];
+    assert_eq!(http["status"], 201, "{http}");
+    let body: Value = serde_json::from_str(http["body"].as_str().unwrap_or_default())
+        .expect("the backend's JSON");
+    assert_eq!(body["path"], "/from-variable");
+    let mock = &seen["mock_variables"];
+    let body: Value = serde_json::from_str(mock["body"].as_str().unwrap_or_default())
+        .expect("the template's JSON");
+    assert_eq!(
+        body,
+        serde_json::json!({"color": "teal", "stage": "test-invoke-stage"})
+    );
 }

@@ -20,6 +20,37 @@ pub struct AccountSettings {
     /// The account's VPC links by id (`CreateVpcLink`, ...).
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub vpc_links: BTreeMap<String, VpcLink>,
+    /// The account's client certificates by id
+    /// (`GenerateClientCertificate`, ...).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub client_certificates: BTreeMap<String, ClientCertificate>,
+}
+
+/// A client certificate: a self-signed X.509 certificate and its key, that
+/// stages naming it present to their HTTP backends.
+#[derive(Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ClientCertificate {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    /// The certificate, PEM.
+    pub pem_encoded_certificate: String,
+    /// Its private key, PKCS#8 PEM: kept in the store, never answered.
+    pub private_key_pem: String,
+    /// Epoch seconds.
+    pub created_date: u64,
+    pub expiration_date: u64,
+}
+
+/// Never shows the private key.
+impl std::fmt::Debug for ClientCertificate {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ClientCertificate")
+            .field("description", &self.description)
+            .field("created_date", &self.created_date)
+            .field("expiration_date", &self.expiration_date)
+            .finish_non_exhaustive()
+    }
 }
 
 /// A VPC link: a name for the network load balancers private

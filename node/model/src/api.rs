@@ -159,6 +159,10 @@ pub struct MethodResponse {
     /// Content type -> model name.
     #[serde(default)]
     pub response_models: BTreeMap<String, String>,
+    /// The maps the caller set empty (`responseModels`...): AWS answers
+    /// those back as `{}`, and leaves out maps never set.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub given_empty: Vec<String>,
 }
 
 /// The kind of backend a method calls.
@@ -218,6 +222,19 @@ pub struct Integration {
     /// Integration responses keyed by status code, each with its selection pattern.
     #[serde(default)]
     pub integration_responses: BTreeMap<String, IntegrationResponse>,
+    /// `tlsConfig` of an HTTP or HTTP_PROXY integration.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tls_config: Option<TlsConfig>,
+}
+
+/// An integration's `tlsConfig`: how the backend's certificate is checked.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TlsConfig {
+    /// Accept a certificate no public CA issued (self-signed, a private
+    /// CA); its signatures, dates and host name are still checked.
+    #[serde(default)]
+    pub insecure_skip_verification: bool,
 }
 
 /// One entry of the integration's `responses` map.
@@ -236,6 +253,10 @@ pub struct IntegrationResponse {
     pub response_templates: BTreeMap<String, String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub content_handling: Option<String>,
+    /// The maps the caller set empty (`responseTemplates`...): AWS answers
+    /// those back as `{}`, and leaves out maps never set.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub given_empty: Vec<String>,
 }
 
 fn is_zero(n: &u64) -> bool {

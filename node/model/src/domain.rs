@@ -19,6 +19,9 @@ pub struct DomainName {
     pub certificate_arn: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub regional_certificate_arn: Option<String>,
+    /// `regionalCertificateName`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub regional_certificate_name: Option<String>,
     #[serde(default)]
     pub endpoint_type: EndpointType,
     /// An AWS policy name (`TLS_1_2`, `SecurityPolicy_TLS13_1_3_2025_09`, ...).

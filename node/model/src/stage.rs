@@ -42,6 +42,9 @@ pub struct Stage {
     /// The canary release on this stage (`canarySettings`), if any.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub canary_settings: Option<CanarySettings>,
+    /// The client certificate the stage presents to HTTP backends.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client_certificate_id: Option<String>,
     /// Seconds since the Unix epoch.
     pub created_date: u64,
     pub last_updated_date: u64,
@@ -103,6 +106,7 @@ impl Stage {
             documentation_version: None,
             history: Vec::new(),
             canary_settings: None,
+            client_certificate_id: None,
             created_date: now,
             last_updated_date: now,
         }

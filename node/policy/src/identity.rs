@@ -10,7 +10,7 @@
 
 use std::collections::HashMap;
 
-use super::{decide, Caller, Decision, Policy, Subject, ACCOUNT, INVOKE};
+use super::{decide, Caller, Decision, Policy, Subject, INVOKE};
 
 /// The rights a user holds.
 #[derive(Debug, Clone, PartialEq)]
@@ -44,7 +44,7 @@ impl Identity {
 
     /// `arn:aws:iam::{account}:user/{name}`.
     pub fn arn(&self) -> String {
-        format!("arn:aws:iam::{ACCOUNT}:user/{}", self.name)
+        format!("arn:aws:iam::{}:user/{}", super::account(), self.name)
     }
 
     /// The identity-based verdict on `subject` (whose caller should be
@@ -63,7 +63,7 @@ impl Identity {
         Caller {
             arn,
             name: &self.name,
-            account: ACCOUNT,
+            account: super::account(),
             tags: &self.tags,
         }
     }

@@ -32,8 +32,49 @@ use document::{Principals, Statement};
 pub use identity::{Grant, Identities, Identity};
 pub use wildcard::{wildcard, wildcard_ignore_case};
 
-/// The account every ARN of this gateway carries.
-pub const ACCOUNT: &str = "000000000000";
+/// The account id a gateway carries in its ARNs when none is configured.
+pub const DEFAULT_ACCOUNT: &str = "000000000000";
+
+static CONFIGURED_ACCOUNT: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+
+/// A refused account id: AWS account ids are exactly 12 decimal digits.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum AccountError {
+    #[error("account id `{0}` is not 12 digits")]
+    Malformed(String),
+    #[error("the account id is already set to {0}")]
+    AlreadySet(String),
+}
+
+/// The account every ARN of this gateway carries (`node.account_id`,
+/// `--account-id`), [`DEFAULT_ACCOUNT`] until [`set_account`] is called.
+pub fn account() -> &'static str {
+    CONFIGURED_ACCOUNT
+        .get()
+        .map(String::as_str)
+        .unwrap_or(DEFAULT_ACCOUNT)
+}
+
+/// Checks an account id: 12 ASCII digits.
+pub fn check_account(id: &str) -> Result<(), AccountError> {
+    if id.len() == 12 && id.bytes().all(|b| b.is_ascii_digit()) {
+        Ok(())
+    } else {
+        Err(AccountError::Malformed(id.to_string()))
+    }
+}
+
+/// Sets the process's account id, once, at start-up (the binary does,
+/// before anything makes an ARN). Setting the same id again is a no-op.
+pub fn set_account(id: &str) -> Result<(), AccountError> {
+    check_account(id)?;
+    let set = CONFIGURED_ACCOUNT.get_or_init(|| id.to_string());
+    if set == id {
+        Ok(())
+    } else {
+        Err(AccountError::AlreadySet(set.clone()))
+    }
+}
 /// Calling a method.
 pub const INVOKE: &str = "execute-api:Invoke";
 /// `Cache-Control: max-age=0` on a cached method.

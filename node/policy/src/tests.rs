@@ -37,7 +37,7 @@ fn alice() -> Caller<'static> {
     Caller {
         arn: "arn:aws:iam::000000000000:user/alice",
         name: "alice",
-        account: ACCOUNT,
+        account: DEFAULT_ACCOUNT,
         tags: TAGS,
     }
 }
@@ -521,4 +521,19 @@ proptest! {
         prop_assert_eq!(a.merge(Decision::ExplicitDeny), Decision::ExplicitDeny);
         prop_assert_eq!(a.merge(Decision::ImplicitDeny), a);
     }
+}
+
+#[test]
+fn account_ids_are_twelve_digits() {
+    assert_eq!(check_account("123456789012"), Ok(()));
+    for bad in [
+        "12345678901",
+        "1234567890123",
+        "12345678901a",
+        "",
+        "１２３４５６７８９０１２",
+    ] {
+        assert!(check_account(bad).is_err(), "{bad}");
+    }
+    assert_eq!(account(), DEFAULT_ACCOUNT);
 }

@@ -119,6 +119,8 @@ pub static ROUTES: &[Route] = &[
     Route::signed("*", "/v2/{path+}", Op::Management),
     Route::signed("*", "/vpclinks", Op::Management),
     Route::signed("*", "/vpclinks/{path+}", Op::Management),
+    Route::signed("*", "/clientcertificates", Op::Management),
+    Route::signed("*", "/clientcertificates/{path+}", Op::Management),
     Route::signed("POST", "/", Op::Wafv2),
 ];
 

@@ -108,7 +108,10 @@ impl AuthorizerCache {
 
 /// `arn:aws:execute-api:{region}:{account}:{api-id}`.
 pub fn arn_prefix(region: &str, api_id: &str) -> String {
-    format!("arn:aws:execute-api:{region}:{}:{api_id}", policy::ACCOUNT)
+    format!(
+        "arn:aws:execute-api:{region}:{}:{api_id}",
+        policy::account()
+    )
 }
 
 /// The request as policies see it.

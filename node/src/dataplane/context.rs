@@ -57,6 +57,9 @@ pub struct RequestContext {
     pub api_key: Option<String>,
     pub api_key_id: Option<String>,
     pub integration_latency_ms: Option<u128>,
+    /// What a Lambda function answered, before any mapping (for
+    /// TestInvokeMethod's log).
+    pub function_payload: Option<bytes::Bytes>,
     /// The request's extensions (hyper's record of how the client spelled
     /// its header names, for Lambda proxy events).
     pub extensions: http::Extensions,
@@ -113,6 +116,7 @@ impl RequestContext {
             api_key: None,
             api_key_id: None,
             integration_latency_ms: None,
+            function_payload: None,
             extensions: http::Extensions::new(),
             tls: None,
             base_path_matched: None,
@@ -216,7 +220,9 @@ impl RequestContext {
             "identity.userArn" | "identity.caller" | "identity.user" => {
                 Cow::Borrowed(self.iam_caller.as_ref()?.1.as_str())
             }
-            "identity.accountId" if self.iam_caller.is_some() => Cow::Borrowed("000000000000"),
+            "identity.accountId" if self.iam_caller.is_some() => {
+                Cow::Borrowed(crate::policy::account())
+            }
             "identity.apiKey" => Cow::Borrowed(self.api_key.as_deref()?),
             "identity.apiKeyId" => Cow::Borrowed(self.api_key_id.as_deref()?),
             "authorizer.principalId" => {
@@ -338,7 +344,7 @@ impl RequestContext {
         if let (Some(stage), Some(path)) = (&self.stage, &self.resource_path) {
             c.insert("resourceId".into(), text(&stage.api.resource_id(path)));
         }
-        c.insert("accountId".into(), text("000000000000"));
+        c.insert("accountId".into(), text(crate::policy::account()));
         let mut identity = IndexMap::new();
         identity.insert("sourceIp".to_string(), text(&self.source_ip.to_string()));
         if let Some(agent) = self.header("user-agent") {
@@ -349,7 +355,7 @@ impl RequestContext {
             identity.insert("userArn".to_string(), text(arn));
             identity.insert("caller".to_string(), text(arn));
             identity.insert("user".to_string(), text(arn));
-            identity.insert("accountId".to_string(), text("000000000000"));
+            identity.insert("accountId".to_string(), text(crate::policy::account()));
         }
         if let (Some(key), Some(id)) = (&self.api_key, &self.api_key_id) {
             identity.insert("apiKey".to_string(), text(key));

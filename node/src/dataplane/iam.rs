@@ -25,7 +25,11 @@ pub struct IamUser {
 
 impl IamUser {
     pub fn arn(&self) -> String {
-        format!("arn:aws:iam::000000000000:user/{}", self.name)
+        format!(
+            "arn:aws:iam::{}:user/{}",
+            crate::policy::account(),
+            self.name
+        )
     }
 }
 

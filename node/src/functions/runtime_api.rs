@@ -136,8 +136,10 @@ async fn next(state: &InstanceState) -> Response<Full<Bytes>> {
     let mut response = Response::new(Full::new(payload));
     let headers = response.headers_mut();
     let arn = format!(
-        "arn:aws:lambda:{}:000000000000:function:{}",
-        state.region, state.function
+        "arn:aws:lambda:{}:{}:function:{}",
+        state.region,
+        crate::policy::account(),
+        state.function
     );
     for (name, value) in [
         ("lambda-runtime-aws-request-id", request_id),

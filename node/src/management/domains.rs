@@ -238,6 +238,7 @@ fn new_domain(input: &Value) -> Result<DomainName, ApiError> {
         domain_name: name.to_ascii_lowercase(),
         certificate_arn: text("certificateArn"),
         regional_certificate_arn: text("regionalCertificateArn"),
+        regional_certificate_name: text("regionalCertificateName"),
         endpoint_type,
         security_policy,
         created_date: now,
@@ -256,6 +257,7 @@ fn update_domain(domain: &mut DomainName, body: &[u8]) -> Result<(), ApiError> {
         match (op.sets(), op.path.as_str()) {
             (_, "/certificateArn") => domain.certificate_arn = value,
             (_, "/regionalCertificateArn") => domain.regional_certificate_arn = value,
+            (_, "/regionalCertificateName") => domain.regional_certificate_name = value,
             (true, "/securityPolicy") => {
                 domain.security_policy = Some(security_policy(op.value()?)?)
             }
@@ -371,6 +373,7 @@ fn domain_shape(d: &DomainName) -> Value {
     for (key, v) in [
         ("certificateArn", &d.certificate_arn),
         ("regionalCertificateArn", &d.regional_certificate_arn),
+        ("regionalCertificateName", &d.regional_certificate_name),
         ("securityPolicy", &d.security_policy),
     ] {
         if let Some(v) = v {

@@ -37,13 +37,14 @@ impl Management {
                 let items = keys
                     .iter()
                     .filter(|k| name_matches(&k.name, query))
-                    .map(|k| key_json(k, show))
-                    .collect();
+                    .map(|k| self.with_key_tags(key_json(k, show), &k.id))
+                    .collect::<Result<_, _>>()?;
                 Ok((StatusCode::OK, lenient_page(req, items)?))
             }
             Op::GetApiKey => {
                 let show = req.query("includeValue") == Some("true");
-                Ok((StatusCode::OK, key_json(&self.api_key(key)?, show)))
+                let out = key_json(&self.api_key(key)?, show);
+                Ok((StatusCode::OK, self.with_key_tags(out, key)?))
             }
             Op::UpdateApiKey => self.update_api_key(key, req.body).await,
             Op::DeleteApiKey => {
@@ -55,10 +56,18 @@ impl Management {
             Op::CreateUsagePlan => self.create_usage_plan(req.body).await,
             Op::GetUsagePlans => {
                 let plans = self.store.list_usage_plans().map_err(internal)?;
-                Ok((
-                    StatusCode::OK,
-                    req.page(plans.iter().map(plan_json).collect())?,
-                ))
+                let items = plans
+                    .iter()
+                    .map(|p| {
+                        let tags = self.plan_tags(&p.id)?;
+                        let mut out = plan_json(p);
+                        if !tags.is_empty() {
+                            out["tags"] = json!(tags);
+                        }
+                        Ok(out)
+                    })
+                    .collect::<Result<_, ApiError>>()?;
+                Ok((StatusCode::OK, req.page(items)?))
             }
             Op::GetUsagePlan => {
                 let mut out = plan_json(&self.usage_plan(plan)?);
@@ -155,9 +164,13 @@ impl Management {
                 .duration_since(std::time::UNIX_EPOCH)
                 .map_or(0, |d| u64::try_from(d.as_micros()).unwrap_or(u64::MAX)),
         };
+        super::tags::tags_of(input.get("tags"))?;
         self.write(ControlCommand::PutApiKey(Box::new(key.clone())))
             .await?;
-        Ok((StatusCode::CREATED, key_json(&key, true)))
+        self.tag_new(format!("/apikeys/{}", key.id), input.get("tags"))
+            .await?;
+        let out = self.with_key_tags(key_json(&key, true), &key.id)?;
+        Ok((StatusCode::CREATED, out))
     }
 
     pub(super) async fn create_usage_plan(&self, body: &[u8]) -> Reply {
@@ -288,6 +301,18 @@ impl Management {
             .get_tags(&format!("/apikeys/{id}"))
             .map_err(internal)?);
         Ok((StatusCode::OK, out))
+    }
+
+    /// `out` with API key `id`'s tags, when it has any.
+    fn with_key_tags(&self, mut out: Value, id: &str) -> Result<Value, ApiError> {
+        let tags = self
+            .store
+            .get_tags(&format!("/apikeys/{id}"))
+            .map_err(internal)?;
+        if !tags.is_empty() {
+            out["tags"] = json!(tags);
+        }
+        Ok(out)
     }
 
     /// The tags on usage plan `id`.

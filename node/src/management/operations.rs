@@ -46,6 +46,8 @@ pub(super) enum Family {
     V2Stages,
     /// VPC links.
     VpcLinks,
+    /// Client certificates stages present to their backends.
+    ClientCertificates,
 }
 
 impl Family {
@@ -159,6 +161,7 @@ operations! {
         CreateDeployment = POST "/restapis/{restapi_id}/deployments";
         GetDeployments = GET "/restapis/{restapi_id}/deployments";
         GetDeployment = GET "/restapis/{restapi_id}/deployments/{deployment_id}";
+        UpdateDeployment = PATCH "/restapis/{restapi_id}/deployments/{deployment_id}";
         DeleteDeployment = DELETE "/restapis/{restapi_id}/deployments/{deployment_id}";
         CreateStage = POST "/restapis/{restapi_id}/stages";
         GetStages = GET "/restapis/{restapi_id}/stages";
@@ -270,6 +273,13 @@ operations! {
         GetVpcLink = GET "/vpclinks/{vpclink_id}";
         UpdateVpcLink = PATCH "/vpclinks/{vpclink_id}";
         DeleteVpcLink = DELETE "/vpclinks/{vpclink_id}";
+    }
+    ClientCertificates {
+        GenerateClientCertificate = POST "/clientcertificates";
+        GetClientCertificates = GET "/clientcertificates";
+        GetClientCertificate = GET "/clientcertificates/{clientcertificate_id}";
+        UpdateClientCertificate = PATCH "/clientcertificates/{clientcertificate_id}";
+        DeleteClientCertificate = DELETE "/clientcertificates/{clientcertificate_id}";
     }
 }
 

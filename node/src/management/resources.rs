@@ -132,10 +132,9 @@ fn method_call(
                     let response = MethodResponse {
                         response_parameters: bool_map(input.get("responseParameters"))?,
                         response_models: string_map(input.get("responseModels"))?,
+                        given_empty: given_empty(input, &["responseParameters", "responseModels"]),
                     };
-                    let mut body = method_response_json(&code, &response);
-                    // AWS's answer to the put echoes a map given empty.
-                    echo_given(&mut body, input, &["responseParameters", "responseModels"]);
+                    let body = method_response_json(&code, &response);
                     updated.method_responses.insert(code, response);
                     (StatusCode::CREATED, body)
                 }
@@ -225,13 +224,10 @@ fn integration_call(
                     return read(integration_response_json(r));
                 }
                 Verb::PUT => {
-                    let response = put_integration_response(&code, input)?;
-                    let mut body = integration_response_json(&response);
-                    echo_given(
-                        &mut body,
-                        input,
-                        &["responseParameters", "responseTemplates"],
-                    );
+                    let mut response = put_integration_response(&code, input)?;
+                    response.given_empty =
+                        given_empty(input, &["responseParameters", "responseTemplates"]);
+                    let body = integration_response_json(&response);
                     integration.integration_responses.insert(code, response);
                     (StatusCode::CREATED, body)
                 }
@@ -604,6 +600,11 @@ fn patch_integration(
                 }
                 continue;
             }
+            ["tlsConfig", "insecureSkipVerification"] => {
+                let skip = op.sets() && op.value()? == "true";
+                v["tlsConfig"] = json!({ "insecureSkipVerification": skip });
+                continue;
+            }
             ["cacheKeyParameters", key] => {
                 let list = v["cacheKeyParameters"].as_array_mut();
                 if let Some(list) = list {
@@ -731,6 +732,7 @@ fn method_response_json(code: &str, r: &MethodResponse) -> Value {
         "responseModels": r.response_models,
     });
     drop_empty(&mut out, &["responseParameters", "responseModels"]);
+    keep_given_empty(&mut out, &r.given_empty);
     out
 }
 
@@ -785,20 +787,31 @@ fn integration_response_json(r: &IntegrationResponse) -> Value {
         }
     }
     drop_empty(&mut out, &["responseParameters", "responseTemplates"]);
+    if let Some(map) = out.as_object_mut() {
+        map.remove("givenEmpty");
+    }
+    keep_given_empty(&mut out, &r.given_empty);
     out
 }
 
-/// Puts back into `out` the members named in `keys` that `input` gave as
-/// empty maps (AWS's answer to a put shows them).
-fn echo_given(out: &mut Value, input: &Value, keys: &[&str]) {
-    for key in keys {
-        if out.get(*key).is_none()
-            && input
-                .get(*key)
+/// The members of `keys` that `input` gave as empty maps.
+pub(super) fn given_empty(input: &Value, keys: &[&str]) -> Vec<String> {
+    keys.iter()
+        .filter(|k| {
+            input
+                .get(**k)
                 .and_then(Value::as_object)
                 .is_some_and(|m| m.is_empty())
-        {
-            out[*key] = json!({});
+        })
+        .map(|k| k.to_string())
+        .collect()
+}
+
+/// Puts back the maps the caller set empty (dropped as empty above).
+fn keep_given_empty(out: &mut Value, given: &[String]) {
+    for key in given {
+        if out.get(key).is_none() {
+            out[key.as_str()] = json!({});
         }
     }
 }

@@ -34,6 +34,10 @@ impl Management {
                 let d = self.deployment(id, req.param("deployment_id"))?;
                 Ok((StatusCode::OK, deployment_json(&d)))
             }
+            Op::UpdateDeployment => {
+                let d = self.update_deployment(id, req.param("deployment_id"), req.body);
+                Ok((StatusCode::OK, deployment_json(&d.await?)))
+            }
             Op::DeleteDeployment => self.delete_deployment(id, req.param("deployment_id")).await,
             Op::CreateStage => self.create_stage(id, req.body).await,
             Op::GetStages => {
@@ -70,6 +74,32 @@ impl Management {
             .get_deployment(id, dep)
             .map_err(internal)?
             .ok_or_else(|| not_found("Invalid Deployment identifier specified"))
+    }
+
+    /// `UpdateDeployment`: `replace`/`remove` of `/description`, as AWS
+    /// takes them.
+    async fn update_deployment(
+        &self,
+        id: &str,
+        dep: &str,
+        body: &[u8],
+    ) -> Result<Deployment, ApiError> {
+        let ops = patch::operations(body)?;
+        self.api(id)?;
+        let mut d = self.deployment(id, dep)?;
+        for op in &ops {
+            match (op.op.as_str(), op.path.as_str()) {
+                ("replace", "/description") => {
+                    d.description = op.value.clone().filter(|v| !v.is_empty())
+                }
+                ("remove", "/description") => d.description = None,
+                ("replace" | "remove", _) => return Err(op.path_not_one_of("/description")),
+                _ => return Err(op.not_supported()),
+            }
+        }
+        self.write(ControlCommand::PutDeployment(Box::new(d.clone())))
+            .await?;
+        Ok(d)
     }
 
     /// `DeleteDeployment`: refused while a stage points at it, as AWS.
@@ -235,6 +265,10 @@ impl Management {
             .and_then(Value::as_bool)
             .unwrap_or(false);
         stage.documentation_version = text("documentationVersion").map(str::to_string);
+        if let Some(cert) = text("clientCertificateId").filter(|c| !c.is_empty()) {
+            self.client_certificate_exists(cert)?;
+            stage.client_certificate_id = Some(cert.to_string());
+        }
         if let Some(canary) = input.get("canarySettings").filter(|c| c.is_object()) {
             let canary = super::canary::from_input(canary, deployment)?;
             self.canary_deployment_exists(id, &canary.deployment_id)?;
@@ -304,6 +338,14 @@ impl Management {
                 (true, ["description"]) => stage.description = op.value.clone(),
                 (false, ["description"]) => stage.description = None,
                 (true, ["tracingEnabled"]) => stage.tracing_enabled = op.bool()?,
+                (true, ["clientCertificateId"]) => {
+                    let cert = op.value.as_deref().filter(|c| !c.is_empty());
+                    if let Some(cert) = cert {
+                        self.client_certificate_exists(cert)?;
+                    }
+                    stage.client_certificate_id = cert.map(str::to_string);
+                }
+                (false, ["clientCertificateId"]) => stage.client_certificate_id = None,
                 (true, ["variables", key]) => {
                     stage
                         .variables
@@ -580,6 +622,9 @@ pub(super) fn stage_json(s: &Stage) -> Value {
     }
     if let Some(canary) = &s.canary_settings {
         out["canarySettings"] = super::canary::canary_json(canary);
+    }
+    if let Some(cert) = &s.client_certificate_id {
+        out["clientCertificateId"] = json!(cert);
     }
     out
 }

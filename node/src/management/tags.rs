@@ -32,9 +32,23 @@ impl Management {
             ["restapis", api] => drop(self.api(api)?),
             ["restapis", api, "stages", stage] => drop(self.stage(api, stage)?),
             ["domainnames", name] => drop(self.domain(name)?),
+            ["apikeys", id] => drop(self.api_key(id)?),
+            ["usageplans", id] => drop(self.usage_plan(id)?),
+            ["vpclinks", id] => {
+                let account = self.store.get_account().map_err(internal)?;
+                if !account.vpc_links.contains_key(*id) {
+                    return Err(not_found("Invalid Vpc Link identifier specified"));
+                }
+            }
+            ["clientcertificates", id] => {
+                let certs = self.store.get_account().map_err(internal)?;
+                if !certs.client_certificates.contains_key(*id) {
+                    return Err(not_found(super::client_certificates::NO_SUCH_CERTIFICATE));
+                }
+            }
             _ => {
                 return Err(bad_request(format!(
-                    "Tags are kept on REST APIs, stages and domain names, not {path}"
+                    "Tags are kept on REST APIs, stages, domain names, API keys, usage plans, VPC links and client certificates, not {path}"
                 )))
             }
         }

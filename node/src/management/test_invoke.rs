@@ -3,8 +3,12 @@
 //! log, latency}. The API's current definition is compiled into a
 //! throwaway snapshot; the request is matched against the method's own
 //! resource path only (no routing), then the data plane's integration
-//! (`dataplane::integration`) answers it. The log is AWS's execution log
-//! text, line for line.
+//! (`dataplane::integration`) answers it, on a stage named
+//! `test-invoke-stage` with the call's `stageVariables`. The log is AWS's
+//! execution log text, line for line; for a Lambda method its endpoint
+//! lines are those of AWS's Invoke call (the function's ARN, the headers
+//! AWS's call carries with their credentials masked, Lambda's response
+//! headers), with apigw's real payloads, status and latency.
 
 use std::net::{IpAddr, Ipv4Addr};
 use std::time::{Duration, SystemTime};
@@ -18,8 +22,11 @@ use super::{bad_request, not_found, ApiError, Management, Reply};
 use crate::dataplane::context::RequestContext;
 use crate::dataplane::error::RequestError;
 use crate::dataplane::integration;
+use crate::functions::Functions;
 use crate::model::{Deployment, RestApi};
-use crate::snapshot::{compile, CompiledIntegration, CompiledMethod, Router};
+use crate::snapshot::{
+    compile, CompiledApi, CompiledIntegration, CompiledMethod, Router, StageView,
+};
 
 const NO_RESOURCE: &str = "Invalid Resource identifier specified";
 const NO_METHOD: &str = "Invalid Method identifier specified";
@@ -33,6 +40,8 @@ struct Invocation {
     query: Option<String>,
     headers: HeaderMap,
     body: Bytes,
+    /// `stageVariables`.
+    variables: std::collections::BTreeMap<String, String>,
 }
 
 /// The method's answer, or the failure AWS logs instead.
@@ -62,12 +71,16 @@ impl Management {
         }
         let input = parse_input(body)?;
         let invocation = invocation(&input, &verb, &resource_path)?;
-        let method = compiled_method(api, &resource_path, &invocation.verb)?;
+        let (compiled, method) = compiled_method(api, &resource_path, &invocation.verb)?;
         let timeout = Duration::from_millis(self.max_integration_timeout_ms.max(1000));
-        Ok((
-            StatusCode::OK,
-            run(&method, &resource_path, invocation, timeout).await,
-        ))
+        let run = Run {
+            method: &method,
+            resource_path: &resource_path,
+            functions: self.functions.as_deref(),
+            region: &self.region,
+            timeout,
+        };
+        Ok((StatusCode::OK, run.answer(compiled, invocation).await))
     }
 }
 
@@ -102,12 +115,18 @@ fn invocation(input: &Value, verb: &str, resource_path: &str) -> Result<Invocati
         .get("body")
         .and_then(Value::as_str)
         .unwrap_or_default();
+    let variables = match input.get("stageVariables") {
+        None | Some(Value::Null) => Default::default(),
+        Some(v) => serde_json::from_value(v.clone())
+            .map_err(|_| bad_request("stageVariables must map names to strings"))?,
+    };
     Ok(Invocation {
         verb,
         path,
         query,
         headers: headers_of(input)?,
         body: Bytes::copy_from_slice(body.as_bytes()),
+        variables,
     })
 }
 
@@ -148,7 +167,7 @@ fn compiled_method(
     api: RestApi,
     resource_path: &str,
     verb: &Method,
-) -> Result<std::sync::Arc<CompiledMethod>, ApiError> {
+) -> Result<(std::sync::Arc<CompiledApi>, std::sync::Arc<CompiledMethod>), ApiError> {
     let deployment = Deployment {
         id: "test-invoke".into(),
         rest_api_id: api.id.clone(),
@@ -162,55 +181,68 @@ fn compiled_method(
         .find(resource_path)
         .filter(|m| m.value.path == resource_path)
         .ok_or_else(|| not_found(NO_METHOD))?;
-    matched
+    let method = matched
         .value
         .method(verb)
         .cloned()
-        .ok_or_else(|| not_found(NO_METHOD))
+        .ok_or_else(|| not_found(NO_METHOD))?;
+    Ok((std::sync::Arc::new(compiled), method))
 }
 
-/// Runs the method and shapes AWS's answer.
-async fn run(
-    method: &CompiledMethod,
-    resource_path: &str,
-    invocation: Invocation,
+/// One test call: the method and what running it needs.
+struct Run<'a> {
+    method: &'a CompiledMethod,
+    resource_path: &'a str,
+    functions: Option<&'a Functions>,
+    region: &'a str,
     timeout: Duration,
-) -> Value {
-    let mut ctx = context(&invocation, resource_path);
-    let mut log = vec![
-        format!("Starting execution for request: {}", ctx.request_id),
-        format!(
-            "HTTP Method: {}, Resource Path: {}",
-            invocation.verb, invocation.path
-        ),
-        format!("Method request path: {}", java_map(&ctx.path_params)),
-        format!("Method request query string: {}", java_map(ctx.query())),
-        format!(
-            "Method request headers: {}",
-            java_map(&header_pairs(&invocation.headers))
-        ),
-        format!(
-            "Method request body before transformations: {}",
-            String::from_utf8_lossy(&invocation.body)
-        ),
-    ];
-    let outcome = integrate(method, &mut ctx, invocation.body, timeout).await;
-    match &outcome.failure {
-        Some(reason) => log.push(reason.clone()),
-        None => {
-            log.push(format!(
-                "Method response body after transformations: {}",
-                outcome.body
-            ));
-            log.push(format!(
-                "Method response headers: {}",
-                java_map(&outcome.headers)
-            ));
-            log.push("Successfully completed execution".into());
+}
+
+impl Run<'_> {
+    /// Runs the method and shapes AWS's answer.
+    async fn answer(&self, api: std::sync::Arc<CompiledApi>, invocation: Invocation) -> Value {
+        let mut ctx = context(&invocation, self.resource_path);
+        let variables = invocation.variables.clone();
+        ctx.stage = Some(std::sync::Arc::new(StageView::detached(
+            "test-invoke-stage",
+            api,
+            variables,
+        )));
+        let mut log = vec![
+            format!("Starting execution for request: {}", ctx.request_id),
+            format!(
+                "HTTP Method: {}, Resource Path: {}",
+                invocation.verb, invocation.path
+            ),
+            format!("Method request path: {}", java_map(&ctx.path_params)),
+            format!("Method request query string: {}", java_map(ctx.query())),
+            format!(
+                "Method request headers: {}",
+                java_map(&header_pairs(&invocation.headers))
+            ),
+            format!(
+                "Method request body before transformations: {}",
+                String::from_utf8_lossy(&invocation.body)
+            ),
+        ];
+        let outcome = self.integrate(&mut ctx, invocation.body, &mut log).await;
+        match &outcome.failure {
+            Some(reason) => log.push(reason.clone()),
+            None => {
+                log.push(format!(
+                    "Method response body after transformations: {}",
+                    outcome.body
+                ));
+                log.push(format!(
+                    "Method response headers: {}",
+                    java_map(&trace_first(&outcome.headers))
+                ));
+                log.push("Successfully completed execution".into());
+            }
         }
+        log.push(format!("Method completed with status: {}", outcome.status));
+        answer(&ctx, &outcome, &log)
     }
-    log.push(format!("Method completed with status: {}", outcome.status));
-    answer(&ctx, &outcome, &log)
 }
 
 /// The context of the test request, its path parameters read by matching
@@ -247,40 +279,150 @@ fn context(invocation: &Invocation, resource_path: &str) -> RequestContext {
     ctx
 }
 
-/// Calls the integration (MOCK, HTTP, HTTP_PROXY) within `timeout`.
-async fn integrate(
-    method: &CompiledMethod,
-    ctx: &mut RequestContext,
-    body: Bytes,
-    timeout: Duration,
-) -> Outcome {
-    let called = match &method.integration {
-        CompiledIntegration::Mock(mock) => integration::mock::answer(mock, ctx, &body),
-        CompiledIntegration::Http(http) => {
-            match crate::outbound::HttpClient::new(timeout, MAX_BODY) {
-                Ok(client) => match tokio::time::timeout(
-                    timeout,
-                    integration::http::call(http, &client, ctx, body),
-                )
-                .await
-                {
-                    Ok(result) => result,
-                    Err(_) => Err(RequestError::IntegrationUnavailable("timeout".into())),
-                },
-                Err(e) => Err(RequestError::IntegrationUnavailable(e.to_string())),
+impl Run<'_> {
+    /// Calls the integration (MOCK, HTTP, HTTP_PROXY, Lambda) within the
+    /// timeout; a Lambda call adds its endpoint lines to `log`.
+    async fn integrate(
+        &self,
+        ctx: &mut RequestContext,
+        body: Bytes,
+        log: &mut Vec<String>,
+    ) -> Outcome {
+        let (method, timeout) = (self.method, self.timeout);
+        let called = match &method.integration {
+            CompiledIntegration::Mock(mock) => integration::mock::answer(mock, ctx, &body),
+            CompiledIntegration::Http(http) => {
+                match crate::outbound::HttpClient::new(timeout, MAX_BODY) {
+                    Ok(client) => match tokio::time::timeout(
+                        timeout,
+                        integration::http::call(http, &client, ctx, body),
+                    )
+                    .await
+                    {
+                        Ok(result) => result,
+                        Err(_) => Err(RequestError::IntegrationUnavailable("timeout".into())),
+                    },
+                    Err(e) => Err(RequestError::IntegrationUnavailable(e.to_string())),
+                }
             }
+            CompiledIntegration::Lambda(lambda) => match self.functions {
+                Some(functions) => {
+                    let sent = endpoint_body(lambda, ctx, &body);
+                    let called = integration::lambda::call(lambda, functions, ctx, body).await;
+                    if let Ok(name) = integration::lambda::resolve_function(&lambda.function, ctx) {
+                        self.endpoint_lines(&name, ctx, &sent, &called, log);
+                    }
+                    called
+                }
+                None => Err(RequestError::IntegrationUnavailable(
+                    "this node runs no functions".into(),
+                )),
+            },
+            CompiledIntegration::Unavailable(reason) => {
+                Err(RequestError::IntegrationUnavailable(reason.clone()))
+            }
+        };
+        match called {
+            Ok(response) => read_response(response, timeout).await,
+            Err(e) => failure(method, &e),
         }
-        CompiledIntegration::Lambda(_) => Err(RequestError::IntegrationUnavailable(
-            "Lambda integrations are not run by TestInvokeMethod yet".into(),
-        )),
-        CompiledIntegration::Unavailable(reason) => {
-            Err(RequestError::IntegrationUnavailable(reason.clone()))
-        }
-    };
-    match called {
-        Ok(response) => read_response(response, timeout).await,
-        Err(e) => failure(method, &e),
     }
+
+    /// AWS's lines for the Invoke call of function `name`.
+    fn endpoint_lines(
+        &self,
+        name: &str,
+        ctx: &RequestContext,
+        sent: &str,
+        called: &Result<http::Response<crate::dataplane::body::Body>, RequestError>,
+        log: &mut Vec<String>,
+    ) {
+        let arn = format!(
+            "arn:aws:lambda:{}:{}:function:{name}",
+            self.region,
+            crate::policy::account()
+        );
+        let url = format!(
+            "https://lambda.{}.amazonaws.com/2015-03-31/functions/{arn}/invocations",
+            self.region
+        );
+        let api_id = ctx.stage.as_ref().map_or("", |s| s.api.api_id.as_str());
+        let now = time::OffsetDateTime::now_utc();
+        let amz_date = now
+            .format(time::macros::format_description!(
+                "[year][month][day]T[hour][minute][second]Z"
+            ))
+            .unwrap_or_default();
+        log.push(format!("Endpoint request URI: {url}"));
+        log.push(format!(
+        "Endpoint request headers: {{x-amzn-lambda-integration-tag={}, Authorization=****, X-Amz-Date={amz_date}, x-amzn-apigateway-api-id={api_id}, Accept=application/json, User-Agent=AmazonAPIGateway_{api_id}, X-Amz-Security-Token=**** [TRUNCATED]",
+        ctx.request_id
+    ));
+        log.push(format!(
+            "Endpoint request body after transformations: {sent}"
+        ));
+        log.push(format!("Sending request to {url}"));
+        let Some(payload) = &ctx.function_payload else {
+            return;
+        };
+        log.push(format!(
+            "Received response. Status: 200, Integration latency: {} ms",
+            ctx.integration_latency_ms.unwrap_or(0)
+        ));
+        let trace = called
+            .as_ref()
+            .ok()
+            .and_then(|r| r.headers().get("x-amzn-trace-id"))
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string)
+            .unwrap_or_else(|| ctx.trace_header());
+        let date = now
+            .format(time::macros::format_description!(
+            "[weekday repr:short], [day] [month repr:short] [year] [hour]:[minute]:[second] GMT"
+        ))
+            .unwrap_or_default();
+        log.push(format!(
+        "Endpoint response headers: {{Date={date}, Content-Type=application/json, Content-Length={}, Connection=keep-alive, x-amzn-RequestId={}, x-amzn-Remapped-Content-Length=0, X-Amz-Executed-Version=$LATEST, X-Amzn-Trace-Id={trace}}}",
+        payload.len(),
+        // Local functions take the API request's id as theirs.
+        ctx.request_id
+    ));
+        log.push(format!(
+            "Endpoint response body before transformations: {}",
+            String::from_utf8_lossy(payload)
+        ));
+    }
+}
+
+/// The payload a Lambda method sends: the proxy event is logged as AWS
+/// logs it (the body), a non-proxy method's body as mapped.
+fn endpoint_body(
+    lambda: &crate::snapshot::LambdaIntegration,
+    ctx: &RequestContext,
+    body: &Bytes,
+) -> String {
+    if lambda.proxy {
+        return String::from_utf8_lossy(body).into_owned();
+    }
+    match integration::map_request_body(
+        &lambda.passthrough,
+        lambda.content_handling,
+        ctx,
+        body.clone(),
+    ) {
+        Ok(mapped) => String::from_utf8_lossy(&mapped.body).into_owned(),
+        Err(_) => String::new(),
+    }
+}
+
+/// Headers with `X-Amzn-Trace-Id` first, as AWS's log lists them.
+fn trace_first(headers: &[(String, String)]) -> Vec<(String, String)> {
+    let (mut out, rest): (Vec<_>, Vec<_>) = headers
+        .iter()
+        .cloned()
+        .partition(|(k, _)| k.eq_ignore_ascii_case("x-amzn-trace-id"));
+    out.extend(rest);
+    out
 }
 
 async fn read_response(

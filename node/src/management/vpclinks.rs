@@ -25,13 +25,25 @@ impl Management {
             Op::CreateVpcLink => self.create_vpc_link(req.body).await,
             Op::GetVpcLinks => {
                 let links = self.store.get_account().map_err(internal)?.vpc_links;
-                let items = links.iter().map(|(id, l)| link_json(id, l, "AVAILABLE"));
-                Ok((StatusCode::OK, req.page(items.collect())?))
+                let items = links
+                    .iter()
+                    .map(|(id, l)| {
+                        let tags = self.link_tags(id)?;
+                        let mut out = link_json(id, l, "AVAILABLE");
+                        if !tags.is_empty() {
+                            out["tags"] = json!(tags);
+                        }
+                        Ok(out)
+                    })
+                    .collect::<Result<_, ApiError>>()?;
+                Ok((StatusCode::OK, req.page(items)?))
             }
             Op::GetVpcLink => {
                 let links = self.store.get_account().map_err(internal)?.vpc_links;
                 let link = links.get(id).ok_or_else(|| not_found(NO_SUCH_LINK))?;
-                Ok((StatusCode::OK, with_tags(link_json(id, link, "AVAILABLE"))))
+                let mut out = link_json(id, link, "AVAILABLE");
+                out["tags"] = json!(self.link_tags(id)?);
+                Ok((StatusCode::OK, out))
             }
             Op::UpdateVpcLink => self.update_vpc_link(id, req.body).await,
             Op::DeleteVpcLink => {
@@ -39,6 +51,11 @@ impl Management {
                     links.remove(id).ok_or_else(|| not_found(NO_SUCH_LINK))?;
                     Ok(json!({}))
                 })
+                .await?;
+                self.write(ControlCommand::PutTags(
+                    format!("/vpclinks/{id}"),
+                    Default::default(),
+                ))
                 .await?;
                 Ok((StatusCode::ACCEPTED, json!({})))
             }
@@ -50,14 +67,21 @@ impl Management {
         let input: Value = serde_json::from_slice(body)
             .map_err(|e| bad_request(format!("the body is not JSON: {e}")))?;
         let link = new_link(&input)?;
+        let tags = super::tags::tags_of(input.get("tags"))?;
         let id = crate::ids::new_deployment_id();
-        let out = link_json(&id, &link, "PENDING");
+        let mut out = link_json(&id, &link, "PENDING");
+        let key = id.clone();
         self.edit_links(move |links| {
-            links.insert(id.clone(), link.clone());
-            Ok(out.clone())
+            links.insert(key.clone(), link.clone());
+            Ok(json!({}))
         })
-        .await
-        .map(|out| (StatusCode::ACCEPTED, out))
+        .await?;
+        self.tag_new(format!("/vpclinks/{id}"), input.get("tags"))
+            .await?;
+        if !tags.is_empty() {
+            out["tags"] = json!(tags);
+        }
+        Ok((StatusCode::ACCEPTED, out))
     }
 
     async fn update_vpc_link(&self, id: &str, body: &[u8]) -> Reply {
@@ -68,9 +92,11 @@ impl Management {
                 for op in &ops {
                     patch_link(link, op)?;
                 }
-                Ok(with_tags(link_json(id, link, "AVAILABLE")))
+                Ok(link_json(id, link, "AVAILABLE"))
             })
             .await?;
+        let mut out = out;
+        out["tags"] = json!(self.link_tags(id)?);
         Ok((StatusCode::OK, out))
     }
 
@@ -161,10 +187,14 @@ fn link_json(id: &str, link: &VpcLink, status: &str) -> Value {
     out
 }
 
-/// AWS's single-link answers carry the (here always empty) tags.
-fn with_tags(mut out: Value) -> Value {
-    out["tags"] = json!({});
-    out
+impl Management {
+    /// The tags on link `id` (AWS's single-link answers carry them, empty
+    /// or not).
+    fn link_tags(&self, id: &str) -> Result<std::collections::BTreeMap<String, String>, ApiError> {
+        self.store
+            .get_tags(&format!("/vpclinks/{id}"))
+            .map_err(internal)
+    }
 }
 
 #[cfg(test)]

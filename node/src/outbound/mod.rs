@@ -1,10 +1,14 @@
 //! Outbound HTTP: the client that integrations, remote functions (the Lambda
 //! Invoke API) and edge tooling share: keep-alive pools per host, HTTP/1.1
-//! and, over TLS, HTTP/2 by ALPN, and caps per backend ([`slots`]).
+//! and, over TLS, HTTP/2 by ALPN, and caps per backend ([`slots`]); the
+//! client certificates stages present and the integrations that accept a
+//! private CA ([`tls`]) get pools of their own.
 
 pub mod slots;
+pub mod tls;
 
-use std::sync::Arc;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -15,6 +19,11 @@ use hyper_util::client::legacy::Client;
 use hyper_util::rt::TokioExecutor;
 
 use slots::{BackendSlots, Lease};
+pub use tls::{ClientIdentity, IdentityError};
+
+/// At most this many TLS variants (client certificate, verification) keep
+/// pools of their own; past it they are dropped and built again.
+const MAX_VARIANTS: usize = 256;
 
 /// Why a request sent with [`HttpClient::send_holding`] got no response.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -38,6 +47,10 @@ pub struct HttpClient {
     max_response_bytes: usize,
     /// Caps per backend on integration requests in flight.
     slots: Arc<BackendSlots>,
+    /// How the pools were built, to build the TLS variants alike.
+    idle_timeout: Duration,
+    /// The clients of the TLS variants, by (certificate id, insecure).
+    variants: Arc<Mutex<HashMap<(Option<String>, bool), Client<Connector, Full<Bytes>>>>>,
 }
 
 impl HttpClient {
@@ -62,28 +75,85 @@ impl HttpClient {
         max_response_bytes: usize,
         slots: Arc<BackendSlots>,
     ) -> Result<HttpClient, rustls::Error> {
-        let mut http = HttpConnector::new();
-        http.enforce_http(false);
-        http.set_nodelay(true);
-        http.set_keepalive(Some(Duration::from_secs(60)));
         let https = hyper_rustls::HttpsConnectorBuilder::new()
             .with_provider_and_webpki_roots(rustls::crypto::ring::default_provider())?
             .https_or_http()
             .enable_http1()
             .enable_http2()
-            .wrap_connector(http);
-        let mut builder = Client::builder(TokioExecutor::new());
-        builder.pool_idle_timeout(idle_timeout);
-        if slots.max_per_backend() > 0 {
-            builder.pool_max_idle_per_host(slots.max_per_backend());
-        }
-        let client = builder.build(https);
+            .wrap_connector(tcp_connector());
+        let client = pooled(https, idle_timeout, &slots);
         Ok(HttpClient {
             client,
             max_response_bytes,
             slots,
+            idle_timeout,
+            variants: Arc::default(),
         })
     }
+
+    /// This client as a backend of a stage with a client certificate
+    /// (`identity`) or of an integration that accepts any issuer
+    /// (`insecure`) sees it: the same caps, pools of its own. The default
+    /// client for neither.
+    pub fn for_backend(
+        &self,
+        identity: Option<&Arc<ClientIdentity>>,
+        insecure: bool,
+    ) -> Result<HttpClient, rustls::Error> {
+        if identity.is_none() && !insecure {
+            return Ok(self.clone());
+        }
+        let key = (identity.map(|i| i.id.clone()), insecure);
+        let mut variants = self.variants.lock().unwrap_or_else(|p| p.into_inner());
+        let client = match variants.get(&key) {
+            Some(client) => client.clone(),
+            None => {
+                let config = tls::client_config(identity.map(Arc::as_ref), insecure)?;
+                let https = hyper_rustls::HttpsConnectorBuilder::new()
+                    .with_tls_config(config)
+                    .https_or_http()
+                    .enable_http1()
+                    .enable_http2()
+                    .wrap_connector(tcp_connector());
+                let client = pooled(https, self.idle_timeout, &self.slots);
+                if variants.len() >= MAX_VARIANTS {
+                    variants.clear();
+                }
+                variants.insert(key, client.clone());
+                client
+            }
+        };
+        Ok(HttpClient {
+            client,
+            ..self.clone()
+        })
+    }
+}
+
+/// TCP toward backends: no Nagle, keep-alive probes.
+fn tcp_connector() -> HttpConnector {
+    let mut http = HttpConnector::new();
+    http.enforce_http(false);
+    http.set_nodelay(true);
+    http.set_keepalive(Some(Duration::from_secs(60)));
+    http
+}
+
+/// A pooling client over `https`, idle connections capped as the slots are.
+fn pooled(
+    https: Connector,
+    idle_timeout: Duration,
+    slots: &BackendSlots,
+) -> Client<Connector, Full<Bytes>> {
+    let mut builder = Client::builder(TokioExecutor::new());
+    builder.pool_idle_timeout(idle_timeout);
+    // Records how HTTP/1.1 backends spell header names (HTTP_PROXY answers
+    // keep that spelling).
+    builder.http1_preserve_header_case(true);
+    if slots.max_per_backend() > 0 {
+        builder.pool_max_idle_per_host(slots.max_per_backend());
+    }
+    builder.build(https)
 }
 
 impl HttpClient {

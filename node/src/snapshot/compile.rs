@@ -382,6 +382,7 @@ fn compile_http(i: &Integration, at: &str) -> Result<HttpIntegration, String> {
         } else {
             compile_responses(&i.integration_responses, at)?
         },
+        insecure_skip_verification: i.tls_config.is_some_and(|t| t.insecure_skip_verification),
     })
 }
 

@@ -171,6 +171,9 @@ pub struct HttpIntegration {
     pub content_handling: ContentHandling,
     pub timeout: std::time::Duration,
     pub responses: IntegrationResponses,
+    /// `tlsConfig.insecureSkipVerification`: a backend certificate no
+    /// public CA issued is accepted (signatures, dates, host still checked).
+    pub insecure_skip_verification: bool,
 }
 
 /// `contentHandling` of a non-proxy integration or integration response.

@@ -55,6 +55,9 @@ pub struct StageView {
     pub tracing_enabled: bool,
     /// Methods counted by `{resource,method}` (`metricsEnabled`).
     pub method_metrics: crate::observability::metrics::MethodMetrics,
+    /// The client certificate (`clientCertificateId`) HTTP integrations
+    /// present to their backends.
+    pub client_identity: Option<Arc<crate::outbound::ClientIdentity>>,
 }
 
 impl StageView {
@@ -93,7 +96,19 @@ impl StageView {
                     .iter()
                     .map(|(k, m)| (k.as_str(), m.metrics_enabled)),
             ),
+            client_identity: None,
         }
+    }
+
+    /// A view of no stored stage, named `name`, serving `api` with
+    /// `variables` (TestInvokeMethod's `test-invoke-stage`).
+    pub fn detached(
+        name: &str,
+        api: Arc<CompiledApi>,
+        variables: BTreeMap<String, String>,
+    ) -> StageView {
+        let stage = Stage::new(&api.api_id, name, &api.deployment_id, 0);
+        StageView::new(&stage, api, variables)
     }
 
     /// The stage throttle for a method key (`/pets/GET`), else the stage's `*/*`.
@@ -209,18 +224,29 @@ impl Deployed {
             findings: Vec::new(),
         };
         let mut next = Snapshot::default();
+        let mut identities = Identities::new(store)?;
         for stage in store.all_stages()? {
             let Some(api) = deployments.get(&stage, &stage.deployment_id)? else {
                 continue;
             };
+            let identity = identities.of(&stage);
             let canary = match &stage.canary_settings {
                 Some(settings) => deployments
                     .get(&stage, &settings.deployment_id)?
-                    .map(|api| CanaryView::new(&stage, settings, api)),
+                    .map(|api| CanaryView::new(&stage, settings, api))
+                    .map(|mut canary| {
+                        // Just made: the only reference.
+                        debug_assert!(Arc::get_mut(&mut canary.stage).is_some());
+                        if let Some(view) = Arc::get_mut(&mut canary.stage) {
+                            view.client_identity = identity.clone();
+                        }
+                        canary
+                    }),
                 None => None,
             };
             let mut view = StageView::new(&stage, api, stage.variables.clone());
             view.canary = canary;
+            view.client_identity = identity;
             next.apis
                 .entry(stage.rest_api_id.clone())
                 .or_default()
@@ -229,6 +255,47 @@ impl Deployed {
         let findings = deployments.findings;
         self.current.store(Arc::new(next));
         Ok(findings)
+    }
+}
+
+/// The account's client certificates as the stages naming them present
+/// them, each read once per reload.
+struct Identities {
+    stored: BTreeMap<String, crate::model::account::ClientCertificate>,
+    read: HashMap<String, Option<Arc<crate::outbound::ClientIdentity>>>,
+}
+
+impl Identities {
+    fn new(store: &Store) -> Result<Identities, StoreError> {
+        Ok(Identities {
+            stored: store.get_account()?.client_certificates,
+            read: HashMap::new(),
+        })
+    }
+
+    /// The identity `stage` presents; `None` (logged) when its certificate
+    /// is gone or does not parse: the backend then sees no certificate.
+    fn of(&mut self, stage: &Stage) -> Option<Arc<crate::outbound::ClientIdentity>> {
+        let id = stage.client_certificate_id.as_deref()?;
+        if let Some(known) = self.read.get(id) {
+            return known.clone();
+        }
+        let made = match self.stored.get(id) {
+            Some(c) => crate::outbound::ClientIdentity::from_pem(
+                id,
+                &c.pem_encoded_certificate,
+                &c.private_key_pem,
+            )
+            .map(Arc::new)
+            .map_err(|e| tracing::warn!(stage = %stage.stage_name, "{e}"))
+            .ok(),
+            None => {
+                tracing::warn!(stage = %stage.stage_name, certificate = id, "the stage's client certificate is gone");
+                None
+            }
+        };
+        self.read.insert(id.to_string(), made.clone());
+        made
     }
 }
 

@@ -21,7 +21,8 @@ use crate::dataplane::context::RequestContext;
 use crate::management::Management;
 use crate::model::command::{record_digest, Record};
 use crate::model::waf::{parse_stage_arn, WafItem, WafKind};
-use crate::web_acls::{self as acls, ACCOUNT_ID};
+use crate::policy::account;
+use crate::web_acls as acls;
 
 /// The largest page a List call returns.
 const MAX_LIMIT: usize = 100;
@@ -199,8 +200,9 @@ fn summary(item: &WafItem) -> Value {
 impl Wafv2<'_> {
     fn arn(&self, kind: WafKind, name: &str, id: &str) -> String {
         format!(
-            "arn:aws:wafv2:{}:{ACCOUNT_ID}:regional/{}/{name}/{id}",
+            "arn:aws:wafv2:{}:{}:regional/{}/{name}/{id}",
             self.region,
+            account(),
             kind.arn_segment()
         )
     }
@@ -243,14 +245,14 @@ impl Wafv2<'_> {
             WafKind::WebAcl => {
                 body.insert(
                     "LabelNamespace".into(),
-                    json!(format!("awswaf:{ACCOUNT_ID}:webacl:{name}:")),
+                    json!(format!("awswaf:{}:webacl:{name}:", account())),
                 );
                 body.insert("ManagedByFirewallManager".into(), json!(false));
             }
             WafKind::RuleGroup => {
                 body.insert(
                     "LabelNamespace".into(),
-                    json!(format!("awswaf:{ACCOUNT_ID}:rulegroup:{name}:")),
+                    json!(format!("awswaf:{}:rulegroup:{name}:", account())),
                 );
             }
             WafKind::IpSet | WafKind::RegexPatternSet => {}

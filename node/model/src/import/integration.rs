@@ -148,6 +148,9 @@ pub(super) fn read_integration(w: &mut Walker, at: &str, v: &Value) -> Option<In
         cache_key_parameters,
         cache_namespace: text("cacheNamespace"),
         integration_responses: read_responses(w, &join(at, "responses"), map.get("responses")),
+        tls_config: map
+            .get("tlsConfig")
+            .and_then(|v| serde_json::from_value(v.clone()).ok()),
     })
 }
 
@@ -277,6 +280,7 @@ pub(super) fn read_responses(
                     .get("contentHandling")
                     .and_then(Value::as_str)
                     .map(str::to_string),
+                given_empty: Vec::new(),
             },
         );
     }

@@ -195,7 +195,7 @@ pub struct JwtAuthorizerSection {
     pub jwks_url: Option<String>,
 }
 
-/// An IAM user (`arn:aws:iam::000000000000:user/{name}`) and its key.
+/// An IAM user (`arn:aws:iam::{account}:user/{name}`) and its key.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct IamUserSection {
@@ -285,6 +285,9 @@ pub struct NodeSection {
     /// The region this node serves, given to functions as `AWS_REGION`
     /// [default: us-east-1].
     pub region: Option<String>,
+    /// The AWS account id (12 digits) this node puts in its ARNs,
+    /// `$context.accountId` and Lambda events [default: 000000000000].
+    pub account_id: Option<String>,
     /// Threads of the runtime that hosts local functions' Runtime APIs and
     /// remote invocations [default: 2].
     pub function_threads: Option<usize>,
@@ -778,6 +781,9 @@ pub fn parse(text: &str) -> Result<ConfigFile> {
         if value == 0 {
             bail!("at `limits.{name}`: must be above 0");
         }
+    }
+    if let Some(id) = &file.node.account_id {
+        apigw::policy::check_account(id).context("at `node.account_id`")?;
     }
     if file.limits.backend_queue_timeout_ms == Some(0) {
         bail!("at `limits.backend_queue_timeout_ms`: must be above 0");

@@ -52,6 +52,10 @@ pub struct ServeArgs {
     /// Data-plane worker threads [default: one per core].
     #[arg(long, env = "APIGW_WORKERS")]
     workers: Option<usize>,
+    /// The AWS account id (12 digits) in the node's ARNs,
+    /// `$context.accountId` and Lambda events [default: 000000000000].
+    #[arg(long, env = "APIGW_ACCOUNT_ID")]
+    account_id: Option<String>,
     /// Log format: json or text [default: json].
     #[arg(long, env = "APIGW_LOG_FORMAT")]
     log_format: Option<String>,
@@ -121,6 +125,7 @@ pub fn run(args: ServeArgs) -> Result<ExitCode> {
         None => Loaded::default(),
     };
     init_logging(&args, &loaded)?;
+    set_account(&args, &loaded)?;
     let settings = settings(&args, &loaded)?;
     let mut state = open_state(&args, &loaded, &settings)?;
     // Before the listeners are announced: generated credentials are on
@@ -198,6 +203,17 @@ fn settings(args: &ServeArgs, loaded: &Loaded) -> Result<Settings> {
         admin_listen,
         workers,
     })
+}
+
+/// Sets the account id from the flag, else the config, before anything
+/// makes an ARN; a malformed one stops the start.
+fn set_account(args: &ServeArgs, loaded: &Loaded) -> Result<()> {
+    let (id, from) = match (&args.account_id, &loaded.file.node.account_id) {
+        (Some(id), _) => (id, "--account-id"),
+        (None, Some(id)) => (id, "node.account_id"),
+        (None, None) => return Ok(()),
+    };
+    apigw::policy::set_account(id).with_context(|| format!("at `{from}`"))
 }
 
 /// Opens the store, starts the functions and the cluster, applies the
@@ -516,6 +532,7 @@ fn admin_worker(
                     limits.max_integration_timeout_ms,
                 )
                 .with_counters(services.access.counters().clone())
+                .with_functions(services.functions.clone())
                 .with_admin_users(admin_identities, &services.region)
                 .with_account_throttle(apigw::throttle::Rate {
                     per_second: loaded.file.limits.account_rate_limit,

@@ -78,6 +78,10 @@ pub(crate) async fn call(
     body: Bytes,
 ) -> Result<Response<Body>, RequestError> {
     let (request, carried) = build_request(integration, ctx, body)?;
+    let identity = ctx.stage.as_ref().and_then(|s| s.client_identity.as_ref());
+    let client = &client
+        .for_backend(identity, integration.insecure_skip_verification)
+        .map_err(|e| RequestError::IntegrationFailure(format!("backend TLS: {e}")))?;
     let backend = backend_key(request.uri());
     let started = Instant::now();
     let exchange = async {
@@ -130,8 +134,23 @@ pub(crate) async fn call(
     };
     ctx.integration_status = Some(response.status().as_u16());
     match collected {
-        // HTTP_PROXY answers carry the backend's headers, no trace header.
-        None => Ok(remap_proxy_headers(response)),
+        // HTTP_PROXY answers carry the backend's headers (as the backend
+        // spelled their names, on HTTP/1.1), no trace header.
+        None => {
+            let spelling =
+                super::header_case::client_spelling(response.headers(), response.extensions())
+                    .await;
+            let mut response = remap_proxy_headers(response);
+            if !spelling.is_empty() {
+                let names: Vec<String> = response
+                    .headers()
+                    .iter()
+                    .filter_map(|(k, _)| spelling.get(k.as_str()).cloned())
+                    .collect();
+                super::header_case::spell(&mut response, &names);
+            }
+            Ok(response)
+        }
         Some(bytes) => {
             let selector = response.status().as_u16().to_string();
             let selected = integration

@@ -69,6 +69,9 @@ pub(crate) async fn call(
         Ok(Err(other)) => return Err(RequestError::FunctionFailed(other.to_string())),
         Ok(Ok(outcome)) => outcome,
     };
+    ctx.function_payload = Some(match &outcome {
+        Outcome::Success(p) | Outcome::FunctionError(p) => p.clone(),
+    });
     if integration.proxy {
         return match outcome {
             Outcome::Success(payload) => {

@@ -103,7 +103,7 @@ pub(crate) fn event_spelled(
             "extendedRequestId": ctx.extended_request_id,
             "requestTime": clf_time(ctx.started_at),
             "path": format!("/{stage_name}{}", ctx.stage_path),
-            "accountId": "000000000000",
+            "accountId": crate::policy::account(),
             "protocol": ctx.protocol,
             "stage": stage_name,
             "domainPrefix": ctx.domain_name.split('.').next().unwrap_or_default(),
@@ -111,7 +111,7 @@ pub(crate) fn event_spelled(
             "requestId": ctx.request_id,
             "identity": {
                 "cognitoIdentityPoolId": null,
-                "accountId": ctx.iam_caller.as_ref().map(|_| "000000000000"),
+                "accountId": ctx.iam_caller.as_ref().map(|_| crate::policy::account()),
                 "cognitoIdentityId": null,
                 "caller": ctx.iam_caller.as_ref().map(|c| c.1.as_str()),
                 "sourceIp": ctx.source_ip.to_string(),

@@ -167,7 +167,7 @@ fn check_caller(
     let resource = format!(
         "arn:aws:execute-api:{}:{}:{}/{}/{}/@connections/{id}",
         ws.region,
-        policy::ACCOUNT,
+        policy::account(),
         stage.api_id,
         stage.stage_name,
         ctx.method

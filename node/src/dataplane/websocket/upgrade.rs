@@ -263,7 +263,7 @@ async fn by_lambda(
     let method_arn = format!(
         "arn:aws:execute-api:{}:{}:{}/{}/$connect",
         ws.region,
-        policy::ACCOUNT,
+        policy::account(),
         stage.api_id,
         stage.stage_name
     );

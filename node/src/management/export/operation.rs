@@ -235,6 +235,9 @@ pub(super) fn integration(i: &Integration) -> Value {
         v.insert("cacheKeyParameters".into(), json!(i.cache_key_parameters));
         text(&mut v, "cacheNamespace", &i.cache_namespace);
     }
+    if let Some(tls) = &i.tls_config {
+        v.insert("tlsConfig".into(), json!(tls));
+    }
     Value::Object(v)
 }
 

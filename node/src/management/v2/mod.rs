@@ -29,7 +29,7 @@ use super::{err, internal, not_found, ApiError, Management, Reply, Request};
 use crate::control::ControlCommand;
 use crate::model::command::Record;
 use crate::model::websocket::{valid_id, WsApi};
-use crate::policy::ACCOUNT;
+use crate::policy::account;
 
 use super::operations::Family;
 pub use declared::{declared_api, WsDeclaration};
@@ -46,7 +46,12 @@ impl Management {
 
     /// The WebSocket API `id` (a malformed id is not found, never looked up).
     fn ws_api(&self, id: &str) -> Result<WsApi, ApiError> {
-        let missing = || not_found(format!("Invalid API identifier specified {ACCOUNT}:{id}"));
+        let missing = || {
+            not_found(format!(
+                "Invalid API identifier specified {}:{id}",
+                account()
+            ))
+        };
         if !valid_id(id) {
             return Err(missing());
         }
