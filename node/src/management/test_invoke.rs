@@ -273,6 +273,9 @@ async fn integrate(
         CompiledIntegration::Lambda(_) => Err(RequestError::IntegrationUnavailable(
             "Lambda integrations are not run by TestInvokeMethod yet".into(),
         )),
+        CompiledIntegration::AwsService(_) => Err(RequestError::IntegrationUnavailable(
+            "AWS service integrations are not run by TestInvokeMethod yet".into(),
+        )),
         CompiledIntegration::Unavailable(reason) => {
             Err(RequestError::IntegrationUnavailable(reason.clone()))
         }
