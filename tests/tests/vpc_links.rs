@@ -16,7 +16,8 @@ use apigw_tests::{Client, Node};
 use http::Method;
 use serde_json::{json, Value};
 
-const NLB: &str = "arn:aws:elasticloadbalancing:us-east-1:123456789012:loadbalancer/net/private/50dc6c495c0c9188";
+const NLB: &str =
+    "arn:aws:elasticloadbalancing:us-east-1:123456789012:loadbalancer/net/private/50dc6c495c0c9188";
 
 /// A backend process (`scripts/named_backend.py`).
 struct Target {
@@ -37,7 +38,9 @@ impl Target {
             .expect("backend starts");
         let mut line = String::new();
         let stdout = child.stdout.take().expect("stdout");
-        BufReader::new(stdout).read_line(&mut line).expect("port line");
+        BufReader::new(stdout)
+            .read_line(&mut line)
+            .expect("port line");
         Target {
             name: name.into(),
             port: line.trim().parse().expect("a port"),
@@ -116,7 +119,11 @@ async fn start(targets: &[Target]) -> Node {
     let id = made.json()["id"].as_str().expect("link id").to_string();
     let patch = json!({"patchOperations": [{"op": "replace", "path": "/variables/vpcLinkId", "value": id}]});
     let updated = admin
-        .send(Method::PATCH, "/restapis/private/stages/prod", patch.to_string())
+        .send(
+            Method::PATCH,
+            "/restapis/private/stages/prod",
+            patch.to_string(),
+        )
         .await
         .expect("UpdateStage");
     assert_eq!(updated.status, 200, "{}", updated.text());
@@ -156,12 +163,18 @@ fn names(names: &[&str]) -> BTreeSet<String> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn targets_killed_and_restarted_under_load() {
-    let mut targets: Vec<Target> = ["a", "b", "c"].iter().map(|n| Target::start(n, 0)).collect();
+    let mut targets: Vec<Target> = ["a", "b", "c"]
+        .iter()
+        .map(|n| Target::start(n, 0))
+        .collect();
     let node = start(&targets).await;
 
     let (status, _, _, body) = call(&node).await;
     assert_eq!(status, 200, "{body}");
-    assert_eq!(body["host"], "orders.internal.example:8080", "the URI's host names the request");
+    assert_eq!(
+        body["host"], "orders.internal.example:8080",
+        "the URI's host names the request"
+    );
     let (errors, seen) = load(&node, Duration::from_millis(600)).await;
     assert!(errors.is_empty(), "{errors:?}");
     assert_eq!(seen, names(&["a", "b", "c"]), "round robin over all three");
@@ -172,6 +185,23 @@ async fn targets_killed_and_restarted_under_load() {
     let (errors, seen) = load(&node, Duration::from_millis(1000)).await;
     assert!(errors.is_empty(), "5xx after the threshold: {errors:?}");
     assert_eq!(seen, names(&["a", "c"]));
+    let metrics = node
+        .admin_client()
+        .get("/metrics")
+        .await
+        .expect("metrics")
+        .text();
+    let gauge = |port: u16| {
+        format!("apigw_upstream_target_healthy{{target_arn=\"{NLB}\",target=\"127.0.0.1:{port}\"}}")
+    };
+    assert!(
+        metrics.contains(&format!("{} 0", gauge(targets[1].port))),
+        "{metrics}"
+    );
+    assert!(
+        metrics.contains(&format!("{} 1", gauge(targets[0].port))),
+        "{metrics}"
+    );
 
     targets[1].restart();
     let deadline = Instant::now() + Duration::from_secs(10);

@@ -146,6 +146,45 @@ impl Upstreams {
         out
     }
 
+    /// `apigw_upstream_target_healthy` and `apigw_upstream_target_ejected`
+    /// (1 or 0) and `apigw_upstream_target_in_flight`, per target.
+    pub fn prometheus(&self) -> String {
+        let groups = self.health();
+        if groups.is_empty() {
+            return String::new();
+        }
+        let mut out = String::from(
+            "# HELP apigw_upstream_target_healthy Whether the active health check finds the target healthy.\n\
+             # TYPE apigw_upstream_target_healthy gauge\n",
+        );
+        let mut ejected = String::from(
+            "# HELP apigw_upstream_target_ejected Whether the target is ejected for failed requests.\n\
+             # TYPE apigw_upstream_target_ejected gauge\n",
+        );
+        let mut in_flight = String::from(
+            "# HELP apigw_upstream_target_in_flight Requests in flight to the target.\n\
+             # TYPE apigw_upstream_target_in_flight gauge\n",
+        );
+        for (arn, targets) in &groups {
+            for t in targets {
+                let labels = format!("target_arn=\"{arn}\",target=\"{}\"", t.addr);
+                out.push_str(&format!(
+                    "apigw_upstream_target_healthy{{{labels}}} {}\n",
+                    u8::from(t.healthy)
+                ));
+                ejected.push_str(&format!(
+                    "apigw_upstream_target_ejected{{{labels}}} {}\n",
+                    u8::from(t.ejected)
+                ));
+                in_flight.push_str(&format!(
+                    "apigw_upstream_target_in_flight{{{labels}}} {}\n",
+                    t.in_flight
+                ));
+            }
+        }
+        out + &ejected + &in_flight
+    }
+
     /// The group a VPC link leads to: the first of its target ARNs that the
     /// config gives targets.
     pub(crate) fn group_of_link(&self, link_id: &str) -> Result<Arc<Group>, String> {
