@@ -16,6 +16,8 @@ use serde_json::{json, Value};
 /// developer guide's tutorials.
 fn api(account: &str, machine: &str) -> String {
     let arn = |rest: &str| format!("arn:aws:apigateway:us-east-1:{rest}");
+    let sqs_path = arn(&format!("sqs:path/{account}/apigw-queue"));
+    let queue_url = format!("https://sqs.us-east-1.amazonaws.com/{account}/apigw-queue");
     format!(
         r##"
 openapi: 3.0.1
@@ -172,8 +174,6 @@ paths:
         s3_list = arn("s3:path/apigw-bucket"),
         s3_object = arn("s3:path/apigw-bucket/{key}"),
         sqs_action = arn("sqs:action/SendMessage"),
-        sqs_path = arn(&format!("sqs:path/{account}/apigw-queue")),
-        queue_url = format!("https://sqs.us-east-1.amazonaws.com/{account}/apigw-queue"),
         ddb_put = arn("dynamodb:action/PutItem"),
         ddb_get = arn("dynamodb:action/GetItem"),
         ddb_query = arn("dynamodb:action/Query"),

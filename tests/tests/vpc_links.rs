@@ -228,7 +228,7 @@ async fn targets_killed_and_restarted_under_load() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_unknown_link_fails_closed() {
-    let targets = vec![Target::start("a", 0)];
+    let targets = [Target::start("a", 0)];
     let node = Node::builder()
         .file("api.yaml", API)
         .config(&format!(
