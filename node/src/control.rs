@@ -25,6 +25,8 @@ pub struct ControlPlane {
     waf: OnceLock<Arc<crate::web_acls::WebAcls>>,
     /// The node's custom domains, once it has built them.
     domains: OnceLock<Arc<crate::domains::Domains>>,
+    /// VPC links' upstream groups, once the node has built them.
+    upstreams: OnceLock<Arc<crate::dataplane::integration::upstream::Upstreams>>,
 }
 
 impl ControlPlane {
@@ -36,6 +38,7 @@ impl ControlPlane {
             functions: OnceLock::new(),
             waf: OnceLock::new(),
             domains: OnceLock::new(),
+            upstreams: OnceLock::new(),
         }
     }
 
@@ -102,8 +105,33 @@ impl ControlPlane {
         }
     }
 
+    /// Keeps `upstreams` in line with the stored VPC links from now on.
+    pub fn attach_upstreams(
+        &self,
+        upstreams: Arc<crate::dataplane::integration::upstream::Upstreams>,
+    ) {
+        let _ = self.upstreams.set(upstreams);
+        self.reload_upstreams();
+    }
+
+    fn reload_upstreams(&self) {
+        let Some(upstreams) = self.upstreams.get() else {
+            return;
+        };
+        match self.store.get_account() {
+            Ok(account) => upstreams.set_links(
+                account
+                    .vpc_links
+                    .into_iter()
+                    .map(|(id, link)| (id, link.target_arns)),
+            ),
+            Err(e) => tracing::error!(error = %e, "cannot read the VPC links"),
+        }
+    }
+
     fn reload(&self) {
         self.reload_waf();
+        self.reload_upstreams();
         self.reload_domains();
         self.reload_access();
         self.reload_functions();

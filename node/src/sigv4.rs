@@ -46,6 +46,29 @@ pub fn signed_request(
         host.parse()
             .map_err(|_| format!("invalid host in `{url}`"))?,
     );
+    sign_request(&mut request, &body, key, Payload::Unsigned)?;
+    Ok(request)
+}
+
+/// How the payload enters a signature.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Payload {
+    /// Hashed into the signature only (most services).
+    Unsigned,
+    /// Also sent as `x-amz-content-sha256`, paths neither normalised nor
+    /// escaped twice (S3).
+    S3,
+}
+
+/// Signs `request` (whose body is `body`) in place: `authorization`,
+/// `x-amz-date` and, with a session token, `x-amz-security-token`. The
+/// `host` header must be set.
+pub fn sign_request(
+    request: &mut Request<Full<Bytes>>,
+    body: &[u8],
+    key: &SigningKey<'_>,
+    payload: Payload,
+) -> Result<(), String> {
     let identity = Credentials::new(
         key.access_key_id,
         key.secret_access_key,
@@ -54,12 +77,21 @@ pub fn signed_request(
         "apigw",
     )
     .into();
+    let mut settings = SigningSettings::default();
+    if payload == Payload::S3 {
+        use aws_sigv4::http_request::{
+            PayloadChecksumKind, PercentEncodingMode, UriPathNormalizationMode,
+        };
+        settings.payload_checksum_kind = PayloadChecksumKind::XAmzSha256;
+        settings.percent_encoding_mode = PercentEncodingMode::Single;
+        settings.uri_path_normalization_mode = UriPathNormalizationMode::Disabled;
+    }
     let params = v4::SigningParams::builder()
         .identity(&identity)
         .region(key.region)
         .name(key.service)
         .time(SystemTime::now())
-        .settings(SigningSettings::default())
+        .settings(settings)
         .build()
         .map_err(|e| e.to_string())?
         .into();
@@ -68,16 +100,18 @@ pub fn signed_request(
         .iter()
         .filter_map(|(k, v)| Some((k.as_str().to_string(), v.to_str().ok()?.to_string())))
         .collect();
+    let method = request.method().as_str().to_string();
+    let url = request.uri().to_string();
     let signable = SignableRequest::new(
-        method,
-        url,
+        &method,
+        &url,
         all_headers.iter().map(|(k, v)| (k.as_str(), v.as_str())),
-        SignableBody::Bytes(&body),
+        SignableBody::Bytes(body),
     )
     .map_err(|e| e.to_string())?;
     let (instructions, _) = sign(signable, &params)
         .map_err(|e| e.to_string())?
         .into_parts();
-    instructions.apply_to_request_http1x(&mut request);
-    Ok(request)
+    instructions.apply_to_request_http1x(request);
+    Ok(())
 }

@@ -3,6 +3,7 @@
 //! plain HTTP client, and a signing client of the admin listener.
 
 pub mod admin;
+pub mod aws;
 pub mod backend;
 pub mod client;
 pub mod cluster;

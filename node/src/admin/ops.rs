@@ -31,6 +31,7 @@ impl Admin {
         let ws = &services.websocket;
         text.push_str(&ws.metrics.prometheus(ws.registry.len()));
         text.push_str(&services.observability.prometheus());
+        text.push_str(&services.upstreams.prometheus());
         if let Some(edge) = &services.edge {
             text.push_str(&edge.prometheus());
         }

@@ -90,6 +90,9 @@ pub enum RequestError {
     /// An edge found no region able to answer (503).
     #[error("no region could serve the request: {0}")]
     NoRegion(String),
+    /// A VPC link's upstream group has no healthy target (503).
+    #[error("{0}")]
+    NoHealthyTarget(String),
 }
 
 impl RequestError {
@@ -98,7 +101,7 @@ impl RequestError {
         use GatewayResponseType as T;
         match self {
             RequestError::NoSuchStage | RequestError::EndpointRefused(_) => T::Default4xx,
-            RequestError::NoRegion(_) => T::Default5xx,
+            RequestError::NoRegion(_) | RequestError::NoHealthyTarget(_) => T::Default5xx,
             RequestError::MissingAuthenticationToken => T::MissingAuthenticationToken,
             RequestError::RequestTooLarge { .. } => T::RequestTooLarge,
             RequestError::ApiKeyRequired => T::InvalidApiKey,
@@ -132,7 +135,7 @@ impl RequestError {
     pub fn default_status(&self) -> StatusCode {
         let status = match self {
             RequestError::NoSuchStage | RequestError::EndpointRefused(_) => 403,
-            RequestError::NoRegion(_) => 503,
+            RequestError::NoRegion(_) | RequestError::NoHealthyTarget(_) => 503,
             RequestError::BadRequest(_) => 400,
             RequestError::BodyTimeout => 408,
             RequestError::FunctionFailed(_) | RequestError::TemplateFailed(_) => 500,
@@ -149,7 +152,9 @@ impl RequestError {
             | RequestError::ApiKeyRequired
             | RequestError::WafFiltered(_)
             | RequestError::EndpointRefused(_) => "Forbidden".into(),
-            RequestError::NoRegion(_) => "Service Unavailable".into(),
+            RequestError::NoRegion(_) | RequestError::NoHealthyTarget(_) => {
+                "Service Unavailable".into()
+            }
             RequestError::MissingAuthenticationToken => "Missing Authentication Token".into(),
             RequestError::RequestTooLarge { limit } => {
                 format!("HTTP content length exceeded {limit} bytes.")

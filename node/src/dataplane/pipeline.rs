@@ -124,6 +124,10 @@ pub struct Services {
     pub websocket: Arc<super::websocket::WebSockets>,
     /// Stage access logs, request metrics.
     pub observability: Arc<crate::observability::Observability>,
+    /// AWS service integrations' endpoints and credentials.
+    pub aws: Arc<super::integration::aws::AwsServices>,
+    /// VPC links' upstream groups.
+    pub upstreams: Arc<super::integration::upstream::Upstreams>,
 }
 
 /// The data-plane request handler.

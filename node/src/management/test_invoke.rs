@@ -318,6 +318,9 @@ impl Run<'_> {
                     "this node runs no functions".into(),
                 )),
             },
+            CompiledIntegration::AwsService(_) => Err(RequestError::IntegrationUnavailable(
+                "AWS service integrations are not run by TestInvokeMethod yet".into(),
+            )),
             CompiledIntegration::Unavailable(reason) => {
                 Err(RequestError::IntegrationUnavailable(reason.clone()))
             }

@@ -331,25 +331,54 @@ fn rewrite_refs(value: &mut serde_json::Value) {
 }
 
 fn compile_integration(i: &Integration, at: &str) -> Result<CompiledIntegration, String> {
-    if i.connection_type.as_deref() == Some("VPC_LINK") {
-        return Err("VPC link integrations are not supported by this version".into());
+    let vpc_link = i.connection_type.as_deref() == Some("VPC_LINK");
+    if vpc_link && !matches!(i.kind, IntegrationType::Http | IntegrationType::HttpProxy) {
+        return Err("VPC links carry HTTP and HTTP_PROXY integrations only".into());
     }
     match i.kind {
         IntegrationType::Http | IntegrationType::HttpProxy => {
-            Ok(CompiledIntegration::Http(compile_http(i, at)?))
+            let uri = i.uri.as_deref().ok_or("the integration has no uri")?;
+            let mut http = compile_http(i, uri, at)?;
+            if vpc_link {
+                let id = i
+                    .connection_id
+                    .as_deref()
+                    .filter(|id| !id.is_empty())
+                    .ok_or("a VPC_LINK integration needs a connectionId")?;
+                http.vpc_link = Some(parse_uri(id)?);
+            }
+            Ok(CompiledIntegration::Http(http))
         }
         IntegrationType::Mock => Ok(CompiledIntegration::Mock(MockIntegration {
             request_templates: templates(&i.request_templates, &format!("{at} request template"))?,
             responses: compile_responses(&i.integration_responses, at)?,
         })),
+        IntegrationType::Aws | IntegrationType::AwsProxy if !names_lambda(i) => {
+            super::aws_service::compile(i, at).map(CompiledIntegration::AwsService)
+        }
         IntegrationType::Aws | IntegrationType::AwsProxy => {
             compile_lambda(i, at).map(CompiledIntegration::Lambda)
         }
     }
 }
 
-fn compile_http(i: &Integration, at: &str) -> Result<HttpIntegration, String> {
-    let uri = i.uri.as_deref().ok_or("the integration has no uri")?;
+/// Whether an AWS / AWS_PROXY integration calls a Lambda function (an
+/// integration without a URI is reported by the Lambda compiler).
+fn names_lambda(i: &Integration) -> bool {
+    i.uri.as_deref().is_none_or(|uri| {
+        uri.contains(":lambda:path/")
+            || uri.starts_with("arn:aws:lambda:")
+            || !uri.starts_with("arn:")
+    })
+}
+
+/// An HTTP (or HTTP_PROXY) integration to `uri`; AWS service integrations
+/// are compiled through it with their request path as `uri`.
+pub(super) fn compile_http(
+    i: &Integration,
+    uri: &str,
+    at: &str,
+) -> Result<HttpIntegration, String> {
     let method = match i.http_method.as_deref() {
         None | Some("ANY") => None,
         Some(m) => Some(
@@ -383,6 +412,7 @@ fn compile_http(i: &Integration, at: &str) -> Result<HttpIntegration, String> {
             compile_responses(&i.integration_responses, at)?
         },
         insecure_skip_verification: i.tls_config.is_some_and(|t| t.insecure_skip_verification),
+        vpc_link: None,
     })
 }
 

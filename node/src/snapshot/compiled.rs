@@ -153,6 +153,8 @@ pub enum CompiledIntegration {
     Http(HttpIntegration),
     Mock(MockIntegration),
     Lambda(LambdaIntegration),
+    /// `type: AWS` with another AWS service (SQS, DynamoDB, S3...).
+    AwsService(super::aws_service::AwsServiceIntegration),
     /// A kind whose support arrives with a later part of the gateway; calls
     /// get 500 and the reason is logged.
     Unavailable(String),
@@ -174,6 +176,10 @@ pub struct HttpIntegration {
     /// `tlsConfig.insecureSkipVerification`: a backend certificate no
     /// public CA issued is accepted (signatures, dates, host still checked).
     pub insecure_skip_verification: bool,
+    /// `connectionType: VPC_LINK`: the `connectionId` (a VPC link id, or
+    /// `${stageVariables.x}`); the request goes to that link's upstream
+    /// group, the URI's host only naming it (`Host`).
+    pub vpc_link: Option<UriTemplate>,
 }
 
 /// `contentHandling` of a non-proxy integration or integration response.

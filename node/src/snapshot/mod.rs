@@ -5,6 +5,7 @@
 //! never waits for the store; a new snapshot is built beside the old one
 //! (reusing compiled deployments that did not change) and swapped in.
 
+mod aws_service;
 mod canary;
 mod compile;
 mod compiled;
@@ -16,6 +17,7 @@ use std::sync::Arc;
 
 use arc_swap::ArcSwap;
 
+pub use aws_service::{AwsServiceIntegration, AwsTarget, Protocol, Service, SERVICES};
 pub use canary::CanaryView;
 pub use compile::{compile, parse_uri};
 pub use compiled::*;

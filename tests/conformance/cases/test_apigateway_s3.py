@@ -1,7 +1,8 @@
 """test_apigateway_s3: API Gateway AWS-service integrations with S3.
 
-Not applicable yet: apigw has no S3 stand-in (AWS service integrations
-other than Lambda are not served), and the tests also need S3's own API
-and IAM roles to set up and check what the integration did."""
+Not ported yet. apigw serves S3 integrations (path/ URIs, binary bodies;
+tests/tests/aws_services.rs checks them against moto), and harness/aws.py
+gives the moto stand-in these ports would use; the recorded tests' binary
+support matrix is still to be written as ports."""
 
-NOT_APPLICABLE_REASON = "needs an AWS service stand-in: S3 integrations (and S3's API) are not in apigw yet"
+NOT_APPLICABLE_REASON = "not ported yet: S3 integrations are served, the ports of these tests are still to be written"

@@ -13,6 +13,8 @@ import threading
 import time
 from pathlib import Path
 
+from . import aws
+
 # The admin key pair the runner gives every node it starts.
 ADMIN_KEY = "AKIACONFORMANCE00001"
 ADMIN_SECRET = "conformance-secret-0123456789abcdefghijk"
@@ -44,6 +46,7 @@ class Node:
         env["APIGW_ADMIN_ACCESS_KEY_ID"] = ADMIN_KEY
         env["APIGW_ADMIN_SECRET_ACCESS_KEY"] = ADMIN_SECRET
         env.setdefault("APIGW_LOG", "warn,apigw=info")
+        env.update(aws.node_env())
         self.proc = subprocess.Popen(
             [binary, "serve", "--config", str(self.dir / "config.yaml"),
              "--data-dir", str(self.dir / "data"),

@@ -42,6 +42,10 @@ pub struct ConfigFile {
     /// TLS material the management API's domains name: certificates by
     /// ARN, `s3://` truststores.
     pub tls: TlsSection,
+    /// AWS service integrations: endpoints and credentials (`aws.rs`).
+    pub aws: crate::aws::AwsSection,
+    /// VPC links' upstream groups by target ARN (`upstreams.rs`).
+    pub upstreams: Vec<crate::upstreams::UpstreamSection>,
 }
 
 /// A custom domain declared in the config (paths relative to the file).

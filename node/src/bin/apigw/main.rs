@@ -2,6 +2,7 @@
 
 mod access;
 mod apply;
+mod aws;
 mod capacity;
 mod check;
 mod cluster;
@@ -13,6 +14,7 @@ mod logging;
 mod remote;
 mod serve;
 mod store;
+mod upstreams;
 mod users;
 
 use std::path::PathBuf;

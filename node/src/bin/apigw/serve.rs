@@ -376,6 +376,11 @@ fn build_services(loaded: &Loaded, state: &mut State, data_dir: &Path) -> Result
     let waf = Arc::new(apigw::web_acls::WebAcls::new(access.counters().clone()));
     state.control.attach_waf(waf.clone());
     let ws_counters = access.counters().clone();
+    let upstreams = Arc::new(apigw::dataplane::integration::upstream::Upstreams::new(
+        crate::upstreams::configs(&loaded.file.upstreams)?,
+    ));
+    state.control.attach_upstreams(upstreams.clone());
+    upstreams.start_health_checks(runtime);
     let services = Arc::new(Services {
         edge,
         networks: crate::edge::networks(loaded)?,
@@ -400,6 +405,10 @@ fn build_services(loaded: &Loaded, state: &mut State, data_dir: &Path) -> Result
             ws_counters,
         )),
         observability: Arc::new(observability(loaded, data_dir)?),
+        aws: Arc::new(apigw::dataplane::integration::aws::AwsServices::new(
+            crate::aws::config(&loaded.file.aws)?,
+        )),
+        upstreams,
     });
     if let Some(view) = services.cluster.as_ref().filter(|v| v.role == "regional") {
         let gateway = Gateway::new(

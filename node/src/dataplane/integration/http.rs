@@ -77,30 +77,97 @@ pub(crate) async fn call(
     ctx: &mut RequestContext,
     body: Bytes,
 ) -> Result<Response<Body>, RequestError> {
+    if integration.vpc_link.is_some() {
+        return Err(RequestError::IntegrationUnavailable(
+            "VPC link integrations are sent by the gateway's upstream groups".into(),
+        ));
+    }
     let (request, carried) = build_request(integration, ctx, body)?;
     let identity = ctx.stage.as_ref().and_then(|s| s.client_identity.as_ref());
     let client = &client
         .for_backend(identity, integration.insecure_skip_verification)
         .map_err(|e| RequestError::IntegrationFailure(format!("backend TLS: {e}")))?;
-    let backend = backend_key(request.uri());
     let started = Instant::now();
+    let outcome = exchange(
+        client,
+        request,
+        integration.proxy,
+        integration.timeout,
+        &ctx.request_id,
+    )
+    .await;
+    ctx.integration_latency_ms = Some(started.elapsed().as_millis());
+    let (response, collected) = outcome?;
+    ctx.integration_status = Some(response.status().as_u16());
+    match collected {
+        // HTTP_PROXY answers carry the backend's headers (as the backend
+        // spelled their names, on HTTP/1.1), no trace header.
+        None => {
+            let spelling =
+                super::header_case::client_spelling(response.headers(), response.extensions())
+                    .await;
+            let mut response = remap_proxy_headers(response);
+            if !spelling.is_empty() {
+                let names: Vec<String> = response
+                    .headers()
+                    .iter()
+                    .filter_map(|(k, _)| spelling.get(k.as_str()).cloned())
+                    .collect();
+                super::header_case::spell(&mut response, &names);
+            }
+            Ok(response)
+        }
+        Some(bytes) => answer(integration, ctx, &response, bytes, &carried),
+    }
+}
+
+/// The method response for a non-proxy backend's answer: the integration
+/// response its status selects, mapped.
+pub(super) fn answer(
+    integration: &HttpIntegration,
+    ctx: &RequestContext,
+    response: &Response<Body>,
+    bytes: Bytes,
+    carried: &Carried,
+) -> Result<Response<Body>, RequestError> {
+    let selector = response.status().as_u16().to_string();
+    let selected = integration
+        .responses
+        .select(&selector)
+        .ok_or(RequestError::NoIntegrationResponse(selector))?;
+    let mut response = method_response(selected, ctx, Some(response.headers()), bytes, carried)?;
+    add_trace_header(&mut response, ctx);
+    Ok(response)
+}
+
+/// Sends `request` within `timeout`, holding a slot of its backend: the
+/// answer streaming (`stream`, HTTP_PROXY) or its body read whole (up to
+/// the client's cap).
+pub(super) async fn exchange(
+    client: &HttpClient,
+    request: Request<Full<Bytes>>,
+    stream: bool,
+    timeout: std::time::Duration,
+    request_id: &str,
+) -> Result<(Response<Body>, Option<Bytes>), RequestError> {
+    let backend = backend_key(request.uri());
     let exchange = async {
         let lease = client
             .slots()
-            .acquire(&backend, integration.timeout)
+            .acquire(&backend, timeout)
             .await
             .map_err(|e| {
-                tracing::debug!(requestId = %ctx.request_id, error = %e, "backend queue");
-                RequestError::IntegrationTimeout(integration.timeout.as_millis())
+                tracing::debug!(requestId = %request_id, error = %e, "backend queue");
+                RequestError::IntegrationTimeout(timeout.as_millis())
             })?;
         let (response, lease) = client
-            .send_holding(request, lease, 2 * integration.timeout)
+            .send_holding(request, lease, 2 * timeout)
             .await
             .map_err(|e| match e {
                 SendError::TimedOut(hold) => RequestError::IntegrationTimeout(hold.as_millis()),
                 SendError::Failed(reason) => RequestError::IntegrationFailure(reason),
             })?;
-        if integration.proxy {
+        if stream {
             let leased = |body| Leased {
                 body,
                 lease: Some(lease),
@@ -122,52 +189,15 @@ pub(crate) async fn call(
             Some(collected.to_bytes()),
         ))
     };
-    let outcome = tokio::time::timeout(integration.timeout, exchange).await;
-    ctx.integration_latency_ms = Some(started.elapsed().as_millis());
-    let (response, collected) = match outcome {
-        Ok(result) => result?,
-        Err(_) => {
-            return Err(RequestError::IntegrationTimeout(
-                integration.timeout.as_millis(),
-            ))
-        }
-    };
-    ctx.integration_status = Some(response.status().as_u16());
-    match collected {
-        // HTTP_PROXY answers carry the backend's headers (as the backend
-        // spelled their names, on HTTP/1.1), no trace header.
-        None => {
-            let spelling =
-                super::header_case::client_spelling(response.headers(), response.extensions())
-                    .await;
-            let mut response = remap_proxy_headers(response);
-            if !spelling.is_empty() {
-                let names: Vec<String> = response
-                    .headers()
-                    .iter()
-                    .filter_map(|(k, _)| spelling.get(k.as_str()).cloned())
-                    .collect();
-                super::header_case::spell(&mut response, &names);
-            }
-            Ok(response)
-        }
-        Some(bytes) => {
-            let selector = response.status().as_u16().to_string();
-            let selected = integration
-                .responses
-                .select(&selector)
-                .ok_or(RequestError::NoIntegrationResponse(selector))?;
-            let mut response =
-                method_response(selected, ctx, Some(response.headers()), bytes, &carried)?;
-            add_trace_header(&mut response, ctx);
-            Ok(response)
-        }
+    match tokio::time::timeout(timeout, exchange).await {
+        Ok(result) => result,
+        Err(_) => Err(RequestError::IntegrationTimeout(timeout.as_millis())),
     }
 }
 
 /// The request to the backend, and what its request template left for the
 /// response.
-fn build_request(
+pub(super) fn build_request(
     integration: &HttpIntegration,
     ctx: &RequestContext,
     body: Bytes,
@@ -182,6 +212,34 @@ fn build_request(
         .method
         .clone()
         .unwrap_or_else(|| ctx.method.clone());
+    let mut headers = mapped_headers(integration, ctx)?;
+    let (body, carried) = request_body(integration, ctx, body, &mut headers)?;
+    aws_headers(integration, ctx, &mut headers);
+    if let Ok(v) = HeaderValue::from_str(&body.len().to_string()) {
+        headers.insert(CONTENT_LENGTH, v);
+    }
+    if !headers.contains_key(HOST) {
+        if let Some(authority) = uri.authority() {
+            if let Ok(v) = HeaderValue::from_str(authority.as_str()) {
+                headers.insert(HOST, v);
+            }
+        }
+    }
+    let mut request = Request::builder()
+        .method(method)
+        .uri(uri)
+        .body(Full::new(body))
+        .map_err(|e| RequestError::IntegrationUnavailable(e.to_string()))?;
+    *request.headers_mut() = headers;
+    Ok((request, carried))
+}
+
+/// The headers a backend request starts with: the client's (HTTP_PROXY)
+/// and those `requestParameters` map.
+pub(super) fn mapped_headers(
+    integration: &HttpIntegration,
+    ctx: &RequestContext,
+) -> Result<HeaderMap, RequestError> {
     let mut headers = HeaderMap::new();
     if integration.proxy {
         for (name, value) in &ctx.headers {
@@ -217,30 +275,12 @@ fn build_request(
             _ => continue,
         }
     }
-    let (body, carried) = request_body(integration, ctx, body, &mut headers)?;
-    aws_headers(integration, ctx, &mut headers);
-    if let Ok(v) = HeaderValue::from_str(&body.len().to_string()) {
-        headers.insert(CONTENT_LENGTH, v);
-    }
-    if !headers.contains_key(HOST) {
-        if let Some(authority) = uri.authority() {
-            if let Ok(v) = HeaderValue::from_str(authority.as_str()) {
-                headers.insert(HOST, v);
-            }
-        }
-    }
-    let mut request = Request::builder()
-        .method(method)
-        .uri(uri)
-        .body(Full::new(body))
-        .map_err(|e| RequestError::IntegrationUnavailable(e.to_string()))?;
-    *request.headers_mut() = headers;
-    Ok((request, carried))
+    Ok(headers)
 }
 
 /// The body to send, with the content type that goes with it, and what
 /// the request template left for the response.
-fn request_body(
+pub(super) fn request_body(
     integration: &HttpIntegration,
     ctx: &RequestContext,
     body: Bytes,
@@ -280,7 +320,11 @@ fn request_body(
 /// trace header; for HTTP (non-proxy) `Accept: application/json` and its
 /// own `User-Agent` unless mapped; for HTTP_PROXY the `X-Forwarded-*`
 /// headers (AWS sends those only when it proxies).
-fn aws_headers(integration: &HttpIntegration, ctx: &RequestContext, headers: &mut HeaderMap) {
+pub(super) fn aws_headers(
+    integration: &HttpIntegration,
+    ctx: &RequestContext,
+    headers: &mut HeaderMap,
+) {
     let api_id = ctx.stage.as_ref().map_or("", |s| s.api.api_id.as_str());
     if let Ok(v) = HeaderValue::from_str(api_id) {
         headers.insert("x-amzn-apigateway-api-id", v);
@@ -335,7 +379,10 @@ const SEGMENT: &AsciiSet = &NON_ALPHANUMERIC
 const COMPONENT: &AsciiSet = &SEGMENT.add(b'/');
 
 /// The backend URL: URI template filled in, plus mapped and passed query.
-fn target_uri(integration: &HttpIntegration, ctx: &RequestContext) -> Result<String, RequestError> {
+pub(super) fn target_uri(
+    integration: &HttpIntegration,
+    ctx: &RequestContext,
+) -> Result<String, RequestError> {
     let mut out = String::new();
     for piece in &integration.uri.pieces {
         match piece {
@@ -461,7 +508,7 @@ fn path_segments(
 /// `Content-Length`, `Date`, `Server`, `x-amzn-RequestId` and the like kept
 /// as `x-amzn-Remapped-*` (the gateway writes its own), other hop-by-hop
 /// headers dropped. The body streams through, so its length stays the same.
-fn remap_proxy_headers(mut response: Response<Body>) -> Response<Body> {
+pub(super) fn remap_proxy_headers(mut response: Response<Body>) -> Response<Body> {
     let backend = std::mem::take(response.headers_mut());
     let headers = response.headers_mut();
     let mut last = None;

@@ -2,18 +2,22 @@
 //! method response.
 //!
 //! - [`http`]: HTTP and HTTP_PROXY backends, over a pooled keep-alive client;
+//! - [`aws`]: AWS service integrations (SQS, DynamoDB, S3, ...), signed;
+//! - [`upstream`]: VPC links' upstream groups (balancing, health checks);
 //!   [`pool`]: the cap per backend on requests in flight, and its queue;
 //! - [`mock`]: MOCK, answered from the integration's own templates;
 //! - [`header_case`]: header names spelled as AWS and the client spell them;
 //! - this module: integration response handling shared by non-proxy kinds
 //!   (selection, `responseParameters`, response templates).
 
+pub mod aws;
 mod content;
 pub(crate) mod header_case;
 pub mod http;
 pub mod lambda;
 pub(crate) mod lambda_proxy;
 pub mod mock;
+pub mod upstream;
 
 use std::collections::HashMap;
 

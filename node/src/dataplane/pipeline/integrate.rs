@@ -13,7 +13,8 @@ use crate::dataplane::integration;
 use crate::snapshot::CompiledIntegration;
 
 impl Gateway {
-    /// Calls the backend (HTTP, HTTP_PROXY, Lambda) or answers a MOCK.
+    /// Calls the backend (HTTP, HTTP_PROXY, Lambda, an AWS service) or
+    /// answers a MOCK.
     pub(super) async fn integrate<B>(
         &self,
         ex: &mut Exchange<'_, B>,
@@ -22,11 +23,18 @@ impl Gateway {
     ) -> Result<Response<Body>, RequestError> {
         let ctx = &mut ex.ctx;
         match &route.method.integration {
+            CompiledIntegration::Http(http) if http.vpc_link.is_some() => {
+                let upstreams = &self.services.upstreams;
+                integration::upstream::call::call(http, upstreams, &self.client, ctx, body).await
+            }
             CompiledIntegration::Http(http) => {
                 integration::http::call(http, &self.client, ctx, body).await
             }
             CompiledIntegration::Lambda(lambda) => {
                 integration::lambda::call(lambda, &self.services.functions, ctx, body).await
+            }
+            CompiledIntegration::AwsService(aws) => {
+                integration::aws::call(aws, &self.services.aws, &self.client, ctx, body).await
             }
             CompiledIntegration::Mock(mock) => integration::mock::answer(mock, ctx, &body),
             CompiledIntegration::Unavailable(reason) => {
