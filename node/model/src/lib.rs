@@ -24,6 +24,7 @@ pub mod params;
 pub mod usage;
 pub mod waf;
 pub mod websocket;
+pub mod yaml;
 
 mod api;
 mod deployment;

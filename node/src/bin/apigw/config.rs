@@ -206,7 +206,7 @@ pub struct IamUserSection {
     /// relative to the config). Absent: an IAM user may invoke every
     /// AWS_IAM method, an admin user may do everything.
     #[serde(default)]
-    pub policies: Option<Vec<serde_yaml::Value>>,
+    pub policies: Option<Vec<apigw::model::yaml::Value>>,
     /// Tags, for `aws:PrincipalTag/{key}` conditions.
     #[serde(default)]
     pub tags: BTreeMap<String, String>,
@@ -764,7 +764,7 @@ impl Loaded {
 
 /// Parses config text, reporting the field path and line of a mistake.
 pub fn parse(text: &str) -> Result<ConfigFile> {
-    let deserializer = serde_yaml::Deserializer::from_str(text);
+    let deserializer = apigw::model::yaml::Deserializer::from_str(text);
     let file: ConfigFile = serde_path_to_error::deserialize(deserializer).map_err(|e| {
         let path = e.path().to_string();
         let inner = e.into_inner();
