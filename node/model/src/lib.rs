@@ -21,6 +21,7 @@ pub mod ids;
 pub mod import;
 pub mod names;
 pub mod params;
+pub mod template;
 pub mod usage;
 pub mod waf;
 pub mod websocket;
