@@ -227,11 +227,12 @@ impl Context {
 
     fn get_att(&self, arg: &Value, at: &str) -> Result<Value, TemplateError> {
         let (resource, attribute) = match arg {
-            Value::String(s) => s.split_once('.').map(|(r, a)| (r.to_string(), a.to_string())),
-            Value::Array(items) if items.len() == 2 => Some((
-                text(&items[0], at)?,
-                text(&items[1], at)?,
-            )),
+            Value::String(s) => s
+                .split_once('.')
+                .map(|(r, a)| (r.to_string(), a.to_string())),
+            Value::Array(items) if items.len() == 2 => {
+                Some((text(&items[0], at)?, text(&items[1], at)?))
+            }
             _ => None,
         }
         .ok_or_else(|| TemplateError::at(at, "Fn::GetAtt takes [Resource, Attribute]"))?;
@@ -312,9 +313,7 @@ impl Context {
             .and_then(|m| m.get(&top))
             .and_then(|m| m.get(&second))
             .cloned()
-            .ok_or_else(|| {
-                TemplateError::at(at, format!("Mappings has no {map}.{top}.{second}"))
-            })
+            .ok_or_else(|| TemplateError::at(at, format!("Mappings has no {map}.{top}.{second}")))
     }
 }
 
@@ -329,8 +328,12 @@ pub fn scalar_text(value: &Value) -> Option<String> {
 }
 
 fn text(value: &Value, at: &str) -> Result<String, TemplateError> {
-    scalar_text(value)
-        .ok_or_else(|| TemplateError::at(at, format!("expected a string, found {}", show(&Some(value.clone())))))
+    scalar_text(value).ok_or_else(|| {
+        TemplateError::at(
+            at,
+            format!("expected a string, found {}", show(&Some(value.clone()))),
+        )
+    })
 }
 
 fn list<'v>(value: &'v Value, at: &str) -> Result<&'v Vec<Value>, TemplateError> {
@@ -400,7 +403,11 @@ fn base64(bytes: &[u8]) -> String {
     const ABC: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
     let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
     for chunk in bytes.chunks(3) {
-        let b = [chunk[0], *chunk.get(1).unwrap_or(&0), *chunk.get(2).unwrap_or(&0)];
+        let b = [
+            chunk[0],
+            *chunk.get(1).unwrap_or(&0),
+            *chunk.get(2).unwrap_or(&0),
+        ];
         let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
         for (i, shift) in [18, 12, 6, 0].iter().enumerate() {
             if i <= chunk.len() {
@@ -424,19 +431,27 @@ mod tests {
             ..Context::default()
         };
         c.parameters.insert("Env".into(), json!("prod"));
-        c.parameters.insert("AWS::Region".into(), json!("eu-west-1"));
-        c.condition_defs
-            .insert("IsProd".into(), json!({"Fn::Equals": [{"Ref": "Env"}, "prod"]}));
-        c.condition_defs
-            .insert("NotProd".into(), json!({"Fn::Not": [{"Condition": "IsProd"}]}));
+        c.parameters
+            .insert("AWS::Region".into(), json!("eu-west-1"));
+        c.condition_defs.insert(
+            "IsProd".into(),
+            json!({"Fn::Equals": [{"Ref": "Env"}, "prod"]}),
+        );
+        c.condition_defs.insert(
+            "NotProd".into(),
+            json!({"Fn::Not": [{"Condition": "IsProd"}]}),
+        );
         c.mappings
             .insert("Sizes".into(), json!({"prod": {"Memory": 512}}));
         c.resources.insert(
             "Fn".into(),
             ResourceValues {
                 reference: json!("Fn"),
-                attributes: [("Arn".to_string(), json!("arn:aws:lambda:eu-west-1:1:function:Fn"))]
-                    .into(),
+                attributes: [(
+                    "Arn".to_string(),
+                    json!("arn:aws:lambda:eu-west-1:1:function:Fn"),
+                )]
+                .into(),
             },
         );
         c
@@ -446,27 +461,66 @@ mod tests {
     fn sub_ref_getatt_if_and_friends() {
         let c = context();
         let r = |v: Value| c.resolve(&v, "X").expect("resolves");
-        assert_eq!(r(json!({"Fn::Sub": "${Env}-${Fn.Arn}-${!Lit}"})), json!("prod-arn:aws:lambda:eu-west-1:1:function:Fn-${Lit}"));
-        assert_eq!(r(json!({"Fn::Sub": ["${A}/${AWS::Region}", {"A": {"Ref": "Env"}}]})), json!("prod/eu-west-1"));
-        assert_eq!(r(json!({"Fn::If": ["IsProd", "big", "small"]})), json!("big"));
-        assert_eq!(r(json!({"Fn::If": ["NotProd", "big", "small"]})), json!("small"));
-        assert_eq!(r(json!({"a": {"Fn::If": ["NotProd", 1, {"Ref": "AWS::NoValue"}]}, "b": 2})), json!({"b": 2}));
-        assert_eq!(r(json!({"Fn::Join": ["-", ["a", {"Ref": "Env"}]]})), json!("a-prod"));
-        assert_eq!(r(json!({"Fn::Select": [1, {"Fn::Split": [",", "x,y,z"]}]})), json!("y"));
-        assert_eq!(r(json!({"Fn::FindInMap": ["Sizes", {"Ref": "Env"}, "Memory"]})), json!(512));
+        assert_eq!(
+            r(json!({"Fn::Sub": "${Env}-${Fn.Arn}-${!Lit}"})),
+            json!("prod-arn:aws:lambda:eu-west-1:1:function:Fn-${Lit}")
+        );
+        assert_eq!(
+            r(json!({"Fn::Sub": ["${A}/${AWS::Region}", {"A": {"Ref": "Env"}}]})),
+            json!("prod/eu-west-1")
+        );
+        assert_eq!(
+            r(json!({"Fn::If": ["IsProd", "big", "small"]})),
+            json!("big")
+        );
+        assert_eq!(
+            r(json!({"Fn::If": ["NotProd", "big", "small"]})),
+            json!("small")
+        );
+        assert_eq!(
+            r(json!({"a": {"Fn::If": ["NotProd", 1, {"Ref": "AWS::NoValue"}]}, "b": 2})),
+            json!({"b": 2})
+        );
+        assert_eq!(
+            r(json!({"Fn::Join": ["-", ["a", {"Ref": "Env"}]]})),
+            json!("a-prod")
+        );
+        assert_eq!(
+            r(json!({"Fn::Select": [1, {"Fn::Split": [",", "x,y,z"]}]})),
+            json!("y")
+        );
+        assert_eq!(
+            r(json!({"Fn::FindInMap": ["Sizes", {"Ref": "Env"}, "Memory"]})),
+            json!(512)
+        );
         assert_eq!(r(json!({"Fn::Base64": "hello"})), json!("aGVsbG8="));
-        assert_eq!(r(json!({"Fn::GetAtt": ["Fn", "Arn"]})), json!("arn:aws:lambda:eu-west-1:1:function:Fn"));
+        assert_eq!(
+            r(json!({"Fn::GetAtt": ["Fn", "Arn"]})),
+            json!("arn:aws:lambda:eu-west-1:1:function:Fn")
+        );
     }
 
     #[test]
     fn mistakes_name_the_place() {
         let c = context();
-        let err = c.resolve(&json!({"Ref": "Nope"}), "Resources.A.Properties.B").expect_err("unknown");
-        assert!(err.to_string().starts_with("Resources.A.Properties.B.Ref: `Nope`"), "{err}");
-        let err = c.resolve(&json!({"x": {"Fn::ImportValue": "Shared"}}), "Resources.A").expect_err("import");
-        assert!(err.to_string().contains("Resources.A.x.Fn::ImportValue"), "{err}");
+        let err = c
+            .resolve(&json!({"Ref": "Nope"}), "Resources.A.Properties.B")
+            .expect_err("unknown");
+        assert!(
+            err.to_string()
+                .starts_with("Resources.A.Properties.B.Ref: `Nope`"),
+            "{err}"
+        );
+        let err = c
+            .resolve(&json!({"x": {"Fn::ImportValue": "Shared"}}), "Resources.A")
+            .expect_err("import");
+        assert!(
+            err.to_string().contains("Resources.A.x.Fn::ImportValue"),
+            "{err}"
+        );
         let mut c = context();
-        c.condition_defs.insert("Loop".into(), json!({"Condition": "Loop"}));
+        c.condition_defs
+            .insert("Loop".into(), json!({"Condition": "Loop"}));
         assert!(c.condition("Loop", "X").is_err());
     }
 }

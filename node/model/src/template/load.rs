@@ -72,7 +72,9 @@ fn syntax(e: crate::yaml::YamlError) -> TemplateError {
 fn long_form(tag: &str, inner: Value) -> Result<Value, String> {
     let name = tag.strip_prefix('!').unwrap_or(tag);
     if !TAGS.contains(&name) {
-        return Err(format!("`{tag}` is not a CloudFormation intrinsic function"));
+        return Err(format!(
+            "`{tag}` is not a CloudFormation intrinsic function"
+        ));
     }
     Ok(match name {
         "Ref" | "Condition" => json!({ name: inner }),

@@ -67,7 +67,7 @@ impl Default for Inputs {
     fn default() -> Self {
         Inputs {
             region: "us-east-1".into(),
-            account_id: "123456789012".into(),
+            account_id: "000000000000".into(),
             stack_name: "sam-app".into(),
             overrides: BTreeMap::new(),
         }
@@ -186,7 +186,11 @@ impl std::fmt::Display for Finding {
             Severity::Ignored => "ignored",
             Severity::Warning => "warning",
         };
-        write!(f, "{} ({}): {what}: {}", self.logical_id, self.kind, self.message)
+        write!(
+            f,
+            "{} ({}): {what}: {}",
+            self.logical_id, self.kind, self.message
+        )
     }
 }
 
@@ -202,7 +206,11 @@ pub struct Translator<'a> {
 }
 
 /// Parses and translates a template.
-pub fn translate(text: &str, inputs: &Inputs, files: &dyn Files) -> Result<Translated, TemplateError> {
+pub fn translate(
+    text: &str,
+    inputs: &Inputs,
+    files: &dyn Files,
+) -> Result<Translated, TemplateError> {
     let doc = load::parse(text)?;
     let template = doc.as_object().expect("load::parse checks for a mapping");
     let mut t = Translator::new(template, inputs, files)?;
@@ -227,12 +235,17 @@ impl<'a> Translator<'a> {
         };
         let resources = object("Resources")
             .filter(|r| !r.is_empty())
-            .ok_or_else(|| TemplateError::at("Resources", "a template declares at least one resource"))?;
+            .ok_or_else(|| {
+                TemplateError::at("Resources", "a template declares at least one resource")
+            })?;
         let mut skipped = Vec::new();
         for (id, resource) in resources {
             let at = format!("Resources.{id}");
             if !resource.is_object() || resource.get("Type").and_then(Value::as_str).is_none() {
-                return Err(TemplateError::at(&at, "a resource is a mapping with a Type"));
+                return Err(TemplateError::at(
+                    &at,
+                    "a resource is a mapping with a Type",
+                ));
             }
             if let Some(cond) = resource.get("Condition").and_then(Value::as_str) {
                 if !ctx.condition(cond, &format!("{at}.Condition"))? {
@@ -282,10 +295,16 @@ impl<'a> Translator<'a> {
         let mut out = BTreeMap::new();
         let needs_implicit_api = resources.values().any(sam::has_implicit_api_event);
         if needs_implicit_api && !resources.contains_key(sam::IMPLICIT_API) {
-            out.insert(sam::IMPLICIT_API.to_string(), self.api_values(sam::IMPLICIT_API));
+            out.insert(
+                sam::IMPLICIT_API.to_string(),
+                self.api_values(sam::IMPLICIT_API),
+            );
         }
         for (id, resource) in resources {
-            let kind = resource.get("Type").and_then(Value::as_str).unwrap_or_default();
+            let kind = resource
+                .get("Type")
+                .and_then(Value::as_str)
+                .unwrap_or_default();
             let values = match kind {
                 "AWS::Serverless::Function" | "AWS::Lambda::Function" => {
                     let name = function_name(id, resource, ctx);
@@ -334,14 +353,21 @@ impl<'a> Translator<'a> {
         }
         // The role SAM generates for a function without one (`{Function}Role`).
         for (id, resource) in resources {
-            let sam_function = resource.get("Type").and_then(Value::as_str) == Some("AWS::Serverless::Function");
+            let sam_function =
+                resource.get("Type").and_then(Value::as_str) == Some("AWS::Serverless::Function");
             let role = format!("{id}Role");
-            if sam_function && resource.pointer("/Properties/Role").is_none() && !out.contains_key(&role) {
+            if sam_function
+                && resource.pointer("/Properties/Role").is_none()
+                && !out.contains_key(&role)
+            {
                 let arn = format!("arn:aws:iam::{}:role/{role}", self.inputs.account_id);
-                out.insert(role.clone(), ResourceValues {
-                    reference: Value::String(role),
-                    attributes: [("Arn".to_string(), Value::String(arn))].into(),
-                });
+                out.insert(
+                    role.clone(),
+                    ResourceValues {
+                        reference: Value::String(role),
+                        attributes: [("Arn".to_string(), Value::String(arn))].into(),
+                    },
+                );
             }
         }
         out
@@ -359,7 +385,13 @@ impl<'a> Translator<'a> {
     }
 
     /// Records a finding.
-    pub fn finding(&mut self, id: &str, kind: &str, severity: Severity, message: impl Into<String>) {
+    pub fn finding(
+        &mut self,
+        id: &str,
+        kind: &str,
+        severity: Severity,
+        message: impl Into<String>,
+    ) {
         self.out.findings.push(Finding {
             logical_id: id.to_string(),
             kind: kind.to_string(),
@@ -369,7 +401,11 @@ impl<'a> Translator<'a> {
     }
 
     /// A resource's `Properties`, intrinsics resolved.
-    pub fn properties(&self, id: &str, resource: &Value) -> Result<Map<String, Value>, TemplateError> {
+    pub fn properties(
+        &self,
+        id: &str,
+        resource: &Value,
+    ) -> Result<Map<String, Value>, TemplateError> {
         let at = format!("Resources.{id}.Properties");
         match resource.get("Properties") {
             None => Ok(Map::new()),
@@ -389,24 +425,38 @@ impl<'a> Translator<'a> {
                 continue;
             }
             match kind {
-                "AWS::IAM::Role" | "AWS::IAM::Policy" | "AWS::IAM::ManagedPolicy"
-                | "AWS::Lambda::Permission" | "AWS::Logs::LogGroup"
-                | "AWS::ApiGateway::Account" | "AWS::CDK::Metadata" => self.finding(
+                "AWS::IAM::Role"
+                | "AWS::IAM::Policy"
+                | "AWS::IAM::ManagedPolicy"
+                | "AWS::Lambda::Permission"
+                | "AWS::Logs::LogGroup"
+                | "AWS::ApiGateway::Account"
+                | "AWS::CDK::Metadata" => self.finding(
                     id,
                     kind,
                     Severity::Ignored,
                     "no effect on a local gateway (its APIs may call its functions)",
                 ),
-                _ => self.finding(id, kind, Severity::Unsupported, "apigw does not serve this resource type"),
+                _ => self.finding(
+                    id,
+                    kind,
+                    Severity::Unsupported,
+                    "apigw does not serve this resource type",
+                ),
             }
         }
         for id in self.skipped.clone() {
-            let kind = self.template["Resources"][&id]["Type"].as_str().unwrap_or_default().to_string();
+            let kind = self.template["Resources"][&id]["Type"]
+                .as_str()
+                .unwrap_or_default()
+                .to_string();
             self.finding(&id, &kind, Severity::Ignored, "its Condition is false");
         }
         for placeholder in self.ctx.placeholders.borrow().iter() {
             let (id, _) = placeholder.split_once('.').unwrap_or((placeholder, ""));
-            let kind = self.template["Resources"][id]["Type"].as_str().unwrap_or_default();
+            let kind = self.template["Resources"][id]["Type"]
+                .as_str()
+                .unwrap_or_default();
             self.out.findings.push(Finding {
                 logical_id: id.to_string(),
                 kind: kind.to_string(),
@@ -458,7 +508,9 @@ fn check_transform(template: &Map<String, Value>) -> Result<(), TemplateError> {
         if name != "AWS::Serverless-2016-10-31" && name != "AWS::LanguageExtensions" {
             return Err(TemplateError::at(
                 "Transform",
-                format!("the transform `{name}` is not supported (only AWS::Serverless-2016-10-31)"),
+                format!(
+                    "the transform `{name}` is not supported (only AWS::Serverless-2016-10-31)"
+                ),
             ));
         }
     }
@@ -476,7 +528,10 @@ pub fn number(value: &Value) -> Option<f64> {
 }
 
 /// A resolved map of strings (environment variables, stage variables).
-pub fn string_map(value: Option<&Value>, at: &str) -> Result<BTreeMap<String, String>, TemplateError> {
+pub fn string_map(
+    value: Option<&Value>,
+    at: &str,
+) -> Result<BTreeMap<String, String>, TemplateError> {
     let mut out = BTreeMap::new();
     let Some(value) = value else { return Ok(out) };
     let map = value

@@ -13,7 +13,9 @@ pub fn document(title: &str) -> Value {
 
 /// The invocation URI of a Lambda function for an API in `region`.
 pub fn lambda_uri(region: &str, function_arn: &str) -> String {
-    format!("arn:aws:apigateway:{region}:lambda:path/2015-03-31/functions/{function_arn}/invocations")
+    format!(
+        "arn:aws:apigateway:{region}:lambda:path/2015-03-31/functions/{function_arn}/invocations"
+    )
 }
 
 /// The key an HTTP method has under a path (`get`, or the ANY extension).
@@ -37,13 +39,17 @@ pub fn proxy_operation(uri: &str) -> Value {
 /// The mutable `paths` object of a document (made when absent).
 pub fn paths(doc: &mut Value) -> Option<&mut Map<String, Value>> {
     let root = doc.as_object_mut()?;
-    root.entry("paths").or_insert_with(|| json!({})).as_object_mut()
+    root.entry("paths")
+        .or_insert_with(|| json!({}))
+        .as_object_mut()
 }
 
 /// A named entry of a document-level map (`securityDefinitions`...).
 pub fn section<'d>(doc: &'d mut Value, name: &str) -> Option<&'d mut Map<String, Value>> {
     let root = doc.as_object_mut()?;
-    root.entry(name).or_insert_with(|| json!({})).as_object_mut()
+    root.entry(name)
+        .or_insert_with(|| json!({}))
+        .as_object_mut()
 }
 
 /// CORS as SAM's `Cors` property gives it (header values already quoted).
@@ -82,7 +88,9 @@ impl Cors {
 pub fn add_cors(doc: &mut Value, cors: &Cors) {
     let Some(paths) = paths(doc) else { return };
     for (_, item) in paths.iter_mut() {
-        let Some(item) = item.as_object_mut() else { continue };
+        let Some(item) = item.as_object_mut() else {
+            continue;
+        };
         if item.contains_key("options") {
             continue;
         }
@@ -104,7 +112,10 @@ pub fn add_cors(doc: &mut Value, cors: &Cors) {
             format!("'{}'", verbs.join(","))
         });
         let mut headers = vec![
-            ("Access-Control-Allow-Origin", Some(cors.allow_origin.clone())),
+            (
+                "Access-Control-Allow-Origin",
+                Some(cors.allow_origin.clone()),
+            ),
             ("Access-Control-Allow-Methods", Some(methods)),
             ("Access-Control-Allow-Headers", cors.allow_headers.clone()),
             ("Access-Control-Max-Age", cors.max_age.clone()),
@@ -112,11 +123,18 @@ pub fn add_cors(doc: &mut Value, cors: &Cors) {
         if cors.allow_credentials {
             headers.push(("Access-Control-Allow-Credentials", Some("'true'".into())));
         }
-        let present: Vec<(&str, String)> =
-            headers.into_iter().filter_map(|(k, v)| v.map(|v| (k, v))).collect();
+        let present: Vec<(&str, String)> = headers
+            .into_iter()
+            .filter_map(|(k, v)| v.map(|v| (k, v)))
+            .collect();
         let parameters: Map<String, Value> = present
             .iter()
-            .map(|(k, v)| (format!("method.response.header.{k}"), Value::String(v.clone())))
+            .map(|(k, v)| {
+                (
+                    format!("method.response.header.{k}"),
+                    Value::String(v.clone()),
+                )
+            })
             .collect();
         let declared: Map<String, Value> = present
             .iter()
@@ -147,14 +165,20 @@ pub fn add_cors(doc: &mut Value, cors: &Cors) {
 /// split into `Headers`, `Paths`, `QueryStrings`).
 pub fn sam_gateway_responses(value: &Value) -> Value {
     let mut out = Map::new();
-    let Some(map) = value.as_object() else { return Value::Object(out) };
+    let Some(map) = value.as_object() else {
+        return Value::Object(out);
+    };
     for (kind, spec) in map {
         let mut response = Map::new();
         if let Some(code) = spec.get("StatusCode").and_then(scalar_text) {
             response.insert("statusCode".into(), Value::String(code));
         }
         let mut parameters = Map::new();
-        for (group, prefix) in [("Headers", "header"), ("Paths", "path"), ("QueryStrings", "querystring")] {
+        for (group, prefix) in [
+            ("Headers", "header"),
+            ("Paths", "path"),
+            ("QueryStrings", "querystring"),
+        ] {
             for (name, v) in spec
                 .pointer(&format!("/ResponseParameters/{group}"))
                 .and_then(Value::as_object)
@@ -210,9 +234,13 @@ pub fn default_security(doc: &mut Value, requirement: &Value, skip_options: bool
 pub fn for_each_operation(doc: &mut Value, mut f: impl FnMut(&str, &mut Value)) {
     let Some(paths) = paths(doc) else { return };
     for (_, item) in paths.iter_mut() {
-        let Some(item) = item.as_object_mut() else { continue };
+        let Some(item) = item.as_object_mut() else {
+            continue;
+        };
         for (verb, op) in item.iter_mut() {
-            if verb == "parameters" || (verb.starts_with("x-") && verb != "x-amazon-apigateway-any-method") {
+            if verb == "parameters"
+                || (verb.starts_with("x-") && verb != "x-amazon-apigateway-any-method")
+            {
                 continue;
             }
             f(verb, op);

@@ -179,7 +179,10 @@ mod tests {
         assert_eq!(v["Count"], json!("3"));
         assert_eq!(v["Names"], json!(["a", "b"]));
         inputs.overrides.insert("Env".into(), "prod".into());
-        assert_eq!(values(declared.as_object(), &inputs).expect("ok")["Env"], json!("prod"));
+        assert_eq!(
+            values(declared.as_object(), &inputs).expect("ok")["Env"],
+            json!("prod")
+        );
         inputs.overrides.insert("Env".into(), "qa".into());
         let err = values(declared.as_object(), &inputs).expect_err("not allowed");
         assert!(err.to_string().starts_with("Parameters.Env"), "{err}");

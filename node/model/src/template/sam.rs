@@ -50,7 +50,10 @@ pub fn has_implicit_api_event(resource: &Value) -> bool {
 }
 
 /// Translates the SAM resources; marks the ones it served.
-pub fn translate(t: &mut Translator<'_>, served: &mut BTreeSet<String>) -> Result<(), TemplateError> {
+pub fn translate(
+    t: &mut Translator<'_>,
+    served: &mut BTreeSet<String>,
+) -> Result<(), TemplateError> {
     let mut events = Vec::new();
     for (id, kind, resource) in t.resources() {
         if kind == "AWS::Serverless::Function" {
@@ -65,7 +68,11 @@ pub fn translate(t: &mut Translator<'_>, served: &mut BTreeSet<String>) -> Resul
             served.insert(id.to_string());
         }
     }
-    let implicit: Vec<ApiEvent> = events.iter().filter(|e| e.api == IMPLICIT_API).cloned().collect();
+    let implicit: Vec<ApiEvent> = events
+        .iter()
+        .filter(|e| e.api == IMPLICIT_API)
+        .cloned()
+        .collect();
     if !implicit.is_empty() {
         api(t, IMPLICIT_API, None, &implicit)?;
     }
@@ -120,7 +127,11 @@ fn is_intrinsic(map: &Map<String, Value>) -> bool {
     map.len() == 1 && map.keys().all(|k| k == "Ref" || k.starts_with("Fn::"))
 }
 
-fn resolved(t: &Translator<'_>, value: &Value, at: &str) -> Result<Map<String, Value>, TemplateError> {
+fn resolved(
+    t: &Translator<'_>,
+    value: &Value,
+    at: &str,
+) -> Result<Map<String, Value>, TemplateError> {
     match t.ctx.resolve(value, at)? {
         Value::Object(m) => Ok(m),
         _ => Err(TemplateError::at(at, "expected a mapping")),
@@ -145,32 +156,55 @@ fn function(
     }
     let props = resolved(t, &props_raw, &at)?;
     let text = |k: &str| props.get(k).and_then(scalar_text);
-    let name = t.ctx.resources[id].reference.as_str().unwrap_or(id).to_string();
-    let arn = t.ctx.resources[id].attributes["Arn"].as_str().unwrap_or_default().to_string();
+    let name = t.ctx.resources[id]
+        .reference
+        .as_str()
+        .unwrap_or(id)
+        .to_string();
+    let arn = t.ctx.resources[id].attributes["Arn"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
     let runtime = text("Runtime").unwrap_or_default();
     let package_type = text("PackageType").unwrap_or_else(|| "Zip".into());
     let code = match props.get("CodeUri") {
         Some(Value::String(dir)) => Some(dir.clone()),
         Some(Value::Object(s3)) => {
             let key = s3.get("Key").and_then(Value::as_str).unwrap_or_default();
-            t.finding(id, "AWS::Serverless::Function", Severity::Unsupported,
-                format!("CodeUri names S3 object {key}: give a local folder to run it"));
+            t.finding(
+                id,
+                "AWS::Serverless::Function",
+                Severity::Unsupported,
+                format!("CodeUri names S3 object {key}: give a local folder to run it"),
+            );
             None
         }
         _ if props.contains_key("InlineCode") => {
-            t.finding(id, "AWS::Serverless::Function", Severity::Unsupported,
-                "InlineCode is not run: give CodeUri a local folder");
+            t.finding(
+                id,
+                "AWS::Serverless::Function",
+                Severity::Unsupported,
+                "InlineCode is not run: give CodeUri a local folder",
+            );
             None
         }
         _ => Some(".".to_string()),
     };
     if package_type == "Image" {
-        t.finding(id, "AWS::Serverless::Function", Severity::Unsupported,
-            "PackageType Image (container functions) is not run locally");
+        t.finding(
+            id,
+            "AWS::Serverless::Function",
+            Severity::Unsupported,
+            "PackageType Image (container functions) is not run locally",
+        );
     } else if let Some(code_dir) = code {
         if !is_local_runtime(&runtime) {
-            t.finding(id, "AWS::Serverless::Function", Severity::Unsupported,
-                format!("runtime `{runtime}` is not run locally (python3.x, nodejs*, provided*)"));
+            t.finding(
+                id,
+                "AWS::Serverless::Function",
+                Severity::Unsupported,
+                format!("runtime `{runtime}` is not run locally (python3.x, nodejs*, provided*)"),
+            );
         } else {
             let memory = props.get("MemorySize").and_then(number).unwrap_or(128.0);
             let timeout = props.get("Timeout").and_then(number).unwrap_or(3.0);
@@ -180,7 +214,10 @@ fn function(
                 code_dir,
                 handler: text("Handler"),
                 runtime: runtime.clone(),
-                environment: string_map(props.get("Environment").and_then(|e| e.get("Variables")), &format!("{at}.Environment.Variables"))?,
+                environment: string_map(
+                    props.get("Environment").and_then(|e| e.get("Variables")),
+                    &format!("{at}.Environment.Variables"),
+                )?,
                 timeout_s: timeout.clamp(1.0, 900.0) as u64,
                 memory_mb: memory.clamp(128.0, 10_240.0) as u32,
             });
@@ -188,10 +225,17 @@ fn function(
     }
     for (event_name, event) in raw_events {
         let at = format!("{at}.Events.{event_name}");
-        let kind = event.get("Type").and_then(Value::as_str).unwrap_or_default();
+        let kind = event
+            .get("Type")
+            .and_then(Value::as_str)
+            .unwrap_or_default();
         if kind != "Api" {
-            t.finding(id, "AWS::Serverless::Function", Severity::Unsupported,
-                format!("event {event_name} of type {kind} is not delivered (only Api events are)"));
+            t.finding(
+                id,
+                "AWS::Serverless::Function",
+                Severity::Unsupported,
+                format!("event {event_name} of type {kind} is not delivered (only Api events are)"),
+            );
             continue;
         }
         let api = match event.pointer("/Properties/RestApiId") {
@@ -199,17 +243,31 @@ fn function(
             Some(Value::Object(r)) if r.get("Ref").and_then(Value::as_str).is_some() => {
                 r["Ref"].as_str().unwrap_or_default().to_string()
             }
-            Some(_) => return Err(TemplateError::at(&format!("{at}.Properties.RestApiId"), "give !Ref of an AWS::Serverless::Api")),
+            Some(_) => {
+                return Err(TemplateError::at(
+                    &format!("{at}.Properties.RestApiId"),
+                    "give !Ref of an AWS::Serverless::Api",
+                ))
+            }
         };
-        let mut raw = event.get("Properties").cloned().unwrap_or_else(|| json!({}));
+        let mut raw = event
+            .get("Properties")
+            .cloned()
+            .unwrap_or_else(|| json!({}));
         if let Some(p) = raw.as_object_mut() {
             p.remove("RestApiId");
         }
         let p = resolved(t, &raw, &format!("{at}.Properties"))?;
         let field = |k: &str| {
-            p.get(k).and_then(Value::as_str).map(str::to_string).ok_or_else(|| {
-                TemplateError::at(&format!("{at}.Properties.{k}"), "is required for an Api event")
-            })
+            p.get(k)
+                .and_then(Value::as_str)
+                .map(str::to_string)
+                .ok_or_else(|| {
+                    TemplateError::at(
+                        &format!("{at}.Properties.{k}"),
+                        "is required for an Api event",
+                    )
+                })
         };
         let auth = p.get("Auth");
         events.push(ApiEvent {
@@ -223,7 +281,9 @@ fn function(
                 .and_then(Value::as_array)
                 .cloned()
                 .unwrap_or_default(),
-            api_key_required: auth.and_then(|a| a.get("ApiKeyRequired")).and_then(Value::as_bool),
+            api_key_required: auth
+                .and_then(|a| a.get("ApiKeyRequired"))
+                .and_then(Value::as_bool),
             request_parameters: p
                 .get("RequestParameters")
                 .and_then(Value::as_array)
@@ -236,7 +296,9 @@ fn function(
 
 /// Runtimes that run as local processes through a runtime interface client.
 pub fn is_local_runtime(runtime: &str) -> bool {
-    runtime.starts_with("python3") || runtime.starts_with("nodejs") || runtime.starts_with("provided")
+    runtime.starts_with("python3")
+        || runtime.starts_with("nodejs")
+        || runtime.starts_with("provided")
 }
 
 /// An `AWS::Serverless::Api` (or the implicit one when `resource` is None).
@@ -261,7 +323,10 @@ fn api(
         (None, None) => openapi::document(&name),
     };
     if !doc.is_object() {
-        return Err(TemplateError::at(&format!("{at}.DefinitionBody"), "an OpenAPI document is a mapping"));
+        return Err(TemplateError::at(
+            &format!("{at}.DefinitionBody"),
+            "an OpenAPI document is a mapping",
+        ));
     }
     if props.contains_key("Name") {
         if let Some(info) = doc.get_mut("info").and_then(Value::as_object_mut) {
@@ -272,25 +337,50 @@ fn api(
     add_events(t, &mut doc, events, &auth);
     authorizers(t, id, &mut doc, &auth)?;
     if let Some(cors) = props.get("Cors") {
-        let cors = Cors::from_sam(cors)
-            .ok_or_else(|| TemplateError::at(&format!("{at}.Cors"), "give an origin or a mapping with AllowOrigin"))?;
+        let cors = Cors::from_sam(cors).ok_or_else(|| {
+            TemplateError::at(
+                &format!("{at}.Cors"),
+                "give an origin or a mapping with AllowOrigin",
+            )
+        })?;
         openapi::add_cors(&mut doc, &cors);
     }
     default_auth(&mut doc, &auth, events);
     let root = doc.as_object_mut().expect("checked above");
     if let Some(g) = props.get("GatewayResponses") {
-        root.insert("x-amazon-apigateway-gateway-responses".into(), openapi::sam_gateway_responses(g));
+        root.insert(
+            "x-amazon-apigateway-gateway-responses".into(),
+            openapi::sam_gateway_responses(g),
+        );
     }
     if let Some(b) = props.get("BinaryMediaTypes") {
-        root.insert("x-amazon-apigateway-binary-media-types".into(), openapi::binary_media_types(b));
+        root.insert(
+            "x-amazon-apigateway-binary-media-types".into(),
+            openapi::binary_media_types(b),
+        );
     }
     if let Some(size) = props.get("MinimumCompressionSize") {
-        root.insert("x-amazon-apigateway-minimum-compression-size".into(), size.clone());
+        root.insert(
+            "x-amazon-apigateway-minimum-compression-size".into(),
+            size.clone(),
+        );
     }
-    if let Some(types) = props.get("EndpointConfiguration").and_then(|e| e.get("Type")).and_then(scalar_text) {
-        root.insert("x-amazon-apigateway-endpoint-configuration".into(), json!({"types": [types]}));
+    if let Some(types) = props
+        .get("EndpointConfiguration")
+        .and_then(|e| e.get("Type"))
+        .and_then(scalar_text)
+    {
+        root.insert(
+            "x-amazon-apigateway-endpoint-configuration".into(),
+            json!({"types": [types]}),
+        );
     }
-    for unsupported in ["Domain", "AccessLogSetting", "CanarySetting", "TracingEnabled"] {
+    for unsupported in [
+        "Domain",
+        "AccessLogSetting",
+        "CanarySetting",
+        "TracingEnabled",
+    ] {
         if props.contains_key(unsupported) {
             t.finding(id, "AWS::Serverless::Api", Severity::Warning,
                 format!("{unsupported} is not applied (configure it on the node or through the management API)"));
@@ -298,7 +388,8 @@ fn api(
     }
     let stage_name = match resource {
         None => "Prod".to_string(),
-        Some(_) => text("StageName").ok_or_else(|| TemplateError::at(&format!("{at}.StageName"), "is required"))?,
+        Some(_) => text("StageName")
+            .ok_or_else(|| TemplateError::at(&format!("{at}.StageName"), "is required"))?,
     };
     let stages = stages(&props, &stage_name, &at)?;
     let api_id = t.api_id(id);
@@ -315,13 +406,21 @@ fn api(
 
 /// The API's stages: its `StageName` and, unless `OpenApiVersion` is set,
 /// the `Stage` stage SAM also makes.
-fn stages(props: &Map<String, Value>, name: &str, at: &str) -> Result<Vec<TemplateStage>, TemplateError> {
+fn stages(
+    props: &Map<String, Value>,
+    name: &str,
+    at: &str,
+) -> Result<Vec<TemplateStage>, TemplateError> {
     let stage = TemplateStage {
         name: name.to_string(),
         description: props.get("Description").and_then(scalar_text),
         variables: string_map(props.get("Variables"), &format!("{at}.Variables"))?,
-        cache_cluster_enabled: props.get("CacheClusterEnabled").and_then(Value::as_bool) == Some(true),
-        method_settings: super::cfn::method_settings(props.get("MethodSettings"), &format!("{at}.MethodSettings"))?,
+        cache_cluster_enabled: props.get("CacheClusterEnabled").and_then(Value::as_bool)
+            == Some(true),
+        method_settings: super::cfn::method_settings(
+            props.get("MethodSettings"),
+            &format!("{at}.MethodSettings"),
+        )?,
     };
     let mut out = vec![stage.clone()];
     if !props.contains_key("OpenApiVersion") && name != "Stage" {
@@ -336,10 +435,14 @@ fn stages(props: &Map<String, Value>, name: &str, at: &str) -> Result<Vec<Templa
 /// Each event's path and method, added unless the definition has it.
 fn add_events(t: &Translator<'_>, doc: &mut Value, events: &[ApiEvent], auth: &Value) {
     let region = t.inputs.region.clone();
-    let Some(paths) = openapi::paths(doc) else { return };
+    let Some(paths) = openapi::paths(doc) else {
+        return;
+    };
     for e in events {
         let item = paths.entry(e.path.clone()).or_insert_with(|| json!({}));
-        let Some(item) = item.as_object_mut() else { continue };
+        let Some(item) = item.as_object_mut() else {
+            continue;
+        };
         let key = openapi::method_key(&e.method);
         if item.contains_key(&key) {
             continue;
@@ -363,7 +466,11 @@ fn add_events(t: &Translator<'_>, doc: &mut Value, events: &[ApiEvent], auth: &V
         if !security.is_empty() {
             op["security"] = Value::Array(security);
         }
-        let parameters: Vec<Value> = e.request_parameters.iter().filter_map(request_parameter).collect();
+        let parameters: Vec<Value> = e
+            .request_parameters
+            .iter()
+            .filter_map(request_parameter)
+            .collect();
         if !parameters.is_empty() {
             op["parameters"] = Value::Array(parameters);
         }
@@ -378,7 +485,10 @@ fn request_parameter(value: &Value) -> Option<Value> {
         Value::String(s) => (s.clone(), false),
         Value::Object(m) => {
             let (k, v) = m.iter().next()?;
-            (k.clone(), v.get("Required").and_then(Value::as_bool) == Some(true))
+            (
+                k.clone(),
+                v.get("Required").and_then(Value::as_bool) == Some(true),
+            )
         }
         _ => return None,
     };
@@ -395,18 +505,38 @@ fn request_parameter(value: &Value) -> Option<Value> {
 
 /// `Auth.Authorizers` (Lambda TOKEN/REQUEST, Cognito), `AWS_IAM`, API keys
 /// as security definitions.
-fn authorizers(t: &mut Translator<'_>, id: &str, doc: &mut Value, auth: &Value) -> Result<(), TemplateError> {
+fn authorizers(
+    t: &mut Translator<'_>,
+    id: &str,
+    doc: &mut Value,
+    auth: &Value,
+) -> Result<(), TemplateError> {
     let region = t.inputs.region.clone();
     let defs = openapi::section(doc, "securityDefinitions").expect("a mapping");
-    defs.insert("api_key".into(), json!({"type": "apiKey", "name": "x-api-key", "in": "header"}));
+    defs.insert(
+        "api_key".into(),
+        json!({"type": "apiKey", "name": "x-api-key", "in": "header"}),
+    );
     defs.insert("AWS_IAM".into(), json!({"type": "apiKey", "name": "Authorization", "in": "header", "x-amazon-apigateway-authtype": "awsSigv4"}));
-    let Some(list) = auth.get("Authorizers").and_then(Value::as_object) else { return Ok(()) };
+    let Some(list) = auth.get("Authorizers").and_then(Value::as_object) else {
+        return Ok(());
+    };
     for (name, spec) in list {
         let identity = spec.get("Identity").cloned().unwrap_or_else(|| json!({}));
-        let ttl = identity.get("ReauthorizeEvery").and_then(number).unwrap_or(300.0) as u64;
+        let ttl = identity
+            .get("ReauthorizeEvery")
+            .and_then(number)
+            .unwrap_or(300.0) as u64;
         if let Some(pool) = spec.get("UserPoolArn") {
-            let header = identity.get("Header").and_then(Value::as_str).unwrap_or("Authorization");
-            let pools = if pool.is_array() { pool.clone() } else { json!([pool]) };
+            let header = identity
+                .get("Header")
+                .and_then(Value::as_str)
+                .unwrap_or("Authorization");
+            let pools = if pool.is_array() {
+                pool.clone()
+            } else {
+                json!([pool])
+            };
             defs.insert(name.clone(), json!({
                 "type": "apiKey", "name": header, "in": "header",
                 "x-amazon-apigateway-authtype": "cognito_user_pools",
@@ -415,8 +545,12 @@ fn authorizers(t: &mut Translator<'_>, id: &str, doc: &mut Value, auth: &Value) 
             continue;
         }
         let Some(arn) = spec.get("FunctionArn").and_then(Value::as_str) else {
-            t.finding(id, "AWS::Serverless::Api", Severity::Unsupported,
-                format!("authorizer {name} has neither FunctionArn nor UserPoolArn"));
+            t.finding(
+                id,
+                "AWS::Serverless::Api",
+                Severity::Unsupported,
+                format!("authorizer {name} has neither FunctionArn nor UserPoolArn"),
+            );
             continue;
         };
         let request = spec.get("FunctionPayloadType").and_then(Value::as_str) == Some("REQUEST");
@@ -425,11 +559,25 @@ fn authorizers(t: &mut Translator<'_>, id: &str, doc: &mut Value, auth: &Value) 
             "authorizerUri": openapi::lambda_uri(&region, arn),
             "authorizerResultTtlInSeconds": ttl,
         });
-        let header = identity.get("Header").and_then(Value::as_str).unwrap_or("Authorization");
+        let header = identity
+            .get("Header")
+            .and_then(Value::as_str)
+            .unwrap_or("Authorization");
         if request {
             let mut sources = Vec::new();
-            for (group, prefix) in [("Headers", "method.request.header"), ("QueryStrings", "method.request.querystring"), ("StageVariables", "stageVariables"), ("Context", "context")] {
-                for item in identity.get(group).and_then(Value::as_array).into_iter().flatten().filter_map(Value::as_str) {
+            for (group, prefix) in [
+                ("Headers", "method.request.header"),
+                ("QueryStrings", "method.request.querystring"),
+                ("StageVariables", "stageVariables"),
+                ("Context", "context"),
+            ] {
+                for item in identity
+                    .get(group)
+                    .and_then(Value::as_array)
+                    .into_iter()
+                    .flatten()
+                    .filter_map(Value::as_str)
+                {
                     sources.push(format!("{prefix}.{item}"));
                 }
             }
@@ -440,11 +588,14 @@ fn authorizers(t: &mut Translator<'_>, id: &str, doc: &mut Value, auth: &Value) 
                 authorizer["identityValidationExpression"] = v.clone();
             }
         }
-        defs.insert(name.clone(), json!({
-            "type": "apiKey", "name": header, "in": "header",
-            "x-amazon-apigateway-authtype": "custom",
-            "x-amazon-apigateway-authorizer": authorizer,
-        }));
+        defs.insert(
+            name.clone(),
+            json!({
+                "type": "apiKey", "name": header, "in": "header",
+                "x-amazon-apigateway-authtype": "custom",
+                "x-amazon-apigateway-authorizer": authorizer,
+            }),
+        );
     }
     Ok(())
 }
@@ -454,17 +605,30 @@ fn authorizers(t: &mut Translator<'_>, id: &str, doc: &mut Value, auth: &Value) 
 fn default_auth(doc: &mut Value, auth: &Value, events: &[ApiEvent]) {
     let default = auth.get("DefaultAuthorizer").and_then(Value::as_str);
     let key_required = auth.get("ApiKeyRequired").and_then(Value::as_bool) == Some(true);
-    let preflight_auth = auth.get("AddDefaultAuthorizerToCorsPreflight").and_then(Value::as_bool).unwrap_or(true);
-    let preflight_key = auth.get("AddApiKeyRequiredToCorsPreflight").and_then(Value::as_bool).unwrap_or(true);
+    let preflight_auth = auth
+        .get("AddDefaultAuthorizerToCorsPreflight")
+        .and_then(Value::as_bool)
+        .unwrap_or(true);
+    let preflight_key = auth
+        .get("AddApiKeyRequiredToCorsPreflight")
+        .and_then(Value::as_bool)
+        .unwrap_or(true);
     let _ = events;
     openapi::for_each_operation(doc, |verb, op| {
-        let Some(map) = op.as_object_mut() else { return };
+        let Some(map) = op.as_object_mut() else {
+            return;
+        };
         let no_auth = map.remove("x-apigw-no-default-auth").is_some();
         let no_key = map.remove("x-apigw-no-default-key").is_some();
         let has_authorizer = map
             .get("security")
             .and_then(Value::as_array)
-            .is_some_and(|l| l.iter().any(|r| r.as_object().is_some_and(|o| o.keys().any(|k| k != "api_key"))));
+            .is_some_and(|l| {
+                l.iter().any(|r| {
+                    r.as_object()
+                        .is_some_and(|o| o.keys().any(|k| k != "api_key"))
+                })
+            });
         let options = verb == "options";
         let mut add = Vec::new();
         if let Some(name) = default {
@@ -498,23 +662,53 @@ fn usage_plan(
     auth: &Value,
     stages: &[TemplateStage],
 ) -> Result<(), TemplateError> {
-    let Some(plan) = auth.get("UsagePlan") else { return Ok(()) };
-    let create = plan.get("CreateUsagePlan").and_then(Value::as_str).unwrap_or("NONE");
+    let Some(plan) = auth.get("UsagePlan") else {
+        return Ok(());
+    };
+    let create = plan
+        .get("CreateUsagePlan")
+        .and_then(Value::as_str)
+        .unwrap_or("NONE");
     if create == "NONE" {
         return Ok(());
     }
-    let plan_id = if create == "SHARED" { "ServerlessUsagePlan".to_string() } else { format!("{id}UsagePlan") };
-    let key_name = if create == "SHARED" { "ServerlessApiKey".to_string() } else { format!("{id}ApiKey") };
-    let api_stages: Vec<(String, String)> = stages.iter().take(1).map(|s| (api_id.to_string(), s.name.clone())).collect();
-    if let Some(existing) = t.out.usage_plans.iter_mut().find(|p| p.logical_id == plan_id) {
+    let plan_id = if create == "SHARED" {
+        "ServerlessUsagePlan".to_string()
+    } else {
+        format!("{id}UsagePlan")
+    };
+    let key_name = if create == "SHARED" {
+        "ServerlessApiKey".to_string()
+    } else {
+        format!("{id}ApiKey")
+    };
+    let api_stages: Vec<(String, String)> = stages
+        .iter()
+        .take(1)
+        .map(|s| (api_id.to_string(), s.name.clone()))
+        .collect();
+    if let Some(existing) = t
+        .out
+        .usage_plans
+        .iter_mut()
+        .find(|p| p.logical_id == plan_id)
+    {
         existing.stages.extend(api_stages);
         return Ok(());
     }
     let value = generated_key(&t.inputs.stack_name, &key_name);
-    t.out.api_keys.push(TemplateApiKey { logical_id: key_name.clone(), name: key_name.clone(), value, enabled: true });
+    t.out.api_keys.push(TemplateApiKey {
+        logical_id: key_name.clone(),
+        name: key_name.clone(),
+        value,
+        enabled: true,
+    });
     t.out.usage_plans.push(TemplatePlan {
         logical_id: plan_id.clone(),
-        name: plan.get("UsagePlanName").and_then(scalar_text).unwrap_or(plan_id),
+        name: plan
+            .get("UsagePlanName")
+            .and_then(scalar_text)
+            .unwrap_or(plan_id),
         throttle: super::cfn::throttle(plan.get("Throttle")),
         quota: super::cfn::quota(plan.get("Quota")),
         stages: api_stages,

@@ -17,7 +17,11 @@ impl Files for Folder {
 }
 
 fn examples(sub: &str) -> Folder {
-    Folder(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../ops/examples").join(sub))
+    Folder(
+        PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+            .join("../../ops/examples")
+            .join(sub),
+    )
 }
 
 fn none() -> Folder {
@@ -26,7 +30,9 @@ fn none() -> Folder {
 
 /// The method at `path` with `verb`.
 fn method<'a>(api: &'a crate::RestApi, path: &str, verb: &str) -> Option<&'a crate::Method> {
-    api.methods().find(|(p, m)| *p == path && m.http_method == verb).map(|(_, m)| m)
+    api.methods()
+        .find(|(p, m)| *p == path && m.http_method == verb)
+        .map(|(_, m)| m)
 }
 
 fn imported(api: &TemplateApi) -> crate::RestApi {
@@ -44,25 +50,57 @@ fn sam_hello_world_gives_the_implicit_api_and_its_function() {
     let folder = examples("sam-hello-world");
     let text = folder.read("template.yaml").expect("template");
     let out = translate(&text, &Inputs::default(), &folder).expect("translates");
-    let [api] = out.apis.as_slice() else { panic!("one API: {:?}", out.apis) };
+    let [api] = out.apis.as_slice() else {
+        panic!("one API: {:?}", out.apis)
+    };
     assert_eq!(api.logical_id, "ServerlessRestApi");
     let stages: Vec<&str> = api.stages.iter().map(|s| s.name.as_str()).collect();
     assert_eq!(stages, ["Prod", "Stage"]);
     let model = imported(api);
     let (path, method) = model.methods().next().expect("a method");
     assert_eq!((path, method.http_method.as_str()), ("/hello", "GET"));
-    let uri = method.integration.as_ref().and_then(|i| i.uri.clone()).unwrap_or_default();
-    assert!(uri.ends_with("function:HelloWorldFunction/invocations"), "{uri}");
-    let [f] = out.functions.as_slice() else { panic!("one function") };
-    assert_eq!((f.code_dir.as_str(), f.runtime.as_str()), ("hello_world/", "python3.11"));
+    let uri = method
+        .integration
+        .as_ref()
+        .and_then(|i| i.uri.clone())
+        .unwrap_or_default();
+    assert!(
+        uri.ends_with("function:HelloWorldFunction/invocations"),
+        "{uri}"
+    );
+    let [f] = out.functions.as_slice() else {
+        panic!("one function")
+    };
+    assert_eq!(
+        (f.code_dir.as_str(), f.runtime.as_str()),
+        ("hello_world/", "python3.11")
+    );
     assert_eq!(f.handler.as_deref(), Some("app.lambda_handler"));
     assert_eq!(f.environment["GREETING"], "hello world");
     assert_eq!(f.environment["STAGE"], "dev", "from Globals");
-    assert_eq!(f.environment["LOG_LEVEL"], "DEBUG", "!If on a false condition");
+    assert_eq!(
+        f.environment["LOG_LEVEL"], "DEBUG",
+        "!If on a false condition"
+    );
     assert_eq!(f.environment["REGION_AND_STACK"], "us-east-1/sam-app");
-    let url = &out.outputs.iter().find(|(k, _)| k == "HelloWorldApi").expect("output").1;
-    assert_eq!(url, &format!("https://{}.execute-api.us-east-1.amazonaws.com/Prod/hello/", api.id));
-    assert!(out.outputs.iter().any(|(k, v)| k == "HelloWorldFunctionIamRole" && v.ends_with(":role/HelloWorldFunctionRole")));
+    let url = &out
+        .outputs
+        .iter()
+        .find(|(k, _)| k == "HelloWorldApi")
+        .expect("output")
+        .1;
+    assert_eq!(
+        url,
+        &format!(
+            "https://{}.execute-api.us-east-1.amazonaws.com/Prod/hello/",
+            api.id
+        )
+    );
+    assert!(out
+        .outputs
+        .iter()
+        .any(|(k, v)| k == "HelloWorldFunctionIamRole"
+            && v.ends_with(":role/HelloWorldFunctionRole")));
 }
 
 #[test]
@@ -70,10 +108,17 @@ fn parameter_overrides_reach_conditions_and_values() {
     let folder = examples("sam-hello-world");
     let text = folder.read("template.yaml").expect("template");
     let mut inputs = Inputs::default();
-    inputs.overrides = parameters::parse_overrides(&["Greeting=bonjour Stage=prod".into()]).expect("ok");
+    inputs.overrides =
+        parameters::parse_overrides(&["Greeting=bonjour Stage=prod".into()]).expect("ok");
     let out = translate(&text, &inputs, &folder).expect("translates");
     let f = &out.functions[0];
-    assert_eq!((f.environment["GREETING"].as_str(), f.environment["STAGE"].as_str()), ("bonjour", "prod"));
+    assert_eq!(
+        (
+            f.environment["GREETING"].as_str(),
+            f.environment["STAGE"].as_str()
+        ),
+        ("bonjour", "prod")
+    );
     assert_eq!(f.environment["LOG_LEVEL"], "WARNING");
     inputs.overrides = parameters::parse_overrides(&["Stage=qa".into()]).expect("ok");
     let err = translate(&text, &inputs, &folder).expect_err("not allowed");
@@ -85,24 +130,59 @@ fn cdk_lambda_rest_api_is_built_from_its_resources() {
     let folder = examples("cdk-lambda-rest-api/cdk.out");
     let text = folder.read("CdkStack.template.json").expect("template");
     let out = translate(&text, &Inputs::default(), &folder).expect("translates");
-    let [api] = out.apis.as_slice() else { panic!("one API") };
+    let [api] = out.apis.as_slice() else {
+        panic!("one API")
+    };
     assert_eq!(api.name, "LambdaRestApi");
-    assert_eq!(api.stages.iter().map(|s| s.name.as_str()).collect::<Vec<_>>(), ["prod"]);
+    assert_eq!(
+        api.stages
+            .iter()
+            .map(|s| s.name.as_str())
+            .collect::<Vec<_>>(),
+        ["prod"]
+    );
     let model = imported(api);
-    let mut methods: Vec<(String, String)> = model.methods().map(|(p, m)| (p.to_string(), m.http_method.clone())).collect();
+    let mut methods: Vec<(String, String)> = model
+        .methods()
+        .map(|(p, m)| (p.to_string(), m.http_method.clone()))
+        .collect();
     methods.sort();
-    assert_eq!(methods, [("/".to_string(), "ANY".to_string()), ("/{proxy+}".into(), "ANY".into())]);
+    assert_eq!(
+        methods,
+        [
+            ("/".to_string(), "ANY".to_string()),
+            ("/{proxy+}".into(), "ANY".into())
+        ]
+    );
     let f = &out.functions[0];
     assert_eq!(f.name, "Handler886CB40B");
     assert!(f.code_dir.starts_with("asset."), "{}", f.code_dir);
     assert_eq!(f.environment["TABLE_NAME"], "Table");
-    let table = out.findings.iter().find(|f| f.logical_id == "Table").expect("the table is reported");
-    assert_eq!((table.kind.as_str(), table.severity), ("AWS::DynamoDB::Table", Severity::Unsupported));
+    let table = out
+        .findings
+        .iter()
+        .find(|f| f.logical_id == "Table")
+        .expect("the table is reported");
+    assert_eq!(
+        (table.kind.as_str(), table.severity),
+        ("AWS::DynamoDB::Table", Severity::Unsupported)
+    );
     for ignored in ["HandlerServiceRoleFCDC14AE", "CDKMetadata"] {
-        assert!(out.findings.iter().any(|f| f.logical_id == ignored && f.severity == Severity::Ignored), "{ignored}");
+        assert!(
+            out.findings
+                .iter()
+                .any(|f| f.logical_id == ignored && f.severity == Severity::Ignored),
+            "{ignored}"
+        );
     }
     let endpoint = &out.outputs[0].1;
-    assert_eq!(endpoint, &format!("https://{}.execute-api.us-east-1.amazonaws.com/prod/", api.id));
+    assert_eq!(
+        endpoint,
+        &format!(
+            "https://{}.execute-api.us-east-1.amazonaws.com/prod/",
+            api.id
+        )
+    );
 }
 
 const EXPLICIT: &str = r#"
@@ -198,16 +278,32 @@ fn explicit_api_gateway_resources_become_one_document() {
     let post = method(&model, "/items", "POST").expect("POST /items");
     assert!(post.request_validator.is_some(), "{post:?}");
     assert!(model.authorizers.contains_key("tokens"));
-    assert_eq!(api.document["x-amazon-apigateway-binary-media-types"], json!(["image/png"]));
-    assert!(api.document["x-amazon-apigateway-gateway-responses"]["MISSING_AUTHENTICATION_TOKEN"].is_object());
+    assert_eq!(
+        api.document["x-amazon-apigateway-binary-media-types"],
+        json!(["image/png"])
+    );
+    assert!(
+        api.document["x-amazon-apigateway-gateway-responses"]["MISSING_AUTHENTICATION_TOKEN"]
+            .is_object()
+    );
     let stage = &api.stages[0];
-    assert_eq!((stage.name.as_str(), stage.variables["color"].as_str()), ("v1", "blue"));
-    assert_eq!(stage.method_settings["*/*"].throttling_rate_limit, Some(10.0));
+    assert_eq!(
+        (stage.name.as_str(), stage.variables["color"].as_str()),
+        ("v1", "blue")
+    );
+    assert_eq!(
+        stage.method_settings["*/*"].throttling_rate_limit,
+        Some(10.0)
+    );
     let plan = &out.usage_plans[0];
     assert_eq!(plan.stages, [(api.id.clone(), "v1".to_string())]);
     assert_eq!(plan.keys, ["partner"]);
     assert_eq!(plan.quota, Some((100, "DAY".into(), 0)));
-    let fun = out.findings.iter().find(|f| f.logical_id == "Fn").expect("inline code reported");
+    let fun = out
+        .findings
+        .iter()
+        .find(|f| f.logical_id == "Fn")
+        .expect("inline code reported");
     assert_eq!(fun.severity, Severity::Unsupported);
 }
 
@@ -256,7 +352,10 @@ Resources:
     let api = &out.apis[0];
     assert_eq!(api.stages.len(), 1, "OpenApiVersion: no `Stage` stage");
     assert_eq!(api.stages[0].variables["mode"], "fast");
-    assert_eq!(api.stages[0].method_settings["/open/GET"].throttling_rate_limit, Some(3.0));
+    assert_eq!(
+        api.stages[0].method_settings["/open/GET"].throttling_rate_limit,
+        Some(3.0)
+    );
     let model = imported(api);
     let closed = method(&model, "/closed", "POST").expect("closed");
     assert_eq!(closed.authorization_type, "CUSTOM");
@@ -264,24 +363,49 @@ Resources:
     let open = method(&model, "/open", "GET").expect("open");
     assert_eq!(open.authorization_type, "NONE");
     assert!(!open.api_key_required);
-    assert!(method(&model, "/open", "OPTIONS").is_some(), "CORS preflight");
-    assert_eq!(api.document["x-amazon-apigateway-binary-media-types"], json!(["image/png"]));
+    assert!(
+        method(&model, "/open", "OPTIONS").is_some(),
+        "CORS preflight"
+    );
+    assert_eq!(
+        api.document["x-amazon-apigateway-binary-media-types"],
+        json!(["image/png"])
+    );
     assert_eq!(out.api_keys.len(), 1);
-    assert_eq!(out.usage_plans[0].stages, [(api.id.clone(), "live".to_string())]);
-    assert!(out.findings.iter().any(|f| f.logical_id == "Fn" && f.message.contains("SQS")));
+    assert_eq!(
+        out.usage_plans[0].stages,
+        [(api.id.clone(), "live".to_string())]
+    );
+    assert!(out
+        .findings
+        .iter()
+        .any(|f| f.logical_id == "Fn" && f.message.contains("SQS")));
     assert_eq!(out.functions.len(), 2);
 }
 
 #[test]
 fn malformed_templates_name_the_place() {
-    let err = translate("Resources:\n  A:\n    Type: x\n   Properties: {}\n", &Inputs::default(), &none()).expect_err("yaml");
+    let err = translate(
+        "Resources:\n  A:\n    Type: x\n   Properties: {}\n",
+        &Inputs::default(),
+        &none(),
+    )
+    .expect_err("yaml");
     assert!(err.to_string().starts_with("line 4"), "{err}");
     let bad_ref = "Resources:\n  F:\n    Type: AWS::Serverless::Function\n    Properties:\n      CodeUri: .\n      Runtime: python3.12\n      Handler: a.b\n      Environment: {Variables: {X: !Ref Nowhere}}\n";
     let err = translate(bad_ref, &Inputs::default(), &none()).expect_err("unknown ref");
-    assert!(err.to_string().starts_with("Resources.F.Properties.Environment.Variables.X.Ref"), "{err}");
+    assert!(
+        err.to_string()
+            .starts_with("Resources.F.Properties.Environment.Variables.X.Ref"),
+        "{err}"
+    );
     let import = "Resources:\n  A:\n    Type: AWS::ApiGateway::RestApi\n    Properties: {Name: !ImportValue shared-name}\n";
     let err = translate(import, &Inputs::default(), &none()).expect_err("import value");
-    assert!(err.to_string().contains("Resources.A.Properties.Name.Fn::ImportValue"), "{err}");
+    assert!(
+        err.to_string()
+            .contains("Resources.A.Properties.Name.Fn::ImportValue"),
+        "{err}"
+    );
     let err = translate("Resources: {}\n", &Inputs::default(), &none()).expect_err("empty");
     assert!(err.to_string().starts_with("Resources"), "{err}");
 }

@@ -486,6 +486,10 @@ pub struct ApiSection {
     pub region: Option<String>,
     #[serde(default)]
     pub stages: Vec<StageSection>,
+    /// The document itself, when it came from a template (`--template`)
+    /// rather than from the file `openapi` names.
+    #[serde(skip)]
+    pub document: Option<serde_json::Value>,
 }
 
 /// A WebSocket API declared in the file: apigatewayv2's lowerCamel members
@@ -754,7 +758,7 @@ impl Loaded {
 
     /// Where an API's document is.
     pub fn document_path(&self, api: &ApiSection) -> PathBuf {
-        if api.openapi.is_absolute() {
+        if api.openapi.is_absolute() || api.document.is_some() {
             api.openapi.clone()
         } else {
             self.base.join(&api.openapi)
