@@ -96,9 +96,8 @@ pub fn to_json(value: &Value, tag: &TagFn<'_>) -> Result<serde_json::Value, Yaml
         Value::Mapping(map) => {
             let mut out = serde_json::Map::with_capacity(map.len());
             for (k, v) in map {
-                let key = key_text(k).ok_or_else(|| {
-                    fail(format!("a mapping key must be a scalar, not {k:?}"))
-                })?;
+                let key = key_text(k)
+                    .ok_or_else(|| fail(format!("a mapping key must be a scalar, not {k:?}")))?;
                 out.insert(key, to_json(v, tag)?);
             }
             serde_json::Value::Object(out)
@@ -194,6 +193,9 @@ mod tests {
     fn tags_reach_the_tag_function() {
         let value = parse_value("a: !Ref X\nb: !GetAtt [F, Arn]\n").expect("parses");
         let doc = to_json(&value, &|tag, inner| Ok(json!({ tag: inner }))).expect("converts");
-        assert_eq!(doc, json!({"a": {"!Ref": "X"}, "b": {"!GetAtt": ["F", "Arn"]}}));
+        assert_eq!(
+            doc,
+            json!({"a": {"!Ref": "X"}, "b": {"!GetAtt": ["F", "Arn"]}})
+        );
     }
 }
