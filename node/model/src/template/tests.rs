@@ -107,9 +107,11 @@ fn sam_hello_world_gives_the_implicit_api_and_its_function() {
 fn parameter_overrides_reach_conditions_and_values() {
     let folder = examples("sam-hello-world");
     let text = folder.read("template.yaml").expect("template");
-    let mut inputs = Inputs::default();
-    inputs.overrides =
-        parameters::parse_overrides(&["Greeting=bonjour Stage=prod".into()]).expect("ok");
+    let mut inputs = Inputs {
+        overrides: parameters::parse_overrides(&["Greeting=bonjour Stage=prod".into()])
+            .expect("ok"),
+        ..Inputs::default()
+    };
     let out = translate(&text, &inputs, &folder).expect("translates");
     let f = &out.functions[0];
     assert_eq!(

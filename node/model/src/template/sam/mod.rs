@@ -10,12 +10,16 @@ use std::collections::BTreeSet;
 
 use serde_json::{json, Map, Value};
 
+mod auth;
+
+pub use auth::generated_key;
+
 use super::intrinsics::scalar_text;
-use super::openapi::{self, Cors};
 use super::{
-    number, string_map, Severity, TemplateApi, TemplateApiKey, TemplateError, TemplateFunction,
-    TemplatePlan, TemplateStage, Translator,
+    number, string_map, Severity, TemplateApi, TemplateError, TemplateFunction, TemplateStage,
+    Translator,
 };
+use crate::template::openapi::{self, Cors};
 
 /// The logical id SAM gives the API it builds from `Api` events.
 pub const IMPLICIT_API: &str = "ServerlessRestApi";
@@ -316,10 +320,12 @@ fn api(
     let name = text("Name").unwrap_or_else(|| t.inputs.stack_name.clone());
     let mut doc = match (body_raw, props.get("DefinitionUri")) {
         (Some(body), _) => {
-            let body = super::cfn::include(t, &body, &format!("{at}.DefinitionBody"))?;
+            let body = crate::template::cfn::include(t, &body, &format!("{at}.DefinitionBody"))?;
             t.ctx.resolve(&body, &format!("{at}.DefinitionBody"))?
         }
-        (None, Some(uri)) => super::cfn::read_document(t, uri, &format!("{at}.DefinitionUri"))?,
+        (None, Some(uri)) => {
+            crate::template::cfn::read_document(t, uri, &format!("{at}.DefinitionUri"))?
+        }
         (None, None) => openapi::document(&name),
     };
     if !doc.is_object() {
@@ -334,8 +340,8 @@ fn api(
         }
     }
     let auth = props.get("Auth").cloned().unwrap_or_else(|| json!({}));
-    add_events(t, &mut doc, events, &auth);
-    authorizers(t, id, &mut doc, &auth)?;
+    add_events(t, &mut doc, events);
+    auth::authorizers(t, id, &mut doc, &auth)?;
     if let Some(cors) = props.get("Cors") {
         let cors = Cors::from_sam(cors).ok_or_else(|| {
             TemplateError::at(
@@ -345,7 +351,7 @@ fn api(
         })?;
         openapi::add_cors(&mut doc, &cors);
     }
-    default_auth(&mut doc, &auth, events);
+    auth::default_auth(&mut doc, &auth);
     let root = doc.as_object_mut().expect("checked above");
     if let Some(g) = props.get("GatewayResponses") {
         root.insert(
@@ -393,7 +399,7 @@ fn api(
     };
     let stages = stages(&props, &stage_name, &at)?;
     let api_id = t.api_id(id);
-    usage_plan(t, id, &api_id, &auth, &stages)?;
+    auth::usage_plan(t, id, &api_id, &auth, &stages)?;
     t.out.apis.push(TemplateApi {
         logical_id: id.to_string(),
         id: api_id,
@@ -417,7 +423,7 @@ fn stages(
         variables: string_map(props.get("Variables"), &format!("{at}.Variables"))?,
         cache_cluster_enabled: props.get("CacheClusterEnabled").and_then(Value::as_bool)
             == Some(true),
-        method_settings: super::cfn::method_settings(
+        method_settings: crate::template::cfn::method_settings(
             props.get("MethodSettings"),
             &format!("{at}.MethodSettings"),
         )?,
@@ -433,7 +439,7 @@ fn stages(
 }
 
 /// Each event's path and method, added unless the definition has it.
-fn add_events(t: &Translator<'_>, doc: &mut Value, events: &[ApiEvent], auth: &Value) {
+fn add_events(t: &Translator<'_>, doc: &mut Value, events: &[ApiEvent]) {
     let region = t.inputs.region.clone();
     let Some(paths) = openapi::paths(doc) else {
         return;
@@ -474,7 +480,6 @@ fn add_events(t: &Translator<'_>, doc: &mut Value, events: &[ApiEvent], auth: &V
         if !parameters.is_empty() {
             op["parameters"] = Value::Array(parameters);
         }
-        let _ = auth;
         item.insert(key, op);
     }
 }
@@ -501,227 +506,4 @@ fn request_parameter(value: &Value) -> Option<Value> {
         _ => return None,
     };
     Some(json!({"name": param, "in": place, "required": required, "type": "string"}))
-}
-
-/// `Auth.Authorizers` (Lambda TOKEN/REQUEST, Cognito), `AWS_IAM`, API keys
-/// as security definitions.
-fn authorizers(
-    t: &mut Translator<'_>,
-    id: &str,
-    doc: &mut Value,
-    auth: &Value,
-) -> Result<(), TemplateError> {
-    let region = t.inputs.region.clone();
-    let defs = openapi::section(doc, "securityDefinitions").expect("a mapping");
-    defs.insert(
-        "api_key".into(),
-        json!({"type": "apiKey", "name": "x-api-key", "in": "header"}),
-    );
-    defs.insert("AWS_IAM".into(), json!({"type": "apiKey", "name": "Authorization", "in": "header", "x-amazon-apigateway-authtype": "awsSigv4"}));
-    let Some(list) = auth.get("Authorizers").and_then(Value::as_object) else {
-        return Ok(());
-    };
-    for (name, spec) in list {
-        let identity = spec.get("Identity").cloned().unwrap_or_else(|| json!({}));
-        let ttl = identity
-            .get("ReauthorizeEvery")
-            .and_then(number)
-            .unwrap_or(300.0) as u64;
-        if let Some(pool) = spec.get("UserPoolArn") {
-            let header = identity
-                .get("Header")
-                .and_then(Value::as_str)
-                .unwrap_or("Authorization");
-            let pools = if pool.is_array() {
-                pool.clone()
-            } else {
-                json!([pool])
-            };
-            defs.insert(name.clone(), json!({
-                "type": "apiKey", "name": header, "in": "header",
-                "x-amazon-apigateway-authtype": "cognito_user_pools",
-                "x-amazon-apigateway-authorizer": {"type": "cognito_user_pools", "providerARNs": pools},
-            }));
-            continue;
-        }
-        let Some(arn) = spec.get("FunctionArn").and_then(Value::as_str) else {
-            t.finding(
-                id,
-                "AWS::Serverless::Api",
-                Severity::Unsupported,
-                format!("authorizer {name} has neither FunctionArn nor UserPoolArn"),
-            );
-            continue;
-        };
-        let request = spec.get("FunctionPayloadType").and_then(Value::as_str) == Some("REQUEST");
-        let mut authorizer = json!({
-            "type": if request { "request" } else { "token" },
-            "authorizerUri": openapi::lambda_uri(&region, arn),
-            "authorizerResultTtlInSeconds": ttl,
-        });
-        let header = identity
-            .get("Header")
-            .and_then(Value::as_str)
-            .unwrap_or("Authorization");
-        if request {
-            let mut sources = Vec::new();
-            for (group, prefix) in [
-                ("Headers", "method.request.header"),
-                ("QueryStrings", "method.request.querystring"),
-                ("StageVariables", "stageVariables"),
-                ("Context", "context"),
-            ] {
-                for item in identity
-                    .get(group)
-                    .and_then(Value::as_array)
-                    .into_iter()
-                    .flatten()
-                    .filter_map(Value::as_str)
-                {
-                    sources.push(format!("{prefix}.{item}"));
-                }
-            }
-            authorizer["identitySource"] = Value::String(sources.join(", "));
-        } else {
-            authorizer["identitySource"] = Value::String(format!("method.request.header.{header}"));
-            if let Some(v) = identity.get("ValidationExpression") {
-                authorizer["identityValidationExpression"] = v.clone();
-            }
-        }
-        defs.insert(
-            name.clone(),
-            json!({
-                "type": "apiKey", "name": header, "in": "header",
-                "x-amazon-apigateway-authtype": "custom",
-                "x-amazon-apigateway-authorizer": authorizer,
-            }),
-        );
-    }
-    Ok(())
-}
-
-/// `Auth.DefaultAuthorizer` and `Auth.ApiKeyRequired` on every operation
-/// the events made (not on ones they opt out of).
-fn default_auth(doc: &mut Value, auth: &Value, events: &[ApiEvent]) {
-    let default = auth.get("DefaultAuthorizer").and_then(Value::as_str);
-    let key_required = auth.get("ApiKeyRequired").and_then(Value::as_bool) == Some(true);
-    let preflight_auth = auth
-        .get("AddDefaultAuthorizerToCorsPreflight")
-        .and_then(Value::as_bool)
-        .unwrap_or(true);
-    let preflight_key = auth
-        .get("AddApiKeyRequiredToCorsPreflight")
-        .and_then(Value::as_bool)
-        .unwrap_or(true);
-    let _ = events;
-    openapi::for_each_operation(doc, |verb, op| {
-        let Some(map) = op.as_object_mut() else {
-            return;
-        };
-        let no_auth = map.remove("x-apigw-no-default-auth").is_some();
-        let no_key = map.remove("x-apigw-no-default-key").is_some();
-        let has_authorizer = map
-            .get("security")
-            .and_then(Value::as_array)
-            .is_some_and(|l| {
-                l.iter().any(|r| {
-                    r.as_object()
-                        .is_some_and(|o| o.keys().any(|k| k != "api_key"))
-                })
-            });
-        let options = verb == "options";
-        let mut add = Vec::new();
-        if let Some(name) = default {
-            if !no_auth && !has_authorizer && (!options || preflight_auth) {
-                add.push(json!({ name: [] }));
-            }
-        }
-        if key_required && !no_key && (!options || preflight_key) {
-            add.push(json!({"api_key": []}));
-        }
-        if add.is_empty() {
-            return;
-        }
-        let list = map.entry("security").or_insert_with(|| json!([]));
-        if let Some(list) = list.as_array_mut() {
-            for r in add {
-                if !list.contains(&r) {
-                    list.push(r);
-                }
-            }
-        }
-    });
-}
-
-/// `Auth.UsagePlan` with `CreateUsagePlan: PER_API` (or `SHARED`): a plan
-/// over the API's stages and an API key, as SAM generates them.
-fn usage_plan(
-    t: &mut Translator<'_>,
-    id: &str,
-    api_id: &str,
-    auth: &Value,
-    stages: &[TemplateStage],
-) -> Result<(), TemplateError> {
-    let Some(plan) = auth.get("UsagePlan") else {
-        return Ok(());
-    };
-    let create = plan
-        .get("CreateUsagePlan")
-        .and_then(Value::as_str)
-        .unwrap_or("NONE");
-    if create == "NONE" {
-        return Ok(());
-    }
-    let plan_id = if create == "SHARED" {
-        "ServerlessUsagePlan".to_string()
-    } else {
-        format!("{id}UsagePlan")
-    };
-    let key_name = if create == "SHARED" {
-        "ServerlessApiKey".to_string()
-    } else {
-        format!("{id}ApiKey")
-    };
-    let api_stages: Vec<(String, String)> = stages
-        .iter()
-        .take(1)
-        .map(|s| (api_id.to_string(), s.name.clone()))
-        .collect();
-    if let Some(existing) = t
-        .out
-        .usage_plans
-        .iter_mut()
-        .find(|p| p.logical_id == plan_id)
-    {
-        existing.stages.extend(api_stages);
-        return Ok(());
-    }
-    let value = generated_key(&t.inputs.stack_name, &key_name);
-    t.out.api_keys.push(TemplateApiKey {
-        logical_id: key_name.clone(),
-        name: key_name.clone(),
-        value,
-        enabled: true,
-    });
-    t.out.usage_plans.push(TemplatePlan {
-        logical_id: plan_id.clone(),
-        name: plan
-            .get("UsagePlanName")
-            .and_then(scalar_text)
-            .unwrap_or(plan_id),
-        throttle: super::cfn::throttle(plan.get("Throttle")),
-        quota: super::cfn::quota(plan.get("Quota")),
-        stages: api_stages,
-        keys: vec![key_name],
-    });
-    Ok(())
-}
-
-/// A stable value for an API key the template leaves to AWS to generate.
-pub fn generated_key(stack: &str, logical_id: &str) -> String {
-    let a = crate::ids::api_id_for_name(&format!("key-a:{stack}:{logical_id}"));
-    let b = crate::ids::api_id_for_name(&format!("key-b:{stack}:{logical_id}"));
-    let c = crate::ids::api_id_for_name(&format!("key-c:{stack}:{logical_id}"));
-    let d = crate::ids::api_id_for_name(&format!("key-d:{stack}:{logical_id}"));
-    format!("{a}{b}{c}{d}")
 }
