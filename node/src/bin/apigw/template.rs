@@ -227,12 +227,10 @@ fn stage(s: &TemplateStage) -> Result<StageSection> {
         .iter()
         .filter(|(k, _)| *k != "*/*")
         .map(|(k, m)| {
-            let cache =
-                (m.caching_enabled.is_some() || m.cache_ttl_in_seconds.is_some()).then(|| {
-                    MethodCacheSection {
-                        enabled: m.caching_enabled,
-                        ttl_seconds: m.cache_ttl_in_seconds,
-                    }
+            let cache = (m.caching_enabled.is_some() || m.cache_ttl_in_seconds.is_some())
+                .then_some(MethodCacheSection {
+                    enabled: m.caching_enabled,
+                    ttl_seconds: m.cache_ttl_in_seconds,
                 });
             (
                 k.clone(),
