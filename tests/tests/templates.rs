@@ -327,3 +327,201 @@ fn unknown_parameter_overrides_are_refused() {
         "{out}{err}"
     );
 }
+
+const AUTH_TEMPLATE: &str = r#"
+Transform: AWS::Serverless-2016-10-31
+Globals:
+  Function: {Runtime: python3.12, CodeUri: src/, Timeout: 5}
+Resources:
+  Api:
+    Type: AWS::Serverless::Api
+    Properties:
+      StageName: live
+      Cors: {AllowOrigin: "'https://app.example.com'", AllowHeaders: "'Content-Type,Authorization'"}
+      GatewayResponses:
+        UNAUTHORIZED:
+          StatusCode: 401
+          ResponseTemplates: {application/json: '{"error": "who are you"}'}
+      Auth:
+        DefaultAuthorizer: Tokens
+        AddDefaultAuthorizerToCorsPreflight: false
+        AddApiKeyRequiredToCorsPreflight: false
+        ApiKeyRequired: true
+        UsagePlan: {CreateUsagePlan: PER_API, Throttle: {RateLimit: 100, BurstLimit: 50}}
+        Authorizers:
+          Tokens:
+            FunctionArn: !GetAtt AuthFunction.Arn
+            Identity: {Header: Authorization, ReauthorizeEvery: 0}
+  AuthFunction:
+    Type: AWS::Serverless::Function
+    Properties: {Handler: app.authorize}
+  AppFunction:
+    Type: AWS::Serverless::Function
+    Properties:
+      Handler: app.hello
+      Events:
+        Hello: {Type: Api, Properties: {RestApiId: !Ref Api, Path: /hello, Method: get}}
+        Open: {Type: Api, Properties: {RestApiId: !Ref Api, Path: /open, Method: get, Auth: {Authorizer: NONE, ApiKeyRequired: false}}}
+"#;
+
+const AUTH_APP: &str = r#"
+import json
+
+def authorize(event, context):
+    if event.get("authorizationToken") != "Bearer let-me-in":
+        raise Exception("Unauthorized")
+    return {
+        "principalId": "alice",
+        "policyDocument": {"Version": "2012-10-17", "Statement": [
+            {"Action": "execute-api:Invoke", "Effect": "Allow", "Resource": event["methodArn"]}]},
+        "context": {"team": "blue"},
+    }
+
+def hello(event, context):
+    authorizer = (event.get("requestContext") or {}).get("authorizer") or {}
+    return {"statusCode": 200, "body": json.dumps({
+        "principal": authorizer.get("principalId"), "team": authorizer.get("team"),
+        "resource": event.get("resource")})}
+"#;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sam_api_auth_cors_gateway_responses_and_usage_plan() {
+    let dir = std::sync::Arc::new(TempDir::new("sam-auth").expect("temp dir"));
+    std::fs::create_dir_all(dir.0.join("app/src")).expect("mkdir");
+    std::fs::write(dir.0.join("app/template.yaml"), AUTH_TEMPLATE).expect("write");
+    std::fs::write(dir.0.join("app/src/app.py"), AUTH_APP).expect("write");
+    let python = python_with_lambda_ric().expect("python with awslambdaric");
+    let template = dir.0.join("app/template.yaml");
+    let node = Node::builder()
+        .arg("--template")
+        .arg(template.to_str().expect("utf-8"))
+        .env("APIGW_PYTHON", python.to_str().expect("utf-8"))
+        .start_in(dir)
+        .expect("node starts");
+    let id = api_id(&node, "Api");
+    let keys = node
+        .admin_client()
+        .get("/apikeys?includeValues=true")
+        .await
+        .expect("keys")
+        .json();
+    let key = keys["item"]
+        .as_array()
+        .and_then(|items| items.iter().find(|k| k["name"] == "ApiApiKey"))
+        .and_then(|k| k["value"].as_str())
+        .unwrap_or_else(|| panic!("SAM's generated key: {keys}"))
+        .to_string();
+    let client = Client::new(false);
+    let open = get_json(&client, &node.invoke_url(&id, "live", "/open")).await;
+    assert_eq!(open["principal"], Value::Null, "Authorizer: NONE opts out");
+    let url = node.invoke_url(&id, "live", "/hello");
+    let call = |headers: Vec<(&'static str, String)>| {
+        let (client, url) = (&client, url.clone());
+        async move {
+            let headers: Vec<(&str, &str)> =
+                headers.iter().map(|(k, v)| (*k, v.as_str())).collect();
+            client
+                .send(Method::GET, &url, &headers, String::new())
+                .await
+                .expect("reply")
+        }
+    };
+    let denied = call(vec![
+        ("x-api-key", key.clone()),
+        ("authorization", "Bearer nope".into()),
+    ])
+    .await;
+    assert_eq!(denied.status, 401, "{}", denied.text());
+    assert_eq!(
+        denied.json()["error"],
+        "who are you",
+        "the template's gateway response"
+    );
+    let keyless = call(vec![("authorization", "Bearer let-me-in".into())]).await;
+    assert_eq!(keyless.status, 403, "ApiKeyRequired: {}", keyless.text());
+    let ok = call(vec![
+        ("x-api-key", key.clone()),
+        ("authorization", "Bearer let-me-in".into()),
+    ])
+    .await;
+    assert_eq!(ok.status, 200, "{}", ok.text());
+    assert_eq!(
+        (ok.json()["principal"].as_str(), ok.json()["team"].as_str()),
+        (Some("alice"), Some("blue"))
+    );
+    let preflight = client
+        .send(
+            Method::OPTIONS,
+            &url,
+            &[
+                ("origin", "https://app.example.com"),
+                ("access-control-request-method", "GET"),
+            ],
+            String::new(),
+        )
+        .await
+        .expect("reply");
+    assert_eq!(preflight.status, 200, "{}", preflight.text());
+    assert_eq!(
+        preflight.header("access-control-allow-origin"),
+        Some("https://app.example.com")
+    );
+    assert_eq!(
+        preflight.header("access-control-allow-methods"),
+        Some("GET,OPTIONS")
+    );
+    node.stop().expect("stops");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn apply_brings_a_running_node_in_line_with_a_template() {
+    let dir = TempDir::new("apply-template").expect("temp dir");
+    let path = dir.0.join("template.yaml");
+    std::fs::write(
+        &path,
+        EXPLICIT.replace("ApiKeyRequired: true", "ApiKeyRequired: false"),
+    )
+    .expect("write");
+    let node = Node::builder().start().expect("node starts");
+    let keys = node.admin_keys().expect("keys");
+    let admin = format!("http://{}", node.admin);
+    let run = |command: &str| {
+        let out = std::process::Command::new(apigw_tests::node::apigw_binary().expect("binary"))
+            .args([
+                command,
+                "--template",
+                path.to_str().expect("utf-8"),
+                "--admin",
+                &admin,
+            ])
+            .env("APIGW_ADMIN_ACCESS_KEY_ID", &keys.access_key_id)
+            .env("APIGW_ADMIN_SECRET_ACCESS_KEY", &keys.secret_access_key)
+            .output()
+            .expect("runs");
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stdout).into_owned()
+                + &String::from_utf8_lossy(&out.stderr),
+        )
+    };
+    let (code, out) = run("diff");
+    assert_eq!(code, Some(2), "changes to make: {out}");
+    assert!(out.contains("stage test: new stage"), "{out}");
+    let (code, out) = run("apply");
+    assert_eq!(code, Some(0), "{out}");
+    let (code, out) = run("diff");
+    assert_eq!(code, Some(0), "nothing left: {out}");
+    let id = out
+        .split("API orders-test (")
+        .nth(1)
+        .and_then(|rest| rest.split(')').next())
+        .unwrap_or_else(|| panic!("the API's id in: {out}"))
+        .to_string();
+    let body = get_json(
+        &Client::new(false),
+        &node.invoke_url(&id, "test", "/orders"),
+    )
+    .await;
+    assert_eq!(body["color"], "green", "the stage's variables came along");
+    node.stop().expect("stops");
+}
