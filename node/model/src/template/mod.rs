@@ -12,17 +12,20 @@
 //!   implicit `ServerlessRestApi`;
 //! - [`cfn`]: `AWS::ApiGateway::*` and `AWS::Lambda::Function`;
 //! - [`openapi`]: the document pieces both build (integrations, CORS,
-//!   authorizers, gateway responses).
+//!   authorizers, gateway responses); [`documents`]: files a template
+//!   names; [`settings`]: property shapes both share.
 //!
 //! Resources apigw does not serve are never dropped silently: each is a
 //! [`Finding`] with its logical id and type.
 
 pub mod cfn;
+pub mod documents;
 pub mod intrinsics;
 pub mod load;
 pub mod openapi;
 pub mod parameters;
 pub mod sam;
+pub mod settings;
 
 use std::collections::BTreeMap;
 

@@ -5,8 +5,9 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde_json::Value;
 
-use super::{quota, throttle, token, Declared, TOKEN};
+use super::{token, Declared, TOKEN};
 use crate::template::intrinsics::scalar_text;
+use crate::template::settings::{quota, throttle};
 use crate::template::{
     number, string_map, Severity, TemplateApiKey, TemplateDomain, TemplateError, TemplateFunction,
     TemplatePlan, Translator,
@@ -29,7 +30,7 @@ pub(super) fn keys_and_plans(
         let value = p
             .get("Value")
             .and_then(scalar_text)
-            .unwrap_or_else(|| crate::template::sam::generated_key(&t.inputs.stack_name, &id));
+            .unwrap_or_else(|| crate::template::settings::generated_key(&t.inputs.stack_name, &id));
         if value.len() < 20 {
             return Err(TemplateError::at(
                 &format!("Resources.{id}.Properties.Value"),
@@ -180,7 +181,7 @@ pub(super) fn lambda_function(
         t.finding(id, KIND, Severity::Unsupported, "its Code is in S3 or inline: run it with a CDK asset folder (Metadata aws:asset:path) or a SAM CodeUri");
         return Ok(());
     };
-    if !crate::template::sam::is_local_runtime(&runtime) {
+    if !crate::template::settings::is_local_runtime(&runtime) {
         t.finding(
             id,
             KIND,

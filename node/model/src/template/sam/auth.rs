@@ -6,6 +6,7 @@
 use serde_json::{json, Value};
 
 use crate::template::intrinsics::scalar_text;
+use crate::template::settings::generated_key;
 use crate::template::{
     number, openapi, Severity, TemplateApiKey, TemplateError, TemplatePlan, TemplateStage,
     Translator,
@@ -216,19 +217,10 @@ pub(super) fn usage_plan(
             .get("UsagePlanName")
             .and_then(scalar_text)
             .unwrap_or(plan_id),
-        throttle: crate::template::cfn::throttle(plan.get("Throttle")),
-        quota: crate::template::cfn::quota(plan.get("Quota")),
+        throttle: crate::template::settings::throttle(plan.get("Throttle")),
+        quota: crate::template::settings::quota(plan.get("Quota")),
         stages: api_stages,
         keys: vec![key_name],
     });
     Ok(())
-}
-
-/// A stable value for an API key the template leaves to AWS to generate.
-pub fn generated_key(stack: &str, logical_id: &str) -> String {
-    let a = crate::ids::api_id_for_name(&format!("key-a:{stack}:{logical_id}"));
-    let b = crate::ids::api_id_for_name(&format!("key-b:{stack}:{logical_id}"));
-    let c = crate::ids::api_id_for_name(&format!("key-c:{stack}:{logical_id}"));
-    let d = crate::ids::api_id_for_name(&format!("key-d:{stack}:{logical_id}"));
-    format!("{a}{b}{c}{d}")
 }

@@ -12,14 +12,13 @@ use serde_json::{json, Map, Value};
 
 mod auth;
 
-pub use auth::generated_key;
-
 use super::intrinsics::scalar_text;
 use super::{
     number, string_map, Severity, TemplateApi, TemplateError, TemplateFunction, TemplateStage,
     Translator,
 };
 use crate::template::openapi::{self, Cors};
+use crate::template::settings::is_local_runtime;
 
 /// The logical id SAM gives the API it builds from `Api` events.
 pub const IMPLICIT_API: &str = "ServerlessRestApi";
@@ -298,13 +297,6 @@ fn function(
     Ok(())
 }
 
-/// Runtimes that run as local processes through a runtime interface client.
-pub fn is_local_runtime(runtime: &str) -> bool {
-    runtime.starts_with("python3")
-        || runtime.starts_with("nodejs")
-        || runtime.starts_with("provided")
-}
-
 /// An `AWS::Serverless::Api` (or the implicit one when `resource` is None).
 fn api(
     t: &mut Translator<'_>,
@@ -320,11 +312,12 @@ fn api(
     let name = text("Name").unwrap_or_else(|| t.inputs.stack_name.clone());
     let mut doc = match (body_raw, props.get("DefinitionUri")) {
         (Some(body), _) => {
-            let body = crate::template::cfn::include(t, &body, &format!("{at}.DefinitionBody"))?;
+            let body =
+                crate::template::documents::include(t, &body, &format!("{at}.DefinitionBody"))?;
             t.ctx.resolve(&body, &format!("{at}.DefinitionBody"))?
         }
         (None, Some(uri)) => {
-            crate::template::cfn::read_document(t, uri, &format!("{at}.DefinitionUri"))?
+            crate::template::documents::read_document(t, uri, &format!("{at}.DefinitionUri"))?
         }
         (None, None) => openapi::document(&name),
     };
@@ -423,7 +416,7 @@ fn stages(
         variables: string_map(props.get("Variables"), &format!("{at}.Variables"))?,
         cache_cluster_enabled: props.get("CacheClusterEnabled").and_then(Value::as_bool)
             == Some(true),
-        method_settings: crate::template::cfn::method_settings(
+        method_settings: crate::template::settings::method_settings(
             props.get("MethodSettings"),
             &format!("{at}.MethodSettings"),
         )?,
