@@ -387,7 +387,7 @@ impl Management {
             Ok((status, value)) => {
                 let (text, kind) = match (yaml, export_type) {
                     (true, _) => (
-                        serde_yaml::to_string(&value).unwrap_or_default(),
+                        apigw_model::yaml::to_string(&value).unwrap_or_default(),
                         "application/yaml",
                     ),
                     // AWS sends an export as a download.

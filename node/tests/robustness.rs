@@ -335,7 +335,7 @@ proptest! {
     #[test]
     fn openapi_documents_import_or_say_why(doc in openapi_doc()) {
         let json_text = doc.to_string();
-        let yaml_text = serde_yaml::to_string(&doc).map_err(|e| TestCaseError::fail(e.to_string()))?;
+        let yaml_text = apigw::model::yaml::to_string(&doc).map_err(|e| TestCaseError::fail(e.to_string()))?;
         for text in [json_text, yaml_text] {
             match import_and_compile(&text) {
                 Ok(api) => prop_assert_eq!(api.api_id.as_str(), "fuzz"),

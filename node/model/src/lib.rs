@@ -21,9 +21,11 @@ pub mod ids;
 pub mod import;
 pub mod names;
 pub mod params;
+pub mod template;
 pub mod usage;
 pub mod waf;
 pub mod websocket;
+pub mod yaml;
 
 mod api;
 mod deployment;

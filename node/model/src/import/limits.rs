@@ -4,10 +4,10 @@
 //! cap (10 MiB); config files are read whole by the operator's choice.
 //!
 //! Why depth is checked in the text: the YAML scanner (libyaml, inside
-//! serde_yaml) keeps one possible simple key per open flow collection and
+//! serde_norway, via crate::yaml) keeps one possible simple key per open flow collection and
 //! re-examines all of them at every token, so `[[[[...` costs time
 //! quadratic in its depth (25,000 levels: 1.4 s; 50,000: 6.1 s; a few
-//! hundred kilobytes: over a minute), and serde_yaml scans the whole
+//! hundred kilobytes: over a minute), and the parser scans the whole
 //! document before its own recursion limit (128) applies. A linear scan of
 //! the brackets refuses such a document at once.
 

@@ -74,13 +74,10 @@ fn parse_text(text: &str) -> Result<Value, ImportError> {
         });
     }
     check_flow_nesting(text)?;
-    serde_yaml::from_str::<Value>(text).map_err(|e| {
-        let (line, column) = e.location().map_or((0, 0), |l| (l.line(), l.column()));
-        ImportError::Syntax {
-            line,
-            column,
-            message: e.to_string(),
-        }
+    crate::yaml::parse_json(text).map_err(|e| ImportError::Syntax {
+        line: e.line,
+        column: e.column,
+        message: e.message,
     })
 }
 

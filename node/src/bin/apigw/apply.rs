@@ -20,9 +20,14 @@ pub struct Applied {
 /// Imports an API section's document (without touching the store).
 pub fn import_section(loaded: &Loaded, api: &ApiSection, max_timeout_ms: u64) -> Result<Imported> {
     let path = loaded.document_path(api);
-    let text = std::fs::read_to_string(&path)
-        .with_context(|| format!("cannot read {}", path.display()))?;
-    let doc = import::parse_document(&text).with_context(|| format!("{}", path.display()))?;
+    let doc = match &api.document {
+        Some(doc) => doc.clone(),
+        None => {
+            let text = std::fs::read_to_string(&path)
+                .with_context(|| format!("cannot read {}", path.display()))?;
+            import::parse_document(&text).with_context(|| format!("{}", path.display()))?
+        }
+    };
     let title = doc
         .pointer("/info/title")
         .and_then(|t| t.as_str())

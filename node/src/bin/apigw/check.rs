@@ -1,6 +1,8 @@
 //! `apigw check FILE`: validates a config file and the OpenAPI documents it
 //! names (or one OpenAPI document), printing what is wrong with its line or
-//! field path. Exit status 1 when something would stop `apigw serve`.
+//! field path; or a SAM/CloudFormation template (`--template`), listing
+//! what it declares and what apigw cannot serve, by logical id. Exit status
+//! 1 when something would stop `apigw serve`.
 
 use std::path::Path;
 
@@ -12,7 +14,13 @@ use crate::apply::import_section;
 use crate::config::Loaded;
 
 /// Runs the check; returns whether everything is valid.
-pub fn run(path: &Path) -> Result<bool> {
+pub fn run(path: Option<&Path>, template: &crate::template::TemplateArgs) -> Result<bool> {
+    let Some(path) = path else {
+        return check_template(None, template);
+    };
+    if template.template.is_some() {
+        return check_template(Some(path), template);
+    }
     let text = std::fs::read_to_string(path)
         .map_err(|e| anyhow::anyhow!("cannot read {}: {e}", path.display()))?;
     let is_document = import::parse_document(&text)
@@ -28,17 +36,61 @@ pub fn run(path: &Path) -> Result<bool> {
             return Ok(false);
         }
     };
+    let ok = check_loaded(path, &loaded);
+    println!(
+        "{}: {} ({} API(s))",
+        path.display(),
+        if ok { "ok" } else { "invalid" },
+        loaded.file.apis.len()
+    );
+    Ok(ok)
+}
+
+/// `apigw check [CONFIG] --template FILE`: the template translated (with
+/// the config's settings, if given), its APIs imported, and what it
+/// declares or cannot serve listed.
+fn check_template(config: Option<&Path>, args: &crate::template::TemplateArgs) -> Result<bool> {
+    let file = args.template.as_deref().unwrap_or(Path::new("template"));
+    let mut loaded = match config.map(Loaded::read).transpose() {
+        Ok(l) => l.unwrap_or_default(),
+        Err(e) => {
+            println!("{}: {e:#}", config.unwrap_or(file).display());
+            return Ok(false);
+        }
+    };
+    let translated = match crate::template::add_to(args, &mut loaded) {
+        Ok(t) => t,
+        Err(e) => {
+            println!("{}: {e:#}", file.display());
+            return Ok(false);
+        }
+    };
+    let ok = check_loaded(file, &loaded);
+    if let Some(t) = &translated {
+        crate::template::print(t, &loaded);
+    }
+    println!(
+        "{}: {} ({} API(s))",
+        file.display(),
+        if ok { "ok" } else { "invalid" },
+        loaded.file.apis.len()
+    );
+    Ok(ok)
+}
+
+/// Imports every API of `loaded` and loads its users, printing each result.
+fn check_loaded(path: &Path, loaded: &Loaded) -> bool {
     let mut ok = true;
     for section in &loaded.file.apis {
         let doc_path = loaded.document_path(section);
         match import_section(
-            &loaded,
+            loaded,
             section,
             loaded.file.limits.max_integration_timeout_ms,
         ) {
             Ok(imported) => {
                 report_ok(&doc_path, &imported.api, &imported.warnings);
-                report_undeclared_functions(&loaded, &imported.api);
+                report_undeclared_functions(loaded, &imported.api);
             }
             Err(e) => {
                 ok = false;
@@ -52,18 +104,12 @@ pub fn run(path: &Path) -> Result<bool> {
     ] {
         // The grant without policies does not matter here: only parsing does.
         let grant = apigw::policy::Grant::InvokeOnly;
-        if let Err(e) = crate::users::load(&loaded, field, users, grant) {
+        if let Err(e) = crate::users::load(loaded, field, users, grant) {
             ok = false;
             println!("{}: {e:#}", path.display());
         }
     }
-    println!(
-        "{}: {} ({} API(s))",
-        path.display(),
-        if ok { "ok" } else { "invalid" },
-        loaded.file.apis.len()
-    );
-    Ok(ok)
+    ok
 }
 
 fn check_document(path: &Path, text: &str) -> bool {

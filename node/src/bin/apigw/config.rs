@@ -210,7 +210,7 @@ pub struct IamUserSection {
     /// relative to the config). Absent: an IAM user may invoke every
     /// AWS_IAM method, an admin user may do everything.
     #[serde(default)]
-    pub policies: Option<Vec<serde_yaml::Value>>,
+    pub policies: Option<Vec<apigw::model::yaml::Value>>,
     /// Tags, for `aws:PrincipalTag/{key}` conditions.
     #[serde(default)]
     pub tags: BTreeMap<String, String>,
@@ -493,6 +493,10 @@ pub struct ApiSection {
     pub region: Option<String>,
     #[serde(default)]
     pub stages: Vec<StageSection>,
+    /// The document itself, when it came from a template (`--template`)
+    /// rather than from the file `openapi` names.
+    #[serde(skip)]
+    pub document: Option<serde_json::Value>,
 }
 
 /// A WebSocket API declared in the file: apigatewayv2's lowerCamel members
@@ -761,7 +765,7 @@ impl Loaded {
 
     /// Where an API's document is.
     pub fn document_path(&self, api: &ApiSection) -> PathBuf {
-        if api.openapi.is_absolute() {
+        if api.openapi.is_absolute() || api.document.is_some() {
             api.openapi.clone()
         } else {
             self.base.join(&api.openapi)
@@ -771,7 +775,7 @@ impl Loaded {
 
 /// Parses config text, reporting the field path and line of a mistake.
 pub fn parse(text: &str) -> Result<ConfigFile> {
-    let deserializer = serde_yaml::Deserializer::from_str(text);
+    let deserializer = apigw::model::yaml::Deserializer::from_str(text);
     let file: ConfigFile = serde_path_to_error::deserialize(deserializer).map_err(|e| {
         let path = e.path().to_string();
         let inner = e.into_inner();

@@ -14,6 +14,7 @@ mod logging;
 mod remote;
 mod serve;
 mod store;
+mod template;
 mod upstreams;
 mod users;
 
@@ -34,10 +35,14 @@ struct Cli {
 enum Command {
     /// Run a gateway node (data plane on 127.0.0.1:8080, admin on 127.0.0.1:9090).
     Serve(serve::ServeArgs),
-    /// Validate a config file and the OpenAPI documents it names, or one OpenAPI document.
+    /// Validate a config file and the OpenAPI documents it names, one OpenAPI
+    /// document, or a SAM/CloudFormation template (`--template`).
     Check {
         /// A config file (YAML) or an OpenAPI 3 / Swagger 2 document.
-        file: PathBuf,
+        #[arg(required_unless_present = "template")]
+        file: Option<PathBuf>,
+        #[command(flatten)]
+        template: template::TemplateArgs,
     },
     /// Cluster certificates.
     #[command(subcommand)]
@@ -76,14 +81,20 @@ enum Command {
     /// something would).
     Diff {
         /// A config file whose `apis` to compare.
-        config: PathBuf,
+        #[arg(required_unless_present = "template")]
+        config: Option<PathBuf>,
+        #[command(flatten)]
+        template: template::TemplateArgs,
         #[command(flatten)]
         target: remote::Target,
     },
     /// Bring a running node's APIs and stages in line with a config file's
-    /// `apis`, showing what changes.
+    /// `apis` (or a template's APIs), showing what changes.
     Apply {
-        config: PathBuf,
+        #[arg(required_unless_present = "template")]
+        config: Option<PathBuf>,
+        #[command(flatten)]
+        template: template::TemplateArgs,
         #[command(flatten)]
         target: remote::Target,
     },
@@ -108,17 +119,25 @@ fn main() -> ExitCode {
             to,
             target,
         } => remote::rollback(&target, &api, &stage, to).map(|()| ExitCode::SUCCESS),
-        Command::Diff { config, target } => remote::diff_config(&target, &config).map(|changes| {
+        Command::Diff {
+            config,
+            template,
+            target,
+        } => remote::diff_config(&target, config.as_deref(), &template).map(|changes| {
             if changes {
                 ExitCode::from(2)
             } else {
                 ExitCode::SUCCESS
             }
         }),
-        Command::Apply { config, target } => {
-            remote::apply_config(&target, &config).map(|()| ExitCode::SUCCESS)
+        Command::Apply {
+            config,
+            template,
+            target,
+        } => {
+            remote::apply_config(&target, config.as_deref(), &template).map(|()| ExitCode::SUCCESS)
         }
-        Command::Check { file } => check::run(&file).map(|ok| {
+        Command::Check { file, template } => check::run(file.as_deref(), &template).map(|ok| {
             if ok {
                 ExitCode::SUCCESS
             } else {

@@ -368,18 +368,35 @@ fn print_plan(plan: &Plan) {
     }
 }
 
-fn load(config: &Path) -> Result<Loaded> {
-    let loaded = Loaded::read(config)?;
+/// The config file (if any) with the template's APIs added.
+fn load(config: Option<&Path>, template: &crate::template::TemplateArgs) -> Result<Loaded> {
+    let mut loaded = match config {
+        Some(path) => Loaded::read(path)?,
+        None => Loaded::default(),
+    };
+    if let Some(t) = crate::template::add_to(template, &mut loaded)? {
+        crate::template::print(&t, &loaded);
+    }
     if loaded.file.apis.is_empty() {
-        bail!("{} declares no apis", config.display());
+        bail!(
+            "{} declares no apis",
+            config
+                .or(template.template.as_deref())
+                .unwrap_or(Path::new("the config"))
+                .display()
+        );
     }
     Ok(loaded)
 }
 
 /// `apigw diff CONFIG`: what `apply` would change. Exit status 0 when
 /// nothing would, 2 when something would.
-pub fn diff_config(target: &Target, config: &Path) -> Result<bool> {
-    let loaded = load(config)?;
+pub fn diff_config(
+    target: &Target,
+    config: Option<&Path>,
+    template: &crate::template::TemplateArgs,
+) -> Result<bool> {
+    let loaded = load(config, template)?;
     runtime()?.block_on(async {
         let admin = Admin::new(target)?;
         let mut any = false;
@@ -394,8 +411,12 @@ pub fn diff_config(target: &Target, config: &Path) -> Result<bool> {
 
 /// `apigw apply CONFIG`: brings the node's APIs and stages in line with
 /// the config file, printing what changes.
-pub fn apply_config(target: &Target, config: &Path) -> Result<()> {
-    let loaded = load(config)?;
+pub fn apply_config(
+    target: &Target,
+    config: Option<&Path>,
+    template: &crate::template::TemplateArgs,
+) -> Result<()> {
+    let loaded = load(config, template)?;
     runtime()?.block_on(async {
         let admin = Admin::new(target)?;
         for section in &loaded.file.apis {

@@ -1,4 +1,4 @@
-//! `apigw serve`: open the store, apply the config, start the listeners,
+//! `apigw serve`: open the store, apply the config (and `--template`), start the listeners,
 //! stop gracefully on SIGTERM/SIGINT.
 //!
 //! The data plane runs thread-per-core: each worker thread has its own
@@ -71,6 +71,8 @@ pub struct ServeArgs {
     /// renamed `*.unreadable-{time}`. Without it such a start stops.
     #[arg(long)]
     init_store: bool,
+    #[command(flatten)]
+    template: crate::template::TemplateArgs,
 }
 
 /// Everything a worker thread needs.
@@ -120,12 +122,16 @@ struct Signals {
 }
 
 pub fn run(args: ServeArgs) -> Result<ExitCode> {
-    let loaded = match &args.config {
+    let mut loaded = match &args.config {
         Some(path) => Loaded::read(path)?,
         None => Loaded::default(),
     };
+    let template = crate::template::add_to(&args.template, &mut loaded)?;
     init_logging(&args, &loaded)?;
     set_account(&args, &loaded)?;
+    if let Some(template) = &template {
+        crate::template::log(template, &loaded);
+    }
     let settings = settings(&args, &loaded)?;
     let mut state = open_state(&args, &loaded, &settings)?;
     // Before the listeners are announced: generated credentials are on

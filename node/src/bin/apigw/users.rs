@@ -50,13 +50,13 @@ pub fn load(
 }
 
 /// One policy: a mapping inline, JSON text, or the path of a JSON or YAML file.
-fn policy(loaded: &Loaded, doc: &serde_yaml::Value) -> Result<Policy> {
+fn policy(loaded: &Loaded, doc: &apigw::model::yaml::Value) -> Result<Policy> {
     let value: serde_json::Value = match doc {
-        serde_yaml::Value::String(text) if text.trim_start().starts_with('{') => {
+        apigw::model::yaml::Value::String(text) if text.trim_start().starts_with('{') => {
             serde_json::from_str(text).context("the policy is not JSON")?
         }
-        serde_yaml::Value::String(file) => read(&loaded.resolve(Path::new(file)))?,
-        serde_yaml::Value::Mapping(_) => {
+        apigw::model::yaml::Value::String(file) => read(&loaded.resolve(Path::new(file)))?,
+        apigw::model::yaml::Value::Mapping(_) => {
             serde_json::to_value(doc).context("the policy cannot be read as JSON")?
         }
         _ => bail!("a policy is a document, JSON text or a file path"),
@@ -67,7 +67,7 @@ fn policy(loaded: &Loaded, doc: &serde_yaml::Value) -> Result<Policy> {
 fn read(path: &Path) -> Result<serde_json::Value> {
     let text = std::fs::read_to_string(path)
         .with_context(|| format!("cannot read the policy file {}", path.display()))?;
-    let yaml: serde_yaml::Value = serde_yaml::from_str(&text)
+    let yaml: apigw::model::yaml::Value = apigw::model::yaml::from_str(&text)
         .with_context(|| format!("{} is not JSON or YAML", path.display()))?;
     serde_json::to_value(yaml).with_context(|| format!("{} is not a policy", path.display()))
 }

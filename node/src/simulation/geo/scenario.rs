@@ -126,7 +126,7 @@ pub enum Action {
 impl Scenario {
     /// Reads and checks a scenario.
     pub fn parse(text: &str) -> Result<Scenario, String> {
-        let scenario: Scenario = serde_yaml::from_str(text).map_err(|e| e.to_string())?;
+        let scenario: Scenario = crate::model::yaml::from_str(text).map_err(|e| e.to_string())?;
         scenario.check()?;
         Ok(scenario)
     }
