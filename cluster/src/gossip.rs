@@ -5,6 +5,13 @@
 //! soon as it is heard. Each message also tells the sender's region, role
 //! (`edge` or `regional`) and load (requests in flight), so edges learn
 //! where to route without configuration.
+//!
+//! Each delivered message is also a ping: its round trip feeds a per-peer
+//! RTT EWMA (callers add their own samples, e.g. forwarded requests'
+//! network time), which edges weigh when they choose a region. How long a
+//! peer has been silent is exposed too ([`Gossip::silent_for`]): a faster,
+//! noisier signal than "down", for callers that only act on it while a
+//! request to that peer is also late.
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -58,6 +65,26 @@ pub struct PeerStatus {
     pub up: bool,
     /// Milliseconds since it was last heard from (`None`: never).
     pub last_seen_ms: Option<u64>,
+    /// Round-trip time EWMA, milliseconds (`None`: not measured yet).
+    pub rtt_ms: Option<f64>,
+}
+
+/// Weight of a new RTT sample in the EWMA.
+const RTT_ALPHA: f64 = 0.25;
+
+/// Per-peer round-trip EWMA (ms). A peer's first gossip round trip also
+/// holds the QUIC handshake: it is skipped.
+#[derive(Default)]
+struct Rtt {
+    pings: HashMap<u64, u32>,
+    ewma: HashMap<u64, f64>,
+}
+
+impl Rtt {
+    fn observe(&mut self, id: u64, ms: f64) {
+        let e = self.ewma.entry(id).or_insert(ms);
+        *e += RTT_ALPHA * (ms - *e);
+    }
 }
 
 /// This node's gossip.
@@ -72,6 +99,7 @@ pub struct Gossip {
     counters: Arc<CrdtCounters>,
     interval: Duration,
     seen: Mutex<HashMap<u64, Instant>>,
+    rtt: Mutex<Rtt>,
     app: Mutex<Option<AppHandler>>,
     /// Set by `run`; weak, since the transport's handler holds this gossip.
     transport: std::sync::OnceLock<std::sync::Weak<Transport>>,
@@ -97,6 +125,7 @@ impl Gossip {
             counters,
             interval,
             seen: Mutex::new(HashMap::new()),
+            rtt: Mutex::new(Rtt::default()),
             app: Mutex::new(None),
             transport: std::sync::OnceLock::new(),
             messages_sent: AtomicU64::new(0),
@@ -193,6 +222,7 @@ impl Gossip {
         deadline: Duration,
     ) {
         let size = bytes.len() as u64;
+        let sent = Instant::now();
         match transport
             .call(peer.id, peer.addr, Kind::Gossip, bytes, deadline)
             .await
@@ -204,6 +234,7 @@ impl Gossip {
                     .lock()
                     .unwrap_or_else(|e| e.into_inner())
                     .insert(peer.id, Instant::now());
+                self.ping(peer.id, sent.elapsed());
             }
             Err(e) => {
                 self.send_failures.fetch_add(1, Ordering::Relaxed);
@@ -251,6 +282,48 @@ impl Gossip {
         }
     }
 
+    /// A gossip round trip to `id`: an RTT sample, but the first (it holds
+    /// the handshake).
+    fn ping(&self, id: u64, took: Duration) {
+        let mut rtt = self.rtt.lock().unwrap_or_else(|e| e.into_inner());
+        let n = rtt.pings.entry(id).or_insert(0);
+        *n = n.saturating_add(1);
+        if *n > 1 {
+            rtt.observe(id, took.as_secs_f64() * 1000.0);
+        }
+    }
+
+    /// Adds a round-trip sample for `id` measured elsewhere (an edge's
+    /// forwarded request, less the time the peer spent serving it).
+    pub fn observe_rtt(&self, id: u64, rtt: Duration) {
+        self.rtt
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .observe(id, rtt.as_secs_f64() * 1000.0);
+    }
+
+    /// The round-trip EWMA to `id`, if measured.
+    pub fn rtt(&self, id: u64) -> Option<Duration> {
+        let rtt = self.rtt.lock().unwrap_or_else(|e| e.into_inner());
+        rtt.ewma
+            .get(&id)
+            .map(|ms| Duration::from_secs_f64(ms.max(0.0) / 1000.0))
+    }
+
+    /// The gossip interval.
+    pub fn interval(&self) -> Duration {
+        self.interval
+    }
+
+    /// How long since `id` was last heard from (`None`: never).
+    pub fn silent_for(&self, id: u64) -> Option<Duration> {
+        self.seen
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(&id)
+            .map(Instant::elapsed)
+    }
+
     /// How long a silent peer stays up: three intervals, at least a second.
     pub fn down_after(&self) -> Duration {
         (self.interval * 3).max(Duration::from_secs(1))
@@ -287,6 +360,7 @@ impl Gossip {
     pub fn peers(&self) -> Vec<PeerStatus> {
         let seen = self.seen.lock().unwrap_or_else(|e| e.into_inner());
         let told = self.told.lock().unwrap_or_else(|e| e.into_inner());
+        let rtt = self.rtt.lock().unwrap_or_else(|e| e.into_inner());
         let down_after = self.down_after();
         self.peer_list()
             .iter()
@@ -301,6 +375,7 @@ impl Gossip {
                     load: told.map_or(0, |t| t.2),
                     up: last.is_some_and(|l| l < down_after),
                     last_seen_ms: last.map(|l| l.as_millis() as u64),
+                    rtt_ms: rtt.ewma.get(&p.id).copied(),
                 }
             })
             .collect()

@@ -92,6 +92,15 @@ pub enum RaftFailure {
     Raft(String),
     #[error("no leader is known")]
     NoLeader,
+    /// This node leads but no quorum has answered it for a while (it is cut
+    /// off from the majority): the write is refused before it is proposed.
+    #[error("this node has not heard from a quorum for {0} ms (cut off from the majority?)")]
+    NoQuorum(u64),
+    /// No quorum committed the write in time; it may still commit later.
+    #[error(
+        "the write was not committed within {0:?} (no quorum answered); it may still be applied"
+    )]
+    NotCommitted(Duration),
     #[error("transport: {0}")]
     Transport(#[from] crate::transport::TransportError),
     /// `raft.redb` is held by another process or cannot be read.
@@ -487,6 +496,9 @@ enum Rpc {
     Snapshot(InstallSnapshotRequest<TypeConfig>),
     Write(Command),
     Member(MemberChange),
+    /// A follower's linearizable read: the leader confirms it still leads
+    /// and answers the log index a read must see.
+    ReadIndex,
 }
 
 /// A membership change, run on the leader.
@@ -619,7 +631,14 @@ pub struct RaftNode {
     transport: Arc<Transport>,
     /// The state machine's state (for the removed ids).
     removed: Arc<Mutex<(MachineState, HashSet<String>)>>,
+    /// A leader not acknowledged by a quorum for this long refuses writes.
+    quorum_stale: Duration,
 }
+
+/// The longest a write waits for its commit, whatever the caller's
+/// deadline: a healthy cluster commits in a few round trips, and a client
+/// of a node cut off from the majority should hear so in seconds.
+pub const WRITE_WAIT_MAX: Duration = Duration::from_secs(3);
 
 impl RaftNode {
     /// Opens (or creates) the Raft state in `dir/raft.redb` and starts the
@@ -668,6 +687,7 @@ impl RaftNode {
             node_id,
             transport,
             removed,
+            quorum_stale: Duration::from_millis(timing.election_max_ms.saturating_mul(2)),
         }))
     }
 
@@ -708,6 +728,7 @@ impl RaftNode {
                     encode(&result)
                 }
                 Rpc::Member(change) => encode(&node.change_members_here(change).await),
+                Rpc::ReadIndex => encode(&node.read_index_here().await),
             }
         })
     }
@@ -717,7 +738,38 @@ impl RaftNode {
     /// the write), or the deadline passed (the write is committed anyway).
     /// Retrying with the same id after an unknown outcome applies it at
     /// most once.
+    ///
+    /// Fails fast when the write cannot commit: a leader that no quorum has
+    /// acknowledged for two election timeouts refuses it (`NoQuorum`), a
+    /// node that knows no leader says so (`NoLeader`), and no write waits
+    /// longer than [`WRITE_WAIT_MAX`] (`NotCommitted`: the outcome is
+    /// unknown; it may commit once the partition heals).
     pub async fn write(
+        &self,
+        command: Command,
+        deadline: Duration,
+    ) -> Result<Applied, RaftFailure> {
+        let m = self.raft.metrics().borrow().clone();
+        if m.current_leader == Some(self.node_id) {
+            if let Some(ms) = m
+                .millis_since_quorum_ack
+                .filter(|ms| Duration::from_millis(*ms) > self.quorum_stale)
+            {
+                return Err(RaftFailure::NoQuorum(ms));
+            }
+        }
+        let bound = deadline.min(WRITE_WAIT_MAX);
+        // The inner steps keep to `bound`; the outer bound only catches a
+        // step that does not (openraft's own wait for a commit).
+        tokio::time::timeout(
+            bound + Duration::from_millis(250),
+            self.write_within(command, bound),
+        )
+        .await
+        .unwrap_or(Err(RaftFailure::NotCommitted(bound)))
+    }
+
+    async fn write_within(
         &self,
         command: Command,
         deadline: Duration,
@@ -753,6 +805,61 @@ impl RaftNode {
             tracing::warn!(target: "apigw::raft", index = applied.index, error = %e, "write committed but not yet applied on this node");
         }
         Ok(applied)
+    }
+
+    /// The leader's side of a linearizable read: leadership confirmed by a
+    /// quorum, the index a read must have applied.
+    async fn read_index_here(&self) -> Result<u64, String> {
+        self.raft
+            .ensure_linearizable()
+            .await
+            .map(|id| id.map_or(0, |l| l.index))
+            .map_err(|e| e.to_string())
+    }
+
+    /// Makes what this node reads next linearizable: the leader confirms
+    /// with a quorum that it still leads (ReadIndex; a follower asks the
+    /// leader) and this node waits until it has applied that far. Fails
+    /// fast like [`RaftNode::write`], within `deadline` (at most
+    /// [`WRITE_WAIT_MAX`]).
+    pub async fn read_barrier(&self, deadline: Duration) -> Result<(), RaftFailure> {
+        let bound = deadline.min(WRITE_WAIT_MAX);
+        let barrier = async {
+            let leader = self.raft.metrics().borrow().current_leader;
+            let index = match leader {
+                Some(l) if l == self.node_id => {
+                    self.read_index_here().await.map_err(RaftFailure::Raft)?
+                }
+                Some(l) => {
+                    let addr = self
+                        .raft
+                        .metrics()
+                        .borrow()
+                        .membership_config
+                        .nodes()
+                        .find(|(id, _)| **id == l)
+                        .and_then(|(_, n)| n.addr.parse::<SocketAddr>().ok())
+                        .ok_or(RaftFailure::NoLeader)?;
+                    let payload = encode(&Rpc::ReadIndex).map_err(RaftFailure::Raft)?;
+                    let reply = self
+                        .transport
+                        .call(l, addr, Kind::Raft, payload, bound)
+                        .await?;
+                    let index: Result<u64, String> = decode(&reply).map_err(RaftFailure::Raft)?;
+                    index.map_err(RaftFailure::Raft)?
+                }
+                None => return Err(RaftFailure::NoLeader),
+            };
+            self.raft
+                .wait(Some(bound))
+                .applied_index_at_least(Some(index), "a linearizable read")
+                .await
+                .map_err(|e| RaftFailure::Raft(e.to_string()))?;
+            Ok(())
+        };
+        tokio::time::timeout(bound + Duration::from_millis(250), barrier)
+            .await
+            .unwrap_or(Err(RaftFailure::NotCommitted(bound)))
     }
 
     /// Changes the membership: on the leader, or forwarded to it (through

@@ -1,7 +1,9 @@
-//! Choosing the region a client's request goes to: the nearest healthy one
-//! by great-circle distance, plus a penalty for load; with hysteresis, so a
-//! client group keeps its region until another one is clearly better (or
-//! its region goes down).
+//! Choosing the region a client's request goes to: the healthy one with the
+//! lowest score, in kilometres: the great-circle distance from the client,
+//! plus a penalty for load, plus the measured round-trip time to the region
+//! turned into kilometres (an unmeasured region counts the RTT its distance
+//! predicts); with hysteresis, so a client group keeps its region until
+//! another one is clearly better (or its region goes down).
 //!
 //! Clients are grouped into cells (a one-degree square of latitude and
 //! longitude): the choice is remembered per cell, so every client of a cell
@@ -20,6 +22,9 @@ pub struct RegionState {
     pub healthy: bool,
     /// Requests in flight per serving node of the region (gossiped).
     pub load: f64,
+    /// Measured round-trip time to the region, ms (an EWMA of gossip pings
+    /// and forwarded requests); `None`: estimated from the distance.
+    pub rtt_ms: Option<f64>,
 }
 
 /// Tuning of the choice.
@@ -31,6 +36,11 @@ pub struct ChooserOptions {
     /// Kilometres added to a region's distance per request in flight on
     /// each of its nodes.
     pub load_km_per_request: f64,
+    /// Kilometres per millisecond of round-trip time: light in fibre covers
+    /// ~100 km per RTT millisecond, so a region's RTT and its distance
+    /// weigh alike while the network behaves, and an RTT spike counts as
+    /// the distance it would take to cause it. 0 ignores RTT.
+    pub km_per_rtt_ms: f64,
 }
 
 impl Default for ChooserOptions {
@@ -38,6 +48,7 @@ impl Default for ChooserOptions {
         ChooserOptions {
             hysteresis: 0.2,
             load_km_per_request: 50.0,
+            km_per_rtt_ms: 100.0,
         }
     }
 }
@@ -76,8 +87,20 @@ impl Chooser {
         &self.catalog
     }
 
-    /// Healthy regions of the catalog with their score (distance plus load
-    /// penalty, km) from `(lat, lon)`, best first.
+    /// A region's score (km): distance, load penalty, RTT (measured, else
+    /// what the distance predicts).
+    fn score(&self, distance: f64, state: &RegionState) -> f64 {
+        let o = &self.options;
+        let rtt_km = match state.rtt_ms {
+            Some(ms) if ms.is_finite() => ms.max(0.0) * o.km_per_rtt_ms,
+            _ if o.km_per_rtt_ms > 0.0 => distance,
+            _ => 0.0,
+        };
+        distance + state.load.max(0.0) * o.load_km_per_request + rtt_km
+    }
+
+    /// Healthy regions of the catalog with their score (km: distance, load
+    /// penalty, RTT) from `(lat, lon)`, best first.
     pub fn rank(&self, lat: f64, lon: f64, states: &[RegionState]) -> Vec<(String, f64, f64)> {
         let mut ranked: Vec<(String, f64, f64)> = self
             .catalog
@@ -89,8 +112,7 @@ impl Chooser {
                     return None;
                 }
                 let distance = distance_km(lat, lon, region.lat, region.lon);
-                let score = distance + state.load.max(0.0) * self.options.load_km_per_request;
-                Some((region.name.clone(), score, distance))
+                Some((region.name.clone(), self.score(distance, state), distance))
             })
             .collect();
         ranked.sort_by(|a, b| a.1.total_cmp(&b.1).then_with(|| a.0.cmp(&b.0)));
@@ -166,6 +188,7 @@ mod tests {
                 name: n.into(),
                 healthy: healthy.contains(&n),
                 load,
+                rtt_ms: None,
             })
             .collect()
     }
@@ -215,7 +238,8 @@ mod tests {
                 .order[0],
             "eu-central-1"
         );
-        // 5 in flight: +250 km -> 730 vs 780: eu-central-1 still best.
+        // Unmeasured RTT counts the distance again: 960 vs 1560 km.
+        // 5 in flight: +250 km -> 1210 vs 1560: eu-central-1 still best.
         s[2].load = 5.0;
         assert_eq!(
             c.choose(PARIS.0, PARIS.1, &s)
@@ -223,18 +247,18 @@ mod tests {
                 .order[0],
             "eu-central-1"
         );
-        // 7 in flight: 830 vs 780: eu-west-1 better, but by 6 %: stay.
-        s[2].load = 7.0;
+        // 14 in flight: 1660 vs 1560: eu-west-1 better, but by 6 %: stay.
+        s[2].load = 14.0;
         let stay = c.choose(PARIS.0, PARIS.1, &s).expect("a healthy region");
         assert_eq!(stay.order[0], "eu-central-1");
         assert!(!stay.switched);
-        // 20 in flight: 1480 vs 780: move.
-        s[2].load = 20.0;
+        // 30 in flight: 2460 vs 1560: move.
+        s[2].load = 30.0;
         let moved = c.choose(PARIS.0, PARIS.1, &s).expect("a healthy region");
         assert_eq!(moved.order[0], "eu-west-1");
         assert!(moved.switched);
-        // Load falls back a little (7): no flap back to eu-central-1.
-        s[2].load = 7.0;
+        // Load falls back a little (14): no flap back to eu-central-1.
+        s[2].load = 14.0;
         assert_eq!(
             c.choose(PARIS.0, PARIS.1, &s)
                 .expect("a healthy region")
@@ -250,10 +274,75 @@ mod tests {
             name: "us-east-1".into(),
             healthy: true,
             load: 0.0,
+            rtt_ms: None,
         }];
         let choice = c
             .choose(PARIS.0, PARIS.1, &only_us)
             .expect("a healthy region");
         assert_eq!(choice.order, ["us-east-1"]);
+    }
+
+    #[test]
+    fn a_latency_spike_moves_traffic_and_it_comes_back() {
+        let c = chooser();
+        let mut s = states(ALL, 0.0);
+        for st in &mut s {
+            st.rtt_ms = Some(8.0);
+        }
+        let first = c.choose(PARIS.0, PARIS.1, &s).expect("a healthy region");
+        assert_eq!(first.order[0], "eu-central-1");
+        // A small wobble (8 -> 10 ms: +200 km) moves nothing.
+        s[2].rtt_ms = Some(10.0);
+        assert!(!c.choose(PARIS.0, PARIS.1, &s).expect("healthy").switched);
+        // A spike to 150 ms: 15,480 km against 1,580: move.
+        s[2].rtt_ms = Some(150.0);
+        let away = c.choose(PARIS.0, PARIS.1, &s).expect("healthy");
+        assert_eq!(away.order[0], "eu-west-1");
+        assert!(away.switched);
+        // Falling back to 12 ms (1,680 vs 1,580) is not yet 20 % better.
+        s[2].rtt_ms = Some(12.0);
+        assert_eq!(
+            c.choose(PARIS.0, PARIS.1, &s).expect("healthy").order[0],
+            "eu-west-1"
+        );
+        // Back to normal: 1,280 vs 1,580 km is 19 % better: still stays;
+        // a little lower and it moves back.
+        s[2].rtt_ms = Some(8.0);
+        assert_eq!(
+            c.choose(PARIS.0, PARIS.1, &s).expect("healthy").order[0],
+            "eu-west-1"
+        );
+        s[2].rtt_ms = Some(7.0);
+        let back = c.choose(PARIS.0, PARIS.1, &s).expect("healthy");
+        assert_eq!(back.order[0], "eu-central-1");
+        assert!(back.switched);
+    }
+
+    proptest::proptest! {
+        /// Whatever the load and RTT, a region marked down is never chosen,
+        /// nor listed for failover.
+        #[test]
+        fn a_region_down_is_never_chosen(
+            lat in -90.0f64..90.0, lon in -180.0f64..180.0,
+            loads in proptest::collection::vec(0.0f64..100.0, 3),
+            rtts in proptest::collection::vec(proptest::option::of(0.0f64..1000.0), 3),
+            up in proptest::collection::vec(proptest::bool::ANY, 3),
+        ) {
+            let c = chooser();
+            let s: Vec<RegionState> = ALL.iter().enumerate().map(|(i, n)| RegionState {
+                name: (*n).into(), healthy: up[i], load: loads[i], rtt_ms: rtts[i],
+            }).collect();
+            for _ in 0..2 {
+                match c.choose(lat, lon, &s) {
+                    Some(choice) => {
+                        for name in &choice.order {
+                            let st = s.iter().find(|x| &x.name == name).expect("known");
+                            proptest::prop_assert!(st.healthy);
+                        }
+                    }
+                    None => proptest::prop_assert!(up.iter().all(|u| !u)),
+                }
+            }
+        }
     }
 }

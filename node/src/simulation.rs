@@ -14,8 +14,10 @@
 //! partition can still differ by one or two; that last nondeterminism is not
 //! traced yet).
 
+pub mod checker;
 pub mod cli;
 pub mod geo;
+pub mod linearizability;
 pub mod udp;
 
 use std::collections::{BTreeMap, HashMap};

@@ -9,6 +9,9 @@
 # before the kill.
 #
 #   ops/bench/failover.sh [RPS] [GOSSIP_MS...]     (defaults: 50, 100 500)
+#
+# APIGW=path/to/apigw uses that binary (a debug build, say) instead of
+# building the release one.
 set -euo pipefail
 
 RPS=${1:-50}
@@ -21,7 +24,7 @@ WORK=$(mktemp -d /tmp/apigw-failover.XXXXXX)
 trap 'for i in 1 2 3 4; do lab_kill "$WORK" $i TERM; done; wait; [ -n "${LAB_KEEP:-}" ] || rm -rf "$WORK"' EXIT INT TERM
 now() { date +%s.%N; }
 
-lab_build "$ROOT"
+if [ -n "${APIGW:-}" ]; then APIGW=$(cd "$(dirname "$APIGW")" && pwd)/$(basename "$APIGW"); else lab_build "$ROOT"; fi
 lab_files "$ROOT" "$WORK"
 for i in 1 2 3 4; do
   LAB_DATA[$i]=127.0.0.1:818$i LAB_ADMIN[$i]=127.0.0.1:919$i LAB_QUIC[$i]=127.0.0.1:720$i
@@ -47,7 +50,7 @@ for gossip in "${INTERVALS[@]}"; do
   until (exec 3<>/dev/tcp/127.0.0.1/8181) 2>/dev/null; do sleep 0.005; done
   echo "listening $(now)" >> "$WORK/events"
   wait "$client"
-  echo "gossip every $gossip ms (a region is down after 3 silent intervals, 1 s at least):"
+  echo "gossip every $gossip ms (a region is down after 3 silent intervals, 1 s at least; edges hedge and retry sooner):"
   python3 "$ROOT/ops/bench/failover_client.py" report "$WORK/calls.csv" "$WORK/events" eu-central-1 us-east-1
   for i in 1 2 3 4; do lab_kill "$WORK" $i TERM; done
   wait 2>/dev/null || true

@@ -4,12 +4,13 @@
 //! that serves what edges forward.
 //!
 //! A region is healthy while one of its regional nodes is heard by gossip
-//! and was not seen failing since. A forward that cannot open its stream is
-//! tried on the next node (nothing reached the backend); an idempotent
-//! request without a body is also retried when the node dies before
-//! answering. Regions come from gossip (every node tells its region, role
-//! and load); coordinates from the catalog; the client's location from the
-//! geo database, else this edge's own region.
+//! and was not seen failing since (the breaker of [`super::edge_failover`],
+//! which also races, retries and hedges the attempts of one request).
+//! Regions come from gossip (every node tells its region, role, load and,
+//! by its round trips, RTT); coordinates from the catalog; the client's
+//! location from the geo database, else this edge's own region. A regional
+//! node tells how long it served a request (`x-apigw-served-us`, taken off
+//! by the edge), so the edge learns the network RTT from forwards too.
 
 use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr};
@@ -27,8 +28,12 @@ use serde::{Deserialize, Serialize};
 use super::body::{Body, RequestBody};
 use super::cluster_view::ClusterView;
 use super::context::RequestContext;
+use super::edge_failover::{AttemptError, AttemptFuture, Failover, FailoverOptions, Retry};
 use super::error::RequestError;
 use super::quic_body::{pump, QuicBody};
+
+/// The reply header a regional node tells its serving time in (µs).
+pub const SERVED_HEADER: &str = "x-apigw-served-us";
 
 /// The head of a forwarded request.
 #[derive(Debug, Serialize, Deserialize)]
@@ -47,6 +52,18 @@ pub struct ForwardHead {
 pub struct ReplyHead {
     pub status: u16,
     pub headers: Vec<(String, Vec<u8>)>,
+}
+
+impl ReplyHead {
+    /// The head as it goes on the stream (bincode).
+    pub fn encode(&self) -> Result<Vec<u8>, String> {
+        encode(self)
+    }
+
+    /// Reads a head written by [`ReplyHead::encode`].
+    pub fn decode(bytes: &[u8]) -> Result<ReplyHead, String> {
+        decode(bytes)
+    }
 }
 
 fn encode<T: Serialize>(value: &T) -> Result<Vec<u8>, String> {
@@ -79,6 +96,14 @@ fn header_map(list: Vec<(String, Vec<u8>)>) -> HeaderMap {
     map
 }
 
+/// The serving-time header of a reply, for [`take_served`].
+pub fn served_header(took: Duration) -> (String, Vec<u8>) {
+    (
+        SERVED_HEADER.to_string(),
+        took.as_micros().to_string().into_bytes(),
+    )
+}
+
 /// Hop-by-hop headers are not forwarded.
 fn is_hop_by_hop(name: &str) -> bool {
     matches!(
@@ -108,6 +133,7 @@ pub fn plan(
     lon: f64,
 ) -> (Vec<Target>, bool) {
     let mut by_region: HashMap<String, Vec<(u64, SocketAddr, u64)>> = HashMap::new();
+    let mut rtts: HashMap<String, Vec<f64>> = HashMap::new();
     for peer in peers {
         let heard_since_failure = match (failed_ago(peer.id), peer.last_seen_ms) {
             (Some(ago), Some(seen)) => ago > Duration::from_millis(seen),
@@ -115,6 +141,9 @@ pub fn plan(
             (None, _) => true,
         };
         if peer.up && heard_since_failure && peer.role.as_deref() == Some("regional") {
+            if let Some(rtt) = peer.rtt_ms {
+                rtts.entry(peer.region.clone()).or_default().push(rtt);
+            }
             by_region
                 .entry(peer.region)
                 .or_default()
@@ -127,6 +156,10 @@ pub fn plan(
             name: name.clone(),
             healthy: true,
             load: nodes.iter().map(|n| n.2 as f64).sum::<f64>() / nodes.len() as f64,
+            // The region's best node: it is the one tried first.
+            rtt_ms: rtts
+                .get(name)
+                .and_then(|r| r.iter().copied().reduce(f64::min)),
         })
         .collect();
     let Some(choice) = chooser.choose(lat, lon, &states) else {
@@ -162,24 +195,13 @@ pub struct Edge {
     geo: Option<Arc<GeoDb>>,
     /// This edge's coordinates: where clients the database does not know are.
     home: (f64, f64),
-    /// When a node last failed a forward (it stays out until heard again).
-    failed: Mutex<HashMap<u64, Instant>>,
+    /// The breaker, answer times and hedging.
+    pub failover: Failover,
     /// How long opening a stream to a regional node may take.
     pub connect_timeout: Duration,
     /// How long a regional node may take to start answering.
     pub answer_timeout: Duration,
     pub metrics: EdgeMetrics,
-}
-
-/// Tries per request at most (nodes, across regions).
-const MAX_ATTEMPTS: usize = 3;
-
-/// Why one forwarding attempt gave no answer.
-enum Attempt {
-    /// The stream could not be opened: nothing reached the node.
-    Unreachable(String),
-    /// The node took the request and failed it (or went down).
-    Failed(String),
 }
 
 /// The head an edge sends before the body: the request as the client sent
@@ -213,28 +235,15 @@ impl Edge {
             chooser,
             geo,
             home,
-            failed: Mutex::new(HashMap::new()),
+            failover: Failover::new(FailoverOptions::default()),
             connect_timeout: Duration::from_secs(1),
             answer_timeout: Duration::from_secs(120),
             metrics: EdgeMetrics::default(),
         }
     }
 
-    fn mark_failed(&self, node: u64) {
-        self.view.transport.disconnect(node);
-        self.failed
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .insert(node, Instant::now());
-    }
-
     /// Regional nodes to try for a client at `ip`, best first.
     fn targets(&self, ip: IpAddr) -> (Vec<Target>, bool) {
-        let failed = self
-            .failed
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .clone();
         let (lat, lon) = self
             .geo
             .as_ref()
@@ -242,7 +251,7 @@ impl Edge {
             .map_or(self.home, |l| (l.lat, l.lon));
         plan(
             self.view.gossip.peers(),
-            |id| failed.get(&id).map(Instant::elapsed),
+            self.failover.failed_ago(),
             &self.chooser,
             lat,
             lon,
@@ -270,39 +279,56 @@ impl Edge {
                 .headers
                 .get(http::header::CONTENT_LENGTH)
                 .is_some_and(|v| v.as_bytes() == b"0");
-        let idempotent = matches!(
-            ctx.method,
-            Method::GET | Method::HEAD | Method::OPTIONS | Method::PUT | Method::DELETE
-        );
-        let retry_after_send = empty && idempotent;
-        let mut body = Some(body);
-        let mut last_error = String::from("no attempt");
-        for (attempt, target) in targets.iter().take(MAX_ATTEMPTS).enumerate() {
-            if attempt > 0 {
-                self.metrics.retried.fetch_add(1, Ordering::Relaxed);
+        let retry = Retry::of(&ctx.method, empty);
+        let body = Mutex::new(Some(body));
+        let won = self
+            .failover
+            .race(&self.view.gossip, &targets, retry, |target| {
+                self.attempt(target, &head, empty, &body)
+            })
+            .await;
+        match won {
+            Ok(won) => {
+                if won.attempts > 1 {
+                    self.metrics
+                        .retried
+                        .fetch_add(won.attempts as u64 - 1, Ordering::Relaxed);
+                }
+                self.metrics.forwarded.fetch_add(1, Ordering::Relaxed);
+                let mut response = won.value;
+                if let Some(served) = take_served(response.headers_mut()) {
+                    let node = targets[won.target].node;
+                    let network = won.took.saturating_sub(served);
+                    self.view.gossip.observe_rtt(node, network);
+                }
+                Ok(Ok(response))
             }
-            match self.try_node(target, &head, empty, &mut body).await {
-                Ok(response) => {
-                    self.metrics.forwarded.fetch_add(1, Ordering::Relaxed);
-                    return Ok(Ok(response));
-                }
-                Err(Attempt::Unreachable(e)) => {
-                    tracing::warn!(target: "apigw::edge", node = target.node, region = %target.region, error = %e, "regional node unreachable; trying the next");
-                    self.mark_failed(target.node);
-                    last_error = e;
-                }
-                Err(Attempt::Failed(e)) => {
-                    tracing::warn!(target: "apigw::edge", node = target.node, region = %target.region, error = %e, "regional node failed the request");
-                    self.mark_failed(target.node);
-                    last_error = e;
-                    if !retry_after_send {
-                        break;
-                    }
-                }
+            Err(e) => {
+                self.metrics.failed.fetch_add(1, Ordering::Relaxed);
+                Err(RequestError::NoRegion(e))
             }
         }
-        self.metrics.failed.fetch_add(1, Ordering::Relaxed);
-        Err(RequestError::NoRegion(last_error))
+    }
+
+    /// One attempt as the race runs it; a transport failure also drops the
+    /// node's connections (the next call dials again).
+    fn attempt<'a, B: RequestBody>(
+        &'a self,
+        target: &Target,
+        head: &'a [u8],
+        empty: bool,
+        body: &'a Mutex<Option<B>>,
+    ) -> AttemptFuture<'a, Response<Body>> {
+        let target = target.clone();
+        Box::pin(async move {
+            let result = self.try_node(&target, head, empty, body).await;
+            if let Err(e) = &result {
+                let (AttemptError::Unreachable(why) | AttemptError::Failed(why)) = e;
+                tracing::warn!(target: "apigw::edge", node = target.node, region = %target.region, error = %why, "forward to a regional node failed");
+                self.view.transport.disconnect(target.node);
+            }
+            result
+        })
     }
 
     /// One attempt on one regional node: open a stream, send the body (taken
@@ -313,8 +339,8 @@ impl Edge {
         target: &Target,
         head: &[u8],
         empty: bool,
-        body: &mut Option<B>,
-    ) -> Result<Response<Body>, Attempt> {
+        body: &Mutex<Option<B>>,
+    ) -> Result<Response<Body>, AttemptError> {
         let (mut send, mut recv) = self
             .view
             .transport
@@ -325,10 +351,11 @@ impl Edge {
                 self.connect_timeout,
             )
             .await
-            .map_err(|e| Attempt::Unreachable(e.to_string()))?;
+            .map_err(|e| AttemptError::Unreachable(e.to_string()))?;
+        let taken = body.lock().unwrap_or_else(|e| e.into_inner()).take();
         if empty {
             let _ = send.finish();
-        } else if let Some(body) = body.take() {
+        } else if let Some(body) = taken {
             tokio::spawn(async move {
                 if let Err(e) = pump(body, &mut send).await {
                     tracing::debug!(target: "apigw::edge", error = %e, "request body not forwarded whole");
@@ -336,15 +363,15 @@ impl Edge {
                 }
             });
         }
-        let reply = tokio::select! {
-            reply = tokio::time::timeout(self.answer_timeout, apigw_cluster::read_head(&mut recv)) => match reply {
+        let reply =
+            match tokio::time::timeout(self.answer_timeout, apigw_cluster::read_head(&mut recv))
+                .await
+            {
                 Ok(Ok(bytes)) => decode::<ReplyHead>(&bytes),
                 Ok(Err(e)) => Err(e.to_string()),
                 Err(_) => Err("no answer in time".to_string()),
-            },
-            () = self.view.gossip.until_down(target.node) => Err("the node went down".to_string()),
-        };
-        let reply = reply.map_err(Attempt::Failed)?;
+            };
+        let reply = reply.map_err(AttemptError::Failed)?;
         let mut response = Response::new(http_body_util::BodyExt::boxed(QuicBody::new(recv)));
         *response.status_mut() =
             StatusCode::from_u16(reply.status).unwrap_or(StatusCode::BAD_GATEWAY);
@@ -388,8 +415,16 @@ impl Edge {
                 v.load(Ordering::Relaxed)
             ));
         }
+        out.push_str(&self.failover.prometheus());
         out
     }
+}
+
+/// Takes the serving time a regional node told off the answer's headers.
+pub fn take_served(headers: &mut HeaderMap) -> Option<Duration> {
+    let value = headers.remove(SERVED_HEADER)?;
+    let us: u64 = value.to_str().ok()?.parse().ok()?;
+    Some(Duration::from_micros(us))
 }
 
 /// What serves forwarded requests on a regional node.
@@ -425,16 +460,19 @@ pub async fn serve_stream<H: ForwardedHandler>(
         .parse()
         .unwrap_or_else(|_| http::Uri::from_static("/"));
     *request.headers_mut() = header_map(head.headers);
+    let began = Instant::now();
     let response = handler
         .serve(request, head.client_ip, head.request_id)
         .await;
     let (parts, body) = response.into_parts();
+    let mut headers: Vec<(String, Vec<u8>)> = header_list(&parts.headers)
+        .into_iter()
+        .filter(|(k, _)| !is_hop_by_hop(k) && k != SERVED_HEADER)
+        .collect();
+    headers.push(served_header(began.elapsed()));
     let reply = ReplyHead {
         status: parts.status.as_u16(),
-        headers: header_list(&parts.headers)
-            .into_iter()
-            .filter(|(k, _)| !is_hop_by_hop(k))
-            .collect(),
+        headers,
     };
     let Ok(reply) = encode(&reply) else {
         let _ = send.reset(1u32.into());

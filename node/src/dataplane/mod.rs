@@ -38,6 +38,7 @@ pub mod compression;
 pub mod connection;
 pub mod context;
 pub mod edge;
+pub mod edge_failover;
 pub mod error;
 pub mod iam;
 pub mod integration;

@@ -30,6 +30,19 @@ pub struct Sample {
     pub at_ms: u64,
     pub latency_us: u64,
     pub outcome: Outcome,
+    /// The client's group moved region with this request.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub switched: bool,
+}
+
+/// An edge's breaker leaving a node out until heard again.
+#[derive(Debug, Clone, Serialize)]
+pub struct Opening {
+    pub edge: String,
+    pub node: String,
+    pub at_ms: u64,
+    /// No crash or partition explains it: a live node was left out.
+    pub false_positive: bool,
 }
 
 impl Outcome {
@@ -52,4 +65,5 @@ pub struct RunOutput {
     pub counters_at_end: BTreeMap<u64, u64>,
     pub simulated: Duration,
     pub notes: Vec<String>,
+    pub openings: Vec<Opening>,
 }

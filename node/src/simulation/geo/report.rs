@@ -74,6 +74,15 @@ pub struct Report {
     pub violations: Vec<String>,
     /// What the simulation could not do (not failures of the cluster).
     pub notes: Vec<String>,
+    /// Edges' breaker openings (a node left out until heard again).
+    pub breaker_openings: Vec<super::record::Opening>,
+    /// Of them, how many no crash or partition explains (a live node).
+    pub false_positives: usize,
+    /// Times each client population's group moved region.
+    pub switches: BTreeMap<String, usize>,
+    /// Requests sent with no body and allowed a retry (every simulated one)
+    /// that failed.
+    pub failed_idempotent: usize,
 }
 
 fn percentile(sorted: &[u64], p: f64) -> f64 {
@@ -139,6 +148,25 @@ pub fn build(scenario: &Scenario, out: RunOutput) -> Report {
         leaders: out.leaders,
         violations,
         notes: out.notes,
+        false_positives: out.openings.iter().filter(|o| o.false_positive).count(),
+        breaker_openings: out.openings,
+        switches: scenario
+            .clients
+            .iter()
+            .map(|c| {
+                let n = out
+                    .samples
+                    .iter()
+                    .filter(|s| s.client == c.name && s.switched)
+                    .count();
+                (c.name.clone(), n)
+            })
+            .collect(),
+        failed_idempotent: out
+            .samples
+            .iter()
+            .filter(|s| matches!(s.outcome, Outcome::Failed))
+            .count(),
     }
 }
 
@@ -345,6 +373,14 @@ impl Report {
         for n in &self.notes {
             let _ = writeln!(t, "note: {n}");
         }
+        let _ = writeln!(
+            t,
+            "failover: {} failed requests (all idempotent); breaker opened {} times, {} on a live node (false positives); region switches {:?}",
+            self.failed_idempotent,
+            self.breaker_openings.len(),
+            self.false_positives,
+            self.switches
+        );
         if self.violations.is_empty() {
             let _ = writeln!(t, "invariants: all held");
         } else {

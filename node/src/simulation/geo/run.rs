@@ -4,9 +4,11 @@
 //! log on disk, and CRDT counters; it answers forwarded requests on QUIC
 //! streams, admitting them against the cluster-wide limit. Each client
 //! population has an edge at its location that chooses a region with the
-//! gateway's [`Chooser`] from what gossip says, retries on the next node
-//! when one fails, and records every request. The HTTP pipeline itself is
-//! not run: a request is a forwarded stream, its answer a status.
+//! gateway's [`Chooser`] from what gossip says (load and RTT), races its
+//! attempts with the gateway's [`Failover`] (retries, hedges, the breaker),
+//! and records every request and every breaker opening. The HTTP pipeline
+//! itself is not run: a request is a forwarded GET stream, its answer a
+//! status.
 
 use std::collections::{BTreeMap, HashMap};
 use std::net::SocketAddr;
@@ -15,7 +17,8 @@ use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use crate::dataplane::edge::{plan, Target};
+use crate::dataplane::edge::{plan, served_header, take_served, ReplyHead, Target};
+use crate::dataplane::edge_failover::{AttemptError, AttemptFuture, Failover, Retry};
 use apigw_cluster::raft::{Application, Command, RaftNode, RaftTiming};
 use apigw_cluster::{pki, CrdtCounters, Gossip, Identity, Kind, Peer, Transport, TransportOptions};
 use apigw_geo::choose::ChooserOptions;
@@ -23,7 +26,7 @@ use apigw_geo::{distance_km, Catalog, Chooser, Region};
 // tokio's clock: simulated under turmoil.
 use tokio::time::Instant;
 
-use super::record::{Outcome, RunOutput, Sample};
+use super::record::{Opening, Outcome, RunOutput, Sample};
 use super::scenario::{Action, Event, Scenario};
 use crate::simulation::udp::SimSocket;
 
@@ -77,6 +80,8 @@ struct Member {
 
 type Registry = Arc<Mutex<HashMap<u64, Member>>>;
 type Samples = Arc<Mutex<Vec<Sample>>>;
+/// Breaker openings of every edge: (edge host, node, simulated time).
+type Openings = Arc<Mutex<Vec<(String, u64, Duration)>>>;
 
 fn nodes_of(scenario: &Scenario) -> Vec<NodeSpec> {
     let mut nodes = Vec::new();
@@ -125,6 +130,7 @@ struct World {
     certs: PathBuf,
     registry: Registry,
     samples: Samples,
+    openings: Openings,
     catalog: Catalog,
 }
 
@@ -197,6 +203,7 @@ impl World {
             certs,
             registry: Arc::default(),
             samples: Arc::default(),
+            openings: Arc::default(),
             catalog,
         })
     }
@@ -246,16 +253,18 @@ impl World {
         let run_for = Duration::from_secs(scenario.duration_s);
         for (client, edge_id) in scenario.clients.iter().zip(&self.edges) {
             let host = format!("edge-{}", client.name);
-            let (client, edge_id, certs, nodes, samples, catalog) = (
-                client.clone(),
-                *edge_id,
-                self.certs.clone(),
-                self.nodes.clone(),
-                self.samples.clone(),
-                self.catalog.clone(),
-            );
+            let world = EdgeWorld {
+                edge_id: *edge_id,
+                certs: self.certs.clone(),
+                nodes: self.nodes.clone(),
+                catalog: self.catalog.clone(),
+                samples: self.samples.clone(),
+                openings: self.openings.clone(),
+                failover: scenario.failover.clone(),
+            };
+            let client = client.clone();
             sim.client(host.as_str(), async move {
-                edge(client, edge_id, certs, nodes, catalog, samples, run_for).await;
+                edge(client, world, run_for).await;
                 Ok(())
             });
         }
@@ -292,11 +301,12 @@ impl<'s> Links<'s> {
     /// Sets every link's latency from the scenario, the `spike` (between two
     /// regions) in place of it where one is given.
     fn set(&self, sim: &turmoil::Sim<'_>, spike: Option<(&str, &str, Duration)>) {
+        let is = |h: &str, r: &str, name: &str| r == name || h == format!("edge-{name}");
         for (i, (ha, ra)) in self.located.iter().enumerate() {
             for (hb, rb) in self.located.iter().skip(i + 1) {
                 let mut l = latency(self.scenario, ra, rb);
                 if let Some((a, b, d)) = spike {
-                    if (ra == a && rb == b) || (ra == b && rb == a) {
+                    if (is(ha, ra, a) && is(hb, rb, b)) || (is(ha, ra, b) && is(hb, rb, a)) {
                         l = d;
                     }
                 }
@@ -305,10 +315,12 @@ impl<'s> Links<'s> {
         }
     }
 
-    fn hosts_of(&self, region: &str) -> Vec<String> {
+    /// The hosts of a region (its nodes and the edges located there), or
+    /// a client population's edge.
+    fn hosts_of(&self, name: &str) -> Vec<String> {
         self.located
             .iter()
-            .filter(|(_, r)| r == region)
+            .filter(|(h, r)| r == name || *h == format!("edge-{name}"))
             .map(|(h, _)| h.clone())
             .collect()
     }
@@ -339,6 +351,29 @@ struct Play {
     violations: Vec<String>,
     deploys: Vec<(String, Duration)>,
     pending_deploys: Vec<(String, String)>,
+    faults: Vec<Fault>,
+}
+
+/// A stretch of time when `b`'s hosts could not be reached from `a`'s
+/// (`a` empty: from anywhere: a crash). Open while `to` is `None`.
+struct Fault {
+    a: Vec<String>,
+    b: Vec<String>,
+    from: Duration,
+    to: Option<Duration>,
+}
+
+/// How long after a fault ends a breaker opening still counts as seeing it.
+const FAULT_LINGER: Duration = Duration::from_secs(2);
+
+impl Fault {
+    fn cuts(&self, edge: &str, node: &str, at: Duration) -> bool {
+        let between = |x: &[String], y: &[String]| {
+            (x.is_empty() || x.iter().any(|h| h == edge)) && y.iter().any(|h| h == node)
+        };
+        let during = self.from <= at && self.to.is_none_or(|to| at <= to + FAULT_LINGER);
+        during && (between(&self.a, &self.b) || between(&self.b, &self.a))
+    }
 }
 
 impl Play {
@@ -355,6 +390,7 @@ impl Play {
             violations: Vec::new(),
             deploys: Vec::new(),
             pending_deploys: Vec::new(),
+            faults: Vec::new(),
         }
     }
 
@@ -413,12 +449,26 @@ impl Play {
         match action {
             Action::RegionDown(region) => {
                 for h in nodes.iter().filter(|n| &n.region == region) {
-                    crash(sim, &world.registry, h);
+                    self.crash(sim, world, h, now);
                 }
             }
-            Action::RegionUp(region) => self.region_up(sim, world, region),
-            Action::Partition(pair) => links.partition(sim, pair, true),
-            Action::Heal(pair) => links.partition(sim, pair, false),
+            Action::RegionUp(region) => {
+                self.close_faults(&[], &links.hosts_of(region), now);
+                self.region_up(sim, world, region);
+            }
+            Action::Partition(pair) => {
+                self.faults.push(Fault {
+                    a: links.hosts_of(&pair[0]),
+                    b: links.hosts_of(&pair[1]),
+                    from: now,
+                    to: None,
+                });
+                links.partition(sim, pair, true);
+            }
+            Action::Heal(pair) => {
+                self.close_faults(&links.hosts_of(&pair[0]), &links.hosts_of(&pair[1]), now);
+                links.partition(sim, pair, false);
+            }
             Action::LatencySpike {
                 between: [a, b],
                 ms,
@@ -430,13 +480,13 @@ impl Play {
             Action::KillNode(name) => {
                 let host = name.replacen('/', "-n", 1);
                 if let Some(n) = nodes.iter().find(|n| n.host == host) {
-                    crash(sim, &world.registry, n);
+                    self.crash(sim, world, n, now);
                 }
             }
             Action::KillLeader => {
                 let leader = self.leaders.last().map(|l| l.1);
                 if let Some(n) = nodes.iter().find(|n| Some(n.id) == leader) {
-                    crash(sim, &world.registry, n);
+                    self.crash(sim, world, n, now);
                 }
             }
             Action::Deploy { via } => {
@@ -445,6 +495,48 @@ impl Play {
                 self.deploys.push((name, now));
             }
         }
+    }
+
+    /// Crashes a node and notes the fault.
+    fn crash(&mut self, sim: &mut turmoil::Sim<'_>, world: &World, node: &NodeSpec, now: Duration) {
+        self.faults.push(Fault {
+            a: Vec::new(),
+            b: vec![node.host.clone()],
+            from: now,
+            to: None,
+        });
+        crash(sim, &world.registry, node);
+    }
+
+    /// Ends the open faults between `a` and `b` (`a` empty: crashes of `b`).
+    fn close_faults(&mut self, a: &[String], b: &[String], now: Duration) {
+        for f in self.faults.iter_mut().filter(|f| f.to.is_none()) {
+            let same = |x: &[String], y: &[String]| x == y;
+            if (same(&f.a, a) && same(&f.b, b)) || (same(&f.a, b) && same(&f.b, a)) {
+                f.to = Some(now);
+            }
+        }
+    }
+
+    /// Every edge's breaker openings, each told whether a fault explains it.
+    fn openings(&self, world: &World) -> Vec<Opening> {
+        let openings = world.openings.lock().unwrap_or_else(|e| e.into_inner());
+        openings
+            .iter()
+            .map(|(edge, node, at)| {
+                let host = world
+                    .nodes
+                    .iter()
+                    .find(|n| n.id == *node)
+                    .map_or_else(String::new, |n| n.host.clone());
+                Opening {
+                    edge: edge.clone(),
+                    node: host.clone(),
+                    at_ms: at.as_millis() as u64,
+                    false_positive: !self.faults.iter().any(|f| f.cuts(edge, &host, *at)),
+                }
+            })
+            .collect()
     }
 
     /// Restarts a region's crashed nodes.
@@ -478,6 +570,7 @@ impl Play {
     /// What the run saw: samples, leaders, violations, when each node applied
     /// each deployment, the counters at the end.
     fn output(self, world: &World, simulated: Duration) -> RunOutput {
+        let openings = self.openings(world);
         let members = world
             .registry
             .lock()
@@ -512,6 +605,7 @@ impl Play {
             })
             .collect();
         RunOutput {
+            openings,
             notes,
             samples,
             leaders: self.leaders,
@@ -687,6 +781,7 @@ fn answer_forwards(
     transport.set_stream_handler(Arc::new(move |_from, _head, mut send, mut recv| {
         let (counters, gossip) = (counters.clone(), gossip.clone());
         Box::pin(async move {
+            let began = Instant::now();
             gossip.load.fetch_add(1, Ordering::Relaxed);
             let _ = recv.read_to_end(1024).await;
             let status: &[u8] = match limit {
@@ -698,31 +793,40 @@ fn answer_forwards(
             };
             // A little work, so load means something.
             tokio::time::sleep(Duration::from_millis(2)).await;
-            let _ = apigw_cluster::write_head(&mut send, status).await;
+            let reply = ReplyHead {
+                status: if status == b"200" { 200 } else { 429 },
+                headers: vec![served_header(began.elapsed())],
+            };
+            let Ok(reply) = reply.encode() else { return };
+            let _ = apigw_cluster::write_head(&mut send, &reply).await;
             let _ = send.finish();
             gossip.load.fetch_sub(1, Ordering::Relaxed);
         })
     }));
 }
 
-/// An edge at a client population: sends its requests to the region the
-/// chooser picks, retrying on the next node when one fails.
-async fn edge(
-    client: super::scenario::ClientSpec,
+/// What an edge of the scenario is given.
+struct EdgeWorld {
     edge_id: u64,
     certs: PathBuf,
     nodes: Vec<NodeSpec>,
     catalog: Catalog,
     samples: Samples,
-    run_for: Duration,
-) {
+    openings: Openings,
+    failover: crate::dataplane::edge_failover::FailoverOptions,
+}
+
+/// An edge at a client population: sends its requests to the region the
+/// chooser picks, raced with the gateway's failover.
+async fn edge(client: super::scenario::ClientSpec, world: EdgeWorld, run_for: Duration) {
     let Some(socket) = SimSocket::bind_port(PORT).await else {
         return;
     };
-    let Ok(identity) = Identity::load(&certs, "sim", edge_id) else {
+    let Ok(identity) = Identity::load(&world.certs, "sim", world.edge_id) else {
         return;
     };
-    let peers: Vec<Peer> = nodes
+    let peers: Vec<Peer> = world
+        .nodes
         .iter()
         .map(|p| Peer {
             id: p.id,
@@ -734,7 +838,7 @@ async fn edge(
         "edge".into(),
         "edge".into(),
         peers,
-        Arc::new(CrdtCounters::new(edge_id)),
+        Arc::new(CrdtCounters::new(world.edge_id)),
         Duration::from_millis(100),
     );
     let Some(transport) = edge_transport(socket, identity, &gossip) else {
@@ -743,9 +847,9 @@ async fn edge(
     let load = Load {
         gossip,
         transport,
-        chooser: Arc::new(Chooser::new(catalog, ChooserOptions::default())),
-        failed: Arc::default(),
-        samples,
+        chooser: Arc::new(Chooser::new(world.catalog, ChooserOptions::default())),
+        failover: Arc::new(Failover::new(world.failover)),
+        samples: world.samples,
         client,
     };
     // Give gossip a moment to hear the regions before the load starts.
@@ -754,6 +858,12 @@ async fn edge(
     // Requests still in flight end, and gossip settles the counters, before
     // this client (and so the run) is done.
     tokio::time::sleep(SETTLE).await;
+    let now = turmoil::sim_elapsed().unwrap_or_default();
+    let host = format!("edge-{}", load.client.name);
+    let mut openings = world.openings.lock().unwrap_or_else(|e| e.into_inner());
+    for (node, at) in load.failover.take_openings() {
+        openings.push((host.clone(), node, now.saturating_sub(at.elapsed())));
+    }
 }
 
 /// An edge's endpoint: it takes gossip only, and gossips itself.
@@ -782,7 +892,7 @@ struct Load {
     gossip: Arc<Gossip>,
     transport: Arc<Transport>,
     chooser: Arc<Chooser>,
-    failed: Arc<Mutex<HashMap<u64, Instant>>>,
+    failover: Arc<Failover>,
     samples: Samples,
     client: super::scenario::ClientSpec,
 }
@@ -802,14 +912,7 @@ impl Load {
     /// One request, recorded with when it started and how long it took.
     async fn sample(self) {
         let at = turmoil::sim_elapsed().unwrap_or_default();
-        let outcome = one_request(
-            &self.gossip,
-            &self.transport,
-            &self.chooser,
-            &self.failed,
-            &self.client,
-        )
-        .await;
+        let (outcome, switched) = self.one_request().await;
         let took = turmoil::sim_elapsed()
             .unwrap_or_default()
             .saturating_sub(at);
@@ -821,65 +924,90 @@ impl Load {
                 at_ms: at.as_millis() as u64,
                 latency_us: took.as_micros() as u64,
                 outcome,
+                switched,
             });
+    }
+
+    /// One GET through the edge's plan and race; whether the client's group
+    /// moved region with it.
+    async fn one_request(&self) -> (Outcome, bool) {
+        let (targets, switched) = plan(
+            self.gossip.peers(),
+            self.failover.failed_ago(),
+            &self.chooser,
+            self.client.lat,
+            self.client.lon,
+        );
+        if targets.is_empty() {
+            return (Outcome::NoRegion, switched);
+        }
+        let head = self.client.name.clone().into_bytes();
+        let won = self
+            .failover
+            .race(&self.gossip, &targets, Retry::Hedge, |target| {
+                attempt(&self.transport, target, &head)
+            })
+            .await;
+        let outcome = match won {
+            Ok(mut won) => {
+                let target = &targets[won.target];
+                if let Some(served) = take_served(&mut won.value.1) {
+                    self.gossip
+                        .observe_rtt(target.node, won.took.saturating_sub(served));
+                }
+                let region = target.region.clone();
+                match won.value.0 {
+                    200 => Outcome::Ok { region },
+                    _ => Outcome::Limited { region },
+                }
+            }
+            Err(_) => Outcome::Failed,
+        };
+        (outcome, switched)
     }
 }
 
-async fn one_request(
-    gossip: &Gossip,
-    transport: &Transport,
-    chooser: &Chooser,
-    failed: &Mutex<HashMap<u64, Instant>>,
-    client: &super::scenario::ClientSpec,
-) -> Outcome {
-    let failures = failed.lock().unwrap_or_else(|e| e.into_inner()).clone();
-    let (targets, _) = plan(
-        gossip.peers(),
-        |id| failures.get(&id).map(Instant::elapsed),
-        chooser,
-        client.lat,
-        client.lon,
-    );
-    if targets.is_empty() {
-        return Outcome::NoRegion;
-    }
-    for Target {
-        node: id,
-        addr,
-        region,
-    } in targets.into_iter().take(3)
-    {
-        let attempt = async {
-            let (mut send, mut recv) = transport
-                .open_stream(
-                    id,
-                    addr,
-                    client.name.clone().into_bytes(),
-                    Duration::from_secs(1),
-                )
-                .await
-                .map_err(|e| e.to_string())?;
+/// One attempt on one regional node, as the gateway's edge makes it: open
+/// the stream, send the head, read the answer's head; a transport failure
+/// drops the node's connections.
+fn attempt<'a>(
+    transport: &'a Transport,
+    target: &Target,
+    head: &'a [u8],
+) -> AttemptFuture<'a, (u16, http::HeaderMap)> {
+    let Target { node, addr, .. } = target.clone();
+    Box::pin(async move {
+        let (mut send, mut recv) = transport
+            .open_stream(node, addr, head.to_vec(), Duration::from_secs(1))
+            .await
+            .map_err(|e| {
+                transport.disconnect(node);
+                AttemptError::Unreachable(e.to_string())
+            })?;
+        let answer = async {
             send.finish().map_err(|e| e.to_string())?;
-            let status = apigw_cluster::read_head(&mut recv)
+            let bytes = apigw_cluster::read_head(&mut recv)
                 .await
                 .map_err(|e| e.to_string())?;
-            Ok::<_, String>(status)
-        };
-        let result = tokio::select! {
-            r = tokio::time::timeout(Duration::from_secs(10), attempt) => r.unwrap_or_else(|_| Err("timeout".into())),
-            () = gossip.until_down(id) => Err("node went down".into()),
-        };
-        match result {
-            Ok(status) if status == b"200" => return Outcome::Ok { region },
-            Ok(_) => return Outcome::Limited { region },
-            Err(_) => {
-                transport.disconnect(id);
-                failed
-                    .lock()
-                    .unwrap_or_else(|e| e.into_inner())
-                    .insert(id, Instant::now());
+            let reply = ReplyHead::decode(&bytes)?;
+            let mut headers = http::HeaderMap::new();
+            for (k, v) in reply.headers {
+                if let (Ok(k), Ok(v)) = (
+                    http::HeaderName::from_bytes(k.as_bytes()),
+                    http::HeaderValue::from_bytes(&v),
+                ) {
+                    headers.append(k, v);
+                }
             }
+            Ok::<_, String>((reply.status, headers))
+        };
+        match tokio::time::timeout(Duration::from_secs(10), answer).await {
+            Ok(Ok(answer)) => Ok(answer),
+            Ok(Err(e)) => {
+                transport.disconnect(node);
+                Err(AttemptError::Failed(e))
+            }
+            Err(_) => Err(AttemptError::Failed("timeout".into())),
         }
-    }
-    Outcome::Failed
+    })
 }

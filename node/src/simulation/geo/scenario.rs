@@ -22,6 +22,10 @@ pub struct Scenario {
     pub rate_limit: Option<RateLimitSpec>,
     #[serde(default)]
     pub timeline: Vec<Event>,
+    /// The edges' failover (retries, hedging, suspicion, the breaker); the
+    /// gateway's defaults unless given.
+    #[serde(default)]
+    pub failover: crate::dataplane::edge_failover::FailoverOptions,
 }
 
 fn one() -> u64 {
@@ -107,7 +111,8 @@ pub enum Action {
     /// Two regions cannot reach each other.
     Partition([String; 2]),
     Heal([String; 2]),
-    /// Latency between two regions rises to `ms` for `for_s` seconds.
+    /// Latency between two regions (or a region and a client population's
+    /// edge) rises to `ms` for `for_s` seconds.
     LatencySpike {
         between: [String; 2],
         ms: u64,
@@ -154,13 +159,18 @@ impl Scenario {
                 Action::RegionDown(r) | Action::RegionUp(r) | Action::Deploy { via: r } => {
                     region(r)?
                 }
-                Action::Partition([a, b])
-                | Action::Heal([a, b])
-                | Action::LatencySpike {
-                    between: [a, b], ..
-                } => {
+                Action::Partition([a, b]) | Action::Heal([a, b]) => {
                     region(a)?;
                     region(b)?;
+                }
+                Action::LatencySpike {
+                    between: [a, b], ..
+                } => {
+                    for x in [a, b] {
+                        if !self.clients.iter().any(|c| &c.name == x) {
+                            region(x)?;
+                        }
+                    }
                 }
                 Action::KillNode(node) => {
                     let (r, i) = node
