@@ -50,8 +50,15 @@ pub struct HttpClient {
     /// How the pools were built, to build the TLS variants alike.
     idle_timeout: Duration,
     /// The clients of the TLS variants, by (certificate id, insecure).
-    variants: Arc<Mutex<HashMap<(Option<String>, bool), Client<Connector, Full<Bytes>>>>>,
+    variants: Arc<Mutex<HashMap<TlsVariant, BackendClient>>>,
 }
+
+/// A pooled backend client.
+type BackendClient = Client<Connector, Full<Bytes>>;
+
+/// What sets a TLS variant apart: the client certificate id and whether
+/// the backend's certificate goes unchecked.
+type TlsVariant = (Option<String>, bool);
 
 impl HttpClient {
     /// Builds the client; `idle_timeout` is how long pooled connections

@@ -181,7 +181,7 @@ fn play_faults(sim: &mut turmoil::Sim<'_>, registry: &Registry) -> Result<Vec<St
                 stage += 1;
             }
             4 if now >= at(12) => {
-                let victim = leader.map_or(3, |l| others(l).last().unwrap_or(3));
+                let victim = leader.map_or(3, |l| others(l).next_back().unwrap_or(3));
                 sim.crash(host(victim));
                 faults.push(format!("{now:?}: n{victim} killed"));
                 stage += 1;
