@@ -23,6 +23,7 @@ pub mod functions;
 pub mod management;
 pub mod observability;
 pub mod outbound;
+pub mod progress;
 /// IAM policies and their evaluator, its own crate ([`apigw_policy`]).
 pub use apigw_policy as policy;
 pub mod replicated_cache;

@@ -6,7 +6,7 @@
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use super::geo::{simulate, Report, Scenario};
+use super::geo::{page, simulate, Report, Scenario};
 
 fn usage() -> ExitCode {
     eprintln!("usage: apigw sim SCENARIO.yaml [--seed N] [--out DIR]");
@@ -38,7 +38,13 @@ pub fn main(args: impl IntoIterator<Item = String>) -> ExitCode {
         .out
         .unwrap_or_else(|| PathBuf::from("sim-out").join(&stem));
     let work = std::env::temp_dir().join(format!("apigw-sim-{stem}-{}", std::process::id()));
+    let nodes: u32 = scenario.regions.iter().map(|r| r.nodes).sum();
+    let progress = crate::progress::Progress::spinner(format!(
+        "simulating {stem}: {} s of load on {nodes} nodes",
+        scenario.duration_s
+    ));
     let result = simulate(&scenario, &work);
+    drop(progress);
     let _ = std::fs::remove_dir_all(&work);
     let (report, samples) = match result {
         Ok(r) => r,
@@ -49,8 +55,9 @@ pub fn main(args: impl IntoIterator<Item = String>) -> ExitCode {
     };
     let text = report.text();
     print!("{text}");
-    let svg = report.svg(&samples, &scenario);
-    match write_outputs(&out, &stem, &report, &text, &svg) {
+    let svg = page::svg(&report, &samples, &scenario);
+    let html = page::html(&report, &samples, &scenario, &stem);
+    match write_outputs(&out, &report, &svg, &html) {
         Ok(()) => println!(
             "\nwritten: {}/report.json, chart.svg, report.html",
             out.display()
@@ -108,18 +115,7 @@ fn load(file: &Path, seed: Option<u64>) -> Result<Scenario, ExitCode> {
 }
 
 /// `report.json`, `chart.svg` and `report.html` into `out`.
-fn write_outputs(
-    out: &Path,
-    stem: &str,
-    report: &Report,
-    text: &str,
-    svg: &str,
-) -> std::io::Result<()> {
-    let html = format!(
-        "<!doctype html><meta charset='utf-8'><title>apigw sim {stem}</title>\n<h1>{stem} (seed {})</h1>\n{svg}\n<pre>{}</pre>\n",
-        report.seed,
-        text.replace('&', "&amp;").replace('<', "&lt;")
-    );
+fn write_outputs(out: &Path, report: &Report, svg: &str, html: &str) -> std::io::Result<()> {
     std::fs::create_dir_all(out)?;
     std::fs::write(
         out.join("report.json"),

@@ -8,6 +8,7 @@ use std::path::Path;
 
 use anyhow::Result;
 use apigw::import::{self, Finding, ImportOptions};
+use apigw::progress::Progress;
 use apigw::model::{Deployment, RestApi};
 
 use crate::apply::import_section;
@@ -83,11 +84,14 @@ fn check_loaded(path: &Path, loaded: &Loaded) -> bool {
     let mut ok = true;
     for section in &loaded.file.apis {
         let doc_path = loaded.document_path(section);
-        match import_section(
+        let progress = Progress::spinner(format!("importing {}", doc_path.display()));
+        let imported = import_section(
             loaded,
             section,
             loaded.file.limits.max_integration_timeout_ms,
-        ) {
+        );
+        drop(progress);
+        match imported {
             Ok(imported) => {
                 report_ok(&doc_path, &imported.api, &imported.warnings);
                 report_undeclared_functions(loaded, &imported.api);
@@ -117,7 +121,10 @@ fn check_document(path: &Path, text: &str) -> bool {
         api_id: "check".into(),
         max_integration_timeout_ms: apigw::model::DEFAULT_INTEGRATION_TIMEOUT_MS,
     };
-    match import::parse_document(text).and_then(|doc| import::import(&doc, &options)) {
+    let progress = Progress::spinner(format!("importing {}", path.display()));
+    let imported = import::parse_document(text).and_then(|doc| import::import(&doc, &options));
+    drop(progress);
+    match imported {
         Ok(imported) => {
             report_ok(path, &imported.api, &imported.warnings);
             true

@@ -1,4 +1,6 @@
-//! The `apigw` command: `serve` runs a node, `check` validates a config.
+//! The `apigw` command: `serve` runs a node, `check` validates a config,
+//! `sim` runs a cluster scenario, `completions` and `man` describe the
+//! command line itself.
 
 mod access;
 mod apply;
@@ -9,6 +11,7 @@ mod cluster;
 mod config;
 mod edge;
 mod functions;
+mod generate;
 mod json_log;
 mod logging;
 mod remote;
@@ -23,9 +26,13 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+/// `apigw --version`: the package version and the commit it was built from
+/// (`unknown` outside a git checkout; see build.rs).
+const VERSION: &str = concat!(env!("CARGO_PKG_VERSION"), " (commit ", env!("APIGW_COMMIT"), ")");
+
 /// A self-hosted gateway for AWS API Gateway REST APIs.
 #[derive(Debug, Parser)]
-#[command(name = "apigw", version, about)]
+#[command(name = "apigw", version = VERSION, about)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -98,6 +105,17 @@ enum Command {
         #[command(flatten)]
         target: remote::Target,
     },
+    /// Print a completion script for a shell (`source <(apigw completions bash)`).
+    Completions {
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the man page apigw(1); with `--dir`, write it and one page per
+    /// subcommand there.
+    Man {
+        #[arg(long)]
+        dir: Option<PathBuf>,
+    },
 }
 
 fn main() -> ExitCode {
@@ -137,6 +155,10 @@ fn main() -> ExitCode {
         } => {
             remote::apply_config(&target, config.as_deref(), &template).map(|()| ExitCode::SUCCESS)
         }
+        Command::Completions { shell } => {
+            generate::completions::<Cli>(shell).map(|()| ExitCode::SUCCESS)
+        }
+        Command::Man { dir } => generate::man::<Cli>(dir.as_deref()).map(|()| ExitCode::SUCCESS),
         Command::Check { file, template } => check::run(file.as_deref(), &template).map(|ok| {
             if ok {
                 ExitCode::SUCCESS

@@ -420,7 +420,12 @@ pub fn apply_config(
     runtime()?.block_on(async {
         let admin = Admin::new(target)?;
         for section in &loaded.file.apis {
+            let progress = apigw::progress::Progress::spinner(format!(
+                "comparing {} with the node",
+                loaded.document_path(section).display()
+            ));
             let plan = plan_for(&admin, &loaded, section).await?;
+            drop(progress);
             print_plan(&plan);
             let id = plan.api.id.clone();
             if !plan.changes.is_empty() {

@@ -8,6 +8,7 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use anyhow::{bail, Context, Result};
+use apigw::progress::Progress;
 use apigw::store::backup::Backup;
 use apigw::store::check::check_dir;
 use apigw::store::{Store, StoreError, FILE};
@@ -145,6 +146,7 @@ fn check(dir: &Path) -> Result<ExitCode> {
 }
 
 fn backup_offline(dir: &Path, file: &Path) -> Result<()> {
+    let progress = Progress::spinner(format!("backup: reading and checking {}", dir.display()));
     let report = check_dir(dir).map_err(|e| match e {
         StoreError::InUse(_) => anyhow::anyhow!(
             "{e}: back up a running node through its admin API (`apigw store backup FILE --admin URL`)"
@@ -160,11 +162,13 @@ fn backup_offline(dir: &Path, file: &Path) -> Result<()> {
             dir.display()
         );
     }
+    progress.step("backup: writing");
     write_backup(file, &Backup::new(report.contents))
 }
 
 fn backup_online(target: &Target, file: &Path) -> Result<()> {
     eprintln!("backup: asking {} for a consistent copy", target.admin);
+    let progress = Progress::spinner(format!("backup: waiting for {}", target.admin));
     let (status, body) = crate::remote::runtime()?.block_on(Admin::raw(
         target,
         "GET",
@@ -173,6 +177,7 @@ fn backup_online(target: &Target, file: &Path) -> Result<()> {
         MAX_BACKUP_ANSWER,
         REMOTE_TIMEOUT,
     ))?;
+    drop(progress);
     if status != 200 {
         bail!(
             "GET /store/backup: {status}: {}",
@@ -259,7 +264,9 @@ fn restore_offline(dir: &Path, file: &Path, force: bool) -> Result<()> {
         backup.contents.summary(),
         store.path().display()
     );
+    let progress = Progress::spinner("restore: writing the store");
     store.replace_all(&backup.contents)?;
+    drop(progress);
     eprintln!("restore: done");
     Ok(())
 }
@@ -276,6 +283,7 @@ fn restore_online(target: &Target, file: &Path, force: bool) -> Result<()> {
     } else {
         "/store/restore"
     };
+    let progress = Progress::spinner(format!("restore: {} applying it", target.admin));
     let (status, body) = crate::remote::runtime()?.block_on(Admin::raw(
         target,
         "POST",
@@ -284,6 +292,7 @@ fn restore_online(target: &Target, file: &Path, force: bool) -> Result<()> {
         1 << 20,
         REMOTE_TIMEOUT,
     ))?;
+    drop(progress);
     let answer: serde_json::Value = serde_json::from_slice(&body).unwrap_or_default();
     if status != 200 {
         let message = answer["message"].as_str().map_or_else(

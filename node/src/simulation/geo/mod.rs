@@ -2,6 +2,7 @@
 //! populations, faults on a timeline) run on the cluster's real code in
 //! simulated time, with a report.
 
+pub mod page;
 pub mod record;
 pub mod report;
 pub mod run;

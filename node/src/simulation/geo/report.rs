@@ -1,6 +1,7 @@
 //! The report of a scenario run: per-phase success, latency p50/p99 per
 //! client population, failover times, config propagation, rate-limit
-//! overshoot and invariant violations; as text, JSON and an SVG chart.
+//! overshoot and invariant violations; as text and JSON (`page.rs` draws
+//! the chart and the HTML page from it).
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -93,7 +94,8 @@ fn percentile(sorted: &[u64], p: f64) -> f64 {
     sorted[i.min(sorted.len() - 1)] as f64 / 1000.0
 }
 
-fn describe(action: &Action) -> String {
+/// An event of the timeline in a few words (phase names, chart labels).
+pub(super) fn describe(action: &Action) -> String {
     match action {
         Action::RegionDown(r) => format!("{r} down"),
         Action::RegionUp(r) => format!("{r} up"),
@@ -389,66 +391,5 @@ impl Report {
             }
         }
         t
-    }
-
-    /// An SVG chart: per client, latency of each answered request over
-    /// time (log scale), failures as red marks, faults as vertical lines.
-    pub fn svg(&self, samples: &[Sample], scenario: &Scenario) -> String {
-        let (w, h, pad) = (1000.0, 420.0, 50.0);
-        let end_ms = (self.simulated_s * 1000.0).max(1.0);
-        let x = |ms: f64| pad + (w - 2.0 * pad) * ms / end_ms;
-        let max_us = samples
-            .iter()
-            .map(|s| s.latency_us)
-            .max()
-            .unwrap_or(1)
-            .max(1000) as f64;
-        let y = |us: f64| {
-            h - pad
-                - (h - 2.0 * pad) * (us.max(100.0).ln() - 100f64.ln())
-                    / (max_us.ln() - 100f64.ln()).max(1e-9)
-        };
-        let colors = [
-            "#1f77b4", "#2ca02c", "#9467bd", "#ff7f0e", "#17becf", "#8c564b",
-        ];
-        let mut s = format!(
-            "<svg xmlns='http://www.w3.org/2000/svg' width='{w}' height='{h}' font-family='sans-serif' font-size='11'>\n<rect width='100%' height='100%' fill='white'/>\n"
-        );
-        let _ = writeln!(s, "<text x='{pad}' y='20'>latency per request (log scale, up to {:.0} ms) over {:.0} s; red: failed</text>", max_us / 1000.0, end_ms / 1000.0);
-        for e in &scenario.timeline {
-            let xe = x(e.at_s * 1000.0);
-            let _ = writeln!(s, "<line x1='{xe:.1}' y1='{pad}' x2='{xe:.1}' y2='{:.1}' stroke='#999' stroke-dasharray='4'/><text x='{:.1}' y='{:.1}' transform='rotate(-90 {:.1} {:.1})'>{}</text>", h - pad, xe + 3.0, pad + 5.0, xe + 3.0, pad + 5.0, describe(&e.action));
-        }
-        for (i, c) in scenario.clients.iter().enumerate() {
-            let color = colors[i % colors.len()];
-            let _ = writeln!(
-                s,
-                "<text x='{:.1}' y='{:.1}' fill='{color}'>{}</text>",
-                w - pad - 120.0,
-                35.0 + 14.0 * i as f64,
-                c.name
-            );
-            for smp in samples.iter().filter(|x| x.client == c.name) {
-                let (fill, us) = match smp.outcome {
-                    Outcome::Failed | Outcome::NoRegion => ("red", max_us),
-                    _ => (color, smp.latency_us as f64),
-                };
-                let _ = writeln!(
-                    s,
-                    "<circle cx='{:.1}' cy='{:.1}' r='1.5' fill='{fill}'/>",
-                    x(smp.at_ms as f64),
-                    y(us)
-                );
-            }
-        }
-        let _ = writeln!(
-            s,
-            "<line x1='{pad}' y1='{:.1}' x2='{:.1}' y2='{:.1}' stroke='black'/>",
-            h - pad,
-            w - pad,
-            h - pad
-        );
-        s.push_str("</svg>\n");
-        s
     }
 }
