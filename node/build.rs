@@ -28,7 +28,12 @@ fn main() {
 /// One line of `git ARGS` run in `dir`; `None` when git is missing, fails
 /// or `dir` is not in a checkout.
 fn git(dir: &Path, args: &[&str]) -> Option<String> {
-    let out = Command::new("git").arg("-C").arg(dir).args(args).output().ok()?;
+    let out = Command::new("git")
+        .arg("-C")
+        .arg(dir)
+        .args(args)
+        .output()
+        .ok()?;
     let line = String::from_utf8(out.stdout).ok()?.trim().to_string();
     (out.status.success() && !line.is_empty()).then_some(line)
 }
@@ -41,7 +46,10 @@ fn watch_head(dir: &Path) {
         paths.push(branch);
     }
     for p in paths {
-        if let Some(file) = git(dir, &["rev-parse", "--path-format=absolute", "--git-path", &p]) {
+        if let Some(file) = git(
+            dir,
+            &["rev-parse", "--path-format=absolute", "--git-path", &p],
+        ) {
             if Path::new(&file).exists() {
                 println!("cargo:rerun-if-changed={file}");
             }

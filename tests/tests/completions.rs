@@ -31,7 +31,10 @@ fn serve_flags() -> Result<Vec<String>> {
     let flags: Vec<String> = help
         .split(|c: char| c.is_whitespace() || c == ',' || c == '=')
         .filter(|w| w.starts_with("--") && w.len() > 2 && *w != "--help")
-        .map(|w| w.trim_end_matches(|c: char| !c.is_alphanumeric()).to_string())
+        .map(|w| {
+            w.trim_end_matches(|c: char| !c.is_alphanumeric())
+                .to_string()
+        })
         .collect();
     ensure!(flags.iter().any(|f| f == "--listen"), "{help}");
     Ok(flags)
@@ -90,7 +93,10 @@ complete_words apigw serve --adm
         String::from_utf8_lossy(&out.stderr)
     );
     let lines: Vec<&str> = stdout.lines().collect();
-    assert!(lines[0].contains("-F _apigw") && lines[0].ends_with(" apigw"), "{stdout}");
+    assert!(
+        lines[0].contains("-F _apigw") && lines[0].ends_with(" apigw"),
+        "{stdout}"
+    );
     assert_eq!(lines.get(1).copied(), Some("serve"), "{stdout}");
     assert_eq!(lines.get(2).copied(), Some("--admin-listen"), "{stdout}");
     Ok(())

@@ -52,7 +52,14 @@ fn install(root: &Path) -> Result<PathBuf> {
         .current_dir(workspace())
         .env("CARGO_TARGET_DIR", target_dir()?)
         .env_remove("APIGW_COMMIT")
-        .args(["install", "--path", "node", "--debug", "--offline", "--locked"])
+        .args([
+            "install",
+            "--path",
+            "node",
+            "--debug",
+            "--offline",
+            "--locked",
+        ])
         .args(["--features", "apigw-model/test-support", "--root"])
         .arg(root)
         .output()
@@ -70,7 +77,11 @@ fn install(root: &Path) -> Result<PathBuf> {
         bail!("cargo install failed: {stderr}");
     }
     let binary = root.join("bin/apigw");
-    ensure!(binary.is_file(), "no {} after the install", binary.display());
+    ensure!(
+        binary.is_file(),
+        "no {} after the install",
+        binary.display()
+    );
     Ok(binary)
 }
 

@@ -16,7 +16,9 @@ use apigw_tests::node::{apigw_binary, run_apigw, TempDir};
 use serde_json::Value;
 
 fn ops(path: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../ops").join(path)
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../ops")
+        .join(path)
 }
 
 /// The long flags of `apigw serve`, from its `--help`.
@@ -34,7 +36,10 @@ fn serve_flags() -> Result<Vec<String>> {
 /// binary takes.
 fn flag_values(args: &[String]) -> Result<Vec<(String, String)>> {
     let known = serve_flags()?;
-    ensure!(args.first().map(String::as_str) == Some("serve"), "{args:?}");
+    ensure!(
+        args.first().map(String::as_str) == Some("serve"),
+        "{args:?}"
+    );
     let mut pairs = Vec::new();
     for pair in args[1..].chunks(2) {
         let [flag, value] = pair else {
@@ -47,7 +52,10 @@ fn flag_values(args: &[String]) -> Result<Vec<(String, String)>> {
 }
 
 fn flag<'a>(pairs: &'a [(String, String)], name: &str) -> Option<&'a str> {
-    pairs.iter().find(|(f, _)| f == name).map(|(_, v)| v.as_str())
+    pairs
+        .iter()
+        .find(|(f, _)| f == name)
+        .map(|(_, v)| v.as_str())
 }
 
 fn port(addr: &str) -> u16 {
@@ -58,7 +66,10 @@ fn port(addr: &str) -> u16 {
 fn get_status(addr: SocketAddr, path: &str) -> Result<u16> {
     let mut stream = TcpStream::connect_timeout(&addr, Duration::from_secs(5))?;
     stream.set_read_timeout(Some(Duration::from_secs(5)))?;
-    write!(stream, "GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")?;
+    write!(
+        stream,
+        "GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+    )?;
     let mut answer = String::new();
     stream.read_to_string(&mut answer)?;
     answer
@@ -130,7 +141,11 @@ fn systemd_unit_is_hardened_and_runs() -> Result<()> {
 /// `systemd-analyze verify` on the unit with the built binary in ExecStart;
 /// it exits 0 on bad directives too, so any line naming the file fails.
 fn verify_unit(unit: &str) -> Result<()> {
-    if Command::new("systemd-analyze").arg("--version").output().is_err() {
+    if Command::new("systemd-analyze")
+        .arg("--version")
+        .output()
+        .is_err()
+    {
         eprintln!("skipped systemd-analyze verify: systemd-analyze is not installed");
         return Ok(());
     }
@@ -219,8 +234,14 @@ fn kubernetes_manifests_match_the_binary() -> Result<()> {
     let pairs = flag_values(&args)?;
     let data = flag(&pairs, "--listen").context("--listen")?;
     let admin = flag(&pairs, "--admin-listen").context("--admin-listen")?;
-    assert_eq!(container_port(container, "data"), (port(data).into(), "TCP".into()));
-    assert_eq!(container_port(container, "admin"), (port(admin).into(), "TCP".into()));
+    assert_eq!(
+        container_port(container, "data"),
+        (port(data).into(), "TCP".into())
+    );
+    assert_eq!(
+        container_port(container, "admin"),
+        (port(admin).into(), "TCP".into())
+    );
     for (probe, path) in [("readinessProbe", "/ready"), ("livenessProbe", "/health")] {
         assert_eq!(container[probe]["httpGet"]["path"], path);
         assert_eq!(container[probe]["httpGet"]["port"], "admin");
@@ -230,7 +251,11 @@ fn kubernetes_manifests_match_the_binary() -> Result<()> {
     let mount = mount_path(container, claim.as_str().unwrap_or_default());
     assert_eq!(mount.as_deref(), flag(&pairs, "--data-dir"));
     // Peer discovery: a headless Service publishing the cluster port (UDP).
-    let peers = of_kind(&docs, "Service", set["spec"]["serviceName"].as_str().unwrap_or(""))?;
+    let peers = of_kind(
+        &docs,
+        "Service",
+        set["spec"]["serviceName"].as_str().unwrap_or(""),
+    )?;
     assert_eq!(peers["spec"]["clusterIP"], "None");
     let (cluster_port, protocol) = container_port(container, "cluster");
     assert_eq!(protocol, "UDP");
@@ -245,7 +270,12 @@ fn kubernetes_manifests_match_the_binary() -> Result<()> {
         .as_array()
         .into_iter()
         .flatten()
-        .flat_map(|v| v["projected"]["sources"].as_array().cloned().unwrap_or_default())
+        .flat_map(|v| {
+            v["projected"]["sources"]
+                .as_array()
+                .cloned()
+                .unwrap_or_default()
+        })
         .filter_map(|s| s["secret"]["name"].as_str().map(str::to_string))
         .collect();
     assert_eq!(secrets, ["apigw-cluster-ca", "apigw-node-certs"]);
@@ -276,7 +306,12 @@ fn rendered_config_checks(
     for d in [&template, &run, &bin] {
         std::fs::create_dir_all(d)?;
     }
-    let text = |key: &str| config_map["data"][key].as_str().unwrap_or_default().to_string();
+    let text = |key: &str| {
+        config_map["data"][key]
+            .as_str()
+            .unwrap_or_default()
+            .to_string()
+    };
     std::fs::write(template.join("apigw.yaml.in"), text("apigw.yaml.in"))?;
     let script = text("init.sh")
         .replace("/etc/apigw/template", &template.to_string_lossy())
@@ -284,15 +319,30 @@ fn rendered_config_checks(
     // Pod apigw-N is at 10.0.0.N.
     let getent = "#!/bin/sh\nn=${2#apigw-}\necho \"10.0.0.${n%%.*} $2\"\n";
     std::fs::write(bin.join("getent"), getent)?;
-    Command::new("chmod").arg("+x").arg(bin.join("getent")).status()?;
-    let path = format!("{}:{}", bin.display(), std::env::var("PATH").unwrap_or_default());
+    Command::new("chmod")
+        .arg("+x")
+        .arg(bin.join("getent"))
+        .status()?;
+    let path = format!(
+        "{}:{}",
+        bin.display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
     let out = Command::new("sh")
         .args(["-c", &script])
-        .envs([("POD_NAME", "apigw-1"), ("POD_NAMESPACE", "default"), ("POD_IP", "10.0.0.1")])
+        .envs([
+            ("POD_NAME", "apigw-1"),
+            ("POD_NAMESPACE", "default"),
+            ("POD_IP", "10.0.0.1"),
+        ])
         .envs([("PEER_SERVICE", "apigw-peers"), ("REPLICAS", "3")])
         .env("PATH", path)
         .output()?;
-    ensure!(out.status.success(), "init.sh: {}", String::from_utf8_lossy(&out.stderr));
+    ensure!(
+        out.status.success(),
+        "init.sh: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let config_file = run.join("apigw.yaml");
     ensure!(
         flag(pairs, "--config") == Some("/run/apigw/apigw.yaml"),
@@ -308,11 +358,19 @@ fn rendered_config_checks(
         .as_array()
         .into_iter()
         .flatten()
-        .map(|p| (p["id"].as_u64().unwrap_or(0), p["addr"].as_str().unwrap_or("").into()))
+        .map(|p| {
+            (
+                p["id"].as_u64().unwrap_or(0),
+                p["addr"].as_str().unwrap_or("").into(),
+            )
+        })
         .collect();
     assert_eq!(
         peers,
-        [(1, format!("10.0.0.0:{cluster_port}")), (3, format!("10.0.0.2:{cluster_port}"))]
+        [
+            (1, format!("10.0.0.0:{cluster_port}")),
+            (3, format!("10.0.0.2:{cluster_port}"))
+        ]
     );
     assert_eq!(
         mount_path(container, "certs").as_deref(),

@@ -60,6 +60,9 @@ fn progress_on_a_terminal_and_none_when_piped() -> Result<()> {
         .output()?;
     let seen = String::from_utf8_lossy(&tty.stdout);
     assert!(tty.status.success(), "{seen}");
-    assert!(seen.contains("importing"), "no spinner on a terminal: {seen:?}");
+    assert!(
+        seen.contains("importing"),
+        "no spinner on a terminal: {seen:?}"
+    );
     Ok(())
 }

@@ -35,8 +35,23 @@ fn chromium() -> Option<PathBuf> {
 /// Runs chromium headless on `page` with `args`; its stdout.
 fn headless(chromium: &Path, profile: &Path, page: &Path, args: &[&str]) -> Result<String> {
     let out = Command::new(chromium)
-        .args(["--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars"])
-        .args(["--no-first-run", "--disable-extensions", "--force-device-scale-factor=1"])
+        .args([
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--hide-scrollbars",
+        ])
+        .args([
+            "--no-first-run",
+            "--disable-extensions",
+            "--force-device-scale-factor=1",
+        ])
+        // Nothing reaches out: the machine's network is closed.
+        .args([
+            "--disable-background-networking",
+            "--disable-component-update",
+        ])
+        .args(["--disable-sync", "--disable-quic"])
         .arg(format!("--user-data-dir={}", profile.display()))
         .args(args)
         .arg(format!("file://{}", page.display()))
@@ -92,22 +107,42 @@ fn check_dom(dom: &str, report: &Value) {
     let end = report["simulated_s"].as_f64().unwrap_or(0.0);
     assert!(time_ticks.len() >= 5, "time ticks: {time_ticks:?}");
     assert_eq!(time_ticks.first().map(String::as_str), Some("0"));
-    let last: f64 = time_ticks.last().and_then(|t| t.parse().ok()).unwrap_or(-1.0);
-    assert!(last <= end && last > end * 0.7, "last tick {last} of {end} s");
+    let last: f64 = time_ticks
+        .last()
+        .and_then(|t| t.parse().ok())
+        .unwrap_or(-1.0);
+    assert!(
+        last <= end && last > end * 0.7,
+        "last tick {last} of {end} s"
+    );
     let latency_ticks = texts_of_class(dom, "latency-tick");
     for decade in ["1", "10", "100", "1000"] {
-        assert!(latency_ticks.iter().any(|t| t == decade), "{latency_ticks:?}");
+        assert!(
+            latency_ticks.iter().any(|t| t == decade),
+            "{latency_ticks:?}"
+        );
     }
     let labels = texts_of_class(dom, "event-label");
     assert_eq!(labels.len(), 7, "one label per timeline event: {labels:?}");
-    assert!(labels.iter().any(|l| l == "13 s: eu-central-1 down"), "{labels:?}");
+    assert!(
+        labels.iter().any(|l| l == "13 s: eu-central-1 down"),
+        "{labels:?}"
+    );
     // The headline figures are report.json's.
     let failover = report["failovers"][0]["failover_ms"].as_u64().unwrap_or(0);
-    assert!(dom.contains(&format!(">{failover} ms<")), "failover {failover} ms");
-    let propagation = report["propagation"][0]["all_applied_ms"].as_u64().unwrap_or(0);
+    assert!(
+        dom.contains(&format!(">{failover} ms<")),
+        "failover {failover} ms"
+    );
+    let propagation = report["propagation"][0]["all_applied_ms"]
+        .as_u64()
+        .unwrap_or(0);
     assert!(dom.contains(&format!(">{propagation} ms<")), "propagation");
     let overshoot = report["overshoot"].as_i64().unwrap_or(-1);
-    assert!(dom.contains(&format!("<div class=\"v\">{overshoot}</div>")), "overshoot");
+    assert!(
+        dom.contains(&format!("<div class=\"v\">{overshoot}</div>")),
+        "overshoot"
+    );
     assert!(dom.contains("rate-limit overshoot"));
     assert!(dom.contains(">all held<"), "invariants");
     let phases = report["phases"].as_array().map_or(0, Vec::len);
@@ -163,7 +198,10 @@ fn report_page_renders_with_axes_and_figures() -> Result<()> {
         &chromium,
         &profile,
         &page,
-        &[&format!("--screenshot={}", shot.display()), "--window-size=1200,1400"],
+        &[
+            &format!("--screenshot={}", shot.display()),
+            "--window-size=1200,1400",
+        ],
     )?;
     if let Ok(keep) = std::env::var("APIGW_KEEP_SCREENSHOT") {
         let _ = std::fs::copy(&shot, keep);

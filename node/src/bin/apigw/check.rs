@@ -8,8 +8,8 @@ use std::path::Path;
 
 use anyhow::Result;
 use apigw::import::{self, Finding, ImportOptions};
-use apigw::progress::Progress;
 use apigw::model::{Deployment, RestApi};
+use apigw::progress::Progress;
 
 use crate::apply::import_section;
 use crate::config::Loaded;

@@ -28,7 +28,12 @@ use clap::{Parser, Subcommand};
 
 /// `apigw --version`: the package version and the commit it was built from
 /// (`unknown` outside a git checkout; see build.rs).
-const VERSION: &str = concat!(env!("CARGO_PKG_VERSION"), " (commit ", env!("APIGW_COMMIT"), ")");
+const VERSION: &str = concat!(
+    env!("CARGO_PKG_VERSION"),
+    " (commit ",
+    env!("APIGW_COMMIT"),
+    ")"
+);
 
 /// A self-hosted gateway for AWS API Gateway REST APIs.
 #[derive(Debug, Parser)]

@@ -103,7 +103,10 @@ fn headline(report: &Report) -> String {
     if let Some(limit) = report.rate_limit {
         boxes.push((
             format!("{}", report.overshoot),
-            format!("rate-limit overshoot ({} admitted, limit {limit})", report.admitted),
+            format!(
+                "rate-limit overshoot ({} admitted, limit {limit})",
+                report.admitted
+            ),
             "",
         ));
     }
@@ -172,7 +175,9 @@ impl LatencyAxis {
 
     /// y within a panel whose plot area starts at `top`.
     fn y(&self, top: f64, us: u64) -> f64 {
-        let v = (us.max(1) as f64).log10().clamp(self.lo as f64, self.hi as f64);
+        let v = (us.max(1) as f64)
+            .log10()
+            .clamp(self.lo as f64, self.hi as f64);
         top + PANEL_H * (1.0 - (v - self.lo as f64) / (self.hi - self.lo) as f64)
     }
 }
@@ -207,8 +212,22 @@ pub fn svg(report: &Report, samples: &[Sample], scenario: &Scenario) -> String {
         let panel_top = top + i as f64 * panel_full;
         let mine: Vec<&Sample> = samples.iter().filter(|x| x.client == client.name).collect();
         let colour = CLIENT_COLOURS[i % CLIENT_COLOURS.len()];
-        panel(&mut s, &client.name, colour, &mine, panel_top, &time, &latency);
-        region_band(&mut s, &mine, &regions, panel_top + FAIL_STRIP + PANEL_H + 6.0, &time);
+        panel(
+            &mut s,
+            &client.name,
+            colour,
+            &mine,
+            panel_top,
+            &time,
+            &latency,
+        );
+        region_band(
+            &mut s,
+            &mine,
+            &regions,
+            panel_top + FAIL_STRIP + PANEL_H + 6.0,
+            &time,
+        );
     }
     let axis_y = top + panels_h - PANEL_GAP + 8.0;
     event_lines(&mut s, &events, top, axis_y);
@@ -237,7 +256,11 @@ fn event_labels(scenario: &Scenario, time: &TimeAxis) -> Vec<EventLabel> {
         let text = format!("{:.0} s: {}", e.at_s, describe(&e.action));
         let width = text.len() as f64 * CHAR_W;
         // Labels start at their line; one too near the right edge ends there.
-        let start = if x + width > WIDTH - 4.0 { x - width } else { x };
+        let start = if x + width > WIDTH - 4.0 {
+            x - width
+        } else {
+            x
+        };
         let row = match row_ends.iter().position(|end| start > end + 8.0) {
             Some(row) => row,
             None => {
@@ -390,7 +413,10 @@ fn region_band(s: &mut String, mine: &[&Sample], regions: &[&str], y: f64, time:
 }
 
 fn region_colour(regions: &[&str], region: &str) -> &'static str {
-    let i = regions.iter().position(|r| *r == region).unwrap_or(regions.len());
+    let i = regions
+        .iter()
+        .position(|r| *r == region)
+        .unwrap_or(regions.len());
     REGION_COLOURS[i % REGION_COLOURS.len()]
 }
 
@@ -566,9 +592,7 @@ mod tests {
             client: "c".into(),
             at_ms: 0,
             latency_us: us,
-            outcome: Outcome::Ok {
-                region: "r".into(),
-            },
+            outcome: Outcome::Ok { region: "r".into() },
             switched: false,
         };
         let axis = LatencyAxis::new(&[sample(4_000), sample(1_260_000)]);
