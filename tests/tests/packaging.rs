@@ -3,7 +3,9 @@
 //! binary's `serve --help` lists, ports that are the ones in their flags,
 //! probes on the admin listener's open `/ready` and `/health`, the store
 //! on the state directory / the per-node volume; the unit is checked with
-//! `systemd-analyze verify` where there is one, and its command line is run.
+//! `systemd-analyze verify` where there is one, and its command line is run;
+//! the Debian package is built with cargo-deb where it is installed and
+//! its contents, control file and binary checked.
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpStream};
@@ -376,5 +378,99 @@ fn rendered_config_checks(
         mount_path(container, "certs").as_deref(),
         cluster["certs"].as_str()
     );
+    Ok(())
+}
+
+/// `cargo deb` of the node around the binary the workspace build made
+/// (`--no-build --profile dev`: a release build takes a quarter of an hour
+/// on two cores; the package's layout is the same). Skipped, saying so,
+/// where cargo-deb is not installed (`cargo install cargo-deb`).
+#[test]
+fn debian_package_holds_the_binary_unit_and_config() -> Result<()> {
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let has_deb = Command::new(&cargo)
+        .args(["deb", "--version"])
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !has_deb {
+        eprintln!("skipped: cargo-deb is not installed (cargo install cargo-deb)");
+        return Ok(());
+    }
+    let binary = apigw_binary()?;
+    let target = binary
+        .parent()
+        .and_then(Path::parent)
+        .context("no target directory above the binary")?;
+    let dir = TempDir::new("deb")?;
+    let deb = dir.0.join("apigw.deb");
+    let out = Command::new(&cargo)
+        .current_dir(Path::new(env!("CARGO_MANIFEST_DIR")).join(".."))
+        .env("CARGO_TARGET_DIR", target)
+        .args([
+            "deb",
+            "-p",
+            "apigw",
+            "--no-build",
+            "--profile",
+            "dev",
+            "--fast",
+        ])
+        .arg("-o")
+        .arg(&deb)
+        .output()?;
+    ensure!(
+        out.status.success(),
+        "cargo deb: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let dpkg = |args: &[&str]| -> Result<String> {
+        let out = Command::new("dpkg-deb").args(args).arg(&deb).output()?;
+        ensure!(out.status.success(), "dpkg-deb {args:?}");
+        Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+    };
+    let contents = dpkg(&["-c"])?;
+    for path in [
+        "./usr/bin/apigw",
+        "./usr/lib/systemd/system/apigw.service",
+        "./etc/apigw/config.yaml",
+    ] {
+        assert!(
+            contents.lines().any(|l| l.ends_with(path)),
+            "{path} not in the package: {contents}"
+        );
+    }
+    assert_eq!(dpkg(&["-f"])?.lines().next(), Some("Package: apigw"));
+    let control = dir.0.join("control");
+    let extract = dir.0.join("root");
+    let status = Command::new("dpkg-deb")
+        .arg("-e")
+        .arg(&deb)
+        .arg(&control)
+        .status()?;
+    ensure!(status.success(), "dpkg-deb -e");
+    let conffiles = std::fs::read_to_string(control.join("conffiles"))?;
+    assert!(conffiles.lines().any(|l| l == "/etc/apigw/config.yaml"));
+    let status = Command::new("dpkg-deb")
+        .arg("-x")
+        .arg(&deb)
+        .arg(&extract)
+        .status()?;
+    ensure!(status.success(), "dpkg-deb -x");
+    let unit = std::fs::read_to_string(extract.join("usr/lib/systemd/system/apigw.service"))?;
+    assert_eq!(unit, std::fs::read_to_string(ops("systemd/apigw.service"))?);
+    let version = Command::new(extract.join("usr/bin/apigw"))
+        .arg("--version")
+        .output()?;
+    let version = String::from_utf8_lossy(&version.stdout);
+    assert!(
+        version.starts_with(&format!("apigw {}", env!("CARGO_PKG_VERSION"))),
+        "the packaged binary: {version}"
+    );
+    // The packaged config starts a node that passes `apigw check`.
+    let (status, stdout, stderr) = run_apigw(&[
+        "check",
+        &extract.join("etc/apigw/config.yaml").to_string_lossy(),
+    ])?;
+    assert!(status.success(), "apigw check: {stdout}{stderr}");
     Ok(())
 }

@@ -12,7 +12,7 @@
 //! node tells how long it served a request (`x-apigw-served-us`, taken off
 //! by the edge), so the edge learns the network RTT from forwards too.
 
-use std::collections::HashMap;
+use std::collections::BTreeMap;
 use std::net::{IpAddr, SocketAddr};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -28,6 +28,7 @@ use serde::{Deserialize, Serialize};
 use super::body::{Body, RequestBody};
 use super::cluster_view::ClusterView;
 use super::context::RequestContext;
+pub use super::edge_failover::Target;
 use super::edge_failover::{AttemptError, AttemptFuture, Failover, FailoverOptions, Retry};
 use super::error::RequestError;
 use super::quic_body::{pump, QuicBody};
@@ -112,14 +113,6 @@ fn is_hop_by_hop(name: &str) -> bool {
     )
 }
 
-/// Where an edge forward goes.
-#[derive(Debug, Clone)]
-pub struct Target {
-    pub node: u64,
-    pub addr: SocketAddr,
-    pub region: String,
-}
-
 /// The regional nodes to try for a client at `(lat, lon)`, best first:
 /// the chooser's regions in order, each region's nodes least loaded first.
 /// A node is left out while down, or when it failed a forward (`failed_ago`:
@@ -132,8 +125,10 @@ pub fn plan(
     lat: f64,
     lon: f64,
 ) -> (Vec<Target>, bool) {
-    let mut by_region: HashMap<String, Vec<(u64, SocketAddr, u64)>> = HashMap::new();
-    let mut rtts: HashMap<String, Vec<f64>> = HashMap::new();
+    // Ordered maps: the chooser sees the regions in the same order on
+    // every run, so a simulation with one seed replays exactly.
+    let mut by_region: BTreeMap<String, Vec<(u64, SocketAddr, u64)>> = BTreeMap::new();
+    let mut rtts: BTreeMap<String, Vec<f64>> = BTreeMap::new();
     for peer in peers {
         let heard_since_failure = match (failed_ago(peer.id), peer.last_seen_ms) {
             (Some(ago), Some(seen)) => ago > Duration::from_millis(seen),

@@ -32,6 +32,7 @@
 
 use std::collections::{HashMap, VecDeque};
 use std::future::Future;
+use std::net::SocketAddr;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
@@ -43,7 +44,13 @@ use serde::{Deserialize, Serialize};
 // tokio's clock: simulated under turmoil.
 use tokio::time::Instant;
 
-use super::edge::Target;
+/// Where an edge forward goes: one regional node.
+#[derive(Debug, Clone)]
+pub struct Target {
+    pub node: u64,
+    pub addr: SocketAddr,
+    pub region: String,
+}
 
 /// How the race behaves; the defaults are the gateway's.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

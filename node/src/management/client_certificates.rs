@@ -21,12 +21,23 @@ use crate::model::account::ClientCertificate;
 use crate::model::command::Record;
 
 /// What AWS answers for an id the account has no certificate with.
-pub(super) const NO_SUCH_CERTIFICATE: &str = "Invalid Client Certificate identifier specified";
+const NO_SUCH_CERTIFICATE: &str = "Invalid Client Certificate identifier specified";
 
 /// How long a generated certificate is valid, as AWS's are.
 const VALIDITY_DAYS: u64 = 365;
 
 impl Management {
+    /// Finds certificate `id` as an operation on it does: AWS's 404 when
+    /// the account has none.
+    pub(super) fn client_certificate_found(&self, id: &str) -> Result<(), ApiError> {
+        let account = self.store.get_account().map_err(internal)?;
+        if account.client_certificates.contains_key(id) {
+            Ok(())
+        } else {
+            Err(not_found(NO_SUCH_CERTIFICATE))
+        }
+    }
+
     /// Serves the client certificate operations.
     pub(super) async fn client_certificates(&self, req: &Request<'_>) -> Reply {
         let id = req.param("clientcertificate_id");

@@ -40,12 +40,7 @@ impl Management {
                     return Err(not_found("Invalid Vpc Link identifier specified"));
                 }
             }
-            ["clientcertificates", id] => {
-                let certs = self.store.get_account().map_err(internal)?;
-                if !certs.client_certificates.contains_key(*id) {
-                    return Err(not_found(super::client_certificates::NO_SUCH_CERTIFICATE));
-                }
-            }
+            ["clientcertificates", id] => self.client_certificate_found(id)?,
             _ => {
                 return Err(bad_request(format!(
                     "Tags are kept on REST APIs, stages, domain names, API keys, usage plans, VPC links and client certificates, not {path}"

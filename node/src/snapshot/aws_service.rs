@@ -4,11 +4,9 @@
 //! [`SERVICES`]: its signing name, the SDKs' `AWS_ENDPOINT_URL_<SERVICE>`
 //! key, and for JSON services the `X-Amz-Target` prefix and content type).
 //!
-//! Parsed once at deploy time; the data plane's
+//! Parsed once at deploy time (`compile.rs` makes the integration of it,
+//! `compiled.rs` holds that); the data plane's
 //! `dataplane::integration::aws` builds, signs and sends the request.
-
-use super::compiled::HttpIntegration;
-use crate::model::{Integration, IntegrationType};
 
 /// How a service takes an `action/{Action}` request.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -161,43 +159,6 @@ impl AwsTarget {
         }
         Ok(target)
     }
-}
-
-/// `type: AWS` with a service other than Lambda.
-#[derive(Debug)]
-pub struct AwsServiceIntegration {
-    pub target: AwsTarget,
-    /// The request as an HTTP integration would send it: the verb, the
-    /// path template (`target.path` parsed), mapped parameters, templates,
-    /// timeout and integration responses.
-    pub http: HttpIntegration,
-    /// The `credentials` role ARN (`None`: the node's own credentials).
-    pub credentials: Option<String>,
-}
-
-/// Compiles `type: AWS` for a service other than Lambda (AWS_PROXY serves
-/// Lambda only, as on AWS).
-pub(super) fn compile(i: &Integration, at: &str) -> Result<AwsServiceIntegration, String> {
-    let uri = i.uri.as_deref().ok_or("the integration has no uri")?;
-    if i.kind == IntegrationType::AwsProxy {
-        return Err(format!(
-            "AWS_PROXY integrations call Lambda functions only; `{uri}` names another service"
-        ));
-    }
-    let target = AwsTarget::parse(uri)?;
-    let method = i.http_method.as_deref().unwrap_or("");
-    if method.is_empty() || method == "ANY" {
-        return Err(format!(
-            "an AWS service integration needs an httpMethod (`{uri}` has {})",
-            if method.is_empty() { "none" } else { "ANY" }
-        ));
-    }
-    let http = super::compile::compile_http(i, &target.path, at)?;
-    Ok(AwsServiceIntegration {
-        target,
-        http,
-        credentials: i.credentials.clone().filter(|c| !c.is_empty()),
-    })
 }
 
 #[cfg(test)]

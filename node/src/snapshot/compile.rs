@@ -354,7 +354,7 @@ fn compile_integration(i: &Integration, at: &str) -> Result<CompiledIntegration,
             responses: compile_responses(&i.integration_responses, at)?,
         })),
         IntegrationType::Aws | IntegrationType::AwsProxy if !names_lambda(i) => {
-            super::aws_service::compile(i, at).map(CompiledIntegration::AwsService)
+            compile_aws_service(i, at).map(CompiledIntegration::AwsService)
         }
         IntegrationType::Aws | IntegrationType::AwsProxy => {
             compile_lambda(i, at).map(CompiledIntegration::Lambda)
@@ -369,6 +369,31 @@ fn names_lambda(i: &Integration) -> bool {
         uri.contains(":lambda:path/")
             || uri.starts_with("arn:aws:lambda:")
             || !uri.starts_with("arn:")
+    })
+}
+
+/// Compiles `type: AWS` for a service other than Lambda (AWS_PROXY serves
+/// Lambda only, as on AWS).
+fn compile_aws_service(i: &Integration, at: &str) -> Result<AwsServiceIntegration, String> {
+    let uri = i.uri.as_deref().ok_or("the integration has no uri")?;
+    if i.kind == IntegrationType::AwsProxy {
+        return Err(format!(
+            "AWS_PROXY integrations call Lambda functions only; `{uri}` names another service"
+        ));
+    }
+    let target = super::aws_service::AwsTarget::parse(uri)?;
+    let method = i.http_method.as_deref().unwrap_or("");
+    if method.is_empty() || method == "ANY" {
+        return Err(format!(
+            "an AWS service integration needs an httpMethod (`{uri}` has {})",
+            if method.is_empty() { "none" } else { "ANY" }
+        ));
+    }
+    let http = compile_http(i, &target.path, at)?;
+    Ok(AwsServiceIntegration {
+        target,
+        http,
+        credentials: i.credentials.clone().filter(|c| !c.is_empty()),
     })
 }
 

@@ -154,7 +154,7 @@ pub enum CompiledIntegration {
     Mock(MockIntegration),
     Lambda(LambdaIntegration),
     /// `type: AWS` with another AWS service (SQS, DynamoDB, S3...).
-    AwsService(super::aws_service::AwsServiceIntegration),
+    AwsService(AwsServiceIntegration),
     /// A kind whose support arrives with a later part of the gateway; calls
     /// get 500 and the reason is logged.
     Unavailable(String),
@@ -306,4 +306,16 @@ pub struct CompiledGatewayResponse {
     pub status: Option<StatusCode>,
     pub headers: Vec<(HeaderName, Source)>,
     pub templates: HashMap<String, Template>,
+}
+
+/// `type: AWS` with a service other than Lambda.
+#[derive(Debug)]
+pub struct AwsServiceIntegration {
+    pub target: super::aws_service::AwsTarget,
+    /// The request as an HTTP integration would send it: the verb, the
+    /// path template (`target.path` parsed), mapped parameters, templates,
+    /// timeout and integration responses.
+    pub http: HttpIntegration,
+    /// The `credentials` role ARN (`None`: the node's own credentials).
+    pub credentials: Option<String>,
 }

@@ -17,7 +17,7 @@ use std::sync::Arc;
 
 use arc_swap::ArcSwap;
 
-pub use aws_service::{AwsServiceIntegration, AwsTarget, Protocol, Service, SERVICES};
+pub use aws_service::{AwsTarget, Protocol, Service, SERVICES};
 pub use canary::CanaryView;
 pub use compile::{compile, parse_uri};
 pub use compiled::*;
