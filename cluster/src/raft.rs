@@ -650,7 +650,7 @@ impl RaftNode {
         app: Arc<dyn Application>,
         timing: RaftTiming,
     ) -> Result<Arc<RaftNode>, RaftFailure> {
-        std::fs::create_dir_all(dir).map_err(|e| RaftFailure::Storage(e.to_string()))?;
+        redb_file::private_dir(dir).map_err(|e| RaftFailure::Storage(e.to_string()))?;
         let path = dir.join(FILE);
         let db = Arc::new(redb_file::open(&path)?.0);
         redb_file::guarded(&path, || {

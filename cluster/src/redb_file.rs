@@ -13,6 +13,11 @@
 //!   checksum verified) and any failure, error or panic, is
 //!   [`RedbFileError::Unreadable`] naming the file.
 //!
+//! The files hold private keys (custom domains, client certificates) and
+//! credentials: they are made readable by their owner only (mode 0600,
+//! their folder 0700 when made here), and an existing file readable by
+//! others is narrowed to 0600 on open.
+//!
 //! [`guarded`] is the one place in the node that catches a panic: around
 //! redb's open and the first full read of a file, where a panic can only
 //! mean that the file's bytes are not what redb wrote.
@@ -69,13 +74,18 @@ pub fn open(path: &Path) -> Result<(Database, Opened), RedbFileError> {
             let db = guarded(path, || {
                 Database::create(path).map_err(|e| describe(path, e))
             })?;
+            // Before anything is written into it (a file made with the
+            // mode would be left empty by a crash here, and an empty file
+            // is refused on the next start).
+            owner_only(path).map_err(|e| unreadable(path, e))?;
             Ok((db, Opened::Created))
         }
         Err(e) => Err(unreadable(path, e)),
         Ok(meta) if meta.len() == 0 => Err(RedbFileError::Empty {
             path: path.to_path_buf(),
         }),
-        Ok(_) => {
+        Ok(meta) => {
+            narrow_to_owner(path, &meta);
             let db = guarded(path, || {
                 Builder::new()
                     .set_check_integrity_on_open(true)
@@ -85,6 +95,48 @@ pub fn open(path: &Path) -> Result<(Database, Opened), RedbFileError> {
             Ok((db, Opened::Existing))
         }
     }
+}
+
+/// Makes `dir` and its parents when absent; a folder made here is its
+/// owner's only (0700). An existing folder is left as it is: its mode is
+/// the operator's (a mounted volume, systemd's StateDirectory).
+pub fn private_dir(dir: &Path) -> std::io::Result<()> {
+    if dir.is_dir() {
+        return Ok(());
+    }
+    std::fs::create_dir_all(dir)?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700))?;
+    }
+    Ok(())
+}
+
+/// Sets `path` to 0600.
+fn owner_only(path: &Path) -> std::io::Result<()> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600))?;
+    }
+    #[cfg(not(unix))]
+    let _ = path;
+    Ok(())
+}
+
+/// An existing file others can read or write becomes 0600. Best effort: a
+/// file the node cannot chmod (not its owner) it can still open as before.
+fn narrow_to_owner(path: &Path, meta: &std::fs::Metadata) {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        if meta.permissions().mode() & 0o077 != 0 {
+            let _ = owner_only(path);
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = (path, meta);
 }
 
 /// Opens an existing `path` without writing to it (redb does not verify

@@ -144,3 +144,26 @@ fn a_panic_inside_guarded_is_an_error_naming_the_file() {
     // Panics outside it are not caught (and are printed as usual).
     assert!(std::panic::catch_unwind(|| guarded(path, || Ok(()))).is_ok());
 }
+
+#[cfg(unix)]
+#[test]
+fn files_and_made_folders_are_the_owners_only() {
+    use std::os::unix::fs::PermissionsExt;
+    let mode = |p: &Path| std::fs::metadata(p).expect("metadata").permissions().mode() & 0o777;
+    let scratch = Scratch::new("modes");
+    let dir = scratch.0.join("made/here");
+    private_dir(&dir).expect("made");
+    assert_eq!(mode(&dir), 0o700);
+    let path = dir.join("state.redb");
+    drop(open(&path).expect("create"));
+    assert_eq!(mode(&path), 0o600, "a new file");
+    // A file from before (or copied in) that others can read is narrowed.
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).expect("chmod");
+    let (_db, opened) = open(&path).expect("reopen");
+    assert_eq!(opened, Opened::Existing);
+    assert_eq!(mode(&path), 0o600, "an existing file");
+    // A folder that was there keeps the operator's mode.
+    std::fs::set_permissions(&scratch.0, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+    private_dir(&scratch.0).expect("exists");
+    assert_eq!(mode(&scratch.0), 0o755);
+}

@@ -115,7 +115,7 @@ impl Store {
     /// Opens the store in `dir`: creates it when the file is absent,
     /// refuses one that is there and cannot be read (see the module doc).
     pub fn open(dir: &Path) -> Result<Store, StoreError> {
-        std::fs::create_dir_all(dir).map_err(|source| StoreError::Directory {
+        redb_file::private_dir(dir).map_err(|source| StoreError::Directory {
             path: dir.to_path_buf(),
             source,
         })?;
