@@ -313,6 +313,85 @@ async fn http_proxy_headers_go_and_come_back_as_on_aws() {
     );
 }
 
+/// A backend on a raw socket that spells its header names its own way,
+/// on keep-alive connections; `answers` counts the requests it answered.
+fn spelling_backend() -> (String, std::sync::Arc<std::sync::atomic::AtomicUsize>) {
+    use std::io::{Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let url = format!("http://{}", listener.local_addr().expect("address"));
+    let answers = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let counted = answers.clone();
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { return };
+            let counted = counted.clone();
+            std::thread::spawn(move || {
+                let mut buffer = Vec::new();
+                let mut chunk = [0u8; 4096];
+                loop {
+                    let Some(end) = buffer.windows(4).position(|w| w == b"\r\n\r\n") else {
+                        match stream.read(&mut chunk) {
+                            Ok(0) | Err(_) => return,
+                            Ok(n) => buffer.extend_from_slice(&chunk[..n]),
+                        }
+                        continue;
+                    };
+                    buffer.drain(..end + 4);
+                    let n = counted.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                    let answer = format!(
+                        "HTTP/1.1 200 OK\r\nX-Custom-ID: {n}\r\ncontent-TYPE: text/plain\r\n\
+                         x-MiXeD-Case: yes\r\nContent-Length: 2\r\n\r\nok"
+                    );
+                    if stream.write_all(answer.as_bytes()).is_err() {
+                        return;
+                    }
+                }
+            });
+        }
+    });
+    (url, answers)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn http_proxy_answers_keep_the_backends_spelling_on_reused_connections() {
+    let (backend, answers) = spelling_backend();
+    let node = Node::builder()
+        .file("api.yaml", &http_api(&backend))
+        .config("apis:\n  - id: httpapi\n    openapi: api.yaml\n    stages: [{name: prod}]\n")
+        .start()
+        .expect("node starts");
+    let url = node.invoke_url("httpapi", "prod", "/spelled");
+    // Three requests: the later ones reuse the gateway's pooled backend
+    // connection, whose watcher must record each answer's head anew.
+    for round in 0..3 {
+        let url = url.clone();
+        let (headers, body) = tokio::task::spawn_blocking(move || curl("GET", &url, &[], ""))
+            .await
+            .expect("curl thread");
+        assert_eq!(body, "ok");
+        let names: Vec<&str> = headers.iter().map(|(k, _)| k.as_str()).collect();
+        for spelled in [
+            "X-Custom-ID",
+            "content-TYPE",
+            "x-MiXeD-Case",
+            "x-amzn-RequestId",
+            "x-amz-apigw-id",
+            "x-amzn-Remapped-Content-Length",
+        ] {
+            assert!(
+                names.contains(&spelled),
+                "round {round}: {spelled} not in {names:?}"
+            );
+        }
+        let id = headers
+            .iter()
+            .find(|(k, _)| k == "X-Custom-ID")
+            .map(|(_, v)| v.clone());
+        assert!(id.is_some_and(|v| v.parse::<usize>().is_ok()));
+    }
+    assert_eq!(answers.load(std::sync::atomic::Ordering::SeqCst), 3);
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn http_integration_sends_aws_defaults_and_remaps_mapped_headers() {
     let backend = remapping_backend().await;

@@ -10,7 +10,9 @@
 //! connection is shut down gracefully (hyper closes an idle HTTP/1.1
 //! connection, sends GOAWAY on HTTP/2, abandons the detection read); if it
 //! is still open `grace` later (a request head trickling in is not idle to
-//! hyper) it is dropped. A request in flight is never cut by these: its
+//! hyper) it is dropped. Deadlines are looked at lazily: nothing wakes the
+//! connection when a request starts or ends; it wakes at the earliest time
+//! a deadline could be due and looks again. A request in flight is never cut by these: its
 //! body has its own pace ([`super::body`]), the integration its timeout,
 //! and a response no one takes the send deadline: a blocked write fails
 //! (`SendDeadline`), and a connection whose response has had a frame ready
@@ -35,7 +37,7 @@ use http::{Request, Response, StatusCode, Version};
 use hyper::body::{Frame, Incoming, SizeHint};
 use hyper_util::rt::{TokioExecutor, TokioIo};
 use hyper_util::server::conn::auto::Builder;
-use tokio::sync::{watch, Notify};
+use tokio::sync::watch;
 use tokio::time::Instant;
 
 use super::admission::Slot;
@@ -91,8 +93,8 @@ pub(crate) async fn drive<H: Handler, IO>(
     let mut stopping = false;
     loop {
         let wake = forced_close
-            .or_else(|| activity.deadline(&deadlines))
-            .unwrap_or_else(|| activity.stall_check(&deadlines));
+            .or_else(|| activity.idle_check(&deadlines))
+            .unwrap_or_else(|| activity.busy_check(&deadlines));
         tokio::select! {
             result = connection.as_mut() => {
                 if let Err(e) = result {
@@ -106,7 +108,6 @@ pub(crate) async fn drive<H: Handler, IO>(
                 let drain_end = Instant::now() + deadlines.drain;
                 forced_close = Some(forced_close.map_or(drain_end, |f| f.min(drain_end)));
             }
-            _ = activity.changed.notified() => {}
             _ = tokio::time::sleep_until(wake) => {
                 if forced_close.is_some_and(|f| f <= Instant::now()) {
                     tracing::debug!(%remote, "connection closed: did not finish after shutdown");
@@ -183,8 +184,6 @@ struct Activity {
     /// client opens no HTTP/2 flow-control window.
     unsent_since_ms: AtomicU64,
     started: Instant,
-    /// Woken whenever a request starts or ends.
-    changed: Notify,
 }
 
 impl Activity {
@@ -195,14 +194,12 @@ impl Activity {
             idle_since_ms: AtomicU64::new(0),
             unsent_since_ms: AtomicU64::new(NONE),
             started: Instant::now(),
-            changed: Notify::new(),
         }
     }
 
     fn enter(self: &Arc<Self>) -> Busy {
         self.in_flight.fetch_add(1, Ordering::SeqCst);
         self.served.store(true, Ordering::SeqCst);
-        self.changed.notify_one();
         Busy(self.clone())
     }
 
@@ -227,12 +224,24 @@ impl Activity {
         u64::try_from(self.started.elapsed().as_millis()).unwrap_or(NONE - 1)
     }
 
-    /// When to look again for a stalled response while requests are in
-    /// flight: when the waiting frame's time is up, else a send timeout
-    /// from now (a stall that starts meanwhile is found within two).
-    fn stall_check(&self, deadlines: &Deadlines) -> Instant {
-        match self.unsent_since_ms.load(Ordering::SeqCst) {
-            NONE => Instant::now() + deadlines.send,
+    /// When to look again while no request is in flight: its deadline, or
+    /// a send timeout from now if sooner (a request that starts meanwhile
+    /// and stalls is due no sooner than that).
+    fn idle_check(&self, deadlines: &Deadlines) -> Option<Instant> {
+        self.deadline(deadlines)
+            .map(|due| due.min(Instant::now() + deadlines.send))
+    }
+
+    /// When to look again while requests are in flight: when the waiting
+    /// frame's time is up, else the sooner of a send and an idle timeout
+    /// from now. Nothing wakes the connection when a request starts or
+    /// ends (that would cost a poll and a timer per request); every
+    /// deadline a change can bring is at least this far away: a stall that
+    /// starts meanwhile is found within two send timeouts, and an idle
+    /// connection within two idle timeouts.
+    fn busy_check(&self, deadlines: &Deadlines) -> Instant {
+        match self.unsent_since_ms.load(Ordering::Relaxed) {
+            NONE => Instant::now() + deadlines.send.min(deadlines.idle),
             since => self.started + Duration::from_millis(since) + deadlines.send,
         }
     }
@@ -261,7 +270,6 @@ impl Drop for Busy {
         // What it left unsent is no one's any more.
         activity.unsent_since_ms.store(NONE, Ordering::SeqCst);
         activity.in_flight.fetch_sub(1, Ordering::SeqCst);
-        activity.changed.notify_one();
     }
 }
 

@@ -5,6 +5,7 @@
 //! private CA ([`tls`]) get pools of their own.
 
 pub mod slots;
+pub mod spelling;
 pub mod tls;
 
 use std::collections::HashMap;
@@ -36,7 +37,7 @@ pub enum SendError {
     Failed(String),
 }
 
-type Connector = hyper_rustls::HttpsConnector<HttpConnector>;
+type Connector = spelling::SpellingConnector<hyper_rustls::HttpsConnector<HttpConnector>>;
 
 /// The shared backend client: keep-alive pools per host, HTTP/1.1 and, over
 /// TLS, HTTP/2 by ALPN.
@@ -88,7 +89,7 @@ impl HttpClient {
             .enable_http1()
             .enable_http2()
             .wrap_connector(tcp_connector());
-        let client = pooled(https, idle_timeout, &slots);
+        let client = pooled(spelling::SpellingConnector(https), idle_timeout, &slots);
         Ok(HttpClient {
             client,
             max_response_bytes,
@@ -122,7 +123,11 @@ impl HttpClient {
                     .enable_http1()
                     .enable_http2()
                     .wrap_connector(tcp_connector());
-                let client = pooled(https, self.idle_timeout, &self.slots);
+                let client = pooled(
+                    spelling::SpellingConnector(https),
+                    self.idle_timeout,
+                    &self.slots,
+                );
                 if variants.len() >= MAX_VARIANTS {
                     variants.clear();
                 }
@@ -154,9 +159,8 @@ fn pooled(
 ) -> Client<Connector, Full<Bytes>> {
     let mut builder = Client::builder(TokioExecutor::new());
     builder.pool_idle_timeout(idle_timeout);
-    // Records how HTTP/1.1 backends spell header names (HTTP_PROXY answers
-    // keep that spelling).
-    builder.http1_preserve_header_case(true);
+    // HTTP_PROXY answers keep how HTTP/1.1 backends spell header names:
+    // the connections record it ([`spelling`]).
     if slots.max_per_backend() > 0 {
         builder.pool_max_idle_per_host(slots.max_per_backend());
     }
@@ -196,29 +200,61 @@ pub fn backend_key(uri: &Uri) -> String {
 }
 
 impl HttpClient {
-    /// Sends `request` on a task of its own that keeps the backend's slot until
-    /// the backend answers, even after the caller stopped waiting (its
-    /// integration timed out): a request the client gave up on still occupies
-    /// the backend, so its slot goes to the next request only once the backend
-    /// is done with it, or `hold` has passed.
+    /// Sends `request` holding the backend's slot until the backend answers,
+    /// even after the caller stopped waiting (its integration timed out): a
+    /// request the client gave up on still occupies the backend, so its slot
+    /// goes to the next request only once the backend is done with it, or
+    /// `hold` has passed. The wait is the caller's own; only a caller that
+    /// gives up leaves a task behind, to finish the wait.
     pub async fn send_holding(
         &self,
         request: Request<Full<Bytes>>,
         lease: Lease,
         hold: Duration,
     ) -> Result<(Response<hyper::body::Incoming>, Lease), SendError> {
-        let (answered, answer) = tokio::sync::oneshot::channel();
-        let sent = self.client.request(request);
-        tokio::spawn(async move {
-            let outcome = tokio::time::timeout(hold, sent).await;
-            // With no one waiting any more, the response and the slot drop here.
-            let _ = answered.send((outcome, lease));
-        });
-        match answer.await {
-            Ok((Ok(Ok(response)), lease)) => Ok((response, lease)),
-            Ok((Ok(Err(e)), _)) => Err(SendError::Failed(error_chain(&e))),
-            Ok((Err(_), _)) => Err(SendError::TimedOut(hold)),
-            Err(_) => Err(SendError::Failed("the backend call was abandoned".into())),
+        let mut holding = Holding {
+            sent: Some(self.client.request(request)),
+            lease: Some(lease),
+            until: tokio::time::Instant::now() + hold,
+        };
+        let outcome = match holding.sent.as_mut() {
+            Some(sent) => tokio::time::timeout(hold, sent).await,
+            None => return Err(SendError::Failed("the backend call was abandoned".into())),
+        };
+        holding.sent = None;
+        let lease = holding
+            .lease
+            .take()
+            .ok_or_else(|| SendError::Failed("the backend call was abandoned".into()))?;
+        match outcome {
+            Ok(Ok(response)) => Ok((response, lease)),
+            Ok(Err(e)) => Err(SendError::Failed(error_chain(&e))),
+            Err(_) => Err(SendError::TimedOut(hold)),
+        }
+    }
+}
+
+/// A backend request in flight and the slot it holds; dropped before the
+/// answer came (its caller gave up), it finishes waiting on a task of its
+/// own, up to `until`, and gives the slot back then.
+struct Holding {
+    sent: Option<hyper_util::client::legacy::ResponseFuture>,
+    lease: Option<Lease>,
+    until: tokio::time::Instant,
+}
+
+impl Drop for Holding {
+    fn drop(&mut self) {
+        let (Some(sent), Some(lease)) = (self.sent.take(), self.lease.take()) else {
+            return;
+        };
+        if let Ok(runtime) = tokio::runtime::Handle::try_current() {
+            let until = self.until;
+            runtime.spawn(async move {
+                // With no one waiting any more, the response and the slot drop here.
+                let _ = tokio::time::timeout_at(until, sent).await;
+                drop(lease);
+            });
         }
     }
 }

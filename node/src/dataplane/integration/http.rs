@@ -103,22 +103,33 @@ pub(crate) async fn call(
         // HTTP_PROXY answers carry the backend's headers (as the backend
         // spelled their names, on HTTP/1.1), no trace header.
         None => {
-            let spelling =
-                super::header_case::client_spelling(response.headers(), response.extensions())
-                    .await;
+            let written = response
+                .extensions()
+                .get::<crate::outbound::spelling::Spelled>()
+                .and_then(|record| record.take());
             let mut response = remap_proxy_headers(response);
-            if !spelling.is_empty() {
-                let names: Vec<String> = response
-                    .headers()
-                    .iter()
-                    .filter_map(|(k, _)| spelling.get(k.as_str()).cloned())
-                    .collect();
+            if let Some(written) = written {
+                let names = spelled_as_written(response.headers(), &written);
                 super::header_case::spell(&mut response, &names);
             }
             Ok(response)
         }
         Some(bytes) => answer(integration, ctx, &response, bytes, &carried),
     }
+}
+
+/// The names of `headers` (one per value, in the map's order) as the
+/// backend wrote them, for those it wrote (each name's first spelling).
+fn spelled_as_written(headers: &http::HeaderMap, written: &[String]) -> Vec<String> {
+    headers
+        .iter()
+        .filter_map(|(name, _)| {
+            written
+                .iter()
+                .find(|w| w.eq_ignore_ascii_case(name.as_str()))
+                .cloned()
+        })
+        .collect()
 }
 
 /// The method response for a non-proxy backend's answer: the integration
