@@ -290,28 +290,47 @@ impl RequestContext {
     /// What a mapping template renders with: `$input` over `body` (the
     /// client's when `from_client`, else the integration's answer),
     /// `$context`, `$stageVariables`.
-    pub fn template_bindings<'a>(&self, body: &'a [u8], from_client: bool) -> vtl::Bindings<'a> {
-        let header = self
-            .headers
-            .iter()
-            .filter_map(|(k, v)| Some((title_case(k.as_str()), v.to_str().ok()?.to_string())))
-            .collect();
-        let stage_variables = self
-            .stage
-            .as_ref()
-            .map(|s| {
-                s.variables
-                    .iter()
-                    .map(|(k, v)| (k.clone(), Value::str(v.as_str())))
-                    .collect()
-            })
-            .unwrap_or_default();
+    /// Only what the template `reads` is built; the rest stays empty.
+    pub fn template_bindings<'a>(
+        &self,
+        body: &'a [u8],
+        from_client: bool,
+        reads: vtl::Reads,
+    ) -> vtl::Bindings<'a> {
+        let header = if reads.params {
+            self.headers
+                .iter()
+                .filter_map(|(k, v)| Some((title_case(k.as_str()), v.to_str().ok()?.to_string())))
+                .collect()
+        } else {
+            Vec::new()
+        };
+        let stage_variables = match &self.stage {
+            Some(s) if reads.stage_variables => s
+                .variables
+                .iter()
+                .map(|(k, v)| (k.clone(), Value::str(v.as_str())))
+                .collect(),
+            _ => IndexMap::new(),
+        };
         vtl::Bindings {
             body,
-            path: self.path_params.clone(),
-            querystring: self.query().to_vec(),
+            path: if reads.params {
+                self.path_params.clone()
+            } else {
+                Vec::new()
+            },
+            querystring: if reads.params {
+                self.query().to_vec()
+            } else {
+                Vec::new()
+            },
             header,
-            context: self.context_map(),
+            context: if reads.context {
+                self.context_map()
+            } else {
+                Value::map(IndexMap::new())
+            },
             stage_variables: Value::map(stage_variables),
             body_from_client: from_client,
         }

@@ -269,12 +269,14 @@ impl Gateway {
 }
 
 impl Handler for Gateway {
-    async fn call(
+    fn call(
         &self,
         request: Request<hyper::body::Incoming>,
         remote: SocketAddr,
-    ) -> Response<Body> {
-        self.handle(request, remote).await
+    ) -> impl std::future::Future<Output = Response<Body>> + Send {
+        // On the heap: the pipeline's future is kilobytes, and hyper moves
+        // the future it is given into place; a box moves as a pointer.
+        Box::pin(self.handle(request, remote))
     }
 }
 

@@ -82,7 +82,7 @@ fn pick_template(
         .templates
         .get_key_value(JSON)
         .or_else(|| custom.templates.iter().next())?;
-    let bindings = ctx.template_bindings(&[], false);
+    let bindings = ctx.template_bindings(&[], false, template.reads());
     match template.render(&bindings, &crate::vtl::Limits::default()) {
         Ok(rendered) => Some((content_type.clone(), rendered.text)),
         Err(e) => {

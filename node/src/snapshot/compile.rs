@@ -49,6 +49,14 @@ pub fn compile(deployment: &Deployment) -> (CompiledApi, Vec<Finding>) {
         }
         router.insert(&resource.path, compiled);
     }
+    // `$context.resourceId` of every routable resource, derived once here
+    // rather than hashed per request.
+    let mut resource_ids: HashMap<String, String> = api.resource_ids.clone().into_iter().collect();
+    for resource in api.resources.values().filter(|r| !r.methods.is_empty()) {
+        resource_ids
+            .entry(resource.path.clone())
+            .or_insert_with(|| crate::ids::resource_id(&api.id, &resource.path));
+    }
     let mut gateway_responses = HashMap::new();
     for (kind, response) in &api.gateway_responses {
         let at = format!("gateway response {kind}");
@@ -80,7 +88,7 @@ pub fn compile(deployment: &Deployment) -> (CompiledApi, Vec<Finding>) {
         policy,
         router,
         gateway_responses,
-        resource_ids: api.resource_ids.clone().into_iter().collect(),
+        resource_ids,
     };
     (compiled, findings)
 }

@@ -62,6 +62,38 @@ pub struct Template {
     /// Line starts of the source, to report positions.
     lines: Vec<usize>,
     is_static: Option<String>,
+    reads: Reads,
+}
+
+/// Which of the gateway's values a template can read at all: a name its
+/// text never spells it cannot reach (VTL has no dynamic variable lookup,
+/// and `#evaluate`, `#parse` and `#include` are refused), so the gateway
+/// need not build those values for it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Reads {
+    /// `$context`.
+    pub context: bool,
+    /// `$input.params()`: path, query string and header parameters.
+    pub params: bool,
+    /// `$stageVariables`.
+    pub stage_variables: bool,
+}
+
+impl Reads {
+    /// Everything (a caller with no template in hand).
+    pub const ALL: Reads = Reads {
+        context: true,
+        params: true,
+        stage_variables: true,
+    };
+
+    fn of(text: &str) -> Reads {
+        Reads {
+            context: text.contains("context"),
+            params: text.contains("params"),
+            stage_variables: text.contains("stageVariables"),
+        }
+    }
 }
 
 /// Why a template does not compile.
@@ -200,7 +232,13 @@ impl Template {
             nodes,
             lines,
             is_static,
+            reads: Reads::of(text),
         })
+    }
+
+    /// What the template can read (see [`Reads`]).
+    pub fn reads(&self) -> Reads {
+        self.reads
     }
 
     /// Whether the template is plain text.

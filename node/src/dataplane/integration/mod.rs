@@ -238,7 +238,7 @@ pub(crate) fn render(
     carried: Option<&serde_json::Value>,
     what: &str,
 ) -> Result<vtl::Rendered, RequestError> {
-    let mut bindings = ctx.template_bindings(body, from_client);
+    let mut bindings = ctx.template_bindings(body, from_client, template.reads());
     bindings
         .header
         .retain(|(name, _)| !HIDDEN_FROM_TEMPLATES.contains(&name.to_ascii_lowercase().as_str()));
