@@ -35,19 +35,51 @@ const MAX_HEAD_BYTES: usize = 64 * 1024;
 const CHUNK: usize = 4096;
 
 /// The header names of a connection's latest complete response head, in
-/// the order and spelling the backend wrote them.
+/// the order and spelling the backend wrote them, and the spelling made
+/// for the last distinct list of names (answers of one backend mostly
+/// carry the same names, so it is made once per connection).
 #[derive(Debug, Clone, Default)]
-pub struct Spelled(Arc<Mutex<Option<Vec<String>>>>);
+pub struct Spelled(Arc<Mutex<Record>>);
+
+#[derive(Debug, Default)]
+struct Record {
+    latest: Option<Names>,
+    made: Option<(Names, Option<http::Extensions>)>,
+}
+
+/// Header names as written, shared (a head like the one before reuses them).
+pub type Names = Arc<[String]>;
 
 impl Spelled {
-    /// The names of the head just read, taken (the next response of the
-    /// connection records its own).
-    pub fn take(&self) -> Option<Vec<String>> {
-        self.0.lock().unwrap_or_else(|p| p.into_inner()).take()
+    fn lock(&self) -> std::sync::MutexGuard<'_, Record> {
+        self.0.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    fn set(&self, names: Option<Vec<String>>) {
-        *self.0.lock().unwrap_or_else(|p| p.into_inner()) = names;
+    /// The names of the head just read, taken (the next response of the
+    /// connection records its own).
+    pub fn take(&self) -> Option<Names> {
+        self.lock().latest.take()
+    }
+
+    /// What `make` makes of `names`, made again only when the names differ
+    /// from the last ones made on this connection.
+    pub fn made_for(
+        &self,
+        names: &Names,
+        make: impl FnOnce(&[String]) -> Option<http::Extensions>,
+    ) -> Option<http::Extensions> {
+        if let Some((made_names, made)) = &self.lock().made {
+            if Arc::ptr_eq(made_names, names) {
+                return made.clone();
+            }
+        }
+        let made = make(names);
+        self.lock().made = Some((names.clone(), made.clone()));
+        made
+    }
+
+    fn set(&self, names: Option<Names>) {
+        self.lock().latest = names;
     }
 }
 
@@ -67,6 +99,8 @@ pub struct Spelling<T> {
     inner: T,
     watch: Watch,
     record: Spelled,
+    /// The names of the head before, reused when the next has the same.
+    last: Option<Names>,
 }
 
 impl<T> Spelling<T> {
@@ -75,6 +109,7 @@ impl<T> Spelling<T> {
             inner,
             watch: if watched { Watch::Body } else { Watch::Off },
             record: Spelled::default(),
+            last: None,
         }
     }
 
@@ -101,10 +136,13 @@ impl<T> Spelling<T> {
             };
             let rest = head.split_off(end);
             let complete = std::mem::replace(head, rest);
-            match parse_head(&complete) {
+            match parse_head(&complete, self.last.as_ref()) {
                 // 100 Continue and the like: the final head follows.
                 Some((status, _)) if (100..200).contains(&status) => continue,
-                Some((_, names)) => self.record.set(Some(names)),
+                Some((_, names)) => {
+                    self.last = Some(names.clone());
+                    self.record.set(Some(names));
+                }
                 None => self.record.set(None),
             }
             self.watch = Watch::Body;
@@ -121,19 +159,21 @@ fn find_end(bytes: &[u8]) -> Option<usize> {
         .map(|p| p + 4)
 }
 
-/// A response head's status and header names.
-fn parse_head(head: &[u8]) -> Option<(u16, Vec<String>)> {
+/// A response head's status and header names (`last` again when they are
+/// the same names in the same order).
+fn parse_head(head: &[u8], last: Option<&Names>) -> Option<(u16, Names)> {
     let text = std::str::from_utf8(head).ok()?;
     let mut lines = text.split("\r\n");
     let status = lines.next()?.split(' ').nth(1)?.parse().ok()?;
     let names = lines
-        .filter_map(|line| {
-            line.split_once(':')
-                .map(|(name, _)| name.trim().to_string())
-        })
-        .filter(|name| !name.is_empty())
-        .collect();
-    Some((status, names))
+        .filter_map(|line| line.split_once(':').map(|(name, _)| name.trim()))
+        .filter(|name| !name.is_empty());
+    if let Some(last) = last {
+        if names.clone().eq(last.iter().map(String::as_str)) {
+            return Some((status, last.clone()));
+        }
+    }
+    Some((status, names.map(str::to_string).collect()))
 }
 
 impl<T: Read + Unpin> Read for Spelling<T> {
@@ -256,12 +296,14 @@ mod tests {
         assert!(s.record.take().is_none());
         s.observe(b"Content-Length: 2\r\n\r\nok");
         assert_eq!(
-            s.record.take(),
-            Some(vec![
-                "X-Custom-ID".to_string(),
-                "content-TYPE".to_string(),
-                "Content-Length".to_string()
-            ])
+            s.record.take().as_deref(),
+            Some(
+                &[
+                    "X-Custom-ID".to_string(),
+                    "content-TYPE".to_string(),
+                    "Content-Length".to_string()
+                ][..]
+            )
         );
         // The body is not looked at, even when it looks like a head.
         s.observe(b"HTTP/1.1 500 x\r\nNot-A: header\r\n\r\n");
@@ -275,7 +317,10 @@ mod tests {
         s.observe(
             b"HTTP/1.1 100 Continue\r\nX-Early: 1\r\n\r\nHTTP/1.1 201 Created\r\nX-Late: 2\r\n\r\n",
         );
-        assert_eq!(s.record.take(), Some(vec!["X-Late".to_string()]));
+        assert_eq!(
+            s.record.take().as_deref(),
+            Some(&["X-Late".to_string()][..])
+        );
     }
 
     #[test]
@@ -297,7 +342,31 @@ mod tests {
         s.observe(b"HTTP/1.1 200 OK\r\nB: 2\r\n");
         s.request_written();
         s.observe(b"\r\n");
-        assert_eq!(s.record.take(), Some(vec!["B".to_string()]));
+        assert_eq!(s.record.take().as_deref(), Some(&["B".to_string()][..]));
+    }
+
+    #[test]
+    fn the_same_names_again_are_shared_and_made_once() {
+        let mut s = watched();
+        s.request_written();
+        s.observe(b"HTTP/1.1 200 OK\r\nX-A: 1\r\nDate: one\r\n\r\n");
+        let first = s.record.take().expect("first");
+        s.request_written();
+        s.observe(b"HTTP/1.1 200 OK\r\nX-A: 2\r\nDate: two\r\n\r\n");
+        let second = s.record.take().expect("second");
+        assert!(Arc::ptr_eq(&first, &second), "same names, same list");
+        let mut made = 0;
+        for names in [&first, &second] {
+            let _ = s.record.made_for(names, |_| {
+                made += 1;
+                Some(http::Extensions::new())
+            });
+        }
+        assert_eq!(made, 1);
+        s.request_written();
+        s.observe(b"HTTP/1.1 200 OK\r\nX-B: 1\r\n\r\n");
+        let third = s.record.take().expect("third");
+        assert!(!Arc::ptr_eq(&first, &third));
     }
 
     #[test]

@@ -121,17 +121,26 @@ pub(crate) fn aws_spelling<B>(response: &mut Response<B>) {
 /// Makes hyper write `names` as given (in order; a name given twice spells
 /// its second value too), and AWS's own names as AWS spells them.
 pub(crate) fn spell<B>(response: &mut Response<B>, names: &[String]) {
+    apply(response, spelling(names));
+}
+
+/// The extension [`spell`] gives an answer: `names` as given, and AWS's.
+pub(crate) fn spelling(names: &[String]) -> Option<Extensions> {
     let names: Vec<String> = names
         .iter()
         .filter(|n| HeaderName::from_bytes(n.as_bytes()).is_ok())
         .take(MAX_NAMES)
         .cloned()
         .collect();
-    let spelled = if names.is_empty() {
+    if names.is_empty() {
         AWS_ONLY.clone()
     } else {
         spelling_for(names)
-    };
+    }
+}
+
+/// Gives `response` a spelling [`spelling`] made.
+pub(crate) fn apply<B>(response: &mut Response<B>, spelled: Option<Extensions>) {
     if let Some(extensions) = spelled {
         response.extensions_mut().extend(extensions);
         response.extensions_mut().insert(Spelled);

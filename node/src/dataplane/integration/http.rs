@@ -103,14 +103,20 @@ pub(crate) async fn call(
         // HTTP_PROXY answers carry the backend's headers (as the backend
         // spelled their names, on HTTP/1.1), no trace header.
         None => {
-            let written = response
+            let record = response
                 .extensions()
                 .get::<crate::outbound::spelling::Spelled>()
-                .and_then(|record| record.take());
+                .cloned();
+            let written = record.as_ref().and_then(|r| r.take());
             let mut response = remap_proxy_headers(response);
-            if let Some(written) = written {
-                let names = spelled_as_written(response.headers(), &written);
-                super::header_case::spell(&mut response, &names);
+            if let (Some(record), Some(written)) = (record, written) {
+                // The remapped names follow from the written ones: what
+                // spelled the last answer with these names spells this one.
+                let headers = response.headers();
+                let spelled = record.made_for(&written, |written| {
+                    super::header_case::spelling(&spelled_as_written(headers, written))
+                });
+                super::header_case::apply(&mut response, spelled);
             }
             Ok(response)
         }
