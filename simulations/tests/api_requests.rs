@@ -259,3 +259,35 @@ fn bad_api_scenarios_are_refused_naming_the_file_or_field() {
     }
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn a_region_down_moves_keyed_clients_and_the_plan_still_holds() {
+    // Paris's region dies halfway: its clients move to us-east-1, whose
+    // node has heard (by gossip) what the dead node admitted.
+    let text = format!("{SCENARIO}timeline:\n  - {{at_s: 12, region_down: eu-central-1}}\n");
+    let scenario = Scenario::parse_in(&text, &scenarios()).expect("a valid scenario");
+    let report = run(&scenario, "region-down");
+    let paris = report.phases[1]
+        .clients
+        .iter()
+        .find(|c| c.client == "paris")
+        .expect("paris");
+    assert_eq!(
+        paris.regions.keys().collect::<Vec<_>>(),
+        ["us-east-1"],
+        "{paris:?}"
+    );
+    assert_eq!(report.failed_idempotent, 0);
+    let api = &report.apis[0];
+    let (rate, burst) = gold_plan(&scenario);
+    let allowed = rate * scenario.duration_s as f64 + burst;
+    let (_, admitted, _, _) = gold(api);
+    assert!(
+        (allowed - rate..=allowed + rate * scenario.duration_s as f64 * GOSSIP_S)
+            .contains(&(admitted as f64)),
+        "{admitted} admitted across the failover, the plan allows {allowed}"
+    );
+    // The quota spent on the dead node stays spent on the live one.
+    let bronze = &api.by_request["GET /pets key=bronze"];
+    assert_eq!(count(bronze, |s| s == 200), 25, "{bronze:?}");
+}
