@@ -116,8 +116,10 @@ impl Served {
     }
 
     /// A regional node's gateway: admission over the node's CRDT counters
-    /// (shared with `peers` other regional nodes), the stage cache
-    /// replicated to its region by `gossip`.
+    /// (shared with `peers` other regional nodes: `apigw serve` counts
+    /// every configured peer, but edges admit nothing, so only regional
+    /// ones share the headroom here), the stage cache replicated to its
+    /// region by `gossip`.
     pub fn gateway(
         &self,
         node_id: u64,
