@@ -1,9 +1,9 @@
 //! What a client population sends when the scenario has APIs: its request
 //! mix, prepared once (the API's host and stage, the key's header, the
 //! body), taken in a smooth weighted round robin (exact shares, the same
-//! order on every run), each sent through the edge's plan and race, and one
-//! attempt of one request on one regional node as the gateway's edge makes
-//! it: the forwarded head, the body, the answer's head and body.
+//! order on every run), and one attempt of one request on one regional
+//! node as the gateway's edge makes it: the forwarded head, the body, the
+//! answer's head and body.
 
 use std::net::IpAddr;
 use std::sync::Mutex;
@@ -11,10 +11,7 @@ use std::time::Duration;
 
 use bytes::Bytes;
 
-use super::record::{ApiRequest, Outcome};
-use super::run::Load;
 use super::scenario::{ClientSpec, Scenario};
-use crate::dataplane::edge::{plan, take_served};
 use crate::dataplane::edge::{ForwardHead, ReplyHead, Target};
 use crate::dataplane::edge_failover::{AttemptError, AttemptFuture, Retry};
 use apigw_cluster::Transport;
@@ -136,63 +133,6 @@ impl Mix {
         let n = *taken;
         *taken += 1;
         (&self.entries[best].0, n)
-    }
-}
-
-impl Load {
-    /// The next request of the mix through the edge's plan and race: the
-    /// outcome, whether the group moved region, and the answer's status.
-    pub(super) async fn api_request(&self, mix: &Mix) -> (Outcome, bool, Option<ApiRequest>) {
-        let (request, n) = mix.next();
-        let mut api = ApiRequest {
-            api: request.api.clone(),
-            request: request.label.clone(),
-            status: None,
-            error_type: None,
-        };
-        let (targets, switched) = plan(
-            self.gossip.peers(),
-            self.failover.failed_ago(),
-            &self.chooser,
-            self.client.lat,
-            self.client.lon,
-        );
-        if targets.is_empty() {
-            return (Outcome::NoRegion, switched, Some(api));
-        }
-        let client_ip = std::net::IpAddr::from([198, 51, 100, 1]);
-        let Ok(head) = request.head(client_ip, format!("{}-{n}", self.client.name)) else {
-            return (Outcome::Failed, switched, Some(api));
-        };
-        let won = self
-            .failover
-            .race(&self.gossip, &targets, request.retry(), |target| {
-                attempt(&self.transport, target, &head, &request.body)
-            })
-            .await;
-        let outcome = match won {
-            Ok(mut won) => {
-                let target = &targets[won.target];
-                if let Some(served) = take_served(&mut won.value.1) {
-                    self.gossip
-                        .observe_rtt(target.node, won.took.saturating_sub(served));
-                }
-                let region = target.region.clone();
-                api.status = Some(won.value.0);
-                api.error_type = won
-                    .value
-                    .1
-                    .get("x-amzn-errortype")
-                    .and_then(|v| v.to_str().ok())
-                    .map(str::to_string);
-                match won.value.0 {
-                    429 => Outcome::Limited { region },
-                    _ => Outcome::Ok { region },
-                }
-            }
-            Err(_) => Outcome::Failed,
-        };
-        (outcome, switched, Some(api))
     }
 }
 

@@ -29,7 +29,7 @@ use apigw_geo::{distance_km, Catalog, Chooser, Region};
 use tokio::time::Instant;
 
 use super::gateway::Served;
-use super::record::{Opening, Outcome, RunOutput, Sample};
+use super::record::{ApiRequest, Opening, Outcome, RunOutput, Sample};
 use super::requests::Mix;
 use super::scenario::{Action, Event, Scenario};
 use crate::simulation::udp::SimSocket;
@@ -951,14 +951,13 @@ fn edge_transport(
 
 /// One client population's load through its edge.
 #[derive(Clone)]
-pub(super) struct Load {
-    pub(super) gossip: Arc<Gossip>,
-    pub(super) transport: Arc<Transport>,
-    pub(super) chooser: Arc<Chooser>,
-    pub(super) failover: Arc<Failover>,
+struct Load {
+    gossip: Arc<Gossip>,
+    transport: Arc<Transport>,
+    chooser: Arc<Chooser>,
+    failover: Arc<Failover>,
     samples: Samples,
-    pub(super) client: super::scenario::ClientSpec,
-    /// What it sends, with APIs (`requests.rs`: `Load::api_request`).
+    client: super::scenario::ClientSpec,
     mix: Option<Arc<Mix>>,
 }
 
@@ -998,6 +997,61 @@ impl Load {
                 switched,
                 api,
             });
+    }
+
+    /// The next request of the mix through the edge's plan and race: the
+    /// outcome, whether the group moved region, and the answer's status.
+    async fn api_request(&self, mix: &Mix) -> (Outcome, bool, Option<ApiRequest>) {
+        let (request, n) = mix.next();
+        let mut api = ApiRequest {
+            api: request.api.clone(),
+            request: request.label.clone(),
+            status: None,
+            error_type: None,
+        };
+        let (targets, switched) = plan(
+            self.gossip.peers(),
+            self.failover.failed_ago(),
+            &self.chooser,
+            self.client.lat,
+            self.client.lon,
+        );
+        if targets.is_empty() {
+            return (Outcome::NoRegion, switched, Some(api));
+        }
+        let client_ip = std::net::IpAddr::from([198, 51, 100, 1]);
+        let Ok(head) = request.head(client_ip, format!("{}-{n}", self.client.name)) else {
+            return (Outcome::Failed, switched, Some(api));
+        };
+        let won = self
+            .failover
+            .race(&self.gossip, &targets, request.retry(), |target| {
+                super::requests::attempt(&self.transport, target, &head, &request.body)
+            })
+            .await;
+        let outcome = match won {
+            Ok(mut won) => {
+                let target = &targets[won.target];
+                if let Some(served) = take_served(&mut won.value.1) {
+                    self.gossip
+                        .observe_rtt(target.node, won.took.saturating_sub(served));
+                }
+                let region = target.region.clone();
+                api.status = Some(won.value.0);
+                api.error_type = won
+                    .value
+                    .1
+                    .get("x-amzn-errortype")
+                    .and_then(|v| v.to_str().ok())
+                    .map(str::to_string);
+                match won.value.0 {
+                    429 => Outcome::Limited { region },
+                    _ => Outcome::Ok { region },
+                }
+            }
+            Err(_) => Outcome::Failed,
+        };
+        (outcome, switched, Some(api))
     }
 
     /// One GET through the edge's plan and race; whether the client's group
