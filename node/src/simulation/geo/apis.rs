@@ -236,12 +236,13 @@ fn servable(api: &RestApi) -> Result<(), String> {
     Ok(())
 }
 
-/// Checks the names the keys, plans and request mixes use.
+/// Checks the names the keys, plans and request mixes (each client
+/// population's name and requests) use.
 pub fn check(
     apis: &[ApiSpec],
     keys: &[KeySpec],
     plans: &[PlanSpec],
-    clients: &[super::scenario::ClientSpec],
+    clients: &[(&str, &[RequestSpec])],
 ) -> Result<(), String> {
     let api = |name: &str, at: &str| {
         apis.iter()
@@ -294,41 +295,49 @@ pub fn check(
             }
         }
     }
-    for c in clients {
-        if apis.is_empty() {
-            if !c.requests.is_empty() {
-                return Err(format!(
-                    "clients `{}`.requests: the scenario has no `apis`",
-                    c.name
-                ));
-            }
-            continue;
-        }
-        if c.requests.is_empty() {
+    for (name, requests) in clients {
+        check_mix(apis, name, requests, &api, &key)?;
+    }
+    Ok(())
+}
+
+/// Checks one client population's mix.
+fn check_mix(
+    apis: &[ApiSpec],
+    name: &str,
+    requests: &[RequestSpec],
+    api: &dyn Fn(&str, &str) -> Result<(), String>,
+    key: &dyn Fn(&str, &str) -> Result<(), String>,
+) -> Result<(), String> {
+    if apis.is_empty() {
+        if !requests.is_empty() {
             return Err(format!(
-                "clients `{}`: give `requests` when the scenario has `apis`",
-                c.name
+                "clients `{name}`.requests: the scenario has no `apis`"
             ));
         }
-        for (j, r) in c.requests.iter().enumerate() {
-            let at = format!("clients `{}`.requests[{j}]", c.name);
-            match (&r.api, apis) {
-                (Some(name), _) => api(name, &format!("{at}.api"))?,
-                (None, [_]) => {}
-                (None, _) => {
-                    return Err(format!("{at}: name the `api` (the scenario has several)"))
-                }
-            }
-            if let Some(k) = &r.key {
-                key(k, &format!("{at}.key"))?;
-            }
-            if !r.path.starts_with('/') || http::Method::from_bytes(r.method.as_bytes()).is_err() {
-                return Err(format!("{at}: a method and a path starting with `/`"));
-            }
+        return Ok(());
+    }
+    if requests.is_empty() {
+        return Err(format!(
+            "clients `{name}`: give `requests` when the scenario has `apis`"
+        ));
+    }
+    for (j, r) in requests.iter().enumerate() {
+        let at = format!("clients `{name}`.requests[{j}]");
+        match (&r.api, apis) {
+            (Some(name), _) => api(name, &format!("{at}.api"))?,
+            (None, [_]) => {}
+            (None, _) => return Err(format!("{at}: name the `api` (the scenario has several)")),
         }
-        if c.requests.iter().all(|r| r.weight == 0) {
-            return Err(format!("clients `{}`.requests: every weight is 0", c.name));
+        if let Some(k) = &r.key {
+            key(k, &format!("{at}.key"))?;
         }
+        if !r.path.starts_with('/') || http::Method::from_bytes(r.method.as_bytes()).is_err() {
+            return Err(format!("{at}: a method and a path starting with `/`"));
+        }
+    }
+    if requests.iter().all(|r| r.weight == 0) {
+        return Err(format!("clients `{name}`.requests: every weight is 0"));
     }
     Ok(())
 }

@@ -5,6 +5,7 @@
 //! on the request mixes its clients send (`requests.rs`).
 
 pub mod apis;
+pub mod escape;
 pub mod gateway;
 pub mod page;
 pub mod page_api;

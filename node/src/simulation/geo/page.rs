@@ -11,6 +11,7 @@
 
 use std::fmt::Write as _;
 
+use super::escape::esc;
 use super::record::{Outcome, Sample};
 use super::report::{describe, Report};
 use super::scenario::Scenario;
@@ -38,14 +39,6 @@ const LABEL_ROW: f64 = 14.0;
 const AXIS_H: f64 = 58.0;
 /// Width of one character of the 11 px labels, a little generous.
 const CHAR_W: f64 = 6.4;
-
-/// Escapes text for HTML and SVG.
-pub(super) fn esc(text: &str) -> String {
-    text.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('\'', "&#39;")
-}
 
 /// The whole page: title, headline figures, chart, tables.
 pub fn html(report: &Report, samples: &[Sample], scenario: &Scenario, name: &str) -> String {

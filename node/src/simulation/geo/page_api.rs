@@ -6,7 +6,7 @@
 use std::collections::BTreeSet;
 use std::fmt::Write as _;
 
-use super::page::esc;
+use super::escape::esc;
 use super::report::Report;
 use super::report_api::{ApiFigures, Second};
 

@@ -160,11 +160,16 @@ impl Scenario {
         let mut scenario: Scenario =
             crate::model::yaml::from_str(text).map_err(|e| e.to_string())?;
         scenario.check()?;
+        let mixes: Vec<(&str, &[RequestSpec])> = scenario
+            .clients
+            .iter()
+            .map(|c| (c.name.as_str(), c.requests.as_slice()))
+            .collect();
         super::apis::check(
             &scenario.apis,
             &scenario.keys,
             &scenario.usage_plans,
-            &scenario.clients,
+            &mixes,
         )?;
         scenario.loaded = super::apis::load(&scenario.apis, base)?;
         Ok(scenario)
