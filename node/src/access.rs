@@ -35,6 +35,9 @@ pub struct Access {
     registry: arc_swap::ArcSwap<Registry>,
     counters: Arc<dyn Counters>,
     refused: Refused,
+    /// The time throttles and quota windows are judged at: the system's,
+    /// or a simulation's.
+    clock: fn() -> SystemTime,
 }
 
 /// Keys and plans, looked up by admission; replaced whole when they change.
@@ -120,7 +123,15 @@ impl Access {
             registry: arc_swap::ArcSwap::from_pointee(Registry::new(keys, plans)),
             counters,
             refused: Refused::default(),
+            clock: SystemTime::now,
         }
+    }
+
+    /// The same admission judged at `clock`'s time (a simulation's, which
+    /// runs apart from the system's).
+    pub fn with_clock(mut self, clock: fn() -> SystemTime) -> Access {
+        self.clock = clock;
+        self
     }
 
     /// Replaces the keys and plans (when the control plane changed them).
@@ -176,7 +187,7 @@ impl Access {
     }
 
     fn decide(&self, request: &Request<'_>) -> Result<Admitted, Refusal> {
-        let now = SystemTime::now();
+        let now = (self.clock)();
         let clock = now.duration_since(UNIX_EPOCH).unwrap_or_default();
         if !self.counters.try_acquire("account", self.account, clock) {
             return Err(Refusal::Throttled("the account limit".into()));

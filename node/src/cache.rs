@@ -3,11 +3,14 @@
 //! [`ResponseCache`] interface a cluster replicates.
 //!
 //! The local implementation is a size-bounded cache (quick_cache) weighed in
-//! bytes; entries past their TTL are treated as absent.
+//! bytes; entries past their TTL are treated as absent. Expiry reads tokio's
+//! clock (the system's, except under a simulation, which drives it).
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
+
+use tokio::time::Instant;
 
 use bytes::Bytes;
 use http::{HeaderMap, StatusCode};

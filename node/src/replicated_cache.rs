@@ -4,7 +4,9 @@
 //! a fill just misses a hit; a missed invalidation is bounded by the TTL).
 
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
+
+use tokio::time::Instant;
 
 use apigw_cluster::Gossip;
 use bytes::Bytes;

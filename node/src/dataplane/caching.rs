@@ -9,7 +9,7 @@
 //! ask is handled by the stage's strategy: 403, or served from the cache
 //! with (or without) a `Warning` header.
 
-use std::time::Instant;
+use tokio::time::Instant;
 
 use bytes::Bytes;
 use http::header::{HeaderValue, CACHE_CONTROL};

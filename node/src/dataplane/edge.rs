@@ -48,6 +48,13 @@ pub struct ForwardHead {
     pub request_id: String,
 }
 
+impl ForwardHead {
+    /// The head as it goes on the stream (bincode).
+    pub fn encode(&self) -> Result<Vec<u8>, String> {
+        encode(self)
+    }
+}
+
 /// The head of a forwarded request's answer.
 #[derive(Debug, Serialize, Deserialize)]
 pub struct ReplyHead {

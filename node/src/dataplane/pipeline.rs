@@ -128,6 +128,9 @@ pub struct Services {
     pub aws: Arc<super::integration::aws::AwsServices>,
     /// VPC links' upstream groups.
     pub upstreams: Arc<super::integration::upstream::Upstreams>,
+    /// Set only by `apigw sim`: the latency and failures of the backend
+    /// behind MOCK integrations ([`super::integration::mock::SimulatedBackend`]).
+    pub simulated_backend: Option<Arc<dyn super::integration::mock::SimulatedBackend>>,
 }
 
 /// The data-plane request handler.

@@ -104,7 +104,8 @@ fn load(file: &Path, seed: Option<u64>) -> Result<Scenario, ExitCode> {
         eprintln!("cannot read {}: {e}", file.display());
         ExitCode::from(2)
     })?;
-    let mut scenario = Scenario::parse(&text).map_err(|e| {
+    let base = file.parent().unwrap_or(Path::new("."));
+    let mut scenario = Scenario::parse_in(&text, base).map_err(|e| {
         eprintln!("{}: {e}", file.display());
         ExitCode::from(2)
     })?;

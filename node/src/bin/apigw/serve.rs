@@ -415,6 +415,7 @@ fn build_services(loaded: &Loaded, state: &mut State, data_dir: &Path) -> Result
             crate::aws::config(&loaded.file.aws)?,
         )),
         upstreams,
+        simulated_backend: None,
     });
     if let Some(view) = services.cluster.as_ref().filter(|v| v.role == "regional") {
         let gateway = Gateway::new(

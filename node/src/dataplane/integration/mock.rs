@@ -17,6 +17,22 @@ use crate::dataplane::context::RequestContext;
 use crate::dataplane::error::RequestError;
 use crate::snapshot::MockIntegration;
 
+/// A boxed future a [`SimulatedBackend`] returns.
+pub type BackendCall<'a> =
+    std::pin::Pin<Box<dyn std::future::Future<Output = Result<(), RequestError>> + Send + 'a>>;
+
+/// What a simulation (`apigw sim`) puts in front of MOCK integrations: a
+/// backend's latency and failures, so a scenario's "backend" behaves like
+/// one while the rest of the pipeline is the production code. Nodes that
+/// `apigw serve` runs have none: a MOCK answers at once.
+pub trait SimulatedBackend: Send + Sync {
+    /// Called before a MOCK of API `api_id` answers; resolves after the
+    /// backend's latency, or fails the integration as a real backend would
+    /// (`IntegrationFailure` or `IntegrationTimeout`: AWS's 504 gateway
+    /// responses, `INTEGRATION_FAILURE` and `INTEGRATION_TIMEOUT`).
+    fn call(&self, api_id: &str) -> BackendCall<'_>;
+}
+
 /// Answers a request to a MOCK integration.
 pub(crate) fn answer(
     mock: &MockIntegration,

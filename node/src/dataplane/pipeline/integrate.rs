@@ -14,7 +14,7 @@ use crate::snapshot::CompiledIntegration;
 
 impl Gateway {
     /// Calls the backend (HTTP, HTTP_PROXY, Lambda, an AWS service) or
-    /// answers a MOCK.
+    /// answers a MOCK (after the simulated backend, in a simulation).
     pub(super) async fn integrate<B>(
         &self,
         ex: &mut Exchange<'_, B>,
@@ -36,7 +36,13 @@ impl Gateway {
             CompiledIntegration::AwsService(aws) => {
                 integration::aws::call(aws, &self.services.aws, &self.client, ctx, body).await
             }
-            CompiledIntegration::Mock(mock) => integration::mock::answer(mock, ctx, &body),
+            CompiledIntegration::Mock(mock) => {
+                if let Some(backend) = &self.services.simulated_backend {
+                    let api_id = ctx.stage.as_ref().map_or("", |s| s.api.api_id.as_str());
+                    backend.call(api_id).await?;
+                }
+                integration::mock::answer(mock, ctx, &body)
+            }
             CompiledIntegration::Unavailable(reason) => {
                 Err(RequestError::IntegrationUnavailable(reason.clone()))
             }

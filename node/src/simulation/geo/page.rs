@@ -5,11 +5,13 @@
 //! latency of each request on a log axis in ms (ticks per decade), 429s and
 //! failures marked apart, a band showing which region served it over time,
 //! and the timeline's events as lines labelled in rows that do not overlap;
-//! then the phase tables as HTML tables. `report.rs` builds the figures;
+//! then, with APIs, their answers (`page_api.rs`); then the phase tables
+//! as HTML tables. `report.rs` builds the figures;
 //! this module only draws them.
 
 use std::fmt::Write as _;
 
+use super::escape::esc;
 use super::record::{Outcome, Sample};
 use super::report::{describe, Report};
 use super::scenario::Scenario;
@@ -38,14 +40,6 @@ const AXIS_H: f64 = 58.0;
 /// Width of one character of the 11 px labels, a little generous.
 const CHAR_W: f64 = 6.4;
 
-/// Escapes text for HTML and SVG.
-fn esc(text: &str) -> String {
-    text.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('\'', "&#39;")
-}
-
 /// The whole page: title, headline figures, chart, tables.
 pub fn html(report: &Report, samples: &[Sample], scenario: &Scenario, name: &str) -> String {
     let mut p = String::new();
@@ -61,6 +55,7 @@ pub fn html(report: &Report, samples: &[Sample], scenario: &Scenario, name: &str
     p.push_str(&headline(report));
     p.push_str("<h2>Requests over time</h2>\n");
     p.push_str(&svg(report, samples, scenario));
+    p.push_str(&super::page_api::html(report));
     p.push_str(&tables(report));
     p.push_str("</body></html>\n");
     p
@@ -449,10 +444,10 @@ fn legend(s: &mut String, regions: &[&str], y: f64) {
     let mut x = LEFT;
     let _ = write!(
         s,
-        "<circle cx='{:.1}' cy='{:.1}' r='3' fill='#555'/><text x='{:.1}' y='{:.1}'>answered (200)</text>",
+        "<circle cx='{:.1}' cy='{:.1}' r='3' fill='#555'/><text x='{:.1}' y='{:.1}'>answered (not 429)</text>",
         x + 3.0, y - 4.0, x + 10.0, y
     );
-    x += 110.0;
+    x += 135.0;
     let _ = write!(
         s,
         "<path d='M{:.1} {:.1}l3 5h-6z' fill='none' stroke='{LIMITED}'/><text x='{:.1}' y='{:.1}'>throttled (429)</text>",
@@ -594,6 +589,7 @@ mod tests {
             latency_us: us,
             outcome: Outcome::Ok { region: "r".into() },
             switched: false,
+            api: None,
         };
         let axis = LatencyAxis::new(&[sample(4_000), sample(1_260_000)]);
         assert_eq!((axis.lo, axis.hi), (3, 7));

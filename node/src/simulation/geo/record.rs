@@ -10,13 +10,11 @@ use serde::Serialize;
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Outcome {
-    Ok {
-        region: String,
-    },
-    /// Answered 429 by the cluster-wide limit.
-    Limited {
-        region: String,
-    },
+    /// Answered: 200 (no APIs), or any status but 429 (`Sample::status`).
+    Ok { region: String },
+    /// Answered 429: by the cluster-wide limit, or (with APIs) by a
+    /// throttle or quota of the pipeline.
+    Limited { region: String },
     /// Every node tried failed.
     Failed,
     /// No region was healthy.
@@ -33,6 +31,22 @@ pub struct Sample {
     /// The client's group moved region with this request.
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub switched: bool,
+    /// With APIs: which request of the mix, and its answer's status.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub api: Option<ApiRequest>,
+}
+
+/// An API request of a sample.
+#[derive(Debug, Clone, Serialize)]
+pub struct ApiRequest {
+    pub api: String,
+    /// `GET /pets key=gold`.
+    pub request: String,
+    /// `None`: no node answered.
+    pub status: Option<u16>,
+    /// A gateway response's `x-amzn-ErrorType` (`ForbiddenException`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error_type: Option<String>,
 }
 
 /// An edge's breaker leaving a node out until heard again.
@@ -66,4 +80,6 @@ pub struct RunOutput {
     pub simulated: Duration,
     pub notes: Vec<String>,
     pub openings: Vec<Opening>,
+    /// Stage cache (hits, misses) per API name.
+    pub cache: BTreeMap<String, (u64, u64)>,
 }

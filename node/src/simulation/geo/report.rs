@@ -1,7 +1,8 @@
 //! The report of a scenario run: per-phase success, latency p50/p99 per
 //! client population, failover times, config propagation, rate-limit
-//! overshoot and invariant violations; as text and JSON (`page.rs` draws
-//! the chart and the HTML page from it).
+//! overshoot and invariant violations; with APIs, per-API status counts,
+//! cache hit rates and 429/5xx per second (`report_api.rs`); as text and
+//! JSON (`page.rs` draws the chart and the HTML page from it).
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -84,6 +85,12 @@ pub struct Report {
     /// Requests sent with no body and allowed a retry (every simulated one)
     /// that failed.
     pub failed_idempotent: usize,
+    /// With APIs: each API's answers by status and its cache hit rate.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub apis: Vec<super::report_api::ApiFigures>,
+    /// With APIs: requests, 429s and 5xx per second.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub per_second: Vec<super::report_api::Second>,
 }
 
 fn percentile(sorted: &[u64], p: f64) -> f64 {
@@ -136,7 +143,10 @@ pub fn build(scenario: &Scenario, out: RunOutput) -> Report {
         .samples
         .iter()
         .filter(|s| matches!(s.outcome, Outcome::Ok { .. }))
+        .filter(|s| s.api.as_ref().is_none_or(|a| a.status == Some(200)))
         .count() as u64;
+    let apis = super::report_api::figures(&out.samples, &out.cache);
+    let per_second = super::report_api::per_second(&out.samples);
     Report {
         seed: scenario.seed,
         simulated_s: end_s,
@@ -168,7 +178,15 @@ pub fn build(scenario: &Scenario, out: RunOutput) -> Report {
             .samples
             .iter()
             .filter(|s| matches!(s.outcome, Outcome::Failed))
+            .filter(|s| {
+                s.api.as_ref().is_none_or(|a| {
+                    let method = a.request.split(' ').next().unwrap_or_default();
+                    matches!(method, "GET" | "HEAD" | "OPTIONS" | "PUT" | "DELETE")
+                })
+            })
             .count(),
+        apis,
+        per_second,
     }
 }
 
@@ -371,6 +389,7 @@ impl Report {
                 self.admitted, self.overshoot
             );
         }
+        t.push_str(&super::report_api::text(&self.apis, &self.per_second));
         let _ = writeln!(t, "leaders (term, node): {:?}", self.leaders);
         for n in &self.notes {
             let _ = writeln!(t, "note: {n}");

@@ -6,9 +6,11 @@
 //! population has an edge at its location that chooses a region with the
 //! gateway's [`Chooser`] from what gossip says (load and RTT), races its
 //! attempts with the gateway's [`Failover`] (retries, hedges, the breaker),
-//! and records every request and every breaker opening. The HTTP pipeline
-//! itself is not run: a request is a forwarded GET stream, its answer a
-//! status.
+//! and records every request and every breaker opening. Without `apis` a
+//! request is a bare forwarded stream and its answer 200 (or 429 past the
+//! limit); with them each node runs the gateway's pipeline on what edges
+//! forward (`gateway.rs`), and clients send their request mix
+//! (`requests.rs`).
 
 use std::collections::{BTreeMap, HashMap};
 use std::net::SocketAddr;
@@ -26,7 +28,9 @@ use apigw_geo::{distance_km, Catalog, Chooser, Region};
 // tokio's clock: simulated under turmoil.
 use tokio::time::Instant;
 
-use super::record::{Opening, Outcome, RunOutput, Sample};
+use super::gateway::Served;
+use super::record::{ApiRequest, Opening, Outcome, RunOutput, Sample};
+use super::requests::Mix;
 use super::scenario::{Action, Event, Scenario};
 use crate::simulation::udp::SimSocket;
 
@@ -132,6 +136,8 @@ struct World {
     samples: Samples,
     openings: Openings,
     catalog: Catalog,
+    /// The APIs every node serves, if the scenario has any.
+    served: Option<Arc<Served>>,
 }
 
 /// Runs the scenario; `dir` receives certificates and the nodes' disks.
@@ -186,6 +192,7 @@ impl World {
             .chain(edges.iter().copied())
             .collect();
         pki::init(&certs, "sim", &all_ids).map_err(|e| e.to_string())?;
+        let served = Served::build(scenario, dir)?.map(Arc::new);
         let catalog = Catalog::new(
             scenario
                 .regions
@@ -205,6 +212,7 @@ impl World {
             samples: Arc::default(),
             openings: Arc::default(),
             catalog,
+            served,
         })
     }
 
@@ -230,6 +238,7 @@ impl World {
                 edge_hosts.clone(),
             );
             let host = node.host.clone();
+            let served = self.served.clone();
             sim.host(host.as_str(), move || {
                 let (registry, certs, data, all, node, edge_hosts, applied) = (
                     registry.clone(),
@@ -240,8 +249,15 @@ impl World {
                     edge_hosts.clone(),
                     applied.clone(),
                 );
+                let answer = match &served {
+                    Some(served) => Answer::Gateway(served.clone()),
+                    None => Answer::Bare(limit),
+                };
                 async move {
-                    regional(node, all, edge_hosts, certs, data, registry, limit, applied).await;
+                    regional(
+                        node, all, edge_hosts, certs, data, registry, answer, applied,
+                    )
+                    .await;
                     Ok(())
                 }
             });
@@ -261,6 +277,7 @@ impl World {
                 samples: self.samples.clone(),
                 openings: self.openings.clone(),
                 failover: scenario.failover.clone(),
+                mix: Mix::of(scenario, client).map(Arc::new),
             };
             let client = client.clone();
             sim.client(host.as_str(), async move {
@@ -593,6 +610,16 @@ impl Play {
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .clone();
+        let cache = world.served.as_ref().map_or_else(BTreeMap::new, |s| {
+            let counts = s.tally.counts();
+            scenario_names(&samples)
+                .into_iter()
+                .map(|name| {
+                    let id = super::apis::api_id(&name);
+                    (name, counts.get(&id).copied().unwrap_or_default())
+                })
+                .collect()
+        });
         let notes = self
             .bounced
             .iter()
@@ -605,6 +632,7 @@ impl Play {
             })
             .collect();
         RunOutput {
+            cache,
             openings,
             notes,
             samples,
@@ -615,6 +643,14 @@ impl Play {
             simulated,
         }
     }
+}
+
+/// The API names the samples used.
+fn scenario_names(samples: &[Sample]) -> std::collections::BTreeSet<String> {
+    samples
+        .iter()
+        .filter_map(|s| s.api.as_ref().map(|a| a.api.clone()))
+        .collect()
 }
 
 /// When each member applied a deployment (`None`: it never did).
@@ -682,6 +718,14 @@ fn crash(sim: &mut turmoil::Sim, registry: &Registry, node: &NodeSpec) {
     sim.crash(node.host.as_str());
 }
 
+/// How a regional node answers forwarded requests.
+enum Answer {
+    /// 200, or 429 past the cluster-wide limit.
+    Bare(Option<u64>),
+    /// The gateway's pipeline over the scenario's APIs.
+    Gateway(Arc<Served>),
+}
+
 /// A regional node: transport, gossip, Raft, counters, and the answer to
 /// forwarded requests.
 #[allow(clippy::too_many_arguments)]
@@ -692,7 +736,7 @@ async fn regional(
     certs: PathBuf,
     data: PathBuf,
     registry: Registry,
-    limit: Option<u64>,
+    answer: Answer,
     deployments: Arc<Deployments>,
 ) {
     let Some(socket) = SimSocket::bind_port(PORT).await else {
@@ -714,7 +758,23 @@ async fn regional(
     }) else {
         return;
     };
-    answer_forwards(&member.transport, &counters, &gossip, limit);
+    match answer {
+        Answer::Bare(limit) => answer_forwards(&member.transport, &counters, &gossip, limit),
+        Answer::Gateway(served) => {
+            let peers = all.len().saturating_sub(1);
+            let built = served.gateway(
+                node.id,
+                &node.region,
+                counters.clone(),
+                gossip.clone(),
+                peers,
+            );
+            let Ok(gateway) = built else {
+                return;
+            };
+            super::gateway::serve_forwards(&member.transport, Arc::new(gateway), gossip.clone());
+        }
+    }
     let timing = RaftTiming {
         snapshot_every: 50,
         election_min_ms: 1500 + 37 * node.id,
@@ -814,6 +874,8 @@ struct EdgeWorld {
     samples: Samples,
     openings: Openings,
     failover: crate::dataplane::edge_failover::FailoverOptions,
+    /// What the clients send, when the scenario has APIs.
+    mix: Option<Arc<Mix>>,
 }
 
 /// An edge at a client population: sends its requests to the region the
@@ -851,6 +913,7 @@ async fn edge(client: super::scenario::ClientSpec, world: EdgeWorld, run_for: Du
         failover: Arc::new(Failover::new(world.failover)),
         samples: world.samples,
         client,
+        mix: world.mix,
     };
     // Give gossip a moment to hear the regions before the load starts.
     tokio::time::sleep(Duration::from_secs(2)).await;
@@ -895,6 +958,7 @@ struct Load {
     failover: Arc<Failover>,
     samples: Samples,
     client: super::scenario::ClientSpec,
+    mix: Option<Arc<Mix>>,
 }
 
 impl Load {
@@ -912,7 +976,13 @@ impl Load {
     /// One request, recorded with when it started and how long it took.
     async fn sample(self) {
         let at = turmoil::sim_elapsed().unwrap_or_default();
-        let (outcome, switched) = self.one_request().await;
+        let (outcome, switched, api) = match &self.mix {
+            Some(mix) => self.api_request(mix).await,
+            None => {
+                let (outcome, switched) = self.one_request().await;
+                (outcome, switched, None)
+            }
+        };
         let took = turmoil::sim_elapsed()
             .unwrap_or_default()
             .saturating_sub(at);
@@ -925,7 +995,63 @@ impl Load {
                 latency_us: took.as_micros() as u64,
                 outcome,
                 switched,
+                api,
             });
+    }
+
+    /// The next request of the mix through the edge's plan and race: the
+    /// outcome, whether the group moved region, and the answer's status.
+    async fn api_request(&self, mix: &Mix) -> (Outcome, bool, Option<ApiRequest>) {
+        let (request, n) = mix.next();
+        let mut api = ApiRequest {
+            api: request.api.clone(),
+            request: request.label.clone(),
+            status: None,
+            error_type: None,
+        };
+        let (targets, switched) = plan(
+            self.gossip.peers(),
+            self.failover.failed_ago(),
+            &self.chooser,
+            self.client.lat,
+            self.client.lon,
+        );
+        if targets.is_empty() {
+            return (Outcome::NoRegion, switched, Some(api));
+        }
+        let client_ip = std::net::IpAddr::from([198, 51, 100, 1]);
+        let Ok(head) = request.head(client_ip, format!("{}-{n}", self.client.name)) else {
+            return (Outcome::Failed, switched, Some(api));
+        };
+        let won = self
+            .failover
+            .race(&self.gossip, &targets, request.retry(), |target| {
+                super::requests::attempt(&self.transport, target, &head, &request.body)
+            })
+            .await;
+        let outcome = match won {
+            Ok(mut won) => {
+                let target = &targets[won.target];
+                if let Some(served) = take_served(&mut won.value.1) {
+                    self.gossip
+                        .observe_rtt(target.node, won.took.saturating_sub(served));
+                }
+                let region = target.region.clone();
+                api.status = Some(won.value.0);
+                api.error_type = won
+                    .value
+                    .1
+                    .get("x-amzn-errortype")
+                    .and_then(|v| v.to_str().ok())
+                    .map(str::to_string);
+                match won.value.0 {
+                    429 => Outcome::Limited { region },
+                    _ => Outcome::Ok { region },
+                }
+            }
+            Err(_) => Outcome::Failed,
+        };
+        (outcome, switched, Some(api))
     }
 
     /// One GET through the edge's plan and race; whether the client's group

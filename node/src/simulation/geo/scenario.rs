@@ -1,8 +1,12 @@
 //! A scenario file (YAML): regions with coordinates and nodes, latency
 //! between them, client populations by location, a shared rate limit, and
-//! a timeline of faults.
+//! a timeline of faults; optionally the APIs the nodes serve, their keys
+//! and usage plans, and each population's request mix (`apis.rs`).
 
 use std::collections::BTreeMap;
+use std::path::Path;
+
+use super::apis::{ApiSpec, KeySpec, LoadedApi, PlanSpec, RequestSpec};
 
 use serde::{Deserialize, Serialize};
 
@@ -26,6 +30,17 @@ pub struct Scenario {
     /// gateway's defaults unless given.
     #[serde(default)]
     pub failover: crate::dataplane::edge_failover::FailoverOptions,
+    /// APIs the regional nodes serve through the gateway's pipeline (none:
+    /// each forwarded request is answered 200, or 429 past `rate_limit`).
+    #[serde(default)]
+    pub apis: Vec<ApiSpec>,
+    #[serde(default)]
+    pub keys: Vec<KeySpec>,
+    #[serde(default)]
+    pub usage_plans: Vec<PlanSpec>,
+    /// The APIs' files, read and imported by [`Scenario::parse_in`].
+    #[serde(skip)]
+    pub loaded: Vec<LoadedApi>,
 }
 
 fn one() -> u64 {
@@ -83,6 +98,10 @@ pub struct ClientSpec {
     pub lon: f64,
     /// Requests per second this population sends (through its own edge).
     pub rps: u32,
+    /// What it sends, when the scenario has `apis`: a weighted mix, taken
+    /// in a fixed interleaved order (the shares are exact).
+    #[serde(default)]
+    pub requests: Vec<RequestSpec>,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
@@ -129,16 +148,41 @@ pub enum Action {
 }
 
 impl Scenario {
-    /// Reads and checks a scenario.
+    /// Reads and checks a scenario; its API files are read relative to
+    /// the current folder (see [`Scenario::parse_in`]).
     pub fn parse(text: &str) -> Result<Scenario, String> {
-        let scenario: Scenario = crate::model::yaml::from_str(text).map_err(|e| e.to_string())?;
+        Scenario::parse_in(text, Path::new("."))
+    }
+
+    /// Reads and checks a scenario whose API files are relative to `base`
+    /// (the scenario file's folder), and imports them.
+    pub fn parse_in(text: &str, base: &Path) -> Result<Scenario, String> {
+        let mut scenario: Scenario =
+            crate::model::yaml::from_str(text).map_err(|e| e.to_string())?;
         scenario.check()?;
+        let mixes: Vec<(&str, &[RequestSpec])> = scenario
+            .clients
+            .iter()
+            .map(|c| (c.name.as_str(), c.requests.as_slice()))
+            .collect();
+        super::apis::check(
+            &scenario.apis,
+            &scenario.keys,
+            &scenario.usage_plans,
+            &mixes,
+        )?;
+        scenario.loaded = super::apis::load(&scenario.apis, base)?;
         Ok(scenario)
     }
 
     fn check(&self) -> Result<(), String> {
         if self.regions.is_empty() || self.clients.is_empty() {
             return Err("a scenario needs regions and clients".into());
+        }
+        if !self.apis.is_empty() && self.rate_limit.is_some() {
+            return Err(
+                "rate_limit counts bare forwards: with `apis`, limit with usage_plans".into(),
+            );
         }
         let voters: u32 = self.regions.iter().map(|r| r.nodes).sum();
         if voters == 0 || voters > 9 {
