@@ -76,6 +76,18 @@ pub enum Period {
     Month,
 }
 
+impl Period {
+    /// The period AWS names `DAY`, `WEEK` or `MONTH`.
+    pub fn from_aws(name: &str) -> Option<Period> {
+        match name {
+            "DAY" => Some(Period::Day),
+            "WEEK" => Some(Period::Week),
+            "MONTH" => Some(Period::Month),
+            _ => None,
+        }
+    }
+}
+
 /// A quota: `limit` requests per period; `offset` moves the period's start
 /// (weeks: 0 starts on Sunday, 1 on Monday...).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]

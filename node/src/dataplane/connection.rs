@@ -236,9 +236,9 @@ impl Activity {
     /// frame's time is up, else the sooner of a send and an idle timeout
     /// from now. Nothing wakes the connection when a request starts or
     /// ends (that would cost a poll and a timer per request); every
-    /// deadline a change can bring is at least this far away: a stall that
-    /// starts meanwhile is found within two send timeouts, and an idle
-    /// connection within two idle timeouts.
+    /// deadline such a change can bring is at least this far away (a stall
+    /// or an idle spell that begins later ends later), so looking again
+    /// then still finds each deadline on time.
     fn busy_check(&self, deadlines: &Deadlines) -> Instant {
         match self.unsent_since_ms.load(Ordering::Relaxed) {
             NONE => Instant::now() + deadlines.send.min(deadlines.idle),

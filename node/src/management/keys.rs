@@ -194,15 +194,11 @@ impl Management {
                     .get("limit")
                     .and_then(Value::as_u64)
                     .ok_or_else(|| bad_request("quota.limit is required"))?,
-                period: match q.get("period").and_then(Value::as_str) {
-                    Some("DAY") => crate::throttle::Period::Day,
-                    Some("WEEK") => crate::throttle::Period::Week,
-                    Some("MONTH") => crate::throttle::Period::Month,
-                    other => {
-                        return Err(bad_request(format!(
-                            "quota.period {other:?} is not DAY, WEEK or MONTH"
-                        )))
-                    }
+                period: {
+                    let name = q.get("period").and_then(Value::as_str);
+                    name.and_then(Period::from_aws).ok_or_else(|| {
+                        bad_request(format!("quota.period {name:?} is not DAY, WEEK or MONTH"))
+                    })?
                 },
                 offset: q
                     .get("offset")
@@ -382,12 +378,9 @@ impl Management {
             }
             ("replace" | "add", ["quota", "period"]) => {
                 let mut q = quota(plan);
-                q.period = match op.value()? {
-                    "DAY" => Period::Day,
-                    "WEEK" => Period::Week,
-                    "MONTH" => Period::Month,
-                    other => return Err(bad_request(format!("Invalid quota period {other}"))),
-                };
+                let name = op.value()?;
+                q.period = Period::from_aws(name)
+                    .ok_or_else(|| bad_request(format!("Invalid quota period {name}")))?;
                 plan.quota = Some(q);
             }
             ("remove", ["quota"]) => plan.quota = None,

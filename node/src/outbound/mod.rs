@@ -217,19 +217,12 @@ impl HttpClient {
             lease: Some(lease),
             until: tokio::time::Instant::now() + hold,
         };
-        let outcome = match holding.sent.as_mut() {
-            Some(sent) => tokio::time::timeout(hold, sent).await,
-            None => return Err(SendError::Failed("the backend call was abandoned".into())),
-        };
-        holding.sent = None;
-        let lease = holding
-            .lease
-            .take()
-            .ok_or_else(|| SendError::Failed("the backend call was abandoned".into()))?;
-        match outcome {
-            Ok(Ok(response)) => Ok((response, lease)),
-            Ok(Err(e)) => Err(SendError::Failed(error_chain(&e))),
-            Err(_) => Err(SendError::TimedOut(hold)),
+        let outcome = tokio::time::timeout(hold, &mut holding).await;
+        match (outcome, holding.lease.take()) {
+            (Ok(Ok(response)), Some(lease)) => Ok((response, lease)),
+            (Ok(Err(e)), _) => Err(SendError::Failed(error_chain(&e))),
+            (Err(_), _) => Err(SendError::TimedOut(hold)),
+            (Ok(Ok(_)), None) => Err(SendError::Failed("the backend call was abandoned".into())),
         }
     }
 }
@@ -241,6 +234,23 @@ struct Holding {
     sent: Option<hyper_util::client::legacy::ResponseFuture>,
     lease: Option<Lease>,
     until: tokio::time::Instant,
+}
+
+impl std::future::Future for Holding {
+    type Output = Result<Response<hyper::body::Incoming>, hyper_util::client::legacy::Error>;
+
+    /// The backend's answer; once it came, nothing is left to finish on drop.
+    fn poll(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Self::Output> {
+        let Some(sent) = self.sent.as_mut() else {
+            return std::task::Poll::Pending;
+        };
+        let answer = std::task::ready!(std::pin::Pin::new(sent).poll(cx));
+        self.sent = None;
+        std::task::Poll::Ready(answer)
+    }
 }
 
 impl Drop for Holding {

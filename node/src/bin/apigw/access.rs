@@ -46,11 +46,7 @@ pub fn keys_and_plans(loaded: &Loaded) -> (Vec<ApiKey>, Vec<UsagePlan>) {
             throttle: p.throttle.as_ref().map(rate),
             quota: p.quota.as_ref().map(|q| Quota {
                 limit: q.limit,
-                period: match q.period.as_str() {
-                    "WEEK" => Period::Week,
-                    "MONTH" => Period::Month,
-                    _ => Period::Day,
-                },
+                period: Period::from_aws(&q.period).unwrap_or(Period::Day),
                 offset: q.offset,
             }),
             stages: p

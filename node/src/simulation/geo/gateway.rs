@@ -247,11 +247,7 @@ fn keys_and_plans(scenario: &Scenario) -> (Vec<ApiKey>, Vec<UsagePlan>) {
                 .map(|(per_second, burst)| Rate { per_second, burst }),
             quota: p.quota.as_ref().map(|q| Quota {
                 limit: q.limit,
-                period: match q.period.as_str() {
-                    "WEEK" => Period::Week,
-                    "MONTH" => Period::Month,
-                    _ => Period::Day,
-                },
+                period: Period::from_aws(&q.period).unwrap_or(Period::Day),
                 offset: 0,
             }),
             stages: p

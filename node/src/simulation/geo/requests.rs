@@ -18,7 +18,7 @@ use apigw_cluster::Transport;
 
 /// How long a regional node may take to answer (more than a simulated
 /// backend's 29 s timeout).
-const ANSWER_TIMEOUT: Duration = Duration::from_secs(35);
+pub const ANSWER_TIMEOUT: Duration = Duration::from_secs(35);
 /// The most of an answer's body an edge reads.
 const MAX_ANSWER: usize = 1024 * 1024;
 
@@ -144,6 +144,7 @@ pub fn attempt<'a>(
     target: &Target,
     head: &'a [u8],
     body: &'a Bytes,
+    within: Duration,
 ) -> AttemptFuture<'a, (u16, http::HeaderMap)> {
     let Target { node, addr, .. } = target.clone();
     Box::pin(async move {
@@ -168,7 +169,7 @@ pub fn attempt<'a>(
                 .map_err(|e| e.to_string())?;
             Ok::<_, String>((reply.status, header_map(reply.headers)))
         };
-        match tokio::time::timeout(ANSWER_TIMEOUT, answer).await {
+        match tokio::time::timeout(within, answer).await {
             Ok(Ok(answer)) => Ok(answer),
             Ok(Err(e)) => {
                 transport.disconnect(node);

@@ -19,8 +19,8 @@ use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use crate::dataplane::edge::{plan, served_header, take_served, ReplyHead, Target};
-use crate::dataplane::edge_failover::{AttemptError, AttemptFuture, Failover, Retry};
+use crate::dataplane::edge::{plan, served_header, take_served, ReplyHead};
+use crate::dataplane::edge_failover::{Failover, Retry};
 use apigw_cluster::raft::{Application, Command, RaftNode, RaftTiming};
 use apigw_cluster::{pki, CrdtCounters, Gossip, Identity, Kind, Peer, Transport, TransportOptions};
 use apigw_geo::choose::ChooserOptions;
@@ -36,6 +36,8 @@ use crate::simulation::udp::SimSocket;
 
 const PORT: u16 = 7000;
 const QUOTA_KEY: &str = "quota";
+/// How long a bare GET of a scenario without APIs may take to answer.
+const LEGACY_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// A regional node of the scenario.
 #[derive(Debug, Clone)]
@@ -1026,7 +1028,13 @@ impl Load {
         let won = self
             .failover
             .race(&self.gossip, &targets, request.retry(), |target| {
-                super::requests::attempt(&self.transport, target, &head, &request.body)
+                super::requests::attempt(
+                    &self.transport,
+                    target,
+                    &head,
+                    &request.body,
+                    super::requests::ANSWER_TIMEOUT,
+                )
             })
             .await;
         let outcome = match won {
@@ -1068,10 +1076,11 @@ impl Load {
             return (Outcome::NoRegion, switched);
         }
         let head = self.client.name.clone().into_bytes();
+        let no_body = bytes::Bytes::new();
         let won = self
             .failover
             .race(&self.gossip, &targets, Retry::Hedge, |target| {
-                attempt(&self.transport, target, &head)
+                super::requests::attempt(&self.transport, target, &head, &no_body, LEGACY_TIMEOUT)
             })
             .await;
         let outcome = match won {
@@ -1091,49 +1100,4 @@ impl Load {
         };
         (outcome, switched)
     }
-}
-
-/// One attempt on one regional node, as the gateway's edge makes it: open
-/// the stream, send the head, read the answer's head; a transport failure
-/// drops the node's connections.
-fn attempt<'a>(
-    transport: &'a Transport,
-    target: &Target,
-    head: &'a [u8],
-) -> AttemptFuture<'a, (u16, http::HeaderMap)> {
-    let Target { node, addr, .. } = target.clone();
-    Box::pin(async move {
-        let (mut send, mut recv) = transport
-            .open_stream(node, addr, head.to_vec(), Duration::from_secs(1))
-            .await
-            .map_err(|e| {
-                transport.disconnect(node);
-                AttemptError::Unreachable(e.to_string())
-            })?;
-        let answer = async {
-            send.finish().map_err(|e| e.to_string())?;
-            let bytes = apigw_cluster::read_head(&mut recv)
-                .await
-                .map_err(|e| e.to_string())?;
-            let reply = ReplyHead::decode(&bytes)?;
-            let mut headers = http::HeaderMap::new();
-            for (k, v) in reply.headers {
-                if let (Ok(k), Ok(v)) = (
-                    http::HeaderName::from_bytes(k.as_bytes()),
-                    http::HeaderValue::from_bytes(&v),
-                ) {
-                    headers.append(k, v);
-                }
-            }
-            Ok::<_, String>((reply.status, headers))
-        };
-        match tokio::time::timeout(Duration::from_secs(10), answer).await {
-            Ok(Ok(answer)) => Ok(answer),
-            Ok(Err(e)) => {
-                transport.disconnect(node);
-                Err(AttemptError::Failed(e))
-            }
-            Err(_) => Err(AttemptError::Failed("timeout".into())),
-        }
-    })
 }

@@ -433,3 +433,22 @@ fn reshaping_a_response() {
 
 mod bounded;
 mod fuzz;
+
+#[test]
+fn a_template_reads_only_what_its_text_names() {
+    let reads = |text: &str| Template::compile(text).expect("compiles").reads();
+    assert_eq!(
+        reads(r#"{"id": "$input.path('$.id')"}"#),
+        Reads {
+            context: false,
+            params: false,
+            stage_variables: false
+        }
+    );
+    let all = reads("$context.stage $input.params('x') $stageVariables.v");
+    assert_eq!(all, Reads::ALL);
+    // Every way of spelling a reference counts.
+    assert!(reads("${context.requestId}").context);
+    assert!(reads("#set($c = $!context) $c.stage").context);
+    assert!(reads("#foreach($k in $input.params().header.keySet())$k#end").params);
+}
